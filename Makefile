@@ -1,0 +1,100 @@
+# gridflow: PostgreSQL extension (PGXS).
+#
+#   make                 build
+#   make install         install (extension, library, sample drop)
+#   make installcheck    pg_regress against a running server
+#   make run             everything on a fresh machine: dependencies, build,
+#                        install, a throwaway cluster, the sample build and
+#                        the DQ snapshot
+#   make test            the whole test suite, same preparation
+#
+EXTENSION = gridflow
+EXTVERSION = 0.1.0
+
+MODULE_big = gridflow
+OBJS = \
+	src/build.o \
+	src/bulk.o \
+	src/csv.o \
+	src/gridflow.o \
+	src/keytable.o \
+	src/load.o \
+	src/parse.o \
+	src/peakpit.o \
+	src/read_csv.o \
+	src/reader.o
+
+# The install script is built from the editable sources in src/sql/.
+SQL_SOURCES = $(sort $(wildcard src/sql/[0-9]*.sql))
+DATA_built = gridflow--$(EXTVERSION).sql
+
+REGRESS = reader aggregate build layers dq
+
+# Fixtures are staged where the server's user can read them (see test/stage.sh).
+GRIDFLOW_TEST_DIR ?= /tmp/gridflow-regress
+export GRIDFLOW_TEST_DIR
+REGRESS_PREP = stage-fixtures
+
+
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+ifdef CI
+PG_CFLAGS += -Werror
+endif
+
+EXTRA_CLEAN = data/gridflow_gen test/unit/test_csv test/unit/test_parse
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(wildcard $(PGXS)),)
+include $(PGXS)
+else
+# Without the server headers only the targets that install them work.
+all install installcheck:
+	@echo "PostgreSQL server development files not found: run 'make run' or 'make test', or apt-get install postgresql-server-dev-15" >&2; exit 1
+endif
+
+gridflow--$(EXTVERSION).sql: $(SQL_SOURCES)
+	cat $^ > $@
+
+SAMPLE_FILES = $(wildcard data/sample/utility1/*.csv data/sample/utility2/*.csv)
+
+install: install-sample
+install-sample:
+	$(MKDIR_P) '$(DESTDIR)$(datadir)/extension/gridflow_sample/utility1' \
+		'$(DESTDIR)$(datadir)/extension/gridflow_sample/utility2'
+	$(INSTALL_DATA) data/sample/utility1/*.csv '$(DESTDIR)$(datadir)/extension/gridflow_sample/utility1/'
+	$(INSTALL_DATA) data/sample/utility2/*.csv '$(DESTDIR)$(datadir)/extension/gridflow_sample/utility2/'
+
+uninstall: uninstall-sample
+uninstall-sample:
+	rm -rf '$(DESTDIR)$(datadir)/extension/gridflow_sample'
+
+# The data generator (plain C) and the generated sample.
+data/gridflow_gen: data/gridflow_gen.c
+	$(CC) -std=c99 -O2 -Wall -Wextra -o $@ $<
+
+sample: data/gridflow_gen
+	rm -rf data/sample
+	data/gridflow_gen -s 0.15 -S 1 data/sample
+
+# Unit tests of the PostgreSQL-free parts.
+UNIT_CFLAGS = -std=c99 -O1 -g -Wall -Wextra -Werror -Isrc
+test/unit/test_csv: test/unit/test_csv.c src/csv.c src/csv.h
+	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/test_csv.c src/csv.c
+test/unit/test_parse: test/unit/test_parse.c src/parse.c src/parse.h
+	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/test_parse.c src/parse.c -lm
+
+unitcheck: test/unit/test_csv test/unit/test_parse
+	test/unit/test_csv
+	test/unit/test_parse
+
+run:
+	bash test/run.sh
+
+test:
+	bash test/test.sh
+
+.PHONY: install-sample uninstall-sample sample unitcheck run test stage-fixtures
+stage-fixtures:
+	bash test/stage.sh '$(GRIDFLOW_TEST_DIR)'

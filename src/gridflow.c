@@ -1,0 +1,92 @@
+/*-------------------------------------------------------------------------
+ *
+ * gridflow.c
+ *	  Module entry point: settings, and small helpers shared by the rest.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+
+#include "gridflow.h"
+
+PG_MODULE_MAGIC;
+
+int			gf_max_record_bytes = 64 * 1024 * 1024;
+int			gf_reject_record_bytes = 4096;
+
+void		_PG_init(void);
+
+/* Define the gridflow.* settings. */
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("gridflow.max_record_bytes",
+							"Longest CSV record gridflow reads; longer ones are rejected.",
+							"Memory used by a reader is bounded by about this much.",
+							&gf_max_record_bytes,
+							64 * 1024 * 1024,
+							1024,
+							512 * 1024 * 1024,
+							PGC_SUSET,
+							GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("gridflow.reject_record_bytes",
+							"Bytes of a rejected record's text kept in landing.reject.",
+							NULL,
+							&gf_reject_record_bytes,
+							4096,
+							0,
+							1024 * 1024,
+							PGC_USERSET,
+							GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("gridflow");
+}
+
+/* Directory of the sample drop installed with the extension. */
+void
+gf_sample_dir(char *buf, size_t size)
+{
+	char		sharepath[MAXPGPATH];
+
+	get_share_path(my_exec_path, sharepath);
+	snprintf(buf, size, "%s/extension/gridflow_sample", sharepath);
+}
+
+PG_FUNCTION_INFO_V1(gridflow_sample_dir);
+
+/* SQL: gridflow.sample_dir() */
+Datum
+gridflow_sample_dir(PG_FUNCTION_ARGS)
+{
+	char		dir[MAXPGPATH];
+
+	gf_sample_dir(dir, sizeof(dir));
+	PG_RETURN_TEXT_P(cstring_to_text(dir));
+}
+
+/*
+ * The files are UTF-8 and their text is stored as is, so the database must
+ * be UTF8 (or SQL_ASCII, which stores any bytes).
+ */
+void
+gf_check_database_encoding(void)
+{
+	int			enc = GetDatabaseEncoding();
+
+	if (enc != PG_UTF8 && enc != PG_SQL_ASCII)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("gridflow needs a UTF8 database"),
+				 errdetail("The database encoding is %s; gridflow reads UTF-8 files and stores their text unconverted.",
+						   GetDatabaseEncodingName()),
+				 errhint("Create the database with ENCODING 'UTF8'.")));
+}

@@ -1,0 +1,168 @@
+/*-------------------------------------------------------------------------
+ *
+ * gridflow.h
+ *	  Declarations shared by gridflow's server-side modules.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef GRIDFLOW_H
+#define GRIDFLOW_H
+
+#include "postgres.h"
+
+#include "access/tupdesc.h"
+#include "executor/tuptable.h"
+#include "lib/stringinfo.h"
+#include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
+#include "pgtime.h"
+#include "tcop/dest.h"
+
+#include "csv.h"
+
+/* settings (gridflow.c) */
+extern int	gf_max_record_bytes;
+extern int	gf_reject_record_bytes;
+
+/* gridflow.c */
+extern void gf_sample_dir(char *buf, size_t size);
+extern void gf_check_database_encoding(void);
+
+/*
+ * reader.c: a CSV file on the server, opened with the caller's rights
+ * checked, streamed through the tokenizer.
+ */
+typedef struct GfReader
+{
+	char	   *path;
+	int			fd;
+	CsvParser  *parser;
+	MemoryContext cxt;
+	off_t		size_at_open;
+	uint64		bytes_read;
+	CsvRecord	header;			/* copy of the header record */
+	bool		have_header;
+	uint64		cur_line;		/* for the error context */
+	const char *cur_column;
+	ErrorContextCallback errcb;
+} GfReader;
+
+extern void gf_check_file_access(const char *path);
+extern GfReader *gf_reader_open(const char *path, char delimiter, char quote);
+extern bool gf_reader_read_header(GfReader *r);
+extern int	gf_reader_column(GfReader *r, const char *name);
+extern CsvStatus gf_reader_next(GfReader *r, CsvRecord *rec);
+extern void gf_reader_close(GfReader *r);
+extern char *gf_reject_text(const char *raw, size_t len, size_t cap);
+extern char gf_single_char_arg(text *t, const char *what);
+
+/*
+ * bulk.c: bulk heap writes (as COPY does), index maintenance deferred to
+ * gf_reindex().
+ */
+typedef struct GfBulk GfBulk;
+
+extern Oid	gf_relation_oid(const char *schema, const char *relname);
+extern GfBulk *gf_bulk_begin(Oid relid);
+extern TupleDesc gf_bulk_tupdesc(GfBulk *b);
+extern MemoryContext gf_bulk_memory(GfBulk *b);
+extern TupleTableSlot *gf_bulk_slot(GfBulk *b);
+extern void gf_bulk_store(GfBulk *b, Size bytes);
+extern void gf_bulk_flush(GfBulk *b);
+extern uint64 gf_bulk_end(GfBulk *b);
+extern uint64 gf_bulk_insert_query(Oid relid, const char *query);
+extern void gf_reindex(Oid relid);
+extern int	gf_attnum(TupleDesc desc, const char *name, bool missing_ok);
+
+/* load.c: one source file into landing and standardized */
+typedef enum GfFileKind
+{
+	GF_KIND_SERVICE_POINT,
+	GF_KIND_METER,
+	GF_KIND_INTERVAL
+} GfFileKind;
+
+typedef enum GfDedupPolicy
+{
+	GF_KEEP_FIRST,
+	GF_KEEP_LAST,
+	GF_SUM
+} GfDedupPolicy;
+
+typedef struct GfColumnMap
+{
+	char	   *target;
+	char	   *source;
+	char	   *format;
+	int			nnulls;
+	char	  **nulls;
+} GfColumnMap;
+
+/* wall-clock hour -> UTC offset, for local timestamps */
+#define GF_TZ_CACHE 512
+
+typedef struct GfTzCache
+{
+	int64		hour[GF_TZ_CACHE];
+	int32		offset[GF_TZ_CACHE];
+} GfTzCache;
+
+typedef struct GfMeterMap GfMeterMap;
+
+typedef struct GfUtility
+{
+	char	   *utility_id;
+	char	   *time_zone;
+	pg_tz	   *tz;
+	bool		sp_via_meter;
+	bool		effective_dated;
+	GfDedupPolicy policy;
+	Datum		utility_datum;	/* utility_id as text, for every row */
+	GfTzCache  *tzcache;
+	GfMeterMap *meters;			/* from its meter file, when sp_via_meter */
+	MemoryContext cxt;			/* lives as long as the build */
+} GfUtility;
+
+typedef struct GfSourceFile
+{
+	GfFileKind	kind;
+	char	   *path;
+	char		delimiter;
+	char		quote;
+	int			nmaps;
+	GfColumnMap *maps;
+} GfSourceFile;
+
+typedef struct GfLoadStats
+{
+	int64		records_read;
+	int64		records_rejected;
+	int64		rows_invalid;
+	int64		rows_duplicate;
+	int64		rows_kept;
+	int64		assignments;
+	int64		file_bytes;
+	List	   *header;			/* of char * */
+} GfLoadStats;
+
+/* the writers a build keeps open across files */
+typedef struct GfLoadTargets
+{
+	GfBulk	   *landing;
+	GfBulk	   *reject;
+	GfBulk	   *service_point;
+	GfBulk	   *meter;
+	GfBulk	   *assignment;
+	GfBulk	   *interval;
+} GfLoadTargets;
+
+extern const char *gf_kind_name(GfFileKind kind);
+extern void gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f,
+						 int64 batch_id, GfLoadStats *stats);
+
+extern void gf_utility_init(GfUtility *u, MemoryContext cxt);
+
+/* timestamps (load.c) */
+extern TimestampTz gf_local_to_timestamptz(GfUtility *u, int64 wall_usec);
+
+#endif							/* GRIDFLOW_H */

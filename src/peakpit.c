@@ -1,0 +1,207 @@
+/*-------------------------------------------------------------------------
+ *
+ * peakpit.c
+ *	  gridflow.peak_pit(value, ts): the largest and the smallest value of a
+ *	  group, each with its timestamp.
+ *
+ * Ties go to the earliest timestamp (a NULL timestamp counts as later than
+ * any), so the result does not depend on the order rows arrive in: partial
+ * states from parallel workers or partitions combine to the same answer.
+ * Values compare as PostgreSQL compares float8 (NaN above everything).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "libpq/pqformat.h"
+#include "utils/float.h"
+#include "utils/timestamp.h"
+
+typedef struct PeakPitState
+{
+	bool		has_value;
+	bool		peak_ts_null;
+	bool		pit_ts_null;
+	double		peak_value;
+	double		pit_value;
+	TimestampTz peak_ts;
+	TimestampTz pit_ts;
+} PeakPitState;
+
+PG_FUNCTION_INFO_V1(gridflow_peak_pit_transfn);
+PG_FUNCTION_INFO_V1(gridflow_peak_pit_combinefn);
+PG_FUNCTION_INFO_V1(gridflow_peak_pit_serialfn);
+PG_FUNCTION_INFO_V1(gridflow_peak_pit_deserialfn);
+PG_FUNCTION_INFO_V1(gridflow_peak_pit_finalfn);
+
+/* Is timestamp a (null_a) earlier than b (null_b)? NULL is latest. */
+static inline bool
+ts_earlier(TimestampTz a, bool null_a, TimestampTz b, bool null_b)
+{
+	if (null_a)
+		return false;
+	if (null_b)
+		return true;
+	return a < b;
+}
+
+/* Fold one (value, ts) into the state. */
+static void
+peak_pit_add(PeakPitState *s, double v, TimestampTz ts, bool ts_null)
+{
+	int			c;
+
+	if (!s->has_value)
+	{
+		s->has_value = true;
+		s->peak_value = s->pit_value = v;
+		s->peak_ts = s->pit_ts = ts;
+		s->peak_ts_null = s->pit_ts_null = ts_null;
+		return;
+	}
+	c = float8_cmp_internal(v, s->peak_value);
+	if (c > 0 || (c == 0 && ts_earlier(ts, ts_null, s->peak_ts, s->peak_ts_null)))
+	{
+		s->peak_value = v;
+		s->peak_ts = ts;
+		s->peak_ts_null = ts_null;
+	}
+	c = float8_cmp_internal(v, s->pit_value);
+	if (c < 0 || (c == 0 && ts_earlier(ts, ts_null, s->pit_ts, s->pit_ts_null)))
+	{
+		s->pit_value = v;
+		s->pit_ts = ts;
+		s->pit_ts_null = ts_null;
+	}
+}
+
+static MemoryContext
+agg_context(FunctionCallInfo fcinfo, const char *fname)
+{
+	MemoryContext aggcontext;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "%s called in non-aggregate context", fname);
+	return aggcontext;
+}
+
+/* Transition: state, value, timestamp. */
+Datum
+gridflow_peak_pit_transfn(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext = agg_context(fcinfo, "gridflow_peak_pit_transfn");
+	PeakPitState *s;
+
+	if (PG_ARGISNULL(0))
+		s = MemoryContextAllocZero(aggcontext, sizeof(PeakPitState));
+	else
+		s = (PeakPitState *) PG_GETARG_POINTER(0);
+	if (!PG_ARGISNULL(1))
+		peak_pit_add(s, PG_GETARG_FLOAT8(1),
+					 PG_ARGISNULL(2) ? 0 : PG_GETARG_TIMESTAMPTZ(2),
+					 PG_ARGISNULL(2));
+	PG_RETURN_POINTER(s);
+}
+
+/* Combine two partial states. */
+Datum
+gridflow_peak_pit_combinefn(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext = agg_context(fcinfo, "gridflow_peak_pit_combinefn");
+	PeakPitState *a = PG_ARGISNULL(0) ? NULL : (PeakPitState *) PG_GETARG_POINTER(0);
+	PeakPitState *b = PG_ARGISNULL(1) ? NULL : (PeakPitState *) PG_GETARG_POINTER(1);
+
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(a);
+	}
+	if (a == NULL)
+	{
+		a = MemoryContextAlloc(aggcontext, sizeof(PeakPitState));
+		*a = *b;
+		PG_RETURN_POINTER(a);
+	}
+	if (b->has_value)
+	{
+		peak_pit_add(a, b->peak_value, b->peak_ts, b->peak_ts_null);
+		peak_pit_add(a, b->pit_value, b->pit_ts, b->pit_ts_null);
+	}
+	PG_RETURN_POINTER(a);
+}
+
+/* State to bytea, for parallel workers. */
+Datum
+gridflow_peak_pit_serialfn(PG_FUNCTION_ARGS)
+{
+	PeakPitState *s = (PeakPitState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+
+	(void) agg_context(fcinfo, "gridflow_peak_pit_serialfn");
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, (s->has_value ? 1 : 0) | (s->peak_ts_null ? 2 : 0) |
+				(s->pit_ts_null ? 4 : 0));
+	pq_sendfloat8(&buf, s->peak_value);
+	pq_sendint64(&buf, s->peak_ts);
+	pq_sendfloat8(&buf, s->pit_value);
+	pq_sendint64(&buf, s->pit_ts);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* bytea to state. */
+Datum
+gridflow_peak_pit_deserialfn(PG_FUNCTION_ARGS)
+{
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	PeakPitState *s;
+	StringInfoData buf;
+	int			flags;
+
+	(void) agg_context(fcinfo, "gridflow_peak_pit_deserialfn");
+	buf.data = VARDATA_ANY(b);
+	buf.len = VARSIZE_ANY_EXHDR(b);
+	buf.maxlen = buf.len;
+	buf.cursor = 0;
+	s = palloc(sizeof(PeakPitState));
+	flags = pq_getmsgbyte(&buf);
+	s->has_value = (flags & 1) != 0;
+	s->peak_ts_null = (flags & 2) != 0;
+	s->pit_ts_null = (flags & 4) != 0;
+	s->peak_value = pq_getmsgfloat8(&buf);
+	s->peak_ts = pq_getmsgint64(&buf);
+	s->pit_value = pq_getmsgfloat8(&buf);
+	s->pit_ts = pq_getmsgint64(&buf);
+	pq_getmsgend(&buf);
+	PG_RETURN_POINTER(s);
+}
+
+/* gridflow.peak_pit composite, or NULL when no value was seen. */
+Datum
+gridflow_peak_pit_finalfn(PG_FUNCTION_ARGS)
+{
+	PeakPitState *s;
+	TupleDesc	tupdesc;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+
+	(void) agg_context(fcinfo, "gridflow_peak_pit_finalfn");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	s = (PeakPitState *) PG_GETARG_POINTER(0);
+	if (!s->has_value)
+		PG_RETURN_NULL();
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "gridflow_peak_pit_finalfn: return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	values[0] = Float8GetDatum(s->peak_value);
+	values[1] = TimestampTzGetDatum(s->peak_ts);
+	nulls[1] = s->peak_ts_null;
+	values[2] = Float8GetDatum(s->pit_value);
+	values[3] = TimestampTzGetDatum(s->pit_ts);
+	nulls[3] = s->pit_ts_null;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}

@@ -1,0 +1,394 @@
+/*-------------------------------------------------------------------------
+ *
+ * reader.c
+ *	  CSV files on the server: access checks, opening, streaming through the
+ *	  tokenizer, header matching and the error context.
+ *
+ * Files are opened with OpenTransientFile(), so they are closed if the
+ * transaction aborts, and all memory lives in one context per reader.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "catalog/pg_authid.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/fd.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/wait_event.h"
+
+#include "gridflow.h"
+
+#define GF_READ_SIZE (1024 * 1024)
+
+/*
+ * Reading server files is a superuser-grade power: allow it only to roles
+ * that could read the file with COPY.
+ */
+void
+gf_check_file_access(const char *path)
+{
+	if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to read file \"%s\"", path),
+				 errdetail("Only roles with privileges of the \"%s\" role may read server files with gridflow.",
+						   "pg_read_server_files"),
+				 errhint("Ask a superuser to GRANT pg_read_server_files to the role that runs gridflow.")));
+	if (!is_absolute_path(path))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("relative path not allowed for file \"%s\"", path),
+				 errhint("Give the absolute path of the file on the database server.")));
+}
+
+/* Name a non-regular file type for messages. */
+static const char *
+file_type_name(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	return "not a regular file";
+}
+
+static void *
+gf_csv_alloc(void *ctx, size_t size)
+{
+	return MemoryContextAllocHuge((MemoryContext) ctx, size);
+}
+
+static void *
+gf_csv_realloc(void *ctx, void *ptr, size_t size)
+{
+	return repalloc_huge(ptr, size);
+}
+
+static void
+gf_csv_free(void *ctx, void *ptr)
+{
+	pfree(ptr);
+}
+
+/* Read callback of the tokenizer: the file, a chunk at a time. */
+static long
+gf_csv_read(void *ctx, char *buf, size_t size)
+{
+	GfReader   *r = (GfReader *) ctx;
+	ssize_t		n;
+
+	CHECK_FOR_INTERRUPTS();
+	if (size > GF_READ_SIZE)
+		size = GF_READ_SIZE;
+	for (;;)
+	{
+		pgstat_report_wait_start(WAIT_EVENT_COPY_FILE_READ);
+		n = read(r->fd, buf, size);
+		pgstat_report_wait_end();
+		if (n < 0 && errno == EINTR)
+		{
+			CHECK_FOR_INTERRUPTS();
+			continue;
+		}
+		break;
+	}
+	if (n < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read file \"%s\": %m", r->path)));
+	r->bytes_read += n;
+	return (long) n;
+}
+
+/* Error context: which file and line was being read. */
+static void
+gf_reader_error_callback(void *arg)
+{
+	GfReader   *r = (GfReader *) arg;
+
+	if (r->cur_column)
+		errcontext("gridflow file \"%s\", line " UINT64_FORMAT ", column \"%s\"",
+				   r->path, r->cur_line, r->cur_column);
+	else if (r->cur_line > 0)
+		errcontext("gridflow file \"%s\", line " UINT64_FORMAT,
+				   r->path, r->cur_line);
+	else
+		errcontext("gridflow file \"%s\"", r->path);
+}
+
+/*
+ * Open a CSV file on the server for streaming.  Only regular files are
+ * opened: a FIFO or a device is refused before it is opened (and opened
+ * non-blocking, then checked again, in case it was swapped in between).
+ */
+GfReader *
+gf_reader_open(const char *path, char delimiter, char quote)
+{
+	GfReader   *r;
+	struct stat st;
+	struct stat fst;
+	CsvOptions	opts;
+	CsvAllocator alloc;
+	int			fd;
+
+	gf_check_file_access(path);
+
+	if (stat(path, &st) < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\" for reading: %m", path)));
+	if (!S_ISREG(st.st_mode))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a regular file", path),
+				 errdetail("It is %s.", file_type_name(st.st_mode)),
+				 errhint("gridflow reads only regular files.")));
+
+	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | PG_BINARY);
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\" for reading: %m", path)));
+	if (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode))
+	{
+		CloseTransientFile(fd);
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a regular file", path),
+				 errhint("gridflow reads only regular files.")));
+	}
+
+	r = palloc0(sizeof(GfReader));
+	r->path = pstrdup(path);
+	r->fd = fd;
+	r->size_at_open = fst.st_size;
+	r->cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow reader",
+								   ALLOCSET_DEFAULT_SIZES);
+
+	csv_options_init(&opts);
+	opts.delimiter = delimiter;
+	opts.quote = quote;
+	opts.read_size = GF_READ_SIZE;
+	opts.max_record_bytes = (size_t) gf_max_record_bytes;
+	opts.reject_keep_bytes = (size_t) gf_reject_record_bytes + 16;
+	opts.validate_utf8 = true;
+	alloc.alloc = gf_csv_alloc;
+	alloc.realloc = gf_csv_realloc;
+	alloc.free = gf_csv_free;
+	alloc.ctx = r->cxt;
+	r->parser = csv_parser_create(&opts, gf_csv_read, r, &alloc);
+
+	r->errcb.callback = gf_reader_error_callback;
+	r->errcb.arg = r;
+	r->errcb.previous = error_context_stack;
+	error_context_stack = &r->errcb;
+	return r;
+}
+
+/* Turn a tokenizer error into an ERROR. */
+static void
+gf_reader_fail(GfReader *r)
+{
+	switch (csv_error(r->parser))
+	{
+		case CSV_ERROR_UTF16:
+			ereport(ERROR,
+					(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+					 errmsg("file \"%s\" is encoded in UTF-16", r->path),
+					 errdetail("It starts with a UTF-16 byte-order mark."),
+					 errhint("Convert the file to UTF-8, for example with iconv -f UTF-16 -t UTF-8.")));
+			break;
+		case CSV_ERROR_NOMEM:
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory while reading file \"%s\"", r->path)));
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_IO_ERROR),
+					 errmsg("could not read file \"%s\"", r->path)));
+	}
+}
+
+/*
+ * Read the header record.  Returns false for a file with no record at all.
+ * From here on, records with another field count are rejected.
+ */
+bool
+gf_reader_read_header(GfReader *r)
+{
+	CsvRecord	rec;
+	CsvStatus	st;
+	MemoryContext old;
+	CsvField   *fields;
+
+	st = csv_next(r->parser, &rec);
+	if (st == CSV_ERROR)
+		gf_reader_fail(r);
+	if (st == CSV_EOF)
+		return false;
+	r->cur_line = rec.first_line;
+	if (st == CSV_REJECT)
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("header of file \"%s\" is not a valid CSV record", r->path),
+				 errdetail("%s at byte " UINT64_FORMAT " of line " UINT64_FORMAT ".",
+						   csv_reason_text(rec.reason),
+						   rec.reason_offset, rec.first_line)));
+
+	old = MemoryContextSwitchTo(r->cxt);
+	r->header = rec;
+	fields = palloc(sizeof(CsvField) * Max(rec.nstored, 1));
+	for (size_t i = 0; i < rec.nstored; i++)
+	{
+		fields[i].data = pnstrdup(rec.fields[i].data, rec.fields[i].len);
+		fields[i].len = rec.fields[i].len;
+		fields[i].quoted = rec.fields[i].quoted;
+	}
+	r->header.fields = fields;
+	r->header.raw = NULL;
+	r->header.raw_len = 0;
+	MemoryContextSwitchTo(old);
+	r->have_header = true;
+	csv_set_expected_fields(r->parser, rec.nfields);
+	return true;
+}
+
+/* The header as a comma-separated list, for messages. */
+static char *
+header_list(GfReader *r)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (size_t i = 0; i < r->header.nstored && buf.len < 1000; i++)
+		appendStringInfo(&buf, "%s%s", i ? ", " : "", r->header.fields[i].data);
+	return buf.data;
+}
+
+/* Index of the named column in the header; an ERROR if absent or ambiguous. */
+int
+gf_reader_column(GfReader *r, const char *name)
+{
+	long		idx;
+
+	if (!r->have_header)
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("file \"%s\" is empty", r->path),
+				 errdetail("The file has no header line, so column \"%s\" cannot be found.", name)));
+	idx = csv_header_find(&r->header, name, strlen(name));
+	if (idx == -1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" not found in header of file \"%s\"", name, r->path),
+				 errdetail("The header has: %s.", header_list(r)),
+				 errhint("Header names are matched case-insensitively, ignoring surrounding blanks.")));
+	if (idx == -2)
+		ereport(ERROR,
+				(errcode(ERRCODE_AMBIGUOUS_COLUMN),
+				 errmsg("column \"%s\" appears more than once in header of file \"%s\"", name, r->path),
+				 errdetail("The header has: %s.", header_list(r))));
+	return (int) idx;
+}
+
+/* Next record or reject; CSV_EOF at the end. */
+CsvStatus
+gf_reader_next(GfReader *r, CsvRecord *rec)
+{
+	CsvStatus	st;
+
+	CHECK_FOR_INTERRUPTS();
+	st = csv_next(r->parser, rec);
+	if (st == CSV_ERROR)
+		gf_reader_fail(r);
+	if (st != CSV_EOF)
+		r->cur_line = rec->first_line;
+	return st;
+}
+
+/* Close the file; warn if it changed size while it was read. */
+void
+gf_reader_close(GfReader *r)
+{
+	struct stat st;
+
+	if (fstat(r->fd, &st) == 0 &&
+		(st.st_size != r->size_at_open || (off_t) r->bytes_read != st.st_size))
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg("file \"%s\" changed size while it was read", r->path),
+				 errdetail("It had %lld bytes when opened, %lld bytes now; %llu bytes were read.",
+						   (long long) r->size_at_open, (long long) st.st_size,
+						   (unsigned long long) r->bytes_read)));
+	if (error_context_stack == &r->errcb)
+		error_context_stack = r->errcb.previous;
+	CloseTransientFile(r->fd);
+	r->fd = -1;
+	MemoryContextDelete(r->cxt);
+}
+
+/*
+ * Text of a rejected record for storage: at most cap bytes, cut at a
+ * character boundary; bytes that are not UTF-8 (and zero bytes) are shown
+ * as \xNN.
+ */
+char *
+gf_reject_text(const char *raw, size_t len, size_t cap)
+{
+	StringInfoData buf;
+	size_t		i = 0;
+
+	initStringInfo(&buf);
+	while (i < len && (size_t) buf.len < cap)
+	{
+		bool		nul;
+		size_t		ok = csv_utf8_check(raw + i, len - i, &nul);
+
+		if (ok > 0)
+		{
+			size_t		n = Min(ok, cap - (size_t) buf.len);
+
+			/* do not cut a multi-byte character */
+			while (n > 0 && n < ok && ((unsigned char) raw[i + n] & 0xC0) == 0x80)
+				n--;
+			if (n == 0)
+				break;
+			appendBinaryStringInfo(&buf, raw + i, (int) n);
+			i += n;
+			if (n < ok)
+				break;
+			continue;
+		}
+		appendStringInfo(&buf, "\\x%02X", (unsigned char) raw[i]);
+		i++;
+	}
+	return buf.data;
+}
+
+/* A one-byte delimiter or quote argument. */
+char
+gf_single_char_arg(text *t, const char *what)
+{
+	char	   *s = text_to_cstring(t);
+
+	if (strlen(s) != 1 || s[0] == '\n' || s[0] == '\r' || (unsigned char) s[0] >= 0x80)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a single one-byte character other than a line break", what)));
+	return s[0];
+}

@@ -1,0 +1,134 @@
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION gridflow" to load this file. \quit
+
+-- Resolve every unqualified name of this script in pg_catalog only, so that
+-- objects planted in other schemas cannot be picked up (SET LOCAL is undone
+-- when CREATE EXTENSION finishes).
+SET LOCAL search_path TO pg_catalog, pg_temp;
+
+--
+-- Schemas: one per medallion layer, plus gridflow (configuration and
+-- functions) and dq (data-quality views).
+--
+CREATE SCHEMA gridflow;
+CREATE SCHEMA landing;
+CREATE SCHEMA standardized;
+CREATE SCHEMA product;
+CREATE SCHEMA experience;
+CREATE SCHEMA dq;
+
+COMMENT ON SCHEMA gridflow IS 'gridflow configuration (utilities, their files and column mappings), batches, build log and library functions';
+COMMENT ON SCHEMA landing IS 'gridflow landing layer: every source record exactly as read, with its batch and line, and every rejected record';
+COMMENT ON SCHEMA standardized IS 'gridflow standardized layer: one common, typed, de-duplicated model for every utility';
+COMMENT ON SCHEMA product IS 'gridflow product layer: the interval-grain usage fact table';
+COMMENT ON SCHEMA experience IS 'gridflow experience layer: daily usage summaries with peak and pit per service point and channel';
+COMMENT ON SCHEMA dq IS 'gridflow data-quality views and the text snapshot report';
+
+--
+-- Configuration
+--
+CREATE TABLE gridflow.utility (
+    utility_id text PRIMARY KEY
+        CHECK (utility_id OPERATOR(pg_catalog.~) '^[A-Za-z][A-Za-z0-9_]*$'),
+    description text,
+    time_zone text NOT NULL DEFAULT 'America/New_York',
+    build_order integer NOT NULL DEFAULT 100,
+    service_point_link text NOT NULL DEFAULT 'read'
+        CHECK (service_point_link IN ('read', 'meter')),
+    meter_link_policy text NOT NULL DEFAULT 'first_row'
+        CHECK (meter_link_policy IN ('first_row', 'effective_dated')),
+    interval_dedup_policy text NOT NULL DEFAULT 'keep_first'
+        CHECK (interval_dedup_policy IN ('keep_first', 'keep_last', 'sum')),
+    enabled boolean NOT NULL DEFAULT true
+);
+COMMENT ON TABLE gridflow.utility IS 'One row per utility that gridflow builds; how its reads reach a service point and how duplicates are resolved';
+COMMENT ON COLUMN gridflow.utility.utility_id IS 'Utility identifier, as it appears in every layer (e.g. UTILITY1)';
+COMMENT ON COLUMN gridflow.utility.description IS 'Free text';
+COMMENT ON COLUMN gridflow.utility.time_zone IS 'IANA time zone of the utility: local wall-clock times and integer dates are read in it, and daily buckets are its local days';
+COMMENT ON COLUMN gridflow.utility.build_order IS 'Utilities are built in ascending build_order, then utility_id';
+COMMENT ON COLUMN gridflow.utility.service_point_link IS 'read: the interval file names the service point; meter: the service point is reached through the meter (see meter_link_policy)';
+COMMENT ON COLUMN gridflow.utility.meter_link_policy IS 'For service_point_link = meter: first_row takes the service point of the meter''s first row in the meter file; effective_dated takes the assignment installed on or before the read and not removed by then (latest installation wins)';
+COMMENT ON COLUMN gridflow.utility.interval_dedup_policy IS 'Reads with the same key (utility, service point, meter, start, channel): keep_first keeps the first in file order, keep_last the last, sum adds their values (lineage of the first)';
+COMMENT ON COLUMN gridflow.utility.enabled IS 'Disabled utilities are skipped by builds';
+
+CREATE TABLE gridflow.source_file (
+    utility_id text NOT NULL REFERENCES gridflow.utility ON UPDATE CASCADE ON DELETE CASCADE,
+    file_kind text NOT NULL CHECK (file_kind IN ('service_point', 'meter', 'interval')),
+    file_path text NOT NULL CHECK (file_path OPERATOR(pg_catalog.<>) ''),
+    delimiter text NOT NULL DEFAULT ',' CHECK (pg_catalog.length(delimiter) = 1),
+    quote text NOT NULL DEFAULT '"' CHECK (pg_catalog.length(quote) = 1),
+    PRIMARY KEY (utility_id, file_kind)
+);
+COMMENT ON TABLE gridflow.source_file IS 'The files of a utility''s drop: one per kind, found at file_path below the drop directory';
+COMMENT ON COLUMN gridflow.source_file.utility_id IS 'Utility the file belongs to';
+COMMENT ON COLUMN gridflow.source_file.file_kind IS 'service_point, meter or interval: which standardized table the file feeds';
+COMMENT ON COLUMN gridflow.source_file.file_path IS 'Path of the file relative to the drop directory (e.g. utility1/utility1_intervals.csv)';
+COMMENT ON COLUMN gridflow.source_file.delimiter IS 'Field delimiter (one byte)';
+COMMENT ON COLUMN gridflow.source_file.quote IS 'Quote character (one byte); a doubled quote inside quotes is a literal quote';
+
+CREATE TABLE gridflow.column_map (
+    utility_id text NOT NULL,
+    file_kind text NOT NULL,
+    target_column name NOT NULL,
+    source_column text NOT NULL,
+    format text,
+    null_values text[] NOT NULL DEFAULT '{}',
+    PRIMARY KEY (utility_id, file_kind, target_column),
+    FOREIGN KEY (utility_id, file_kind) REFERENCES gridflow.source_file
+        ON UPDATE CASCADE ON DELETE CASCADE
+);
+COMMENT ON TABLE gridflow.column_map IS 'Where each standardized column comes from in a utility''s file; unmapped columns are NULL, unmapped file columns are ignored';
+COMMENT ON COLUMN gridflow.column_map.utility_id IS 'Utility';
+COMMENT ON COLUMN gridflow.column_map.file_kind IS 'File kind (service_point, meter, interval)';
+COMMENT ON COLUMN gridflow.column_map.target_column IS 'Column of the standardized table fed by this file kind';
+COMMENT ON COLUMN gridflow.column_map.source_column IS 'Header name in the file, matched case-insensitively, ignoring surrounding blanks; several targets may share one source column';
+COMMENT ON COLUMN gridflow.column_map.format IS 'For timestamp targets: iso8601 (default; no offset means the utility''s local time), epoch, or a pattern of YYYY MM DD HH24 MI SS US TZ such as YYYYMMDD (a date alone is local midnight)';
+COMMENT ON COLUMN gridflow.column_map.null_values IS 'Source strings, besides the empty unquoted field, that mean NULL; quote them in array literals (''{"null"}''), since an unquoted NULL element is an SQL NULL and matches nothing';
+
+CREATE TABLE gridflow.build (
+    build_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    drop_dir text NOT NULL,
+    started_at timestamptz NOT NULL,
+    finished_at timestamptz,
+    built_by name NOT NULL DEFAULT CURRENT_USER
+);
+COMMENT ON TABLE gridflow.build IS 'One row per successful gridflow_build() (a failed build rolls back, its row with it)';
+COMMENT ON COLUMN gridflow.build.build_id IS 'Build number';
+COMMENT ON COLUMN gridflow.build.drop_dir IS 'Drop directory the build read';
+COMMENT ON COLUMN gridflow.build.started_at IS 'When the build started';
+COMMENT ON COLUMN gridflow.build.finished_at IS 'When the build finished';
+COMMENT ON COLUMN gridflow.build.built_by IS 'Role that ran the build';
+
+CREATE TABLE gridflow.batch (
+    batch_id bigint PRIMARY KEY,
+    build_id bigint NOT NULL,
+    utility_id text NOT NULL,
+    file_kind text NOT NULL,
+    file_path text NOT NULL,
+    file_bytes bigint,
+    header text[],
+    started_at timestamptz NOT NULL,
+    finished_at timestamptz,
+    records_read bigint NOT NULL DEFAULT 0,
+    records_rejected bigint NOT NULL DEFAULT 0,
+    rows_invalid bigint NOT NULL DEFAULT 0,
+    rows_duplicate bigint NOT NULL DEFAULT 0,
+    rows_kept bigint NOT NULL DEFAULT 0,
+    status text NOT NULL DEFAULT 'loading' CHECK (status IN ('loading', 'loaded'))
+);
+COMMENT ON TABLE gridflow.batch IS 'One row per file loaded by the current build: its figures from landing to standardized (a full build renumbers batches from 1)';
+COMMENT ON COLUMN gridflow.batch.batch_id IS 'Batch number, referenced by the lineage columns of every layer';
+COMMENT ON COLUMN gridflow.batch.build_id IS 'Build that loaded the file';
+COMMENT ON COLUMN gridflow.batch.utility_id IS 'Utility';
+COMMENT ON COLUMN gridflow.batch.file_kind IS 'File kind (service_point, meter, interval)';
+COMMENT ON COLUMN gridflow.batch.file_path IS 'Absolute path of the file read';
+COMMENT ON COLUMN gridflow.batch.file_bytes IS 'Bytes read from the file';
+COMMENT ON COLUMN gridflow.batch.header IS 'Header fields as read';
+COMMENT ON COLUMN gridflow.batch.started_at IS 'When reading started';
+COMMENT ON COLUMN gridflow.batch.finished_at IS 'When the file was standardized';
+COMMENT ON COLUMN gridflow.batch.records_read IS 'Records landed (landing.source_record rows)';
+COMMENT ON COLUMN gridflow.batch.records_rejected IS 'Records that were not valid CSV rows of the file (landing.reject, stage landing); records_read + records_rejected is every record of the file';
+COMMENT ON COLUMN gridflow.batch.rows_invalid IS 'Landed records whose values could not be standardized (landing.reject, stage standardized)';
+COMMENT ON COLUMN gridflow.batch.rows_duplicate IS 'Landed records dropped (or summed) by de-duplication';
+COMMENT ON COLUMN gridflow.batch.rows_kept IS 'Standardized rows written: records_read = rows_invalid + rows_duplicate + rows_kept';
+COMMENT ON COLUMN gridflow.batch.status IS 'loading while the file is read, loaded once standardized';

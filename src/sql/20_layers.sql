@@ -1,0 +1,270 @@
+--
+-- Landing: every record as read, and every record that could not be used.
+--
+CREATE TABLE landing.source_record (
+    batch_id bigint NOT NULL,
+    line_no bigint NOT NULL,
+    record text NOT NULL
+);
+CREATE INDEX source_record_batch_line_brin ON landing.source_record
+    USING brin (batch_id, line_no);
+COMMENT ON TABLE landing.source_record IS 'Every valid CSV record of every source file, as read (text, without line terminator); (batch_id, line_no) is unique and rows are stored in file order';
+COMMENT ON COLUMN landing.source_record.batch_id IS 'Batch (gridflow.batch) the record was read in';
+COMMENT ON COLUMN landing.source_record.line_no IS 'Physical line of the file the record starts on (1 is the header)';
+COMMENT ON COLUMN landing.source_record.record IS 'The record''s bytes exactly as in the file; gridflow.csv_fields() splits it';
+COMMENT ON INDEX landing.source_record_batch_line_brin IS 'Range index for lineage look-ups by batch and line';
+
+CREATE TABLE landing.reject (
+    batch_id bigint NOT NULL,
+    line_no bigint NOT NULL,
+    end_line_no bigint NOT NULL,
+    stage text NOT NULL CHECK (stage IN ('landing', 'standardized')),
+    reason text NOT NULL,
+    detail text NOT NULL,
+    source_column text,
+    target_column text,
+    record text,
+    record_bytes bigint NOT NULL,
+    PRIMARY KEY (batch_id, line_no)
+);
+COMMENT ON TABLE landing.reject IS 'Records that gridflow could not use, with the reason: at landing (not a valid CSV row of the file) or at standardization (a value that does not parse, a missing key)';
+COMMENT ON COLUMN landing.reject.batch_id IS 'Batch (gridflow.batch) of the file';
+COMMENT ON COLUMN landing.reject.line_no IS 'Physical line the record starts on';
+COMMENT ON COLUMN landing.reject.end_line_no IS 'Physical line the record ends on (differs from line_no for records spanning lines)';
+COMMENT ON COLUMN landing.reject.stage IS 'landing: the record never reached landing.source_record; standardized: it is in landing.source_record but not in the standardized layer';
+COMMENT ON COLUMN landing.reject.reason IS 'Reason code: field_count, unterminated_quote, text_after_quote, invalid_utf8, nul_byte, record_too_long, too_many_fields, invalid_value, missing_key';
+COMMENT ON COLUMN landing.reject.detail IS 'Human-readable explanation';
+COMMENT ON COLUMN landing.reject.source_column IS 'File column at fault, for standardized rejects';
+COMMENT ON COLUMN landing.reject.target_column IS 'Standardized column it feeds, for standardized rejects';
+COMMENT ON COLUMN landing.reject.record IS 'The record''s raw text, cut to gridflow.reject_record_bytes bytes (invalid bytes replaced)';
+COMMENT ON COLUMN landing.reject.record_bytes IS 'Full length of the record in bytes';
+
+--
+-- Standardized: one common model.  Lineage columns (batch_id, line_no) name
+-- the source record that was kept; source_rows counts the records that
+-- shared the key, conflicting_rows those among them that disagree with the
+-- kept row.
+--
+CREATE TABLE standardized.service_point (
+    utility_id text NOT NULL,
+    service_point_id text NOT NULL,
+    service_point_number text,
+    house_num text,
+    street text,
+    house_supp text,
+    city text,
+    zip text,
+    state text,
+    installed_at timestamptz,
+    removed_at timestamptz,
+    created_at timestamptz,
+    updated_at timestamptz,
+    batch_id bigint NOT NULL,
+    line_no bigint NOT NULL,
+    source_rows integer NOT NULL,
+    conflicting_rows integer NOT NULL,
+    PRIMARY KEY (utility_id, service_point_id)
+);
+COMMENT ON TABLE standardized.service_point IS 'Service points of every utility, one row per (utility_id, service_point_id): the first row in file order';
+COMMENT ON COLUMN standardized.service_point.utility_id IS 'Utility';
+COMMENT ON COLUMN standardized.service_point.service_point_id IS 'Service point identifier (utility2: the premise)';
+COMMENT ON COLUMN standardized.service_point.service_point_number IS 'Service point number, where the utility gives one';
+COMMENT ON COLUMN standardized.service_point.house_num IS 'House number (PII)';
+COMMENT ON COLUMN standardized.service_point.street IS 'Street (PII)';
+COMMENT ON COLUMN standardized.service_point.house_supp IS 'House supplement: unit, suite, building (PII)';
+COMMENT ON COLUMN standardized.service_point.city IS 'City';
+COMMENT ON COLUMN standardized.service_point.zip IS 'ZIP code (quasi-PII)';
+COMMENT ON COLUMN standardized.service_point.state IS 'State or region';
+COMMENT ON COLUMN standardized.service_point.installed_at IS 'When the service point was installed';
+COMMENT ON COLUMN standardized.service_point.removed_at IS 'When it was removed';
+COMMENT ON COLUMN standardized.service_point.created_at IS 'Record creation time at the utility (dates are local midnight)';
+COMMENT ON COLUMN standardized.service_point.updated_at IS 'Record update time at the utility';
+COMMENT ON COLUMN standardized.service_point.batch_id IS 'Lineage: batch of the kept source record';
+COMMENT ON COLUMN standardized.service_point.line_no IS 'Lineage: line of the kept source record';
+COMMENT ON COLUMN standardized.service_point.source_rows IS 'Source records with this key';
+COMMENT ON COLUMN standardized.service_point.conflicting_rows IS 'Source records with this key whose attributes differ from the kept one (e.g. other addresses)';
+
+CREATE TABLE standardized.meter (
+    utility_id text NOT NULL,
+    meter_id text NOT NULL,
+    serial_number text,
+    meter_type text,
+    meter_category text,
+    service_point_id text,
+    installed_at timestamptz,
+    removed_at timestamptz,
+    created_at timestamptz,
+    updated_at timestamptz,
+    batch_id bigint NOT NULL,
+    line_no bigint NOT NULL,
+    source_rows integer NOT NULL,
+    conflicting_rows integer NOT NULL,
+    PRIMARY KEY (utility_id, meter_id)
+);
+COMMENT ON TABLE standardized.meter IS 'Meters of every utility, one row per (utility_id, meter_id): the first row in file order';
+COMMENT ON COLUMN standardized.meter.utility_id IS 'Utility';
+COMMENT ON COLUMN standardized.meter.meter_id IS 'Meter identifier (text, whatever the utility''s format)';
+COMMENT ON COLUMN standardized.meter.serial_number IS 'Serial or meter number';
+COMMENT ON COLUMN standardized.meter.meter_type IS 'Meter type';
+COMMENT ON COLUMN standardized.meter.meter_category IS 'Meter category or channel class';
+COMMENT ON COLUMN standardized.meter.service_point_id IS 'Service point of the meter''s first row (NULL where the meter file has no service point)';
+COMMENT ON COLUMN standardized.meter.installed_at IS 'Installation time of the first row';
+COMMENT ON COLUMN standardized.meter.removed_at IS 'Removal time of the first row';
+COMMENT ON COLUMN standardized.meter.created_at IS 'Record creation time at the utility';
+COMMENT ON COLUMN standardized.meter.updated_at IS 'Record update time at the utility';
+COMMENT ON COLUMN standardized.meter.batch_id IS 'Lineage: batch of the kept source record';
+COMMENT ON COLUMN standardized.meter.line_no IS 'Lineage: line of the kept source record';
+COMMENT ON COLUMN standardized.meter.source_rows IS 'Source records with this meter';
+COMMENT ON COLUMN standardized.meter.conflicting_rows IS 'Source records of this meter that differ from the kept one (another premise, another installation)';
+
+CREATE TABLE standardized.meter_assignment (
+    utility_id text NOT NULL,
+    meter_id text NOT NULL,
+    service_point_id text NOT NULL,
+    installed_at timestamptz,
+    removed_at timestamptz,
+    batch_id bigint NOT NULL,
+    line_no bigint NOT NULL,
+    PRIMARY KEY (utility_id, meter_id, batch_id, line_no)
+);
+COMMENT ON TABLE standardized.meter_assignment IS 'Every meter-to-service-point row of the meter files, in file order: the history that effective-dated linking and the multi-premise DQ checks read';
+COMMENT ON COLUMN standardized.meter_assignment.utility_id IS 'Utility';
+COMMENT ON COLUMN standardized.meter_assignment.meter_id IS 'Meter';
+COMMENT ON COLUMN standardized.meter_assignment.service_point_id IS 'Service point the row assigns the meter to';
+COMMENT ON COLUMN standardized.meter_assignment.installed_at IS 'Start of the assignment (NULL: since ever)';
+COMMENT ON COLUMN standardized.meter_assignment.removed_at IS 'End of the assignment (NULL: still installed)';
+COMMENT ON COLUMN standardized.meter_assignment.batch_id IS 'Lineage: batch';
+COMMENT ON COLUMN standardized.meter_assignment.line_no IS 'Lineage: line';
+
+CREATE TABLE standardized.interval_read (
+    utility_id text NOT NULL,
+    service_point_id text,
+    meter_id text NOT NULL,
+    channel text NOT NULL,
+    interval_start_ts timestamptz NOT NULL,
+    interval_end_ts timestamptz NOT NULL,
+    duration_seconds integer,
+    value double precision,
+    quality text,
+    last_update_time timestamptz,
+    exported_at timestamptz,
+    batch_id bigint NOT NULL,
+    line_no bigint NOT NULL,
+    source_rows integer NOT NULL,
+    conflicting_rows integer NOT NULL,
+    source_value_sum double precision,
+    CONSTRAINT interval_read_key UNIQUE NULLS NOT DISTINCT
+        (service_point_id, interval_start_ts, utility_id, meter_id, channel)
+);
+COMMENT ON TABLE standardized.interval_read IS 'Interval reads of every utility, one row per (utility_id, service_point_id, meter_id, interval_start_ts, channel), resolved by the utility''s interval_dedup_policy';
+COMMENT ON COLUMN standardized.interval_read.utility_id IS 'Utility';
+COMMENT ON COLUMN standardized.interval_read.service_point_id IS 'Service point: from the read, or through the meter (NULL when the meter has none)';
+COMMENT ON COLUMN standardized.interval_read.meter_id IS 'Meter';
+COMMENT ON COLUMN standardized.interval_read.channel IS 'Channel as the utility names it (kWh and kVARh reads of one instant are different channels)';
+COMMENT ON COLUMN standardized.interval_read.interval_start_ts IS 'Start of the interval (offsets kept; integer dates are local midnight)';
+COMMENT ON COLUMN standardized.interval_read.interval_end_ts IS 'interval_start_ts + duration_seconds';
+COMMENT ON COLUMN standardized.interval_read.duration_seconds IS 'Interval length in seconds as given by the utility (0: unknown)';
+COMMENT ON COLUMN standardized.interval_read.value IS 'Usage value of the kept read (sum of the duplicates under the sum policy)';
+COMMENT ON COLUMN standardized.interval_read.quality IS 'Quality flag as the utility gives it';
+COMMENT ON COLUMN standardized.interval_read.last_update_time IS 'When the utility last updated the read';
+COMMENT ON COLUMN standardized.interval_read.exported_at IS 'When the utility exported it (the string null means NULL)';
+COMMENT ON COLUMN standardized.interval_read.batch_id IS 'Lineage: batch of the kept source record';
+COMMENT ON COLUMN standardized.interval_read.line_no IS 'Lineage: line of the kept source record';
+COMMENT ON COLUMN standardized.interval_read.source_rows IS 'Source records with this key (1: no duplicate)';
+COMMENT ON COLUMN standardized.interval_read.conflicting_rows IS 'Source records with this key whose value differs from the kept value (keep_first, keep_last); 0 under sum';
+COMMENT ON COLUMN standardized.interval_read.source_value_sum IS 'Sum of the values of all source records with this key: value / source_value_sum is the share of the raw value the dedup kept';
+COMMENT ON CONSTRAINT interval_read_key ON standardized.interval_read IS 'The natural key; NULLS NOT DISTINCT because a read whose service point is unknown still has one key';
+
+--
+-- Product: the interval-grain fact table.
+--
+CREATE TABLE product.usage_interval (
+    utility_id text NOT NULL,
+    service_point_id text,
+    meter_id text NOT NULL,
+    channel text NOT NULL,
+    interval_start_ts timestamptz NOT NULL,
+    interval_end_ts timestamptz NOT NULL,
+    local_date date NOT NULL,
+    duration_seconds integer,
+    value double precision,
+    quality text,
+    service_point_known boolean NOT NULL,
+    meter_known boolean NOT NULL,
+    serial_number text,
+    meter_type text,
+    meter_category text,
+    service_point_number text,
+    house_num text,
+    street text,
+    house_supp text,
+    city text,
+    zip text,
+    state text,
+    last_update_time timestamptz,
+    exported_at timestamptz,
+    batch_id bigint NOT NULL,
+    line_no bigint NOT NULL,
+    CONSTRAINT usage_interval_key UNIQUE NULLS NOT DISTINCT
+        (service_point_id, interval_start_ts, utility_id, meter_id, channel)
+);
+COMMENT ON TABLE product.usage_interval IS 'The usage fact table: one row per standardized interval read, with its meter and service point attributes (left joins: reads of unknown service points stay, flagged)';
+COMMENT ON COLUMN product.usage_interval.utility_id IS 'Utility';
+COMMENT ON COLUMN product.usage_interval.service_point_id IS 'Service point (NULL when unknown)';
+COMMENT ON COLUMN product.usage_interval.meter_id IS 'Meter';
+COMMENT ON COLUMN product.usage_interval.channel IS 'Channel';
+COMMENT ON COLUMN product.usage_interval.interval_start_ts IS 'Start of the interval';
+COMMENT ON COLUMN product.usage_interval.interval_end_ts IS 'End of the interval';
+COMMENT ON COLUMN product.usage_interval.local_date IS 'Day of interval_start_ts in the utility''s time zone';
+COMMENT ON COLUMN product.usage_interval.duration_seconds IS 'Interval length in seconds';
+COMMENT ON COLUMN product.usage_interval.value IS 'Usage value';
+COMMENT ON COLUMN product.usage_interval.quality IS 'Quality flag';
+COMMENT ON COLUMN product.usage_interval.service_point_known IS 'The service point exists in standardized.service_point (false: orphan or unknown)';
+COMMENT ON COLUMN product.usage_interval.meter_known IS 'The meter exists in standardized.meter';
+COMMENT ON COLUMN product.usage_interval.serial_number IS 'Meter serial number';
+COMMENT ON COLUMN product.usage_interval.meter_type IS 'Meter type';
+COMMENT ON COLUMN product.usage_interval.meter_category IS 'Meter category';
+COMMENT ON COLUMN product.usage_interval.service_point_number IS 'Service point number';
+COMMENT ON COLUMN product.usage_interval.house_num IS 'House number (PII)';
+COMMENT ON COLUMN product.usage_interval.street IS 'Street (PII)';
+COMMENT ON COLUMN product.usage_interval.house_supp IS 'House supplement (PII)';
+COMMENT ON COLUMN product.usage_interval.city IS 'City';
+COMMENT ON COLUMN product.usage_interval.zip IS 'ZIP code (quasi-PII)';
+COMMENT ON COLUMN product.usage_interval.state IS 'State';
+COMMENT ON COLUMN product.usage_interval.last_update_time IS 'When the utility last updated the read';
+COMMENT ON COLUMN product.usage_interval.exported_at IS 'When the utility exported the read';
+COMMENT ON COLUMN product.usage_interval.batch_id IS 'Lineage: batch of the source record';
+COMMENT ON COLUMN product.usage_interval.line_no IS 'Lineage: line of the source record';
+COMMENT ON CONSTRAINT usage_interval_key ON product.usage_interval IS 'Natural key, led by service point and time for look-ups by service point and day';
+
+--
+-- Experience: daily summaries.
+--
+CREATE TABLE experience.daily_usage (
+    utility_id text NOT NULL,
+    service_point_id text NOT NULL,
+    local_date date NOT NULL,
+    channel text NOT NULL,
+    bucket_start timestamptz NOT NULL,
+    bucket_end timestamptz NOT NULL,
+    total_usage double precision,
+    interval_count integer NOT NULL,
+    peak_usage_value double precision,
+    peak_usage_ts timestamptz,
+    pit_usage_value double precision,
+    pit_usage_ts timestamptz,
+    PRIMARY KEY (service_point_id, local_date, utility_id, channel)
+);
+COMMENT ON TABLE experience.daily_usage IS 'One row per (utility_id, service_point_id, local day, channel): total, count, peak and pit of the day''s reads; reads without a service point are not summarized (see dq.readiness)';
+COMMENT ON COLUMN experience.daily_usage.utility_id IS 'Utility';
+COMMENT ON COLUMN experience.daily_usage.service_point_id IS 'Service point';
+COMMENT ON COLUMN experience.daily_usage.local_date IS 'Local day in the utility''s time zone';
+COMMENT ON COLUMN experience.daily_usage.channel IS 'Channel (kWh and kVARh are never added together)';
+COMMENT ON COLUMN experience.daily_usage.bucket_start IS 'Local midnight starting the day';
+COMMENT ON COLUMN experience.daily_usage.bucket_end IS 'Next local midnight (exclusive): 23 or 25 hours after bucket_start on daylight-saving days';
+COMMENT ON COLUMN experience.daily_usage.total_usage IS 'Sum of the day''s values';
+COMMENT ON COLUMN experience.daily_usage.interval_count IS 'Reads with a value in the day';
+COMMENT ON COLUMN experience.daily_usage.peak_usage_value IS 'Largest value of the day';
+COMMENT ON COLUMN experience.daily_usage.peak_usage_ts IS 'Start of the read holding the peak (earliest on ties)';
+COMMENT ON COLUMN experience.daily_usage.pit_usage_value IS 'Smallest value of the day';
+COMMENT ON COLUMN experience.daily_usage.pit_usage_ts IS 'Start of the read holding the pit (earliest on ties)';

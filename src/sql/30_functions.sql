@@ -1,0 +1,183 @@
+--
+-- The CSV reader, on its own.
+--
+CREATE FUNCTION gridflow.read_csv(
+    path text,
+    columns text[] DEFAULT NULL,
+    delimiter text DEFAULT ',',
+    quote text DEFAULT '"',
+    OUT line_no bigint,
+    OUT fields text[],
+    OUT reject_reason text,
+    OUT record text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'gridflow_read_csv'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION gridflow.read_csv(text, text[], text, text) IS 'Stream a CSV file on the server (RFC 4180, UTF-8, optional BOM, LF/CRLF/CR): one row per record after the header, with its line number; columns picks header names (case-insensitive, any order, missing ones are an error), NULL returns every column; records that are not rows of the file come back with reject_reason set and fields NULL. Empty unquoted fields are NULL. Needs superuser or pg_read_server_files.';
+
+CREATE FUNCTION gridflow.read_csv_header(
+    path text,
+    delimiter text DEFAULT ',',
+    quote text DEFAULT '"')
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'gridflow_read_csv_header'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION gridflow.read_csv_header(text, text, text) IS 'The header fields of a CSV file on the server (NULL for an empty file). Needs superuser or pg_read_server_files.';
+
+CREATE FUNCTION gridflow.csv_fields(
+    record text,
+    delimiter text DEFAULT ',',
+    quote text DEFAULT '"')
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'gridflow_csv_fields'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION gridflow.csv_fields(text, text, text) IS 'Split one CSV record (such as landing.source_record.record) into its fields, with the same rules as the reader; an error if the text is not exactly one record';
+
+CREATE FUNCTION gridflow.sample_dir()
+RETURNS text
+AS 'MODULE_PATHNAME', 'gridflow_sample_dir'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION gridflow.sample_dir() IS 'Directory of the sample drop installed with the extension (what gridflow_build() reads by default)';
+
+--
+-- Peak and pit of (value, timestamp) pairs.
+--
+CREATE TYPE gridflow.peak_pit AS (
+    peak_value double precision,
+    peak_ts timestamptz,
+    pit_value double precision,
+    pit_ts timestamptz
+);
+COMMENT ON TYPE gridflow.peak_pit IS 'Result of gridflow.peak_pit(): the largest and the smallest value with the time of each';
+COMMENT ON COLUMN gridflow.peak_pit.peak_value IS 'Largest value';
+COMMENT ON COLUMN gridflow.peak_pit.peak_ts IS 'Earliest timestamp holding the largest value';
+COMMENT ON COLUMN gridflow.peak_pit.pit_value IS 'Smallest value';
+COMMENT ON COLUMN gridflow.peak_pit.pit_ts IS 'Earliest timestamp holding the smallest value';
+
+CREATE FUNCTION gridflow.peak_pit_transfn(internal, double precision, timestamptz)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'gridflow_peak_pit_transfn'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION gridflow.peak_pit_transfn(internal, double precision, timestamptz) IS 'Transition function of gridflow.peak_pit()';
+
+CREATE FUNCTION gridflow.peak_pit_combinefn(internal, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'gridflow_peak_pit_combinefn'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION gridflow.peak_pit_combinefn(internal, internal) IS 'Combine function of gridflow.peak_pit() (parallel and partial aggregation)';
+
+CREATE FUNCTION gridflow.peak_pit_serialfn(internal)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'gridflow_peak_pit_serialfn'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION gridflow.peak_pit_serialfn(internal) IS 'Serialization function of gridflow.peak_pit()';
+
+CREATE FUNCTION gridflow.peak_pit_deserialfn(bytea, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'gridflow_peak_pit_deserialfn'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION gridflow.peak_pit_deserialfn(bytea, internal) IS 'Deserialization function of gridflow.peak_pit()';
+
+CREATE FUNCTION gridflow.peak_pit_finalfn(internal)
+RETURNS gridflow.peak_pit
+AS 'MODULE_PATHNAME', 'gridflow_peak_pit_finalfn'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION gridflow.peak_pit_finalfn(internal) IS 'Final function of gridflow.peak_pit()';
+
+CREATE AGGREGATE gridflow.peak_pit(double precision, timestamptz) (
+    SFUNC = gridflow.peak_pit_transfn,
+    STYPE = internal,
+    SSPACE = 48,
+    COMBINEFUNC = gridflow.peak_pit_combinefn,
+    SERIALFUNC = gridflow.peak_pit_serialfn,
+    DESERIALFUNC = gridflow.peak_pit_deserialfn,
+    FINALFUNC = gridflow.peak_pit_finalfn,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE gridflow.peak_pit(double precision, timestamptz) IS 'Peak and pit of (value, timestamp) pairs: largest and smallest value, each with the earliest timestamp holding it; NULL values are ignored; NULL when there is no value';
+
+--
+-- What the build writes into product and experience.  The build runs these
+-- views and bulk-loads their rows; they are plain SQL so that anyone can
+-- read what each layer means.
+--
+CREATE VIEW gridflow.product_source AS
+SELECT r.utility_id,
+       r.service_point_id,
+       r.meter_id,
+       r.channel,
+       r.interval_start_ts,
+       r.interval_end_ts,
+       (pg_catalog.timezone(u.time_zone, r.interval_start_ts))::date AS local_date,
+       r.duration_seconds,
+       r.value,
+       r.quality,
+       sp.service_point_id IS NOT NULL AS service_point_known,
+       m.meter_id IS NOT NULL AS meter_known,
+       m.serial_number,
+       m.meter_type,
+       m.meter_category,
+       sp.service_point_number,
+       sp.house_num,
+       sp.street,
+       sp.house_supp,
+       sp.city,
+       sp.zip,
+       sp.state,
+       r.last_update_time,
+       r.exported_at,
+       r.batch_id,
+       r.line_no
+  FROM standardized.interval_read r
+  JOIN gridflow.utility u
+    ON u.utility_id OPERATOR(pg_catalog.=) r.utility_id
+  LEFT JOIN standardized.meter m
+    ON m.utility_id OPERATOR(pg_catalog.=) r.utility_id
+   AND m.meter_id OPERATOR(pg_catalog.=) r.meter_id
+  LEFT JOIN standardized.service_point sp
+    ON sp.utility_id OPERATOR(pg_catalog.=) r.utility_id
+   AND sp.service_point_id OPERATOR(pg_catalog.=) r.service_point_id;
+COMMENT ON VIEW gridflow.product_source IS 'Definition of product.usage_interval: standardized reads left-joined to their meter and service point; the build loads its rows';
+
+CREATE VIEW gridflow.experience_source AS
+SELECT s.utility_id,
+       s.service_point_id,
+       s.local_date,
+       s.channel,
+       pg_catalog.timezone(s.time_zone, s.local_date::timestamp) AS bucket_start,
+       pg_catalog.timezone(s.time_zone, (s.local_date + 1)::timestamp) AS bucket_end,
+       s.total_usage,
+       s.interval_count,
+       (s.pp).peak_value AS peak_usage_value,
+       (s.pp).peak_ts AS peak_usage_ts,
+       (s.pp).pit_value AS pit_usage_value,
+       (s.pp).pit_ts AS pit_usage_ts
+  FROM (SELECT p.utility_id,
+               p.service_point_id,
+               p.local_date,
+               p.channel,
+               u.time_zone,
+               -- numeric: the same total whatever order parallel workers add in
+               pg_catalog.sum(p.value::numeric)::double precision AS total_usage,
+               pg_catalog.count(p.value)::integer AS interval_count,
+               gridflow.peak_pit(p.value, p.interval_start_ts) AS pp
+          FROM product.usage_interval p
+          JOIN gridflow.utility u
+            ON u.utility_id OPERATOR(pg_catalog.=) p.utility_id
+         WHERE p.service_point_id IS NOT NULL
+         GROUP BY p.utility_id, p.service_point_id, p.local_date, p.channel, u.time_zone) s;
+COMMENT ON VIEW gridflow.experience_source IS 'Definition of experience.daily_usage: product reads with a service point, grouped by utility, service point, local day and channel; the build loads its rows';
+
+--
+-- The build.
+--
+CREATE FUNCTION @extschema@.gridflow_build(
+    drop_dir text DEFAULT NULL,
+    OUT step text,
+    OUT table_name text,
+    OUT row_count bigint,
+    OUT elapsed_ms double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'gridflow_build'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.gridflow_build(text) IS 'Rebuild every layer from a drop directory (DIR/utility1/utility1_intervals.csv and so on, as gridflow.source_file says; NULL: the sample installed with the extension), in the caller''s transaction: on error nothing changes. Returns one row per table written with its row count and time. Needs superuser or pg_read_server_files, and write access to the layers.';

@@ -1,0 +1,84 @@
+--
+-- The two utilities gridflow ships with, as configuration rows.  Adding a
+-- utility is more rows like these; the C code knows no utility by name.
+--
+INSERT INTO gridflow.utility
+    (utility_id, description, time_zone, build_order, service_point_link,
+     meter_link_policy, interval_dedup_policy)
+VALUES
+    ('UTILITY1', 'Service point on every read; the meter file is a read log',
+     'America/New_York', 10, 'read', 'first_row', 'keep_first'),
+    ('UTILITY2', 'Reads reach the service point (premise) through the meter file',
+     'America/New_York', 20, 'meter', 'first_row', 'keep_first');
+
+INSERT INTO gridflow.source_file (utility_id, file_kind, file_path) VALUES
+    ('UTILITY1', 'service_point', 'utility1/utility1_service_points.csv'),
+    ('UTILITY1', 'meter', 'utility1/utility1_meters.csv'),
+    ('UTILITY1', 'interval', 'utility1/utility1_intervals.csv'),
+    ('UTILITY2', 'service_point', 'utility2/utility2_service_points.csv'),
+    ('UTILITY2', 'meter', 'utility2/utility2_meters.csv'),
+    ('UTILITY2', 'interval', 'utility2/utility2_intervals.csv');
+
+INSERT INTO gridflow.column_map
+    (utility_id, file_kind, target_column, source_column, format, null_values)
+VALUES
+    ('UTILITY1', 'service_point', 'service_point_id', 'SERVICE_POINT_ID', NULL, '{}'),
+    ('UTILITY1', 'service_point', 'service_point_number', 'SERVICE_POINT_NUMBER', NULL, '{}'),
+    ('UTILITY1', 'service_point', 'street', 'SERVICE_POINT_STREET', NULL, '{}'),
+    ('UTILITY1', 'service_point', 'city', 'SERVICE_POINT_CITY', NULL, '{}'),
+    ('UTILITY1', 'service_point', 'zip', 'SERVICE_POINT_ZIP', NULL, '{}'),
+    ('UTILITY1', 'service_point', 'state', 'SERVICE_POINT_STATE', NULL, '{}'),
+    ('UTILITY1', 'service_point', 'installed_at', 'INSTALLED_AT', 'iso8601', '{}'),
+    ('UTILITY1', 'service_point', 'removed_at', 'REMOVED_AT', 'iso8601', '{}'),
+    ('UTILITY1', 'service_point', 'created_at', 'CREATED', 'iso8601', '{}'),
+    ('UTILITY1', 'service_point', 'updated_at', 'UPDATED', 'iso8601', '{}'),
+
+    ('UTILITY1', 'meter', 'meter_id', 'meter_id', NULL, '{}'),
+    ('UTILITY1', 'meter', 'serial_number', 'meter_id', NULL, '{}'),
+    ('UTILITY1', 'meter', 'meter_type', 'meter_type', NULL, '{}'),
+    ('UTILITY1', 'meter', 'meter_category', 'meter_category', NULL, '{}'),
+
+    ('UTILITY1', 'interval', 'service_point_id', 'service_delivery_point_id', NULL, '{}'),
+    ('UTILITY1', 'interval', 'meter_id', 'meter_id', NULL, '{}'),
+    ('UTILITY1', 'interval', 'channel', 'channel', NULL, '{}'),
+    ('UTILITY1', 'interval', 'duration_seconds', 'duration', NULL, '{}'),
+    ('UTILITY1', 'interval', 'value', 'value', NULL, '{}'),
+    ('UTILITY1', 'interval', 'quality', 'quality', NULL, '{}'),
+    ('UTILITY1', 'interval', 'interval_start_ts', 'timestamp', 'iso8601', '{}'),
+    ('UTILITY1', 'interval', 'last_update_time', 'last_update_time', 'iso8601', '{"null"}'),
+    ('UTILITY1', 'interval', 'exported_at', 'exported_at', 'iso8601', '{"null"}'),
+
+    ('UTILITY2', 'service_point', 'service_point_id', 'premise_id', NULL, '{}'),
+    ('UTILITY2', 'service_point', 'created_at', 'created_date', 'iso8601', '{}'),
+    ('UTILITY2', 'service_point', 'house_num', 'premise_house_num', NULL, '{}'),
+    ('UTILITY2', 'service_point', 'street', 'premise_street', NULL, '{}'),
+    ('UTILITY2', 'service_point', 'house_supp', 'premise_house_supp', NULL, '{}'),
+    ('UTILITY2', 'service_point', 'city', 'premise_city', NULL, '{}'),
+    ('UTILITY2', 'service_point', 'zip', 'premise_zip', NULL, '{}'),
+    ('UTILITY2', 'service_point', 'state', 'premise_region', NULL, '{}'),
+
+    ('UTILITY2', 'meter', 'service_point_id', 'premise_id', NULL, '{}'),
+    ('UTILITY2', 'meter', 'meter_id', 'meter_id', NULL, '{}'),
+    ('UTILITY2', 'meter', 'serial_number', 'meter_number', NULL, '{}'),
+    ('UTILITY2', 'meter', 'meter_type', 'meter_type', NULL, '{}'),
+    ('UTILITY2', 'meter', 'meter_category', 'meter_channel', NULL, '{}'),
+    ('UTILITY2', 'meter', 'installed_at', 'installed_at', 'iso8601', '{}'),
+    ('UTILITY2', 'meter', 'removed_at', 'removed_at', 'iso8601', '{}'),
+    ('UTILITY2', 'meter', 'created_at', 'created', 'iso8601', '{}'),
+    ('UTILITY2', 'meter', 'updated_at', 'updated', 'iso8601', '{}'),
+
+    ('UTILITY2', 'interval', 'meter_id', 'meter_id', NULL, '{}'),
+    ('UTILITY2', 'interval', 'channel', 'channel', NULL, '{}'),
+    ('UTILITY2', 'interval', 'duration_seconds', 'duration', NULL, '{}'),
+    ('UTILITY2', 'interval', 'value', 'value', NULL, '{}'),
+    ('UTILITY2', 'interval', 'quality', 'quality', NULL, '{}'),
+    ('UTILITY2', 'interval', 'interval_start_ts', 'timestamp', 'YYYYMMDD', '{}');
+
+-- pg_dump keeps utilities added by users (the shipped rows come back with
+-- CREATE EXTENSION; edits to them are not dumped).
+SELECT pg_catalog.pg_extension_config_dump('gridflow.utility',
+    $$WHERE utility_id NOT IN ('UTILITY1', 'UTILITY2')$$);
+SELECT pg_catalog.pg_extension_config_dump('gridflow.source_file',
+    $$WHERE utility_id NOT IN ('UTILITY1', 'UTILITY2')$$);
+SELECT pg_catalog.pg_extension_config_dump('gridflow.column_map',
+    $$WHERE utility_id NOT IN ('UTILITY1', 'UTILITY2')$$);
