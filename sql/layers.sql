@@ -1,0 +1,117 @@
+-- Each layer on the sample shipped with the extension, checked against
+-- plain-SQL references computed from the landed records.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS gridflow;
+RESET client_min_messages;
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
+SELECT count(*) AS tables_built FROM gridflow_build() WHERE table_name IS NOT NULL;
+
+SELECT * FROM dq.row_counts;
+
+-- Landing: every record of every file, as read; with the header and the
+-- rejects, that is every line (the files have no blank lines)
+SELECT b.utility_id, b.file_kind, b.records_read, b.records_rejected,
+       (SELECT max(line_no) FROM landing.source_record r WHERE r.batch_id = b.batch_id) AS last_line
+  FROM gridflow.batch b ORDER BY b.batch_id;
+
+-- Standardized, keep-first, against DISTINCT ON over the landed records
+CREATE TEMP VIEW landed AS
+SELECT b.utility_id, b.file_kind, r.line_no, gridflow.csv_fields(r.record) AS f, b.header
+  FROM landing.source_record r JOIN gridflow.batch b USING (batch_id);
+-- utility2 intervals: meter, yyyymmdd, channel -> first value in file order
+SELECT count(*) AS u2_interval_mismatches FROM (
+    (SELECT DISTINCT ON (f[3], f[5], f[1]) f[3] AS meter_id, f[5] AS day, f[1] AS channel, f[6]::float8 AS value
+       FROM landed WHERE utility_id = 'UTILITY2' AND file_kind = 'interval'
+      ORDER BY f[3], f[5], f[1], line_no)
+    EXCEPT
+    SELECT meter_id, to_char(interval_start_ts AT TIME ZONE 'America/New_York', 'YYYYMMDD'), channel, value
+      FROM standardized.interval_read WHERE utility_id = 'UTILITY2') x;
+-- the same count of keys both ways
+SELECT (SELECT count(DISTINCT (f[3], f[5], f[1])) FROM landed WHERE utility_id = 'UTILITY2' AND file_kind = 'interval')
+       = (SELECT count(*) FROM standardized.interval_read WHERE utility_id = 'UTILITY2') AS same_keys;
+-- utility2 premises: first address in file order
+SELECT count(*) AS u2_service_point_mismatches FROM (
+    (SELECT DISTINCT ON (f[1]) f[1], f[3], f[4], f[5], f[6], f[7]
+       FROM landed WHERE utility_id = 'UTILITY2' AND file_kind = 'service_point' ORDER BY f[1], line_no)
+    EXCEPT
+    SELECT service_point_id, house_num, street, house_supp, city, zip
+      FROM standardized.service_point WHERE utility_id = 'UTILITY2') x;
+-- reads reach their service point through the meter's first row
+SELECT count(*) AS u2_link_mismatches
+  FROM standardized.interval_read r
+  JOIN (SELECT DISTINCT ON (f[2]) f[2] AS meter_id, f[1] AS premise
+          FROM landed WHERE utility_id = 'UTILITY2' AND file_kind = 'meter' ORDER BY f[2], line_no) m
+    USING (meter_id)
+ WHERE r.utility_id = 'UTILITY2' AND r.service_point_id IS DISTINCT FROM m.premise;
+-- utility1 reads keep their own service point and ISO offset
+SELECT count(*) AS u1_interval_mismatches FROM (
+    SELECT f[1], f[2], f[3], f[7]::timestamptz, f[5]::float8
+      FROM landed WHERE utility_id = 'UTILITY1' AND file_kind = 'interval'
+    EXCEPT
+    SELECT service_point_id, meter_id, channel, interval_start_ts, value
+      FROM standardized.interval_read WHERE utility_id = 'UTILITY1') x;
+-- kWh and kVARh reads of the same instant are both kept
+SELECT count(*) AS instants_with_two_channels
+  FROM (SELECT service_point_id, meter_id, interval_start_ts FROM standardized.interval_read
+         WHERE utility_id = 'UTILITY1' GROUP BY 1, 2, 3 HAVING count(DISTINCT channel) > 1) x;
+-- time-zone rules: integer dates are local midnight in America/New_York,
+-- end = start + duration, the string null is NULL
+SELECT utility_id,
+       bool_and((interval_start_ts AT TIME ZONE 'America/New_York')::time = '00:00') AS local_midnight,
+       bool_and(interval_end_ts = interval_start_ts + duration_seconds * interval '1 second') AS end_ok,
+       count(exported_at) AS exported_at_values
+  FROM standardized.interval_read GROUP BY utility_id ORDER BY utility_id;
+SELECT min(interval_start_ts), max(interval_start_ts)
+  FROM standardized.interval_read WHERE utility_id = 'UTILITY2';
+-- dedup statistics add up to the landed records
+SELECT utility_id, sum(source_rows) AS source_rows,
+       (SELECT records_read - rows_invalid FROM gridflow.batch b
+         WHERE b.utility_id = r.utility_id AND b.file_kind = 'interval') AS landed_valid
+  FROM standardized.interval_read r GROUP BY utility_id ORDER BY utility_id;
+
+-- Product: 1:1 with standardized reads, left joins, flags
+SELECT (SELECT count(*) FROM product.usage_interval) = (SELECT count(*) FROM standardized.interval_read) AS one_to_one;
+SELECT count(*) AS product_mismatches FROM (
+    SELECT utility_id, service_point_id, meter_id, channel, interval_start_ts, value FROM standardized.interval_read
+    EXCEPT
+    SELECT utility_id, service_point_id, meter_id, channel, interval_start_ts, value FROM product.usage_interval) x;
+SELECT utility_id, service_point_known, meter_known, count(*), count(city) AS with_city
+  FROM product.usage_interval GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
+SELECT count(*) AS wrong_local_date
+  FROM product.usage_interval WHERE local_date <> (interval_start_ts AT TIME ZONE 'America/New_York')::date;
+
+-- Experience: against a plain-SQL reference over product
+SELECT count(*) AS experience_mismatches FROM (
+    SELECT utility_id, service_point_id, local_date, channel,
+           sum(value) AS total_usage, count(value)::int AS interval_count,
+           (array_agg(value ORDER BY value DESC, interval_start_ts))[1] AS peak_value,
+           (array_agg(interval_start_ts ORDER BY value DESC, interval_start_ts))[1] AS peak_ts,
+           (array_agg(value ORDER BY value, interval_start_ts))[1] AS pit_value,
+           (array_agg(interval_start_ts ORDER BY value, interval_start_ts))[1] AS pit_ts
+      FROM product.usage_interval WHERE service_point_id IS NOT NULL
+     GROUP BY 1, 2, 3, 4
+    EXCEPT
+    SELECT utility_id, service_point_id, local_date, channel, total_usage, interval_count,
+           peak_usage_value, peak_usage_ts, pit_usage_value, pit_usage_ts
+      FROM experience.daily_usage) x;
+SELECT bool_and(bucket_start = (local_date::timestamp AT TIME ZONE 'America/New_York')
+                AND bucket_end = ((local_date + 1)::timestamp AT TIME ZONE 'America/New_York')) AS local_day_buckets
+  FROM experience.daily_usage;
+SELECT * FROM dq.experience_summary;
+
+-- Lineage: every standardized and product row names the landed record it came from
+SELECT count(*) AS broken_lineage
+  FROM product.usage_interval p
+  LEFT JOIN landing.source_record r ON r.batch_id = p.batch_id AND r.line_no = p.line_no
+ WHERE r.record IS NULL;
+
+-- Indexes serve a BI query by service point and day
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF)
+SELECT * FROM experience.daily_usage WHERE service_point_id = 'SP-00000001' AND local_date = '2025-01-30';
+EXPLAIN (COSTS OFF)
+SELECT * FROM product.usage_interval
+ WHERE service_point_id = 'SP-00000001'
+   AND interval_start_ts >= '2025-01-30 05:00+00' AND interval_start_ts < '2025-01-31 05:00+00';
+RESET enable_seqscan;
