@@ -4,7 +4,7 @@
 set -euo pipefail
 PGVER="${PGVER:-15}"
 need=()
-[ -f "/usr/lib/postgresql/$PGVER/lib/pgxs/src/makefiles/pgxs.mk" ] || need+=("postgresql-server-dev-$PGVER")
+[ -f "/usr/include/postgresql/$PGVER/server/postgres.h" ] || need+=("postgresql-server-dev-$PGVER")
 command -v make >/dev/null || need+=(make)
 command -v gcc >/dev/null || need+=(gcc)
 command -v pg_virtualenv >/dev/null || need+=(postgresql-common)
