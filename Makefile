@@ -28,7 +28,7 @@ OBJS = \
 SQL_SOURCES = $(sort $(wildcard src/sql/[0-9]*.sql))
 DATA_built = gridflow--$(EXTVERSION).sql
 
-REGRESS = reader aggregate build layers dq
+REGRESS = catalog reader aggregate build layers dq
 
 # Fixtures are staged where the server's user can read them (see test/stage.sh).
 GRIDFLOW_TEST_DIR ?= /tmp/gridflow-regress
