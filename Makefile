@@ -9,7 +9,7 @@
 #   make test            the whole test suite, same preparation
 #
 EXTENSION = gridflow
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 
 MODULE_big = gridflow
 OBJS = \
@@ -24,11 +24,14 @@ OBJS = \
 	src/read_csv.o \
 	src/reader.o
 
-# The install script is built from the editable sources in src/sql/.
+# The install script of the current version is built from the editable
+# sources in src/sql/; the full scripts of released versions and the upgrade
+# scripts are plain files in src/sql/versions/.
 SQL_SOURCES = $(sort $(wildcard src/sql/[0-9]*.sql))
 DATA_built = gridflow--$(EXTVERSION).sql
+DATA = $(wildcard src/sql/versions/gridflow--*.sql)
 
-REGRESS = catalog reader aggregate build layers dq
+REGRESS = catalog upgrade reader aggregate build layers dq
 
 # Fixtures are staged where the server's user can read them (see test/stage.sh).
 GRIDFLOW_TEST_DIR ?= /tmp/gridflow-regress

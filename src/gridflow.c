@@ -51,14 +51,19 @@ _PG_init(void)
 	MarkGUCPrefixReserved("gridflow");
 }
 
-/* Directory of the sample drop installed with the extension. */
+/*
+ * Directory of the sample drop installed with the extension (below
+ * extension_destdir where that Debian setting is in use).
+ */
 void
 gf_sample_dir(char *buf, size_t size)
 {
 	char		sharepath[MAXPGPATH];
+	const char *destdir = GetConfigOption("extension_destdir", true, false);
 
 	get_share_path(my_exec_path, sharepath);
-	snprintf(buf, size, "%s/extension/gridflow_sample", sharepath);
+	snprintf(buf, size, "%s%s/extension/gridflow_sample",
+			 destdir ? destdir : "", sharepath);
 }
 
 PG_FUNCTION_INFO_V1(gridflow_sample_dir);

@@ -4,16 +4,33 @@
 # directory the server may write to.  The real utility sample is copied
 # too when it exists beside the project (../shared/iedr-sample, or
 # GRIDFLOW_IEDR_SAMPLE); it is never part of the project.
+#
+# Files are replaced only when they differ, each by an atomic rename, so
+# test runs from several checkouts can share DIR.
 set -euo pipefail
 dir="${1:?usage: stage.sh DIR}"
 top="$(cd "$(dirname "$0")/.." && pwd)"
-rm -rf "$dir"
+
+sync_tree() {   # sync_tree SRC DEST
+    local src="$1" dest="$2" f rel
+    mkdir -p "$dest"
+    (cd "$src" && find . -type d) | while read -r rel; do mkdir -p "$dest/$rel"; done
+    (cd "$src" && find . -type f) | while read -r rel; do
+        f="$dest/$rel"
+        if ! cmp -s "$src/$rel" "$f"; then
+            cp "$src/$rel" "$f.tmp.$$"
+            mv -f "$f.tmp.$$" "$f"
+        fi
+    done
+}
+
 mkdir -p "$dir/scratch"
-cp -r "$top/data/csv" "$top/data/drops" "$top/data/sample" "$dir/"
+sync_tree "$top/data/csv" "$dir/csv"
+sync_tree "$top/data/drops" "$dir/drops"
+sync_tree "$top/data/sample" "$dir/sample"
 sample="${GRIDFLOW_IEDR_SAMPLE:-$top/../shared/iedr-sample}"
 if [ -d "$sample" ]; then
-    cp -r "$sample" "$dir/iedr-sample"
+    sync_tree "$sample" "$dir/iedr-sample"
 fi
 chmod -R a+rX "$dir"
 chmod 1777 "$dir/scratch"
-chmod a+rx "$(dirname "$dir")" 2>/dev/null || true

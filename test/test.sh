@@ -8,8 +8,19 @@ cd "$(dirname "$0")/.."
 
 bash test/setup.sh
 make -s
-make -s install
 make -s unitcheck
+
+# GRIDFLOW_DESTDIR=/some/dir installs into that directory instead of the
+# system's, and the test cluster loads the extension from there
+# (extension_destdir), so that several checkouts can be tested at once.
+cluster_opts=(-o max_worker_processes=8)
+if [ -n "${GRIDFLOW_DESTDIR:-}" ]; then
+    make -s install DESTDIR="$GRIDFLOW_DESTDIR"
+    chmod -R a+rX "$GRIDFLOW_DESTDIR"
+    cluster_opts+=(-o "extension_destdir=$GRIDFLOW_DESTDIR")
+else
+    make -s install
+fi
 
 export GRIDFLOW_TEST_DIR=/tmp/gridflow-regress
 bash test/stage.sh "$GRIDFLOW_TEST_DIR"
@@ -19,4 +30,4 @@ else
     export GRIDFLOW_IEDR=no
 fi
 
-pg_virtualenv -o max_worker_processes=8 bash test/regress.sh
+pg_virtualenv "${cluster_opts[@]}" bash test/regress.sh

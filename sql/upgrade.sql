@@ -1,0 +1,88 @@
+-- The upgrade path: installing the first release and updating it gives the
+-- same extension as installing the current version.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS gridflow CASCADE;
+RESET client_min_messages;
+
+-- Everything that defines the extension, one text row per fact (its body
+-- refers to tables that do not exist yet).
+SET check_function_bodies = off;
+CREATE FUNCTION pg_temp.signature() RETURNS SETOF text
+LANGUAGE sql AS $$
+WITH members AS (
+    SELECT d.classid, d.objid
+      FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+     WHERE d.refclassid = 'pg_extension'::regclass AND e.extname = 'gridflow' AND d.deptype = 'e'
+), rels AS (
+    SELECT c.* FROM pg_class c JOIN members m ON m.classid = 'pg_class'::regclass AND m.objid = c.oid
+)
+SELECT 'member ' || pg_describe_object(classid, objid, 0) FROM members
+UNION ALL
+SELECT 'comment ' || pg_describe_object(d.classoid, d.objoid, d.objsubid) || ': ' || d.description
+  FROM pg_description d JOIN members m ON m.classid = d.classoid AND m.objid = d.objoid
+UNION ALL
+SELECT 'column ' || c.oid::regclass || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+       || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
+       || coalesce(' default ' || pg_get_expr(ad.adbin, ad.adrelid), '')
+       || ' #' || a.attnum
+  FROM rels c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+  LEFT JOIN pg_attrdef ad ON ad.adrelid = c.oid AND ad.adnum = a.attnum
+UNION ALL
+SELECT 'relation ' || c.oid::regclass || ' kind ' || c.relkind::text || ' persistence ' || c.relpersistence::text
+       || ' rls ' || c.relrowsecurity::text || '/' || c.relforcerowsecurity::text
+       || ' acl ' || coalesce(c.relacl::text, '-') || ' options ' || coalesce(c.reloptions::text, '-')
+  FROM rels c
+UNION ALL
+SELECT 'constraint ' || con.conrelid::regclass || ' ' || con.conname || ' ' || pg_get_constraintdef(con.oid)
+  FROM pg_constraint con JOIN rels c ON c.oid = con.conrelid
+UNION ALL
+SELECT 'index ' || pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN rels c ON c.oid = i.indrelid
+UNION ALL
+SELECT 'view ' || c.oid::regclass || ' ' || pg_get_viewdef(c.oid) FROM rels c WHERE c.relkind IN ('v', 'm')
+UNION ALL
+SELECT 'policy ' || p.schemaname || '.' || p.tablename || ' ' || p.policyname || ' ' || p.cmd || ' '
+       || p.roles::text || ' ' || coalesce(p.qual, '-') || ' ' || coalesce(p.with_check, '-')
+  FROM pg_policies p JOIN rels c ON c.relname = p.tablename AND c.relnamespace::regnamespace::text = p.schemaname
+UNION ALL
+SELECT 'trigger ' || pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN rels c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal
+UNION ALL
+SELECT 'function ' || pg_get_functiondef(p.oid) || ' acl ' || coalesce(p.proacl::text, '-')
+  FROM pg_proc p JOIN members m ON m.classid = 'pg_proc'::regclass AND m.objid = p.oid
+ WHERE p.prokind <> 'a'
+UNION ALL
+SELECT 'aggregate ' || a.aggfnoid::regprocedure || ' ' || a.aggtransfn || ' ' || a.aggcombinefn || ' '
+       || a.aggserialfn || ' ' || a.aggdeserialfn || ' ' || a.aggfinalfn || ' ' || a.aggtranstype::regtype
+       || ' ' || a.aggtransspace || ' ' || p.proparallel::text
+  FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
+  JOIN members m ON m.classid = 'pg_proc'::regclass AND m.objid = p.oid
+UNION ALL
+SELECT 'schema ' || n.nspname || ' acl ' || coalesce(n.nspacl::text, '-')
+  FROM pg_namespace n JOIN members m ON m.classid = 'pg_namespace'::regclass AND m.objid = n.oid
+UNION ALL
+SELECT 'config ' || x.rel::regclass || ' ' || coalesce(x.cond, '-')
+  FROM pg_extension e, unnest(e.extconfig, e.extcondition) x(rel, cond) WHERE e.extname = 'gridflow'
+UNION ALL
+SELECT 'utility ' || u::text FROM gridflow.utility u
+UNION ALL
+SELECT 'source_file ' || f::text FROM gridflow.source_file f
+UNION ALL
+SELECT 'column_map ' || m::text FROM gridflow.column_map m
+$$;
+
+RESET check_function_bodies;
+CREATE EXTENSION gridflow VERSION '0.1.0';
+SELECT extversion FROM pg_extension WHERE extname = 'gridflow';
+ALTER EXTENSION gridflow UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'gridflow';
+CREATE TEMP TABLE updated AS SELECT pg_temp.signature() AS fact;
+
+DROP EXTENSION gridflow CASCADE;
+CREATE EXTENSION gridflow;
+CREATE TEMP TABLE fresh AS SELECT pg_temp.signature() AS fact;
+
+SELECT count(*) > 100 AS enough_facts FROM fresh;
+-- differences (none expected)
+(SELECT 'only after update: ' || fact FROM updated EXCEPT ALL SELECT 'only after update: ' || fact FROM fresh)
+UNION ALL
+(SELECT 'only in fresh install: ' || fact FROM fresh EXCEPT ALL SELECT 'only in fresh install: ' || fact FROM updated)
+ORDER BY 1;
