@@ -11,7 +11,7 @@ make -s
 make -s install
 
 export GRIDFLOW_DROP="${DROP:-}"
-pg_virtualenv bash -c '
+pg_virtualenv -t bash -c '
     echo "throwaway cluster: host $PGHOST, port $PGPORT, user $PGUSER (dropped at the end)"
     psql -X -q -v drop="$GRIDFLOW_DROP" -f test/run.sql
 '

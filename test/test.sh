@@ -30,4 +30,4 @@ else
     export GRIDFLOW_IEDR=no
 fi
 
-pg_virtualenv "${cluster_opts[@]}" bash test/regress.sh
+pg_virtualenv -t "${cluster_opts[@]}" bash test/regress.sh
