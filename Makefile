@@ -16,8 +16,12 @@ OBJS = \
 	src/build.o \
 	src/bulk.o \
 	src/csv.o \
+	src/emit.o \
+	src/exactsum.o \
+	src/fsum.o \
 	src/gridflow.o \
 	src/keytable.o \
+	src/landing.o \
 	src/load.o \
 	src/parse.o \
 	src/peakpit.o \
@@ -45,7 +49,7 @@ ifdef CI
 PG_CFLAGS += -Werror
 endif
 
-EXTRA_CLEAN = data/gridflow_gen test/unit/test_csv test/unit/test_parse
+EXTRA_CLEAN = data/gridflow_gen test/unit/test_csv test/unit/test_parse test/unit/test_fsum
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
@@ -87,10 +91,13 @@ test/unit/test_csv: test/unit/test_csv.c src/csv.c src/csv.h
 	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/test_csv.c src/csv.c
 test/unit/test_parse: test/unit/test_parse.c src/parse.c src/parse.h
 	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/test_parse.c src/parse.c -lm
+test/unit/test_fsum: test/unit/test_fsum.c src/fsum.c src/fsum.h
+	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/test_fsum.c src/fsum.c -lm
 
-unitcheck: test/unit/test_csv test/unit/test_parse
+unitcheck: test/unit/test_csv test/unit/test_parse test/unit/test_fsum
 	test/unit/test_csv
 	test/unit/test_parse
+	test/unit/test_fsum
 
 run:
 	bash test/run.sh

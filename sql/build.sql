@@ -114,6 +114,13 @@ SELECT utility_id, service_point_id, local_date, channel, bucket_start, bucket_e
        bucket_end - bucket_start AS length, total_usage, interval_count,
        peak_usage_value, peak_usage_ts, pit_usage_value, pit_usage_ts
   FROM experience.daily_usage ORDER BY utility_id, service_point_id, local_date, channel;
+-- the build's product and experience rows equal their SQL definitions
+SELECT (SELECT count(*) FROM (SELECT * FROM product.usage_interval EXCEPT ALL SELECT * FROM gridflow.product_source) a)
+     + (SELECT count(*) FROM (SELECT * FROM gridflow.product_source EXCEPT ALL SELECT * FROM product.usage_interval) b)
+       AS product_differences,
+       (SELECT count(*) FROM (SELECT * FROM experience.daily_usage EXCEPT ALL SELECT * FROM gridflow.experience_source) a)
+     + (SELECT count(*) FROM (SELECT * FROM gridflow.experience_source EXCEPT ALL SELECT * FROM experience.daily_usage) b)
+       AS experience_differences;
 -- lineage: each standardized row points at the landed record it came from
 SELECT r.utility_id, r.meter_id, r.line_no, l.record
   FROM standardized.interval_read r

@@ -70,4 +70,14 @@ SELECT (SELECT array_agg(row_count ORDER BY table_name, utility_id) FROM dq.row_
    AND (SELECT ready_reads = 5373 AND reads = 6389 AND round(ready_pct) = 84 FROM dq.readiness WHERE utility_id IS NULL)
    AS every_reference_figure;
 
+-- product and experience as the build wrote them equal their SQL definitions
+SELECT count(*) AS product_differences FROM (
+    (SELECT * FROM product.usage_interval EXCEPT ALL SELECT * FROM gridflow.product_source)
+    UNION ALL
+    (SELECT * FROM gridflow.product_source EXCEPT ALL SELECT * FROM product.usage_interval)) x;
+SELECT count(*) AS experience_differences FROM (
+    (SELECT * FROM experience.daily_usage EXCEPT ALL SELECT * FROM gridflow.experience_source)
+    UNION ALL
+    (SELECT * FROM gridflow.experience_source EXCEPT ALL SELECT * FROM experience.daily_usage)) x;
+
 SELECT line FROM dq.snapshot WHERE line_no <> 2 ORDER BY line_no;

@@ -98,13 +98,45 @@ SELECT count(*) AS experience_mismatches FROM (
 SELECT bool_and(bucket_start = (local_date::timestamp AT TIME ZONE 'America/New_York')
                 AND bucket_end = ((local_date + 1)::timestamp AT TIME ZONE 'America/New_York')) AS local_day_buckets
   FROM experience.daily_usage;
-SELECT * FROM dq.experience_summary;
+SELECT utility_id, daily_rows, service_point_days, service_points, channels,
+       round(avg_daily_usage::numeric, 6) AS avg_daily_usage, max_peak_value
+  FROM dq.experience_summary;
+
+-- The build writes product and experience in C; the views that define them
+-- in SQL give exactly the same rows
+SELECT count(*) AS product_differences FROM (
+    (SELECT * FROM product.usage_interval EXCEPT ALL SELECT * FROM gridflow.product_source)
+    UNION ALL
+    (SELECT * FROM gridflow.product_source EXCEPT ALL SELECT * FROM product.usage_interval)) x;
+SELECT count(*) AS experience_differences FROM (
+    (SELECT * FROM experience.daily_usage EXCEPT ALL SELECT * FROM gridflow.experience_source)
+    UNION ALL
+    (SELECT * FROM gridflow.experience_source EXCEPT ALL SELECT * FROM experience.daily_usage)) x;
+-- daily totals are exact sums, whatever the order of the reads
+SELECT count(*) AS total_differences
+  FROM experience.daily_usage e
+  JOIN (SELECT utility_id, service_point_id, local_date, channel,
+               gridflow.exact_sum(value ORDER BY value DESC) AS t1,
+               gridflow.exact_sum(value ORDER BY interval_start_ts) AS t2
+          FROM product.usage_interval GROUP BY 1, 2, 3, 4) p
+ USING (utility_id, service_point_id, local_date, channel)
+ WHERE e.total_usage IS DISTINCT FROM p.t1 OR p.t1 IS DISTINCT FROM p.t2;
 
 -- Lineage: every standardized and product row names the landed record it came from
 SELECT count(*) AS broken_lineage
   FROM product.usage_interval p
   LEFT JOIN landing.source_record r ON r.batch_id = p.batch_id AND r.line_no = p.line_no
  WHERE r.record IS NULL;
+SELECT count(*) AS lineage_lookups_that_differ
+  FROM (SELECT * FROM product.usage_interval ORDER BY line_no LIMIT 50) p
+  JOIN landing.source_record r ON r.batch_id = p.batch_id AND r.line_no = p.line_no
+ WHERE gridflow.source_record(p.batch_id, p.line_no) IS DISTINCT FROM r.record;
+SELECT gridflow.source_record(1, 1) IS NULL AS header_is_not_a_record,
+       gridflow.source_record(999, 2) IS NULL AS no_such_batch;
+-- landing chunks: every valid record exactly once, in file order
+SELECT b.batch_id, b.records_read = count(r.*) AS all_records, count(DISTINCT r.line_no) = count(*) AS unique_lines
+  FROM gridflow.batch b LEFT JOIN landing.source_record r USING (batch_id)
+ GROUP BY b.batch_id, b.records_read ORDER BY b.batch_id;
 
 -- Indexes serve a BI query by service point and day
 SET enable_seqscan = off;

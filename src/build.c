@@ -7,9 +7,10 @@
  * The build truncates the layer tables (so a failure rolls back to the
  * previous build, and under wal_level = minimal nothing below is
  * WAL-logged), then streams every configured file of every enabled
- * utility through the loader into landing and standardized, bulk-loads
- * product and experience from their defining views, rebuilds indexes and
- * analyzes.  Concurrent builds queue on the TRUNCATE's locks.
+ * utility, utility by utility, through the loader: landing, standardized,
+ * and for reads their product rows and daily summaries (emit.c).  Indexes
+ * are built once at the end, then the tables are analyzed.  Concurrent
+ * builds queue on the TRUNCATE's locks.
  *
  *-------------------------------------------------------------------------
  */
@@ -22,6 +23,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -57,6 +59,22 @@ spi_exec(const char *sql, int expected)
 	if (rc != expected)
 		elog(ERROR, "gridflow: \"%s\" failed: %s", sql, SPI_result_code_string(rc));
 	SPI_finish();
+}
+
+/* The bigint result of a one-value query (0 for NULL). */
+static uint64
+spi_count(const char *sql)
+{
+	bool		isnull;
+	int64		v;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(sql, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "gridflow: \"%s\" failed", sql);
+	v = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return isnull ? 0 : (uint64) v;
 }
 
 static char *
@@ -280,14 +298,33 @@ add_step(List **steps, const char *step, const char *table, int64 rows, double m
 	*steps = lappend(*steps, s);
 }
 
-/* End a bulk writer (rebuilding its indexes) and log it as a step. */
+/* A NOTICE per phase when gridflow.progress is on. */
 static void
-end_target(List **steps, GfBulk *b, const char *step, const char *table, double load_ms)
+progress(const char *what, int64 rows, double ms)
+{
+	if (!gf_progress)
+		return;
+	if (rows >= 0)
+		ereport(NOTICE,
+				(errmsg("gridflow: %s: " INT64_FORMAT " rows in %.0f ms", what, rows, ms)));
+	else
+		ereport(NOTICE,
+				(errmsg("gridflow: %s: %.0f ms", what, ms)));
+}
+
+/*
+ * End a bulk writer (rebuilding its indexes) and log it as a step whose
+ * time is write_ms plus the index build.
+ */
+static void
+end_target(List **steps, GfBulk *b, const char *step, const char *table, double write_ms)
 {
 	TimestampTz t0 = GetCurrentTimestamp();
 	int64		rows = (int64) gf_bulk_end(b);
+	double		index_ms = ms_since(t0);
 
-	add_step(steps, step, table, rows, load_ms + ms_since(t0));
+	progress(psprintf("index %s", table), -1, index_ms);
+	add_step(steps, step, table, rows, write_ms + index_ms);
 }
 
 /* SQL: gridflow_build(drop_dir) RETURNS SETOF (step, table_name, row_count, elapsed_ms) */
@@ -304,8 +341,8 @@ gridflow_build(PG_FUNCTION_ARGS)
 	TimestampTz t0;
 	int64		build_id;
 	int64		batch_id = 0;
-	double		load_ms;
-	int64		rows;
+	double		read_ms = 0;
+	double		write_ms[3] = {0, 0, 0};
 	ListCell   *lc;
 
 	if (PG_ARGISNULL(0))
@@ -335,61 +372,83 @@ gridflow_build(PG_FUNCTION_ARGS)
 				 errmsg("no utility files are configured"),
 				 errhint("Enable a utility in gridflow.utility and list its files in gridflow.source_file.")));
 
-	spi_exec("TRUNCATE landing.source_record, landing.reject, standardized.service_point, "
+	spi_exec("TRUNCATE landing.source_chunk, landing.reject, standardized.service_point, "
 			 "standardized.meter, standardized.meter_assignment, standardized.interval_read, "
 			 "product.usage_interval, experience.daily_usage, gridflow.batch",
 			 SPI_OK_UTILITY);
 	build_id = build_begin(drop_dir);
 
-	t.landing = gf_bulk_begin(gf_relation_oid("landing", "source_record"));
+	memset(&t, 0, sizeof(t));
+	t.landing = gf_bulk_begin(gf_relation_oid("landing", "source_chunk"));
 	t.reject = gf_bulk_begin(gf_relation_oid("landing", "reject"));
 	t.service_point = gf_bulk_begin(gf_relation_oid("standardized", "service_point"));
 	t.meter = gf_bulk_begin(gf_relation_oid("standardized", "meter"));
 	t.assignment = gf_bulk_begin(gf_relation_oid("standardized", "meter_assignment"));
 	t.interval = gf_bulk_begin(gf_relation_oid("standardized", "interval_read"));
+	t.product = gf_bulk_begin(gf_relation_oid("product", "usage_interval"));
+	t.experience = gf_bulk_begin(gf_relation_oid("experience", "daily_usage"));
 	{
 		TupleDesc	d = gf_bulk_tupdesc(t.landing);
 
-		if (d->natts != 3 || gf_attnum(d, "batch_id", true) != 0 ||
-			gf_attnum(d, "line_no", true) != 1 || gf_attnum(d, "record", true) != 2)
-			elog(ERROR, "gridflow: unexpected layout of landing.source_record");
+		if (d->natts != 5 || gf_attnum(d, "batch_id", true) != 0 ||
+			gf_attnum(d, "first_line", true) != 1 || gf_attnum(d, "last_line", true) != 2 ||
+			gf_attnum(d, "records", true) != 3 || gf_attnum(d, "data", true) != 4)
+			elog(ERROR, "gridflow: unexpected layout of landing.source_chunk");
 	}
 
-	t0 = GetCurrentTimestamp();
 	foreach(lc, files)
 	{
 		BuildFile  *bf = lfirst(lc);
 		GfLoadStats stats;
+		ListCell   *next = lnext(files, lc);
 
 		batch_begin(++batch_id, build_id, bf);
 		gf_load_file(&t, bf->utility, &bf->file, batch_id, &stats);
 		batch_end(batch_id, &stats);
+		read_ms += stats.read_ms;
+		write_ms[bf->file.kind] += stats.write_ms;
+		progress(psprintf("read %s %s file (%lld bytes)", bf->utility->utility_id,
+						  gf_kind_name(bf->file.kind), (long long) stats.file_bytes),
+				 stats.records_read + stats.records_rejected, stats.read_ms);
+		progress(psprintf("write %s %s rows", bf->utility->utility_id,
+						  gf_kind_name(bf->file.kind)),
+				 stats.rows_kept, stats.write_ms);
+		/* the utility's service points and meters are no longer needed */
+		if (next == NULL || ((BuildFile *) lfirst(next))->utility != bf->utility)
+			gf_utility_done(bf->utility);
 	}
-	load_ms = ms_since(t0);
 
-	end_target(&steps, t.landing, "landing", "landing.source_record", load_ms);
+	end_target(&steps, t.landing, "landing", "landing.source_record", read_ms);
+	/* row count of the view, not of its chunks */
+	((BuildStep *) llast(steps))->rows = (int64) spi_count("SELECT sum(records_read)::bigint FROM gridflow.batch");
 	end_target(&steps, t.reject, "landing", "landing.reject", 0);
-	end_target(&steps, t.service_point, "standardized", "standardized.service_point", 0);
-	end_target(&steps, t.meter, "standardized", "standardized.meter", 0);
+	end_target(&steps, t.service_point, "standardized", "standardized.service_point",
+			   write_ms[GF_KIND_SERVICE_POINT]);
+	end_target(&steps, t.meter, "standardized", "standardized.meter", write_ms[GF_KIND_METER]);
 	end_target(&steps, t.assignment, "standardized", "standardized.meter_assignment", 0);
-	end_target(&steps, t.interval, "standardized", "standardized.interval_read", 0);
+	end_target(&steps, t.interval, "standardized", "standardized.interval_read",
+			   write_ms[GF_KIND_INTERVAL]);
+	end_target(&steps, t.product, "product", "product.usage_interval", 0);
+	end_target(&steps, t.experience, "experience", "experience.daily_usage", 0);
 
-	t0 = GetCurrentTimestamp();
-	rows = (int64) gf_bulk_insert_query(gf_relation_oid("product", "usage_interval"),
-										"SELECT * FROM gridflow.product_source");
-	add_step(&steps, "product", "product.usage_interval", rows, ms_since(t0));
+	if (gf_statistics_target != 0)
+	{
+		int			nest = NewGUCNestLevel();
 
-	t0 = GetCurrentTimestamp();
-	rows = (int64) gf_bulk_insert_query(gf_relation_oid("experience", "daily_usage"),
-										"SELECT * FROM gridflow.experience_source");
-	add_step(&steps, "experience", "experience.daily_usage", rows, ms_since(t0));
-
-	t0 = GetCurrentTimestamp();
-	spi_exec("ANALYZE landing.source_record, landing.reject, standardized.service_point, "
-			 "standardized.meter, standardized.meter_assignment, standardized.interval_read, "
-			 "product.usage_interval, experience.daily_usage, gridflow.batch",
-			 SPI_OK_UTILITY);
-	add_step(&steps, "analyze", NULL, -1, ms_since(t0));
+		t0 = GetCurrentTimestamp();
+		if (gf_statistics_target > 0)
+			(void) set_config_option("default_statistics_target",
+									 psprintf("%d", gf_statistics_target),
+									 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+									 true, 0, false);
+		spi_exec("ANALYZE landing.source_chunk, landing.reject, standardized.service_point, "
+				 "standardized.meter, standardized.meter_assignment, standardized.interval_read, "
+				 "product.usage_interval, experience.daily_usage, gridflow.batch",
+				 SPI_OK_UTILITY);
+		AtEOXact_GUC(true, nest);
+		add_step(&steps, "analyze", NULL, -1, ms_since(t0));
+		progress("analyze", -1, ms_since(t0));
+	}
 
 	{
 		char	   *sql = psprintf("UPDATE gridflow.build SET finished_at = clock_timestamp() "

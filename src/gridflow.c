@@ -19,6 +19,8 @@ PG_MODULE_MAGIC;
 
 int			gf_max_record_bytes = 64 * 1024 * 1024;
 int			gf_reject_record_bytes = 4096;
+bool		gf_progress = false;
+int			gf_statistics_target = 10;
 
 void		_PG_init(void);
 
@@ -46,6 +48,26 @@ _PG_init(void)
 							1024 * 1024,
 							PGC_USERSET,
 							GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("gridflow.progress",
+							 "Report each phase of a build as a NOTICE, with rows and time.",
+							 NULL,
+							 &gf_progress,
+							 false,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("gridflow.statistics_target",
+							"Statistics target a build uses to analyze the tables it wrote.",
+							"0 skips the analysis; -1 uses default_statistics_target.",
+							&gf_statistics_target,
+							10,
+							-1,
+							10000,
+							PGC_USERSET,
+							0,
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("gridflow");

@@ -23,6 +23,8 @@
 /* settings (gridflow.c) */
 extern int	gf_max_record_bytes;
 extern int	gf_reject_record_bytes;
+extern bool gf_progress;
+extern int	gf_statistics_target;
 
 /* gridflow.c */
 extern void gf_sample_dir(char *buf, size_t size);
@@ -70,7 +72,6 @@ extern TupleTableSlot *gf_bulk_slot(GfBulk *b);
 extern void gf_bulk_store(GfBulk *b, Size bytes);
 extern void gf_bulk_flush(GfBulk *b);
 extern uint64 gf_bulk_end(GfBulk *b);
-extern uint64 gf_bulk_insert_query(Oid relid, const char *query);
 extern void gf_reindex(Oid relid);
 extern int	gf_attnum(TupleDesc desc, const char *name, bool missing_ok);
 
@@ -108,6 +109,31 @@ typedef struct GfTzCache
 } GfTzCache;
 
 typedef struct GfMeterMap GfMeterMap;
+struct GfKeyTable;
+
+/*
+ * What the dedup keeps of each key: the kept row as a minimal tuple of the
+ * standardized table, its lineage and the statistics of its duplicates.
+ */
+typedef struct GfDedupRow
+{
+	MinimalTuple tuple;
+	uint32		tuple_cap;
+	int32		source_rows;
+	int32		conflicting_rows;
+	bool		first_value_null;
+	bool		value_sum_any;
+	int64		line_no;
+	double		first_value;
+	double		value_sum;
+} GfDedupRow;
+
+/* The standardized rows of one file, kept for look-ups by key. */
+typedef struct GfKept
+{
+	struct GfKeyTable *keys;	/* payload: GfDedupRow */
+	TupleDesc	desc;			/* of the standardized table */
+} GfKept;
 
 typedef struct GfUtility
 {
@@ -118,9 +144,12 @@ typedef struct GfUtility
 	bool		effective_dated;
 	GfDedupPolicy policy;
 	Datum		utility_datum;	/* utility_id as text, for every row */
-	GfTzCache  *tzcache;
+	GfTzCache  *tzcache;		/* local wall hour -> offset */
+	GfTzCache  *utccache;		/* UTC hour -> offset */
 	GfMeterMap *meters;			/* from its meter file, when sp_via_meter */
-	MemoryContext cxt;			/* lives as long as the build */
+	GfKept	   *kept_service_points;	/* for product rows */
+	GfKept	   *kept_meters;
+	MemoryContext cxt;			/* lives while the utility is built */
 } GfUtility;
 
 typedef struct GfSourceFile
@@ -143,26 +172,58 @@ typedef struct GfLoadStats
 	int64		assignments;
 	int64		file_bytes;
 	List	   *header;			/* of char * */
+	double		read_ms;		/* reading, parsing, dedup, landing */
+	double		write_ms;		/* writing the kept rows (reads: and their
+								 * product rows and days) */
 } GfLoadStats;
 
 /* the writers a build keeps open across files */
 typedef struct GfLoadTargets
 {
-	GfBulk	   *landing;
+	GfBulk	   *landing;		/* landing.source_chunk */
 	GfBulk	   *reject;
 	GfBulk	   *service_point;
 	GfBulk	   *meter;
 	GfBulk	   *assignment;
 	GfBulk	   *interval;
+	GfBulk	   *product;
+	GfBulk	   *experience;
+	uint64		experience_rows;
 } GfLoadTargets;
+
+/* landing.c: packing landed records into landing.source_chunk */
+typedef struct GfChunkWriter
+{
+	GfBulk	   *bulk;
+	int64		batch_id;
+	StringInfoData buf;
+	int32		records;
+	int64		first_line;
+	int64		last_line;
+} GfChunkWriter;
+
+extern void gf_chunk_begin(GfChunkWriter *w, GfBulk *bulk, int64 batch_id);
+extern void gf_chunk_add(GfChunkWriter *w, int64 line, const char *raw, size_t len);
+extern void gf_chunk_end(GfChunkWriter *w);
+
+/* emit.c: product rows and daily usage from the kept reads of a utility */
+typedef struct GfEmitter GfEmitter;
+
+extern GfEmitter *gf_emit_begin(GfLoadTargets *t, GfUtility *u, TupleDesc interval_desc);
+extern void gf_emit_read(GfEmitter *em, TupleTableSlot *read);
+extern void gf_emit_end(GfEmitter *em);
+extern void gf_encode_text_key(StringInfo buf, const char *s, uint32 len);
+extern int	gf_bytes_cmp(const char *a, uint32 la, const char *b, uint32 lb);
 
 extern const char *gf_kind_name(GfFileKind kind);
 extern void gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f,
 						 int64 batch_id, GfLoadStats *stats);
 
 extern void gf_utility_init(GfUtility *u, MemoryContext cxt);
+extern void gf_utility_done(GfUtility *u);
 
 /* timestamps (load.c) */
 extern TimestampTz gf_local_to_timestamptz(GfUtility *u, int64 wall_usec);
+extern int32 gf_local_date(GfUtility *u, TimestampTz ts);	/* a DateADT */
 
 #endif							/* GRIDFLOW_H */

@@ -3,10 +3,10 @@
  * keytable.c
  *	  Insertion-ordered hash table of byte-string keys (see keytable.h).
  *
- * Open addressing with linear probing over a power-of-two bucket array
- * that holds entry numbers; the table doubles at 50% load.  Per-entry data
- * (hash, key) lives in parallel arrays, key bytes in a bump arena, so an
- * entry costs about 16 bytes plus its key.
+ * Open addressing with linear probing; a bucket holds the hash and a
+ * pointer to the entry, so a probe that meets another key rarely leaves the
+ * bucket array.  The table doubles at 50% load.  Entries live in a bump
+ * arena and never move.
  *
  *-------------------------------------------------------------------------
  */
@@ -18,6 +18,17 @@
 #include "keytable.h"
 
 #define ARENA_BLOCK (1024 * 1024)
+
+/* entry layout: header, payload, key bytes */
+typedef struct EntryHeader
+{
+	uint32		keylen;
+	uint32		hash;
+} EntryHeader;
+
+#define ENTRY_HEADER	MAXALIGN(sizeof(EntryHeader))
+#define ENTRY_PAYLOAD(e)	((void *) ((e) + ENTRY_HEADER))
+#define ENTRY_KEY(t, e)	((e) + ENTRY_HEADER + (t)->payload_size)
 
 void
 gf_arena_init(GfArena *a, MemoryContext cxt)
@@ -56,7 +67,7 @@ gf_key_hash(const char *key, uint32 len)
 }
 
 GfKeyTable *
-gf_keytable_create(MemoryContext cxt, uint32 initial)
+gf_keytable_create(MemoryContext cxt, uint32 initial, Size payload_size)
 {
 	GfKeyTable *t = MemoryContextAllocZero(cxt, sizeof(GfKeyTable));
 	uint32		nb = 64;
@@ -65,88 +76,104 @@ gf_keytable_create(MemoryContext cxt, uint32 initial)
 		nb <<= 1;
 	t->cxt = cxt;
 	gf_arena_init(&t->arena, cxt);
+	t->payload_size = MAXALIGN(payload_size);
 	t->nbuckets = nb;
-	t->buckets = MemoryContextAllocHuge(cxt, sizeof(uint32) * nb);
-	memset(t->buckets, 0, sizeof(uint32) * nb);
+	t->buckets = MemoryContextAllocHuge(cxt, sizeof(GfKeyBucket) * nb);
+	memset(t->buckets, 0, sizeof(GfKeyBucket) * nb);
 	t->capacity = nb / 2;
-	t->hashes = MemoryContextAllocHuge(cxt, sizeof(uint32) * t->capacity);
-	t->keylens = MemoryContextAllocHuge(cxt, sizeof(uint32) * t->capacity);
-	t->keys = MemoryContextAllocHuge(cxt, sizeof(char *) * t->capacity);
+	t->entries = MemoryContextAllocHuge(cxt, sizeof(char *) * t->capacity);
 	return t;
 }
 
-/* Double the buckets and the entry arrays. */
+/* Double the buckets. */
 static void
 grow(GfKeyTable *t)
 {
 	uint32		nb = t->nbuckets * 2;
 	uint32		mask = nb - 1;
-	uint32	   *buckets;
+	GfKeyBucket *buckets;
 
-	if (nb == 0 || t->capacity >= PG_UINT32_MAX / 4)
+	if (t->capacity >= PG_UINT32_MAX / 4)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many distinct keys in one file")));
-	buckets = MemoryContextAllocHuge(t->cxt, sizeof(uint32) * nb);
-	memset(buckets, 0, sizeof(uint32) * nb);
+				 errmsg("too many distinct keys")));
+	buckets = MemoryContextAllocHuge(t->cxt, sizeof(GfKeyBucket) * nb);
+	memset(buckets, 0, sizeof(GfKeyBucket) * nb);
 	for (uint32 e = 0; e < t->nentries; e++)
 	{
-		uint32		i = t->hashes[e] & mask;
+		EntryHeader *h = (EntryHeader *) t->entries[e];
+		uint32		i = h->hash & mask;
 
-		while (buckets[i] != 0)
+		while (buckets[i].entry != NULL)
 			i = (i + 1) & mask;
-		buckets[i] = e + 1;
+		buckets[i].hash = h->hash;
+		buckets[i].entry = t->entries[e];
 	}
 	pfree(t->buckets);
 	t->buckets = buckets;
 	t->nbuckets = nb;
 	t->capacity = nb / 2;
-	t->hashes = repalloc_huge(t->hashes, sizeof(uint32) * t->capacity);
-	t->keylens = repalloc_huge(t->keylens, sizeof(uint32) * t->capacity);
-	t->keys = repalloc_huge(t->keys, sizeof(char *) * t->capacity);
+	t->entries = repalloc_huge(t->entries, sizeof(char *) * t->capacity);
 }
 
-int64
+void *
 gf_keytable_find(GfKeyTable *t, const char *key, uint32 len, uint32 hash,
 				 bool insert, bool *found)
 {
 	uint32		mask = t->nbuckets - 1;
 	uint32		i = hash & mask;
-	uint32		e;
-	char	   *copy;
+	char	   *e;
+	EntryHeader *h;
 
 	for (;;)
 	{
-		uint32		b = t->buckets[i];
+		GfKeyBucket *b = &t->buckets[i];
 
-		if (b == 0)
+		if (b->entry == NULL)
 			break;
-		e = b - 1;
-		if (t->hashes[e] == hash && t->keylens[e] == len &&
-			memcmp(t->keys[e], key, len) == 0)
+		if (b->hash == hash)
 		{
-			if (found)
-				*found = true;
-			return e;
+			h = (EntryHeader *) b->entry;
+			if (h->keylen == len && memcmp(ENTRY_KEY(t, b->entry), key, len) == 0)
+			{
+				if (found)
+					*found = true;
+				return ENTRY_PAYLOAD(b->entry);
+			}
 		}
 		i = (i + 1) & mask;
 	}
 	if (found)
 		*found = false;
 	if (!insert)
-		return -1;
+		return NULL;
 
 	if (t->nentries == t->capacity)
 	{
 		grow(t);
 		return gf_keytable_find(t, key, len, hash, insert, found);
 	}
-	e = t->nentries++;
-	copy = gf_arena_alloc(&t->arena, Max(len, 1));
-	memcpy(copy, key, len);
-	t->hashes[e] = hash;
-	t->keylens[e] = len;
-	t->keys[e] = copy;
-	t->buckets[i] = e + 1;
-	return e;
+	e = gf_arena_alloc(&t->arena, ENTRY_HEADER + t->payload_size + Max(len, 1));
+	h = (EntryHeader *) e;
+	h->keylen = len;
+	h->hash = hash;
+	memset(ENTRY_PAYLOAD(e), 0, t->payload_size);
+	memcpy(ENTRY_KEY(t, e), key, len);
+	t->entries[t->nentries++] = e;
+	t->buckets[i].hash = hash;
+	t->buckets[i].entry = e;
+	return ENTRY_PAYLOAD(e);
+}
+
+void *
+gf_keytable_payload(GfKeyTable *t, uint32 i)
+{
+	return ENTRY_PAYLOAD(t->entries[i]);
+}
+
+const char *
+gf_keytable_key(GfKeyTable *t, uint32 i, uint32 *len)
+{
+	*len = ((EntryHeader *) t->entries[i])->keylen;
+	return ENTRY_KEY(t, t->entries[i]);
 }

@@ -1,13 +1,15 @@
 /*-------------------------------------------------------------------------
  *
  * keytable.h
- *	  A hash table of byte-string keys that numbers its entries in insertion
- *	  order, and a bump allocator for data that lives as long as the table.
+ *	  A hash table of byte-string keys, each with a fixed-size payload,
+ *	  numbered in insertion order; and a bump allocator.
  *
- * The dedup of every source file and the meter-to-service-point map use
- * it: entry numbers are dense, so callers keep their payload in arrays
- * indexed by entry, and iterating 0..n-1 replays the file order in which
- * keys were first seen.
+ * The dedup of every source file, the meter and service point look-ups and
+ * the daily aggregation use it.  An entry is one block holding the key's
+ * hash and length, the payload and the key bytes, so a look-up touches the
+ * bucket and the entry and nothing else; iterating entries 0..n-1 replays
+ * the order in which keys were first seen, which keeps builds
+ * deterministic.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,27 +29,35 @@ typedef struct GfArena
 extern void gf_arena_init(GfArena *a, MemoryContext cxt);
 extern void *gf_arena_alloc(GfArena *a, Size size);
 
+typedef struct GfKeyBucket
+{
+	uint32		hash;
+	char	   *entry;			/* NULL: empty */
+} GfKeyBucket;
+
 typedef struct GfKeyTable
 {
 	MemoryContext cxt;
-	GfArena		arena;			/* key bytes */
-	uint32	   *buckets;		/* entry number + 1, 0 = empty */
+	GfArena		arena;			/* entries */
+	GfKeyBucket *buckets;
 	uint32		nbuckets;		/* power of two */
 	uint32		nentries;
-	uint32		capacity;
-	uint32	   *hashes;			/* per entry */
-	uint32	   *keylens;
-	const char **keys;
+	uint32		capacity;		/* entries before the buckets double */
+	char	  **entries;		/* in insertion order */
+	Size		payload_size;	/* MAXALIGNed */
 } GfKeyTable;
 
-extern GfKeyTable *gf_keytable_create(MemoryContext cxt, uint32 initial);
+extern GfKeyTable *gf_keytable_create(MemoryContext cxt, uint32 initial, Size payload_size);
 extern uint32 gf_key_hash(const char *key, uint32 len);
 
 /*
- * Entry number of key, inserting it if absent (*found says which).  Only
- * lookup when insert is false: returns -1 for an absent key.
+ * Payload of key, inserting the key (with a zeroed payload) if absent and
+ * insert is true; *found says which.  NULL for an absent key when insert
+ * is false.
  */
-extern int64 gf_keytable_find(GfKeyTable *t, const char *key, uint32 len,
+extern void *gf_keytable_find(GfKeyTable *t, const char *key, uint32 len,
 							  uint32 hash, bool insert, bool *found);
+extern void *gf_keytable_payload(GfKeyTable *t, uint32 i);
+extern const char *gf_keytable_key(GfKeyTable *t, uint32 i, uint32 *len);
 
 #endif							/* GRIDFLOW_KEYTABLE_H */

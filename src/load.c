@@ -3,16 +3,20 @@
  * load.c
  *	  One source file into landing and standardized, in one pass.
  *
- * Each record of the file is landed as read (or rejected with its reason),
- * its mapped columns are parsed straight into the standardized table's
- * types (a value that does not parse rejects the record), and the record
- * goes through the dedup table of its file kind: a hash of the natural key
- * that numbers keys in the order they were first seen.  The first record
- * of a key is kept as a minimal tuple; later records only update the key's
- * statistics (records, records that disagree with the first, sum of
- * values) or, under keep_last, replace the kept tuple.  When the file ends
- * the kept rows are written in first-seen order, so a build is
- * deterministic.  Memory grows with distinct keys, not with records.
+ * Each record of the file is landed as read (packed into
+ * landing.source_chunk) or rejected with its reason, its mapped columns are
+ * parsed straight into the standardized table's types (a value that does
+ * not parse rejects the record), and the record goes through the dedup
+ * table of its file kind: a hash of the natural key that numbers keys in
+ * the order they were first seen.  The first record of a key is kept as a
+ * minimal tuple; later records only update the key's statistics (records,
+ * records that disagree with the first, sum of values) or, under keep_last,
+ * replace the kept tuple.  When the file ends the kept rows are written in
+ * first-seen order, so a build is deterministic; reads also go to the
+ * emitter (emit.c), which writes their product rows and daily summaries.
+ * Service points and meters stay in memory while their utility is built,
+ * for those product rows.  Memory grows with distinct keys, not with
+ * records.
  *
  * What the code knows is the common model (service point, meter and
  * interval columns); which file column feeds which standardized column,
@@ -98,20 +102,6 @@ typedef struct ParsedRow
 	uint32	   *tlen;
 } ParsedRow;
 
-/* what the dedup keeps per key */
-typedef struct DedupRow
-{
-	MinimalTuple tuple;			/* the kept row */
-	uint32		tuple_cap;
-	int64		line_no;		/* of the kept row */
-	int32		source_rows;
-	int32		conflicting_rows;
-	double		first_value;
-	double		value_sum;
-	bool		first_value_null;
-	bool		value_sum_any;
-} DedupRow;
-
 typedef struct GfAssign
 {
 	Datum		sp;
@@ -132,9 +122,7 @@ typedef struct GfMeterLinks
 
 struct GfMeterMap
 {
-	GfKeyTable *keys;
-	GfMeterLinks *links;
-	uint32		cap;
+	GfKeyTable *keys;			/* meter id -> GfMeterLinks */
 	MemoryContext cxt;
 };
 
@@ -153,13 +141,17 @@ gf_kind_name(GfFileKind kind)
 	return "unknown";
 }
 
-/* Per-build state of a utility. */
+/*
+ * Per-build state of a utility.  What rows of every table point to (the
+ * utility id) lives in build_cxt; what is kept only while the utility is
+ * built (its service points and meters) goes in a child context.
+ */
 void
-gf_utility_init(GfUtility *u, MemoryContext cxt)
+gf_utility_init(GfUtility *u, MemoryContext build_cxt)
 {
-	MemoryContext old = MemoryContextSwitchTo(cxt);
+	MemoryContext old = MemoryContextSwitchTo(build_cxt);
 
-	u->cxt = cxt;
+	u->cxt = AllocSetContextCreate(build_cxt, "gridflow utility", ALLOCSET_DEFAULT_SIZES);
 	u->tz = pg_tzset(u->time_zone);
 	if (u->tz == NULL)
 		ereport(ERROR,
@@ -169,10 +161,24 @@ gf_utility_init(GfUtility *u, MemoryContext cxt)
 				 errhint("Set gridflow.utility.time_zone to a name from pg_timezone_names.")));
 	u->utility_datum = CStringGetTextDatum(u->utility_id);
 	u->tzcache = palloc(sizeof(GfTzCache));
+	u->utccache = palloc(sizeof(GfTzCache));
 	for (int i = 0; i < GF_TZ_CACHE; i++)
-		u->tzcache->hour[i] = PG_INT64_MIN;
+		u->tzcache->hour[i] = u->utccache->hour[i] = PG_INT64_MIN;
 	u->meters = NULL;
+	u->kept_service_points = NULL;
+	u->kept_meters = NULL;
 	MemoryContextSwitchTo(old);
+}
+
+/* Free what the utility kept in memory for its build. */
+void
+gf_utility_done(GfUtility *u)
+{
+	MemoryContextDelete(u->cxt);
+	u->cxt = NULL;
+	u->meters = NULL;
+	u->kept_service_points = NULL;
+	u->kept_meters = NULL;
 }
 
 /* UTC offset (seconds west, as PostgreSQL counts) of a local wall time. */
@@ -225,6 +231,48 @@ gf_local_to_timestamptz(GfUtility *u, int64 wall_usec)
 			offset = tz_offset_at(u->tz, wall_sec);
 	}
 	return wall_usec + (int64) offset * USECS_PER_SEC - UNIX_TO_PG_USEC;
+}
+
+/*
+ * Local day (as a PostgreSQL date) of an instant in the utility's zone.
+ * The offset is cached per UTC hour when it is the same at both ends of
+ * the hour.
+ */
+int32
+gf_local_date(GfUtility *u, TimestampTz ts)
+{
+	int64		hour = ts >= 0 ? ts / USECS_PER_HOUR : -((-ts + USECS_PER_HOUR - 1) / USECS_PER_HOUR);
+	int			slot = (int) ((uint64) hour % GF_TZ_CACHE);
+	int			offset;			/* seconds west of UTC */
+	int64		local;
+
+	if (u->utccache->hour[slot] == hour)
+		offset = u->utccache->offset[slot];
+	else
+	{
+		struct pg_tm tm;
+		fsec_t		fsec;
+		int			start,
+					end;
+
+		if (timestamp2tm(hour * USECS_PER_HOUR, &start, &tm, &fsec, NULL, u->tz) != 0 ||
+			timestamp2tm(hour * USECS_PER_HOUR + USECS_PER_HOUR - 1, &end, &tm, &fsec, NULL, u->tz) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("timestamp out of range")));
+		if (start == end)
+		{
+			u->utccache->hour[slot] = hour;
+			u->utccache->offset[slot] = start;
+			offset = start;
+		}
+		else if (timestamp2tm(ts, &offset, &tm, &fsec, NULL, u->tz) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("timestamp out of range")));
+	}
+	local = ts - (int64) offset * USECS_PER_SEC;
+	return (int32) (local >= 0 ? local / USECS_PER_DAY : -((-local + USECS_PER_DAY - 1) / USECS_PER_DAY));
 }
 
 static ValueType
@@ -459,22 +507,6 @@ write_landing_reject(GfBulk *rej, int64 batch_id, const CsvRecord *rec, size_t e
 	write_reject(rej, batch_id, rec, "landing", csv_reason_code(rec->reason), detail, NULL);
 }
 
-/* The landed copy of a record. */
-static void
-write_landing(GfBulk *landing, int64 batch_id, const CsvRecord *rec)
-{
-	TupleTableSlot *slot = gf_bulk_slot(landing);
-	text	   *t = MemoryContextAlloc(gf_bulk_memory(landing), VARHDRSZ + rec->raw_len);
-
-	SET_VARSIZE(t, VARHDRSZ + rec->raw_len);
-	memcpy(VARDATA(t), rec->raw, rec->raw_len);
-	slot->tts_values[0] = Int64GetDatum(batch_id);
-	slot->tts_values[1] = Int64GetDatum((int64) rec->first_line);
-	slot->tts_values[2] = PointerGetDatum(t);
-	slot->tts_isnull[0] = slot->tts_isnull[1] = slot->tts_isnull[2] = false;
-	gf_bulk_store(landing, rec->raw_len + 40);
-}
-
 /*
  * Parse the mapped fields of rec into row.  Returns the failing op (and
  * its result) or NULL.
@@ -560,7 +592,16 @@ parse_row(LoadPlan *p, GfUtility *u, const CsvRecord *rec, ParsedRow *row,
 	return NULL;
 }
 
-/* Append the key of row to buf. */
+/* Append a text key part to buf (the encoding of every single-text key). */
+void
+gf_encode_text_key(StringInfo buf, const char *s, uint32 len)
+{
+	appendStringInfoChar(buf, '\1');
+	appendBinaryStringInfo(buf, (char *) &len, sizeof(len));
+	appendBinaryStringInfo(buf, s, (int) len);
+}
+
+/* The key of row, in buf. */
 static void
 encode_key(LoadPlan *p, ParsedRow *row, StringInfo buf)
 {
@@ -570,22 +611,14 @@ encode_key(LoadPlan *p, ParsedRow *row, StringInfo buf)
 		int			att = p->keys[i];
 
 		if (row->isnull[att])
-		{
 			appendStringInfoChar(buf, '\0');
-			continue;
-		}
-		appendStringInfoChar(buf, '\1');
-		if (TupleDescAttr(p->desc, att)->atttypid == TEXTOID)
-		{
-			uint32		len = row->tlen[att];
-
-			appendBinaryStringInfo(buf, (char *) &len, sizeof(len));
-			appendBinaryStringInfo(buf, row->tptr[att], (int) len);
-		}
+		else if (TupleDescAttr(p->desc, att)->atttypid == TEXTOID)
+			gf_encode_text_key(buf, row->tptr[att], row->tlen[att]);
 		else
 		{
 			int64		v = DatumGetInt64(row->values[att]);
 
+			appendStringInfoChar(buf, '\1');
 			appendBinaryStringInfo(buf, (char *) &v, sizeof(v));
 		}
 	}
@@ -646,11 +679,10 @@ row_differs(LoadPlan *p, ParsedRow *row, TupleTableSlot *kept)
 
 /* The meter map of a utility: add one row of its meter file. */
 static void
-meter_map_add(GfUtility *u, LoadPlan *p, ParsedRow *row, bool first_row_of_meter)
+meter_map_add(GfUtility *u, LoadPlan *p, ParsedRow *row)
 {
 	GfMeterMap *map = u->meters;
 	MemoryContext old;
-	int64		e;
 	bool		found;
 	GfMeterLinks *l;
 	Datum		sp = (Datum) 0;
@@ -658,34 +690,20 @@ meter_map_add(GfUtility *u, LoadPlan *p, ParsedRow *row, bool first_row_of_meter
 
 	if (map == NULL)
 	{
-		old = MemoryContextSwitchTo(u->cxt);
-		map = palloc0(sizeof(GfMeterMap));
+		map = MemoryContextAllocZero(u->cxt, sizeof(GfMeterMap));
 		map->cxt = u->cxt;
-		map->keys = gf_keytable_create(u->cxt, 1024);
-		map->cap = 1024;
-		map->links = palloc0(sizeof(GfMeterLinks) * map->cap);
+		map->keys = gf_keytable_create(u->cxt, 1024, sizeof(GfMeterLinks));
 		u->meters = map;
-		MemoryContextSwitchTo(old);
 	}
-	e = gf_keytable_find(map->keys, row->tptr[p->att_meter], row->tlen[p->att_meter],
+	l = gf_keytable_find(map->keys, row->tptr[p->att_meter], row->tlen[p->att_meter],
 						 gf_key_hash(row->tptr[p->att_meter], row->tlen[p->att_meter]),
 						 true, &found);
-	if ((uint32) e >= map->cap)
-	{
-		uint32		ncap = map->cap * 2;
-
-		map->links = repalloc_huge(map->links, sizeof(GfMeterLinks) * ncap);
-		memset(map->links + map->cap, 0, sizeof(GfMeterLinks) * (ncap - map->cap));
-		map->cap = ncap;
-	}
-	l = &map->links[e];
 	old = MemoryContextSwitchTo(map->cxt);
 	if (!sp_null)
 		sp = PointerGetDatum(cstring_to_text_with_len(row->tptr[p->att_sp],
 													  (int) row->tlen[p->att_sp]));
 	if (!found)
 	{
-		Assert(first_row_of_meter);
 		l->first_sp = sp;
 		l->first_sp_null = sp_null;
 	}
@@ -714,16 +732,14 @@ static bool
 meter_map_resolve(GfUtility *u, const char *meter, uint32 len, TimestampTz ts, Datum *sp)
 {
 	GfMeterMap *map = u->meters;
-	int64		e;
 	GfMeterLinks *l;
 	int			best = -1;
 
 	if (map == NULL)
 		return false;
-	e = gf_keytable_find(map->keys, meter, len, gf_key_hash(meter, len), false, NULL);
-	if (e < 0)
+	l = gf_keytable_find(map->keys, meter, len, gf_key_hash(meter, len), false, NULL);
+	if (l == NULL)
 		return false;
-	l = &map->links[e];
 	if (!u->effective_dated)
 	{
 		*sp = l->first_sp;
@@ -813,16 +829,122 @@ target_of(GfLoadTargets *t, GfFileKind kind)
 	return NULL;
 }
 
-/* Write the kept rows of the file, in first-seen order. */
+/*
+ * Where a kept row goes in its table's unique index: service points and
+ * meters by id; reads by service point (NULL last), start, meter and
+ * channel.  Rows are written in this order (the utility id is the same for
+ * all of them), so the index builds find their input sorted and product
+ * rows of a service point sit together on disk.
+ */
+typedef struct RowOrder
+{
+	const char *k1;				/* id, or the read's service point */
+	const char *k2;				/* read: meter */
+	const char *k3;				/* read: channel */
+	uint32		l1,
+				l2,
+				l3;
+	bool		k1_null;
+	uint32		entry;
+	int64		ts;				/* read: start */
+	Datum		sp;				/* read: its service point (resolved) */
+} RowOrder;
+
+int
+gf_bytes_cmp(const char *a, uint32 la, const char *b, uint32 lb)
+{
+	int			c = memcmp(a, b, Min(la, lb));
+
+	if (c != 0)
+		return c;
+	return (la > lb) - (la < lb);
+}
+
+static int
+row_order_cmp(const void *x, const void *y)
+{
+	const RowOrder *a = (const RowOrder *) x;
+	const RowOrder *b = (const RowOrder *) y;
+	int			c;
+
+	if (a->k1_null != b->k1_null)
+		return a->k1_null ? 1 : -1;
+	if (!a->k1_null && (c = gf_bytes_cmp(a->k1, a->l1, b->k1, b->l1)) != 0)
+		return c;
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	if ((c = gf_bytes_cmp(a->k2, a->l2, b->k2, b->l2)) != 0)
+		return c;
+	if ((c = gf_bytes_cmp(a->k3, a->l3, b->k3, b->l3)) != 0)
+		return c;
+	return (a->entry > b->entry) - (a->entry < b->entry);
+}
+
+/* Pointer and length of a text datum stored in a kept tuple. */
+static inline void
+text_parts(Datum d, const char **p, uint32 *len)
+{
+	text	   *t = DatumGetTextPP(d);
+
+	*p = VARDATA_ANY(t);
+	*len = VARSIZE_ANY_EXHDR(t);
+}
+
+/*
+ * Write the kept rows of the file in the order of their index; reads also
+ * go to the emitter for their product row and daily summary.
+ */
 static void
-emit_rows(LoadPlan *p, GfUtility *u, GfBulk *std, GfKeyTable *keys, DedupRow *rows,
+emit_rows(LoadPlan *p, GfUtility *u, GfLoadTargets *t, GfBulk *std, GfKeyTable *keys,
 		  int64 batch_id)
 {
 	TupleTableSlot *kept = MakeSingleTupleTableSlot(p->desc, &TTSOpsMinimalTuple);
+	GfEmitter  *em = NULL;
+	uint32		n = keys->nentries;
+	RowOrder   *order = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(RowOrder) * Max(n, 1));
+	bool		interval = (p->kind == GF_KIND_INTERVAL);
+	int			key_att = (p->kind == GF_KIND_METER) ? p->att_meter : p->att_sp;
 
-	for (uint32 e = 0; e < keys->nentries; e++)
+	/* where each row goes (and, for reads, its service point) */
+	for (uint32 e = 0; e < n; e++)
 	{
-		DedupRow   *d = &rows[e];
+		GfDedupRow *d = gf_keytable_payload(keys, e);
+		RowOrder   *o = &order[e];
+
+		CHECK_FOR_INTERRUPTS();
+		memset(o, 0, sizeof(RowOrder));
+		o->entry = e;
+		ExecStoreMinimalTuple(d->tuple, kept, false);
+		slot_getallattrs(kept);
+		if (!interval)
+			text_parts(kept->tts_values[key_att], &o->k1, &o->l1);
+		else
+		{
+			o->k1_null = kept->tts_isnull[p->att_sp];
+			o->sp = kept->tts_values[p->att_sp];
+			if (u->sp_via_meter)
+			{
+				text	   *m = DatumGetTextPP(kept->tts_values[p->att_meter]);
+
+				o->k1_null = !meter_map_resolve(u, VARDATA_ANY(m), VARSIZE_ANY_EXHDR(m),
+												DatumGetTimestampTz(kept->tts_values[p->att_start]),
+												&o->sp);
+			}
+			if (!o->k1_null)
+				text_parts(o->sp, &o->k1, &o->l1);
+			o->ts = DatumGetTimestampTz(kept->tts_values[p->att_start]);
+			text_parts(kept->tts_values[p->att_meter], &o->k2, &o->l2);
+			text_parts(kept->tts_values[gf_attnum(p->desc, "channel", false)], &o->k3, &o->l3);
+		}
+	}
+	qsort(order, n, sizeof(RowOrder), row_order_cmp);
+
+	if (interval)
+		em = gf_emit_begin(t, u, p->desc);
+	for (uint32 i = 0; i < n; i++)
+	{
+		RowOrder   *o = &order[i];
+		GfDedupRow *d = gf_keytable_payload(keys, o->entry);
 		TupleTableSlot *slot = gf_bulk_slot(std);
 
 		CHECK_FOR_INTERRUPTS();
@@ -842,7 +964,7 @@ emit_rows(LoadPlan *p, GfUtility *u, GfBulk *std, GfKeyTable *keys, DedupRow *ro
 		slot->tts_values[p->att_conflicting] = Int32GetDatum(d->conflicting_rows);
 		slot->tts_isnull[p->att_conflicting] = false;
 
-		if (p->kind == GF_KIND_INTERVAL)
+		if (interval)
 		{
 			if (p->att_value_sum >= 0)
 			{
@@ -854,30 +976,23 @@ emit_rows(LoadPlan *p, GfUtility *u, GfBulk *std, GfKeyTable *keys, DedupRow *ro
 				slot->tts_values[p->att_value] = Float8GetDatum(d->value_sum);
 				slot->tts_isnull[p->att_value] = !d->value_sum_any;
 			}
-			if (u->sp_via_meter)
-			{
-				text	   *m = DatumGetTextPP(kept->tts_values[p->att_meter]);
-				Datum		sp;
-
-				if (meter_map_resolve(u, VARDATA_ANY(m), VARSIZE_ANY_EXHDR(m),
-									  DatumGetTimestampTz(kept->tts_values[p->att_start]),
-									  &sp))
-				{
-					slot->tts_values[p->att_sp] = sp;
-					slot->tts_isnull[p->att_sp] = false;
-				}
-			}
+			slot->tts_values[p->att_sp] = o->sp;
+			slot->tts_isnull[p->att_sp] = o->k1_null;
+			gf_emit_read(em, slot);
 		}
 		gf_bulk_store(std, d->tuple->t_len);
 	}
 	/* the rows point into the dedup memory: write them before it goes */
 	gf_bulk_flush(std);
+	if (em)
+		gf_emit_end(em);
 	ExecDropSingleTupleTableSlot(kept);
+	pfree(order);
 }
 
 /*
  * Load file f of utility u as batch batch_id: landing, rejects and the
- * standardized rows of its kind.
+ * standardized rows of its kind (and, for reads, product and experience).
  */
 void
 gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
@@ -889,15 +1004,16 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 	MemoryContext dedup_cxt;
 	MemoryContext row_cxt;
 	GfKeyTable *keys;
-	DedupRow   *rows;
-	uint32		rows_cap = 4096;
 	GfArena		tuples;
 	ParsedRow	row;
 	StringInfoData keybuf;
 	TupleTableSlot *kept_slot;
+	GfChunkWriter chunks;
 	CsvRecord	rec;
 	CsvStatus	st;
 	bool		interval = (f->kind == GF_KIND_INTERVAL);
+
+	TimestampTz t0 = GetCurrentTimestamp();
 
 	memset(stats, 0, sizeof(GfLoadStats));
 	build_plan(&plan, u, f, gf_bulk_tupdesc(std));
@@ -915,12 +1031,15 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 	for (int i = 0; i < plan.nops; i++)
 		plan.ops[i].src = gf_reader_column(r, plan.ops[i].source);
 
-	dedup_cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow dedup",
-									  ALLOCSET_DEFAULT_SIZES);
+	/*
+	 * Reads are dropped with the file; service points and meters stay while
+	 * the utility is built, for the product rows of its reads.
+	 */
+	dedup_cxt = AllocSetContextCreate(interval ? CurrentMemoryContext : u->cxt,
+									  "gridflow dedup", ALLOCSET_DEFAULT_SIZES);
 	row_cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow row",
 									ALLOCSET_DEFAULT_SIZES);
-	keys = gf_keytable_create(dedup_cxt, 4096);
-	rows = MemoryContextAllocHuge(dedup_cxt, sizeof(DedupRow) * rows_cap);
+	keys = gf_keytable_create(dedup_cxt, 4096, sizeof(GfDedupRow));
 	gf_arena_init(&tuples, dedup_cxt);
 	row.values = palloc0(sizeof(Datum) * plan.natts);
 	row.isnull = palloc0(sizeof(bool) * plan.natts);
@@ -928,15 +1047,14 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 	row.tlen = palloc0(sizeof(uint32) * plan.natts);
 	initStringInfo(&keybuf);
 	kept_slot = MakeSingleTupleTableSlot(plan.desc, &TTSOpsMinimalTuple);
+	gf_chunk_begin(&chunks, t->landing, batch_id);
 
 	while ((st = gf_reader_next(r, &rec)) != CSV_EOF)
 	{
 		ColumnOp   *bad;
 		ParseResult result = PARSE_OK;
-		uint32		hash;
-		int64		e;
 		bool		found;
-		DedupRow   *d;
+		GfDedupRow *d;
 		double		value = 0;
 		bool		value_null = true;
 
@@ -946,7 +1064,7 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 			stats->records_rejected++;
 			continue;
 		}
-		write_landing(t->landing, batch_id, &rec);
+		gf_chunk_add(&chunks, (int64) rec.first_line, rec.raw, rec.raw_len);
 		stats->records_read++;
 
 		bad = parse_row(&plan, u, &rec, &row, &result);
@@ -1009,11 +1127,11 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 		}
 
 		encode_key(&plan, &row, &keybuf);
-		hash = gf_key_hash(keybuf.data, (uint32) keybuf.len);
-		e = gf_keytable_find(keys, keybuf.data, (uint32) keybuf.len, hash, true, &found);
+		d = gf_keytable_find(keys, keybuf.data, (uint32) keybuf.len,
+							 gf_key_hash(keybuf.data, (uint32) keybuf.len), true, &found);
 
 		if (f->kind == GF_KIND_METER && u->sp_via_meter)
-			meter_map_add(u, &plan, &row, !found);
+			meter_map_add(u, &plan, &row);
 		if (f->kind == GF_KIND_METER && plan.att_sp >= 0 && !row.isnull[plan.att_sp])
 		{
 			write_assignment(t->assignment, u, &plan, &row, batch_id, (int64) rec.first_line);
@@ -1022,15 +1140,8 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 
 		if (!found)
 		{
-			MinimalTuple tup;
+			MinimalTuple tup = form_row(&plan, &row, row_cxt);
 
-			if ((uint32) e >= rows_cap)
-			{
-				rows_cap *= 2;
-				rows = repalloc_huge(rows, sizeof(DedupRow) * rows_cap);
-			}
-			d = &rows[e];
-			tup = form_row(&plan, &row, row_cxt);
 			d->tuple = gf_arena_alloc(&tuples, tup->t_len);
 			d->tuple_cap = tup->t_len;
 			memcpy(d->tuple, tup, tup->t_len);
@@ -1041,12 +1152,12 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 			d->first_value_null = value_null;
 			d->value_sum = value;
 			d->value_sum_any = !value_null;
+			MemoryContextReset(row_cxt);
 		}
 		else
 		{
 			bool		differs;
 
-			d = &rows[e];
 			if (d->source_rows < PG_INT32_MAX)
 				d->source_rows++;
 			if (interval)
@@ -1076,18 +1187,34 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 				}
 				memcpy(d->tuple, tup, tup->t_len);
 				d->line_no = (int64) rec.first_line;
+				MemoryContextReset(row_cxt);
 			}
 		}
-		MemoryContextReset(row_cxt);
 	}
 	stats->file_bytes = (int64) r->bytes_read;
 	gf_reader_close(r);
+	gf_chunk_end(&chunks);
+	stats->read_ms = (double) (GetCurrentTimestamp() - t0) / 1000.0;
 
-	emit_rows(&plan, u, std, keys, rows, batch_id);
+	t0 = GetCurrentTimestamp();
+	emit_rows(&plan, u, t, std, keys, batch_id);
+	stats->write_ms = (double) (GetCurrentTimestamp() - t0) / 1000.0;
 	stats->rows_kept = keys->nentries;
 	stats->rows_duplicate = stats->records_read - stats->rows_invalid - stats->rows_kept;
 
 	ExecDropSingleTupleTableSlot(kept_slot);
 	MemoryContextDelete(row_cxt);
-	MemoryContextDelete(dedup_cxt);
+	if (interval)
+		MemoryContextDelete(dedup_cxt);
+	else
+	{
+		GfKept	   *k = MemoryContextAlloc(u->cxt, sizeof(GfKept));
+
+		k->keys = keys;
+		k->desc = plan.desc;
+		if (f->kind == GF_KIND_SERVICE_POINT)
+			u->kept_service_points = k;
+		else
+			u->kept_meters = k;
+	}
 }

@@ -20,16 +20,7 @@
 #include "utils/float.h"
 #include "utils/timestamp.h"
 
-typedef struct PeakPitState
-{
-	bool		has_value;
-	bool		peak_ts_null;
-	bool		pit_ts_null;
-	double		peak_value;
-	double		pit_value;
-	TimestampTz peak_ts;
-	TimestampTz pit_ts;
-} PeakPitState;
+#include "peakpit.h"
 
 PG_FUNCTION_INFO_V1(gridflow_peak_pit_transfn);
 PG_FUNCTION_INFO_V1(gridflow_peak_pit_combinefn);
@@ -49,7 +40,7 @@ ts_earlier(TimestampTz a, bool null_a, TimestampTz b, bool null_b)
 }
 
 /* Fold one (value, ts) into the state. */
-static void
+void
 peak_pit_add(PeakPitState *s, double v, TimestampTz ts, bool ts_null)
 {
 	int			c;

@@ -1,18 +1,21 @@
 --
 -- Landing: every record as read, and every record that could not be used.
 --
-CREATE TABLE landing.source_record (
+CREATE TABLE landing.source_chunk (
     batch_id bigint NOT NULL,
-    line_no bigint NOT NULL,
-    record text NOT NULL
+    first_line bigint NOT NULL,
+    last_line bigint NOT NULL,
+    records integer NOT NULL,
+    data bytea NOT NULL,
+    PRIMARY KEY (batch_id, first_line)
 );
-CREATE INDEX source_record_batch_line_brin ON landing.source_record
-    USING brin (batch_id, line_no);
-COMMENT ON TABLE landing.source_record IS 'Every valid CSV record of every source file, as read (text, without line terminator); (batch_id, line_no) is unique and rows are stored in file order';
-COMMENT ON COLUMN landing.source_record.batch_id IS 'Batch (gridflow.batch) the record was read in';
-COMMENT ON COLUMN landing.source_record.line_no IS 'Physical line of the file the record starts on (1 is the header)';
-COMMENT ON COLUMN landing.source_record.record IS 'The record''s bytes exactly as in the file; gridflow.csv_fields() splits it';
-COMMENT ON INDEX landing.source_record_batch_line_brin IS 'Range index for lineage look-ups by batch and line';
+ALTER TABLE landing.source_chunk ALTER COLUMN data SET STORAGE EXTERNAL;
+COMMENT ON TABLE landing.source_chunk IS 'Storage of landing.source_record: the valid records of each file, as read, packed a few kilobytes at a time in file order (read them through landing.source_record or gridflow.source_record())';
+COMMENT ON COLUMN landing.source_chunk.batch_id IS 'Batch (gridflow.batch) the records were read in';
+COMMENT ON COLUMN landing.source_chunk.first_line IS 'Line of the first record in the chunk';
+COMMENT ON COLUMN landing.source_chunk.last_line IS 'Line of the last record in the chunk';
+COMMENT ON COLUMN landing.source_chunk.records IS 'Records in the chunk';
+COMMENT ON COLUMN landing.source_chunk.data IS 'The records: for each, its line number and its bytes (decoded by gridflow.chunk_records())';
 
 CREATE TABLE landing.reject (
     batch_id bigint NOT NULL,

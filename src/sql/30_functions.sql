@@ -33,6 +33,40 @@ AS 'MODULE_PATHNAME', 'gridflow_csv_fields'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION gridflow.csv_fields(text, text, text) IS 'Split one CSV record (such as landing.source_record.record) into its fields, with the same rules as the reader; an error if the text is not exactly one record';
 
+CREATE FUNCTION gridflow.chunk_records(
+    data bytea,
+    OUT line_no bigint,
+    OUT record text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'gridflow_chunk_records'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION gridflow.chunk_records(bytea) IS 'The records packed in one landing.source_chunk, with their line numbers';
+
+CREATE VIEW landing.source_record AS
+SELECT c.batch_id, r.line_no, r.record
+  FROM landing.source_chunk c
+ CROSS JOIN LATERAL gridflow.chunk_records(c.data) r;
+COMMENT ON VIEW landing.source_record IS 'Every valid CSV record of every source file, as read (text, without line terminator), in file order; (batch_id, line_no) is unique.  For one record, gridflow.source_record(batch_id, line_no) is faster';
+COMMENT ON COLUMN landing.source_record.batch_id IS 'Batch (gridflow.batch) the record was read in';
+COMMENT ON COLUMN landing.source_record.line_no IS 'Physical line of the file the record starts on (1 is the header)';
+COMMENT ON COLUMN landing.source_record.record IS 'The record''s bytes exactly as in the file; gridflow.csv_fields() splits it';
+
+CREATE FUNCTION gridflow.source_record(batch_id bigint, line_no bigint)
+RETURNS text
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT r.record
+      FROM (SELECT c.data
+              FROM landing.source_chunk c
+             WHERE c.batch_id OPERATOR(pg_catalog.=) source_record.batch_id
+               AND c.first_line OPERATOR(pg_catalog.<=) source_record.line_no
+             ORDER BY c.first_line DESC
+             LIMIT 1) c
+     CROSS JOIN LATERAL gridflow.chunk_records(c.data) r
+     WHERE r.line_no OPERATOR(pg_catalog.=) source_record.line_no;
+END;
+COMMENT ON FUNCTION gridflow.source_record(bigint, bigint) IS 'The landed record of a batch that starts on a line (lineage look-up); NULL if there is none';
+
 CREATE FUNCTION gridflow.sample_dir()
 RETURNS text
 AS 'MODULE_PATHNAME', 'gridflow_sample_dir'
@@ -97,6 +131,53 @@ CREATE AGGREGATE gridflow.peak_pit(double precision, timestamptz) (
 COMMENT ON AGGREGATE gridflow.peak_pit(double precision, timestamptz) IS 'Peak and pit of (value, timestamp) pairs: largest and smallest value, each with the earliest timestamp holding it; NULL values are ignored; NULL when there is no value';
 
 --
+-- Exact sum of doubles: the correctly rounded sum whatever the order of the
+-- terms, so that parallel plans and the build's own aggregation agree to
+-- the last bit.
+--
+CREATE FUNCTION gridflow.exact_sum_transfn(internal, double precision)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'gridflow_exact_sum_transfn'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION gridflow.exact_sum_transfn(internal, double precision) IS 'Transition function of gridflow.exact_sum()';
+
+CREATE FUNCTION gridflow.exact_sum_combinefn(internal, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'gridflow_exact_sum_combinefn'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION gridflow.exact_sum_combinefn(internal, internal) IS 'Combine function of gridflow.exact_sum()';
+
+CREATE FUNCTION gridflow.exact_sum_serialfn(internal)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'gridflow_exact_sum_serialfn'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION gridflow.exact_sum_serialfn(internal) IS 'Serialization function of gridflow.exact_sum()';
+
+CREATE FUNCTION gridflow.exact_sum_deserialfn(bytea, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'gridflow_exact_sum_deserialfn'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION gridflow.exact_sum_deserialfn(bytea, internal) IS 'Deserialization function of gridflow.exact_sum()';
+
+CREATE FUNCTION gridflow.exact_sum_finalfn(internal)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'gridflow_exact_sum_finalfn'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION gridflow.exact_sum_finalfn(internal) IS 'Final function of gridflow.exact_sum()';
+
+CREATE AGGREGATE gridflow.exact_sum(double precision) (
+    SFUNC = gridflow.exact_sum_transfn,
+    STYPE = internal,
+    SSPACE = 80,
+    COMBINEFUNC = gridflow.exact_sum_combinefn,
+    SERIALFUNC = gridflow.exact_sum_serialfn,
+    DESERIALFUNC = gridflow.exact_sum_deserialfn,
+    FINALFUNC = gridflow.exact_sum_finalfn,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE gridflow.exact_sum(double precision) IS 'Sum of double precision values, exact and then correctly rounded, so independent of the order of the rows (unlike sum()); NULLs are ignored; NULL when there is no value';
+
+--
 -- What the build writes into product and experience.  The build runs these
 -- views and bulk-loads their rows; they are plain SQL so that anyone can
 -- read what each layer means.
@@ -137,7 +218,7 @@ SELECT r.utility_id,
   LEFT JOIN standardized.service_point sp
     ON sp.utility_id OPERATOR(pg_catalog.=) r.utility_id
    AND sp.service_point_id OPERATOR(pg_catalog.=) r.service_point_id;
-COMMENT ON VIEW gridflow.product_source IS 'Definition of product.usage_interval: standardized reads left-joined to their meter and service point; the build loads its rows';
+COMMENT ON VIEW gridflow.product_source IS 'Definition of product.usage_interval: standardized reads left-joined to their meter and service point (the build computes the same rows in C; the regression tests check they agree)';
 
 CREATE VIEW gridflow.experience_source AS
 SELECT s.utility_id,
@@ -157,8 +238,7 @@ SELECT s.utility_id,
                p.local_date,
                p.channel,
                u.time_zone,
-               -- numeric: the same total whatever order parallel workers add in
-               pg_catalog.sum(p.value::numeric)::double precision AS total_usage,
+               gridflow.exact_sum(p.value) AS total_usage,
                pg_catalog.count(p.value)::integer AS interval_count,
                gridflow.peak_pit(p.value, p.interval_start_ts) AS pp
           FROM product.usage_interval p
@@ -166,7 +246,7 @@ SELECT s.utility_id,
             ON u.utility_id OPERATOR(pg_catalog.=) p.utility_id
          WHERE p.service_point_id IS NOT NULL
          GROUP BY p.utility_id, p.service_point_id, p.local_date, p.channel, u.time_zone) s;
-COMMENT ON VIEW gridflow.experience_source IS 'Definition of experience.daily_usage: product reads with a service point, grouped by utility, service point, local day and channel; the build loads its rows';
+COMMENT ON VIEW gridflow.experience_source IS 'Definition of experience.daily_usage: product reads with a service point, grouped by utility, service point, local day and channel (the build computes the same rows in C; the regression tests check they agree)';
 
 --
 -- The build.

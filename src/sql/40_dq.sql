@@ -24,8 +24,8 @@ CREATE VIEW dq.row_counts WITH (security_invoker = true) AS
 WITH u AS (
     SELECT DISTINCT b.utility_id FROM gridflow.batch b
 ), c(ord, layer, table_name, utility_id, row_count) AS (
-    SELECT 1, 'landing', 'landing.source_record', b.utility_id, pg_catalog.count(*)
-      FROM landing.source_record r JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) r.batch_id
+    SELECT 1, 'landing', 'landing.source_record', b.utility_id, pg_catalog.sum(r.records)::bigint
+      FROM landing.source_chunk r JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) r.batch_id
      GROUP BY b.utility_id
     UNION ALL
     SELECT 2, 'landing', 'landing.reject', b.utility_id, pg_catalog.count(*)

@@ -1,0 +1,160 @@
+/*-------------------------------------------------------------------------
+ *
+ * landing.c
+ *	  Landed records, packed: the writer that fills landing.source_chunk,
+ *	  and gridflow.chunk_records(), which unpacks a chunk for the
+ *	  landing.source_record view.
+ *
+ * A chunk holds consecutive valid records of one file, a couple of
+ * kilobytes at a time (small enough to stay in the heap page, untoasted),
+ * each as varint(line number - previous line number), varint(length), the
+ * record's bytes.  Writing a file's records this way costs about what
+ * copying its bytes costs, instead of a heap tuple per record.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+
+#include "gridflow.h"
+
+/* bytes of records per chunk (a chunk row stays below the toast threshold) */
+#define GF_CHUNK_TARGET 1800
+
+PG_FUNCTION_INFO_V1(gridflow_chunk_records);
+
+static void
+put_varint(StringInfo buf, uint64 v)
+{
+	char		tmp[10];
+	int			n = 0;
+
+	do
+	{
+		tmp[n] = (char) (v & 0x7F);
+		v >>= 7;
+		if (v)
+			tmp[n] |= (char) 0x80;
+		n++;
+	} while (v);
+	appendBinaryStringInfo(buf, tmp, n);
+}
+
+/* Read a varint at *pos; false if the data ends or the value is too long. */
+static bool
+get_varint(const unsigned char *data, size_t len, size_t *pos, uint64 *out)
+{
+	uint64		v = 0;
+	int			shift = 0;
+
+	while (*pos < len && shift < 64)
+	{
+		unsigned char b = data[(*pos)++];
+
+		v |= (uint64) (b & 0x7F) << shift;
+		if (!(b & 0x80))
+		{
+			*out = v;
+			return true;
+		}
+		shift += 7;
+	}
+	return false;
+}
+
+void
+gf_chunk_begin(GfChunkWriter *w, GfBulk *bulk, int64 batch_id)
+{
+	w->bulk = bulk;
+	w->batch_id = batch_id;
+	initStringInfo(&w->buf);
+	w->records = 0;
+	w->first_line = w->last_line = 0;
+}
+
+/* Write the chunk being filled. */
+static void
+chunk_flush(GfChunkWriter *w)
+{
+	TupleTableSlot *slot;
+	bytea	   *data;
+
+	if (w->records == 0)
+		return;
+	slot = gf_bulk_slot(w->bulk);
+	data = MemoryContextAlloc(gf_bulk_memory(w->bulk), VARHDRSZ + w->buf.len);
+	SET_VARSIZE(data, VARHDRSZ + w->buf.len);
+	memcpy(VARDATA(data), w->buf.data, w->buf.len);
+	slot->tts_values[0] = Int64GetDatum(w->batch_id);
+	slot->tts_values[1] = Int64GetDatum(w->first_line);
+	slot->tts_values[2] = Int64GetDatum(w->last_line);
+	slot->tts_values[3] = Int32GetDatum(w->records);
+	slot->tts_values[4] = PointerGetDatum(data);
+	memset(slot->tts_isnull, 0, sizeof(bool) * 5);
+	gf_bulk_store(w->bulk, w->buf.len + 64);
+	resetStringInfo(&w->buf);
+	w->records = 0;
+}
+
+/* Add one valid record, starting on line, to the batch's chunks. */
+void
+gf_chunk_add(GfChunkWriter *w, int64 line, const char *raw, size_t len)
+{
+	if (w->records > 0 && w->buf.len + len + 20 > GF_CHUNK_TARGET)
+		chunk_flush(w);
+	if (w->records == 0)
+	{
+		w->first_line = line;
+		w->last_line = 0;
+	}
+	put_varint(&w->buf, (uint64) (line - w->last_line));
+	put_varint(&w->buf, (uint64) len);
+	appendBinaryStringInfo(&w->buf, raw, (int) len);
+	w->last_line = line;
+	w->records++;
+}
+
+void
+gf_chunk_end(GfChunkWriter *w)
+{
+	chunk_flush(w);
+	pfree(w->buf.data);
+}
+
+/* SQL: gridflow.chunk_records(data bytea) RETURNS SETOF (line_no, record) */
+Datum
+gridflow_chunk_records(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	const unsigned char *data = (const unsigned char *) VARDATA_ANY(b);
+	size_t		len = VARSIZE_ANY_EXHDR(b);
+	size_t		pos = 0;
+	uint64		line = 0;
+
+	InitMaterializedSRF(fcinfo, 0);
+	while (pos < len)
+	{
+		uint64		delta,
+					n;
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		CHECK_FOR_INTERRUPTS();
+		if (!get_varint(data, len, &pos, &delta) || !get_varint(data, len, &pos, &n) ||
+			n > len - pos)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("invalid landing chunk at byte %zu", pos)));
+		line += delta;
+		values[0] = Int64GetDatum((int64) line);
+		values[1] = PointerGetDatum(cstring_to_text_with_len((const char *) data + pos, (int) n));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		pos += n;
+	}
+	return (Datum) 0;
+}
