@@ -9,7 +9,10 @@
  * the build keeps in memory, its local day, and whether meter and service
  * point are known) and folds it into the daily summary of its service
  * point, local day and channel: exact sum (fsum.c), count, peak and pit
- * (peakpit.c).  The result is what gridflow.product_source and
+ * (peakpit.c).  Reads arrive grouped by service point (the loader writes
+ * them in index order), so the days of one service point are complete when
+ * the next one starts: they are written then, and memory holds one service
+ * point's days at a time.  The result is what gridflow.product_source and
  * gridflow.experience_source define in SQL; the regression tests check
  * that both agree.  Which product column comes from where is decided by
  * name, once: from the read if it has the column, else from the meter,
@@ -92,9 +95,15 @@ struct GfEmitter
 	/* experience columns */
 	int			dnatts;
 	DayColumn  *dcol;
+	/* the days of the current service point */
+	MemoryContext days_cxt;
 	GfKeyTable *days;
+	StringInfoData cur_sp;
+	bool		have_sp;
 	StringInfoData key;
 };
+
+static void flush_days(GfEmitter *em);
 
 static void *
 grow_partials(void *ctx, void *old, int old_cap, int new_cap)
@@ -177,9 +186,12 @@ gf_emit_begin(GfLoadTargets *t, GfUtility *u, TupleDesc rdesc)
 		em->meter_slot = MakeSingleTupleTableSlot(mdesc, &TTSOpsMinimalTuple);
 		em->sp_slot = MakeSingleTupleTableSlot(sdesc, &TTSOpsMinimalTuple);
 		initStringInfo(&em->key);
+		initStringInfo(&em->cur_sp);
 		MemoryContextSwitchTo(old);
 	}
-	em->days = gf_keytable_create(cxt, 4096, sizeof(DayAgg));
+	em->days_cxt = AllocSetContextCreate(cxt, "gridflow days", ALLOCSET_DEFAULT_SIZES);
+	em->days = gf_keytable_create(em->days_cxt, 64, sizeof(DayAgg));
+	em->have_sp = false;
 	return em;
 }
 
@@ -267,11 +279,17 @@ gf_emit_read(GfEmitter *em, TupleTableSlot *read)
 		DayAgg	   *day;
 		bool		found;
 
+		if (em->have_sp &&
+			(splen != (uint32) em->cur_sp.len || memcmp(VARDATA_ANY(sp), em->cur_sp.data, splen) != 0))
+			flush_days(em);
+		if (!em->have_sp)
+		{
+			resetStringInfo(&em->cur_sp);
+			appendBinaryStringInfo(&em->cur_sp, VARDATA_ANY(sp), (int) splen);
+			em->have_sp = true;
+		}
 		resetStringInfo(&em->key);
-		appendBinaryStringInfo(&em->key, (char *) &splen, sizeof(splen));
-		appendBinaryStringInfo(&em->key, VARDATA_ANY(sp), (int) splen);
 		appendBinaryStringInfo(&em->key, (char *) &local_date, sizeof(local_date));
-		appendBinaryStringInfo(&em->key, (char *) &chlen, sizeof(chlen));
 		appendBinaryStringInfo(&em->key, VARDATA_ANY(ch), (int) chlen);
 		day = gf_keytable_find(em->days, em->key.data, (uint32) em->key.len,
 							   gf_key_hash(em->key.data, (uint32) em->key.len), true, &found);
@@ -281,7 +299,7 @@ gf_emit_read(GfEmitter *em, TupleTableSlot *read)
 		{
 			double		v = DatumGetFloat8(rv[em->r_value]);
 
-			fsum_add(&day->sum, v, grow_partials, em->cxt);
+			fsum_add(&day->sum, v, grow_partials, em->days_cxt);
 			day->count++;
 			peak_pit_add(&day->pp, v, start, false);
 		}
@@ -291,51 +309,45 @@ gf_emit_read(GfEmitter *em, TupleTableSlot *read)
 /* a daily summary's key, decoded, for ordering the rows */
 typedef struct DayKey
 {
-	const char *sp;
 	const char *ch;
-	uint32		splen;
 	uint32		chlen;
 	DateADT		local_date;
 	uint32		entry;
 } DayKey;
 
-/* the order of experience.daily_usage's primary key (one utility) */
+/* the order of experience.daily_usage's primary key within a service point */
 static int
 day_key_cmp(const void *x, const void *y)
 {
 	const DayKey *a = (const DayKey *) x;
 	const DayKey *b = (const DayKey *) y;
-	int			c;
 
-	if ((c = gf_bytes_cmp(a->sp, a->splen, b->sp, b->splen)) != 0)
-		return c;
 	if (a->local_date != b->local_date)
 		return a->local_date < b->local_date ? -1 : 1;
 	return gf_bytes_cmp(a->ch, a->chlen, b->ch, b->chlen);
 }
 
-/* Write the product rows still buffered and the daily summaries; free. */
-void
-gf_emit_end(GfEmitter *em)
+/* Write the days of the current service point, in key order; forget them. */
+static void
+flush_days(GfEmitter *em)
 {
 	GfUtility  *u = em->u;
 	GfBulk	   *out = em->t->experience;
 	uint32		n = em->days->nentries;
-	DayKey	   *keys = MemoryContextAllocHuge(em->cxt, sizeof(DayKey) * Max(n, 1));
+	DayKey	   *keys;
 
-	gf_bulk_flush(em->t->product);
+	if (!em->have_sp)
+		return;
+	keys = MemoryContextAlloc(em->days_cxt, sizeof(DayKey) * Max(n, 1));
 	for (uint32 e = 0; e < n; e++)
 	{
 		uint32		keylen;
 		const char *key = gf_keytable_key(em->days, e, &keylen);
 		DayKey	   *k = &keys[e];
 
-		memcpy(&k->splen, key, sizeof(k->splen));
-		k->sp = key + sizeof(k->splen);
-		memcpy(&k->local_date, k->sp + k->splen, sizeof(k->local_date));
-		memcpy(&k->chlen, k->sp + k->splen + sizeof(k->local_date), sizeof(k->chlen));
-		k->ch = k->sp + k->splen + sizeof(k->local_date) + sizeof(k->chlen);
-		Assert(k->ch + k->chlen == key + keylen);
+		memcpy(&k->local_date, key, sizeof(k->local_date));
+		k->ch = key + sizeof(k->local_date);
+		k->chlen = keylen - sizeof(k->local_date);
 		k->entry = e;
 	}
 	qsort(keys, n, sizeof(DayKey), day_key_cmp);
@@ -343,37 +355,31 @@ gf_emit_end(GfEmitter *em)
 	for (uint32 i = 0; i < n; i++)
 	{
 		DayAgg	   *day = gf_keytable_payload(em->days, keys[i].entry);
-		uint32		splen = keys[i].splen,
-					chlen = keys[i].chlen;
 		DateADT		local_date = keys[i].local_date;
-		const char *sp = keys[i].sp,
-				   *ch = keys[i].ch;
 		TupleTableSlot *slot = gf_bulk_slot(out);
 		MemoryContext old;
 		int64		midnight;
 
-		CHECK_FOR_INTERRUPTS();
 		midnight = (int64) (local_date + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)) * USECS_PER_DAY;
-
 		old = MemoryContextSwitchTo(gf_bulk_memory(out));
-		for (int i = 0; i < em->dnatts; i++)
+		for (int c = 0; c < em->dnatts; c++)
 		{
 			Datum		v = (Datum) 0;
 			bool		isnull = false;
 
-			switch (em->dcol[i])
+			switch (em->dcol[c])
 			{
 				case DC_UTILITY:
 					v = u->utility_datum;
 					break;
 				case DC_SERVICE_POINT:
-					v = PointerGetDatum(cstring_to_text_with_len(sp, (int) splen));
+					v = PointerGetDatum(cstring_to_text_with_len(em->cur_sp.data, em->cur_sp.len));
 					break;
 				case DC_LOCAL_DATE:
 					v = DateADTGetDatum(local_date);
 					break;
 				case DC_CHANNEL:
-					v = PointerGetDatum(cstring_to_text_with_len(ch, (int) chlen));
+					v = PointerGetDatum(cstring_to_text_with_len(keys[i].ch, (int) keys[i].chlen));
 					break;
 				case DC_BUCKET_START:
 					v = TimestampTzGetDatum(gf_local_to_timestamptz(u, midnight));
@@ -405,13 +411,34 @@ gf_emit_end(GfEmitter *em)
 					isnull = !day->pp.has_value || day->pp.pit_ts_null;
 					break;
 			}
-			slot->tts_values[i] = v;
-			slot->tts_isnull[i] = isnull;
+			slot->tts_values[c] = v;
+			slot->tts_isnull[c] = isnull;
 		}
 		MemoryContextSwitchTo(old);
 		gf_bulk_store(out, 128);
 		em->t->experience_rows++;
 	}
+	MemoryContextReset(em->days_cxt);
+	em->days = gf_keytable_create(em->days_cxt, 64, sizeof(DayAgg));
+	em->have_sp = false;
+}
+
+/*
+ * Write the product rows still buffered (before the memory of the reads
+ * they point to goes away).
+ */
+void
+gf_emit_flush(GfEmitter *em)
+{
+	gf_bulk_flush(em->t->product);
+}
+
+/* Write what is left (buffered product rows, the last days); free. */
+void
+gf_emit_end(GfEmitter *em)
+{
+	flush_days(em);
+	gf_bulk_flush(em->t->product);
 	ExecDropSingleTupleTableSlot(em->meter_slot);
 	ExecDropSingleTupleTableSlot(em->sp_slot);
 	MemoryContextDelete(em->cxt);

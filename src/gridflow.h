@@ -211,6 +211,7 @@ typedef struct GfEmitter GfEmitter;
 
 extern GfEmitter *gf_emit_begin(GfLoadTargets *t, GfUtility *u, TupleDesc interval_desc);
 extern void gf_emit_read(GfEmitter *em, TupleTableSlot *read);
+extern void gf_emit_flush(GfEmitter *em);
 extern void gf_emit_end(GfEmitter *em);
 extern void gf_encode_text_key(StringInfo buf, const char *s, uint32 len);
 extern int	gf_bytes_cmp(const char *a, uint32 la, const char *b, uint32 lb);
