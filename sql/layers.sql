@@ -147,3 +147,23 @@ SELECT * FROM product.usage_interval
  WHERE service_point_id = 'SP-00000001'
    AND interval_start_ts >= '2025-01-30 05:00+00' AND interval_start_ts < '2025-01-31 05:00+00';
 RESET enable_seqscan;
+
+-- Memory is bounded: with little gridflow.build_memory the reads are
+-- partitioned to temporary files by service point, and the result is the
+-- same, row for row
+CREATE TEMP TABLE in_memory AS
+SELECT 'interval_read' AS t, md5(string_agg(x::text, '|' ORDER BY x::text)) AS h FROM standardized.interval_read x
+UNION ALL SELECT 'product', md5(string_agg(x::text, '|' ORDER BY x::text)) FROM product.usage_interval x
+UNION ALL SELECT 'experience', md5(string_agg(x::text, '|' ORDER BY x::text)) FROM experience.daily_usage x;
+SET gridflow.build_memory = '64kB';
+SELECT count(*) AS tables_built FROM gridflow_build() WHERE table_name IS NOT NULL;
+SELECT utility_id, file_kind, spill_partitions > 0 AS partitioned, rows_kept
+  FROM gridflow.batch WHERE file_kind = 'interval' ORDER BY batch_id;
+SELECT m.t, m.h = p.h AS same_rows
+  FROM in_memory m
+  JOIN (SELECT 'interval_read' AS t, md5(string_agg(x::text, '|' ORDER BY x::text)) AS h FROM standardized.interval_read x
+        UNION ALL SELECT 'product', md5(string_agg(x::text, '|' ORDER BY x::text)) FROM product.usage_interval x
+        UNION ALL SELECT 'experience', md5(string_agg(x::text, '|' ORDER BY x::text)) FROM experience.daily_usage x) p
+    USING (t)
+ ORDER BY m.t;
+RESET gridflow.build_memory;

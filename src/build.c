@@ -235,9 +235,9 @@ batch_begin(int64 batch_id, int64 build_id, BuildFile *bf)
 static void
 batch_end(int64 batch_id, GfLoadStats *s)
 {
-	Datum		args[8];
-	Oid			types[8] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
-	TEXTARRAYOID};
+	Datum		args[9];
+	Oid			types[9] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
+	TEXTARRAYOID, INT4OID};
 	Datum	   *hdr;
 	int			n = list_length(s->header);
 	int			i = 0;
@@ -254,13 +254,14 @@ batch_end(int64 batch_id, GfLoadStats *s)
 	args[5] = Int64GetDatum(s->rows_duplicate);
 	args[6] = Int64GetDatum(s->rows_kept);
 	args[7] = PointerGetDatum(construct_array(hdr, n, TEXTOID, -1, false, TYPALIGN_INT));
+	args[8] = Int32GetDatum(s->spilled_partitions);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("UPDATE gridflow.batch SET file_bytes = $2, records_read = $3, "
 							  "records_rejected = $4, rows_invalid = $5, rows_duplicate = $6, "
-							  "rows_kept = $7, header = $8, finished_at = clock_timestamp(), "
-							  "status = 'loaded' WHERE batch_id = $1",
-							  8, types, args, NULL, false, 0) != SPI_OK_UPDATE)
+							  "rows_kept = $7, header = $8, spill_partitions = $9, "
+							  "finished_at = clock_timestamp(), status = 'loaded' WHERE batch_id = $1",
+							  9, types, args, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "gridflow: could not record batch figures");
 	SPI_finish();
 }

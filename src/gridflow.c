@@ -7,6 +7,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -21,6 +23,7 @@ int			gf_max_record_bytes = 64 * 1024 * 1024;
 int			gf_reject_record_bytes = 4096;
 bool		gf_progress = false;
 int			gf_statistics_target = 10;
+int			gf_build_memory_kb = 256 * 1024;
 
 void		_PG_init(void);
 
@@ -58,6 +61,17 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("gridflow.build_memory",
+							"Memory for de-duplicating the reads of one file before they are partitioned to temporary files.",
+							"Bounds a build's memory whatever the size of its files.",
+							&gf_build_memory_kb,
+							256 * 1024,
+							64,
+							MAX_KILOBYTES,
+							PGC_USERSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("gridflow.statistics_target",
 							"Statistics target a build uses to analyze the tables it wrote.",

@@ -25,6 +25,7 @@ extern int	gf_max_record_bytes;
 extern int	gf_reject_record_bytes;
 extern bool gf_progress;
 extern int	gf_statistics_target;
+extern int	gf_build_memory_kb;
 
 /* gridflow.c */
 extern void gf_sample_dir(char *buf, size_t size);
@@ -172,6 +173,7 @@ typedef struct GfLoadStats
 	int64		assignments;
 	int64		file_bytes;
 	List	   *header;			/* of char * */
+	int			spilled_partitions;	/* reads partitioned to temporary files */
 	double		read_ms;		/* reading, parsing, dedup, landing */
 	double		write_ms;		/* writing the kept rows (reads: and their
 								 * product rows and days) */

@@ -29,7 +29,9 @@
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
+#include "common/hashfn.h"
 #include "miscadmin.h"
+#include "storage/buffile.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/memutils.h"
@@ -894,12 +896,11 @@ text_parts(Datum d, const char **p, uint32 *len)
  * Write the kept rows of the file in the order of their index; reads also
  * go to the emitter for their product row and daily summary.
  */
-static void
-emit_rows(LoadPlan *p, GfUtility *u, GfLoadTargets *t, GfBulk *std, GfKeyTable *keys,
-		  int64 batch_id)
+static uint32
+emit_rows(LoadPlan *p, GfUtility *u, GfBulk *std, GfKeyTable *keys, int64 batch_id,
+		  GfEmitter *em)
 {
 	TupleTableSlot *kept = MakeSingleTupleTableSlot(p->desc, &TTSOpsMinimalTuple);
-	GfEmitter  *em = NULL;
 	uint32		n = keys->nentries;
 	RowOrder   *order = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(RowOrder) * Max(n, 1));
 	bool		interval = (p->kind == GF_KIND_INTERVAL);
@@ -939,8 +940,6 @@ emit_rows(LoadPlan *p, GfUtility *u, GfLoadTargets *t, GfBulk *std, GfKeyTable *
 	}
 	qsort(order, n, sizeof(RowOrder), row_order_cmp);
 
-	if (interval)
-		em = gf_emit_begin(t, u, p->desc);
 	for (uint32 i = 0; i < n; i++)
 	{
 		RowOrder   *o = &order[i];
@@ -985,9 +984,343 @@ emit_rows(LoadPlan *p, GfUtility *u, GfLoadTargets *t, GfBulk *std, GfKeyTable *
 	/* the rows point into the dedup memory: write them before it goes */
 	gf_bulk_flush(std);
 	if (em)
-		gf_emit_end(em);
+		gf_emit_flush(em);
 	ExecDropSingleTupleTableSlot(kept);
 	pfree(order);
+	return n;
+}
+
+/*
+ * Bounded memory for reads.  The dedup of a read file keeps every distinct
+ * key in memory while that fits gridflow.build_memory.  When it no longer
+ * does, the kept entries and every later record are written to temporary
+ * files partitioned by a hash of the read's service point, and each
+ * partition is then de-duplicated and written on its own (recursively
+ * partitioned if it is still too big).  A service point's reads all land
+ * in one partition, so its daily summaries stay complete; records of a key
+ * keep their file order, so keep_first, keep_last and sum give the same
+ * rows as in memory.
+ */
+
+/* what one record (or an entry moved to a partition) brings to its key */
+typedef struct DedupIn
+{
+	int64		line_no;
+	int32		source_rows;
+	int32		conflicting_rows;
+	bool		first_value_null;
+	bool		value_sum_any;
+	double		first_value;
+	double		value_sum;
+} DedupIn;
+
+/* record header in a partition file, followed by the minimal tuple */
+typedef struct SpillHeader
+{
+	uint32		tuple_len;
+	DedupIn		in;
+} SpillHeader;
+
+typedef struct Spill
+{
+	int			nparts;
+	uint64		seed;
+	BufFile   **files;
+} Spill;
+
+#define SPILL_MAX_DEPTH 4
+
+#if PG_VERSION_NUM >= 160000
+#define gf_buffile_read(f, p, n) BufFileReadMaybeEOF((f), (p), (n), true)
+#else
+#define gf_buffile_read(f, p, n) BufFileRead((f), (p), (n))
+#endif
+
+/*
+ * Fold a record into its key's state; true when in's tuple must become the
+ * kept tuple (first record of the key, or keep_last).
+ */
+static bool
+dedup_apply(GfDedupRow *d, bool found, const DedupIn *in, GfDedupPolicy policy)
+{
+	bool		differs;
+
+	if (!found)
+	{
+		d->line_no = in->line_no;
+		d->source_rows = in->source_rows;
+		d->conflicting_rows = in->conflicting_rows;
+		d->first_value = in->first_value;
+		d->first_value_null = in->first_value_null;
+		d->value_sum = in->value_sum;
+		d->value_sum_any = in->value_sum_any;
+		return true;
+	}
+	/* an entry moved to a partition always comes before its key's later records */
+	if (in->source_rows != 1)
+		elog(ERROR, "gridflow: partitioned records out of order");
+	if (d->source_rows < PG_INT32_MAX)
+		d->source_rows++;
+	differs = (in->first_value_null != d->first_value_null) ||
+		(!in->first_value_null && in->first_value != d->first_value);
+	if (differs && d->conflicting_rows < PG_INT32_MAX)
+		d->conflicting_rows++;
+	if (in->value_sum_any)
+	{
+		d->value_sum += in->value_sum;
+		d->value_sum_any = true;
+	}
+	if (policy == GF_KEEP_LAST)
+	{
+		d->line_no = in->line_no;
+		return true;
+	}
+	return false;
+}
+
+/* Make tup the kept tuple of d (copied into the arena). */
+static void
+dedup_store_tuple(GfDedupRow *d, MinimalTuple tup, GfArena *tuples)
+{
+	if (d->tuple == NULL || tup->t_len > d->tuple_cap)
+	{
+		d->tuple = gf_arena_alloc(tuples, tup->t_len);
+		d->tuple_cap = tup->t_len;
+	}
+	memcpy(d->tuple, tup, tup->t_len);
+}
+
+/* Memory the dedup of a file uses, with what writing its rows will need. */
+static Size
+dedup_memory(GfKeyTable *keys, GfArena *tuples)
+{
+	return keys->arena.allocated + tuples->allocated +
+		(Size) keys->nbuckets * sizeof(GfKeyBucket) +
+		(Size) keys->capacity * sizeof(char *) +
+		(Size) keys->nentries * sizeof(RowOrder);
+}
+
+static Size
+build_memory_budget(void)
+{
+	return (Size) gf_build_memory_kb * 1024;
+}
+
+static Spill *
+spill_create(int nparts, uint64 seed)
+{
+	Spill	   *s = palloc(sizeof(Spill));
+
+	s->nparts = nparts;
+	s->seed = seed;
+	s->files = palloc(sizeof(BufFile *) * nparts);
+	for (int i = 0; i < nparts; i++)
+		s->files[i] = BufFileCreateTemp(false);
+	return s;
+}
+
+/* Partition of a read: hash of its service point (NULL: partition 0). */
+static int
+spill_part(Spill *s, const char *sp, uint32 len, bool sp_null)
+{
+	if (sp_null)
+		return 0;
+	return (int) (hash_bytes_extended((const unsigned char *) sp, (int) len, s->seed) %
+				  (uint64) s->nparts);
+}
+
+/* Partition of a kept tuple (its service point, resolved through the meter). */
+static int
+spill_part_tuple(Spill *s, LoadPlan *p, GfUtility *u, TupleTableSlot *slot)
+{
+	Datum		sp = slot->tts_values[p->att_sp];
+	bool		sp_null = slot->tts_isnull[p->att_sp];
+	text	   *t;
+
+	if (u->sp_via_meter)
+	{
+		text	   *m = DatumGetTextPP(slot->tts_values[p->att_meter]);
+
+		sp_null = !meter_map_resolve(u, VARDATA_ANY(m), VARSIZE_ANY_EXHDR(m),
+									 DatumGetTimestampTz(slot->tts_values[p->att_start]), &sp);
+	}
+	if (sp_null)
+		return 0;
+	t = DatumGetTextPP(sp);
+	return spill_part(s, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), false);
+}
+
+static void
+spill_write(Spill *s, int part, const DedupIn *in, MinimalTuple tup)
+{
+	SpillHeader h;
+
+	h.tuple_len = tup->t_len;
+	h.in = *in;
+	BufFileWrite(s->files[part], &h, sizeof(h));
+	BufFileWrite(s->files[part], tup, tup->t_len);
+}
+
+/* Next record of a partition file; false at its end. */
+static bool
+spill_read(BufFile *f, DedupIn *in, StringInfo buf)
+{
+	SpillHeader h;
+	size_t		n = gf_buffile_read(f, &h, sizeof(h));
+
+	if (n == 0)
+		return false;
+	if (n != sizeof(h))
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read gridflow temporary file")));
+	resetStringInfo(buf);
+	enlargeStringInfo(buf, (int) h.tuple_len);
+	if (gf_buffile_read(f, buf->data, h.tuple_len) != h.tuple_len)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read gridflow temporary file")));
+	buf->len = (int) h.tuple_len;
+	*in = h.in;
+	return true;
+}
+
+/* The key of a kept tuple, encoded as encode_key() encodes a parsed row. */
+static void
+encode_key_slot(LoadPlan *p, TupleTableSlot *slot, StringInfo buf)
+{
+	resetStringInfo(buf);
+	for (int i = 0; i < p->nkeys; i++)
+	{
+		int			att = p->keys[i];
+
+		if (slot->tts_isnull[att])
+			appendStringInfoChar(buf, '\0');
+		else if (TupleDescAttr(p->desc, att)->atttypid == TEXTOID)
+		{
+			text	   *t = DatumGetTextPP(slot->tts_values[att]);
+
+			gf_encode_text_key(buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+		}
+		else
+		{
+			int64		v = DatumGetInt64(slot->tts_values[att]);
+
+			appendStringInfoChar(buf, '\1');
+			appendBinaryStringInfo(buf, (char *) &v, sizeof(v));
+		}
+	}
+}
+
+/* Move every entry of a dedup table to partitions. */
+static void
+spill_entries(Spill *s, LoadPlan *p, GfUtility *u, GfKeyTable *keys, TupleTableSlot *slot)
+{
+	for (uint32 e = 0; e < keys->nentries; e++)
+	{
+		GfDedupRow *d = gf_keytable_payload(keys, e);
+		DedupIn		in;
+
+		CHECK_FOR_INTERRUPTS();
+		in.line_no = d->line_no;
+		in.source_rows = d->source_rows;
+		in.conflicting_rows = d->conflicting_rows;
+		in.first_value_null = d->first_value_null;
+		in.value_sum_any = d->value_sum_any;
+		in.first_value = d->first_value;
+		in.value_sum = d->value_sum;
+		ExecStoreMinimalTuple(d->tuple, slot, false);
+		slot_getallattrs(slot);
+		spill_write(s, spill_part_tuple(s, p, u, slot), &in, d->tuple);
+		ExecClearTuple(slot);
+	}
+}
+
+/* Partitions for a file whose keys outgrow memory after a fraction of it. */
+static int
+spill_partitions(Size used, double fraction_read)
+{
+	double		expected = (double) used / Max(fraction_read, 0.01);
+	double		want = expected * 1.5 / (double) build_memory_budget();
+	int			n = 4;
+
+	while (n < want && n < 1024)
+		n *= 2;
+	return n;
+}
+
+/*
+ * De-duplicate one partition file and write its rows; partition it again
+ * if its keys do not fit in memory either.
+ */
+static uint64
+process_partition(LoadPlan *p, GfUtility *u, GfBulk *std, BufFile *f, int depth,
+				  int64 batch_id, GfEmitter *em)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow partition",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	GfKeyTable *keys = gf_keytable_create(cxt, 4096, sizeof(GfDedupRow));
+	GfArena		tuples;
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(p->desc, &TTSOpsMinimalTuple);
+	StringInfoData tupbuf;
+	StringInfoData keybuf;
+	Spill	   *sub = NULL;
+	DedupIn		in;
+	uint64		records = 0;
+	uint64		kept = 0;
+
+	gf_arena_init(&tuples, cxt);
+	initStringInfo(&tupbuf);
+	initStringInfo(&keybuf);
+	if (BufFileSeek(f, 0, 0, SEEK_SET) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not rewind gridflow temporary file")));
+	while (spill_read(f, &in, &tupbuf))
+	{
+		MinimalTuple tup = (MinimalTuple) tupbuf.data;
+		GfDedupRow *d;
+		bool		found;
+
+		CHECK_FOR_INTERRUPTS();
+		ExecStoreMinimalTuple(tup, slot, false);
+		slot_getallattrs(slot);
+		if (sub != NULL)
+		{
+			spill_write(sub, spill_part_tuple(sub, p, u, slot), &in, tup);
+			ExecClearTuple(slot);
+			continue;
+		}
+		encode_key_slot(p, slot, &keybuf);
+		d = gf_keytable_find(keys, keybuf.data, (uint32) keybuf.len,
+							 gf_key_hash(keybuf.data, (uint32) keybuf.len), true, &found);
+		if (dedup_apply(d, found, &in, u->policy))
+			dedup_store_tuple(d, tup, &tuples);
+		ExecClearTuple(slot);
+
+		if (++records % 1024 == 0 && depth < SPILL_MAX_DEPTH &&
+			dedup_memory(keys, &tuples) > build_memory_budget())
+		{
+			sub = spill_create(4, (uint64) depth + 1);
+			spill_entries(sub, p, u, keys, slot);
+			keys = NULL;
+		}
+	}
+	MemoryContextSwitchTo(old);
+	if (sub != NULL)
+	{
+		for (int i = 0; i < sub->nparts; i++)
+		{
+			kept += process_partition(p, u, std, sub->files[i], depth + 1, batch_id, em);
+			BufFileClose(sub->files[i]);
+		}
+	}
+	else
+		kept = emit_rows(p, u, std, keys, batch_id, em);
+	ExecDropSingleTupleTableSlot(slot);
+	MemoryContextDelete(cxt);
+	return kept;
 }
 
 /*
@@ -1012,8 +1345,11 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 	CsvRecord	rec;
 	CsvStatus	st;
 	bool		interval = (f->kind == GF_KIND_INTERVAL);
-
 	TimestampTz t0 = GetCurrentTimestamp();
+	Spill	   *spill = NULL;
+	GfEmitter  *em = NULL;
+	DedupIn		in;
+	int			since_check = 0;
 
 	memset(stats, 0, sizeof(GfLoadStats));
 	build_plan(&plan, u, f, gf_bulk_tupdesc(std));
@@ -1126,10 +1462,6 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 			value_null = false;
 		}
 
-		encode_key(&plan, &row, &keybuf);
-		d = gf_keytable_find(keys, keybuf.data, (uint32) keybuf.len,
-							 gf_key_hash(keybuf.data, (uint32) keybuf.len), true, &found);
-
 		if (f->kind == GF_KIND_METER && u->sp_via_meter)
 			meter_map_add(u, &plan, &row);
 		if (f->kind == GF_KIND_METER && plan.att_sp >= 0 && !row.isnull[plan.att_sp])
@@ -1138,56 +1470,89 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 			stats->assignments++;
 		}
 
-		if (!found)
+		in.line_no = (int64) rec.first_line;
+		in.source_rows = 1;
+		in.conflicting_rows = 0;
+		in.first_value = in.value_sum = value;
+		in.first_value_null = value_null;
+		in.value_sum_any = !value_null;
+
+		if (spill != NULL)
 		{
+			/* partitioned: the record goes to its service point's file */
 			MinimalTuple tup = form_row(&plan, &row, row_cxt);
+			const char *sp = NULL;
+			uint32		splen = 0;
+			bool		sp_null = true;
+			Datum		spd;
 
-			d->tuple = gf_arena_alloc(&tuples, tup->t_len);
-			d->tuple_cap = tup->t_len;
-			memcpy(d->tuple, tup, tup->t_len);
-			d->line_no = (int64) rec.first_line;
-			d->source_rows = 1;
-			d->conflicting_rows = 0;
-			d->first_value = value;
-			d->first_value_null = value_null;
-			d->value_sum = value;
-			d->value_sum_any = !value_null;
-			MemoryContextReset(row_cxt);
-		}
-		else
-		{
-			bool		differs;
-
-			if (d->source_rows < PG_INT32_MAX)
-				d->source_rows++;
-			if (interval)
-				differs = (value_null != d->first_value_null) ||
-					(!value_null && value != d->first_value);
-			else
+			if (u->sp_via_meter)
 			{
+				if (meter_map_resolve(u, row.tptr[plan.att_meter], row.tlen[plan.att_meter],
+									  DatumGetTimestampTz(row.values[plan.att_start]), &spd))
+				{
+					text	   *st = DatumGetTextPP(spd);
+
+					sp = VARDATA_ANY(st);
+					splen = VARSIZE_ANY_EXHDR(st);
+					sp_null = false;
+				}
+			}
+			else if (!row.isnull[plan.att_sp])
+			{
+				sp = row.tptr[plan.att_sp];
+				splen = row.tlen[plan.att_sp];
+				sp_null = false;
+			}
+			spill_write(spill, spill_part(spill, sp, splen, sp_null), &in, tup);
+			MemoryContextReset(row_cxt);
+			continue;
+		}
+
+		encode_key(&plan, &row, &keybuf);
+		d = gf_keytable_find(keys, keybuf.data, (uint32) keybuf.len,
+							 gf_key_hash(keybuf.data, (uint32) keybuf.len), true, &found);
+		if (!found || !interval)
+		{
+			if (found)
+			{
+				/* service points and meters: compare the whole row with the kept one */
+				if (d->source_rows < PG_INT32_MAX)
+					d->source_rows++;
 				ExecStoreMinimalTuple(d->tuple, kept_slot, false);
-				differs = row_differs(&plan, &row, kept_slot);
+				if (row_differs(&plan, &row, kept_slot) && d->conflicting_rows < PG_INT32_MAX)
+					d->conflicting_rows++;
 				ExecClearTuple(kept_slot);
 			}
-			if (differs && d->conflicting_rows < PG_INT32_MAX)
-				d->conflicting_rows++;
-			if (!value_null)
+			else
 			{
-				d->value_sum += value;
-				d->value_sum_any = true;
-			}
-			if (interval && u->policy == GF_KEEP_LAST)
-			{
-				MinimalTuple tup = form_row(&plan, &row, row_cxt);
-
-				if (tup->t_len > d->tuple_cap)
-				{
-					d->tuple = gf_arena_alloc(&tuples, tup->t_len);
-					d->tuple_cap = tup->t_len;
-				}
-				memcpy(d->tuple, tup, tup->t_len);
-				d->line_no = (int64) rec.first_line;
+				(void) dedup_apply(d, false, &in, u->policy);
+				dedup_store_tuple(d, form_row(&plan, &row, row_cxt), &tuples);
 				MemoryContextReset(row_cxt);
+			}
+		}
+		else if (dedup_apply(d, true, &in, u->policy))
+		{
+			dedup_store_tuple(d, form_row(&plan, &row, row_cxt), &tuples);
+			MemoryContextReset(row_cxt);
+		}
+
+		/* reads whose keys outgrow memory go to partition files */
+		if (interval && ++since_check >= 1024)
+		{
+			Size		used = dedup_memory(keys, &tuples);
+
+			since_check = 0;
+			if (used > build_memory_budget())
+			{
+				double		fraction = r->size_at_open > 0 ?
+					(double) r->bytes_read / (double) r->size_at_open : 1.0;
+
+				spill = spill_create(spill_partitions(used, fraction), 0);
+				spill_entries(spill, &plan, u, keys, kept_slot);
+				MemoryContextReset(dedup_cxt);
+				keys = NULL;
+				stats->spilled_partitions = spill->nparts;
 			}
 		}
 	}
@@ -1197,9 +1562,21 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 	stats->read_ms = (double) (GetCurrentTimestamp() - t0) / 1000.0;
 
 	t0 = GetCurrentTimestamp();
-	emit_rows(&plan, u, t, std, keys, batch_id);
+	if (interval)
+		em = gf_emit_begin(t, u, plan.desc);
+	if (spill != NULL)
+	{
+		for (int i = 0; i < spill->nparts; i++)
+		{
+			stats->rows_kept += process_partition(&plan, u, std, spill->files[i], 1, batch_id, em);
+			BufFileClose(spill->files[i]);
+		}
+	}
+	else
+		stats->rows_kept = emit_rows(&plan, u, std, keys, batch_id, em);
+	if (em != NULL)
+		gf_emit_end(em);
 	stats->write_ms = (double) (GetCurrentTimestamp() - t0) / 1000.0;
-	stats->rows_kept = keys->nentries;
 	stats->rows_duplicate = stats->records_read - stats->rows_invalid - stats->rows_kept;
 
 	ExecDropSingleTupleTableSlot(kept_slot);

@@ -114,7 +114,8 @@ CREATE TABLE gridflow.batch (
     rows_invalid bigint NOT NULL DEFAULT 0,
     rows_duplicate bigint NOT NULL DEFAULT 0,
     rows_kept bigint NOT NULL DEFAULT 0,
-    status text NOT NULL DEFAULT 'loading' CHECK (status IN ('loading', 'loaded'))
+    status text NOT NULL DEFAULT 'loading' CHECK (status IN ('loading', 'loaded')),
+    spill_partitions integer NOT NULL DEFAULT 0
 );
 COMMENT ON TABLE gridflow.batch IS 'One row per file loaded by the current build: its figures from landing to standardized (a full build renumbers batches from 1)';
 COMMENT ON COLUMN gridflow.batch.batch_id IS 'Batch number, referenced by the lineage columns of every layer';
@@ -132,3 +133,4 @@ COMMENT ON COLUMN gridflow.batch.rows_invalid IS 'Landed records whose values co
 COMMENT ON COLUMN gridflow.batch.rows_duplicate IS 'Landed records dropped (or summed) by de-duplication';
 COMMENT ON COLUMN gridflow.batch.rows_kept IS 'Standardized rows written: records_read = rows_invalid + rows_duplicate + rows_kept';
 COMMENT ON COLUMN gridflow.batch.status IS 'loading while the file is read, loaded once standardized';
+COMMENT ON COLUMN gridflow.batch.spill_partitions IS 'Temporary files the reads were partitioned into because their keys outgrew gridflow.build_memory (0: de-duplicated in memory)';

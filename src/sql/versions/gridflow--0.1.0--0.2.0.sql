@@ -183,3 +183,9 @@ SELECT s.utility_id,
          GROUP BY p.utility_id, p.service_point_id, p.local_date, p.channel, u.time_zone) s;
 COMMENT ON VIEW gridflow.product_source IS 'Definition of product.usage_interval: standardized reads left-joined to their meter and service point (the build computes the same rows in C; the regression tests check they agree)';
 COMMENT ON VIEW gridflow.experience_source IS 'Definition of experience.daily_usage: product reads with a service point, grouped by utility, service point, local day and channel (the build computes the same rows in C; the regression tests check they agree)';
+
+--
+-- Reads may be partitioned to temporary files (gridflow.build_memory).
+--
+ALTER TABLE gridflow.batch ADD COLUMN spill_partitions integer NOT NULL DEFAULT 0;
+COMMENT ON COLUMN gridflow.batch.spill_partitions IS 'Temporary files the reads were partitioned into because their keys outgrew gridflow.build_memory (0: de-duplicated in memory)';
