@@ -128,7 +128,7 @@ CREATE TABLE standardized.meter_assignment (
     removed_at timestamptz,
     batch_id bigint NOT NULL,
     line_no bigint NOT NULL,
-    PRIMARY KEY (utility_id, meter_id, batch_id, line_no)
+    PRIMARY KEY (utility_id, batch_id, line_no)
 );
 COMMENT ON TABLE standardized.meter_assignment IS 'Every meter-to-service-point row of the meter files, in file order: the history that effective-dated linking and the multi-premise DQ checks read';
 COMMENT ON COLUMN standardized.meter_assignment.utility_id IS 'Utility';

@@ -347,7 +347,7 @@ COMMENT ON COLUMN dq.multi_premise_meters.first_row_service_point IS 'Service po
 
 CREATE VIEW dq.meter_link_ambiguity WITH (security_invoker = true) AS
 WITH reads AS (
-    SELECT r.utility_id, r.meter_id, r.interval_start_ts, r.service_point_id
+    SELECT r.utility_id, r.meter_id, r.interval_start_ts, r.channel
       FROM standardized.interval_read r
       JOIN gridflow.utility u ON u.utility_id OPERATOR(pg_catalog.=) r.utility_id
      WHERE u.service_point_link OPERATOR(pg_catalog.=) 'meter'
@@ -356,28 +356,35 @@ WITH reads AS (
       FROM standardized.meter_assignment
      GROUP BY utility_id, meter_id
     HAVING pg_catalog.count(DISTINCT service_point_id) OPERATOR(pg_catalog.>) 1
+), effective AS (
+    -- the assignments in force at each read: latest installation first
+    SELECT x.utility_id, x.meter_id, x.interval_start_ts, x.channel,
+           (pg_catalog.array_agg(a.service_point_id
+                                 ORDER BY a.installed_at DESC NULLS LAST, a.batch_id, a.line_no))[1]
+               AS service_point_id,
+           pg_catalog.count(DISTINCT a.service_point_id) AS candidates
+      FROM reads x
+      JOIN standardized.meter_assignment a
+        ON a.utility_id OPERATOR(pg_catalog.=) x.utility_id
+       AND a.meter_id OPERATOR(pg_catalog.=) x.meter_id
+     WHERE (a.installed_at IS NULL OR a.installed_at OPERATOR(pg_catalog.<=) x.interval_start_ts)
+       AND (a.removed_at IS NULL OR a.removed_at OPERATOR(pg_catalog.>) x.interval_start_ts)
+     GROUP BY x.utility_id, x.meter_id, x.interval_start_ts, x.channel
 ), choice AS (
-    SELECT x.utility_id, x.meter_id, x.service_point_id,
+    SELECT x.utility_id,
            m.service_point_id AS first_row_sp,
            e.service_point_id AS effective_sp,
-           e.candidates,
+           coalesce(e.candidates, 0) AS candidates,
            (mu.meter_id IS NOT NULL) AS multi_premise
       FROM reads x
       LEFT JOIN standardized.meter m
         ON m.utility_id OPERATOR(pg_catalog.=) x.utility_id AND m.meter_id OPERATOR(pg_catalog.=) x.meter_id
       LEFT JOIN multi mu
         ON mu.utility_id OPERATOR(pg_catalog.=) x.utility_id AND mu.meter_id OPERATOR(pg_catalog.=) x.meter_id
-      LEFT JOIN LATERAL (
-          SELECT (pg_catalog.array_agg(a.service_point_id
-                                       ORDER BY a.installed_at DESC NULLS LAST, a.batch_id, a.line_no))[1]
-                     AS service_point_id,
-                 pg_catalog.count(DISTINCT a.service_point_id) AS candidates
-            FROM standardized.meter_assignment a
-           WHERE a.utility_id OPERATOR(pg_catalog.=) x.utility_id
-             AND a.meter_id OPERATOR(pg_catalog.=) x.meter_id
-             AND (a.installed_at IS NULL OR a.installed_at OPERATOR(pg_catalog.<=) x.interval_start_ts)
-             AND (a.removed_at IS NULL OR a.removed_at OPERATOR(pg_catalog.>) x.interval_start_ts)
-      ) e ON true
+      LEFT JOIN effective e
+        ON e.utility_id OPERATOR(pg_catalog.=) x.utility_id AND e.meter_id OPERATOR(pg_catalog.=) x.meter_id
+       AND e.interval_start_ts OPERATOR(pg_catalog.=) x.interval_start_ts
+       AND e.channel OPERATOR(pg_catalog.=) x.channel
 )
 SELECT c.utility_id,
        u.meter_link_policy AS policy,

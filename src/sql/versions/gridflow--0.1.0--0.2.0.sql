@@ -189,3 +189,62 @@ COMMENT ON VIEW gridflow.experience_source IS 'Definition of experience.daily_us
 --
 ALTER TABLE gridflow.batch ADD COLUMN spill_partitions integer NOT NULL DEFAULT 0;
 COMMENT ON COLUMN gridflow.batch.spill_partitions IS 'Temporary files the reads were partitioned into because their keys outgrew gridflow.build_memory (0: de-duplicated in memory)';
+
+--
+-- Meter assignments are keyed in file order (the order they are written
+-- in); the DQ view that reads them by meter joins instead of probing.
+--
+ALTER TABLE standardized.meter_assignment DROP CONSTRAINT meter_assignment_pkey;
+ALTER TABLE standardized.meter_assignment ADD PRIMARY KEY (utility_id, batch_id, line_no);
+CREATE OR REPLACE VIEW dq.meter_link_ambiguity WITH (security_invoker = true) AS
+WITH reads AS (
+    SELECT r.utility_id, r.meter_id, r.interval_start_ts, r.channel
+      FROM standardized.interval_read r
+      JOIN gridflow.utility u ON u.utility_id OPERATOR(pg_catalog.=) r.utility_id
+     WHERE u.service_point_link OPERATOR(pg_catalog.=) 'meter'
+), multi AS (
+    SELECT utility_id, meter_id
+      FROM standardized.meter_assignment
+     GROUP BY utility_id, meter_id
+    HAVING pg_catalog.count(DISTINCT service_point_id) OPERATOR(pg_catalog.>) 1
+), effective AS (
+    -- the assignments in force at each read: latest installation first
+    SELECT x.utility_id, x.meter_id, x.interval_start_ts, x.channel,
+           (pg_catalog.array_agg(a.service_point_id
+                                 ORDER BY a.installed_at DESC NULLS LAST, a.batch_id, a.line_no))[1]
+               AS service_point_id,
+           pg_catalog.count(DISTINCT a.service_point_id) AS candidates
+      FROM reads x
+      JOIN standardized.meter_assignment a
+        ON a.utility_id OPERATOR(pg_catalog.=) x.utility_id
+       AND a.meter_id OPERATOR(pg_catalog.=) x.meter_id
+     WHERE (a.installed_at IS NULL OR a.installed_at OPERATOR(pg_catalog.<=) x.interval_start_ts)
+       AND (a.removed_at IS NULL OR a.removed_at OPERATOR(pg_catalog.>) x.interval_start_ts)
+     GROUP BY x.utility_id, x.meter_id, x.interval_start_ts, x.channel
+), choice AS (
+    SELECT x.utility_id,
+           m.service_point_id AS first_row_sp,
+           e.service_point_id AS effective_sp,
+           coalesce(e.candidates, 0) AS candidates,
+           (mu.meter_id IS NOT NULL) AS multi_premise
+      FROM reads x
+      LEFT JOIN standardized.meter m
+        ON m.utility_id OPERATOR(pg_catalog.=) x.utility_id AND m.meter_id OPERATOR(pg_catalog.=) x.meter_id
+      LEFT JOIN multi mu
+        ON mu.utility_id OPERATOR(pg_catalog.=) x.utility_id AND mu.meter_id OPERATOR(pg_catalog.=) x.meter_id
+      LEFT JOIN effective e
+        ON e.utility_id OPERATOR(pg_catalog.=) x.utility_id AND e.meter_id OPERATOR(pg_catalog.=) x.meter_id
+       AND e.interval_start_ts OPERATOR(pg_catalog.=) x.interval_start_ts
+       AND e.channel OPERATOR(pg_catalog.=) x.channel
+)
+SELECT c.utility_id,
+       u.meter_link_policy AS policy,
+       pg_catalog.count(*) AS reads,
+       pg_catalog.count(*) FILTER (WHERE c.multi_premise) AS reads_on_multi_premise_meters,
+       pg_catalog.count(*) FILTER (WHERE c.candidates OPERATOR(pg_catalog.>) 1) AS reads_with_several_effective_assignments,
+       pg_catalog.count(*) FILTER (WHERE c.effective_sp IS NULL) AS reads_without_effective_assignment,
+       pg_catalog.count(*) FILTER (WHERE c.first_row_sp IS DISTINCT FROM c.effective_sp) AS reads_where_policies_differ
+  FROM choice c
+  JOIN gridflow.utility u ON u.utility_id OPERATOR(pg_catalog.=) c.utility_id
+ GROUP BY c.utility_id, u.meter_link_policy
+ ORDER BY c.utility_id;
