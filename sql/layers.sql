@@ -146,7 +146,16 @@ EXPLAIN (COSTS OFF)
 SELECT * FROM product.usage_interval
  WHERE service_point_id = 'SP-00000001'
    AND interval_start_ts >= '2025-01-30 05:00+00' AND interval_start_ts < '2025-01-31 05:00+00';
+-- each utility has its own partitions: naming the utility prunes to one
+EXPLAIN (COSTS OFF)
+SELECT * FROM experience.daily_usage
+ WHERE utility_id = 'UTILITY1' AND service_point_id = 'SP-00000001' AND local_date = '2025-01-30';
 RESET enable_seqscan;
+SELECT inhrelid::regclass AS partition, pg_get_expr(c.relpartbound, c.oid) AS bound
+  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+ WHERE inhparent IN ('standardized.interval_read'::regclass, 'product.usage_interval'::regclass,
+                     'experience.daily_usage'::regclass)
+ ORDER BY inhrelid::regclass::text;
 
 -- Memory is bounded: with little gridflow.build_memory the reads are
 -- partitioned to temporary files by service point, and the result is the

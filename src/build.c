@@ -16,6 +16,8 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
+#include "catalog/partition.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -24,6 +26,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -266,6 +269,47 @@ batch_end(int64 batch_id, GfLoadStats *s)
 	SPI_finish();
 }
 
+/*
+ * The partition of schema.table for a utility, created if missing (named
+ * table_utility, in lower case).  Each utility's reads go to their own
+ * partitions, whose indexes are built from rows written in index order.
+ */
+static Oid
+utility_partition(const char *schema, const char *table, const char *utility_id)
+{
+	Oid			nsp = get_namespace_oid(schema, false);
+	char	   *name = psprintf("%s_%s", table, utility_id);
+	Oid			relid;
+
+	for (char *c = name; *c; c++)
+		*c = pg_tolower((unsigned char) *c);
+	if (strlen(name) >= NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("utility id \"%s\" is too long to name its partitions", utility_id)));
+	relid = get_relname_relid(name, nsp);
+	if (!OidIsValid(relid))
+	{
+		const char *qname = quote_qualified_identifier(schema, name);
+
+		spi_exec(psprintf("CREATE TABLE %s PARTITION OF %s FOR VALUES IN (%s)",
+						  qname, quote_qualified_identifier(schema, table),
+						  quote_literal_cstr(utility_id)),
+				 SPI_OK_UTILITY);
+		spi_exec(psprintf("COMMENT ON TABLE %s IS %s", qname,
+						  quote_literal_cstr(psprintf("Partition of %s.%s for utility %s, created by gridflow_build",
+													  schema, table, utility_id))),
+				 SPI_OK_UTILITY);
+		relid = get_relname_relid(name, nsp);
+	}
+	if (!OidIsValid(relid) || !get_rel_relispartition(relid) ||
+		get_partition_parent(relid, false) != gf_relation_oid(schema, table))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s.%s\" is not a partition of %s.%s", schema, name, schema, table)));
+	return relid;
+}
+
 /* Start the build's log row; returns its id. */
 static int64
 build_begin(const char *drop_dir)
@@ -328,6 +372,19 @@ end_target(List **steps, GfBulk *b, const char *step, const char *table, double 
 	add_step(steps, step, table, rows, write_ms + index_ms);
 }
 
+/* End the writer of a utility partition (indexing it); returns its rows. */
+static int64
+end_partition(GfBulk *b, double *ms, const char *table)
+{
+	TimestampTz t0 = GetCurrentTimestamp();
+	int64		rows = (int64) gf_bulk_end(b);
+	double		index_ms = ms_since(t0);
+
+	*ms += index_ms;
+	progress(psprintf("index a partition of %s", table), rows, index_ms);
+	return rows;
+}
+
 /* SQL: gridflow_build(drop_dir) RETURNS SETOF (step, table_name, row_count, elapsed_ms) */
 Datum
 gridflow_build(PG_FUNCTION_ARGS)
@@ -344,6 +401,8 @@ gridflow_build(PG_FUNCTION_ARGS)
 	int64		batch_id = 0;
 	double		read_ms = 0;
 	double		write_ms[3] = {0, 0, 0};
+	int64		partition_rows[3] = {0, 0, 0};
+	double		partition_ms[3] = {0, 0, 0};
 	ListCell   *lc;
 
 	if (PG_ARGISNULL(0))
@@ -385,9 +444,6 @@ gridflow_build(PG_FUNCTION_ARGS)
 	t.service_point = gf_bulk_begin(gf_relation_oid("standardized", "service_point"));
 	t.meter = gf_bulk_begin(gf_relation_oid("standardized", "meter"));
 	t.assignment = gf_bulk_begin(gf_relation_oid("standardized", "meter_assignment"));
-	t.interval = gf_bulk_begin(gf_relation_oid("standardized", "interval_read"));
-	t.product = gf_bulk_begin(gf_relation_oid("product", "usage_interval"));
-	t.experience = gf_bulk_begin(gf_relation_oid("experience", "daily_usage"));
 	{
 		TupleDesc	d = gf_bulk_tupdesc(t.landing);
 
@@ -402,6 +458,19 @@ gridflow_build(PG_FUNCTION_ARGS)
 		BuildFile  *bf = lfirst(lc);
 		GfLoadStats stats;
 		ListCell   *next = lnext(files, lc);
+		bool		last_of_utility = (next == NULL ||
+									   ((BuildFile *) lfirst(next))->utility != bf->utility);
+
+		/* each utility's reads, products and days go to its own partitions */
+		if (t.interval == NULL)
+		{
+			t.interval = gf_bulk_begin(utility_partition("standardized", "interval_read",
+														 bf->utility->utility_id));
+			t.product = gf_bulk_begin(utility_partition("product", "usage_interval",
+														bf->utility->utility_id));
+			t.experience = gf_bulk_begin(utility_partition("experience", "daily_usage",
+														   bf->utility->utility_id));
+		}
 
 		batch_begin(++batch_id, build_id, bf);
 		gf_load_file(&t, bf->utility, &bf->file, batch_id, &stats);
@@ -414,9 +483,17 @@ gridflow_build(PG_FUNCTION_ARGS)
 		progress(psprintf("write %s %s rows", bf->utility->utility_id,
 						  gf_kind_name(bf->file.kind)),
 				 stats.rows_kept, stats.write_ms);
-		/* the utility's service points and meters are no longer needed */
-		if (next == NULL || ((BuildFile *) lfirst(next))->utility != bf->utility)
+
+		if (last_of_utility)
+		{
+			/* the utility's partitions are complete: index them */
+			partition_rows[0] += end_partition(t.interval, &partition_ms[0], "standardized.interval_read");
+			partition_rows[1] += end_partition(t.product, &partition_ms[1], "product.usage_interval");
+			partition_rows[2] += end_partition(t.experience, &partition_ms[2], "experience.daily_usage");
+			t.interval = t.product = t.experience = NULL;
+			/* its service points and meters are no longer needed */
 			gf_utility_done(bf->utility);
+		}
 	}
 
 	end_target(&steps, t.landing, "landing", "landing.source_record", read_ms);
@@ -427,10 +504,10 @@ gridflow_build(PG_FUNCTION_ARGS)
 			   write_ms[GF_KIND_SERVICE_POINT]);
 	end_target(&steps, t.meter, "standardized", "standardized.meter", write_ms[GF_KIND_METER]);
 	end_target(&steps, t.assignment, "standardized", "standardized.meter_assignment", 0);
-	end_target(&steps, t.interval, "standardized", "standardized.interval_read",
-			   write_ms[GF_KIND_INTERVAL]);
-	end_target(&steps, t.product, "product", "product.usage_interval", 0);
-	end_target(&steps, t.experience, "experience", "experience.daily_usage", 0);
+	add_step(&steps, "standardized", "standardized.interval_read", partition_rows[0],
+			 write_ms[GF_KIND_INTERVAL] + partition_ms[0]);
+	add_step(&steps, "product", "product.usage_interval", partition_rows[1], partition_ms[1]);
+	add_step(&steps, "experience", "experience.daily_usage", partition_rows[2], partition_ms[2]);
 
 	if (gf_statistics_target != 0)
 	{

@@ -5,12 +5,28 @@
 -- (src/sql/[0-9]*.sql) made after 0.1.0 is repeated here; the upgrade
 -- regression test checks that an updated installation equals a fresh one.
 SET LOCAL search_path TO pg_catalog, pg_temp;
+SET LOCAL client_min_messages TO warning;
 
 --
--- Landing records are packed into landing.source_chunk; landing.source_record
--- becomes a view over it.  The landed records of 0.1.0 are not converted:
--- run gridflow_build() after the update.
+-- The layers change shape: landed records are packed into
+-- landing.source_chunk (landing.source_record becomes a view), and reads,
+-- products and days are partitioned by utility.  The rows of 0.1.0 are
+-- not converted: run gridflow_build() after the update.  The views over
+-- these tables are recreated.
 --
+DROP VIEW dq.snapshot;
+DROP VIEW dq.conflicting_service_points, dq.multi_premise_meters, dq.rejects, dq.batches;
+DROP TABLE standardized.interval_read, product.usage_interval, experience.daily_usage,
+    landing.source_record CASCADE;
+
+-- Reads may be partitioned to temporary files (gridflow.build_memory).
+ALTER TABLE gridflow.batch ADD COLUMN spill_partitions integer NOT NULL DEFAULT 0;
+COMMENT ON COLUMN gridflow.batch.spill_partitions IS 'Temporary files the reads were partitioned into because their keys outgrew gridflow.build_memory (0: de-duplicated in memory)';
+
+-- Meter assignments are keyed in file order, the order they are written in.
+ALTER TABLE standardized.meter_assignment DROP CONSTRAINT meter_assignment_pkey;
+ALTER TABLE standardized.meter_assignment ADD PRIMARY KEY (utility_id, batch_id, line_no);
+
 CREATE TABLE landing.source_chunk (
     batch_id bigint NOT NULL,
     first_line bigint NOT NULL,
@@ -27,48 +43,138 @@ COMMENT ON COLUMN landing.source_chunk.last_line IS 'Line of the last record in 
 COMMENT ON COLUMN landing.source_chunk.records IS 'Records in the chunk';
 COMMENT ON COLUMN landing.source_chunk.data IS 'The records: for each, its line number and its bytes (decoded by gridflow.chunk_records())';
 
-CREATE OR REPLACE VIEW dq.row_counts WITH (security_invoker = true) AS
-WITH u AS (
-    SELECT DISTINCT b.utility_id FROM gridflow.batch b
-), c(ord, layer, table_name, utility_id, row_count) AS (
-    SELECT 1, 'landing', 'landing.source_record', b.utility_id, pg_catalog.sum(r.records)::bigint
-      FROM landing.source_chunk r JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) r.batch_id
-     GROUP BY b.utility_id
-    UNION ALL
-    SELECT 2, 'landing', 'landing.reject', b.utility_id, pg_catalog.count(*)
-      FROM landing.reject r JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) r.batch_id
-     GROUP BY b.utility_id
-    UNION ALL
-    SELECT 3, 'standardized', 'standardized.service_point', utility_id, pg_catalog.count(*)
-      FROM standardized.service_point GROUP BY utility_id
-    UNION ALL
-    SELECT 4, 'standardized', 'standardized.meter', utility_id, pg_catalog.count(*)
-      FROM standardized.meter GROUP BY utility_id
-    UNION ALL
-    SELECT 5, 'standardized', 'standardized.meter_assignment', utility_id, pg_catalog.count(*)
-      FROM standardized.meter_assignment GROUP BY utility_id
-    UNION ALL
-    SELECT 6, 'standardized', 'standardized.interval_read', utility_id, pg_catalog.count(*)
-      FROM standardized.interval_read GROUP BY utility_id
-    UNION ALL
-    SELECT 7, 'product', 'product.usage_interval', utility_id, pg_catalog.count(*)
-      FROM product.usage_interval GROUP BY utility_id
-    UNION ALL
-    SELECT 8, 'experience', 'experience.daily_usage', utility_id, pg_catalog.count(*)
-      FROM experience.daily_usage GROUP BY utility_id
-), t(ord, layer, table_name) AS (
-    SELECT DISTINCT ord, layer, table_name FROM c
-    UNION
-    VALUES (1, 'landing', 'landing.source_record'), (2, 'landing', 'landing.reject'),
-           (3, 'standardized', 'standardized.service_point'), (4, 'standardized', 'standardized.meter'),
-           (5, 'standardized', 'standardized.meter_assignment'), (6, 'standardized', 'standardized.interval_read'),
-           (7, 'product', 'product.usage_interval'), (8, 'experience', 'experience.daily_usage')
-)
-SELECT t.layer, t.table_name, u.utility_id, coalesce(c.row_count, 0) AS row_count
-  FROM t CROSS JOIN u
-  LEFT JOIN c ON c.ord OPERATOR(pg_catalog.=) t.ord AND c.utility_id OPERATOR(pg_catalog.=) u.utility_id
- ORDER BY t.ord, u.utility_id;
-DROP TABLE landing.source_record;
+CREATE TABLE standardized.interval_read (
+    utility_id text NOT NULL,
+    service_point_id text,
+    meter_id text NOT NULL,
+    channel text NOT NULL,
+    interval_start_ts timestamptz NOT NULL,
+    interval_end_ts timestamptz NOT NULL,
+    duration_seconds integer,
+    value double precision,
+    quality text,
+    last_update_time timestamptz,
+    exported_at timestamptz,
+    batch_id bigint NOT NULL,
+    line_no bigint NOT NULL,
+    source_rows integer NOT NULL,
+    conflicting_rows integer NOT NULL,
+    source_value_sum double precision,
+    CONSTRAINT interval_read_key UNIQUE NULLS NOT DISTINCT
+        (service_point_id, interval_start_ts, utility_id, meter_id, channel)
+) PARTITION BY LIST (utility_id);
+COMMENT ON TABLE standardized.interval_read IS 'Interval reads of every utility, one row per (utility_id, service_point_id, meter_id, interval_start_ts, channel), resolved by the utility''s interval_dedup_policy; partitioned by utility (builds create the partitions)';
+COMMENT ON COLUMN standardized.interval_read.utility_id IS 'Utility';
+COMMENT ON COLUMN standardized.interval_read.service_point_id IS 'Service point: from the read, or through the meter (NULL when the meter has none)';
+COMMENT ON COLUMN standardized.interval_read.meter_id IS 'Meter';
+COMMENT ON COLUMN standardized.interval_read.channel IS 'Channel as the utility names it (kWh and kVARh reads of one instant are different channels)';
+COMMENT ON COLUMN standardized.interval_read.interval_start_ts IS 'Start of the interval (offsets kept; integer dates are local midnight)';
+COMMENT ON COLUMN standardized.interval_read.interval_end_ts IS 'interval_start_ts + duration_seconds';
+COMMENT ON COLUMN standardized.interval_read.duration_seconds IS 'Interval length in seconds as given by the utility (0: unknown)';
+COMMENT ON COLUMN standardized.interval_read.value IS 'Usage value of the kept read (sum of the duplicates under the sum policy)';
+COMMENT ON COLUMN standardized.interval_read.quality IS 'Quality flag as the utility gives it';
+COMMENT ON COLUMN standardized.interval_read.last_update_time IS 'When the utility last updated the read';
+COMMENT ON COLUMN standardized.interval_read.exported_at IS 'When the utility exported it (the string null means NULL)';
+COMMENT ON COLUMN standardized.interval_read.batch_id IS 'Lineage: batch of the kept source record';
+COMMENT ON COLUMN standardized.interval_read.line_no IS 'Lineage: line of the kept source record';
+COMMENT ON COLUMN standardized.interval_read.source_rows IS 'Source records with this key (1: no duplicate)';
+COMMENT ON COLUMN standardized.interval_read.conflicting_rows IS 'Source records with this key whose value differs from the kept value (keep_first, keep_last); 0 under sum';
+COMMENT ON COLUMN standardized.interval_read.source_value_sum IS 'Sum of the values of all source records with this key: value / source_value_sum is the share of the raw value the dedup kept';
+COMMENT ON CONSTRAINT interval_read_key ON standardized.interval_read IS 'The natural key; NULLS NOT DISTINCT because a read whose service point is unknown still has one key';
+
+--
+-- Product
+--
+CREATE TABLE product.usage_interval (
+    utility_id text NOT NULL,
+    service_point_id text,
+    meter_id text NOT NULL,
+    channel text NOT NULL,
+    interval_start_ts timestamptz NOT NULL,
+    interval_end_ts timestamptz NOT NULL,
+    local_date date NOT NULL,
+    duration_seconds integer,
+    value double precision,
+    quality text,
+    service_point_known boolean NOT NULL,
+    meter_known boolean NOT NULL,
+    serial_number text,
+    meter_type text,
+    meter_category text,
+    service_point_number text,
+    house_num text,
+    street text,
+    house_supp text,
+    city text,
+    zip text,
+    state text,
+    last_update_time timestamptz,
+    exported_at timestamptz,
+    batch_id bigint NOT NULL,
+    line_no bigint NOT NULL,
+    CONSTRAINT usage_interval_key UNIQUE NULLS NOT DISTINCT
+        (service_point_id, interval_start_ts, utility_id, meter_id, channel)
+) PARTITION BY LIST (utility_id);
+COMMENT ON TABLE product.usage_interval IS 'The usage fact table: one row per standardized interval read, with its meter and service point attributes (left joins: reads of unknown service points stay, flagged); partitioned by utility';
+COMMENT ON COLUMN product.usage_interval.utility_id IS 'Utility';
+COMMENT ON COLUMN product.usage_interval.service_point_id IS 'Service point (NULL when unknown)';
+COMMENT ON COLUMN product.usage_interval.meter_id IS 'Meter';
+COMMENT ON COLUMN product.usage_interval.channel IS 'Channel';
+COMMENT ON COLUMN product.usage_interval.interval_start_ts IS 'Start of the interval';
+COMMENT ON COLUMN product.usage_interval.interval_end_ts IS 'End of the interval';
+COMMENT ON COLUMN product.usage_interval.local_date IS 'Day of interval_start_ts in the utility''s time zone';
+COMMENT ON COLUMN product.usage_interval.duration_seconds IS 'Interval length in seconds';
+COMMENT ON COLUMN product.usage_interval.value IS 'Usage value';
+COMMENT ON COLUMN product.usage_interval.quality IS 'Quality flag';
+COMMENT ON COLUMN product.usage_interval.service_point_known IS 'The service point exists in standardized.service_point (false: orphan or unknown)';
+COMMENT ON COLUMN product.usage_interval.meter_known IS 'The meter exists in standardized.meter';
+COMMENT ON COLUMN product.usage_interval.serial_number IS 'Meter serial number';
+COMMENT ON COLUMN product.usage_interval.meter_type IS 'Meter type';
+COMMENT ON COLUMN product.usage_interval.meter_category IS 'Meter category';
+COMMENT ON COLUMN product.usage_interval.service_point_number IS 'Service point number';
+COMMENT ON COLUMN product.usage_interval.house_num IS 'House number (PII)';
+COMMENT ON COLUMN product.usage_interval.street IS 'Street (PII)';
+COMMENT ON COLUMN product.usage_interval.house_supp IS 'House supplement (PII)';
+COMMENT ON COLUMN product.usage_interval.city IS 'City';
+COMMENT ON COLUMN product.usage_interval.zip IS 'ZIP code (quasi-PII)';
+COMMENT ON COLUMN product.usage_interval.state IS 'State';
+COMMENT ON COLUMN product.usage_interval.last_update_time IS 'When the utility last updated the read';
+COMMENT ON COLUMN product.usage_interval.exported_at IS 'When the utility exported the read';
+COMMENT ON COLUMN product.usage_interval.batch_id IS 'Lineage: batch of the source record';
+COMMENT ON COLUMN product.usage_interval.line_no IS 'Lineage: line of the source record';
+COMMENT ON CONSTRAINT usage_interval_key ON product.usage_interval IS 'Natural key, led by service point and time for look-ups by service point and day';
+
+--
+-- Experience
+--
+CREATE TABLE experience.daily_usage (
+    utility_id text NOT NULL,
+    service_point_id text NOT NULL,
+    local_date date NOT NULL,
+    channel text NOT NULL,
+    bucket_start timestamptz NOT NULL,
+    bucket_end timestamptz NOT NULL,
+    total_usage double precision,
+    interval_count integer NOT NULL,
+    peak_usage_value double precision,
+    peak_usage_ts timestamptz,
+    pit_usage_value double precision,
+    pit_usage_ts timestamptz,
+    PRIMARY KEY (service_point_id, local_date, utility_id, channel)
+) PARTITION BY LIST (utility_id);
+COMMENT ON TABLE experience.daily_usage IS 'One row per (utility_id, service_point_id, local day, channel): total, count, peak and pit of the day''s reads; reads without a service point are not summarized (see dq.readiness); partitioned by utility';
+COMMENT ON COLUMN experience.daily_usage.utility_id IS 'Utility';
+COMMENT ON COLUMN experience.daily_usage.service_point_id IS 'Service point';
+COMMENT ON COLUMN experience.daily_usage.local_date IS 'Local day in the utility''s time zone';
+COMMENT ON COLUMN experience.daily_usage.channel IS 'Channel (kWh and kVARh are never added together)';
+COMMENT ON COLUMN experience.daily_usage.bucket_start IS 'Local midnight starting the day';
+COMMENT ON COLUMN experience.daily_usage.bucket_end IS 'Next local midnight (exclusive): 23 or 25 hours after bucket_start on daylight-saving days';
+COMMENT ON COLUMN experience.daily_usage.total_usage IS 'Sum of the day''s values';
+COMMENT ON COLUMN experience.daily_usage.interval_count IS 'Reads with a value in the day';
+COMMENT ON COLUMN experience.daily_usage.peak_usage_value IS 'Largest value of the day';
+COMMENT ON COLUMN experience.daily_usage.peak_usage_ts IS 'Start of the read holding the peak (earliest on ties)';
+COMMENT ON COLUMN experience.daily_usage.pit_usage_value IS 'Smallest value of the day';
+COMMENT ON COLUMN experience.daily_usage.pit_usage_ts IS 'Start of the read holding the pit (earliest on ties)';
 
 CREATE FUNCTION gridflow.chunk_records(
     data bytea,
@@ -152,10 +258,46 @@ CREATE AGGREGATE gridflow.exact_sum(double precision) (
 COMMENT ON AGGREGATE gridflow.exact_sum(double precision) IS 'Sum of double precision values, exact and then correctly rounded, so independent of the order of the rows (unlike sum()); NULLs are ignored; NULL when there is no value';
 
 --
--- Daily totals use the exact sum; the build computes product and
--- experience rows in C, the views remain their definition.
---
-CREATE OR REPLACE VIEW gridflow.experience_source AS
+-- What the build writes into product and experience.
+CREATE VIEW gridflow.product_source AS
+SELECT r.utility_id,
+       r.service_point_id,
+       r.meter_id,
+       r.channel,
+       r.interval_start_ts,
+       r.interval_end_ts,
+       (pg_catalog.timezone(u.time_zone, r.interval_start_ts))::date AS local_date,
+       r.duration_seconds,
+       r.value,
+       r.quality,
+       sp.service_point_id IS NOT NULL AS service_point_known,
+       m.meter_id IS NOT NULL AS meter_known,
+       m.serial_number,
+       m.meter_type,
+       m.meter_category,
+       sp.service_point_number,
+       sp.house_num,
+       sp.street,
+       sp.house_supp,
+       sp.city,
+       sp.zip,
+       sp.state,
+       r.last_update_time,
+       r.exported_at,
+       r.batch_id,
+       r.line_no
+  FROM standardized.interval_read r
+  JOIN gridflow.utility u
+    ON u.utility_id OPERATOR(pg_catalog.=) r.utility_id
+  LEFT JOIN standardized.meter m
+    ON m.utility_id OPERATOR(pg_catalog.=) r.utility_id
+   AND m.meter_id OPERATOR(pg_catalog.=) r.meter_id
+  LEFT JOIN standardized.service_point sp
+    ON sp.utility_id OPERATOR(pg_catalog.=) r.utility_id
+   AND sp.service_point_id OPERATOR(pg_catalog.=) r.service_point_id;
+COMMENT ON VIEW gridflow.product_source IS 'Definition of product.usage_interval: standardized reads left-joined to their meter and service point (the build computes the same rows in C; the regression tests check they agree)';
+
+CREATE VIEW gridflow.experience_source AS
 SELECT s.utility_id,
        s.service_point_id,
        s.local_date,
@@ -181,22 +323,352 @@ SELECT s.utility_id,
             ON u.utility_id OPERATOR(pg_catalog.=) p.utility_id
          WHERE p.service_point_id IS NOT NULL
          GROUP BY p.utility_id, p.service_point_id, p.local_date, p.channel, u.time_zone) s;
-COMMENT ON VIEW gridflow.product_source IS 'Definition of product.usage_interval: standardized reads left-joined to their meter and service point (the build computes the same rows in C; the regression tests check they agree)';
 COMMENT ON VIEW gridflow.experience_source IS 'Definition of experience.daily_usage: product reads with a service point, grouped by utility, service point, local day and channel (the build computes the same rows in C; the regression tests check they agree)';
 
---
--- Reads may be partitioned to temporary files (gridflow.build_memory).
---
-ALTER TABLE gridflow.batch ADD COLUMN spill_partitions integer NOT NULL DEFAULT 0;
-COMMENT ON COLUMN gridflow.batch.spill_partitions IS 'Temporary files the reads were partitioned into because their keys outgrew gridflow.build_memory (0: de-duplicated in memory)';
+DO $$
+DECLARE
+    c record;
+BEGIN
+    FOR c IN
+        SELECT v.view_name, a.attname, pg_catalog.col_description(t.oid, a.attnum) AS comment
+          FROM (VALUES ('gridflow.product_source'::regclass, 'product.usage_interval'::regclass),
+                       ('gridflow.experience_source'::regclass, 'experience.daily_usage'::regclass))
+               AS v(view_name, table_name)
+          JOIN pg_catalog.pg_class t ON t.oid OPERATOR(pg_catalog.=) v.table_name
+          JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) t.oid
+         WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+    LOOP
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', c.view_name, c.attname, c.comment);
+    END LOOP;
+END
+$$;
 
---
--- Meter assignments are keyed in file order (the order they are written
--- in); the DQ view that reads them by meter joins instead of probing.
---
-ALTER TABLE standardized.meter_assignment DROP CONSTRAINT meter_assignment_pkey;
-ALTER TABLE standardized.meter_assignment ADD PRIMARY KEY (utility_id, batch_id, line_no);
-CREATE OR REPLACE VIEW dq.meter_link_ambiguity WITH (security_invoker = true) AS
+CREATE VIEW dq.row_counts WITH (security_invoker = true) AS
+WITH u AS (
+    SELECT DISTINCT b.utility_id FROM gridflow.batch b
+), c(ord, layer, table_name, utility_id, row_count) AS (
+    SELECT 1, 'landing', 'landing.source_record', b.utility_id, pg_catalog.sum(r.records)::bigint
+      FROM landing.source_chunk r JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) r.batch_id
+     GROUP BY b.utility_id
+    UNION ALL
+    SELECT 2, 'landing', 'landing.reject', b.utility_id, pg_catalog.count(*)
+      FROM landing.reject r JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) r.batch_id
+     GROUP BY b.utility_id
+    UNION ALL
+    SELECT 3, 'standardized', 'standardized.service_point', utility_id, pg_catalog.count(*)
+      FROM standardized.service_point GROUP BY utility_id
+    UNION ALL
+    SELECT 4, 'standardized', 'standardized.meter', utility_id, pg_catalog.count(*)
+      FROM standardized.meter GROUP BY utility_id
+    UNION ALL
+    SELECT 5, 'standardized', 'standardized.meter_assignment', utility_id, pg_catalog.count(*)
+      FROM standardized.meter_assignment GROUP BY utility_id
+    UNION ALL
+    SELECT 6, 'standardized', 'standardized.interval_read', utility_id, pg_catalog.count(*)
+      FROM standardized.interval_read GROUP BY utility_id
+    UNION ALL
+    SELECT 7, 'product', 'product.usage_interval', utility_id, pg_catalog.count(*)
+      FROM product.usage_interval GROUP BY utility_id
+    UNION ALL
+    SELECT 8, 'experience', 'experience.daily_usage', utility_id, pg_catalog.count(*)
+      FROM experience.daily_usage GROUP BY utility_id
+), t(ord, layer, table_name) AS (
+    SELECT DISTINCT ord, layer, table_name FROM c
+    UNION
+    VALUES (1, 'landing', 'landing.source_record'), (2, 'landing', 'landing.reject'),
+           (3, 'standardized', 'standardized.service_point'), (4, 'standardized', 'standardized.meter'),
+           (5, 'standardized', 'standardized.meter_assignment'), (6, 'standardized', 'standardized.interval_read'),
+           (7, 'product', 'product.usage_interval'), (8, 'experience', 'experience.daily_usage')
+)
+SELECT t.layer, t.table_name, u.utility_id, coalesce(c.row_count, 0) AS row_count
+  FROM t CROSS JOIN u
+  LEFT JOIN c ON c.ord OPERATOR(pg_catalog.=) t.ord AND c.utility_id OPERATOR(pg_catalog.=) u.utility_id
+ ORDER BY t.ord, u.utility_id;
+COMMENT ON VIEW dq.row_counts IS 'Rows per layer table and utility (utilities of the current build)';
+COMMENT ON COLUMN dq.row_counts.layer IS 'Medallion layer';
+COMMENT ON COLUMN dq.row_counts.table_name IS 'Table';
+COMMENT ON COLUMN dq.row_counts.utility_id IS 'Utility';
+COMMENT ON COLUMN dq.row_counts.row_count IS 'Rows';
+
+CREATE VIEW dq.source_duplicates WITH (security_invoker = true) AS
+WITH k(file_kind, utility_id, kept_rows, source_rows, keys_with_duplicates, conflicting_keys, conflicting_rows) AS (
+    SELECT 'service_point', utility_id, pg_catalog.count(*), pg_catalog.sum(source_rows),
+           pg_catalog.count(*) FILTER (WHERE source_rows OPERATOR(pg_catalog.>) 1),
+           pg_catalog.count(*) FILTER (WHERE conflicting_rows OPERATOR(pg_catalog.>) 0),
+           pg_catalog.sum(conflicting_rows)
+      FROM standardized.service_point GROUP BY utility_id
+    UNION ALL
+    SELECT 'meter', utility_id, pg_catalog.count(*), pg_catalog.sum(source_rows),
+           pg_catalog.count(*) FILTER (WHERE source_rows OPERATOR(pg_catalog.>) 1),
+           pg_catalog.count(*) FILTER (WHERE conflicting_rows OPERATOR(pg_catalog.>) 0),
+           pg_catalog.sum(conflicting_rows)
+      FROM standardized.meter GROUP BY utility_id
+    UNION ALL
+    SELECT 'interval', utility_id, pg_catalog.count(*), pg_catalog.sum(source_rows),
+           pg_catalog.count(*) FILTER (WHERE source_rows OPERATOR(pg_catalog.>) 1),
+           pg_catalog.count(*) FILTER (WHERE conflicting_rows OPERATOR(pg_catalog.>) 0),
+           pg_catalog.sum(conflicting_rows)
+      FROM standardized.interval_read GROUP BY utility_id
+)
+SELECT utility_id,
+       file_kind,
+       source_rows::bigint AS source_rows,
+       kept_rows,
+       (source_rows - kept_rows)::bigint AS duplicate_rows,
+       pg_catalog.round(100 * (source_rows - kept_rows)
+                        / nullif(source_rows, 0)::numeric, 1) AS duplicate_pct,
+       keys_with_duplicates,
+       conflicting_keys,
+       conflicting_rows::bigint AS conflicting_rows
+  FROM k
+ ORDER BY utility_id, file_kind;
+COMMENT ON VIEW dq.source_duplicates IS 'Duplicate source records per utility and file kind: records sharing a natural key, and among them those whose values conflict';
+COMMENT ON COLUMN dq.source_duplicates.utility_id IS 'Utility';
+COMMENT ON COLUMN dq.source_duplicates.file_kind IS 'service_point, meter or interval';
+COMMENT ON COLUMN dq.source_duplicates.source_rows IS 'Valid source records';
+COMMENT ON COLUMN dq.source_duplicates.kept_rows IS 'Distinct keys, i.e. standardized rows';
+COMMENT ON COLUMN dq.source_duplicates.duplicate_rows IS 'source_rows - kept_rows: records dropped (or summed) by de-duplication';
+COMMENT ON COLUMN dq.source_duplicates.duplicate_pct IS 'duplicate_rows as a percentage of source_rows';
+COMMENT ON COLUMN dq.source_duplicates.keys_with_duplicates IS 'Keys with more than one record';
+COMMENT ON COLUMN dq.source_duplicates.conflicting_keys IS 'Keys whose records disagree (intervals: on the value; service points and meters: on any mapped attribute)';
+COMMENT ON COLUMN dq.source_duplicates.conflicting_rows IS 'Records that disagree with the first record of their key (under keep_first: dropped records that disagree with the kept one)';
+
+CREATE VIEW dq.dedup_value_share WITH (security_invoker = true) AS
+SELECT r.utility_id,
+       r.channel,
+       u.interval_dedup_policy AS policy,
+       pg_catalog.count(*) AS kept_rows,
+       pg_catalog.sum(r.source_rows)::bigint AS source_rows,
+       pg_catalog.sum(r.value) AS kept_value,
+       pg_catalog.sum(r.source_value_sum) AS source_value,
+       pg_catalog.round((100 * pg_catalog.sum(r.value)
+                         / nullif(pg_catalog.sum(r.source_value_sum), 0))::numeric, 1)
+           AS kept_share_pct,
+       CASE WHEN pg_catalog.sum(r.source_value_sum) OPERATOR(pg_catalog.<>) 0
+             AND pg_catalog.sum(r.value) / pg_catalog.sum(r.source_value_sum)
+                 OPERATOR(pg_catalog.<) 0.99
+            THEN 'LOW: de-duplication keeps ' OPERATOR(pg_catalog.||)
+                 pg_catalog.round((100 * pg_catalog.sum(r.value)
+                                   / pg_catalog.sum(r.source_value_sum))::numeric, 1)
+                 OPERATOR(pg_catalog.||) '% of the raw value'
+       END AS warning
+  FROM standardized.interval_read r
+  JOIN gridflow.utility u ON u.utility_id OPERATOR(pg_catalog.=) r.utility_id
+ GROUP BY GROUPING SETS ((r.utility_id, u.interval_dedup_policy, r.channel),
+                         (r.utility_id, u.interval_dedup_policy))
+ ORDER BY r.utility_id, r.channel NULLS FIRST;
+COMMENT ON VIEW dq.dedup_value_share IS 'How much of the raw interval value the de-duplication keeps, per utility (channel NULL) and per channel; warning is set below 99%';
+COMMENT ON COLUMN dq.dedup_value_share.utility_id IS 'Utility';
+COMMENT ON COLUMN dq.dedup_value_share.channel IS 'Channel; NULL on the utility''s total row';
+COMMENT ON COLUMN dq.dedup_value_share.policy IS 'The utility''s interval_dedup_policy';
+COMMENT ON COLUMN dq.dedup_value_share.kept_rows IS 'Standardized reads';
+COMMENT ON COLUMN dq.dedup_value_share.source_rows IS 'Source records behind them';
+COMMENT ON COLUMN dq.dedup_value_share.kept_value IS 'Sum of the standardized values';
+COMMENT ON COLUMN dq.dedup_value_share.source_value IS 'Sum of the values of all source records';
+COMMENT ON COLUMN dq.dedup_value_share.kept_share_pct IS 'kept_value as a percentage of source_value';
+COMMENT ON COLUMN dq.dedup_value_share.warning IS 'Set when less than 99% of the raw value is kept';
+
+CREATE VIEW dq.referential_integrity WITH (security_invoker = true) AS
+SELECT r.utility_id,
+       'interval_read.meter_id -> meter' AS relationship,
+       pg_catalog.count(DISTINCT r.meter_id) FILTER (WHERE m.meter_id IS NULL) AS orphan_ids,
+       pg_catalog.count(*) FILTER (WHERE m.meter_id IS NULL) AS orphan_rows,
+       pg_catalog.count(*) AS checked_rows
+  FROM standardized.interval_read r
+  LEFT JOIN standardized.meter m
+    ON m.utility_id OPERATOR(pg_catalog.=) r.utility_id AND m.meter_id OPERATOR(pg_catalog.=) r.meter_id
+ GROUP BY r.utility_id
+UNION ALL
+SELECT r.utility_id,
+       'interval_read.service_point_id -> service_point',
+       pg_catalog.count(DISTINCT r.service_point_id) FILTER (WHERE sp.service_point_id IS NULL),
+       pg_catalog.count(*) FILTER (WHERE sp.service_point_id IS NULL),
+       pg_catalog.count(*)
+  FROM standardized.interval_read r
+  LEFT JOIN standardized.service_point sp
+    ON sp.utility_id OPERATOR(pg_catalog.=) r.utility_id
+   AND sp.service_point_id OPERATOR(pg_catalog.=) r.service_point_id
+ GROUP BY r.utility_id
+UNION ALL
+SELECT m.utility_id,
+       'meter.service_point_id -> service_point',
+       pg_catalog.count(DISTINCT m.service_point_id) FILTER (WHERE m.service_point_id IS NOT NULL AND sp.service_point_id IS NULL),
+       pg_catalog.count(*) FILTER (WHERE m.service_point_id IS NOT NULL AND sp.service_point_id IS NULL),
+       pg_catalog.count(*)
+  FROM standardized.meter m
+  LEFT JOIN standardized.service_point sp
+    ON sp.utility_id OPERATOR(pg_catalog.=) m.utility_id
+   AND sp.service_point_id OPERATOR(pg_catalog.=) m.service_point_id
+ GROUP BY m.utility_id;
+COMMENT ON VIEW dq.referential_integrity IS 'Orphans per utility: reads whose meter or service point is not in the standardized tables (a read with no service point at all counts as an orphan row), meters whose service point is unknown';
+COMMENT ON COLUMN dq.referential_integrity.utility_id IS 'Utility';
+COMMENT ON COLUMN dq.referential_integrity.relationship IS 'Which reference is checked';
+COMMENT ON COLUMN dq.referential_integrity.orphan_ids IS 'Distinct referenced ids that do not exist';
+COMMENT ON COLUMN dq.referential_integrity.orphan_rows IS 'Rows whose reference does not resolve';
+COMMENT ON COLUMN dq.referential_integrity.checked_rows IS 'Rows checked';
+
+CREATE VIEW dq.completeness WITH (security_invoker = true) AS
+SELECT 'standardized.interval_read' AS table_name, c.column_name, s.utility_id, s.total_rows, c.non_null,
+       pg_catalog.round(100 * c.non_null / nullif(s.total_rows, 0)::numeric, 1) AS pct_complete
+  FROM (SELECT utility_id, pg_catalog.count(*) AS total_rows,
+               pg_catalog.count(service_point_id) AS sp, pg_catalog.count(meter_id) AS m,
+               pg_catalog.count(interval_start_ts) AS ts, pg_catalog.count(value) AS v
+          FROM standardized.interval_read GROUP BY GROUPING SETS ((utility_id), ())) s
+ CROSS JOIN LATERAL (VALUES (1, 'service_point_id', s.sp), (2, 'meter_id', s.m),
+                            (3, 'interval_start_ts', s.ts), (4, 'value', s.v)) c(ord, column_name, non_null)
+UNION ALL
+SELECT 'standardized.meter', c.column_name, s.utility_id, s.total_rows, c.non_null,
+       pg_catalog.round(100 * c.non_null / nullif(s.total_rows, 0)::numeric, 1)
+  FROM (SELECT utility_id, pg_catalog.count(*) AS total_rows,
+               pg_catalog.count(meter_id) AS m, pg_catalog.count(service_point_id) AS sp
+          FROM standardized.meter GROUP BY GROUPING SETS ((utility_id), ())) s
+ CROSS JOIN LATERAL (VALUES (1, 'meter_id', s.m), (2, 'service_point_id', s.sp)) c(ord, column_name, non_null)
+UNION ALL
+SELECT 'standardized.service_point', c.column_name, s.utility_id, s.total_rows, c.non_null,
+       pg_catalog.round(100 * c.non_null / nullif(s.total_rows, 0)::numeric, 1)
+  FROM (SELECT utility_id, pg_catalog.count(*) AS total_rows,
+               pg_catalog.count(service_point_id) AS sp, pg_catalog.count(city) AS city,
+               pg_catalog.count(zip) AS zip
+          FROM standardized.service_point GROUP BY GROUPING SETS ((utility_id), ())) s
+ CROSS JOIN LATERAL (VALUES (1, 'service_point_id', s.sp), (2, 'city', s.city), (3, 'zip', s.zip)) c(ord, column_name, non_null);
+COMMENT ON VIEW dq.completeness IS 'Share of non-null values in the critical columns of the standardized tables, per utility and for all (utility_id NULL)';
+COMMENT ON COLUMN dq.completeness.table_name IS 'Table';
+COMMENT ON COLUMN dq.completeness.column_name IS 'Critical column';
+COMMENT ON COLUMN dq.completeness.utility_id IS 'Utility; NULL for all utilities';
+COMMENT ON COLUMN dq.completeness.total_rows IS 'Rows';
+COMMENT ON COLUMN dq.completeness.non_null IS 'Rows with a value in the column';
+COMMENT ON COLUMN dq.completeness.pct_complete IS 'non_null as a percentage of total_rows';
+
+CREATE VIEW dq.value_profile WITH (security_invoker = true) AS
+WITH s AS (
+    SELECT utility_id,
+           pg_catalog.count(*) AS reads,
+           pg_catalog.count(*) - pg_catalog.count(value) AS null_values,
+           pg_catalog.min(value) AS min_value,
+           pg_catalog.max(value) AS max_value,
+           pg_catalog.avg(value) AS mean_value,
+           pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY value) AS median_value,
+           pg_catalog.percentile_cont(0.25) WITHIN GROUP (ORDER BY value) AS q1,
+           pg_catalog.percentile_cont(0.75) WITHIN GROUP (ORDER BY value) AS q3,
+           pg_catalog.count(*) FILTER (WHERE value OPERATOR(pg_catalog.=) 0) AS zeros,
+           pg_catalog.count(*) FILTER (WHERE value OPERATOR(pg_catalog.<) 0) AS negatives
+      FROM standardized.interval_read
+     GROUP BY GROUPING SETS ((utility_id), ())
+)
+SELECT s.utility_id, s.reads, s.null_values, s.min_value, s.max_value, s.mean_value,
+       s.median_value, s.q1, s.q3, s.zeros,
+       pg_catalog.round(100 * s.zeros / nullif(s.reads, 0)::numeric, 1) AS zero_pct,
+       s.negatives,
+       o.outliers AS iqr_outliers,
+       pg_catalog.round(100 * o.outliers / nullif(s.reads, 0)::numeric, 1) AS outlier_pct
+  FROM s
+ CROSS JOIN LATERAL (
+    SELECT pg_catalog.count(*) AS outliers
+      FROM standardized.interval_read r
+     WHERE (s.utility_id IS NULL OR r.utility_id OPERATOR(pg_catalog.=) s.utility_id)
+       AND (r.value OPERATOR(pg_catalog.<) s.q1 - 1.5 * (s.q3 - s.q1)
+            OR r.value OPERATOR(pg_catalog.>) s.q3 + 1.5 * (s.q3 - s.q1))) o
+ ORDER BY s.utility_id NULLS LAST;
+COMMENT ON VIEW dq.value_profile IS 'Profile of standardized interval values per utility and for all (utility_id NULL): range, mean, quartiles, zeros, negatives and IQR outliers (outside Q1 - 1.5 IQR .. Q3 + 1.5 IQR)';
+COMMENT ON COLUMN dq.value_profile.utility_id IS 'Utility; NULL for all utilities';
+COMMENT ON COLUMN dq.value_profile.reads IS 'Standardized reads';
+COMMENT ON COLUMN dq.value_profile.null_values IS 'Reads without a value';
+COMMENT ON COLUMN dq.value_profile.min_value IS 'Smallest value';
+COMMENT ON COLUMN dq.value_profile.max_value IS 'Largest value';
+COMMENT ON COLUMN dq.value_profile.mean_value IS 'Mean value';
+COMMENT ON COLUMN dq.value_profile.median_value IS 'Median value';
+COMMENT ON COLUMN dq.value_profile.q1 IS 'First quartile';
+COMMENT ON COLUMN dq.value_profile.q3 IS 'Third quartile';
+COMMENT ON COLUMN dq.value_profile.zeros IS 'Reads with value 0';
+COMMENT ON COLUMN dq.value_profile.zero_pct IS 'zeros as a percentage of reads';
+COMMENT ON COLUMN dq.value_profile.negatives IS 'Reads with a negative value';
+COMMENT ON COLUMN dq.value_profile.iqr_outliers IS 'Reads outside the IQR fences';
+COMMENT ON COLUMN dq.value_profile.outlier_pct IS 'iqr_outliers as a percentage of reads';
+
+CREATE VIEW dq.timestamp_range WITH (security_invoker = true) AS
+SELECT p.utility_id,
+       pg_catalog.min(p.local_date) AS first_local_date,
+       pg_catalog.max(p.local_date) AS last_local_date,
+       pg_catalog.max(p.local_date) - pg_catalog.min(p.local_date) AS days,
+       pg_catalog.min(p.interval_start_ts) AS first_start_ts,
+       pg_catalog.max(p.interval_start_ts) AS last_start_ts,
+       pg_catalog.count(*) - pg_catalog.count(p.interval_start_ts) AS null_timestamps,
+       pg_catalog.count(*) FILTER (WHERE p.interval_start_ts OPERATOR(pg_catalog.<) '2020-01-01 00:00:00+00'::timestamptz) AS before_2020,
+       (SELECT pg_catalog.count(*)
+          FROM landing.reject j JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) j.batch_id
+         WHERE j.target_column OPERATOR(pg_catalog.=) 'interval_start_ts'
+           AND (p.utility_id IS NULL OR b.utility_id OPERATOR(pg_catalog.=) p.utility_id)) AS rejected_timestamps
+  FROM product.usage_interval p
+ GROUP BY GROUPING SETS ((p.utility_id), ())
+ ORDER BY p.utility_id NULLS LAST;
+COMMENT ON VIEW dq.timestamp_range IS 'Range of read start times per utility and for all (utility_id NULL), in each utility''s local days; rejected_timestamps counts records rejected for an unreadable or missing start time';
+COMMENT ON COLUMN dq.timestamp_range.utility_id IS 'Utility; NULL for all utilities';
+COMMENT ON COLUMN dq.timestamp_range.first_local_date IS 'First local day with a read';
+COMMENT ON COLUMN dq.timestamp_range.last_local_date IS 'Last local day with a read';
+COMMENT ON COLUMN dq.timestamp_range.days IS 'last_local_date - first_local_date';
+COMMENT ON COLUMN dq.timestamp_range.first_start_ts IS 'Earliest interval start';
+COMMENT ON COLUMN dq.timestamp_range.last_start_ts IS 'Latest interval start';
+COMMENT ON COLUMN dq.timestamp_range.null_timestamps IS 'Reads without a start time (always 0: such records are rejected)';
+COMMENT ON COLUMN dq.timestamp_range.before_2020 IS 'Reads starting before 2020';
+COMMENT ON COLUMN dq.timestamp_range.rejected_timestamps IS 'Source records rejected because of their start time (landing.reject)';
+
+CREATE VIEW dq.experience_summary WITH (security_invoker = true) AS
+SELECT e.utility_id,
+       pg_catalog.count(*) AS daily_rows,
+       pg_catalog.count(DISTINCT (e.utility_id, e.service_point_id, e.local_date)) AS service_point_days,
+       pg_catalog.count(DISTINCT (e.utility_id, e.service_point_id)) AS service_points,
+       pg_catalog.count(DISTINCT e.channel) AS channels,
+       pg_catalog.avg(e.total_usage) AS avg_daily_usage,
+       pg_catalog.max(e.peak_usage_value) AS max_peak_value
+  FROM experience.daily_usage e
+ GROUP BY GROUPING SETS ((e.utility_id), ())
+ ORDER BY e.utility_id NULLS LAST;
+COMMENT ON VIEW dq.experience_summary IS 'Experience layer per utility and for all (utility_id NULL)';
+COMMENT ON COLUMN dq.experience_summary.utility_id IS 'Utility; NULL for all utilities';
+COMMENT ON COLUMN dq.experience_summary.daily_rows IS 'Rows of experience.daily_usage (service point, day, channel)';
+COMMENT ON COLUMN dq.experience_summary.service_point_days IS 'Distinct (service point, local day) with data';
+COMMENT ON COLUMN dq.experience_summary.service_points IS 'Distinct service points';
+COMMENT ON COLUMN dq.experience_summary.channels IS 'Distinct channels';
+COMMENT ON COLUMN dq.experience_summary.avg_daily_usage IS 'Mean of total_usage over the rows';
+COMMENT ON COLUMN dq.experience_summary.max_peak_value IS 'Largest peak';
+
+CREATE VIEW dq.conflicting_service_points WITH (security_invoker = true) AS
+SELECT utility_id, service_point_id, source_rows, conflicting_rows, batch_id, line_no
+  FROM standardized.service_point
+ WHERE conflicting_rows OPERATOR(pg_catalog.>) 0
+ ORDER BY utility_id, service_point_id;
+COMMENT ON VIEW dq.conflicting_service_points IS 'Service points listed more than once with different attributes (such as other addresses); the first listing was kept';
+COMMENT ON COLUMN dq.conflicting_service_points.utility_id IS 'Utility';
+COMMENT ON COLUMN dq.conflicting_service_points.service_point_id IS 'Service point';
+COMMENT ON COLUMN dq.conflicting_service_points.source_rows IS 'Source records with this id';
+COMMENT ON COLUMN dq.conflicting_service_points.conflicting_rows IS 'Records that differ from the kept one';
+COMMENT ON COLUMN dq.conflicting_service_points.batch_id IS 'Lineage of the kept record: batch';
+COMMENT ON COLUMN dq.conflicting_service_points.line_no IS 'Lineage of the kept record: line';
+
+CREATE VIEW dq.multi_premise_meters WITH (security_invoker = true) AS
+SELECT a.utility_id,
+       a.meter_id,
+       pg_catalog.count(DISTINCT a.service_point_id) AS service_points,
+       pg_catalog.count(*) AS assignment_rows,
+       pg_catalog.min(a.installed_at) AS first_installed_at,
+       pg_catalog.max(a.installed_at) AS last_installed_at,
+       m.service_point_id AS first_row_service_point
+  FROM standardized.meter_assignment a
+  LEFT JOIN standardized.meter m
+    ON m.utility_id OPERATOR(pg_catalog.=) a.utility_id AND m.meter_id OPERATOR(pg_catalog.=) a.meter_id
+ GROUP BY a.utility_id, a.meter_id, m.service_point_id
+HAVING pg_catalog.count(DISTINCT a.service_point_id) OPERATOR(pg_catalog.>) 1
+ ORDER BY a.utility_id, a.meter_id;
+COMMENT ON VIEW dq.multi_premise_meters IS 'Meters that the meter files put under more than one service point';
+COMMENT ON COLUMN dq.multi_premise_meters.utility_id IS 'Utility';
+COMMENT ON COLUMN dq.multi_premise_meters.meter_id IS 'Meter';
+COMMENT ON COLUMN dq.multi_premise_meters.service_points IS 'Distinct service points';
+COMMENT ON COLUMN dq.multi_premise_meters.assignment_rows IS 'Meter-file rows naming a service point';
+COMMENT ON COLUMN dq.multi_premise_meters.first_installed_at IS 'Earliest installation';
+COMMENT ON COLUMN dq.multi_premise_meters.last_installed_at IS 'Latest installation';
+COMMENT ON COLUMN dq.multi_premise_meters.first_row_service_point IS 'Service point of the meter''s first row (what the first_row policy uses)';
+
+CREATE VIEW dq.meter_link_ambiguity WITH (security_invoker = true) AS
 WITH reads AS (
     SELECT r.utility_id, r.meter_id, r.interval_start_ts, r.channel
       FROM standardized.interval_read r
@@ -248,3 +720,347 @@ SELECT c.utility_id,
   JOIN gridflow.utility u ON u.utility_id OPERATOR(pg_catalog.=) c.utility_id
  GROUP BY c.utility_id, u.meter_link_policy
  ORDER BY c.utility_id;
+COMMENT ON VIEW dq.meter_link_ambiguity IS 'For utilities whose reads reach service points through meters: how ambiguous the link is, and how many reads the first_row and effective_dated policies would assign differently';
+COMMENT ON COLUMN dq.meter_link_ambiguity.utility_id IS 'Utility';
+COMMENT ON COLUMN dq.meter_link_ambiguity.policy IS 'The utility''s meter_link_policy (what the build used)';
+COMMENT ON COLUMN dq.meter_link_ambiguity.reads IS 'Standardized reads';
+COMMENT ON COLUMN dq.meter_link_ambiguity.reads_on_multi_premise_meters IS 'Reads whose meter is under several service points in the meter file';
+COMMENT ON COLUMN dq.meter_link_ambiguity.reads_with_several_effective_assignments IS 'Reads for which more than one service point is installed and not removed at the read''s time';
+COMMENT ON COLUMN dq.meter_link_ambiguity.reads_without_effective_assignment IS 'Reads for which no assignment is in effect at the read''s time';
+COMMENT ON COLUMN dq.meter_link_ambiguity.reads_where_policies_differ IS 'Reads that first_row and effective_dated would give different service points';
+
+CREATE VIEW dq.rejects WITH (security_invoker = true) AS
+SELECT b.utility_id,
+       b.file_kind,
+       j.stage,
+       j.reason,
+       pg_catalog.count(*) AS records,
+       pg_catalog.min(j.line_no) AS first_line,
+       pg_catalog.max(j.line_no) AS last_line
+  FROM landing.reject j
+  JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) j.batch_id
+ GROUP BY b.utility_id, b.file_kind, j.stage, j.reason
+ ORDER BY b.utility_id, b.file_kind, j.stage, j.reason;
+COMMENT ON VIEW dq.rejects IS 'Rejected source records per utility, file kind, stage and reason (details in landing.reject)';
+COMMENT ON COLUMN dq.rejects.utility_id IS 'Utility';
+COMMENT ON COLUMN dq.rejects.file_kind IS 'File kind';
+COMMENT ON COLUMN dq.rejects.stage IS 'landing or standardized';
+COMMENT ON COLUMN dq.rejects.reason IS 'Reason code';
+COMMENT ON COLUMN dq.rejects.records IS 'Rejected records';
+COMMENT ON COLUMN dq.rejects.first_line IS 'First line concerned';
+COMMENT ON COLUMN dq.rejects.last_line IS 'Last line concerned';
+
+CREATE VIEW dq.batches WITH (security_invoker = true) AS
+SELECT b.batch_id, b.build_id, b.utility_id, b.file_kind, b.file_path, b.file_bytes,
+       b.started_at, b.finished_at,
+       b.records_read + b.records_rejected AS records,
+       b.records_read, b.records_rejected, b.rows_invalid, b.rows_duplicate, b.rows_kept,
+       pg_catalog.round(100 * b.rows_duplicate
+                        / nullif(b.records_read, 0)::numeric, 1) AS duplicate_pct,
+       b.status
+  FROM gridflow.batch b
+ ORDER BY b.batch_id;
+COMMENT ON VIEW dq.batches IS 'Figures of every file loaded, from records to kept rows';
+COMMENT ON COLUMN dq.batches.batch_id IS 'Batch';
+COMMENT ON COLUMN dq.batches.build_id IS 'Build';
+COMMENT ON COLUMN dq.batches.utility_id IS 'Utility';
+COMMENT ON COLUMN dq.batches.file_kind IS 'File kind';
+COMMENT ON COLUMN dq.batches.file_path IS 'File read';
+COMMENT ON COLUMN dq.batches.file_bytes IS 'Bytes read';
+COMMENT ON COLUMN dq.batches.started_at IS 'Start of reading';
+COMMENT ON COLUMN dq.batches.finished_at IS 'End of standardization';
+COMMENT ON COLUMN dq.batches.records IS 'Records in the file (blank lines and the header aside)';
+COMMENT ON COLUMN dq.batches.records_read IS 'Records landed';
+COMMENT ON COLUMN dq.batches.records_rejected IS 'Records rejected at landing';
+COMMENT ON COLUMN dq.batches.rows_invalid IS 'Landed records rejected at standardization';
+COMMENT ON COLUMN dq.batches.rows_duplicate IS 'Landed records resolved away by de-duplication';
+COMMENT ON COLUMN dq.batches.rows_kept IS 'Standardized rows';
+COMMENT ON COLUMN dq.batches.duplicate_pct IS 'rows_duplicate as a percentage of records_read';
+COMMENT ON COLUMN dq.batches.status IS 'loading or loaded';
+
+CREATE VIEW dq.readiness WITH (security_invoker = true) AS
+SELECT utility_id,
+       pg_catalog.count(*) AS reads,
+       pg_catalog.count(*) FILTER (WHERE service_point_known AND meter_known) AS ready_reads,
+       pg_catalog.round(100 * pg_catalog.count(*) FILTER (WHERE service_point_known AND meter_known)
+                        / nullif(pg_catalog.count(*), 0)::numeric, 1) AS ready_pct,
+       pg_catalog.count(*) FILTER (WHERE NOT service_point_known) AS unknown_service_point_reads,
+       pg_catalog.count(*) FILTER (WHERE service_point_id IS NULL) AS reads_without_service_point,
+       pg_catalog.count(*) FILTER (WHERE NOT meter_known) AS unknown_meter_reads
+  FROM product.usage_interval
+ GROUP BY GROUPING SETS ((utility_id), ())
+ ORDER BY utility_id NULLS LAST;
+COMMENT ON VIEW dq.readiness IS 'Reads ready for analysis (service point and meter both known) per utility and for all (utility_id NULL)';
+COMMENT ON COLUMN dq.readiness.utility_id IS 'Utility; NULL for all utilities';
+COMMENT ON COLUMN dq.readiness.reads IS 'Product rows';
+COMMENT ON COLUMN dq.readiness.ready_reads IS 'Rows whose service point and meter are known';
+COMMENT ON COLUMN dq.readiness.ready_pct IS 'ready_reads as a percentage of reads';
+COMMENT ON COLUMN dq.readiness.unknown_service_point_reads IS 'Rows whose service point is not in standardized.service_point (or missing)';
+COMMENT ON COLUMN dq.readiness.reads_without_service_point IS 'Rows with no service point at all (left out of experience)';
+COMMENT ON COLUMN dq.readiness.unknown_meter_reads IS 'Rows whose meter is not in standardized.meter';
+CREATE VIEW dq.snapshot WITH (security_invoker = true) AS
+WITH
+u AS (
+    SELECT u.utility_id, pg_catalog.row_number() OVER (ORDER BY u.build_order, u.utility_id) AS pos
+      FROM gridflow.utility u
+     WHERE u.utility_id IN (SELECT b.utility_id FROM gridflow.batch b)
+),
+-- ROW COUNTS: one line per metric, one column per utility, then the total
+metric(ord, label, utility_id, n) AS (
+    SELECT CASE r.table_name
+                WHEN 'landing.source_record' THEN 1 WHEN 'landing.reject' THEN 2
+                WHEN 'standardized.service_point' THEN 3 WHEN 'standardized.meter' THEN 4
+                WHEN 'standardized.interval_read' THEN 5 WHEN 'product.usage_interval' THEN 6
+                WHEN 'experience.daily_usage' THEN 7 END,
+           CASE r.table_name
+                WHEN 'landing.source_record' THEN 'Landing Records' WHEN 'landing.reject' THEN 'Rejected Records'
+                WHEN 'standardized.service_point' THEN 'Service Points' WHEN 'standardized.meter' THEN 'Meters'
+                WHEN 'standardized.interval_read' THEN 'Interval Reads' WHEN 'product.usage_interval' THEN 'Product Rows'
+                WHEN 'experience.daily_usage' THEN 'Daily Usage Rows' END,
+           r.utility_id, r.row_count
+      FROM dq.row_counts r
+     WHERE r.table_name OPERATOR(pg_catalog.<>) 'standardized.meter_assignment'
+    UNION ALL
+    SELECT 8, 'Service-Point Days', s.utility_id, s.service_point_days
+      FROM dq.experience_summary s
+    UNION ALL
+    SELECT 9, 'Service Points in Experience', s.utility_id, s.service_points
+      FROM dq.experience_summary s
+),
+metric_line AS (
+    SELECT m.ord,
+           '  ' OPERATOR(pg_catalog.||) pg_catalog.rpad(m.label, 28)
+           OPERATOR(pg_catalog.||) pg_catalog.string_agg(pg_catalog.lpad(gridflow.fmt_count(m.n), 11), '' ORDER BY u.pos)
+           OPERATOR(pg_catalog.||) pg_catalog.lpad(gridflow.fmt_count(coalesce(
+                   pg_catalog.max(t.n), pg_catalog.sum(m.n)::bigint)), 11) AS line
+      FROM metric m
+      JOIN u ON u.utility_id OPERATOR(pg_catalog.=) m.utility_id
+      LEFT JOIN metric t ON t.ord OPERATOR(pg_catalog.=) m.ord AND t.utility_id IS NULL
+     GROUP BY m.ord, m.label
+),
+dup AS (
+    SELECT d.*, u.pos FROM dq.source_duplicates d JOIN u USING (utility_id)
+     WHERE d.duplicate_rows OPERATOR(pg_catalog.>) 0
+),
+share AS (
+    SELECT s.*, u.pos FROM dq.dedup_value_share s JOIN u USING (utility_id)
+),
+ri AS (
+    SELECT r.*, u.pos FROM dq.referential_integrity r JOIN u USING (utility_id)
+),
+ri_total AS (
+    SELECT relationship, pg_catalog.sum(orphan_ids)::bigint AS ids, pg_catalog.sum(orphan_rows)::bigint AS rows_
+      FROM ri GROUP BY relationship
+),
+vp AS (SELECT * FROM dq.value_profile WHERE utility_id IS NULL),
+tr AS (SELECT * FROM dq.timestamp_range WHERE utility_id IS NULL),
+ex AS (SELECT * FROM dq.experience_summary WHERE utility_id IS NULL),
+rd AS (SELECT * FROM dq.readiness WHERE utility_id IS NULL),
+comp AS (
+    SELECT c.table_name,
+           pg_catalog.string_agg(c.column_name OPERATOR(pg_catalog.||) ' '
+                                 OPERATOR(pg_catalog.||) pg_catalog.round(c.pct_complete)::text
+                                 OPERATOR(pg_catalog.||) '% (' OPERATOR(pg_catalog.||) gridflow.fmt_count(c.non_null)
+                                 OPERATOR(pg_catalog.||) ' of ' OPERATOR(pg_catalog.||) gridflow.fmt_count(c.total_rows)
+                                 OPERATOR(pg_catalog.||) ')', ', ' ORDER BY c.column_name)
+               FILTER (WHERE c.pct_complete OPERATOR(pg_catalog.<) 100) AS incomplete
+      FROM dq.completeness c
+     WHERE c.utility_id IS NULL
+     GROUP BY c.table_name
+),
+lines(section, ord, line) AS (
+    SELECT 0, 1, 'IEDR Data Quality Snapshot'
+    UNION ALL
+    SELECT 0, 2, coalesce((SELECT 'Build ' OPERATOR(pg_catalog.||) b.build_id::text
+                                             OPERATOR(pg_catalog.||) ' of ' OPERATOR(pg_catalog.||) b.drop_dir
+                                        FROM gridflow.build b
+                                       WHERE b.build_id OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(x.build_id) FROM gridflow.batch x)),
+                                     'No build yet: run SELECT * FROM gridflow_build();')
+    UNION ALL
+    SELECT 0, 3, pg_catalog.repeat('-', 72)
+    -- ROW COUNTS
+    UNION ALL
+    SELECT 1, 0, pg_catalog.rpad('ROW COUNTS', 30)
+                 OPERATOR(pg_catalog.||) coalesce((SELECT pg_catalog.string_agg(pg_catalog.lpad(u.utility_id, 11), '' ORDER BY u.pos) FROM u), '')
+                 OPERATOR(pg_catalog.||) pg_catalog.lpad('Total', 11)
+    UNION ALL
+    SELECT 1, ord, line FROM metric_line
+    -- SOURCE DUPLICATES
+    UNION ALL
+    SELECT 2, 0, 'SOURCE DUPLICATES'
+    UNION ALL
+    SELECT 2, 1 + 10 * pg_catalog.row_number() OVER (ORDER BY d.pos, d.file_kind),
+           pg_catalog.format('  %s %s: %s duplicate rows (%s%% of %s); %s keys conflict, %s rows disagree with the first of their key',
+                             d.utility_id, d.file_kind, gridflow.fmt_count(d.duplicate_rows),
+                             pg_catalog.round(d.duplicate_pct), gridflow.fmt_count(d.source_rows),
+                             gridflow.fmt_count(d.conflicting_keys), gridflow.fmt_count(d.conflicting_rows))
+      FROM dup d
+    UNION ALL
+    SELECT 2, 1, '  none' WHERE NOT EXISTS (SELECT 1 FROM dup)
+    UNION ALL
+    SELECT 2, 900, pg_catalog.format('  Meters under several service points: %s', gridflow.fmt_count(pg_catalog.count(*)))
+      FROM dq.multi_premise_meters
+    UNION ALL
+    SELECT 2, 901, pg_catalog.format('  Service points listed with conflicting attributes: %s', gridflow.fmt_count(pg_catalog.count(*)))
+      FROM dq.conflicting_service_points
+    -- VALUE KEPT BY DEDUP
+    UNION ALL
+    SELECT 3, 0, 'INTERVAL VALUE KEPT BY DE-DUPLICATION'
+    UNION ALL
+    SELECT 3, 10 * pg_catalog.row_number() OVER (ORDER BY s.pos, s.channel NULLS FIRST),
+           CASE WHEN s.channel IS NULL
+                THEN pg_catalog.format('  %s %s (%s): %s of the raw value kept%s', CASE WHEN s.warning IS NOT NULL THEN '!!' ELSE 'OK' END,
+                                       s.utility_id, s.policy,
+                                       coalesce(s.kept_share_pct::text OPERATOR(pg_catalog.||) '%', 'n/a'),
+                                       CASE WHEN s.warning IS NOT NULL THEN ' <-- the dropped duplicates carry most of the usage' ELSE '' END)
+                ELSE pg_catalog.format('       channel %s: %s kept (%s of %s source rows kept)', s.channel,
+                                       coalesce(s.kept_share_pct::text OPERATOR(pg_catalog.||) '%', 'n/a'),
+                                       gridflow.fmt_count(s.kept_rows), gridflow.fmt_count(s.source_rows)) END
+      FROM share s
+     WHERE s.channel IS NULL OR s.kept_share_pct OPERATOR(pg_catalog.<) 99
+    -- REFERENTIAL INTEGRITY
+    UNION ALL
+    SELECT 4, 0, 'REFERENTIAL INTEGRITY'
+    UNION ALL
+    SELECT 4, 10, pg_catalog.format('  Intervals -> Meters:         %s orphan meter ids (%s rows) %s',
+                                    gridflow.fmt_count(ids), gridflow.fmt_count(rows_),
+                                    CASE WHEN ids OPERATOR(pg_catalog.=) 0 THEN 'OK' ELSE 'WARN' END)
+      FROM ri_total WHERE relationship OPERATOR(pg_catalog.=) 'interval_read.meter_id -> meter'
+    UNION ALL
+    SELECT 4, 20, pg_catalog.format('  Intervals -> Service Points: %s orphan SP IDs (%s rows) %s',
+                                    gridflow.fmt_count(ids), gridflow.fmt_count(rows_),
+                                    CASE WHEN rows_ OPERATOR(pg_catalog.=) 0 THEN 'OK' ELSE 'WARN' END)
+      FROM ri_total WHERE relationship OPERATOR(pg_catalog.=) 'interval_read.service_point_id -> service_point'
+    UNION ALL
+    SELECT 4, 20 + ri.pos,
+           pg_catalog.format('    %s: %s missing service points (%s rows)', ri.utility_id,
+                             gridflow.fmt_count(ri.orphan_ids), gridflow.fmt_count(ri.orphan_rows))
+      FROM ri WHERE ri.relationship OPERATOR(pg_catalog.=) 'interval_read.service_point_id -> service_point'
+                AND ri.orphan_rows OPERATOR(pg_catalog.>) 0
+    UNION ALL
+    SELECT 4, 200, pg_catalog.format('  Meters -> Service Points:    %s unknown SP IDs (%s meters) %s',
+                                     gridflow.fmt_count(ids), gridflow.fmt_count(rows_),
+                                     CASE WHEN ids OPERATOR(pg_catalog.=) 0 THEN 'OK' ELSE 'WARN' END)
+      FROM ri_total WHERE relationship OPERATOR(pg_catalog.=) 'meter.service_point_id -> service_point'
+    -- METER LINKS
+    UNION ALL
+    SELECT 5, 0, 'METER LINKS (reads that reach service points through meters)'
+    UNION ALL
+    SELECT 5, 10 * pg_catalog.row_number() OVER (ORDER BY a.utility_id),
+           pg_catalog.format('  %s (%s): %s of %s reads on meters under several service points; effective_dated and first_row differ on %s; %s without an effective assignment',
+                             a.utility_id, a.policy, gridflow.fmt_count(a.reads_on_multi_premise_meters),
+                             gridflow.fmt_count(a.reads), gridflow.fmt_count(a.reads_where_policies_differ),
+                             gridflow.fmt_count(a.reads_without_effective_assignment))
+      FROM dq.meter_link_ambiguity a
+    UNION ALL
+    SELECT 5, 1, '  none' WHERE NOT EXISTS (SELECT 1 FROM dq.meter_link_ambiguity)
+    -- COMPLETENESS
+    UNION ALL
+    SELECT 6, 0, 'COMPLETENESS (% non-null)'
+    UNION ALL
+    SELECT 6, CASE c.table_name WHEN 'standardized.interval_read' THEN 1 WHEN 'standardized.meter' THEN 2 ELSE 3 END,
+           '  ' OPERATOR(pg_catalog.||)
+           CASE c.table_name WHEN 'standardized.interval_read' THEN 'Intervals' WHEN 'standardized.meter' THEN 'Meters'
+                ELSE 'Service Points' END
+           OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||) coalesce(c.incomplete, 'all critical fields complete')
+      FROM comp c
+    -- INTERVAL VALUES
+    UNION ALL
+    SELECT 7, 0, 'INTERVAL VALUES'
+    UNION ALL
+    SELECT 7, 1, pg_catalog.format('  Range: %s to %s', gridflow.fmt_count(pg_catalog.round(vp.min_value)::bigint),
+                                   gridflow.fmt_count(pg_catalog.round(vp.max_value)::bigint)) FROM vp
+    UNION ALL
+    SELECT 7, 2, pg_catalog.format('  Mean: %s, Median: %s', gridflow.fmt_count(pg_catalog.round(vp.mean_value)::bigint),
+                                   gridflow.fmt_count(pg_catalog.round(vp.median_value)::bigint)) FROM vp
+    UNION ALL
+    SELECT 7, 3, pg_catalog.format('  Zeros: %s (%s%%)', gridflow.fmt_count(vp.zeros), vp.zero_pct) FROM vp
+    UNION ALL
+    SELECT 7, 4, pg_catalog.format('  Negatives: %s', gridflow.fmt_count(vp.negatives)) FROM vp
+    UNION ALL
+    SELECT 7, 5, pg_catalog.format('  Outliers (IQR): %s (%s%%)', gridflow.fmt_count(vp.iqr_outliers), vp.outlier_pct) FROM vp
+    -- TIMESTAMP RANGE
+    UNION ALL
+    SELECT 8, 0, 'TIMESTAMP RANGE (local days)'
+    UNION ALL
+    SELECT 8, 1, pg_catalog.format('  %s to %s (%s days)', tr.first_local_date, tr.last_local_date, tr.days) FROM tr
+    UNION ALL
+    SELECT 8, 2, pg_catalog.format('  Nulls: %s, Pre-2020: %s, Rejected timestamps: %s',
+                                   tr.null_timestamps, tr.before_2020, tr.rejected_timestamps) FROM tr
+    -- EXPERIENCE
+    UNION ALL
+    SELECT 9, 0, 'EXPERIENCE LAYER'
+    UNION ALL
+    SELECT 9, 1, pg_catalog.format('  %s daily summaries (%s service-point days) for %s service points',
+                                   gridflow.fmt_count(ex.daily_rows), gridflow.fmt_count(ex.service_point_days),
+                                   gridflow.fmt_count(ex.service_points)) FROM ex
+    UNION ALL
+    SELECT 9, 2, pg_catalog.format('  Avg daily usage per channel: %s', gridflow.fmt_count(pg_catalog.round(ex.avg_daily_usage)::bigint)) FROM ex
+    UNION ALL
+    SELECT 9, 3, pg_catalog.format('  Peak value seen: %s', gridflow.fmt_count(pg_catalog.round(ex.max_peak_value)::bigint)) FROM ex
+    -- REJECTED RECORDS
+    UNION ALL
+    SELECT 10, 0, 'REJECTED RECORDS'
+    UNION ALL
+    SELECT 10, pg_catalog.row_number() OVER (ORDER BY j.utility_id, j.file_kind, j.stage, j.reason),
+           pg_catalog.format('  %s %s, %s: %s %s (lines %s to %s)', j.utility_id, j.file_kind, j.stage,
+                             gridflow.fmt_count(j.records), j.reason, j.first_line, j.last_line)
+      FROM dq.rejects j
+    UNION ALL
+    SELECT 10, 1, '  none' WHERE NOT EXISTS (SELECT 1 FROM landing.reject)
+    -- SUMMARY
+    UNION ALL
+    SELECT 11, 0, pg_catalog.repeat('-', 72)
+    UNION ALL
+    SELECT 11, 1, 'SUMMARY'
+    UNION ALL
+    SELECT 11, 2, pg_catalog.format('  Records ready for analysis: %s (%s / %s)',
+                                    gridflow.fmt_pct(rd.ready_reads, rd.reads), gridflow.fmt_count(rd.ready_reads),
+                                    gridflow.fmt_count(rd.reads)) FROM rd
+    UNION ALL
+    SELECT 11, 3, '  Issues to address:'
+     WHERE EXISTS (SELECT 1 FROM ri WHERE orphan_rows OPERATOR(pg_catalog.>) 0
+                                      AND relationship OPERATOR(pg_catalog.<>) 'meter.service_point_id -> service_point')
+        OR EXISTS (SELECT 1 FROM dup WHERE file_kind OPERATOR(pg_catalog.=) 'interval' AND duplicate_pct OPERATOR(pg_catalog.>) 50)
+        OR EXISTS (SELECT 1 FROM share WHERE channel IS NULL AND warning IS NOT NULL)
+        OR EXISTS (SELECT 1 FROM vp WHERE negatives OPERATOR(pg_catalog.>) 0)
+        OR EXISTS (SELECT 1 FROM landing.reject)
+    UNION ALL
+    SELECT 11, 10 + ri.pos,
+           pg_catalog.format('    - %s service point ids missing from %s (%s reads; source issue)',
+                             gridflow.fmt_count(ri.orphan_ids), ri.utility_id, gridflow.fmt_count(ri.orphan_rows))
+      FROM ri WHERE ri.relationship OPERATOR(pg_catalog.=) 'interval_read.service_point_id -> service_point'
+                AND ri.orphan_rows OPERATOR(pg_catalog.>) 0
+    UNION ALL
+    SELECT 11, 30 + ri.pos,
+           pg_catalog.format('    - %s meter ids missing from %s (%s reads)',
+                             gridflow.fmt_count(ri.orphan_ids), ri.utility_id, gridflow.fmt_count(ri.orphan_rows))
+      FROM ri WHERE ri.relationship OPERATOR(pg_catalog.=) 'interval_read.meter_id -> meter'
+                AND ri.orphan_rows OPERATOR(pg_catalog.>) 0
+    UNION ALL
+    SELECT 11, 50 + d.pos,
+           pg_catalog.format('    - %s has %s%% duplicate interval readings (clarify with utility)',
+                             d.utility_id, pg_catalog.round(d.duplicate_pct))
+      FROM dup d WHERE d.file_kind OPERATOR(pg_catalog.=) 'interval' AND d.duplicate_pct OPERATOR(pg_catalog.>) 50
+    UNION ALL
+    SELECT 11, 70 + s.pos,
+           pg_catalog.format('    - %s de-duplication (%s) keeps only %s%% of the raw interval value',
+                             s.utility_id, s.policy, s.kept_share_pct)
+      FROM share s WHERE s.channel IS NULL AND s.warning IS NOT NULL
+    UNION ALL
+    SELECT 11, 90, '    - Negative usage values found' FROM vp WHERE vp.negatives OPERATOR(pg_catalog.>) 0
+    UNION ALL
+    SELECT 11, 91, pg_catalog.format('    - %s source records rejected (see dq.rejects)', gridflow.fmt_count(pg_catalog.count(*)))
+      FROM landing.reject HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0
+    UNION ALL
+    SELECT 11, 99, pg_catalog.repeat('-', 72)
+)
+SELECT pg_catalog.row_number() OVER (ORDER BY section, ord)::integer AS line_no,
+       line
+  FROM (SELECT section, ord, line FROM lines
+        UNION ALL
+        SELECT s, -1, '' FROM pg_catalog.generate_series(1, 11) s) l
+ ORDER BY line_no;
+COMMENT ON VIEW dq.snapshot IS 'The data-quality report as text, one row per line, in order of line_no: row counts, duplicates, value kept by de-duplication, referential integrity, meter links, completeness, values, timestamps, experience, rejects and a summary';
+COMMENT ON COLUMN dq.snapshot.line_no IS 'Line number';
+COMMENT ON COLUMN dq.snapshot.line IS 'Text of the line';
