@@ -13,6 +13,7 @@ EXTVERSION = 0.2.0
 
 MODULE_big = gridflow
 OBJS = \
+	src/access.o \
 	src/build.o \
 	src/bulk.o \
 	src/csv.o \

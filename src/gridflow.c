@@ -22,7 +22,7 @@ int			gf_reject_record_bytes = 4096;
 
 void		_PG_init(void);
 
-/* Define the gridflow.* settings. */
+/* Define the gridflow.* settings and set up each part. */
 void
 _PG_init(void)
 {
@@ -48,7 +48,19 @@ _PG_init(void)
 							GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
 
+	DefineCustomStringVariable("gridflow.allowed_directories",
+							   "Directories below which gridflow may read server files (empty: no restriction).",
+							   "A comma-separated list of absolute paths.  Paths are resolved (symbolic links, \"..\") "
+							   "before they are compared; the calling role also needs pg_read_server_files.",
+							   &gf_allowed_directories,
+							   "",
+							   PGC_SUSET,
+							   GUC_LIST_INPUT,
+							   gf_check_allowed_directories, NULL, NULL);
+
 	MarkGUCPrefixReserved("gridflow");
+
+	gf_access_init();
 }
 
 /*
