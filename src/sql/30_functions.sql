@@ -99,9 +99,10 @@ COMMENT ON AGGREGATE gridflow.peak_pit(double precision, timestamptz) IS 'Peak a
 --
 -- What the build writes into product and experience.  The build runs these
 -- views and bulk-loads their rows; they are plain SQL so that anyone can
--- read what each layer means.
+-- read what each layer means.  They run with the rights of the role reading
+-- them (security_invoker), so they never show more than the layers would.
 --
-CREATE VIEW gridflow.product_source AS
+CREATE VIEW gridflow.product_source WITH (security_invoker = true) AS
 SELECT r.utility_id,
        r.service_point_id,
        r.meter_id,
@@ -139,7 +140,7 @@ SELECT r.utility_id,
    AND sp.service_point_id OPERATOR(pg_catalog.=) r.service_point_id;
 COMMENT ON VIEW gridflow.product_source IS 'Definition of product.usage_interval: standardized reads left-joined to their meter and service point; the build loads its rows';
 
-CREATE VIEW gridflow.experience_source AS
+CREATE VIEW gridflow.experience_source WITH (security_invoker = true) AS
 SELECT s.utility_id,
        s.service_point_id,
        s.local_date,
@@ -180,4 +181,4 @@ CREATE FUNCTION @extschema@.gridflow_build(
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'gridflow_build'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION @extschema@.gridflow_build(text) IS 'Rebuild every layer from a drop directory (DIR/utility1/utility1_intervals.csv and so on, as gridflow.source_file says; NULL: the sample installed with the extension), in the caller''s transaction: on error nothing changes. Returns one row per table written with its row count and time. Needs superuser or pg_read_server_files, and write access to the layers.';
+COMMENT ON FUNCTION @extschema@.gridflow_build(text) IS 'Rebuild every layer from a drop directory (DIR/utility1/utility1_intervals.csv and so on, as gridflow.source_file says; NULL: the sample installed with the extension), in the caller''s transaction: on error nothing changes. Returns one row per table written with its row count and time. The caller needs EXECUTE (granted to gridflow_pipeline) and superuser or pg_read_server_files; every file is checked against the caller and gridflow.allowed_directories. The build then runs as the owner of the extension (search_path pg_catalog, pg_temp), so the caller needs no privileges on the layers.';
