@@ -221,3 +221,24 @@ SELECT count(*) > 0 AS stats_exist FROM pg_stats
 DELETE FROM gridflow.role_utility WHERE role_name LIKE 'regress\_%';
 DROP OWNED BY regress_builder, regress_u1, regress_u2, regress_ext1, regress_unmapped, regress_member;
 DROP ROLE regress_builder, regress_u1, regress_u2, regress_ext1, regress_unmapped, regress_member, regress_u2_group;
+
+--
+-- A second database reuses the roles; a role of the same name that can log
+-- in (made to receive gridflow's grants) is refused; DROP EXTENSION leaves
+-- the roles to the other databases.
+--
+\set regress_db :DBNAME
+CREATE DATABASE regress_gridflow_second TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C';
+\c regress_gridflow_second
+ALTER ROLE gridflow_external LOGIN;
+\set VERBOSITY terse
+CREATE EXTENSION gridflow;
+\set VERBOSITY default
+ALTER ROLE gridflow_external NOLOGIN;
+CREATE EXTENSION gridflow;
+SELECT count(*) AS policies FROM pg_policies WHERE 'gridflow_pipeline' = ANY (roles);
+DROP EXTENSION gridflow;
+SELECT rolname FROM pg_roles WHERE rolname LIKE 'gridflow\_%' ORDER BY 1;
+\c :regress_db
+DROP DATABASE regress_gridflow_second;
+SELECT count(*) AS policies FROM pg_policies WHERE 'gridflow_pipeline' = ANY (roles);
