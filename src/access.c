@@ -76,6 +76,7 @@ gf_access_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	}
 }
 
+/* Set up from _PG_init(): forget the caller of a build that fails. */
 void
 gf_access_init(void)
 {
