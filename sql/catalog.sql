@@ -9,17 +9,17 @@ SHOW search_path;
 
 -- schemas, tables, views, columns and functions without a comment
 SELECT n.nspname FROM pg_namespace n
- WHERE n.nspname IN ('gridflow', 'landing', 'standardized', 'product', 'experience', 'dq')
+ WHERE n.nspname IN ('gridflow', 'landing', 'standardized', 'product', 'experience', 'dq', 'external')
    AND obj_description(n.oid, 'pg_namespace') IS NULL;
 SELECT c.oid::regclass AS relation
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE n.nspname IN ('gridflow', 'landing', 'standardized', 'product', 'experience', 'dq')
+ WHERE n.nspname IN ('gridflow', 'landing', 'standardized', 'product', 'experience', 'dq', 'external')
    AND c.relkind IN ('r', 'v', 'm', 'p')
    AND obj_description(c.oid, 'pg_class') IS NULL;
 SELECT c.oid::regclass AS relation, a.attname AS column_name
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
- WHERE n.nspname IN ('gridflow', 'landing', 'standardized', 'product', 'experience', 'dq')
+ WHERE n.nspname IN ('gridflow', 'landing', 'standardized', 'product', 'experience', 'dq', 'external')
    AND c.relkind IN ('r', 'v', 'm', 'p', 'c')
    AND col_description(c.oid, a.attnum) IS NULL;
 SELECT p.oid::regprocedure AS function

@@ -156,10 +156,10 @@ read_config(const char *drop_dir, MemoryContext cxt)
 			bf->utility = u;
 			bf->file.kind = (GfFileKind) k;
 			rel = spi_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-			if (is_absolute_path(rel))
+			if (is_absolute_path(rel) || path_contains_parent_reference(rel))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("file_path \"%s\" of utility \"%s\" must be relative to the drop directory",
+						 errmsg("file_path \"%s\" of utility \"%s\" must be relative to the drop directory, without \"..\"",
 								rel, u->utility_id)));
 			bf->file.path = psprintf("%s/%s", drop_dir, rel);
 			bf->file.delimiter = spi_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2)[0];
@@ -314,17 +314,19 @@ utility_partition(const char *schema, const char *table, const char *utility_id)
 static int64
 build_begin(const char *drop_dir)
 {
-	Datum		args[1];
-	Oid			types[1] = {TEXTOID};
+	Datum		args[2];
+	Oid			types[2] = {TEXTOID, TEXTOID};
 	bool		isnull;
 	int64		id;
 
 	args[0] = CStringGetTextDatum(drop_dir);
+	/* the build runs as the extension owner: record who called it */
+	args[1] = CStringGetTextDatum(GetUserNameFromId(gf_calling_role(), false));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("INSERT INTO gridflow.build (drop_dir, started_at) "
-							  "VALUES ($1, clock_timestamp()) RETURNING build_id",
-							  1, types, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
+	if (SPI_execute_with_args("INSERT INTO gridflow.build (drop_dir, started_at, built_by) "
+							  "VALUES ($1, clock_timestamp(), $2) RETURNING build_id",
+							  2, types, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "gridflow: could not record build");
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
@@ -390,6 +392,7 @@ Datum
 gridflow_build(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	GfBuildSecurity security;
 	char		drop_dir[MAXPGPATH];
 	MemoryContext build_cxt;
 	List	   *files;
@@ -419,7 +422,8 @@ gridflow_build(PG_FUNCTION_ARGS)
 		canonicalize_path(drop_dir);
 	}
 	gf_check_database_encoding();
-	gf_check_file_access(drop_dir);
+	/* the caller's rights checked, the build runs as the extension owner */
+	gf_build_enter(drop_dir, &security);
 
 	InitMaterializedSRF(fcinfo, 0);
 	build_cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow build",
@@ -552,6 +556,7 @@ gridflow_build(PG_FUNCTION_ARGS)
 		values[3] = Float8GetDatum(s->ms);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	gf_build_leave(&security);
 	MemoryContextDelete(build_cxt);
 	return (Datum) 0;
 }

@@ -27,7 +27,7 @@ int			gf_build_memory_kb = 256 * 1024;
 
 void		_PG_init(void);
 
-/* Define the gridflow.* settings. */
+/* Define the gridflow.* settings and set up each part. */
 void
 _PG_init(void)
 {
@@ -84,7 +84,19 @@ _PG_init(void)
 							0,
 							NULL, NULL, NULL);
 
+	DefineCustomStringVariable("gridflow.allowed_directories",
+							   "Directories below which gridflow may read server files (empty: no restriction).",
+							   "A comma-separated list of absolute paths.  Paths are resolved (symbolic links, \"..\") "
+							   "before they are compared; the calling role also needs pg_read_server_files.",
+							   &gf_allowed_directories,
+							   "",
+							   PGC_SUSET,
+							   GUC_LIST_INPUT,
+							   gf_check_allowed_directories, NULL, NULL);
+
 	MarkGUCPrefixReserved("gridflow");
+
+	gf_access_init();
 }
 
 /*

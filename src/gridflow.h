@@ -10,6 +10,8 @@
 
 #include "postgres.h"
 
+#include <sys/types.h>
+
 #include "access/tupdesc.h"
 #include "executor/tuptable.h"
 #include "lib/stringinfo.h"
@@ -17,6 +19,7 @@
 #include "nodes/pg_list.h"
 #include "pgtime.h"
 #include "tcop/dest.h"
+#include "utils/guc.h"
 
 #include "csv.h"
 
@@ -26,10 +29,34 @@ extern int	gf_reject_record_bytes;
 extern bool gf_progress;
 extern int	gf_statistics_target;
 extern int	gf_build_memory_kb;
+extern char *gf_allowed_directories;
 
 /* gridflow.c */
 extern void gf_sample_dir(char *buf, size_t size);
 extern void gf_check_database_encoding(void);
+
+/*
+ * access.c: who may read which server files; gridflow_build() running as
+ * the owner of the extension once its caller is checked.
+ */
+typedef struct GfBuildSecurity
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+	Oid			save_caller;
+	Oid			save_owner;
+} GfBuildSecurity;
+
+extern void gf_access_init(void);
+extern Oid	gf_calling_role(void);
+extern bool gf_check_allowed_directories(char **newval, void **extra, GucSource source);
+extern const char *gf_file_type_name(mode_t mode);
+extern char *gf_check_file_access(const char *path);
+extern char *gf_check_directory_access(const char *path);
+extern void gf_check_opened_file(int fd, const char *path);
+extern void gf_build_enter(const char *drop_dir, GfBuildSecurity *s);
+extern void gf_build_leave(GfBuildSecurity *s);
 
 /*
  * reader.c: a CSV file on the server, opened with the caller's rights
@@ -50,7 +77,6 @@ typedef struct GfReader
 	ErrorContextCallback errcb;
 } GfReader;
 
-extern void gf_check_file_access(const char *path);
 extern GfReader *gf_reader_open(const char *path, char delimiter, char quote);
 extern bool gf_reader_read_header(GfReader *r);
 extern int	gf_reader_column(GfReader *r, const char *name);

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * reader.c
- *	  CSV files on the server: access checks, opening, streaming through the
- *	  tokenizer, header matching and the error context.
+ *	  CSV files on the server: opening (once access.c has checked the
+ *	  caller), streaming through the tokenizer, header matching and the
+ *	  error context.
  *
  * Files are opened with OpenTransientFile(), so they are closed if the
  * transaction aborts, and all memory lives in one context per reader.
@@ -15,11 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "catalog/pg_authid.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/fd.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/wait_event.h"
@@ -27,44 +26,6 @@
 #include "gridflow.h"
 
 #define GF_READ_SIZE (1024 * 1024)
-
-/*
- * Reading server files is a superuser-grade power: allow it only to roles
- * that could read the file with COPY.
- */
-void
-gf_check_file_access(const char *path)
-{
-	if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to read file \"%s\"", path),
-				 errdetail("Only roles with privileges of the \"%s\" role may read server files with gridflow.",
-						   "pg_read_server_files"),
-				 errhint("Ask a superuser to GRANT pg_read_server_files to the role that runs gridflow.")));
-	if (!is_absolute_path(path))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("relative path not allowed for file \"%s\"", path),
-				 errhint("Give the absolute path of the file on the database server.")));
-}
-
-/* Name a non-regular file type for messages. */
-static const char *
-file_type_name(mode_t mode)
-{
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	if (S_ISCHR(mode))
-		return "a character device";
-	if (S_ISBLK(mode))
-		return "a block device";
-	return "not a regular file";
-}
 
 static void *
 gf_csv_alloc(void *ctx, size_t size)
@@ -131,9 +92,11 @@ gf_reader_error_callback(void *arg)
 }
 
 /*
- * Open a CSV file on the server for streaming.  Only regular files are
- * opened: a FIFO or a device is refused before it is opened (and opened
- * non-blocking, then checked again, in case it was swapped in between).
+ * Open a CSV file on the server for streaming, once the calling role's
+ * rights are checked (access.c).  Only regular files are opened: a FIFO, a
+ * socket or a device is refused before it is opened, and the file is
+ * opened non-blocking, without following a final symbolic link, and
+ * checked again, in case something else was swapped in between.
  */
 GfReader *
 gf_reader_open(const char *path, char delimiter, char quote)
@@ -143,11 +106,12 @@ gf_reader_open(const char *path, char delimiter, char quote)
 	struct stat fst;
 	CsvOptions	opts;
 	CsvAllocator alloc;
+	char	   *resolved;
 	int			fd;
 
-	gf_check_file_access(path);
+	resolved = gf_check_file_access(path);
 
-	if (stat(path, &st) < 0)
+	if (stat(resolved, &st) < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not open file \"%s\" for reading: %m", path)));
@@ -155,10 +119,10 @@ gf_reader_open(const char *path, char delimiter, char quote)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a regular file", path),
-				 errdetail("It is %s.", file_type_name(st.st_mode)),
+				 errdetail("It is %s.", gf_file_type_name(st.st_mode)),
 				 errhint("gridflow reads only regular files.")));
 
-	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | PG_BINARY);
+	fd = OpenTransientFile(resolved, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | PG_BINARY);
 	if (fd < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
@@ -171,6 +135,7 @@ gf_reader_open(const char *path, char delimiter, char quote)
 				 errmsg("\"%s\" is not a regular file", path),
 				 errhint("gridflow reads only regular files.")));
 	}
+	gf_check_opened_file(fd, path);
 
 	r = palloc0(sizeof(GfReader));
 	r->path = pstrdup(path);

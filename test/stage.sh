@@ -7,6 +7,11 @@
 #
 # Files are replaced only when they differ, each by an atomic rename, so
 # test runs from several checkouts can share DIR.
+#
+# DIR/attack holds what the security tests try to break in with (the server
+# cannot make FIFOs or symbolic links from SQL): a FIFO, symbolic links out
+# of an "allowed" directory, drops whose first file is a FIFO, /dev/zero or
+# a link out, and files outside the allowed directory.
 set -euo pipefail
 dir="${1:?usage: stage.sh DIR}"
 top="$(cd "$(dirname "$0")/.." && pwd)"
@@ -24,6 +29,28 @@ sync_tree() {   # sync_tree SRC DEST
     done
 }
 
+# make_file PATH TEXT, make_link PATH TARGET, make_fifo PATH: create or
+# replace atomically (rename), leave alone when already right.
+make_file() {
+    if [ ! -f "$1" ] || [ -L "$1" ] || [ "$(cat "$1")" != "$2" ]; then
+        printf '%s\n' "$2" > "$1.tmp.$$"
+        mv -Tf "$1.tmp.$$" "$1"
+    fi
+}
+make_link() {
+    if [ "$(readlink "$1" 2>/dev/null)" != "$2" ]; then
+        ln -sfn "$2" "$1.tmp.$$"
+        mv -Tf "$1.tmp.$$" "$1"
+    fi
+}
+make_fifo() {
+    if [ ! -p "$1" ] || [ -L "$1" ]; then
+        rm -f "$1.tmp.$$"
+        mkfifo "$1.tmp.$$"
+        mv -Tf "$1.tmp.$$" "$1"
+    fi
+}
+
 mkdir -p "$dir/scratch"
 sync_tree "$top/data/csv" "$dir/csv"
 sync_tree "$top/data/drops" "$dir/drops"
@@ -32,5 +59,23 @@ sample="${GRIDFLOW_IEDR_SAMPLE:-$top/../shared/iedr-sample}"
 if [ -d "$sample" ]; then
     sync_tree "$sample" "$dir/iedr-sample"
 fi
+a="$dir/attack"
+mkdir -p "$a/outside" "$a/allowed2" "$a/allowed/sub" \
+    "$a/allowed/drops/fifo/utility1" "$a/allowed/drops/zero/utility1" \
+    "$a/allowed/drops/escape/utility1"
+make_fifo "$a/fifo"
+make_file "$a/outside/secret.csv" "$(printf 'secret\noutside the allowed directory')"
+make_file "$a/allowed2/secret.csv" "$(printf 'secret\nin a sibling whose name extends the allowed one')"
+make_file "$a/allowed/ok.csv" "$(printf 'a,b\n1,2')"
+make_file "$a/allowed/sub/ok.csv" "$(printf 'a,b\n3,4')"
+make_link "$a/allowed/link_in.csv" "ok.csv"
+make_link "$a/allowed/link_out.csv" "../outside/secret.csv"
+make_link "$a/allowed/link_passwd.csv" "/etc/passwd"
+make_link "$a/allowed/link_dir" "../outside"
+make_link "$a/alias" "allowed"
+make_fifo "$a/allowed/drops/fifo/utility1/utility1_service_points.csv"
+make_link "$a/allowed/drops/zero/utility1/utility1_service_points.csv" "/dev/zero"
+make_link "$a/allowed/drops/escape/utility1/utility1_service_points.csv" "../../../../outside/secret.csv"
+
 chmod -R a+rX "$dir"
 chmod 1777 "$dir/scratch"

@@ -8,7 +8,8 @@ SET LOCAL search_path TO pg_catalog, pg_temp;
 
 --
 -- Schemas: one per medallion layer, plus gridflow (configuration and
--- functions) and dq (data-quality views).
+-- functions), dq (data-quality views) and external (masked views for
+-- external readers).
 --
 CREATE SCHEMA gridflow;
 CREATE SCHEMA landing;
@@ -16,6 +17,7 @@ CREATE SCHEMA standardized;
 CREATE SCHEMA product;
 CREATE SCHEMA experience;
 CREATE SCHEMA dq;
+CREATE SCHEMA external;
 
 COMMENT ON SCHEMA gridflow IS 'gridflow configuration (utilities, their files and column mappings), batches, build log and library functions';
 COMMENT ON SCHEMA landing IS 'gridflow landing layer: every source record exactly as read, with its batch and line, and every rejected record';
@@ -23,6 +25,7 @@ COMMENT ON SCHEMA standardized IS 'gridflow standardized layer: one common, type
 COMMENT ON SCHEMA product IS 'gridflow product layer: the interval-grain usage fact table';
 COMMENT ON SCHEMA experience IS 'gridflow experience layer: daily usage summaries with peak and pit per service point and channel';
 COMMENT ON SCHEMA dq IS 'gridflow data-quality views and the text snapshot report';
+COMMENT ON SCHEMA external IS 'gridflow views for external readers (gridflow_external): street, house number and house supplement masked, ZIP codes cut to three digits, rows of the reader''s utilities only';
 
 --
 -- Configuration
@@ -57,12 +60,14 @@ CREATE TABLE gridflow.source_file (
     file_path text NOT NULL CHECK (file_path OPERATOR(pg_catalog.<>) ''),
     delimiter text NOT NULL DEFAULT ',' CHECK (pg_catalog.length(delimiter) = 1),
     quote text NOT NULL DEFAULT '"' CHECK (pg_catalog.length(quote) = 1),
-    PRIMARY KEY (utility_id, file_kind)
+    PRIMARY KEY (utility_id, file_kind),
+    CONSTRAINT source_file_path_in_drop
+        CHECK (file_path OPERATOR(pg_catalog.!~) '^/|(^|/)[.][.](/|$)')
 );
 COMMENT ON TABLE gridflow.source_file IS 'The files of a utility''s drop: one per kind, found at file_path below the drop directory';
 COMMENT ON COLUMN gridflow.source_file.utility_id IS 'Utility the file belongs to';
 COMMENT ON COLUMN gridflow.source_file.file_kind IS 'service_point, meter or interval: which standardized table the file feeds';
-COMMENT ON COLUMN gridflow.source_file.file_path IS 'Path of the file relative to the drop directory (e.g. utility1/utility1_intervals.csv)';
+COMMENT ON COLUMN gridflow.source_file.file_path IS 'Path of the file relative to the drop directory (e.g. utility1/utility1_intervals.csv); it may not start with / or contain a .. component';
 COMMENT ON COLUMN gridflow.source_file.delimiter IS 'Field delimiter (one byte)';
 COMMENT ON COLUMN gridflow.source_file.quote IS 'Quote character (one byte); a doubled quote inside quotes is a literal quote';
 
@@ -84,6 +89,17 @@ COMMENT ON COLUMN gridflow.column_map.target_column IS 'Column of the standardiz
 COMMENT ON COLUMN gridflow.column_map.source_column IS 'Header name in the file, matched case-insensitively, ignoring surrounding blanks; several targets may share one source column';
 COMMENT ON COLUMN gridflow.column_map.format IS 'For timestamp targets: iso8601 (default; no offset means the utility''s local time), epoch, or a pattern of YYYY MM DD HH24 MI SS US TZ such as YYYYMMDD (a date alone is local midnight)';
 COMMENT ON COLUMN gridflow.column_map.null_values IS 'Source strings, besides the empty unquoted field, that mean NULL; quote them in array literals (''{"null"}''), since an unquoted NULL element is an SQL NULL and matches nothing';
+
+COMMENT ON CONSTRAINT source_file_path_in_drop ON gridflow.source_file IS 'A configured file stays inside the drop directory: whoever may edit the configuration cannot point a build at other server files';
+
+CREATE TABLE gridflow.role_utility (
+    role_name name NOT NULL,
+    utility_id text NOT NULL REFERENCES gridflow.utility ON UPDATE CASCADE ON DELETE CASCADE,
+    PRIMARY KEY (role_name, utility_id)
+);
+COMMENT ON TABLE gridflow.role_utility IS 'Row-level security: a role sees the rows of the utilities mapped here to any role whose privileges it has (gridflow_pipeline sees every utility); a role mapped to none sees no rows.  Each role sees only its own mappings';
+COMMENT ON COLUMN gridflow.role_utility.role_name IS 'Role, or group role whose members get the mapping';
+COMMENT ON COLUMN gridflow.role_utility.utility_id IS 'Utility whose rows the role may read';
 
 CREATE TABLE gridflow.build (
     build_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -13,7 +13,7 @@ CREATE FUNCTION gridflow.read_csv(
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'gridflow_read_csv'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
-COMMENT ON FUNCTION gridflow.read_csv(text, text[], text, text) IS 'Stream a CSV file on the server (RFC 4180, UTF-8, optional BOM, LF/CRLF/CR): one row per record after the header, with its line number; columns picks header names (case-insensitive, any order, missing ones are an error), NULL returns every column; records that are not rows of the file come back with reject_reason set and fields NULL. Empty unquoted fields are NULL. Needs superuser or pg_read_server_files.';
+COMMENT ON FUNCTION gridflow.read_csv(text, text[], text, text) IS 'Stream a CSV file on the server (RFC 4180, UTF-8, optional BOM, LF/CRLF/CR): one row per record after the header, with its line number; columns picks header names (case-insensitive, any order, missing ones are an error), NULL returns every column; records that are not rows of the file come back with reject_reason set and fields NULL. Empty unquoted fields are NULL. Needs superuser or pg_read_server_files, and a path in gridflow.allowed_directories when that is set.';
 
 CREATE FUNCTION gridflow.read_csv_header(
     path text,
@@ -22,7 +22,7 @@ CREATE FUNCTION gridflow.read_csv_header(
 RETURNS text[]
 AS 'MODULE_PATHNAME', 'gridflow_read_csv_header'
 LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
-COMMENT ON FUNCTION gridflow.read_csv_header(text, text, text) IS 'The header fields of a CSV file on the server (NULL for an empty file). Needs superuser or pg_read_server_files.';
+COMMENT ON FUNCTION gridflow.read_csv_header(text, text, text) IS 'The header fields of a CSV file on the server (NULL for an empty file). Needs superuser or pg_read_server_files, and a path in gridflow.allowed_directories when that is set.';
 
 CREATE FUNCTION gridflow.csv_fields(
     record text,
@@ -42,7 +42,7 @@ AS 'MODULE_PATHNAME', 'gridflow_chunk_records'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION gridflow.chunk_records(bytea) IS 'The records packed in one landing.source_chunk, with their line numbers';
 
-CREATE VIEW landing.source_record AS
+CREATE VIEW landing.source_record WITH (security_invoker = true) AS
 SELECT c.batch_id, r.line_no, r.record
   FROM landing.source_chunk c
  CROSS JOIN LATERAL gridflow.chunk_records(c.data) r;
@@ -180,9 +180,10 @@ COMMENT ON AGGREGATE gridflow.exact_sum(double precision) IS 'Sum of double prec
 --
 -- What the build writes into product and experience.  The build runs these
 -- views and bulk-loads their rows; they are plain SQL so that anyone can
--- read what each layer means.
+-- read what each layer means.  They run with the rights of the role reading
+-- them (security_invoker), so they never show more than the layers would.
 --
-CREATE VIEW gridflow.product_source AS
+CREATE VIEW gridflow.product_source WITH (security_invoker = true) AS
 SELECT r.utility_id,
        r.service_point_id,
        r.meter_id,
@@ -220,7 +221,7 @@ SELECT r.utility_id,
    AND sp.service_point_id OPERATOR(pg_catalog.=) r.service_point_id;
 COMMENT ON VIEW gridflow.product_source IS 'Definition of product.usage_interval: standardized reads left-joined to their meter and service point (the build computes the same rows in C; the regression tests check they agree)';
 
-CREATE VIEW gridflow.experience_source AS
+CREATE VIEW gridflow.experience_source WITH (security_invoker = true) AS
 SELECT s.utility_id,
        s.service_point_id,
        s.local_date,
@@ -260,4 +261,4 @@ CREATE FUNCTION @extschema@.gridflow_build(
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'gridflow_build'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION @extschema@.gridflow_build(text) IS 'Rebuild every layer from a drop directory (DIR/utility1/utility1_intervals.csv and so on, as gridflow.source_file says; NULL: the sample installed with the extension), in the caller''s transaction: on error nothing changes. Returns one row per table written with its row count and time. Needs superuser or pg_read_server_files, and write access to the layers.';
+COMMENT ON FUNCTION @extschema@.gridflow_build(text) IS 'Rebuild every layer from a drop directory (DIR/utility1/utility1_intervals.csv and so on, as gridflow.source_file says; NULL: the sample installed with the extension), in the caller''s transaction: on error nothing changes. Returns one row per table written with its row count and time. The caller needs EXECUTE (granted to gridflow_pipeline) and superuser or pg_read_server_files; every file is checked against the caller and gridflow.allowed_directories. The build then runs as the owner of the extension (search_path pg_catalog, pg_temp), so the caller needs no privileges on the layers.';

@@ -1,9 +1,12 @@
 --
--- Data quality.  Every view runs with the privileges of the role reading it
--- (security_invoker), so grants and row-level security on the layers apply
--- to the figures too.  Views with a utility_id column give one row per
--- utility; where a row with utility_id NULL is present it covers all
--- utilities together (medians and percentages do not add up).
+-- Data quality.  Every view but dq.rejects runs with the privileges of the
+-- role reading it (security_invoker), so grants and row-level security on
+-- the layers apply to the figures too.  Landing is for the pipeline only:
+-- the landing row counts come from the batch figures, and dq.rejects, the
+-- one window onto landing.reject for other readers, shows counts only and
+-- filters rows by utility itself.  Views with a utility_id column give one
+-- row per utility; where a row with utility_id NULL is present it covers
+-- all utilities together (medians and percentages do not add up).
 --
 
 CREATE FUNCTION gridflow.fmt_count(n bigint)
@@ -24,12 +27,13 @@ CREATE VIEW dq.row_counts WITH (security_invoker = true) AS
 WITH u AS (
     SELECT DISTINCT b.utility_id FROM gridflow.batch b
 ), c(ord, layer, table_name, utility_id, row_count) AS (
-    SELECT 1, 'landing', 'landing.source_record', b.utility_id, pg_catalog.sum(r.records)::bigint
-      FROM landing.source_chunk r JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) r.batch_id
+    SELECT 1, 'landing', 'landing.source_record', b.utility_id, pg_catalog.sum(b.records_read)::bigint
+      FROM gridflow.batch b
      GROUP BY b.utility_id
     UNION ALL
-    SELECT 2, 'landing', 'landing.reject', b.utility_id, pg_catalog.count(*)
-      FROM landing.reject r JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) r.batch_id
+    SELECT 2, 'landing', 'landing.reject', b.utility_id,
+           pg_catalog.sum(b.records_rejected OPERATOR(pg_catalog.+) b.rows_invalid)::bigint
+      FROM gridflow.batch b
      GROUP BY b.utility_id
     UNION ALL
     SELECT 3, 'standardized', 'standardized.service_point', utility_id, pg_catalog.count(*)
@@ -61,7 +65,7 @@ SELECT t.layer, t.table_name, u.utility_id, coalesce(c.row_count, 0) AS row_coun
   FROM t CROSS JOIN u
   LEFT JOIN c ON c.ord OPERATOR(pg_catalog.=) t.ord AND c.utility_id OPERATOR(pg_catalog.=) u.utility_id
  ORDER BY t.ord, u.utility_id;
-COMMENT ON VIEW dq.row_counts IS 'Rows per layer table and utility (utilities of the current build)';
+COMMENT ON VIEW dq.row_counts IS 'Rows per layer table and utility (utilities of the current build); the landing tables are counted from the batch figures, which roles that may not read landing can see';
 COMMENT ON COLUMN dq.row_counts.layer IS 'Medallion layer';
 COMMENT ON COLUMN dq.row_counts.table_name IS 'Table';
 COMMENT ON COLUMN dq.row_counts.utility_id IS 'Utility';
@@ -262,6 +266,35 @@ COMMENT ON COLUMN dq.value_profile.negatives IS 'Reads with a negative value';
 COMMENT ON COLUMN dq.value_profile.iqr_outliers IS 'Reads outside the IQR fences';
 COMMENT ON COLUMN dq.value_profile.outlier_pct IS 'iqr_outliers as a percentage of reads';
 
+CREATE VIEW dq.rejects WITH (security_barrier = true) AS
+SELECT b.utility_id,
+       b.file_kind,
+       j.stage,
+       j.reason,
+       pg_catalog.count(*) AS records,
+       pg_catalog.min(j.line_no) AS first_line,
+       pg_catalog.max(j.line_no) AS last_line,
+       j.target_column
+  FROM landing.reject j
+  JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) j.batch_id
+ WHERE (SELECT pg_catalog.pg_has_role('gridflow_pipeline', 'USAGE'))
+    OR b.utility_id OPERATOR(pg_catalog.=) ANY (
+           SELECT m.utility_id
+             FROM gridflow.role_utility m
+             JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) m.role_name
+            WHERE pg_catalog.pg_has_role(r.oid, 'USAGE'))
+ GROUP BY b.utility_id, b.file_kind, j.stage, j.reason, j.target_column
+ ORDER BY b.utility_id, b.file_kind, j.stage, j.reason, j.target_column;
+COMMENT ON VIEW dq.rejects IS 'Rejected source records per utility, file kind, stage, reason and column (details in landing.reject, for the pipeline).  It runs with the rights of its owner, so that readers without access to landing see these counts, and shows the utilities of the reader (gridflow.role_utility; all of them for gridflow_pipeline)';
+COMMENT ON COLUMN dq.rejects.utility_id IS 'Utility';
+COMMENT ON COLUMN dq.rejects.file_kind IS 'File kind';
+COMMENT ON COLUMN dq.rejects.stage IS 'landing or standardized';
+COMMENT ON COLUMN dq.rejects.reason IS 'Reason code';
+COMMENT ON COLUMN dq.rejects.records IS 'Rejected records';
+COMMENT ON COLUMN dq.rejects.first_line IS 'First line concerned';
+COMMENT ON COLUMN dq.rejects.last_line IS 'Last line concerned';
+COMMENT ON COLUMN dq.rejects.target_column IS 'Standardized column whose value was rejected (NULL for landing rejects)';
+
 CREATE VIEW dq.timestamp_range WITH (security_invoker = true) AS
 SELECT p.utility_id,
        pg_catalog.min(p.local_date) AS first_local_date,
@@ -271,10 +304,10 @@ SELECT p.utility_id,
        pg_catalog.max(p.interval_start_ts) AS last_start_ts,
        pg_catalog.count(*) - pg_catalog.count(p.interval_start_ts) AS null_timestamps,
        pg_catalog.count(*) FILTER (WHERE p.interval_start_ts OPERATOR(pg_catalog.<) '2020-01-01 00:00:00+00'::timestamptz) AS before_2020,
-       (SELECT pg_catalog.count(*)
-          FROM landing.reject j JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) j.batch_id
+       (SELECT coalesce(pg_catalog.sum(j.records), 0)::bigint
+          FROM dq.rejects j
          WHERE j.target_column OPERATOR(pg_catalog.=) 'interval_start_ts'
-           AND (p.utility_id IS NULL OR b.utility_id OPERATOR(pg_catalog.=) p.utility_id)) AS rejected_timestamps
+           AND (p.utility_id IS NULL OR j.utility_id OPERATOR(pg_catalog.=) p.utility_id)) AS rejected_timestamps
   FROM product.usage_interval p
  GROUP BY GROUPING SETS ((p.utility_id), ())
  ORDER BY p.utility_id NULLS LAST;
@@ -287,7 +320,7 @@ COMMENT ON COLUMN dq.timestamp_range.first_start_ts IS 'Earliest interval start'
 COMMENT ON COLUMN dq.timestamp_range.last_start_ts IS 'Latest interval start';
 COMMENT ON COLUMN dq.timestamp_range.null_timestamps IS 'Reads without a start time (always 0: such records are rejected)';
 COMMENT ON COLUMN dq.timestamp_range.before_2020 IS 'Reads starting before 2020';
-COMMENT ON COLUMN dq.timestamp_range.rejected_timestamps IS 'Source records rejected because of their start time (landing.reject)';
+COMMENT ON COLUMN dq.timestamp_range.rejected_timestamps IS 'Source records rejected because of their start time (dq.rejects)';
 
 CREATE VIEW dq.experience_summary WITH (security_invoker = true) AS
 SELECT e.utility_id,
@@ -405,27 +438,6 @@ COMMENT ON COLUMN dq.meter_link_ambiguity.reads_on_multi_premise_meters IS 'Read
 COMMENT ON COLUMN dq.meter_link_ambiguity.reads_with_several_effective_assignments IS 'Reads for which more than one service point is installed and not removed at the read''s time';
 COMMENT ON COLUMN dq.meter_link_ambiguity.reads_without_effective_assignment IS 'Reads for which no assignment is in effect at the read''s time';
 COMMENT ON COLUMN dq.meter_link_ambiguity.reads_where_policies_differ IS 'Reads that first_row and effective_dated would give different service points';
-
-CREATE VIEW dq.rejects WITH (security_invoker = true) AS
-SELECT b.utility_id,
-       b.file_kind,
-       j.stage,
-       j.reason,
-       pg_catalog.count(*) AS records,
-       pg_catalog.min(j.line_no) AS first_line,
-       pg_catalog.max(j.line_no) AS last_line
-  FROM landing.reject j
-  JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) j.batch_id
- GROUP BY b.utility_id, b.file_kind, j.stage, j.reason
- ORDER BY b.utility_id, b.file_kind, j.stage, j.reason;
-COMMENT ON VIEW dq.rejects IS 'Rejected source records per utility, file kind, stage and reason (details in landing.reject)';
-COMMENT ON COLUMN dq.rejects.utility_id IS 'Utility';
-COMMENT ON COLUMN dq.rejects.file_kind IS 'File kind';
-COMMENT ON COLUMN dq.rejects.stage IS 'landing or standardized';
-COMMENT ON COLUMN dq.rejects.reason IS 'Reason code';
-COMMENT ON COLUMN dq.rejects.records IS 'Rejected records';
-COMMENT ON COLUMN dq.rejects.first_line IS 'First line concerned';
-COMMENT ON COLUMN dq.rejects.last_line IS 'Last line concerned';
 
 CREATE VIEW dq.batches WITH (security_invoker = true) AS
 SELECT b.batch_id, b.build_id, b.utility_id, b.file_kind, b.file_path, b.file_bytes,

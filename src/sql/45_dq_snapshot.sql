@@ -208,9 +208,12 @@ lines(section, ord, line) AS (
     SELECT 10, pg_catalog.row_number() OVER (ORDER BY j.utility_id, j.file_kind, j.stage, j.reason),
            pg_catalog.format('  %s %s, %s: %s %s (lines %s to %s)', j.utility_id, j.file_kind, j.stage,
                              gridflow.fmt_count(j.records), j.reason, j.first_line, j.last_line)
-      FROM dq.rejects j
+      FROM (SELECT utility_id, file_kind, stage, reason, pg_catalog.sum(records)::bigint AS records,
+                   pg_catalog.min(first_line) AS first_line, pg_catalog.max(last_line) AS last_line
+              FROM dq.rejects
+             GROUP BY utility_id, file_kind, stage, reason) j
     UNION ALL
-    SELECT 10, 1, '  none' WHERE NOT EXISTS (SELECT 1 FROM landing.reject)
+    SELECT 10, 1, '  none' WHERE NOT EXISTS (SELECT 1 FROM dq.rejects)
     -- SUMMARY
     UNION ALL
     SELECT 11, 0, pg_catalog.repeat('-', 72)
@@ -227,7 +230,7 @@ lines(section, ord, line) AS (
         OR EXISTS (SELECT 1 FROM dup WHERE file_kind OPERATOR(pg_catalog.=) 'interval' AND duplicate_pct OPERATOR(pg_catalog.>) 50)
         OR EXISTS (SELECT 1 FROM share WHERE channel IS NULL AND warning IS NOT NULL)
         OR EXISTS (SELECT 1 FROM vp WHERE negatives OPERATOR(pg_catalog.>) 0)
-        OR EXISTS (SELECT 1 FROM landing.reject)
+        OR EXISTS (SELECT 1 FROM dq.rejects)
     UNION ALL
     SELECT 11, 10 + ri.pos,
            pg_catalog.format('    - %s service point ids missing from %s (%s reads; source issue)',
@@ -253,8 +256,9 @@ lines(section, ord, line) AS (
     UNION ALL
     SELECT 11, 90, '    - Negative usage values found' FROM vp WHERE vp.negatives OPERATOR(pg_catalog.>) 0
     UNION ALL
-    SELECT 11, 91, pg_catalog.format('    - %s source records rejected (see dq.rejects)', gridflow.fmt_count(pg_catalog.count(*)))
-      FROM landing.reject HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0
+    SELECT 11, 91, pg_catalog.format('    - %s source records rejected (see dq.rejects)',
+                                     gridflow.fmt_count(pg_catalog.sum(records)::bigint))
+      FROM dq.rejects HAVING pg_catalog.sum(records) OPERATOR(pg_catalog.>) 0
     UNION ALL
     SELECT 11, 99, pg_catalog.repeat('-', 72)
 )

@@ -1,9 +1,143 @@
 --
--- Privileges.  Functions that open server files are not for PUBLIC: on top
--- of this, they check that the calling role may read server files
--- (superuser or pg_read_server_files).  The schemas are not open to PUBLIC
--- either; grant USAGE and SELECT to the roles that need them.
+-- Roles, privileges and row-level security.
+--
+-- Three NOLOGIN group roles; administrators GRANT them to login roles:
+--   gridflow_pipeline  runs builds (with pg_read_server_files, granted
+--                      separately), maintains the configuration, reads every
+--                      layer of every utility, landing included;
+--   gridflow_internal  reads standardized, product, experience and dq, all
+--                      columns, rows of its utilities (gridflow.role_utility);
+--   gridflow_external  reads the views of the external schema only.
+-- Roles belong to the cluster, not to a database: they are created here
+-- when missing and kept by DROP EXTENSION (another database may use them).
+--
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT v.name, v.comment
+          FROM (VALUES
+                ('gridflow_pipeline', 'gridflow: runs builds (together with pg_read_server_files), maintains the configuration, reads every layer of every utility'),
+                ('gridflow_internal', 'gridflow: reads the standardized, product, experience and dq schemas, all columns, rows of the utilities mapped in gridflow.role_utility'),
+                ('gridflow_external', 'gridflow: reads the external schema only (addresses masked, ZIP cut to three digits), rows of the utilities mapped in gridflow.role_utility'))
+               AS v(name, comment)
+    LOOP
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles a WHERE a.rolname OPERATOR(pg_catalog.=) r.name) THEN
+            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r.name);
+            EXECUTE pg_catalog.format('COMMENT ON ROLE %I IS %L', r.name, r.comment);
+        ELSIF EXISTS (SELECT FROM pg_catalog.pg_roles a
+                       WHERE a.rolname OPERATOR(pg_catalog.=) r.name
+                         AND (a.rolsuper OR a.rolcanlogin OR a.rolcreaterole OR a.rolcreatedb
+                              OR a.rolreplication OR a.rolbypassrls)) THEN
+            RAISE EXCEPTION 'role "%" exists and is not a plain group role', r.name
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      DETAIL = 'gridflow grants privileges to this role, so it must be NOLOGIN, without SUPERUSER, CREATEROLE, CREATEDB, REPLICATION or BYPASSRLS.',
+                      HINT = 'Change the role with ALTER ROLE, or drop it, before creating the extension.';
+        END IF;
+    END LOOP;
+END
+$$;
+
+--
+-- Functions that open server files are not for PUBLIC; on top of EXECUTE
+-- they check that the calling role may read server files (superuser or
+-- pg_read_server_files) and gridflow.allowed_directories.
 --
 REVOKE EXECUTE ON FUNCTION gridflow.read_csv(text, text[], text, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION gridflow.read_csv_header(text, text, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.gridflow_build(text) FROM PUBLIC;
+
+--
+-- The pipeline: builds (gridflow_build runs as the owner of the extension,
+-- so no write privilege on the layers is needed), configuration, and
+-- reading everything.  The schemas are not open to PUBLIC.
+--
+GRANT USAGE ON SCHEMA gridflow, landing, standardized, product, experience, dq TO gridflow_pipeline;
+GRANT EXECUTE ON FUNCTION gridflow.read_csv(text, text[], text, text),
+                          gridflow.read_csv_header(text, text, text),
+                          @extschema@.gridflow_build(text)
+    TO gridflow_pipeline;
+GRANT SELECT, INSERT, UPDATE, DELETE ON gridflow.utility, gridflow.source_file, gridflow.column_map
+    TO gridflow_pipeline;
+GRANT SELECT ON gridflow.batch, gridflow.build, gridflow.role_utility,
+                gridflow.product_source, gridflow.experience_source,
+                landing.source_chunk, landing.source_record, landing.reject,
+                standardized.service_point, standardized.meter,
+                standardized.meter_assignment, standardized.interval_read,
+                product.usage_interval, experience.daily_usage
+    TO gridflow_pipeline;
+GRANT SELECT ON ALL TABLES IN SCHEMA dq TO gridflow_pipeline;
+
+--
+-- Internal readers: every column of the layers after landing, and data
+-- quality; no configuration beyond the utilities, nothing in landing.
+--
+GRANT USAGE ON SCHEMA gridflow, standardized, product, experience, dq TO gridflow_internal;
+GRANT SELECT ON gridflow.utility, gridflow.batch, gridflow.build, gridflow.role_utility,
+                standardized.service_point, standardized.meter,
+                standardized.meter_assignment, standardized.interval_read,
+                product.usage_interval, experience.daily_usage
+    TO gridflow_internal;
+GRANT SELECT ON ALL TABLES IN SCHEMA dq TO gridflow_internal;
+
+--
+-- External readers: the masked views, nothing else.
+--
+GRANT USAGE ON SCHEMA external TO gridflow_external;
+GRANT SELECT ON ALL TABLES IN SCHEMA external TO gridflow_external;
+
+--
+-- Row-level security.  Every table with rows of a utility shows a role the
+-- rows of the utilities mapped to it in gridflow.role_utility (through any
+-- role whose privileges it has); gridflow_pipeline sees every row.  The
+-- policies are for SELECT only: nobody but the owner writes the layers, and
+-- the owner (the build) is not subject to them; the pipeline also edits
+-- gridflow.utility.  The landing tables are filtered through their batch.
+--
+ALTER TABLE gridflow.role_utility ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_mappings ON gridflow.role_utility FOR SELECT TO PUBLIC
+    USING (EXISTS (SELECT FROM pg_catalog.pg_roles r
+                    WHERE r.rolname OPERATOR(pg_catalog.=) role_utility.role_name
+                      AND pg_catalog.pg_has_role(r.oid, 'USAGE')));
+COMMENT ON POLICY own_mappings ON gridflow.role_utility IS 'A role sees the mappings of the roles whose privileges it has';
+
+DO $$
+DECLARE
+    t regclass;
+    mapped text := 'SELECT m.utility_id FROM gridflow.role_utility m '
+                   'JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) m.role_name '
+                   'WHERE pg_catalog.pg_has_role(r.oid, ''USAGE'')';
+BEGIN
+    FOR t IN
+        SELECT x.t::regclass
+          FROM pg_catalog.unnest(ARRAY['gridflow.utility', 'gridflow.batch',
+                                       'landing.source_chunk', 'landing.reject',
+                                       'standardized.service_point', 'standardized.meter',
+                                       'standardized.meter_assignment', 'standardized.interval_read',
+                                       'product.usage_interval', 'experience.daily_usage']) AS x(t)
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
+        IF t OPERATOR(pg_catalog.=) 'gridflow.utility'::regclass THEN
+            EXECUTE pg_catalog.format('CREATE POLICY pipeline_all_rows ON %s TO gridflow_pipeline '
+                                      'USING (true) WITH CHECK (true)', t);
+            EXECUTE pg_catalog.format('COMMENT ON POLICY pipeline_all_rows ON %s IS %L', t,
+                                      'gridflow_pipeline sees and edits the configuration of every utility');
+        ELSE
+            EXECUTE pg_catalog.format('CREATE POLICY pipeline_all_rows ON %s FOR SELECT TO gridflow_pipeline USING (true)', t);
+            EXECUTE pg_catalog.format('COMMENT ON POLICY pipeline_all_rows ON %s IS %L', t,
+                                      'gridflow_pipeline sees the rows of every utility');
+        END IF;
+        IF pg_catalog.starts_with(t::text, 'landing.') THEN
+            EXECUTE pg_catalog.format('CREATE POLICY mapped_utility_rows ON %s FOR SELECT TO PUBLIC USING ('
+                                      'batch_id OPERATOR(pg_catalog.=) ANY (SELECT b.batch_id FROM gridflow.batch b '
+                                      'WHERE b.utility_id OPERATOR(pg_catalog.=) ANY (%s)))', t, mapped);
+        ELSE
+            EXECUTE pg_catalog.format('CREATE POLICY mapped_utility_rows ON %s FOR SELECT TO PUBLIC USING ('
+                                      'utility_id OPERATOR(pg_catalog.=) ANY (%s))', t, mapped);
+        END IF;
+        EXECUTE pg_catalog.format('COMMENT ON POLICY mapped_utility_rows ON %s IS %L', t,
+                                  'A role sees the rows of the utilities mapped to it in gridflow.role_utility');
+    END LOOP;
+END
+$$;

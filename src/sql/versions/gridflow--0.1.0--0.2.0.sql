@@ -8,6 +8,61 @@ SET LOCAL search_path TO pg_catalog, pg_temp;
 SET LOCAL client_min_messages TO warning;
 
 --
+-- Security: roles, row-level security per utility, masked views for
+-- external readers, configured files kept inside the drop directory.
+--
+-- The roles first: the policies and grants below name them.
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT v.name, v.comment
+          FROM (VALUES
+                ('gridflow_pipeline', 'gridflow: runs builds (together with pg_read_server_files), maintains the configuration, reads every layer of every utility'),
+                ('gridflow_internal', 'gridflow: reads the standardized, product, experience and dq schemas, all columns, rows of the utilities mapped in gridflow.role_utility'),
+                ('gridflow_external', 'gridflow: reads the external schema only (addresses masked, ZIP cut to three digits), rows of the utilities mapped in gridflow.role_utility'))
+               AS v(name, comment)
+    LOOP
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles a WHERE a.rolname OPERATOR(pg_catalog.=) r.name) THEN
+            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r.name);
+            EXECUTE pg_catalog.format('COMMENT ON ROLE %I IS %L', r.name, r.comment);
+        ELSIF EXISTS (SELECT FROM pg_catalog.pg_roles a
+                       WHERE a.rolname OPERATOR(pg_catalog.=) r.name
+                         AND (a.rolsuper OR a.rolcanlogin OR a.rolcreaterole OR a.rolcreatedb
+                              OR a.rolreplication OR a.rolbypassrls)) THEN
+            RAISE EXCEPTION 'role "%" exists and is not a plain group role', r.name
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      DETAIL = 'gridflow grants privileges to this role, so it must be NOLOGIN, without SUPERUSER, CREATEROLE, CREATEDB, REPLICATION or BYPASSRLS.',
+                      HINT = 'Change the role with ALTER ROLE, or drop it, before creating the extension.';
+        END IF;
+    END LOOP;
+END
+$$;
+
+CREATE SCHEMA external;
+COMMENT ON SCHEMA external IS 'gridflow views for external readers (gridflow_external): street, house number and house supplement masked, ZIP codes cut to three digits, rows of the reader''s utilities only';
+
+ALTER TABLE gridflow.source_file ADD CONSTRAINT source_file_path_in_drop
+    CHECK (file_path OPERATOR(pg_catalog.!~) '^/|(^|/)[.][.](/|$)');
+COMMENT ON CONSTRAINT source_file_path_in_drop ON gridflow.source_file IS 'A configured file stays inside the drop directory: whoever may edit the configuration cannot point a build at other server files';
+COMMENT ON COLUMN gridflow.source_file.file_path IS 'Path of the file relative to the drop directory (e.g. utility1/utility1_intervals.csv); it may not start with / or contain a .. component';
+
+CREATE TABLE gridflow.role_utility (
+    role_name name NOT NULL,
+    utility_id text NOT NULL REFERENCES gridflow.utility ON UPDATE CASCADE ON DELETE CASCADE,
+    PRIMARY KEY (role_name, utility_id)
+);
+COMMENT ON TABLE gridflow.role_utility IS 'Row-level security: a role sees the rows of the utilities mapped here to any role whose privileges it has (gridflow_pipeline sees every utility); a role mapped to none sees no rows.  Each role sees only its own mappings';
+COMMENT ON COLUMN gridflow.role_utility.role_name IS 'Role, or group role whose members get the mapping';
+COMMENT ON COLUMN gridflow.role_utility.utility_id IS 'Utility whose rows the role may read';
+SELECT pg_catalog.pg_extension_config_dump('gridflow.role_utility', '');
+
+COMMENT ON FUNCTION gridflow.read_csv(text, text[], text, text) IS 'Stream a CSV file on the server (RFC 4180, UTF-8, optional BOM, LF/CRLF/CR): one row per record after the header, with its line number; columns picks header names (case-insensitive, any order, missing ones are an error), NULL returns every column; records that are not rows of the file come back with reject_reason set and fields NULL. Empty unquoted fields are NULL. Needs superuser or pg_read_server_files, and a path in gridflow.allowed_directories when that is set.';
+COMMENT ON FUNCTION gridflow.read_csv_header(text, text, text) IS 'The header fields of a CSV file on the server (NULL for an empty file). Needs superuser or pg_read_server_files, and a path in gridflow.allowed_directories when that is set.';
+COMMENT ON FUNCTION @extschema@.gridflow_build(text) IS 'Rebuild every layer from a drop directory (DIR/utility1/utility1_intervals.csv and so on, as gridflow.source_file says; NULL: the sample installed with the extension), in the caller''s transaction: on error nothing changes. Returns one row per table written with its row count and time. The caller needs EXECUTE (granted to gridflow_pipeline) and superuser or pg_read_server_files; every file is checked against the caller and gridflow.allowed_directories. The build then runs as the owner of the extension (search_path pg_catalog, pg_temp), so the caller needs no privileges on the layers.';
+
+--
 -- The layers change shape: landed records are packed into
 -- landing.source_chunk (landing.source_record becomes a view), and reads,
 -- products and days are partitioned by utility.  The rows of 0.1.0 are
@@ -185,7 +240,7 @@ AS 'MODULE_PATHNAME', 'gridflow_chunk_records'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION gridflow.chunk_records(bytea) IS 'The records packed in one landing.source_chunk, with their line numbers';
 
-CREATE VIEW landing.source_record AS
+CREATE VIEW landing.source_record WITH (security_invoker = true) AS
 SELECT c.batch_id, r.line_no, r.record
   FROM landing.source_chunk c
  CROSS JOIN LATERAL gridflow.chunk_records(c.data) r;
@@ -258,8 +313,12 @@ CREATE AGGREGATE gridflow.exact_sum(double precision) (
 COMMENT ON AGGREGATE gridflow.exact_sum(double precision) IS 'Sum of double precision values, exact and then correctly rounded, so independent of the order of the rows (unlike sum()); NULLs are ignored; NULL when there is no value';
 
 --
--- What the build writes into product and experience.
-CREATE VIEW gridflow.product_source AS
+-- What the build writes into product and experience.  The build runs these
+-- views and bulk-loads their rows; they are plain SQL so that anyone can
+-- read what each layer means.  They run with the rights of the role reading
+-- them (security_invoker), so they never show more than the layers would.
+--
+CREATE VIEW gridflow.product_source WITH (security_invoker = true) AS
 SELECT r.utility_id,
        r.service_point_id,
        r.meter_id,
@@ -297,7 +356,7 @@ SELECT r.utility_id,
    AND sp.service_point_id OPERATOR(pg_catalog.=) r.service_point_id;
 COMMENT ON VIEW gridflow.product_source IS 'Definition of product.usage_interval: standardized reads left-joined to their meter and service point (the build computes the same rows in C; the regression tests check they agree)';
 
-CREATE VIEW gridflow.experience_source AS
+CREATE VIEW gridflow.experience_source WITH (security_invoker = true) AS
 SELECT s.utility_id,
        s.service_point_id,
        s.local_date,
@@ -347,12 +406,13 @@ CREATE VIEW dq.row_counts WITH (security_invoker = true) AS
 WITH u AS (
     SELECT DISTINCT b.utility_id FROM gridflow.batch b
 ), c(ord, layer, table_name, utility_id, row_count) AS (
-    SELECT 1, 'landing', 'landing.source_record', b.utility_id, pg_catalog.sum(r.records)::bigint
-      FROM landing.source_chunk r JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) r.batch_id
+    SELECT 1, 'landing', 'landing.source_record', b.utility_id, pg_catalog.sum(b.records_read)::bigint
+      FROM gridflow.batch b
      GROUP BY b.utility_id
     UNION ALL
-    SELECT 2, 'landing', 'landing.reject', b.utility_id, pg_catalog.count(*)
-      FROM landing.reject r JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) r.batch_id
+    SELECT 2, 'landing', 'landing.reject', b.utility_id,
+           pg_catalog.sum(b.records_rejected OPERATOR(pg_catalog.+) b.rows_invalid)::bigint
+      FROM gridflow.batch b
      GROUP BY b.utility_id
     UNION ALL
     SELECT 3, 'standardized', 'standardized.service_point', utility_id, pg_catalog.count(*)
@@ -384,7 +444,7 @@ SELECT t.layer, t.table_name, u.utility_id, coalesce(c.row_count, 0) AS row_coun
   FROM t CROSS JOIN u
   LEFT JOIN c ON c.ord OPERATOR(pg_catalog.=) t.ord AND c.utility_id OPERATOR(pg_catalog.=) u.utility_id
  ORDER BY t.ord, u.utility_id;
-COMMENT ON VIEW dq.row_counts IS 'Rows per layer table and utility (utilities of the current build)';
+COMMENT ON VIEW dq.row_counts IS 'Rows per layer table and utility (utilities of the current build); the landing tables are counted from the batch figures, which roles that may not read landing can see';
 COMMENT ON COLUMN dq.row_counts.layer IS 'Medallion layer';
 COMMENT ON COLUMN dq.row_counts.table_name IS 'Table';
 COMMENT ON COLUMN dq.row_counts.utility_id IS 'Utility';
@@ -585,6 +645,35 @@ COMMENT ON COLUMN dq.value_profile.negatives IS 'Reads with a negative value';
 COMMENT ON COLUMN dq.value_profile.iqr_outliers IS 'Reads outside the IQR fences';
 COMMENT ON COLUMN dq.value_profile.outlier_pct IS 'iqr_outliers as a percentage of reads';
 
+CREATE VIEW dq.rejects WITH (security_barrier = true) AS
+SELECT b.utility_id,
+       b.file_kind,
+       j.stage,
+       j.reason,
+       pg_catalog.count(*) AS records,
+       pg_catalog.min(j.line_no) AS first_line,
+       pg_catalog.max(j.line_no) AS last_line,
+       j.target_column
+  FROM landing.reject j
+  JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) j.batch_id
+ WHERE (SELECT pg_catalog.pg_has_role('gridflow_pipeline', 'USAGE'))
+    OR b.utility_id OPERATOR(pg_catalog.=) ANY (
+           SELECT m.utility_id
+             FROM gridflow.role_utility m
+             JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) m.role_name
+            WHERE pg_catalog.pg_has_role(r.oid, 'USAGE'))
+ GROUP BY b.utility_id, b.file_kind, j.stage, j.reason, j.target_column
+ ORDER BY b.utility_id, b.file_kind, j.stage, j.reason, j.target_column;
+COMMENT ON VIEW dq.rejects IS 'Rejected source records per utility, file kind, stage, reason and column (details in landing.reject, for the pipeline).  It runs with the rights of its owner, so that readers without access to landing see these counts, and shows the utilities of the reader (gridflow.role_utility; all of them for gridflow_pipeline)';
+COMMENT ON COLUMN dq.rejects.utility_id IS 'Utility';
+COMMENT ON COLUMN dq.rejects.file_kind IS 'File kind';
+COMMENT ON COLUMN dq.rejects.stage IS 'landing or standardized';
+COMMENT ON COLUMN dq.rejects.reason IS 'Reason code';
+COMMENT ON COLUMN dq.rejects.records IS 'Rejected records';
+COMMENT ON COLUMN dq.rejects.first_line IS 'First line concerned';
+COMMENT ON COLUMN dq.rejects.last_line IS 'Last line concerned';
+COMMENT ON COLUMN dq.rejects.target_column IS 'Standardized column whose value was rejected (NULL for landing rejects)';
+
 CREATE VIEW dq.timestamp_range WITH (security_invoker = true) AS
 SELECT p.utility_id,
        pg_catalog.min(p.local_date) AS first_local_date,
@@ -594,10 +683,10 @@ SELECT p.utility_id,
        pg_catalog.max(p.interval_start_ts) AS last_start_ts,
        pg_catalog.count(*) - pg_catalog.count(p.interval_start_ts) AS null_timestamps,
        pg_catalog.count(*) FILTER (WHERE p.interval_start_ts OPERATOR(pg_catalog.<) '2020-01-01 00:00:00+00'::timestamptz) AS before_2020,
-       (SELECT pg_catalog.count(*)
-          FROM landing.reject j JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) j.batch_id
+       (SELECT coalesce(pg_catalog.sum(j.records), 0)::bigint
+          FROM dq.rejects j
          WHERE j.target_column OPERATOR(pg_catalog.=) 'interval_start_ts'
-           AND (p.utility_id IS NULL OR b.utility_id OPERATOR(pg_catalog.=) p.utility_id)) AS rejected_timestamps
+           AND (p.utility_id IS NULL OR j.utility_id OPERATOR(pg_catalog.=) p.utility_id)) AS rejected_timestamps
   FROM product.usage_interval p
  GROUP BY GROUPING SETS ((p.utility_id), ())
  ORDER BY p.utility_id NULLS LAST;
@@ -610,7 +699,7 @@ COMMENT ON COLUMN dq.timestamp_range.first_start_ts IS 'Earliest interval start'
 COMMENT ON COLUMN dq.timestamp_range.last_start_ts IS 'Latest interval start';
 COMMENT ON COLUMN dq.timestamp_range.null_timestamps IS 'Reads without a start time (always 0: such records are rejected)';
 COMMENT ON COLUMN dq.timestamp_range.before_2020 IS 'Reads starting before 2020';
-COMMENT ON COLUMN dq.timestamp_range.rejected_timestamps IS 'Source records rejected because of their start time (landing.reject)';
+COMMENT ON COLUMN dq.timestamp_range.rejected_timestamps IS 'Source records rejected because of their start time (dq.rejects)';
 
 CREATE VIEW dq.experience_summary WITH (security_invoker = true) AS
 SELECT e.utility_id,
@@ -728,27 +817,6 @@ COMMENT ON COLUMN dq.meter_link_ambiguity.reads_on_multi_premise_meters IS 'Read
 COMMENT ON COLUMN dq.meter_link_ambiguity.reads_with_several_effective_assignments IS 'Reads for which more than one service point is installed and not removed at the read''s time';
 COMMENT ON COLUMN dq.meter_link_ambiguity.reads_without_effective_assignment IS 'Reads for which no assignment is in effect at the read''s time';
 COMMENT ON COLUMN dq.meter_link_ambiguity.reads_where_policies_differ IS 'Reads that first_row and effective_dated would give different service points';
-
-CREATE VIEW dq.rejects WITH (security_invoker = true) AS
-SELECT b.utility_id,
-       b.file_kind,
-       j.stage,
-       j.reason,
-       pg_catalog.count(*) AS records,
-       pg_catalog.min(j.line_no) AS first_line,
-       pg_catalog.max(j.line_no) AS last_line
-  FROM landing.reject j
-  JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) j.batch_id
- GROUP BY b.utility_id, b.file_kind, j.stage, j.reason
- ORDER BY b.utility_id, b.file_kind, j.stage, j.reason;
-COMMENT ON VIEW dq.rejects IS 'Rejected source records per utility, file kind, stage and reason (details in landing.reject)';
-COMMENT ON COLUMN dq.rejects.utility_id IS 'Utility';
-COMMENT ON COLUMN dq.rejects.file_kind IS 'File kind';
-COMMENT ON COLUMN dq.rejects.stage IS 'landing or standardized';
-COMMENT ON COLUMN dq.rejects.reason IS 'Reason code';
-COMMENT ON COLUMN dq.rejects.records IS 'Rejected records';
-COMMENT ON COLUMN dq.rejects.first_line IS 'First line concerned';
-COMMENT ON COLUMN dq.rejects.last_line IS 'Last line concerned';
 
 CREATE VIEW dq.batches WITH (security_invoker = true) AS
 SELECT b.batch_id, b.build_id, b.utility_id, b.file_kind, b.file_path, b.file_bytes,
@@ -1005,9 +1073,12 @@ lines(section, ord, line) AS (
     SELECT 10, pg_catalog.row_number() OVER (ORDER BY j.utility_id, j.file_kind, j.stage, j.reason),
            pg_catalog.format('  %s %s, %s: %s %s (lines %s to %s)', j.utility_id, j.file_kind, j.stage,
                              gridflow.fmt_count(j.records), j.reason, j.first_line, j.last_line)
-      FROM dq.rejects j
+      FROM (SELECT utility_id, file_kind, stage, reason, pg_catalog.sum(records)::bigint AS records,
+                   pg_catalog.min(first_line) AS first_line, pg_catalog.max(last_line) AS last_line
+              FROM dq.rejects
+             GROUP BY utility_id, file_kind, stage, reason) j
     UNION ALL
-    SELECT 10, 1, '  none' WHERE NOT EXISTS (SELECT 1 FROM landing.reject)
+    SELECT 10, 1, '  none' WHERE NOT EXISTS (SELECT 1 FROM dq.rejects)
     -- SUMMARY
     UNION ALL
     SELECT 11, 0, pg_catalog.repeat('-', 72)
@@ -1024,7 +1095,7 @@ lines(section, ord, line) AS (
         OR EXISTS (SELECT 1 FROM dup WHERE file_kind OPERATOR(pg_catalog.=) 'interval' AND duplicate_pct OPERATOR(pg_catalog.>) 50)
         OR EXISTS (SELECT 1 FROM share WHERE channel IS NULL AND warning IS NOT NULL)
         OR EXISTS (SELECT 1 FROM vp WHERE negatives OPERATOR(pg_catalog.>) 0)
-        OR EXISTS (SELECT 1 FROM landing.reject)
+        OR EXISTS (SELECT 1 FROM dq.rejects)
     UNION ALL
     SELECT 11, 10 + ri.pos,
            pg_catalog.format('    - %s service point ids missing from %s (%s reads; source issue)',
@@ -1050,8 +1121,9 @@ lines(section, ord, line) AS (
     UNION ALL
     SELECT 11, 90, '    - Negative usage values found' FROM vp WHERE vp.negatives OPERATOR(pg_catalog.>) 0
     UNION ALL
-    SELECT 11, 91, pg_catalog.format('    - %s source records rejected (see dq.rejects)', gridflow.fmt_count(pg_catalog.count(*)))
-      FROM landing.reject HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0
+    SELECT 11, 91, pg_catalog.format('    - %s source records rejected (see dq.rejects)',
+                                     gridflow.fmt_count(pg_catalog.sum(records)::bigint))
+      FROM dq.rejects HAVING pg_catalog.sum(records) OPERATOR(pg_catalog.>) 0
     UNION ALL
     SELECT 11, 99, pg_catalog.repeat('-', 72)
 )
@@ -1064,3 +1136,285 @@ SELECT pg_catalog.row_number() OVER (ORDER BY section, ord)::integer AS line_no,
 COMMENT ON VIEW dq.snapshot IS 'The data-quality report as text, one row per line, in order of line_no: row counts, duplicates, value kept by de-duplication, referential integrity, meter links, completeness, values, timestamps, experience, rejects and a summary';
 COMMENT ON COLUMN dq.snapshot.line_no IS 'Line number';
 COMMENT ON COLUMN dq.snapshot.line IS 'Text of the line';
+
+--
+-- Views for external readers (gridflow_external).  The external role has
+-- no privilege on any layer table: these views run with the rights of their
+-- owner, so they apply the utility filter of row-level security themselves
+-- (rows of the utilities mapped to the reader in gridflow.role_utility; all
+-- of them for gridflow_pipeline), and they are security barriers, so that
+-- no function of the reader's query sees a row before that filter.  Street,
+-- house number and house supplement are masked (always NULL); the ZIP code
+-- is cut to its first three digits (zip3).
+--
+CREATE VIEW external.usage_interval WITH (security_barrier = true) AS
+SELECT p.utility_id,
+       p.service_point_id,
+       p.meter_id,
+       p.channel,
+       p.interval_start_ts,
+       p.interval_end_ts,
+       p.local_date,
+       p.duration_seconds,
+       p.value,
+       p.quality,
+       p.service_point_known,
+       p.meter_known,
+       p.serial_number,
+       p.meter_type,
+       p.meter_category,
+       p.service_point_number,
+       NULL::pg_catalog.text AS house_num,
+       NULL::pg_catalog.text AS street,
+       NULL::pg_catalog.text AS house_supp,
+       p.city,
+       pg_catalog.left(p.zip, 3) AS zip3,
+       p.state,
+       p.last_update_time,
+       p.exported_at
+  FROM product.usage_interval p
+ WHERE (SELECT pg_catalog.pg_has_role('gridflow_pipeline', 'USAGE'))
+    OR p.utility_id OPERATOR(pg_catalog.=) ANY (
+           SELECT m.utility_id
+             FROM gridflow.role_utility m
+             JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) m.role_name
+            WHERE pg_catalog.pg_has_role(r.oid, 'USAGE'));
+COMMENT ON VIEW external.usage_interval IS 'product.usage_interval for external readers: address masked, ZIP cut to three digits, lineage left out, rows of the reader''s utilities';
+COMMENT ON COLUMN external.usage_interval.utility_id IS 'Utility';
+COMMENT ON COLUMN external.usage_interval.service_point_id IS 'Service point (NULL when unknown)';
+COMMENT ON COLUMN external.usage_interval.meter_id IS 'Meter';
+COMMENT ON COLUMN external.usage_interval.channel IS 'Channel';
+COMMENT ON COLUMN external.usage_interval.interval_start_ts IS 'Start of the interval';
+COMMENT ON COLUMN external.usage_interval.interval_end_ts IS 'End of the interval';
+COMMENT ON COLUMN external.usage_interval.local_date IS 'Day of interval_start_ts in the utility''s time zone';
+COMMENT ON COLUMN external.usage_interval.duration_seconds IS 'Interval length in seconds';
+COMMENT ON COLUMN external.usage_interval.value IS 'Usage value';
+COMMENT ON COLUMN external.usage_interval.quality IS 'Quality flag';
+COMMENT ON COLUMN external.usage_interval.service_point_known IS 'The service point exists in the standardized layer';
+COMMENT ON COLUMN external.usage_interval.meter_known IS 'The meter exists in the standardized layer';
+COMMENT ON COLUMN external.usage_interval.serial_number IS 'Meter serial number';
+COMMENT ON COLUMN external.usage_interval.meter_type IS 'Meter type';
+COMMENT ON COLUMN external.usage_interval.meter_category IS 'Meter category';
+COMMENT ON COLUMN external.usage_interval.service_point_number IS 'Service point number';
+COMMENT ON COLUMN external.usage_interval.house_num IS 'House number: masked, always NULL';
+COMMENT ON COLUMN external.usage_interval.street IS 'Street: masked, always NULL';
+COMMENT ON COLUMN external.usage_interval.house_supp IS 'House supplement: masked, always NULL';
+COMMENT ON COLUMN external.usage_interval.city IS 'City';
+COMMENT ON COLUMN external.usage_interval.zip3 IS 'First three digits of the ZIP code (ZIP3)';
+COMMENT ON COLUMN external.usage_interval.state IS 'State';
+COMMENT ON COLUMN external.usage_interval.last_update_time IS 'When the utility last updated the read';
+COMMENT ON COLUMN external.usage_interval.exported_at IS 'When the utility exported the read';
+
+CREATE VIEW external.service_point WITH (security_barrier = true) AS
+SELECT s.utility_id,
+       s.service_point_id,
+       s.service_point_number,
+       NULL::pg_catalog.text AS house_num,
+       NULL::pg_catalog.text AS street,
+       NULL::pg_catalog.text AS house_supp,
+       s.city,
+       pg_catalog.left(s.zip, 3) AS zip3,
+       s.state,
+       s.installed_at,
+       s.removed_at,
+       s.created_at,
+       s.updated_at
+  FROM standardized.service_point s
+ WHERE (SELECT pg_catalog.pg_has_role('gridflow_pipeline', 'USAGE'))
+    OR s.utility_id OPERATOR(pg_catalog.=) ANY (
+           SELECT m.utility_id
+             FROM gridflow.role_utility m
+             JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) m.role_name
+            WHERE pg_catalog.pg_has_role(r.oid, 'USAGE'));
+COMMENT ON VIEW external.service_point IS 'standardized.service_point for external readers: address masked, ZIP cut to three digits, lineage left out, rows of the reader''s utilities';
+COMMENT ON COLUMN external.service_point.utility_id IS 'Utility';
+COMMENT ON COLUMN external.service_point.service_point_id IS 'Service point identifier (utility2: the premise)';
+COMMENT ON COLUMN external.service_point.service_point_number IS 'Service point number, where the utility gives one';
+COMMENT ON COLUMN external.service_point.house_num IS 'House number: masked, always NULL';
+COMMENT ON COLUMN external.service_point.street IS 'Street: masked, always NULL';
+COMMENT ON COLUMN external.service_point.house_supp IS 'House supplement: masked, always NULL';
+COMMENT ON COLUMN external.service_point.city IS 'City';
+COMMENT ON COLUMN external.service_point.zip3 IS 'First three digits of the ZIP code (ZIP3)';
+COMMENT ON COLUMN external.service_point.state IS 'State or region';
+COMMENT ON COLUMN external.service_point.installed_at IS 'When the service point was installed';
+COMMENT ON COLUMN external.service_point.removed_at IS 'When it was removed';
+COMMENT ON COLUMN external.service_point.created_at IS 'Record creation time at the utility';
+COMMENT ON COLUMN external.service_point.updated_at IS 'Record update time at the utility';
+
+CREATE VIEW external.daily_usage WITH (security_barrier = true) AS
+SELECT e.utility_id,
+       e.service_point_id,
+       e.local_date,
+       e.channel,
+       e.bucket_start,
+       e.bucket_end,
+       e.total_usage,
+       e.interval_count,
+       e.peak_usage_value,
+       e.peak_usage_ts,
+       e.pit_usage_value,
+       e.pit_usage_ts
+  FROM experience.daily_usage e
+ WHERE (SELECT pg_catalog.pg_has_role('gridflow_pipeline', 'USAGE'))
+    OR e.utility_id OPERATOR(pg_catalog.=) ANY (
+           SELECT m.utility_id
+             FROM gridflow.role_utility m
+             JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) m.role_name
+            WHERE pg_catalog.pg_has_role(r.oid, 'USAGE'));
+COMMENT ON VIEW external.daily_usage IS 'experience.daily_usage for external readers: rows of the reader''s utilities';
+COMMENT ON COLUMN external.daily_usage.utility_id IS 'Utility';
+COMMENT ON COLUMN external.daily_usage.service_point_id IS 'Service point';
+COMMENT ON COLUMN external.daily_usage.local_date IS 'Local day in the utility''s time zone';
+COMMENT ON COLUMN external.daily_usage.channel IS 'Channel (kWh and kVARh are never added together)';
+COMMENT ON COLUMN external.daily_usage.bucket_start IS 'Local midnight starting the day';
+COMMENT ON COLUMN external.daily_usage.bucket_end IS 'Next local midnight (exclusive)';
+COMMENT ON COLUMN external.daily_usage.total_usage IS 'Sum of the day''s values';
+COMMENT ON COLUMN external.daily_usage.interval_count IS 'Reads with a value in the day';
+COMMENT ON COLUMN external.daily_usage.peak_usage_value IS 'Largest value of the day';
+COMMENT ON COLUMN external.daily_usage.peak_usage_ts IS 'Start of the read holding the peak (earliest on ties)';
+COMMENT ON COLUMN external.daily_usage.pit_usage_value IS 'Smallest value of the day';
+COMMENT ON COLUMN external.daily_usage.pit_usage_ts IS 'Start of the read holding the pit (earliest on ties)';
+
+--
+-- Roles, privileges and row-level security.
+--
+-- Three NOLOGIN group roles; administrators GRANT them to login roles:
+--   gridflow_pipeline  runs builds (with pg_read_server_files, granted
+--                      separately), maintains the configuration, reads every
+--                      layer of every utility, landing included;
+--   gridflow_internal  reads standardized, product, experience and dq, all
+--                      columns, rows of its utilities (gridflow.role_utility);
+--   gridflow_external  reads the views of the external schema only.
+-- Roles belong to the cluster, not to a database: they are created here
+-- when missing and kept by DROP EXTENSION (another database may use them).
+--
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT v.name, v.comment
+          FROM (VALUES
+                ('gridflow_pipeline', 'gridflow: runs builds (together with pg_read_server_files), maintains the configuration, reads every layer of every utility'),
+                ('gridflow_internal', 'gridflow: reads the standardized, product, experience and dq schemas, all columns, rows of the utilities mapped in gridflow.role_utility'),
+                ('gridflow_external', 'gridflow: reads the external schema only (addresses masked, ZIP cut to three digits), rows of the utilities mapped in gridflow.role_utility'))
+               AS v(name, comment)
+    LOOP
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles a WHERE a.rolname OPERATOR(pg_catalog.=) r.name) THEN
+            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r.name);
+            EXECUTE pg_catalog.format('COMMENT ON ROLE %I IS %L', r.name, r.comment);
+        ELSIF EXISTS (SELECT FROM pg_catalog.pg_roles a
+                       WHERE a.rolname OPERATOR(pg_catalog.=) r.name
+                         AND (a.rolsuper OR a.rolcanlogin OR a.rolcreaterole OR a.rolcreatedb
+                              OR a.rolreplication OR a.rolbypassrls)) THEN
+            RAISE EXCEPTION 'role "%" exists and is not a plain group role', r.name
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      DETAIL = 'gridflow grants privileges to this role, so it must be NOLOGIN, without SUPERUSER, CREATEROLE, CREATEDB, REPLICATION or BYPASSRLS.',
+                      HINT = 'Change the role with ALTER ROLE, or drop it, before creating the extension.';
+        END IF;
+    END LOOP;
+END
+$$;
+
+--
+-- Functions that open server files are not for PUBLIC; on top of EXECUTE
+-- they check that the calling role may read server files (superuser or
+-- pg_read_server_files) and gridflow.allowed_directories.
+--
+REVOKE EXECUTE ON FUNCTION gridflow.read_csv(text, text[], text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION gridflow.read_csv_header(text, text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.gridflow_build(text) FROM PUBLIC;
+
+--
+-- The pipeline: builds (gridflow_build runs as the owner of the extension,
+-- so no write privilege on the layers is needed), configuration, and
+-- reading everything.  The schemas are not open to PUBLIC.
+--
+GRANT USAGE ON SCHEMA gridflow, landing, standardized, product, experience, dq TO gridflow_pipeline;
+GRANT EXECUTE ON FUNCTION gridflow.read_csv(text, text[], text, text),
+                          gridflow.read_csv_header(text, text, text),
+                          @extschema@.gridflow_build(text)
+    TO gridflow_pipeline;
+GRANT SELECT, INSERT, UPDATE, DELETE ON gridflow.utility, gridflow.source_file, gridflow.column_map
+    TO gridflow_pipeline;
+GRANT SELECT ON gridflow.batch, gridflow.build, gridflow.role_utility,
+                gridflow.product_source, gridflow.experience_source,
+                landing.source_chunk, landing.source_record, landing.reject,
+                standardized.service_point, standardized.meter,
+                standardized.meter_assignment, standardized.interval_read,
+                product.usage_interval, experience.daily_usage
+    TO gridflow_pipeline;
+GRANT SELECT ON ALL TABLES IN SCHEMA dq TO gridflow_pipeline;
+
+--
+-- Internal readers: every column of the layers after landing, and data
+-- quality; no configuration beyond the utilities, nothing in landing.
+--
+GRANT USAGE ON SCHEMA gridflow, standardized, product, experience, dq TO gridflow_internal;
+GRANT SELECT ON gridflow.utility, gridflow.batch, gridflow.build, gridflow.role_utility,
+                standardized.service_point, standardized.meter,
+                standardized.meter_assignment, standardized.interval_read,
+                product.usage_interval, experience.daily_usage
+    TO gridflow_internal;
+GRANT SELECT ON ALL TABLES IN SCHEMA dq TO gridflow_internal;
+
+--
+-- External readers: the masked views, nothing else.
+--
+GRANT USAGE ON SCHEMA external TO gridflow_external;
+GRANT SELECT ON ALL TABLES IN SCHEMA external TO gridflow_external;
+
+--
+-- Row-level security.  Every table with rows of a utility shows a role the
+-- rows of the utilities mapped to it in gridflow.role_utility (through any
+-- role whose privileges it has); gridflow_pipeline sees every row.  The
+-- policies are for SELECT only: nobody but the owner writes the layers, and
+-- the owner (the build) is not subject to them; the pipeline also edits
+-- gridflow.utility.  The landing tables are filtered through their batch.
+--
+ALTER TABLE gridflow.role_utility ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_mappings ON gridflow.role_utility FOR SELECT TO PUBLIC
+    USING (EXISTS (SELECT FROM pg_catalog.pg_roles r
+                    WHERE r.rolname OPERATOR(pg_catalog.=) role_utility.role_name
+                      AND pg_catalog.pg_has_role(r.oid, 'USAGE')));
+COMMENT ON POLICY own_mappings ON gridflow.role_utility IS 'A role sees the mappings of the roles whose privileges it has';
+
+DO $$
+DECLARE
+    t regclass;
+    mapped text := 'SELECT m.utility_id FROM gridflow.role_utility m '
+                   'JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) m.role_name '
+                   'WHERE pg_catalog.pg_has_role(r.oid, ''USAGE'')';
+BEGIN
+    FOR t IN
+        SELECT x.t::regclass
+          FROM pg_catalog.unnest(ARRAY['gridflow.utility', 'gridflow.batch',
+                                       'landing.source_chunk', 'landing.reject',
+                                       'standardized.service_point', 'standardized.meter',
+                                       'standardized.meter_assignment', 'standardized.interval_read',
+                                       'product.usage_interval', 'experience.daily_usage']) AS x(t)
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
+        IF t OPERATOR(pg_catalog.=) 'gridflow.utility'::regclass THEN
+            EXECUTE pg_catalog.format('CREATE POLICY pipeline_all_rows ON %s TO gridflow_pipeline '
+                                      'USING (true) WITH CHECK (true)', t);
+            EXECUTE pg_catalog.format('COMMENT ON POLICY pipeline_all_rows ON %s IS %L', t,
+                                      'gridflow_pipeline sees and edits the configuration of every utility');
+        ELSE
+            EXECUTE pg_catalog.format('CREATE POLICY pipeline_all_rows ON %s FOR SELECT TO gridflow_pipeline USING (true)', t);
+            EXECUTE pg_catalog.format('COMMENT ON POLICY pipeline_all_rows ON %s IS %L', t,
+                                      'gridflow_pipeline sees the rows of every utility');
+        END IF;
+        IF pg_catalog.starts_with(t::text, 'landing.') THEN
+            EXECUTE pg_catalog.format('CREATE POLICY mapped_utility_rows ON %s FOR SELECT TO PUBLIC USING ('
+                                      'batch_id OPERATOR(pg_catalog.=) ANY (SELECT b.batch_id FROM gridflow.batch b '
+                                      'WHERE b.utility_id OPERATOR(pg_catalog.=) ANY (%s)))', t, mapped);
+        ELSE
+            EXECUTE pg_catalog.format('CREATE POLICY mapped_utility_rows ON %s FOR SELECT TO PUBLIC USING ('
+                                      'utility_id OPERATOR(pg_catalog.=) ANY (%s))', t, mapped);
+        END IF;
+        EXECUTE pg_catalog.format('COMMENT ON POLICY mapped_utility_rows ON %s IS %L', t,
+                                  'A role sees the rows of the utilities mapped to it in gridflow.role_utility');
+    END LOOP;
+END
+$$;

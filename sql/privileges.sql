@@ -1,0 +1,255 @@
+-- Roles, row-level security per utility, and masking for external readers:
+-- what each role may do, and attempts to read another utility's rows or an
+-- unmasked address.  Every attempt must fail or return nothing.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS gridflow;
+RESET client_min_messages;
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
+\getenv testdir GRIDFLOW_TEST_DIR
+
+-- The roles the extension made: plain NOLOGIN group roles.
+SELECT rolname, rolcanlogin, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls
+  FROM pg_roles WHERE rolname LIKE 'gridflow\_%' ORDER BY rolname;
+-- What each may do: schemas, functions that read files, every relation
+-- (r SELECT, a INSERT, w UPDATE, d DELETE, D TRUNCATE) and whether
+-- row-level security filters it.
+SELECT n.nspname AS schema,
+       has_schema_privilege('gridflow_pipeline', n.oid, 'USAGE') AS pipeline,
+       has_schema_privilege('gridflow_internal', n.oid, 'USAGE') AS internal,
+       has_schema_privilege('gridflow_external', n.oid, 'USAGE') AS external,
+       has_schema_privilege('public', n.oid, 'USAGE') AS public
+  FROM pg_namespace n
+ WHERE n.nspname IN ('gridflow', 'landing', 'standardized', 'product', 'experience', 'dq', 'external')
+ ORDER BY 1;
+SELECT p.oid::regprocedure AS function,
+       has_function_privilege('gridflow_pipeline', p.oid, 'EXECUTE') AS pipeline,
+       has_function_privilege('gridflow_internal', p.oid, 'EXECUTE') AS internal,
+       has_function_privilege('gridflow_external', p.oid, 'EXECUTE') AS external,
+       has_function_privilege('public', p.oid, 'EXECUTE') AS public
+  FROM pg_proc p
+ WHERE p.oid IN ('gridflow.read_csv'::regproc, 'gridflow.read_csv_header'::regproc, 'gridflow_build'::regproc)
+ ORDER BY 1;
+CREATE FUNCTION pg_temp.privs(role name, rel regclass) RETURNS text
+LANGUAGE sql AS $$
+SELECT concat(CASE WHEN has_table_privilege(role, rel, 'SELECT') THEN 'r' END,
+              CASE WHEN has_table_privilege(role, rel, 'INSERT') THEN 'a' END,
+              CASE WHEN has_table_privilege(role, rel, 'UPDATE') THEN 'w' END,
+              CASE WHEN has_table_privilege(role, rel, 'DELETE') THEN 'd' END,
+              CASE WHEN has_table_privilege(role, rel, 'TRUNCATE') THEN 'D' END)
+$$;
+SELECT c.oid::regclass AS relation,
+       pg_temp.privs('gridflow_pipeline', c.oid) AS pipeline,
+       pg_temp.privs('gridflow_internal', c.oid) AS internal,
+       pg_temp.privs('gridflow_external', c.oid) AS external,
+       pg_temp.privs('public', c.oid) AS public,
+       CASE WHEN c.relkind = 'v' THEN
+                CASE WHEN c.reloptions @> '{security_invoker=true}' THEN 'invoker' ELSE 'owner' END
+            ELSE CASE WHEN c.relrowsecurity THEN 'rls' END END AS rows
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname IN ('gridflow', 'landing', 'standardized', 'product', 'experience', 'dq', 'external')
+   AND c.relkind IN ('r', 'v', 'p') AND NOT c.relispartition
+ ORDER BY n.nspname, c.relname;
+-- The partitions builds create (one per utility) are read through their
+-- parent: nobody but their owner may read them directly.
+SELECT c.oid::regclass AS partition,
+       pg_temp.privs('gridflow_pipeline', c.oid) AS pipeline,
+       pg_temp.privs('gridflow_internal', c.oid) AS internal,
+       pg_temp.privs('gridflow_external', c.oid) AS external,
+       pg_temp.privs('public', c.oid) AS public,
+       pg_get_userbyid(c.relowner) = (SELECT pg_get_userbyid(extowner) FROM pg_extension WHERE extname = 'gridflow') AS owned_by_extension_owner
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname IN ('standardized', 'product', 'experience') AND c.relispartition AND c.relkind = 'r'
+ ORDER BY c.oid::regclass::text;
+
+--
+-- Builds: a pipeline member with pg_read_server_files.  The build runs as
+-- the owner of the extension; the member itself writes nothing directly.
+--
+CREATE ROLE regress_builder IN ROLE gridflow_pipeline, pg_read_server_files;
+SET ROLE regress_builder;
+SELECT step, table_name, row_count FROM gridflow_build(:'testdir' || '/drops/messy')
+ WHERE table_name IS NOT NULL;
+SELECT built_by FROM gridflow.build ORDER BY build_id DESC LIMIT 1;
+-- it reads every utility, landing included
+SELECT utility_id, count(*) FROM product.usage_interval GROUP BY 1 ORDER BY 1;
+SELECT count(*) AS landed FROM landing.source_record;
+SELECT utility_id, stage, reason, target_column, records FROM dq.rejects ORDER BY 1, 2, 3, 4;
+-- and writes nothing, changes no policy, grants nothing, maps no role
+INSERT INTO product.usage_interval SELECT * FROM product.usage_interval LIMIT 1;
+DELETE FROM standardized.service_point;
+TRUNCATE experience.daily_usage;
+ALTER TABLE product.usage_interval DISABLE ROW LEVEL SECURITY;
+DROP POLICY mapped_utility_rows ON product.usage_interval;
+GRANT SELECT ON product.usage_interval TO PUBLIC;
+INSERT INTO gridflow.role_utility VALUES ('regress_builder', 'UTILITY1');
+RESET ROLE;
+SELECT has_table_privilege('public', 'product.usage_interval', 'SELECT') AS public_reads_product,
+       (SELECT relrowsecurity FROM pg_class WHERE oid = 'product.usage_interval'::regclass) AS rls_still_on;
+
+--
+-- Readers.  regress_u1 and regress_u2 are internal readers mapped to one
+-- utility each, regress_ext1 an external reader mapped to UTILITY1,
+-- regress_unmapped an internal reader mapped to nothing; regress_member
+-- gets UTILITY2 through a group role.  A mapping of a role that does not
+-- exist is harmless.
+--
+CREATE ROLE regress_u1 IN ROLE gridflow_internal;
+CREATE ROLE regress_u2 IN ROLE gridflow_internal;
+CREATE ROLE regress_ext1 IN ROLE gridflow_external;
+CREATE ROLE regress_unmapped IN ROLE gridflow_internal;
+CREATE ROLE regress_u2_group;
+CREATE ROLE regress_member IN ROLE gridflow_internal, regress_u2_group;
+INSERT INTO gridflow.role_utility VALUES
+    ('regress_u1', 'UTILITY1'), ('regress_u2', 'UTILITY2'), ('regress_ext1', 'UTILITY1'),
+    ('regress_u2_group', 'UTILITY2'), ('regress_no_such_role', 'UTILITY2');
+
+-- Rows with a utility other than the reader's, in every relation it can
+-- read that has a utility_id (the DQ rows with utility_id NULL are totals).
+CREATE FUNCTION pg_temp.foreign_rows(mine text)
+RETURNS TABLE (relation regclass, visible_rows bigint, other_utility_rows bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    r regclass;
+BEGIN
+    FOR r IN
+        SELECT c.oid
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'utility_id'
+         WHERE n.nspname IN ('gridflow', 'landing', 'standardized', 'product', 'experience', 'dq', 'external')
+           AND c.relkind IN ('r', 'v', 'p') AND has_table_privilege(c.oid, 'SELECT')
+           AND has_schema_privilege(n.oid, 'USAGE')
+         ORDER BY n.nspname, c.relname
+    LOOP
+        relation := r;
+        EXECUTE format('SELECT count(*), count(*) FILTER (WHERE utility_id <> %L) FROM %s', mine, r)
+           INTO visible_rows, other_utility_rows;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+GRANT EXECUTE ON FUNCTION pg_temp.foreign_rows(text) TO PUBLIC;
+
+SET ROLE regress_u1;
+SELECT * FROM pg_temp.foreign_rows('UTILITY1');
+SELECT * FROM gridflow.role_utility;
+SELECT line FROM dq.snapshot WHERE line LIKE '%UTILITY%' OR line LIKE '%Records%' ORDER BY line_no;
+-- asking for the other utility's rows directly
+SELECT count(*) FROM product.usage_interval WHERE utility_id = 'UTILITY2';
+SELECT count(*) FROM standardized.service_point WHERE utility_id = 'UTILITY2';
+-- with row security turned off
+SET row_security = off;
+SELECT count(*) FROM product.usage_interval;
+RESET row_security;
+-- through a function that would raise with what it sees (cheap, so the
+-- planner would like to run it first), and through an error message
+CREATE FUNCTION pg_temp.peek_u1(utility text, secret text) RETURNS boolean
+LANGUAGE plpgsql COST 0.0001 AS $$
+BEGIN
+    IF utility <> 'UTILITY1' THEN
+        RAISE EXCEPTION 'leaked % %', utility, secret;
+    END IF;
+    RETURN true;
+END
+$$;
+SELECT count(*) FROM product.usage_interval WHERE pg_temp.peek_u1(utility_id, street);
+SELECT count(*) FROM standardized.service_point WHERE pg_temp.peek_u1(utility_id, street);
+SELECT count(*) FROM experience.daily_usage WHERE pg_temp.peek_u1(utility_id, service_point_id);
+SELECT count(*) FROM product.usage_interval WHERE utility_id = 'UTILITY2' AND street::integer > 0;
+-- through the histograms of the planner statistics
+SELECT count(*) AS stats_rows FROM pg_stats
+ WHERE schemaname IN ('gridflow', 'landing', 'standardized', 'product', 'experience');
+-- through the landing tables, the build's defining views, the mapping
+SELECT count(*) FROM landing.source_record;
+SELECT count(*) FROM gridflow.product_source;
+INSERT INTO gridflow.role_utility VALUES ('regress_u1', 'UTILITY2');
+UPDATE gridflow.role_utility SET utility_id = 'UTILITY2';
+RESET ROLE;
+-- even when granted, the defining view shows what row security allows
+GRANT SELECT ON gridflow.product_source TO regress_u1;
+SET ROLE regress_u1;
+SELECT utility_id, count(*) FROM gridflow.product_source GROUP BY 1 ORDER BY 1;
+RESET ROLE;
+REVOKE SELECT ON gridflow.product_source FROM regress_u1;
+
+SET ROLE regress_u2;
+SELECT * FROM pg_temp.foreign_rows('UTILITY2');
+SELECT utility_id, stage, reason, records FROM dq.rejects ORDER BY 1, 2, 3;
+RESET ROLE;
+SET ROLE regress_member;
+SELECT * FROM pg_temp.foreign_rows('UTILITY2') WHERE relation = 'product.usage_interval'::regclass;
+RESET ROLE;
+SET ROLE regress_unmapped;
+SELECT * FROM pg_temp.foreign_rows('none') WHERE visible_rows > 0;
+SELECT * FROM dq.readiness;
+RESET ROLE;
+
+--
+-- The external reader: masked views of its utility, nothing else.
+--
+SET ROLE regress_ext1;
+SELECT * FROM pg_temp.foreign_rows('UTILITY1');
+SELECT utility_id, service_point_id, house_num, street, house_supp, city, zip3, state
+  FROM external.service_point ORDER BY 1, 2;
+SELECT count(*) AS reads, count(house_num) AS house_nums, count(street) AS streets,
+       count(house_supp) AS house_supps, count(zip3) AS zip3s, max(length(zip3)) AS zip_digits
+  FROM external.usage_interval;
+-- through the tables and views with the raw columns
+SELECT street FROM product.usage_interval;
+SELECT street FROM standardized.service_point;
+SELECT record FROM landing.source_record;
+SELECT * FROM dq.conflicting_service_points;
+SELECT * FROM gridflow.product_source;
+-- through functions
+SELECT * FROM gridflow.read_csv(:'testdir' || '/drops/messy/utility2/utility2_service_points.csv');
+SELECT * FROM gridflow_build();
+-- through the statistics of the base tables or of the views
+SELECT count(*) AS stats_rows FROM pg_stats
+ WHERE schemaname IN ('gridflow', 'landing', 'standardized', 'product', 'experience', 'external');
+SELECT count(*) FROM pg_statistic;
+-- through functions that see the rows of the views, and error messages
+CREATE FUNCTION pg_temp.peek_ext1(utility text, secret text) RETURNS boolean
+LANGUAGE plpgsql COST 0.0001 AS $$
+BEGIN
+    IF utility <> 'UTILITY1' OR length(secret) > 3 THEN
+        RAISE EXCEPTION 'leaked % %', utility, secret;
+    END IF;
+    RETURN true;
+END
+$$;
+SELECT count(*) FROM external.usage_interval WHERE pg_temp.peek_ext1(utility_id, coalesce(street, zip3));
+SELECT count(*) FROM external.service_point WHERE pg_temp.peek_ext1(utility_id, coalesce(street, zip3));
+SELECT count(*) FROM external.daily_usage WHERE pg_temp.peek_ext1(utility_id, '');
+SELECT count(*) FROM external.service_point WHERE utility_id = 'UTILITY2' AND (zip3 || 'x')::integer > 0;
+RESET ROLE;
+-- what the masks hide (the superuser's view of the same service points)
+SELECT utility_id, service_point_id, house_num, street, house_supp, zip
+  FROM standardized.service_point WHERE utility_id = 'UTILITY1' ORDER BY 1, 2;
+-- the statistics the readers could not see exist
+SELECT count(*) > 0 AS stats_exist FROM pg_stats
+ WHERE schemaname = 'product' AND attname IN ('street', 'zip');
+
+DELETE FROM gridflow.role_utility WHERE role_name LIKE 'regress\_%';
+DROP OWNED BY regress_builder, regress_u1, regress_u2, regress_ext1, regress_unmapped, regress_member;
+DROP ROLE regress_builder, regress_u1, regress_u2, regress_ext1, regress_unmapped, regress_member, regress_u2_group;
+
+--
+-- A second database reuses the roles; a role of the same name that can log
+-- in (made to receive gridflow's grants) is refused; DROP EXTENSION leaves
+-- the roles to the other databases.
+--
+\set regress_db :DBNAME
+CREATE DATABASE regress_gridflow_second TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C';
+\c regress_gridflow_second
+ALTER ROLE gridflow_external LOGIN;
+\set VERBOSITY terse
+CREATE EXTENSION gridflow;
+\set VERBOSITY default
+ALTER ROLE gridflow_external NOLOGIN;
+CREATE EXTENSION gridflow;
+SELECT count(*) AS policies FROM pg_policies WHERE 'gridflow_pipeline' = ANY (roles);
+DROP EXTENSION gridflow;
+SELECT rolname FROM pg_roles WHERE rolname LIKE 'gridflow\_%' ORDER BY 1;
+\c :regress_db
+DROP DATABASE regress_gridflow_second;
+SELECT count(*) AS policies FROM pg_policies WHERE 'gridflow_pipeline' = ANY (roles);
