@@ -103,9 +103,12 @@ unitcheck: test/unit/test_csv test/unit/test_parse test/unit/test_fsum
 run:
 	bash test/run.sh
 
+bench:
+	bash test/bench/bench.sh
+
 test:
 	bash test/test.sh
 
-.PHONY: install-sample uninstall-sample sample unitcheck run test stage-fixtures
+.PHONY: install-sample uninstall-sample sample unitcheck run test bench stage-fixtures
 stage-fixtures:
 	bash test/stage.sh '$(GRIDFLOW_TEST_DIR)'

@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# gridflow benchmark: "make bench SCALE=50 [RUNS=5]".
+#
+# Generates a drop with the project's generator, starts (or reuses) a
+# throwaway PostgreSQL cluster with the settings of the plain-PostgreSQL
+# competitor (../shared/bench, which is run, not copied), checks on a small
+# drop that gridflow's standardized reads equal the competitor's, then runs
+# the competitor, the load floor (a bare COPY of the raw utility2 intervals)
+# and gridflow_build alternately, and prints medians, min/max, ratios, rows
+# per second and the backend's peak memory.  The figures are written into
+# test/bench/RESULTS.md (one section per scale, replaced on each run).
+#
+# Environment: SCALE (default 50), RUNS (default 5, 3 above scale 100),
+# BENCH_DIR (default /tmp/gridflow-bench: drops, cluster, logs),
+# COMPETITOR (default ../shared/bench beside the project).
+set -euo pipefail
+top="$(cd "$(dirname "$0")/../.." && pwd)"
+scale="${SCALE:-50}"
+runs="${RUNS:-}"
+if [ -z "$runs" ]; then
+    runs=5
+    awk -v s="$scale" 'BEGIN { exit !(s > 100) }' && runs=3
+fi
+work="${BENCH_DIR:-/tmp/gridflow-bench}"
+competitor="${COMPETITOR:-$top/../shared/bench}"
+port="${BENCH_PORT:-54330}"
+results="$top/test/bench/RESULTS.md"
+
+if [ ! -f "$competitor/run_pg_baseline.sh" ]; then
+    echo "bench: the plain-PostgreSQL competitor is not at $competitor (set COMPETITOR)" >&2
+    exit 2
+fi
+if [ "$(id -u)" != 0 ]; then
+    echo "bench: run as root (the cluster runs as the postgres user, gridflow is installed system-wide)" >&2
+    exit 2
+fi
+
+mkdir -p "$work"
+chmod a+rx "$work"
+log="$work/bench-$scale.log"
+: > "$log"
+say() { printf '%s\n' "$*" | tee -a "$log"; }
+
+# --- build and install --------------------------------------------------------
+bash "$top/test/setup.sh"
+make -s -C "$top" >/dev/null
+make -s -C "$top" install >/dev/null
+make -s -C "$top" data/gridflow_gen >/dev/null
+
+# --- drops ----------------------------------------------------------------------
+make_drop() {   # make_drop SCALE -> prints the directory
+    local s="$1" d="$work/drop-$1"
+    if [ ! -f "$d/.complete" ]; then
+        rm -rf "$d"
+        "$top/data/gridflow_gen" -s "$s" -S 1 "$d" 2>>"$log"
+        touch "$d/.complete"
+    fi
+    chmod -R a+rX "$d"
+    echo "$d"
+}
+drop="$(make_drop "$scale")"
+check_drop="$(make_drop 1)"
+
+# --- cluster --------------------------------------------------------------------
+cluster="$work/cluster"
+if [ ! -f "$cluster/data/PG_VERSION" ]; then
+    bash "$competitor/pg_cluster.sh" init "$cluster" "$port" >>"$log"
+fi
+eval "$(bash "$competitor/pg_cluster.sh" env "$cluster")"
+if ! pg_isready -q; then
+    bash "$competitor/pg_cluster.sh" start "$cluster" >>"$log"
+fi
+psql -X -q -v ON_ERROR_STOP=1 <<'SQL' >>"$log" 2>&1
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS gridflow CASCADE;
+CREATE EXTENSION gridflow;
+SQL
+
+# --- helpers ---------------------------------------------------------------------
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
+
+# Run a command whose database session is tagged APPNAME; sample its
+# backend's memory while it runs.  Sets $run_s, $run_anon_kb, $run_hwm_kb.
+run_sampled() {
+    local appname="$1"; shift
+    local t0 pid="" anon=0 hwm=0 a h cmdpid
+    t0="$(now)"
+    PGAPPNAME="$appname" "$@" >>"$log" 2>&1 &
+    cmdpid=$!
+    while kill -0 "$cmdpid" 2>/dev/null; do
+        if [ -z "$pid" ]; then
+            pid="$(psql -X -At -c "SELECT pid FROM pg_stat_activity WHERE application_name = '$appname' LIMIT 1" 2>/dev/null || true)"
+        fi
+        if [ -n "$pid" ] && [ -r "/proc/$pid/status" ]; then
+            a="$(awk '/^RssAnon/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)"
+            h="$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)"
+            [ -n "$a" ] && [ "$a" -gt "$anon" ] && anon="$a"
+            [ -n "$h" ] && [ "$h" -gt "$hwm" ] && hwm="$h"
+        fi
+        sleep 0.02
+    done
+    wait "$cmdpid"
+    run_s="$(elapsed "$t0")"
+    run_anon_kb="$anon"
+    run_hwm_kb="$hwm"
+}
+
+gridflow_build() {   # gridflow_build DROP
+    psql -X -q -At -v ON_ERROR_STOP=1 \
+        -c "SELECT step || ' ' || coalesce(table_name, '') || ' ' || coalesce(row_count::text, '') || ' ' || round(elapsed_ms::numeric) FROM gridflow_build('$1')"
+}
+baseline() { bash "$competitor/run_pg_baseline.sh" "$1"; }
+floor_copy() { bash "$competitor/limit_pg.sh" "$1" copy; }
+
+# --- correctness first: gridflow's standardized reads equal the competitor's -----
+say "== checking gridflow against the competitor on the scale-1 drop"
+baseline "$check_drop" >>"$log" 2>&1
+gridflow_build "$check_drop" >>"$log"
+# Utility1 keeps ISO instants; utility2's integer dates are local midnight in
+# gridflow and UTC midnight in the competitor, so its reads compare by date.
+mismatch="$(psql -X -At -v ON_ERROR_STOP=1 <<'SQL'
+WITH g AS (
+    SELECT utility_id, coalesce(service_point_id, '') AS sp, meter_id, channel, value,
+           CASE WHEN utility_id = 'UTILITY2'
+                THEN to_char(interval_start_ts AT TIME ZONE 'America/New_York', 'YYYY-MM-DD')
+                ELSE to_char(interval_start_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') END AS t
+      FROM standardized.interval_read
+), b AS (
+    SELECT utility_id, coalesce(service_point_id, '') AS sp, meter_id, channel, value,
+           CASE WHEN utility_id = 'UTILITY2'
+                THEN to_char(interval_start_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+                ELSE to_char(interval_start_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') END AS t
+      FROM gfb.intervals
+)
+SELECT (SELECT count(*) FROM g) || ' ' || (SELECT count(*) FROM b) || ' ' ||
+       (SELECT count(*) FROM (SELECT * FROM g EXCEPT ALL SELECT * FROM b) x) || ' ' ||
+       (SELECT count(*) FROM (SELECT * FROM b EXCEPT ALL SELECT * FROM g) x);
+SQL
+)"
+read -r n_g n_b only_g only_b <<<"$mismatch"
+say "   standardized reads: gridflow $n_g, competitor $n_b; only in gridflow $only_g, only in competitor $only_b"
+if [ "$n_g" != "$n_b" ] || [ "$only_g" != 0 ] || [ "$only_b" != 0 ]; then
+    say "bench: gridflow and the competitor disagree; not timing anything"
+    exit 1
+fi
+# Experience, rolled up to the competitor's grain (UTC day, no channel):
+# counts and totals per service point and day.
+exp_check="$(psql -X -At -v ON_ERROR_STOP=1 <<'SQL'
+WITH g AS (
+    SELECT utility_id, service_point_id,
+           (interval_start_ts AT TIME ZONE 'UTC')::date AS day,
+           count(value) AS n, sum(value) AS total, max(value) AS peak, min(value) AS pit
+      FROM product.usage_interval WHERE service_point_id IS NOT NULL
+     GROUP BY 1, 2, 3
+), b AS (
+    SELECT utility_id, service_point_id, bucket_start::date AS day,
+           interval_count AS n, total_usage AS total, peak_usage_value AS peak, pit_usage_value AS pit
+      FROM gfb.experience
+)
+SELECT count(*) FILTER (WHERE b.day IS NULL OR g.day IS NULL
+                          OR g.n <> b.n OR g.peak <> b.peak OR g.pit <> b.pit
+                          OR abs(g.total - b.total) > 1e-6 * greatest(abs(b.total), 1))
+  FROM g FULL JOIN b USING (utility_id, service_point_id, day);
+SQL
+)"
+say "   experience rolled up to UTC days without channel: $exp_check differing rows"
+if [ "$exp_check" != 0 ]; then
+    say "bench: the experience layers disagree; not timing anything"
+    exit 1
+fi
+
+# --- timing ----------------------------------------------------------------------
+raw_rows=$(( $(wc -l < "$drop/utility2/utility2_intervals.csv") ))
+bytes=$(cat "$drop"/utility1/*.csv "$drop"/utility2/*.csv | wc -c)
+say "== scale $scale: $raw_rows raw utility2 reads, $bytes bytes in six files; $runs runs each"
+declare -a t_base t_grid t_floor m_base_anon m_base_hwm m_grid_anon m_grid_hwm
+cat "$drop"/utility1/*.csv "$drop"/utility2/*.csv > /dev/null   # warm the page cache
+for i in $(seq 1 "$runs"); do
+    run_sampled gridflow-bench-baseline baseline "$drop"
+    t_base+=("$run_s"); m_base_anon+=("$run_anon_kb"); m_base_hwm+=("$run_hwm_kb")
+    run_sampled gridflow-bench-floor floor_copy "$drop"
+    t_floor+=("$run_s")
+    run_sampled gridflow-bench-gridflow gridflow_build "$drop"
+    t_grid+=("$run_s"); m_grid_anon+=("$run_anon_kb"); m_grid_hwm+=("$run_hwm_kb")
+    say "   run $i: competitor ${t_base[-1]} s, floor ${t_floor[-1]} s, gridflow ${t_grid[-1]} s (peak private ${m_grid_anon[-1]} kB)"
+done
+# the phases of the last gridflow build
+phases="$(gridflow_build "$drop")"
+
+stats() {   # stats v1 v2 ... -> "median min max"
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+        m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
+        printf "%.2f %.2f %.2f", m, v[1], v[NR] }'
+}
+maxof() { printf '%s\n' "$@" | sort -g | tail -1; }
+read -r base_med base_min base_max <<<"$(stats "${t_base[@]}")"
+read -r grid_med grid_min grid_max <<<"$(stats "${t_grid[@]}")"
+read -r floor_med floor_min floor_max <<<"$(stats "${t_floor[@]}")"
+speedup=$(awk -v b="$base_med" -v g="$grid_med" 'BEGIN { printf "%.1f", b / g }')
+vs_floor=$(awk -v f="$floor_med" -v g="$grid_med" 'BEGIN { printf "%.2f", g / f }')
+rate=$(awk -v r="$raw_rows" -v g="$grid_med" 'BEGIN { printf "%.0f", r / g }')
+base_rate=$(awk -v r="$raw_rows" -v g="$base_med" 'BEGIN { printf "%.0f", r / g }')
+mem_grid_anon=$(( $(maxof "${m_grid_anon[@]}") / 1024 ))
+mem_grid_hwm=$(( $(maxof "${m_grid_hwm[@]}") / 1024 ))
+mem_base_anon=$(( $(maxof "${m_base_anon[@]}") / 1024 ))
+mem_base_hwm=$(( $(maxof "${m_base_hwm[@]}") / 1024 ))
+
+say ""
+say "scale $scale ($raw_rows raw utility2 reads)      median   min     max     reads/s"
+say "  plain PostgreSQL (COPY + SQL)        $(printf '%6.2f  %6.2f  %6.2f  %9s' "$base_med" "$base_min" "$base_max" "$base_rate")"
+say "  floor: COPY raw utility2 intervals   $(printf '%6.2f  %6.2f  %6.2f' "$floor_med" "$floor_min" "$floor_max")"
+say "  gridflow_build                       $(printf '%6.2f  %6.2f  %6.2f  %9s' "$grid_med" "$grid_min" "$grid_max" "$rate")"
+say "  gridflow is ${speedup}x faster than plain PostgreSQL and takes ${vs_floor}x the floor"
+say "  backend peak memory: gridflow ${mem_grid_anon} MB private (VmHWM ${mem_grid_hwm} MB with shared buffers touched);"
+say "                       plain PostgreSQL ${mem_base_anon} MB private (VmHWM ${mem_base_hwm} MB)"
+say "  phases of a gridflow build (step, table, rows, ms):"
+printf '%s\n' "$phases" | sed 's/^/    /' | tee -a "$log"
+
+# --- RESULTS.md ----------------------------------------------------------------
+machine="$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(awk -F: '/model name/ { gsub(/^ +/, "", $2); print $2; exit }' /proc/cpuinfo)"
+pgver="$(psql -X -At -c "SHOW server_version")"
+section="$(mktemp)"
+{
+    echo "<!-- scale $scale -->"
+    echo "### Scale $scale: $raw_rows raw utility2 reads, $(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1e6 }') MB in six files"
+    echo ""
+    echo "Measured $(date -u +%Y-%m-%d) on $machine, PostgreSQL $pgver, settings of the competitor's pg_bench.conf; $runs runs each, alternating."
+    echo ""
+    echo "| pipeline | median s | min s | max s | raw reads/s | backend peak memory |"
+    echo "|---|---|---|---|---|---|"
+    echo "| plain PostgreSQL (COPY + SQL) | $base_med | $base_min | $base_max | $base_rate | $mem_base_anon MB private, VmHWM $mem_base_hwm MB |"
+    echo "| floor: bare COPY of the raw utility2 intervals | $floor_med | $floor_min | $floor_max | | |"
+    echo "| gridflow_build | $grid_med | $grid_min | $grid_max | $rate | $mem_grid_anon MB private, VmHWM $mem_grid_hwm MB |"
+    echo ""
+    echo "gridflow: **${speedup}x** faster than plain PostgreSQL, **${vs_floor}x** the floor."
+    echo ""
+    echo "Phases of the last build (\`gridflow_build\` result: step, table, rows, ms):"
+    echo ""
+    echo '```'
+    printf '%s\n' "$phases"
+    echo '```'
+    echo "<!-- end scale $scale -->"
+} > "$section"
+if [ ! -f "$results" ]; then
+    printf '# gridflow benchmark results\n\nWritten by `make bench SCALE=N` (test/bench/bench.sh); see the README.\n\n' > "$results"
+fi
+replace_section() {   # replace the section of this scale, or append it
+    awk -v s="$scale" -v f="$section" '
+        $0 == "<!-- scale " s " -->" { skip = 1; while ((getline line < f) > 0) print line; next }
+        skip && $0 == "<!-- end scale " s " -->" { skip = 0; done = 1; next }
+        !skip { print }
+        END { if (!done) { print ""; while ((getline line < f) > 0) print line } }
+    ' "$results" > "$results.new"
+    mv "$results.new" "$results"
+}
+replace_section
+rm -f "$section"
+say ""
+say "results written to test/bench/RESULTS.md (full log: $log)"
