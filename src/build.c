@@ -523,7 +523,8 @@ gridflow_build(PG_FUNCTION_ARGS)
 									 psprintf("%d", gf_statistics_target),
 									 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 									 true, 0, false);
-		spi_exec("ANALYZE landing.source_chunk, landing.reject, standardized.service_point, "
+		/* the packed landing chunks are read whole or by key: no statistics */
+		spi_exec("ANALYZE landing.reject, standardized.service_point, "
 				 "standardized.meter, standardized.meter_assignment, standardized.interval_read, "
 				 "product.usage_interval, experience.daily_usage, gridflow.batch",
 				 SPI_OK_UTILITY);

@@ -92,6 +92,13 @@ struct GfEmitter
 	int		   *patt;
 	TupleTableSlot *meter_slot;
 	TupleTableSlot *sp_slot;
+	/* the last meter and service point looked up (reads come sorted) */
+	struct LastLookup
+	{
+		StringInfoData id;
+		bool		valid;
+		bool		found;
+	}			last_meter, last_sp;
 	/* experience columns */
 	int			dnatts;
 	DayColumn  *dcol;
@@ -187,6 +194,8 @@ gf_emit_begin(GfLoadTargets *t, GfUtility *u, TupleDesc rdesc)
 		em->sp_slot = MakeSingleTupleTableSlot(sdesc, &TTSOpsMinimalTuple);
 		initStringInfo(&em->key);
 		initStringInfo(&em->cur_sp);
+		initStringInfo(&em->last_meter.id);
+		initStringInfo(&em->last_sp.id);
 		MemoryContextSwitchTo(old);
 	}
 	em->days_cxt = AllocSetContextCreate(cxt, "gridflow days", ALLOCSET_DEFAULT_SIZES);
@@ -195,14 +204,26 @@ gf_emit_begin(GfLoadTargets *t, GfUtility *u, TupleDesc rdesc)
 	return em;
 }
 
-/* The kept row of a text key in a kept file, in slot; false if absent. */
+/*
+ * The kept row of a text key in a kept file, in slot; false if absent.
+ * Reads come sorted by service point, so the answer is often the last one.
+ */
 static bool
-lookup_kept(GfEmitter *em, GfKept *kept, text *id, TupleTableSlot *slot)
+lookup_kept(GfEmitter *em, GfKept *kept, text *id, TupleTableSlot *slot,
+			struct LastLookup *last)
 {
 	GfDedupRow *d;
+	const char *p = VARDATA_ANY(id);
+	uint32		len = VARSIZE_ANY_EXHDR(id);
 
 	if (kept == NULL)
 		return false;
+	if (last->valid && (uint32) last->id.len == len && memcmp(last->id.data, p, len) == 0)
+		return last->found;
+	resetStringInfo(&last->id);
+	appendBinaryStringInfo(&last->id, p, (int) len);
+	last->valid = true;
+	last->found = false;
 	resetStringInfo(&em->key);
 	gf_encode_text_key(&em->key, VARDATA_ANY(id), VARSIZE_ANY_EXHDR(id));
 	d = gf_keytable_find(kept->keys, em->key.data, (uint32) em->key.len,
@@ -211,6 +232,7 @@ lookup_kept(GfEmitter *em, GfKept *kept, text *id, TupleTableSlot *slot)
 		return false;
 	ExecStoreMinimalTuple(d->tuple, slot, false);
 	slot_getallattrs(slot);
+	last->found = true;
 	return true;
 }
 
@@ -231,9 +253,10 @@ gf_emit_read(GfEmitter *em, TupleTableSlot *read)
 	TupleTableSlot *p = gf_bulk_slot(em->t->product);
 
 	meter_known = lookup_kept(em, u->kept_meters, DatumGetTextPP(rv[em->r_meter]),
-							  em->meter_slot);
+							  em->meter_slot, &em->last_meter);
 	sp_known = !rn[em->r_sp] &&
-		lookup_kept(em, u->kept_service_points, DatumGetTextPP(rv[em->r_sp]), em->sp_slot);
+		lookup_kept(em, u->kept_service_points, DatumGetTextPP(rv[em->r_sp]), em->sp_slot,
+					&em->last_sp);
 
 	for (int i = 0; i < em->pnatts; i++)
 	{
