@@ -10,9 +10,13 @@
 # per second and the backend's peak memory.  The figures are written into
 # test/bench/RESULTS.md (one section per scale, replaced on each run).
 #
+# DuckDB (read_csv + SQL, test/bench/duckdb_pipeline.sql) runs in the same
+# alternation when Node.js can install @duckdb/node-api from the npm registry
+# into BENCH_DIR; set DUCKDB=0 to leave it out.
+#
 # Environment: SCALE (default 50), RUNS (default 5, 3 above scale 100),
 # BENCH_DIR (default /tmp/gridflow-bench: drops, cluster, logs),
-# COMPETITOR (default ../shared/bench beside the project).
+# COMPETITOR (default ../shared/bench beside the project), DUCKDB (1/0).
 set -euo pipefail
 top="$(cd "$(dirname "$0")/../.." && pwd)"
 scale="${SCALE:-50}"
@@ -46,6 +50,27 @@ bash "$top/test/setup.sh"
 make -s -C "$top" >/dev/null
 make -s -C "$top" install >/dev/null
 make -s -C "$top" data/gridflow_gen >/dev/null
+
+# --- DuckDB, optional -------------------------------------------------------------
+duckdb_version="1.5.6-r.1"
+duck="$work/duckdb"
+use_duckdb=0
+if [ "${DUCKDB:-1}" != 0 ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+        { apt-get install -y -q nodejs npm || { apt-get update -q && apt-get install -y -q nodejs npm; }; } >>"$log" 2>&1 || true
+    fi
+    if command -v npm >/dev/null 2>&1; then
+        if [ ! -d "$duck/node_modules/@duckdb/node-api" ]; then
+            mkdir -p "$duck"
+            npm install --silent --no-audit --no-fund --prefix "$duck" "@duckdb/node-api@$duckdb_version" >>"$log" 2>&1 || true
+        fi
+        if [ -d "$duck/node_modules/@duckdb/node-api" ]; then
+            cp "$top/test/bench/duckdb_run.mjs" "$top/test/bench/duckdb_pipeline.sql" "$duck/"
+            use_duckdb=1
+        fi
+    fi
+    [ "$use_duckdb" = 1 ] || say "bench: DuckDB left out (Node.js or @duckdb/node-api could not be installed)"
+fi
 
 # --- drops ----------------------------------------------------------------------
 make_drop() {   # make_drop SCALE -> prints the directory
@@ -111,6 +136,7 @@ gridflow_build() {   # gridflow_build DROP
         -c "SELECT step || ' ' || coalesce(table_name, '') || ' ' || coalesce(row_count::text, '') || ' ' || round(elapsed_ms::numeric) FROM gridflow_build('$1')"
 }
 baseline() { bash "$competitor/run_pg_baseline.sh" "$1"; }
+duckdb_pipeline() { node "$duck/duckdb_run.mjs" "$duck/duckdb_pipeline.sql" "$1"; }
 floor_copy() { bash "$competitor/limit_pg.sh" "$1" copy; }
 
 # --- correctness first: gridflow's standardized reads equal the competitor's -----
@@ -170,11 +196,36 @@ if [ "$exp_check" != 0 ]; then
     exit 1
 fi
 
+# DuckDB: the same kept reads (count and total per utility) and the same
+# service-point days (UTC, no channel, orphans as UNKNOWN_SERVICE_POINT).
+if [ "$use_duckdb" = 1 ]; then
+    duck_out="$(duckdb_pipeline "$check_drop")"
+    printf '%s\n' "$duck_out" >>"$log"
+    norm() { awk -F'\t' -v OFS='\t' '$1 == "days" { print } $1 == "reads" { $4 = sprintf("%.3f", $4); print }' | sort; }
+    duck_lines="$(printf '%s\n' "$duck_out" | norm)"
+    grid_lines="$(psql -X -At -F $'\t' -v ON_ERROR_STOP=1 <<'SQL' | sort
+SELECT 'reads', utility_id, count(*), round(sum(value::numeric), 3)
+  FROM standardized.interval_read GROUP BY utility_id;
+SELECT 'days', count(*) FROM (
+    SELECT DISTINCT utility_id, coalesce(service_point_id, 'UNKNOWN_SERVICE_POINT'),
+           (interval_start_ts AT TIME ZONE 'UTC')::date
+      FROM product.usage_interval) d;
+SQL
+)"
+    grid_lines="$(printf '%s\n' "$grid_lines" | norm)"
+    say "   DuckDB: $(printf '%s' "$duck_lines" | tr '\t\n' ' ;')"
+    if [ "$duck_lines" != "$grid_lines" ]; then
+        say "   gridflow:  $(printf '%s' "$grid_lines" | tr '\t\n' ' ;')"
+        say "bench: gridflow and DuckDB disagree; not timing anything"
+        exit 1
+    fi
+fi
+
 # --- timing ----------------------------------------------------------------------
 raw_rows=$(( $(wc -l < "$drop/utility2/utility2_intervals.csv") ))
 bytes=$(cat "$drop"/utility1/*.csv "$drop"/utility2/*.csv | wc -c)
 say "== scale $scale: $raw_rows raw utility2 reads, $bytes bytes in six files; $runs runs each"
-declare -a t_base t_grid t_floor m_base_anon m_base_hwm m_grid_anon m_grid_hwm
+declare -a t_base t_grid t_floor t_duck m_base_anon m_base_hwm m_grid_anon m_grid_hwm m_duck
 cat "$drop"/utility1/*.csv "$drop"/utility2/*.csv > /dev/null   # warm the page cache
 for i in $(seq 1 "$runs"); do
     run_sampled gridflow-bench-baseline baseline "$drop"
@@ -183,7 +234,15 @@ for i in $(seq 1 "$runs"); do
     t_floor+=("$run_s")
     run_sampled gridflow-bench-gridflow gridflow_build "$drop"
     t_grid+=("$run_s"); m_grid_anon+=("$run_anon_kb"); m_grid_hwm+=("$run_hwm_kb")
-    say "   run $i: competitor ${t_base[-1]} s, floor ${t_floor[-1]} s, gridflow ${t_grid[-1]} s (peak private ${m_grid_anon[-1]} kB)"
+    duck_note=""
+    if [ "$use_duckdb" = 1 ]; then
+        # the pipeline's own clock (process start-up excluded), peak RSS from time -v
+        duck_out="$(/usr/bin/time -f 'maxrss %M' -o "$work/duck.time" node "$duck/duckdb_run.mjs" "$duck/duckdb_pipeline.sql" "$drop")"
+        t_duck+=("$(printf '%s\n' "$duck_out" | head -1)")
+        m_duck+=("$(awk '/^maxrss/ { print $2 }' "$work/duck.time")")
+        duck_note=", DuckDB ${t_duck[-1]} s"
+    fi
+    say "   run $i: competitor ${t_base[-1]} s, floor ${t_floor[-1]} s, gridflow ${t_grid[-1]} s (peak private ${m_grid_anon[-1]} kB)$duck_note"
 done
 # the phases of the last gridflow build
 phases="$(gridflow_build "$drop")"
@@ -205,13 +264,21 @@ mem_grid_anon=$(( $(maxof "${m_grid_anon[@]}") / 1024 ))
 mem_grid_hwm=$(( $(maxof "${m_grid_hwm[@]}") / 1024 ))
 mem_base_anon=$(( $(maxof "${m_base_anon[@]}") / 1024 ))
 mem_base_hwm=$(( $(maxof "${m_base_hwm[@]}") / 1024 ))
+if [ "$use_duckdb" = 1 ]; then
+    read -r duck_med duck_min duck_max <<<"$(stats "${t_duck[@]}")"
+    duck_rate=$(awk -v r="$raw_rows" -v g="$duck_med" 'BEGIN { printf "%.0f", r / g }')
+    vs_duck=$(awk -v d="$duck_med" -v g="$grid_med" 'BEGIN { printf "%.2f", d / g }')
+    mem_duck=$(( $(maxof "${m_duck[@]}") / 1024 ))
+fi
 
 say ""
 say "scale $scale ($raw_rows raw utility2 reads)      median   min     max     reads/s"
 say "  plain PostgreSQL (COPY + SQL)        $(printf '%6.2f  %6.2f  %6.2f  %9s' "$base_med" "$base_min" "$base_max" "$base_rate")"
 say "  floor: COPY raw utility2 intervals   $(printf '%6.2f  %6.2f  %6.2f' "$floor_med" "$floor_min" "$floor_max")"
+[ "$use_duckdb" = 1 ] && say "  DuckDB (read_csv + SQL, in memory)   $(printf '%6.2f  %6.2f  %6.2f  %9s' "$duck_med" "$duck_min" "$duck_max" "$duck_rate")"
 say "  gridflow_build                       $(printf '%6.2f  %6.2f  %6.2f  %9s' "$grid_med" "$grid_min" "$grid_max" "$rate")"
 say "  gridflow is ${speedup}x faster than plain PostgreSQL and takes ${vs_floor}x the floor"
+[ "$use_duckdb" = 1 ] && say "  DuckDB takes ${vs_duck}x gridflow's time (peak RSS of the node process ${mem_duck} MB)"
 say "  backend peak memory: gridflow ${mem_grid_anon} MB private (VmHWM ${mem_grid_hwm} MB with shared buffers touched);"
 say "                       plain PostgreSQL ${mem_base_anon} MB private (VmHWM ${mem_base_hwm} MB)"
 say "  phases of a gridflow build (step, table, rows, ms):"
@@ -231,9 +298,16 @@ section="$(mktemp)"
     echo "|---|---|---|---|---|---|"
     echo "| plain PostgreSQL (COPY + SQL) | $base_med | $base_min | $base_max | $base_rate | $mem_base_anon MB private, VmHWM $mem_base_hwm MB |"
     echo "| floor: bare COPY of the raw utility2 intervals | $floor_med | $floor_min | $floor_max | | |"
+    if [ "$use_duckdb" = 1 ]; then
+        echo "| DuckDB $duckdb_version read_csv + SQL, in memory | $duck_med | $duck_min | $duck_max | $duck_rate | $mem_duck MB peak RSS (whole process) |"
+    fi
     echo "| gridflow_build | $grid_med | $grid_min | $grid_max | $rate | $mem_grid_anon MB private, VmHWM $mem_grid_hwm MB |"
     echo ""
-    echo "gridflow: **${speedup}x** faster than plain PostgreSQL, **${vs_floor}x** the floor."
+    if [ "$use_duckdb" = 1 ]; then
+        echo "gridflow: **${speedup}x** faster than plain PostgreSQL, **${vs_floor}x** the floor; DuckDB takes **${vs_duck}x** gridflow's time."
+    else
+        echo "gridflow: **${speedup}x** faster than plain PostgreSQL, **${vs_floor}x** the floor (DuckDB not run)."
+    fi
     echo ""
     echo "Phases of the last build (\`gridflow_build\` result: step, table, rows, ms):"
     echo ""
