@@ -21,6 +21,7 @@ OBJS = \
 	src/exactsum.o \
 	src/fsum.o \
 	src/gridflow.o \
+	src/ingest.o \
 	src/keytable.o \
 	src/landing.o \
 	src/load.o \

@@ -332,8 +332,9 @@ extension_owner(void)
 }
 
 /*
- * Start of gridflow_build(): check that the caller may read the drop
- * directory, then run as the owner of the extension, in a
+ * Start of gridflow_build() and its kin: check that the caller may read
+ * the drop directory (if there is one; files are checked as they are
+ * opened), then run as the owner of the extension, in a
  * security-restricted operation with search_path pinned, until
  * gf_build_leave().  An error on the way is undone by the transaction
  * abort (user and settings) and the abort callbacks (the caller).
@@ -344,7 +345,8 @@ gf_build_enter(const char *drop_dir, GfBuildSecurity *s)
 	Oid			caller = gf_calling_role();
 	Oid			owner;
 
-	(void) gf_check_directory_access(drop_dir);
+	if (drop_dir != NULL)
+		(void) gf_check_directory_access(drop_dir);
 	owner = extension_owner();
 
 	GetUserIdAndSecContext(&s->save_userid, &s->save_sec_context);

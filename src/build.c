@@ -2,15 +2,18 @@
  *
  * build.c
  *	  gridflow_build(drop_dir): every layer, from one drop, in the caller's
- *	  transaction.
+ *	  transaction; gridflow_rebuild(): every layer again from the files of
+ *	  the recorded batches.
  *
- * The build truncates the layer tables (so a failure rolls back to the
- * previous build, and under wal_level = minimal nothing below is
- * WAL-logged), then streams every configured file of every enabled
- * utility, utility by utility, through the loader: landing, standardized,
- * and for reads their product rows and daily summaries (emit.c).  Indexes
- * are built once at the end, then the tables are analyzed.  Concurrent
- * builds queue on the TRUNCATE's locks.
+ * Both truncate the layer tables (so a failure rolls back to the previous
+ * state, and under wal_level = minimal nothing below is WAL-logged), then
+ * stream the files of every utility, utility by utility and kind by kind,
+ * through the loader: landing, standardized, and for reads their product
+ * rows and daily summaries (emit.c).  The files of one kind are
+ * de-duplicated together, in batch order, so a rebuild ends where the
+ * incremental loads of the same files ended.  Indexes are built once at
+ * the end, then the tables are analyzed.  Builds, rebuilds and ingests
+ * exclude one another through a lock on gridflow.batch.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,6 +26,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -33,12 +37,18 @@
 #include "gridflow.h"
 
 PG_FUNCTION_INFO_V1(gridflow_build);
+PG_FUNCTION_INFO_V1(gridflow_rebuild);
 
-typedef struct BuildFile
+/* one file to load: a batch */
+typedef struct BuildBatch
 {
-	GfUtility  *utility;
-	GfSourceFile file;
-} BuildFile;
+	char	   *path;
+	int64		batch_id;		/* 0: to be recorded */
+	bytea	   *sha256;			/* rebuild: the checksum recorded */
+	GfLoadStats stats;
+} BuildBatch;
+
+typedef GfConfigFile BuildFile;
 
 typedef struct BuildStep
 {
@@ -51,8 +61,8 @@ typedef struct BuildStep
 static const char *const kind_order[] = {"service_point", "meter", "interval"};
 
 /* Run one SQL statement through SPI; an ERROR if it fails. */
-static void
-spi_exec(const char *sql, int expected)
+void
+gf_spi_exec(const char *sql, int expected)
 {
 	int			rc;
 
@@ -93,12 +103,13 @@ ms_since(TimestampTz start)
 }
 
 /*
- * Read the configuration: enabled utilities in build order, and for each
- * its files in kind order with their column maps.  Everything is copied
- * into cxt.
+ * Read the configuration: enabled utilities (all of them if all_utilities)
+ * in build order, and for each its files in kind order with their column
+ * maps, their paths below drop_dir (if given).  Everything is copied into
+ * cxt.
  */
-static List *
-read_config(const char *drop_dir, MemoryContext cxt)
+List *
+gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt)
 {
 	List	   *files = NIL;
 	List	   *utilities = NIL;
@@ -108,9 +119,13 @@ read_config(const char *drop_dir, MemoryContext cxt)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	if (SPI_execute("SELECT utility_id, time_zone, service_point_link, meter_link_policy, "
+	if (SPI_execute(all_utilities ?
+					"SELECT utility_id, time_zone, service_point_link, meter_link_policy, "
+					"interval_dedup_policy FROM gridflow.utility "
+					"ORDER BY build_order, utility_id" :
+					"SELECT utility_id, time_zone, service_point_link, meter_link_policy, "
 					"interval_dedup_policy FROM gridflow.utility WHERE enabled "
-					"ORDER BY build_order, utility_id", true, 0) != SPI_OK_SELECT)
+					"ORDER BY build_order, utility_id", false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "gridflow: could not read gridflow.utility");
 	old = MemoryContextSwitchTo(cxt);
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -146,7 +161,7 @@ read_config(const char *drop_dir, MemoryContext cxt)
 			args[1] = CStringGetTextDatum(kind_order[k]);
 			if (SPI_execute_with_args("SELECT file_path, delimiter, quote FROM gridflow.source_file "
 									  "WHERE utility_id = $1 AND file_kind = $2",
-									  2, types, args, NULL, true, 0) != SPI_OK_SELECT)
+									  2, types, args, NULL, false, 0) != SPI_OK_SELECT)
 				elog(ERROR, "gridflow: could not read gridflow.source_file");
 			if (SPI_processed == 0)
 				continue;
@@ -161,7 +176,8 @@ read_config(const char *drop_dir, MemoryContext cxt)
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("file_path \"%s\" of utility \"%s\" must be relative to the drop directory, without \"..\"",
 								rel, u->utility_id)));
-			bf->file.path = psprintf("%s/%s", drop_dir, rel);
+			bf->file.rel_path = rel;
+			bf->file.path = drop_dir ? psprintf("%s/%s", drop_dir, rel) : NULL;
 			bf->file.delimiter = spi_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2)[0];
 			bf->file.quote = spi_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3)[0];
 			if (bf->file.delimiter == bf->file.quote)
@@ -174,7 +190,7 @@ read_config(const char *drop_dir, MemoryContext cxt)
 			if (SPI_execute_with_args("SELECT target_column::text, source_column, format, null_values "
 									  "FROM gridflow.column_map WHERE utility_id = $1 AND file_kind = $2 "
 									  "ORDER BY target_column",
-									  2, types, args, NULL, true, 0) != SPI_OK_SELECT)
+									  2, types, args, NULL, false, 0) != SPI_OK_SELECT)
 				elog(ERROR, "gridflow: could not read gridflow.column_map");
 			old = MemoryContextSwitchTo(cxt);
 			bf->file.nmaps = (int) SPI_processed;
@@ -213,34 +229,58 @@ read_config(const char *drop_dir, MemoryContext cxt)
 	return files;
 }
 
-/* Insert the batch row of a file about to be read. */
-static void
-batch_begin(int64 batch_id, int64 build_id, BuildFile *bf)
+/*
+ * Insert the batch row of a file about to be read (with its checksum, when
+ * it is known beforehand); returns its number.
+ */
+int64
+gf_batch_begin(int64 build_id, const char *utility_id, GfFileKind kind, const char *path,
+			   const uint8 *sha256)
 {
 	Datum		args[5];
-	Oid			types[5] = {INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID};
+	Oid			types[5] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, BYTEAOID};
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	bool		isnull;
+	int64		id;
 
-	args[0] = Int64GetDatum(batch_id);
-	args[1] = Int64GetDatum(build_id);
-	args[2] = CStringGetTextDatum(bf->utility->utility_id);
-	args[3] = CStringGetTextDatum(gf_kind_name(bf->file.kind));
-	args[4] = CStringGetTextDatum(bf->file.path);
+	args[0] = Int64GetDatum(build_id);
+	args[1] = CStringGetTextDatum(utility_id);
+	args[2] = CStringGetTextDatum(gf_kind_name(kind));
+	args[3] = CStringGetTextDatum(path);
+	if (sha256 != NULL)
+		args[4] = PointerGetDatum(gf_sha256_bytea(sha256));
+	else
+		nulls[4] = 'n';
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("INSERT INTO gridflow.batch (batch_id, build_id, utility_id, file_kind, "
-							  "file_path, started_at) VALUES ($1, $2, $3, $4, $5, clock_timestamp())",
-							  5, types, args, NULL, false, 0) != SPI_OK_INSERT)
+	if (SPI_execute_with_args("INSERT INTO gridflow.batch (build_id, utility_id, file_kind, "
+							  "file_path, content_sha256, started_at) "
+							  "VALUES ($1, $2, $3, $4, $5, clock_timestamp()) RETURNING batch_id",
+							  5, types, args, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "gridflow: could not record batch");
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
+	return id;
+}
+
+/* SHA-256 digest as a bytea. */
+bytea *
+gf_sha256_bytea(const uint8 *digest)
+{
+	bytea	   *b = palloc(VARHDRSZ + 32);
+
+	SET_VARSIZE(b, VARHDRSZ + 32);
+	memcpy(VARDATA(b), digest, 32);
+	return b;
 }
 
 /* Record the figures of a loaded file. */
-static void
-batch_end(int64 batch_id, GfLoadStats *s)
+void
+gf_batch_end(int64 batch_id, GfLoadStats *s)
 {
-	Datum		args[9];
-	Oid			types[9] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
-	TEXTARRAYOID, INT4OID};
+	Datum		args[12];
+	Oid			types[12] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
+	TEXTARRAYOID, INT4OID, BYTEAOID, INT8OID, INT8OID};
 	Datum	   *hdr;
 	int			n = list_length(s->header);
 	int			i = 0;
@@ -258,13 +298,17 @@ batch_end(int64 batch_id, GfLoadStats *s)
 	args[6] = Int64GetDatum(s->rows_kept);
 	args[7] = PointerGetDatum(construct_array(hdr, n, TEXTOID, -1, false, TYPALIGN_INT));
 	args[8] = Int32GetDatum(s->spilled_partitions);
+	args[9] = PointerGetDatum(gf_sha256_bytea(s->sha256));
+	args[10] = Int64GetDatum(s->rows_matched);
+	args[11] = Int64GetDatum(s->rows_replaced);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("UPDATE gridflow.batch SET file_bytes = $2, records_read = $3, "
 							  "records_rejected = $4, rows_invalid = $5, rows_duplicate = $6, "
 							  "rows_kept = $7, header = $8, spill_partitions = $9, "
+							  "content_sha256 = $10, rows_matched = $11, rows_replaced = $12, "
 							  "finished_at = clock_timestamp(), status = 'loaded' WHERE batch_id = $1",
-							  9, types, args, NULL, false, 0) != SPI_OK_UPDATE)
+							  12, types, args, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "gridflow: could not record batch figures");
 	SPI_finish();
 }
@@ -274,8 +318,8 @@ batch_end(int64 batch_id, GfLoadStats *s)
  * table_utility, in lower case).  Each utility's reads go to their own
  * partitions, whose indexes are built from rows written in index order.
  */
-static Oid
-utility_partition(const char *schema, const char *table, const char *utility_id)
+Oid
+gf_utility_partition(const char *schema, const char *table, const char *utility_id)
 {
 	Oid			nsp = get_namespace_oid(schema, false);
 	char	   *name = psprintf("%s_%s", table, utility_id);
@@ -292,11 +336,11 @@ utility_partition(const char *schema, const char *table, const char *utility_id)
 	{
 		const char *qname = quote_qualified_identifier(schema, name);
 
-		spi_exec(psprintf("CREATE TABLE %s PARTITION OF %s FOR VALUES IN (%s)",
+		gf_spi_exec(psprintf("CREATE TABLE %s PARTITION OF %s FOR VALUES IN (%s)",
 						  qname, quote_qualified_identifier(schema, table),
 						  quote_literal_cstr(utility_id)),
 				 SPI_OK_UTILITY);
-		spi_exec(psprintf("COMMENT ON TABLE %s IS %s", qname,
+		gf_spi_exec(psprintf("COMMENT ON TABLE %s IS %s", qname,
 						  quote_literal_cstr(psprintf("Partition of %s.%s for utility %s, created by gridflow_build",
 													  schema, table, utility_id))),
 				 SPI_OK_UTILITY);
@@ -311,22 +355,27 @@ utility_partition(const char *schema, const char *table, const char *utility_id)
 }
 
 /* Start the build's log row; returns its id. */
-static int64
-build_begin(const char *drop_dir)
+int64
+gf_build_begin(const char *operation, const char *drop_dir)
 {
-	Datum		args[2];
-	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		args[3];
+	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
+	char		nulls[3] = {' ', ' ', ' '};
 	bool		isnull;
 	int64		id;
 
-	args[0] = CStringGetTextDatum(drop_dir);
+	args[0] = CStringGetTextDatum(operation);
+	if (drop_dir != NULL)
+		args[1] = CStringGetTextDatum(drop_dir);
+	else
+		nulls[1] = 'n';
 	/* the build runs as the extension owner: record who called it */
-	args[1] = CStringGetTextDatum(GetUserNameFromId(gf_calling_role(), false));
+	args[2] = CStringGetTextDatum(GetUserNameFromId(gf_calling_role(), false));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("INSERT INTO gridflow.build (drop_dir, started_at, built_by) "
-							  "VALUES ($1, clock_timestamp(), $2) RETURNING build_id",
-							  2, types, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
+	if (SPI_execute_with_args("INSERT INTO gridflow.build (operation, drop_dir, started_at, built_by) "
+							  "VALUES ($1, $2, clock_timestamp(), $3) RETURNING build_id",
+							  3, types, args, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "gridflow: could not record build");
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
@@ -387,6 +436,216 @@ end_partition(GfBulk *b, double *ms, const char *table)
 	return rows;
 }
 
+/* The packed landing table has the columns gf_chunk_*() write. */
+void
+gf_check_landing_layout(GfBulk *landing)
+{
+	TupleDesc	d = gf_bulk_tupdesc(landing);
+
+	if (d->natts != 5 || gf_attnum(d, "batch_id", true) != 0 ||
+		gf_attnum(d, "first_line", true) != 1 || gf_attnum(d, "last_line", true) != 2 ||
+		gf_attnum(d, "records", true) != 3 || gf_attnum(d, "data", true) != 4)
+		elog(ERROR, "gridflow: unexpected layout of landing.source_chunk");
+}
+
+/* Return the steps as the function's result rows. */
+static void
+return_steps(ReturnSetInfo *rsinfo, List *steps)
+{
+	ListCell   *lc;
+
+	foreach(lc, steps)
+	{
+		BuildStep  *s = lfirst(lc);
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		values[0] = CStringGetTextDatum(s->step);
+		if (s->table)
+			values[1] = CStringGetTextDatum(s->table);
+		else
+			nulls[1] = true;
+		values[2] = Int64GetDatum(s->rows);
+		nulls[2] = (s->rows < 0);
+		values[3] = Float8GetDatum(s->ms);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+}
+
+/* Hex of a SHA-256 digest, for messages. */
+static char *
+sha256_hex(const uint8 *d)
+{
+	char	   *s = palloc(65);
+
+	for (int i = 0; i < 32; i++)
+		snprintf(s + 2 * i, 3, "%02x", d[i]);
+	return s;
+}
+
+/*
+ * Builds, rebuilds and ingests exclude one another on gridflow.batch:
+ * builds and rebuilds take it in EXCLUSIVE mode (readers go on), ingests
+ * in ROW EXCLUSIVE mode (so that ingests of different utilities run side
+ * by side; ingests of one utility queue on its configuration row).
+ */
+void
+gf_lock_history(bool exclusive)
+{
+	LockRelationOid(gf_relation_oid("gridflow", "batch"),
+					exclusive ? ExclusiveLock : RowExclusiveLock);
+}
+
+/*
+ * Truncate the layers and load every BuildFile's batches into them, kind
+ * by kind and utility by utility; steps gets the figures of each table.
+ * A build records the batches as it goes; a rebuild loads the recorded
+ * ones and checks that each file still has the content it had.
+ */
+static void
+build_layers(List *files, int64 build_id, bool rebuild, List **steps)
+{
+	GfLoadTargets t;
+	TimestampTz t0;
+	double		read_ms = 0;
+	double		write_ms[3] = {0, 0, 0};
+	int64		partition_rows[3] = {0, 0, 0};
+	double		partition_ms[3] = {0, 0, 0};
+	ListCell   *lc;
+
+	gf_spi_exec(rebuild ?
+				"TRUNCATE landing.source_chunk, landing.reject, standardized.service_point, "
+				"standardized.meter, standardized.meter_assignment, standardized.interval_read, "
+				"product.usage_interval, experience.daily_usage" :
+				"TRUNCATE landing.source_chunk, landing.reject, standardized.service_point, "
+				"standardized.meter, standardized.meter_assignment, standardized.interval_read, "
+				"product.usage_interval, experience.daily_usage, gridflow.batch RESTART IDENTITY",
+				SPI_OK_UTILITY);
+
+	memset(&t, 0, sizeof(t));
+	t.landing = gf_bulk_begin(gf_relation_oid("landing", "source_chunk"));
+	t.reject = gf_bulk_begin(gf_relation_oid("landing", "reject"));
+	t.service_point = gf_bulk_begin(gf_relation_oid("standardized", "service_point"));
+	t.meter = gf_bulk_begin(gf_relation_oid("standardized", "meter"));
+	t.assignment = gf_bulk_begin(gf_relation_oid("standardized", "meter_assignment"));
+	gf_check_landing_layout(t.landing);
+
+	foreach(lc, files)
+	{
+		BuildFile  *bf = lfirst(lc);
+		ListCell   *next = lnext(files, lc);
+		bool		last_of_utility = (next == NULL ||
+									   ((BuildFile *) lfirst(next))->utility != bf->utility);
+
+		if (bf->batches != NIL)
+		{
+			GfLoad	   *load;
+			ListCell   *bc;
+			double		ms;
+
+			/* each utility's reads, products and days go to its own partitions */
+			if (t.interval == NULL)
+			{
+				t.interval = gf_bulk_begin(gf_utility_partition("standardized", "interval_read",
+																bf->utility->utility_id));
+				t.product = gf_bulk_begin(gf_utility_partition("product", "usage_interval",
+															   bf->utility->utility_id));
+				t.experience = gf_bulk_begin(gf_utility_partition("experience", "daily_usage",
+																  bf->utility->utility_id));
+			}
+
+			load = gf_load_begin(&t, bf->utility, &bf->file);
+			foreach(bc, bf->batches)
+			{
+				BuildBatch *bb = lfirst(bc);
+
+				if (!rebuild)
+					bb->batch_id = gf_batch_begin(build_id, bf->utility->utility_id,
+												  bf->file.kind, bb->path, NULL);
+				gf_load_file(load, bb->path, bb->batch_id, &bb->stats);
+				if (rebuild && bb->sha256 != NULL &&
+					(VARSIZE_ANY_EXHDR(bb->sha256) != 32 ||
+					 memcmp(VARDATA_ANY(bb->sha256), bb->stats.sha256, 32) != 0))
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_CORRUPTED),
+							 errmsg("file \"%s\" of batch " INT64_FORMAT " has changed since it was loaded",
+									bb->path, bb->batch_id),
+							 errdetail("Its SHA-256 is now %s.", sha256_hex(bb->stats.sha256)),
+							 errhint("Put the file back as it was, or start the history again with gridflow_build().")));
+				read_ms += bb->stats.read_ms;
+				progress(psprintf("read %s %s file %s (%lld bytes)", bf->utility->utility_id,
+								  gf_kind_name(bf->file.kind), bb->path,
+								  (long long) bb->stats.file_bytes),
+						 bb->stats.records_read + bb->stats.records_rejected, bb->stats.read_ms);
+			}
+			ms = gf_load_end(load);
+			write_ms[bf->file.kind] += ms;
+			if (!rebuild)
+				foreach(bc, bf->batches)
+					gf_batch_end(((BuildBatch *) lfirst(bc))->batch_id,
+								 &((BuildBatch *) lfirst(bc))->stats);
+			progress(psprintf("write %s %s rows", bf->utility->utility_id,
+							  gf_kind_name(bf->file.kind)), -1, ms);
+		}
+
+		if (last_of_utility)
+		{
+			/* the utility's partitions are complete: index them */
+			if (t.interval != NULL)
+			{
+				partition_rows[0] += end_partition(t.interval, &partition_ms[0], "standardized.interval_read");
+				partition_rows[1] += end_partition(t.product, &partition_ms[1], "product.usage_interval");
+				partition_rows[2] += end_partition(t.experience, &partition_ms[2], "experience.daily_usage");
+				t.interval = t.product = t.experience = NULL;
+			}
+			/* its service points and meters are no longer needed */
+			gf_utility_done(bf->utility);
+		}
+	}
+
+	end_target(steps, t.landing, "landing", "landing.source_record", read_ms);
+	/* row count of the view, not of its chunks */
+	((BuildStep *) llast(*steps))->rows = (int64) spi_count("SELECT sum(records)::bigint FROM landing.source_chunk");
+	end_target(steps, t.reject, "landing", "landing.reject", 0);
+	end_target(steps, t.service_point, "standardized", "standardized.service_point",
+			   write_ms[GF_KIND_SERVICE_POINT]);
+	end_target(steps, t.meter, "standardized", "standardized.meter", write_ms[GF_KIND_METER]);
+	end_target(steps, t.assignment, "standardized", "standardized.meter_assignment", 0);
+	add_step(steps, "standardized", "standardized.interval_read", partition_rows[0],
+			 write_ms[GF_KIND_INTERVAL] + partition_ms[0]);
+	add_step(steps, "product", "product.usage_interval", partition_rows[1], partition_ms[1]);
+	add_step(steps, "experience", "experience.daily_usage", partition_rows[2], partition_ms[2]);
+
+	if (gf_statistics_target != 0)
+	{
+		int			nest = NewGUCNestLevel();
+
+		t0 = GetCurrentTimestamp();
+		if (gf_statistics_target > 0)
+			(void) set_config_option("default_statistics_target",
+									 psprintf("%d", gf_statistics_target),
+									 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+									 true, 0, false);
+		/* the packed landing chunks are read whole or by key: no statistics */
+		gf_spi_exec("ANALYZE landing.reject, standardized.service_point, "
+					"standardized.meter, standardized.meter_assignment, standardized.interval_read, "
+					"product.usage_interval, experience.daily_usage, gridflow.batch",
+					SPI_OK_UTILITY);
+		AtEOXact_GUC(true, nest);
+		add_step(steps, "analyze", NULL, -1, ms_since(t0));
+		progress("analyze", -1, ms_since(t0));
+	}
+}
+
+/* Record the end of a run. */
+void
+gf_build_end(int64 build_id)
+{
+	gf_spi_exec(psprintf("UPDATE gridflow.build SET finished_at = clock_timestamp() "
+						 "WHERE build_id = " INT64_FORMAT, build_id),
+				SPI_OK_UPDATE);
+}
+
 /* SQL: gridflow_build(drop_dir) RETURNS SETOF (step, table_name, row_count, elapsed_ms) */
 Datum
 gridflow_build(PG_FUNCTION_ARGS)
@@ -397,15 +656,8 @@ gridflow_build(PG_FUNCTION_ARGS)
 	MemoryContext build_cxt;
 	List	   *files;
 	List	   *steps = NIL;
-	GfLoadTargets t;
 	TimestampTz start = GetCurrentTimestamp();
-	TimestampTz t0;
 	int64		build_id;
-	int64		batch_id = 0;
-	double		read_ms = 0;
-	double		write_ms[3] = {0, 0, 0};
-	int64		partition_rows[3] = {0, 0, 0};
-	double		partition_ms[3] = {0, 0, 0};
 	ListCell   *lc;
 
 	if (PG_ARGISNULL(0))
@@ -429,134 +681,111 @@ gridflow_build(PG_FUNCTION_ARGS)
 	build_cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow build",
 									  ALLOCSET_DEFAULT_SIZES);
 
-	files = read_config(drop_dir, build_cxt);
+	gf_lock_history(true);
+	files = gf_read_config(drop_dir, false, build_cxt);
 	if (files == NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("no utility files are configured"),
 				 errhint("Enable a utility in gridflow.utility and list its files in gridflow.source_file.")));
-
-	spi_exec("TRUNCATE landing.source_chunk, landing.reject, standardized.service_point, "
-			 "standardized.meter, standardized.meter_assignment, standardized.interval_read, "
-			 "product.usage_interval, experience.daily_usage, gridflow.batch",
-			 SPI_OK_UTILITY);
-	build_id = build_begin(drop_dir);
-
-	memset(&t, 0, sizeof(t));
-	t.landing = gf_bulk_begin(gf_relation_oid("landing", "source_chunk"));
-	t.reject = gf_bulk_begin(gf_relation_oid("landing", "reject"));
-	t.service_point = gf_bulk_begin(gf_relation_oid("standardized", "service_point"));
-	t.meter = gf_bulk_begin(gf_relation_oid("standardized", "meter"));
-	t.assignment = gf_bulk_begin(gf_relation_oid("standardized", "meter_assignment"));
-	{
-		TupleDesc	d = gf_bulk_tupdesc(t.landing);
-
-		if (d->natts != 5 || gf_attnum(d, "batch_id", true) != 0 ||
-			gf_attnum(d, "first_line", true) != 1 || gf_attnum(d, "last_line", true) != 2 ||
-			gf_attnum(d, "records", true) != 3 || gf_attnum(d, "data", true) != 4)
-			elog(ERROR, "gridflow: unexpected layout of landing.source_chunk");
-	}
-
+	/* one batch per configured file */
 	foreach(lc, files)
 	{
 		BuildFile  *bf = lfirst(lc);
-		GfLoadStats stats;
-		ListCell   *next = lnext(files, lc);
-		bool		last_of_utility = (next == NULL ||
-									   ((BuildFile *) lfirst(next))->utility != bf->utility);
+		BuildBatch *bb = MemoryContextAllocZero(build_cxt, sizeof(BuildBatch));
 
-		/* each utility's reads, products and days go to its own partitions */
-		if (t.interval == NULL)
-		{
-			t.interval = gf_bulk_begin(utility_partition("standardized", "interval_read",
-														 bf->utility->utility_id));
-			t.product = gf_bulk_begin(utility_partition("product", "usage_interval",
-														bf->utility->utility_id));
-			t.experience = gf_bulk_begin(utility_partition("experience", "daily_usage",
-														   bf->utility->utility_id));
-		}
-
-		batch_begin(++batch_id, build_id, bf);
-		gf_load_file(&t, bf->utility, &bf->file, batch_id, &stats);
-		batch_end(batch_id, &stats);
-		read_ms += stats.read_ms;
-		write_ms[bf->file.kind] += stats.write_ms;
-		progress(psprintf("read %s %s file (%lld bytes)", bf->utility->utility_id,
-						  gf_kind_name(bf->file.kind), (long long) stats.file_bytes),
-				 stats.records_read + stats.records_rejected, stats.read_ms);
-		progress(psprintf("write %s %s rows", bf->utility->utility_id,
-						  gf_kind_name(bf->file.kind)),
-				 stats.rows_kept, stats.write_ms);
-
-		if (last_of_utility)
-		{
-			/* the utility's partitions are complete: index them */
-			partition_rows[0] += end_partition(t.interval, &partition_ms[0], "standardized.interval_read");
-			partition_rows[1] += end_partition(t.product, &partition_ms[1], "product.usage_interval");
-			partition_rows[2] += end_partition(t.experience, &partition_ms[2], "experience.daily_usage");
-			t.interval = t.product = t.experience = NULL;
-			/* its service points and meters are no longer needed */
-			gf_utility_done(bf->utility);
-		}
+		bb->path = bf->file.path;
+		bf->batches = list_make1(bb);
 	}
 
-	end_target(&steps, t.landing, "landing", "landing.source_record", read_ms);
-	/* row count of the view, not of its chunks */
-	((BuildStep *) llast(steps))->rows = (int64) spi_count("SELECT sum(records_read)::bigint FROM gridflow.batch");
-	end_target(&steps, t.reject, "landing", "landing.reject", 0);
-	end_target(&steps, t.service_point, "standardized", "standardized.service_point",
-			   write_ms[GF_KIND_SERVICE_POINT]);
-	end_target(&steps, t.meter, "standardized", "standardized.meter", write_ms[GF_KIND_METER]);
-	end_target(&steps, t.assignment, "standardized", "standardized.meter_assignment", 0);
-	add_step(&steps, "standardized", "standardized.interval_read", partition_rows[0],
-			 write_ms[GF_KIND_INTERVAL] + partition_ms[0]);
-	add_step(&steps, "product", "product.usage_interval", partition_rows[1], partition_ms[1]);
-	add_step(&steps, "experience", "experience.daily_usage", partition_rows[2], partition_ms[2]);
-
-	if (gf_statistics_target != 0)
-	{
-		int			nest = NewGUCNestLevel();
-
-		t0 = GetCurrentTimestamp();
-		if (gf_statistics_target > 0)
-			(void) set_config_option("default_statistics_target",
-									 psprintf("%d", gf_statistics_target),
-									 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-									 true, 0, false);
-		/* the packed landing chunks are read whole or by key: no statistics */
-		spi_exec("ANALYZE landing.reject, standardized.service_point, "
-				 "standardized.meter, standardized.meter_assignment, standardized.interval_read, "
-				 "product.usage_interval, experience.daily_usage, gridflow.batch",
-				 SPI_OK_UTILITY);
-		AtEOXact_GUC(true, nest);
-		add_step(&steps, "analyze", NULL, -1, ms_since(t0));
-		progress("analyze", -1, ms_since(t0));
-	}
-
-	{
-		char	   *sql = psprintf("UPDATE gridflow.build SET finished_at = clock_timestamp() "
-								   "WHERE build_id = " INT64_FORMAT, build_id);
-
-		spi_exec(sql, SPI_OK_UPDATE);
-	}
+	build_id = gf_build_begin("build", drop_dir);
+	build_layers(files, build_id, false, &steps);
+	gf_build_end(build_id);
 	add_step(&steps, "total", NULL, -1, ms_since(start));
+	return_steps(rsinfo, steps);
 
-	foreach(lc, steps)
+	gf_build_leave(&security);
+	MemoryContextDelete(build_cxt);
+	return (Datum) 0;
+}
+
+/*
+ * SQL: gridflow_rebuild() RETURNS SETOF (step, table_name, row_count,
+ * elapsed_ms): every layer again from the files of the recorded batches,
+ * with today's configuration.  The history stays; each file must still
+ * have the content it had when it was loaded.
+ */
+Datum
+gridflow_rebuild(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	GfBuildSecurity security;
+	MemoryContext build_cxt;
+	MemoryContext old;
+	List	   *files;
+	List	   *steps = NIL;
+	TimestampTz start = GetCurrentTimestamp();
+	int64		build_id;
+	ListCell   *lc;
+
+	gf_check_database_encoding();
+	gf_build_enter(NULL, &security);
+
+	InitMaterializedSRF(fcinfo, 0);
+	build_cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow build",
+									  ALLOCSET_DEFAULT_SIZES);
+
+	gf_lock_history(true);
+	files = gf_read_config(NULL, true, build_cxt);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT batch_id, utility_id, file_kind, file_path, content_sha256 "
+					"FROM gridflow.batch WHERE status = 'loaded' ORDER BY batch_id",
+					false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "gridflow: could not read gridflow.batch");
+	old = MemoryContextSwitchTo(build_cxt);
+	for (uint64 i = 0; i < SPI_processed; i++)
 	{
-		BuildStep  *s = lfirst(lc);
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int64		batch_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		char	   *utility_id = SPI_getvalue(tup, desc, 2);
+		char	   *kind = SPI_getvalue(tup, desc, 3);
+		Datum		sha = SPI_getbinval(tup, desc, 5, &isnull);
+		BuildFile  *target = NULL;
+		BuildBatch *bb;
 
-		values[0] = CStringGetTextDatum(s->step);
-		if (s->table)
-			values[1] = CStringGetTextDatum(s->table);
-		else
-			nulls[1] = true;
-		values[2] = Int64GetDatum(s->rows);
-		nulls[2] = (s->rows < 0);
-		values[3] = Float8GetDatum(s->ms);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		foreach(lc, files)
+		{
+			BuildFile  *bf = lfirst(lc);
+
+			if (strcmp(bf->utility->utility_id, utility_id) == 0 &&
+				strcmp(gf_kind_name(bf->file.kind), kind) == 0)
+				target = bf;
+		}
+		if (target == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("batch " INT64_FORMAT " is a %s file of utility \"%s\", which has no such file configured any more",
+							batch_id, kind, utility_id),
+					 errhint("Configure the file again in gridflow.source_file, or start the history again with gridflow_build().")));
+		bb = palloc0(sizeof(BuildBatch));
+		bb->batch_id = batch_id;
+		bb->path = SPI_getvalue(tup, desc, 4);
+		bb->sha256 = isnull ? NULL : DatumGetByteaPCopy(sha);
+		target->batches = lappend(target->batches, bb);
 	}
+	MemoryContextSwitchTo(old);
+	SPI_finish();
+
+	build_id = gf_build_begin("rebuild", NULL);
+	build_layers(files, build_id, true, &steps);
+	gf_build_end(build_id);
+	add_step(&steps, "total", NULL, -1, ms_since(start));
+	return_steps(rsinfo, steps);
+
 	gf_build_leave(&security);
 	MemoryContextDelete(build_cxt);
 	return (Datum) 0;

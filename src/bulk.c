@@ -14,11 +14,19 @@
  * is checked here, and tables with row-level security or insert triggers
  * (which this path would bypass) are refused.
  *
+ * Incremental loads (gridflow_ingest) add rows to tables that already hold
+ * some: their writer maintains the indexes row by row after each
+ * multi-insert, as COPY does, so that unique indexes still refuse a
+ * duplicate; it also finds existing rows by their natural key through the
+ * table's unique index and deletes rows that a new version replaces.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/heapam.h"
+#include "access/nbtree.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -34,6 +42,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
+#include "utils/snapmgr.h"
 
 #include "gridflow.h"
 
@@ -59,6 +68,19 @@ struct GfBulk
 	MemoryContext cxt;			/* owns the writer and its slots */
 	MemoryContext batch_cxt;
 	uint64		rows;
+	/* incremental writers: indexes maintained row by row, look-ups by key */
+	bool		indexed;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	Snapshot	snapshot;
+	Relation	key_index;		/* unique index on the natural key */
+	IndexScanDesc key_scan;
+	TupleTableSlot *key_slot;
+	int			key_natts;
+	int			key_atts[INDEX_MAX_KEYS];	/* table attribute (0-based) per
+											 * index column */
+	FmgrInfo	key_eq[INDEX_MAX_KEYS];
+	ScanKeyData key_sk[INDEX_MAX_KEYS];
 };
 
 /* OID of schema.relname, or an ERROR. */
@@ -163,6 +185,23 @@ gf_bulk_flush(GfBulk *b)
 		return;
 	old = MemoryContextSwitchTo(b->batch_cxt);
 	table_multi_insert(b->rel, b->slots, b->nused, b->cid, b->options, b->bistate);
+	if (b->indexed && b->rri->ri_NumIndices > 0)
+	{
+		for (int i = 0; i < b->nused; i++)
+		{
+			List	   *recheck;
+
+			ResetPerTupleExprContext(b->estate);
+#if PG_VERSION_NUM >= 160000
+			recheck = ExecInsertIndexTuples(b->rri, b->slots[i], b->estate,
+											false, false, NULL, NIL, false);
+#else
+			recheck = ExecInsertIndexTuples(b->rri, b->slots[i], b->estate,
+											false, false, NULL, NIL);
+#endif
+			list_free(recheck);
+		}
+	}
 	MemoryContextSwitchTo(old);
 	for (int i = 0; i < b->nused; i++)
 		ExecClearTuple(b->slots[i]);
@@ -233,6 +272,19 @@ gf_bulk_end(GfBulk *b)
 	table_finish_bulk_insert(b->rel, b->options);
 	for (int i = 0; i < GF_BULK_MAX_SLOTS && b->slots[i] != NULL; i++)
 		ExecDropSingleTupleTableSlot(b->slots[i]);
+	if (b->indexed)
+	{
+		hasindex = false;		/* maintained all along */
+		if (b->key_scan != NULL)
+			index_endscan(b->key_scan);
+		if (b->key_slot != NULL)
+			ExecDropSingleTupleTableSlot(b->key_slot);
+		if (b->key_index != NULL)
+			index_close(b->key_index, NoLock);
+		ExecCloseIndices(b->rri);
+		FreeExecutorState(b->estate);
+		UnregisterSnapshot(b->snapshot);
+	}
 	table_close(b->rel, NoLock);
 	MemoryContextDelete(b->batch_cxt);
 	rows = b->rows;
@@ -243,4 +295,154 @@ gf_bulk_end(GfBulk *b)
 		gf_reindex(relid);
 	}
 	return rows;
+}
+
+/*
+ * Open relid for an incremental load: as gf_bulk_begin(), but indexes are
+ * maintained as rows are written (nothing is rebuilt at the end), and
+ * gf_bulk_lookup() and gf_bulk_delete() work.  Existing rows are seen
+ * through a snapshot taken now: the caller holds the locks that keep other
+ * writers of those rows out, and has made its own earlier writes visible.
+ */
+GfBulk *
+gf_bulk_begin_indexed(Oid relid)
+{
+	GfBulk	   *b = gf_bulk_begin(relid);
+	MemoryContext old;
+
+	if (b->rel->trigdesc != NULL &&
+		(b->rel->trigdesc->trig_delete_before_row ||
+		 b->rel->trigdesc->trig_delete_after_row ||
+		 b->rel->trigdesc->trig_delete_instead_row ||
+		 b->rel->trigdesc->trig_delete_before_statement ||
+		 b->rel->trigdesc->trig_delete_after_statement))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" has delete triggers, which gridflow's incremental load would not fire",
+						RelationGetRelationName(b->rel)),
+				 errhint("Drop the triggers; read the layer tables from views or logical replication instead.")));
+	old = MemoryContextSwitchTo(b->cxt);
+
+	b->indexed = true;
+	b->options = 0;				/* the table is not new: use its free space */
+	b->estate = CreateExecutorState();
+	b->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(b->rri, b->rel, 1, NULL, 0);
+	ExecOpenIndices(b->rri, false);
+	b->snapshot = RegisterSnapshot(GetLatestSnapshot());
+	MemoryContextSwitchTo(old);
+	return b;
+}
+
+/* The unique index whose key columns are exactly atts (0-based), opened. */
+static void
+open_key_index(GfBulk *b, const int *atts, int natts)
+{
+	List	   *indexes = RelationGetIndexList(b->rel);
+	ListCell   *lc;
+
+	foreach(lc, indexes)
+	{
+		Relation	idx = index_open(lfirst_oid(lc), RowExclusiveLock);
+		Form_pg_index form = idx->rd_index;
+		bool		match = form->indisunique && form->indisvalid &&
+			form->indnkeyatts == natts && idx->rd_rel->relam == BTREE_AM_OID &&
+			RelationGetIndexExpressions(idx) == NIL &&
+			RelationGetIndexPredicate(idx) == NIL;
+
+		for (int i = 0; match && i < natts; i++)
+		{
+			bool		found = false;
+
+			for (int k = 0; k < natts; k++)
+				if (form->indkey.values[i] == atts[k] + 1)
+					found = true;
+			match = found;
+		}
+		if (!match)
+		{
+			index_close(idx, RowExclusiveLock);
+			continue;
+		}
+		b->key_index = idx;
+		b->key_natts = natts;
+		for (int i = 0; i < natts; i++)
+		{
+			Oid			type = idx->rd_opcintype[i];
+			Oid			op = get_opfamily_member(idx->rd_opfamily[i], type, type,
+												 BTEqualStrategyNumber);
+
+			if (!OidIsValid(op))
+				elog(ERROR, "gridflow: no equality operator for column %d of index \"%s\"",
+					 i + 1, RelationGetRelationName(idx));
+			b->key_atts[i] = form->indkey.values[i] - 1;
+			fmgr_info_cxt(get_opcode(op), &b->key_eq[i], b->cxt);
+		}
+		break;
+	}
+	list_free(indexes);
+	if (b->key_index == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" has no unique index on its natural key",
+						RelationGetRelationName(b->rel)),
+				 errhint("Reinstall the gridflow extension's tables.")));
+}
+
+/*
+ * Find the row whose natural key (the columns atts of a unique index, their
+ * values in values/isnull by table attribute) is given.  On success the row
+ * is in the returned slot (valid until the next look-up) and its TID in
+ * *tid; NULL when there is none.
+ */
+TupleTableSlot *
+gf_bulk_lookup(GfBulk *b, const int *atts, int natts, const Datum *values,
+			   const bool *isnull, ItemPointer tid)
+{
+	Relation	idx;
+
+	Assert(b->indexed);
+	if (b->key_index == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(b->cxt);
+
+		open_key_index(b, atts, natts);
+		b->key_slot = table_slot_create(b->rel, NULL);
+		b->key_scan = index_beginscan(b->rel, b->key_index, b->snapshot, natts, 0);
+		MemoryContextSwitchTo(old);
+	}
+	idx = b->key_index;
+	for (int i = 0; i < b->key_natts; i++)
+	{
+		int			att = b->key_atts[i];
+
+		if (isnull[att])
+			ScanKeyEntryInitialize(&b->key_sk[i], SK_ISNULL | SK_SEARCHNULL, i + 1,
+								   InvalidStrategy, InvalidOid, InvalidOid,
+								   InvalidOid, (Datum) 0);
+		else
+			ScanKeyEntryInitializeWithInfo(&b->key_sk[i], 0, i + 1, BTEqualStrategyNumber,
+										   idx->rd_opcintype[i], idx->rd_indcollation[i],
+										   &b->key_eq[i], values[att]);
+	}
+	index_rescan(b->key_scan, b->key_sk, b->key_natts, NULL, 0);
+	if (!index_getnext_slot(b->key_scan, ForwardScanDirection, b->key_slot))
+		return NULL;
+	*tid = b->key_slot->tts_tid;
+	return b->key_slot;
+}
+
+/* Delete a row found by gf_bulk_lookup() (its new version is written next). */
+void
+gf_bulk_delete(GfBulk *b, ItemPointer tid)
+{
+	Assert(b->indexed);
+	simple_table_tuple_delete(b->rel, tid, b->snapshot);
+}
+
+/* Is the table empty (no pages)?  Look-ups can be skipped then. */
+bool
+gf_bulk_table_empty(GfBulk *b)
+{
+	return RelationGetNumberOfBlocks(b->rel) == 0;
 }

@@ -75,6 +75,8 @@ typedef struct GfReader
 	uint64		cur_line;		/* for the error context */
 	const char *cur_column;
 	ErrorContextCallback errcb;
+	struct pg_cryptohash_ctx *sha256;	/* of the bytes read so far */
+	uint8		sha256_digest[32];	/* set by gf_reader_close() */
 } GfReader;
 
 extern GfReader *gf_reader_open(const char *path, char delimiter, char quote);
@@ -100,6 +102,12 @@ extern void gf_bulk_store(GfBulk *b, Size bytes);
 extern void gf_bulk_flush(GfBulk *b);
 extern uint64 gf_bulk_end(GfBulk *b);
 extern void gf_reindex(Oid relid);
+extern GfBulk *gf_bulk_begin_indexed(Oid relid);
+extern TupleTableSlot *gf_bulk_lookup(GfBulk *b, const int *atts, int natts,
+									  const Datum *values, const bool *isnull,
+									  ItemPointer tid);
+extern void gf_bulk_delete(GfBulk *b, ItemPointer tid);
+extern bool gf_bulk_table_empty(GfBulk *b);
 extern int	gf_attnum(TupleDesc desc, const char *name, bool missing_ok);
 
 /* load.c: one source file into landing and standardized */
@@ -150,9 +158,14 @@ typedef struct GfDedupRow
 	int32		conflicting_rows;
 	bool		first_value_null;
 	bool		value_sum_any;
+	bool		existing;		/* incremental: the row of an earlier batch */
+	bool		changed;		/* ... whose kept values this load changed */
+	int64		batch_id;		/* lineage of the kept record */
 	int64		line_no;
+	int64		last_batch_id;	/* latest batch with a record of the key */
 	double		first_value;
 	double		value_sum;
+	ItemPointerData tid;		/* of the existing row */
 } GfDedupRow;
 
 /* The standardized rows of one file, kept for look-ups by key. */
@@ -182,6 +195,7 @@ typedef struct GfUtility
 typedef struct GfSourceFile
 {
 	GfFileKind	kind;
+	char	   *rel_path;		/* as configured, below a drop directory */
 	char	   *path;
 	char		delimiter;
 	char		quote;
@@ -199,6 +213,9 @@ typedef struct GfLoadStats
 	int64		assignments;
 	int64		file_bytes;
 	List	   *header;			/* of char * */
+	int64		rows_matched;	/* rows of earlier batches its records matched */
+	int64		rows_replaced;	/* ... whose kept values they changed */
+	uint8		sha256[32];		/* of the file's bytes */
 	int			spilled_partitions;	/* reads partitioned to temporary files */
 	double		read_ms;		/* reading, parsing, dedup, landing */
 	double		write_ms;		/* writing the kept rows (reads: and their
@@ -217,6 +234,7 @@ typedef struct GfLoadTargets
 	GfBulk	   *product;
 	GfBulk	   *experience;
 	uint64		experience_rows;
+	bool		incremental;	/* tables hold earlier batches (gridflow_ingest) */
 } GfLoadTargets;
 
 /* landing.c: packing landed records into landing.source_chunk */
@@ -244,11 +262,52 @@ extern void gf_emit_end(GfEmitter *em);
 extern void gf_encode_text_key(StringInfo buf, const char *s, uint32 len);
 extern int	gf_bytes_cmp(const char *a, uint32 la, const char *b, uint32 lb);
 
+/* service-point days whose product rows an incremental load changed */
+typedef struct GfDays GfDays;
+
+extern GfDays *gf_days_create(MemoryContext cxt);
+extern void gf_days_add(GfDays *days, const char *sp, uint32 len, bool sp_null, int32 date);
+extern uint32 gf_days_count(GfDays *days);
+
 extern const char *gf_kind_name(GfFileKind kind);
-extern void gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f,
-						 int64 batch_id, GfLoadStats *stats);
+
+typedef struct GfLoad GfLoad;
+
+extern GfLoad *gf_load_begin(GfLoadTargets *t, GfUtility *u, GfSourceFile *f);
+extern void gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats);
+extern double gf_load_end(GfLoad *l);
+extern GfDays *gf_load_days(GfLoad *l);
+extern List *gf_load_new_ids(GfLoad *l);
+extern List *gf_load_seen_ids(GfLoad *l);
+extern void gf_meter_map_load(GfUtility *u);
+extern bool gf_meter_resolve(GfUtility *u, const char *meter, uint32 len,
+							 TimestampTz ts, Datum *sp);
 
 extern void gf_utility_init(GfUtility *u, MemoryContext cxt);
+
+/* build.c: shared with ingest.c */
+typedef struct GfConfigFile
+{
+	GfUtility  *utility;
+	GfSourceFile file;			/* path: below the drop directory, or NULL */
+	List	   *batches;		/* build.c: the files to load, in batch order */
+} GfConfigFile;
+
+extern List *gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt);
+extern void gf_spi_exec(const char *sql, int expected);
+extern int64 gf_build_begin(const char *operation, const char *drop_dir);
+extern void gf_build_end(int64 build_id);
+extern int64 gf_batch_begin(int64 build_id, const char *utility_id, GfFileKind kind,
+							const char *path, const uint8 *sha256);
+extern void gf_batch_end(int64 batch_id, GfLoadStats *s);
+extern bytea *gf_sha256_bytea(const uint8 *digest);
+extern Oid	gf_utility_partition(const char *schema, const char *table,
+								 const char *utility_id);
+extern void gf_check_landing_layout(GfBulk *landing);
+extern void gf_lock_history(bool exclusive);
+
+/* reader.c */
+extern void gf_file_sha256(const char *path, uint8 *digest);
 extern void gf_utility_done(GfUtility *u);
 
 /* timestamps (load.c) */

@@ -28,6 +28,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
@@ -82,12 +83,15 @@ typedef struct LoadPlan
 	int			att_utility;
 	int			att_batch;
 	int			att_line;
+	int			att_last_batch;
 	int			att_source_rows;
 	int			att_conflicting;
+	int			att_first_value;
 	int			att_value_sum;
 	int			att_sp;
 	int			att_meter;
 	int			att_start;
+	int			att_channel;
 	int			att_end;
 	int			att_duration;
 	int			att_value;
@@ -325,7 +329,8 @@ is_managed(const LoadPlan *p, int att)
 {
 	return att >= 0 &&
 		(att == p->att_utility || att == p->att_batch || att == p->att_line ||
-		 att == p->att_source_rows || att == p->att_conflicting ||
+		 att == p->att_last_batch || att == p->att_source_rows ||
+		 att == p->att_conflicting || att == p->att_first_value ||
 		 att == p->att_value_sum || att == p->att_end);
 }
 
@@ -351,12 +356,15 @@ build_plan(LoadPlan *p, GfUtility *u, GfSourceFile *f, TupleDesc desc)
 	p->att_utility = gf_attnum(desc, "utility_id", false);
 	p->att_batch = gf_attnum(desc, "batch_id", false);
 	p->att_line = gf_attnum(desc, "line_no", false);
+	p->att_last_batch = gf_attnum(desc, "last_batch_id", false);
 	p->att_source_rows = gf_attnum(desc, "source_rows", false);
 	p->att_conflicting = gf_attnum(desc, "conflicting_rows", false);
+	p->att_first_value = gf_attnum(desc, "first_value", true);
 	p->att_value_sum = gf_attnum(desc, "source_value_sum", true);
 	p->att_sp = gf_attnum(desc, "service_point_id", true);
 	p->att_meter = gf_attnum(desc, "meter_id", true);
 	p->att_start = gf_attnum(desc, "interval_start_ts", true);
+	p->att_channel = gf_attnum(desc, "channel", true);
 	p->att_end = gf_attnum(desc, "interval_end_ts", true);
 	p->att_duration = gf_attnum(desc, "duration_seconds", true);
 	p->att_value = gf_attnum(desc, "value", true);
@@ -679,37 +687,48 @@ row_differs(LoadPlan *p, ParsedRow *row, TupleTableSlot *kept)
 	return false;
 }
 
-/* The meter map of a utility: add one row of its meter file. */
-static void
-meter_map_add(GfUtility *u, LoadPlan *p, ParsedRow *row)
+/* The meter map of a utility, created empty if it has none. */
+static GfMeterMap *
+meter_map(GfUtility *u)
 {
-	GfMeterMap *map = u->meters;
+	if (u->meters == NULL)
+	{
+		MemoryContext cxt = AllocSetContextCreate(u->cxt, "gridflow meters",
+												  ALLOCSET_DEFAULT_SIZES);
+		GfMeterMap *map = MemoryContextAllocZero(cxt, sizeof(GfMeterMap));
+
+		map->cxt = cxt;
+		map->keys = gf_keytable_create(cxt, 1024, sizeof(GfMeterLinks));
+		u->meters = map;
+	}
+	return u->meters;
+}
+
+/*
+ * One row of the meter map: a meter (its first row sets its first service
+ * point) and, if the row is an assignment and names a service point, one
+ * assignment.
+ */
+static void
+meter_map_add_row(GfUtility *u, const char *meter, uint32 len, Datum sp, bool sp_null,
+				  bool assignment, bool has_installed, TimestampTz installed,
+				  bool has_removed, TimestampTz removed)
+{
+	GfMeterMap *map = meter_map(u);
 	MemoryContext old;
 	bool		found;
 	GfMeterLinks *l;
-	Datum		sp = (Datum) 0;
-	bool		sp_null = (p->att_sp < 0 || row->isnull[p->att_sp]);
 
-	if (map == NULL)
-	{
-		map = MemoryContextAllocZero(u->cxt, sizeof(GfMeterMap));
-		map->cxt = u->cxt;
-		map->keys = gf_keytable_create(u->cxt, 1024, sizeof(GfMeterLinks));
-		u->meters = map;
-	}
-	l = gf_keytable_find(map->keys, row->tptr[p->att_meter], row->tlen[p->att_meter],
-						 gf_key_hash(row->tptr[p->att_meter], row->tlen[p->att_meter]),
-						 true, &found);
+	l = gf_keytable_find(map->keys, meter, len, gf_key_hash(meter, len), true, &found);
 	old = MemoryContextSwitchTo(map->cxt);
 	if (!sp_null)
-		sp = PointerGetDatum(cstring_to_text_with_len(row->tptr[p->att_sp],
-													  (int) row->tlen[p->att_sp]));
+		sp = PointerGetDatum(DatumGetTextPCopy(sp));
 	if (!found)
 	{
 		l->first_sp = sp;
 		l->first_sp_null = sp_null;
 	}
-	if (!sp_null)
+	if (!sp_null && assignment)
 	{
 		GfAssign   *a;
 
@@ -721,17 +740,103 @@ meter_map_add(GfUtility *u, LoadPlan *p, ParsedRow *row)
 		}
 		a = &l->assign[l->nassign++];
 		a->sp = sp;
-		a->has_installed = p->att_installed >= 0 && !row->isnull[p->att_installed];
-		a->installed = a->has_installed ? DatumGetTimestampTz(row->values[p->att_installed]) : 0;
-		a->has_removed = p->att_removed >= 0 && !row->isnull[p->att_removed];
-		a->removed = a->has_removed ? DatumGetTimestampTz(row->values[p->att_removed]) : 0;
+		a->has_installed = has_installed;
+		a->installed = has_installed ? installed : 0;
+		a->has_removed = has_removed;
+		a->removed = has_removed ? removed : 0;
 	}
 	MemoryContextSwitchTo(old);
 }
 
+/* The meter map of a utility: add one row of its meter file. */
+static void
+meter_map_add(GfUtility *u, LoadPlan *p, ParsedRow *row)
+{
+	bool		sp_null = (p->att_sp < 0 || row->isnull[p->att_sp]);
+	bool		has_installed = p->att_installed >= 0 && !row->isnull[p->att_installed];
+	bool		has_removed = p->att_removed >= 0 && !row->isnull[p->att_removed];
+	Datum		sp = (Datum) 0;
+
+	if (!sp_null)
+		sp = PointerGetDatum(cstring_to_text_with_len(row->tptr[p->att_sp],
+													  (int) row->tlen[p->att_sp]));
+	meter_map_add_row(u, row->tptr[p->att_meter], row->tlen[p->att_meter], sp, sp_null,
+					  true, has_installed,
+					  has_installed ? DatumGetTimestampTz(row->values[p->att_installed]) : 0,
+					  has_removed,
+					  has_removed ? DatumGetTimestampTz(row->values[p->att_removed]) : 0);
+	if (!sp_null)
+		pfree(DatumGetPointer(sp));
+}
+
+/*
+ * The meter map of a utility from what earlier batches left in the
+ * standardized tables: each meter's first service point is that of its
+ * kept (first) row, its assignments are the meter-assignment rows in
+ * arrival order.  The same map as reading all of its meter files again.
+ */
+void
+gf_meter_map_load(GfUtility *u)
+{
+	Datum		arg = u->utility_datum;
+	Oid			argtype = TEXTOID;
+
+	if (u->meters != NULL)
+		MemoryContextDelete(u->meters->cxt);
+	u->meters = NULL;
+	(void) meter_map(u);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT meter_id, service_point_id FROM standardized.meter "
+							  "WHERE utility_id OPERATOR(pg_catalog.=) $1",
+							  1, &argtype, &arg, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "gridflow: could not read standardized.meter");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		bool		mnull,
+					snull;
+		text	   *m = DatumGetTextPP(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &mnull));
+		Datum		sp = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &snull);
+
+		CHECK_FOR_INTERRUPTS();
+		/* the first service point only: the assignments follow */
+		meter_map_add_row(u, VARDATA_ANY(m), VARSIZE_ANY_EXHDR(m), sp, snull,
+						  false, false, 0, false, 0);
+	}
+	if (u->effective_dated)
+	{
+		if (SPI_execute_with_args("SELECT meter_id, service_point_id, installed_at, removed_at "
+								  "FROM standardized.meter_assignment "
+								  "WHERE utility_id OPERATOR(pg_catalog.=) $1 ORDER BY batch_id, line_no",
+								  1, &argtype, &arg, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "gridflow: could not read standardized.meter_assignment");
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			bool		mnull,
+						snull,
+						inull,
+						rnull;
+			text	   *m = DatumGetTextPP(SPI_getbinval(tup, desc, 1, &mnull));
+			Datum		sp = SPI_getbinval(tup, desc, 2, &snull);
+			Datum		inst = SPI_getbinval(tup, desc, 3, &inull);
+			Datum		rem = SPI_getbinval(tup, desc, 4, &rnull);
+
+			CHECK_FOR_INTERRUPTS();
+			meter_map_add_row(u, VARDATA_ANY(m), VARSIZE_ANY_EXHDR(m), sp, snull,
+							  true, !inull, inull ? 0 : DatumGetTimestampTz(inst),
+							  !rnull, rnull ? 0 : DatumGetTimestampTz(rem));
+		}
+	}
+	SPI_finish();
+}
+
 /* Service point of a read through its meter; false when there is none. */
-static bool
-meter_map_resolve(GfUtility *u, const char *meter, uint32 len, TimestampTz ts, Datum *sp)
+bool
+gf_meter_resolve(GfUtility *u, const char *meter, uint32 len, TimestampTz ts, Datum *sp)
 {
 	GfMeterMap *map = u->meters;
 	GfMeterLinks *l;
@@ -896,17 +1001,226 @@ text_parts(Datum d, const char **p, uint32 *len)
 }
 
 /*
- * Write the kept rows of the file in the order of their index; reads also
- * go to the emitter for their product row and daily summary.
+ * What one record (or an entry moved to a partition) brings to its key:
+ * the same fields as GfDedupRow, without the kept tuple.
+ */
+typedef struct DedupIn
+{
+	int64		batch_id;
+	int64		line_no;
+	int64		last_batch_id;
+	int32		source_rows;
+	int32		conflicting_rows;
+	bool		first_value_null;
+	bool		value_sum_any;
+	bool		moved;			/* an entry moved to a partition, not a record */
+	bool		existing;
+	bool		changed;
+	double		first_value;
+	double		value_sum;
+	ItemPointerData tid;
+} DedupIn;
+
+typedef struct Spill Spill;
+
+/* a batch of a load and its figures */
+typedef struct LoadBatch
+{
+	int64		batch_id;
+	GfLoadStats *stats;
+} LoadBatch;
+
+/*
+ * A load: the files of one kind of one utility, de-duplicated together in
+ * the order they are added (their batches' order), written at the end.
+ */
+struct GfLoad
+{
+	GfLoadTargets *t;
+	GfUtility  *u;
+	GfSourceFile *f;			/* configuration of the kind */
+	GfBulk	   *std;
+	LoadPlan	plan;
+	bool		interval;
+	bool		incremental;
+	bool		probe;			/* look up rows of earlier batches */
+	int			nprobe;
+	int			probe_atts[8];	/* the natural key, with the utility */
+	Datum	   *pvalues;
+	bool	   *pisnull;
+	MemoryContext dedup_cxt;
+	MemoryContext row_cxt;
+	GfKeyTable *keys;
+	GfArena		tuples;
+	ParsedRow	row;
+	StringInfoData keybuf;
+	TupleTableSlot *kept_slot;
+	Spill	   *spill;
+	int			since_check;
+	int			nbatches;
+	int			maxbatches;
+	LoadBatch  *batches;
+	GfEmitter  *em;
+	/* what an incremental load changed */
+	GfDays	   *days;			/* reads: service-point days to refresh */
+	List	   *new_ids;		/* service points, meters: ids first seen */
+	List	   *seen_ids;		/* ... every id the load had */
+};
+
+/* Make tup the kept tuple of d (copied into the arena). */
+static void
+dedup_store_tuple(GfDedupRow *d, MinimalTuple tup, GfArena *tuples)
+{
+	if (d->tuple == NULL || tup->t_len > d->tuple_cap)
+	{
+		d->tuple = gf_arena_alloc(tuples, tup->t_len);
+		d->tuple_cap = tup->t_len;
+	}
+	memcpy(d->tuple, tup, tup->t_len);
+}
+
+static GfLoadStats *
+batch_stats(GfLoad *l, int64 batch_id)
+{
+	for (int i = l->nbatches - 1; i >= 0; i--)
+		if (l->batches[i].batch_id == batch_id)
+			return l->batches[i].stats;
+	elog(ERROR, "gridflow: batch " INT64_FORMAT " is not part of this load", batch_id);
+	return NULL;
+}
+
+/*
+ * Incremental loads: the row that earlier batches left for a key (whose
+ * columns are in l->pvalues / l->pisnull) becomes the key's state, as if
+ * their records had just been read; false if there is none.
+ */
+static bool
+seed_existing(GfLoad *l, GfDedupRow *d, GfArena *tuples)
+{
+	LoadPlan   *p = &l->plan;
+	ItemPointerData tid;
+	TupleTableSlot *slot;
+	MinimalTuple tup;
+	MemoryContext old;
+
+	l->pvalues[p->att_utility] = l->u->utility_datum;
+	l->pisnull[p->att_utility] = false;
+	slot = gf_bulk_lookup(l->std, l->probe_atts, l->nprobe, l->pvalues, l->pisnull, &tid);
+	if (slot == NULL)
+		return false;
+	slot_getallattrs(slot);
+	d->batch_id = DatumGetInt64(slot->tts_values[p->att_batch]);
+	d->line_no = DatumGetInt64(slot->tts_values[p->att_line]);
+	d->last_batch_id = DatumGetInt64(slot->tts_values[p->att_last_batch]);
+	d->source_rows = DatumGetInt32(slot->tts_values[p->att_source_rows]);
+	d->conflicting_rows = DatumGetInt32(slot->tts_values[p->att_conflicting]);
+	if (p->att_first_value >= 0)
+	{
+		d->first_value_null = slot->tts_isnull[p->att_first_value];
+		d->first_value = d->first_value_null ? 0 : DatumGetFloat8(slot->tts_values[p->att_first_value]);
+	}
+	if (p->att_value_sum >= 0)
+	{
+		d->value_sum_any = !slot->tts_isnull[p->att_value_sum];
+		d->value_sum = d->value_sum_any ? DatumGetFloat8(slot->tts_values[p->att_value_sum]) : 0;
+	}
+	d->existing = true;
+	d->changed = false;
+	d->tid = tid;
+
+	old = MemoryContextSwitchTo(l->row_cxt);
+	if (l->interval && l->u->sp_via_meter)
+	{
+		/* kept reads of such utilities carry no service point until written */
+		bool	   *isnull = palloc(sizeof(bool) * p->natts);
+
+		memcpy(isnull, slot->tts_isnull, sizeof(bool) * p->natts);
+		isnull[p->att_sp] = true;
+		tup = heap_form_minimal_tuple(p->desc, slot->tts_values, isnull);
+	}
+	else
+		tup = ExecCopySlotMinimalTuple(slot);
+	MemoryContextSwitchTo(old);
+	dedup_store_tuple(d, tup, tuples);
+	return true;
+}
+
+/* seed_existing() for a parsed record. */
+static bool
+seed_from_row(GfLoad *l, GfDedupRow *d, ParsedRow *row, GfArena *tuples)
+{
+	LoadPlan   *p = &l->plan;
+	MemoryContext old = MemoryContextSwitchTo(l->row_cxt);
+	bool		found;
+
+	for (int i = 0; i < p->nkeys; i++)
+	{
+		int			att = p->keys[i];
+
+		l->pisnull[att] = row->isnull[att];
+		if (row->isnull[att])
+			continue;
+		if (TupleDescAttr(p->desc, att)->atttypid == TEXTOID)
+			l->pvalues[att] = PointerGetDatum(cstring_to_text_with_len(row->tptr[att],
+																	   (int) row->tlen[att]));
+		else
+			l->pvalues[att] = row->values[att];
+	}
+	if (l->interval && l->u->sp_via_meter)
+		l->pisnull[p->att_sp] =
+			!gf_meter_resolve(l->u, row->tptr[p->att_meter], row->tlen[p->att_meter],
+							  DatumGetTimestampTz(row->values[p->att_start]),
+							  &l->pvalues[p->att_sp]);
+	MemoryContextSwitchTo(old);
+	found = seed_existing(l, d, tuples);
+	MemoryContextReset(l->row_cxt);
+	return found;
+}
+
+/* seed_existing() for a record read back from a partition file. */
+static bool
+seed_from_slot(GfLoad *l, GfDedupRow *d, TupleTableSlot *slot, GfArena *tuples)
+{
+	LoadPlan   *p = &l->plan;
+	bool		found;
+
+	for (int i = 0; i < p->nkeys; i++)
+	{
+		int			att = p->keys[i];
+
+		l->pisnull[att] = slot->tts_isnull[att];
+		l->pvalues[att] = slot->tts_values[att];
+	}
+	if (l->interval && l->u->sp_via_meter)
+	{
+		text	   *m = DatumGetTextPP(slot->tts_values[p->att_meter]);
+
+		l->pisnull[p->att_sp] =
+			!gf_meter_resolve(l->u, VARDATA_ANY(m), VARSIZE_ANY_EXHDR(m),
+							  DatumGetTimestampTz(slot->tts_values[p->att_start]),
+							  &l->pvalues[p->att_sp]);
+	}
+	found = seed_existing(l, d, tuples);
+	MemoryContextReset(l->row_cxt);
+	return found;
+}
+
+/*
+ * Write the kept rows in the order of their index; reads also go to the
+ * emitter for their product row and daily summary (full loads) or mark
+ * their service point's day for refreshing (incremental loads, where a row
+ * of an earlier batch is replaced by its new version).
  */
 static uint32
-emit_rows(LoadPlan *p, GfUtility *u, GfBulk *std, GfKeyTable *keys, int64 batch_id,
-		  GfEmitter *em)
+emit_rows(GfLoad *l, GfKeyTable *keys)
 {
+	LoadPlan   *p = &l->plan;
+	GfUtility  *u = l->u;
+	GfBulk	   *std = l->std;
 	TupleTableSlot *kept = MakeSingleTupleTableSlot(p->desc, &TTSOpsMinimalTuple);
 	uint32		n = keys->nentries;
 	RowOrder   *order = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(RowOrder) * Max(n, 1));
-	bool		interval = (p->kind == GF_KIND_INTERVAL);
+	bool		interval = l->interval;
 	int			key_att = (p->kind == GF_KIND_METER) ? p->att_meter : p->att_sp;
 
 	/* where each row goes (and, for reads, its service point) */
@@ -930,15 +1244,15 @@ emit_rows(LoadPlan *p, GfUtility *u, GfBulk *std, GfKeyTable *keys, int64 batch_
 			{
 				text	   *m = DatumGetTextPP(kept->tts_values[p->att_meter]);
 
-				o->k1_null = !meter_map_resolve(u, VARDATA_ANY(m), VARSIZE_ANY_EXHDR(m),
-												DatumGetTimestampTz(kept->tts_values[p->att_start]),
-												&o->sp);
+				o->k1_null = !gf_meter_resolve(u, VARDATA_ANY(m), VARSIZE_ANY_EXHDR(m),
+											   DatumGetTimestampTz(kept->tts_values[p->att_start]),
+											   &o->sp);
 			}
 			if (!o->k1_null)
 				text_parts(o->sp, &o->k1, &o->l1);
 			o->ts = DatumGetTimestampTz(kept->tts_values[p->att_start]);
 			text_parts(kept->tts_values[p->att_meter], &o->k2, &o->l2);
-			text_parts(kept->tts_values[gf_attnum(p->desc, "channel", false)], &o->k3, &o->l3);
+			text_parts(kept->tts_values[p->att_channel], &o->k3, &o->l3);
 		}
 	}
 
@@ -948,7 +1262,6 @@ emit_rows(LoadPlan *p, GfUtility *u, GfBulk *std, GfKeyTable *keys, int64 batch_
 	 */
 	{
 		const char *first = NULL;
-		uint32		first_len = 0;
 		uint32		common = PG_UINT32_MAX;
 
 		for (uint32 e = 0; e < n; e++)
@@ -961,14 +1274,13 @@ emit_rows(LoadPlan *p, GfUtility *u, GfBulk *std, GfKeyTable *keys, int64 batch_
 			if (first == NULL)
 			{
 				first = o->k1;
-				first_len = common = o->l1;
+				common = o->l1;
 				continue;
 			}
 			while (k < common && k < o->l1 && o->k1[k] == first[k])
 				k++;
 			common = k;
 		}
-		(void) first_len;
 		for (uint32 e = 0; e < n; e++)
 		{
 			RowOrder   *o = &order[e];
@@ -996,10 +1308,12 @@ emit_rows(LoadPlan *p, GfUtility *u, GfBulk *std, GfKeyTable *keys, int64 batch_
 
 		slot->tts_values[p->att_utility] = u->utility_datum;
 		slot->tts_isnull[p->att_utility] = false;
-		slot->tts_values[p->att_batch] = Int64GetDatum(batch_id);
+		slot->tts_values[p->att_batch] = Int64GetDatum(d->batch_id);
 		slot->tts_isnull[p->att_batch] = false;
 		slot->tts_values[p->att_line] = Int64GetDatum(d->line_no);
 		slot->tts_isnull[p->att_line] = false;
+		slot->tts_values[p->att_last_batch] = Int64GetDatum(d->last_batch_id);
+		slot->tts_isnull[p->att_last_batch] = false;
 		slot->tts_values[p->att_source_rows] = Int32GetDatum(d->source_rows);
 		slot->tts_isnull[p->att_source_rows] = false;
 		slot->tts_values[p->att_conflicting] = Int32GetDatum(d->conflicting_rows);
@@ -1007,6 +1321,11 @@ emit_rows(LoadPlan *p, GfUtility *u, GfBulk *std, GfKeyTable *keys, int64 batch_
 
 		if (interval)
 		{
+			if (p->att_first_value >= 0)
+			{
+				slot->tts_values[p->att_first_value] = Float8GetDatum(d->first_value);
+				slot->tts_isnull[p->att_first_value] = d->first_value_null;
+			}
 			if (p->att_value_sum >= 0)
 			{
 				slot->tts_values[p->att_value_sum] = Float8GetDatum(d->value_sum);
@@ -1019,42 +1338,50 @@ emit_rows(LoadPlan *p, GfUtility *u, GfBulk *std, GfKeyTable *keys, int64 batch_
 			}
 			slot->tts_values[p->att_sp] = o->sp;
 			slot->tts_isnull[p->att_sp] = o->k1_null;
-			gf_emit_read(em, slot);
+			if (l->em != NULL)
+				gf_emit_read(l->em, slot);
+			else if (!d->existing || d->changed)
+				gf_days_add(l->days, o->k1, o->l1, o->k1_null, gf_local_date(u, o->ts));
+		}
+		else if (l->incremental)
+		{
+			MemoryContext old = MemoryContextSwitchTo(l->dedup_cxt);
+			char	   *id = pnstrdup(o->k1, o->l1);
+
+			l->seen_ids = lappend(l->seen_ids, id);
+			if (!d->existing)
+				l->new_ids = lappend(l->new_ids, id);
+			MemoryContextSwitchTo(old);
+		}
+		if (d->existing)
+		{
+			/* the row of an earlier batch makes way for its new version */
+			gf_bulk_delete(std, &d->tid);
+			if (d->changed)
+				batch_stats(l, d->last_batch_id)->rows_replaced++;
 		}
 		gf_bulk_store(std, d->tuple->t_len);
 	}
 	/* the rows point into the dedup memory: write them before it goes */
 	gf_bulk_flush(std);
-	if (em)
-		gf_emit_flush(em);
+	if (l->em)
+		gf_emit_flush(l->em);
 	ExecDropSingleTupleTableSlot(kept);
 	pfree(order);
 	return n;
 }
 
 /*
- * Bounded memory for reads.  The dedup of a read file keeps every distinct
+ * Bounded memory for reads.  The dedup of the reads keeps every distinct
  * key in memory while that fits gridflow.build_memory.  When it no longer
  * does, the kept entries and every later record are written to temporary
  * files partitioned by a hash of the read's service point, and each
  * partition is then de-duplicated and written on its own (recursively
  * partitioned if it is still too big).  A service point's reads all land
  * in one partition, so its daily summaries stay complete; records of a key
- * keep their file order, so keep_first, keep_last and sum give the same
+ * keep their arrival order, so keep_first, keep_last and sum give the same
  * rows as in memory.
  */
-
-/* what one record (or an entry moved to a partition) brings to its key */
-typedef struct DedupIn
-{
-	int64		line_no;
-	int32		source_rows;
-	int32		conflicting_rows;
-	bool		first_value_null;
-	bool		value_sum_any;
-	double		first_value;
-	double		value_sum;
-} DedupIn;
 
 /* record header in a partition file, followed by the minimal tuple */
 typedef struct SpillHeader
@@ -1063,12 +1390,12 @@ typedef struct SpillHeader
 	DedupIn		in;
 } SpillHeader;
 
-typedef struct Spill
+struct Spill
 {
 	int			nparts;
 	uint64		seed;
 	BufFile   **files;
-} Spill;
+};
 
 #define SPILL_MAX_DEPTH 4
 
@@ -1089,20 +1416,26 @@ dedup_apply(GfDedupRow *d, bool found, const DedupIn *in, GfDedupPolicy policy)
 
 	if (!found)
 	{
+		d->batch_id = in->batch_id;
 		d->line_no = in->line_no;
+		d->last_batch_id = in->last_batch_id;
 		d->source_rows = in->source_rows;
 		d->conflicting_rows = in->conflicting_rows;
 		d->first_value = in->first_value;
 		d->first_value_null = in->first_value_null;
 		d->value_sum = in->value_sum;
 		d->value_sum_any = in->value_sum_any;
+		d->existing = in->existing;
+		d->changed = in->changed;
+		d->tid = in->tid;
 		return true;
 	}
 	/* an entry moved to a partition always comes before its key's later records */
-	if (in->source_rows != 1)
+	if (in->moved)
 		elog(ERROR, "gridflow: partitioned records out of order");
 	if (d->source_rows < PG_INT32_MAX)
 		d->source_rows++;
+	d->last_batch_id = in->batch_id;
 	differs = (in->first_value_null != d->first_value_null) ||
 		(!in->first_value_null && in->first_value != d->first_value);
 	if (differs && d->conflicting_rows < PG_INT32_MAX)
@@ -1111,28 +1444,34 @@ dedup_apply(GfDedupRow *d, bool found, const DedupIn *in, GfDedupPolicy policy)
 	{
 		d->value_sum += in->value_sum;
 		d->value_sum_any = true;
+		if (policy == GF_SUM)
+			d->changed = true;
 	}
 	if (policy == GF_KEEP_LAST)
 	{
+		d->batch_id = in->batch_id;
 		d->line_no = in->line_no;
+		d->changed = true;
 		return true;
 	}
 	return false;
 }
 
-/* Make tup the kept tuple of d (copied into the arena). */
+/* A service point or meter record whose key was there already. */
 static void
-dedup_store_tuple(GfDedupRow *d, MinimalTuple tup, GfArena *tuples)
+dedup_same_key(GfDedupRow *d, LoadPlan *p, ParsedRow *row, TupleTableSlot *kept_slot,
+			   int64 batch_id)
 {
-	if (d->tuple == NULL || tup->t_len > d->tuple_cap)
-	{
-		d->tuple = gf_arena_alloc(tuples, tup->t_len);
-		d->tuple_cap = tup->t_len;
-	}
-	memcpy(d->tuple, tup, tup->t_len);
+	if (d->source_rows < PG_INT32_MAX)
+		d->source_rows++;
+	d->last_batch_id = batch_id;
+	ExecStoreMinimalTuple(d->tuple, kept_slot, false);
+	if (row_differs(p, row, kept_slot) && d->conflicting_rows < PG_INT32_MAX)
+		d->conflicting_rows++;
+	ExecClearTuple(kept_slot);
 }
 
-/* Memory the dedup of a file uses, with what writing its rows will need. */
+/* Memory the dedup uses, with what writing its rows will need. */
 static Size
 dedup_memory(GfKeyTable *keys, GfArena *tuples)
 {
@@ -1183,8 +1522,8 @@ spill_part_tuple(Spill *s, LoadPlan *p, GfUtility *u, TupleTableSlot *slot)
 	{
 		text	   *m = DatumGetTextPP(slot->tts_values[p->att_meter]);
 
-		sp_null = !meter_map_resolve(u, VARDATA_ANY(m), VARSIZE_ANY_EXHDR(m),
-									 DatumGetTimestampTz(slot->tts_values[p->att_start]), &sp);
+		sp_null = !gf_meter_resolve(u, VARDATA_ANY(m), VARSIZE_ANY_EXHDR(m),
+									DatumGetTimestampTz(slot->tts_values[p->att_start]), &sp);
 	}
 	if (sp_null)
 		return 0;
@@ -1197,6 +1536,7 @@ spill_write(Spill *s, int part, const DedupIn *in, MinimalTuple tup)
 {
 	SpillHeader h;
 
+	memset(&h, 0, sizeof(h));
 	h.tuple_len = tup->t_len;
 	h.in = *in;
 	BufFileWrite(s->files[part], &h, sizeof(h));
@@ -1264,13 +1604,20 @@ spill_entries(Spill *s, LoadPlan *p, GfUtility *u, GfKeyTable *keys, TupleTableS
 		DedupIn		in;
 
 		CHECK_FOR_INTERRUPTS();
+		memset(&in, 0, sizeof(in));
+		in.batch_id = d->batch_id;
 		in.line_no = d->line_no;
+		in.last_batch_id = d->last_batch_id;
 		in.source_rows = d->source_rows;
 		in.conflicting_rows = d->conflicting_rows;
 		in.first_value_null = d->first_value_null;
 		in.value_sum_any = d->value_sum_any;
 		in.first_value = d->first_value;
 		in.value_sum = d->value_sum;
+		in.moved = true;
+		in.existing = d->existing;
+		in.changed = d->changed;
+		in.tid = d->tid;
 		ExecStoreMinimalTuple(d->tuple, slot, false);
 		slot_getallattrs(slot);
 		spill_write(s, spill_part_tuple(s, p, u, slot), &in, d->tuple);
@@ -1278,7 +1625,7 @@ spill_entries(Spill *s, LoadPlan *p, GfUtility *u, GfKeyTable *keys, TupleTableS
 	}
 }
 
-/* Partitions for a file whose keys outgrow memory after a fraction of it. */
+/* Partitions for reads whose keys outgrow memory after a fraction of a file. */
 static int
 spill_partitions(Size used, double fraction_read)
 {
@@ -1296,9 +1643,10 @@ spill_partitions(Size used, double fraction_read)
  * if its keys do not fit in memory either.
  */
 static uint64
-process_partition(LoadPlan *p, GfUtility *u, GfBulk *std, BufFile *f, int depth,
-				  int64 batch_id, GfEmitter *em)
+process_partition(GfLoad *l, BufFile *f, int depth)
 {
+	LoadPlan   *p = &l->plan;
+	GfUtility  *u = l->u;
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow partition",
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
@@ -1337,6 +1685,17 @@ process_partition(LoadPlan *p, GfUtility *u, GfBulk *std, BufFile *f, int depth,
 		encode_key_slot(p, slot, &keybuf);
 		d = gf_keytable_find(keys, keybuf.data, (uint32) keybuf.len,
 							 gf_key_hash(keybuf.data, (uint32) keybuf.len), true, &found);
+		if (!found && !in.moved)
+		{
+			/* a record whose key this load has not seen yet */
+			if (l->probe && seed_from_slot(l, d, slot, &tuples))
+			{
+				found = true;
+				batch_stats(l, in.batch_id)->rows_matched++;
+			}
+			else
+				batch_stats(l, in.batch_id)->rows_kept++;
+		}
 		if (dedup_apply(d, found, &in, u->policy))
 			dedup_store_tuple(d, tup, &tuples);
 		ExecClearTuple(slot);
@@ -1354,77 +1713,117 @@ process_partition(LoadPlan *p, GfUtility *u, GfBulk *std, BufFile *f, int depth,
 	{
 		for (int i = 0; i < sub->nparts; i++)
 		{
-			kept += process_partition(p, u, std, sub->files[i], depth + 1, batch_id, em);
+			kept += process_partition(l, sub->files[i], depth + 1);
 			BufFileClose(sub->files[i]);
 		}
 	}
 	else
-		kept = emit_rows(p, u, std, keys, batch_id, em);
+		kept = emit_rows(l, keys);
 	ExecDropSingleTupleTableSlot(slot);
 	MemoryContextDelete(cxt);
 	return kept;
 }
 
 /*
- * Load file f of utility u as batch batch_id: landing, rejects and the
- * standardized rows of its kind (and, for reads, product and experience).
+ * Start loading files of kind f->kind for utility u into t (incremental
+ * when t->incremental).  Files are added with gf_load_file(), in batch
+ * order; gf_load_end() writes the rows.
+ */
+GfLoad *
+gf_load_begin(GfLoadTargets *t, GfUtility *u, GfSourceFile *f)
+{
+	GfLoad	   *l = palloc0(sizeof(GfLoad));
+	LoadPlan   *p = &l->plan;
+
+	l->t = t;
+	l->u = u;
+	l->f = f;
+	l->std = target_of(t, f->kind);
+	l->interval = (f->kind == GF_KIND_INTERVAL);
+	l->incremental = t->incremental;
+	build_plan(p, u, f, gf_bulk_tupdesc(l->std));
+
+	/*
+	 * Reads are dropped at the end; service points and meters of a full
+	 * load stay while the utility is built, for the product rows of its
+	 * reads.
+	 */
+	l->dedup_cxt = AllocSetContextCreate((l->interval || l->incremental) ?
+										 CurrentMemoryContext : u->cxt,
+										 "gridflow dedup", ALLOCSET_DEFAULT_SIZES);
+	l->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow row",
+									   ALLOCSET_DEFAULT_SIZES);
+	l->keys = gf_keytable_create(l->dedup_cxt, 4096, sizeof(GfDedupRow));
+	gf_arena_init(&l->tuples, l->dedup_cxt);
+	l->row.values = palloc0(sizeof(Datum) * p->natts);
+	l->row.isnull = palloc0(sizeof(bool) * p->natts);
+	l->row.tptr = palloc0(sizeof(char *) * p->natts);
+	l->row.tlen = palloc0(sizeof(uint32) * p->natts);
+	l->pvalues = palloc0(sizeof(Datum) * p->natts);
+	l->pisnull = palloc0(sizeof(bool) * p->natts);
+	initStringInfo(&l->keybuf);
+	l->kept_slot = MakeSingleTupleTableSlot(p->desc, &TTSOpsMinimalTuple);
+	l->maxbatches = 8;
+	l->batches = palloc(sizeof(LoadBatch) * l->maxbatches);
+
+	if (l->incremental)
+	{
+		for (int i = 0; i < p->nkeys; i++)
+			l->probe_atts[l->nprobe++] = p->keys[i];
+		l->probe_atts[l->nprobe++] = p->att_utility;
+		l->probe = !gf_bulk_table_empty(l->std);
+		if (l->interval)
+			l->days = gf_days_create(CurrentMemoryContext);
+		/* reads reach service points through what the meter tables hold now */
+		if (l->interval && u->sp_via_meter)
+			gf_meter_map_load(u);
+	}
+	return l;
+}
+
+/*
+ * Read one file of the load as batch batch_id: landing, rejects, and its
+ * records into the dedup.  stats must live until gf_load_end(), which
+ * completes them.
  */
 void
-gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
-			 GfLoadStats *stats)
+gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 {
-	GfBulk	   *std = target_of(t, f->kind);
-	LoadPlan	plan;
+	LoadPlan   *p = &l->plan;
+	GfUtility  *u = l->u;
+	GfLoadTargets *t = l->t;
+	GfSourceFile *f = l->f;
+	ParsedRow  *row = &l->row;
 	GfReader   *r;
-	MemoryContext dedup_cxt;
-	MemoryContext row_cxt;
-	GfKeyTable *keys;
-	GfArena		tuples;
-	ParsedRow	row;
-	StringInfoData keybuf;
-	TupleTableSlot *kept_slot;
 	GfChunkWriter chunks;
 	CsvRecord	rec;
 	CsvStatus	st;
-	bool		interval = (f->kind == GF_KIND_INTERVAL);
+	bool		interval = l->interval;
 	TimestampTz t0 = GetCurrentTimestamp();
-	Spill	   *spill = NULL;
-	GfEmitter  *em = NULL;
 	DedupIn		in;
-	int			since_check = 0;
 
 	memset(stats, 0, sizeof(GfLoadStats));
-	build_plan(&plan, u, f, gf_bulk_tupdesc(std));
+	if (l->nbatches == l->maxbatches)
+	{
+		l->maxbatches *= 2;
+		l->batches = repalloc(l->batches, sizeof(LoadBatch) * l->maxbatches);
+	}
+	l->batches[l->nbatches].batch_id = batch_id;
+	l->batches[l->nbatches].stats = stats;
+	l->nbatches++;
 
-	r = gf_reader_open(f->path, f->delimiter, f->quote);
+	r = gf_reader_open(path, f->delimiter, f->quote);
 	if (!gf_reader_read_header(r))
 		ereport(ERROR,
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
 				 errmsg("%s file \"%s\" of utility \"%s\" is empty",
-						gf_kind_name(f->kind), f->path, u->utility_id),
+						gf_kind_name(f->kind), path, u->utility_id),
 				 errdetail("It has no header line."),
 				 errhint("A utility file starts with a header line, even when it has no rows.")));
 	for (size_t i = 0; i < r->header.nstored; i++)
 		stats->header = lappend(stats->header, pstrdup(r->header.fields[i].data));
-	for (int i = 0; i < plan.nops; i++)
-		plan.ops[i].src = gf_reader_column(r, plan.ops[i].source);
-
-	/*
-	 * Reads are dropped with the file; service points and meters stay while
-	 * the utility is built, for the product rows of its reads.
-	 */
-	dedup_cxt = AllocSetContextCreate(interval ? CurrentMemoryContext : u->cxt,
-									  "gridflow dedup", ALLOCSET_DEFAULT_SIZES);
-	row_cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow row",
-									ALLOCSET_DEFAULT_SIZES);
-	keys = gf_keytable_create(dedup_cxt, 4096, sizeof(GfDedupRow));
-	gf_arena_init(&tuples, dedup_cxt);
-	row.values = palloc0(sizeof(Datum) * plan.natts);
-	row.isnull = palloc0(sizeof(bool) * plan.natts);
-	row.tptr = palloc0(sizeof(char *) * plan.natts);
-	row.tlen = palloc0(sizeof(uint32) * plan.natts);
-	initStringInfo(&keybuf);
-	kept_slot = MakeSingleTupleTableSlot(plan.desc, &TTSOpsMinimalTuple);
+	for (int i = 0; i < p->nops; i++)
+		p->ops[i].src = gf_reader_column(r, p->ops[i].source);
 	gf_chunk_begin(&chunks, t->landing, batch_id);
 
 	while ((st = gf_reader_next(r, &rec)) != CSV_EOF)
@@ -1445,7 +1844,7 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 		gf_chunk_add(&chunks, (int64) rec.first_line, rec.raw, rec.raw_len);
 		stats->records_read++;
 
-		bad = parse_row(&plan, u, &rec, &row, &result);
+		bad = parse_row(p, u, &rec, row, &result);
 		if (bad != NULL)
 		{
 			char	   *shown = gf_reject_text(rec.fields[bad->src].data,
@@ -1462,12 +1861,12 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 		{
 			int			missing = -1;
 
-			for (int i = 0; i < plan.nrequired && missing < 0; i++)
-				if (row.isnull[plan.required[i]])
-					missing = plan.required[i];
+			for (int i = 0; i < p->nrequired && missing < 0; i++)
+				if (row->isnull[p->required[i]])
+					missing = p->required[i];
 			if (missing >= 0)
 			{
-				ColumnOp   *op = &plan.ops[op_for_att(&plan, missing)];
+				ColumnOp   *op = &p->ops[op_for_att(p, missing)];
 
 				write_reject(t->reject, batch_id, &rec, "standardized", "missing_key",
 							 psprintf("no value for key column \"%s\"", op->target),
@@ -1476,16 +1875,16 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 				continue;
 			}
 		}
-		if (interval && plan.att_end >= 0)
+		if (interval && p->att_end >= 0)
 		{
-			TimestampTz start = DatumGetTimestampTz(row.values[plan.att_start]);
-			int64		dur = (plan.att_duration >= 0 && !row.isnull[plan.att_duration]) ?
-				DatumGetInt32(row.values[plan.att_duration]) : 0;
+			TimestampTz start = DatumGetTimestampTz(row->values[p->att_start]);
+			int64		dur = (p->att_duration >= 0 && !row->isnull[p->att_duration]) ?
+				DatumGetInt32(row->values[p->att_duration]) : 0;
 			TimestampTz end = start + dur * USECS_PER_SEC;
 
 			if (dur < 0 || !IS_VALID_TIMESTAMP(end))
 			{
-				ColumnOp   *op = &plan.ops[op_for_att(&plan, plan.att_duration)];
+				ColumnOp   *op = &p->ops[op_for_att(p, p->att_duration)];
 
 				write_reject(t->reject, batch_id, &rec, "standardized", "invalid_value",
 							 psprintf("invalid duration %lld for column \"%s\": %s",
@@ -1495,34 +1894,37 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 				stats->rows_invalid++;
 				continue;
 			}
-			row.values[plan.att_end] = TimestampTzGetDatum(end);
-			row.isnull[plan.att_end] = false;
+			row->values[p->att_end] = TimestampTzGetDatum(end);
+			row->isnull[p->att_end] = false;
 		}
-		if (interval && plan.att_value >= 0 && !row.isnull[plan.att_value])
+		if (interval && p->att_value >= 0 && !row->isnull[p->att_value])
 		{
-			value = DatumGetFloat8(row.values[plan.att_value]);
+			value = DatumGetFloat8(row->values[p->att_value]);
 			value_null = false;
 		}
 
-		if (f->kind == GF_KIND_METER && u->sp_via_meter)
-			meter_map_add(u, &plan, &row);
-		if (f->kind == GF_KIND_METER && plan.att_sp >= 0 && !row.isnull[plan.att_sp])
+		/* incremental loads read the meter map from the tables when they need it */
+		if (f->kind == GF_KIND_METER && u->sp_via_meter && !l->incremental)
+			meter_map_add(u, p, row);
+		if (f->kind == GF_KIND_METER && p->att_sp >= 0 && !row->isnull[p->att_sp])
 		{
-			write_assignment(t->assignment, u, &plan, &row, batch_id, (int64) rec.first_line);
+			write_assignment(t->assignment, u, p, row, batch_id, (int64) rec.first_line);
 			stats->assignments++;
 		}
 
+		memset(&in, 0, sizeof(in));
+		in.batch_id = batch_id;
 		in.line_no = (int64) rec.first_line;
+		in.last_batch_id = batch_id;
 		in.source_rows = 1;
-		in.conflicting_rows = 0;
 		in.first_value = in.value_sum = value;
 		in.first_value_null = value_null;
 		in.value_sum_any = !value_null;
 
-		if (spill != NULL)
+		if (l->spill != NULL)
 		{
 			/* partitioned: the record goes to its service point's file */
-			MinimalTuple tup = form_row(&plan, &row, row_cxt);
+			MinimalTuple tup = form_row(p, row, l->row_cxt);
 			const char *sp = NULL;
 			uint32		splen = 0;
 			bool		sp_null = true;
@@ -1530,110 +1932,165 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 
 			if (u->sp_via_meter)
 			{
-				if (meter_map_resolve(u, row.tptr[plan.att_meter], row.tlen[plan.att_meter],
-									  DatumGetTimestampTz(row.values[plan.att_start]), &spd))
+				if (gf_meter_resolve(u, row->tptr[p->att_meter], row->tlen[p->att_meter],
+									 DatumGetTimestampTz(row->values[p->att_start]), &spd))
 				{
-					text	   *st = DatumGetTextPP(spd);
+					text	   *spt = DatumGetTextPP(spd);
 
-					sp = VARDATA_ANY(st);
-					splen = VARSIZE_ANY_EXHDR(st);
+					sp = VARDATA_ANY(spt);
+					splen = VARSIZE_ANY_EXHDR(spt);
 					sp_null = false;
 				}
 			}
-			else if (!row.isnull[plan.att_sp])
+			else if (!row->isnull[p->att_sp])
 			{
-				sp = row.tptr[plan.att_sp];
-				splen = row.tlen[plan.att_sp];
+				sp = row->tptr[p->att_sp];
+				splen = row->tlen[p->att_sp];
 				sp_null = false;
 			}
-			spill_write(spill, spill_part(spill, sp, splen, sp_null), &in, tup);
-			MemoryContextReset(row_cxt);
+			spill_write(l->spill, spill_part(l->spill, sp, splen, sp_null), &in, tup);
+			MemoryContextReset(l->row_cxt);
 			continue;
 		}
 
-		encode_key(&plan, &row, &keybuf);
-		d = gf_keytable_find(keys, keybuf.data, (uint32) keybuf.len,
-							 gf_key_hash(keybuf.data, (uint32) keybuf.len), true, &found);
-		if (!found || !interval)
+		encode_key(p, row, &l->keybuf);
+		d = gf_keytable_find(l->keys, l->keybuf.data, (uint32) l->keybuf.len,
+							 gf_key_hash(l->keybuf.data, (uint32) l->keybuf.len), true, &found);
+		if (!found)
 		{
-			if (found)
+			if (l->probe && seed_from_row(l, d, row, &l->tuples))
 			{
-				/* service points and meters: compare the whole row with the kept one */
-				if (d->source_rows < PG_INT32_MAX)
-					d->source_rows++;
-				ExecStoreMinimalTuple(d->tuple, kept_slot, false);
-				if (row_differs(&plan, &row, kept_slot) && d->conflicting_rows < PG_INT32_MAX)
-					d->conflicting_rows++;
-				ExecClearTuple(kept_slot);
+				found = true;
+				stats->rows_matched++;
 			}
 			else
-			{
-				(void) dedup_apply(d, false, &in, u->policy);
-				dedup_store_tuple(d, form_row(&plan, &row, row_cxt), &tuples);
-				MemoryContextReset(row_cxt);
-			}
+				stats->rows_kept++;
 		}
+		if (!found)
+		{
+			(void) dedup_apply(d, false, &in, u->policy);
+			dedup_store_tuple(d, form_row(p, row, l->row_cxt), &l->tuples);
+			MemoryContextReset(l->row_cxt);
+		}
+		else if (!interval)
+			dedup_same_key(d, p, row, l->kept_slot, batch_id);
 		else if (dedup_apply(d, true, &in, u->policy))
 		{
-			dedup_store_tuple(d, form_row(&plan, &row, row_cxt), &tuples);
-			MemoryContextReset(row_cxt);
+			dedup_store_tuple(d, form_row(p, row, l->row_cxt), &l->tuples);
+			MemoryContextReset(l->row_cxt);
 		}
 
 		/* reads whose keys outgrow memory go to partition files */
-		if (interval && ++since_check >= 1024)
+		if (interval && ++l->since_check >= 1024)
 		{
-			Size		used = dedup_memory(keys, &tuples);
+			Size		used = dedup_memory(l->keys, &l->tuples);
 
-			since_check = 0;
+			l->since_check = 0;
 			if (used > build_memory_budget())
 			{
 				double		fraction = r->size_at_open > 0 ?
 					(double) r->bytes_read / (double) r->size_at_open : 1.0;
 
-				spill = spill_create(spill_partitions(used, fraction), 0);
-				spill_entries(spill, &plan, u, keys, kept_slot);
-				MemoryContextReset(dedup_cxt);
-				keys = NULL;
-				stats->spilled_partitions = spill->nparts;
+				l->spill = spill_create(spill_partitions(used, fraction), 0);
+				spill_entries(l->spill, p, u, l->keys, l->kept_slot);
+				MemoryContextReset(l->dedup_cxt);
+				l->keys = NULL;
+				stats->spilled_partitions = l->spill->nparts;
 			}
 		}
 	}
 	stats->file_bytes = (int64) r->bytes_read;
 	gf_reader_close(r);
+	memcpy(stats->sha256, r->sha256_digest, sizeof(stats->sha256));
 	gf_chunk_end(&chunks);
 	stats->read_ms = (double) (GetCurrentTimestamp() - t0) / 1000.0;
+}
 
-	t0 = GetCurrentTimestamp();
-	if (interval)
-		em = gf_emit_begin(t, u, plan.desc);
-	if (spill != NULL)
+/*
+ * Write the load's rows (and, for reads of a full load, their product rows
+ * and daily summaries); complete the figures of its batches.  Returns the
+ * milliseconds spent writing.
+ */
+double
+gf_load_end(GfLoad *l)
+{
+	TimestampTz t0 = GetCurrentTimestamp();
+	GfUtility  *u = l->u;
+
+	if (l->interval && !l->incremental)
+		l->em = gf_emit_begin(l->t, u, l->plan.desc);
+	if (l->spill != NULL)
 	{
-		for (int i = 0; i < spill->nparts; i++)
+		for (int i = 0; i < l->spill->nparts; i++)
 		{
-			stats->rows_kept += process_partition(&plan, u, std, spill->files[i], 1, batch_id, em);
-			BufFileClose(spill->files[i]);
+			(void) process_partition(l, l->spill->files[i], 1);
+			BufFileClose(l->spill->files[i]);
 		}
 	}
 	else
-		stats->rows_kept = emit_rows(&plan, u, std, keys, batch_id, em);
-	if (em != NULL)
-		gf_emit_end(em);
-	stats->write_ms = (double) (GetCurrentTimestamp() - t0) / 1000.0;
-	stats->rows_duplicate = stats->records_read - stats->rows_invalid - stats->rows_kept;
+		(void) emit_rows(l, l->keys);
+	if (l->em != NULL)
+		gf_emit_end(l->em);
+	l->em = NULL;
 
-	ExecDropSingleTupleTableSlot(kept_slot);
-	MemoryContextDelete(row_cxt);
-	if (interval)
-		MemoryContextDelete(dedup_cxt);
+	for (int i = 0; i < l->nbatches; i++)
+	{
+		GfLoadStats *s = l->batches[i].stats;
+
+		s->rows_duplicate = s->records_read - s->rows_invalid - s->rows_kept;
+	}
+
+	ExecDropSingleTupleTableSlot(l->kept_slot);
+	MemoryContextDelete(l->row_cxt);
+	if (l->interval || l->incremental)
+	{
+		/* what the caller reads from the load outlives its dedup memory */
+		if (l->new_ids != NIL || l->seen_ids != NIL)
+		{
+			List	   *n = NIL;
+			List	   *s = NIL;
+			ListCell   *lc;
+			MemoryContext old = MemoryContextSwitchTo(MemoryContextGetParent(l->dedup_cxt));
+
+			foreach(lc, l->new_ids)
+				n = lappend(n, pstrdup(lfirst(lc)));
+			foreach(lc, l->seen_ids)
+				s = lappend(s, pstrdup(lfirst(lc)));
+			l->new_ids = n;
+			l->seen_ids = s;
+			MemoryContextSwitchTo(old);
+		}
+		MemoryContextDelete(l->dedup_cxt);
+	}
 	else
 	{
 		GfKept	   *k = MemoryContextAlloc(u->cxt, sizeof(GfKept));
 
-		k->keys = keys;
-		k->desc = plan.desc;
-		if (f->kind == GF_KIND_SERVICE_POINT)
+		k->keys = l->keys;
+		k->desc = l->plan.desc;
+		if (l->f->kind == GF_KIND_SERVICE_POINT)
 			u->kept_service_points = k;
 		else
 			u->kept_meters = k;
 	}
+	return (double) (GetCurrentTimestamp() - t0) / 1000.0;
+}
+
+/* What an incremental load changed (valid after gf_load_end()). */
+GfDays *
+gf_load_days(GfLoad *l)
+{
+	return l->days;
+}
+
+List *
+gf_load_new_ids(GfLoad *l)
+{
+	return l->new_ids;
+}
+
+List *
+gf_load_seen_ids(GfLoad *l)
+{
+	return l->seen_ids;
 }

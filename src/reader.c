@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/cryptohash.h"
+#include "common/sha2.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/fd.h"
@@ -72,6 +74,8 @@ gf_csv_read(void *ctx, char *buf, size_t size)
 				(errcode_for_file_access(),
 				 errmsg("could not read file \"%s\": %m", r->path)));
 	r->bytes_read += n;
+	if (n > 0 && pg_cryptohash_update(r->sha256, (const uint8 *) buf, (size_t) n) < 0)
+		elog(ERROR, "gridflow: could not compute the SHA-256 of \"%s\"", r->path);
 	return (long) n;
 }
 
@@ -92,20 +96,16 @@ gf_reader_error_callback(void *arg)
 }
 
 /*
- * Open a CSV file on the server for streaming, once the calling role's
- * rights are checked (access.c).  Only regular files are opened: a FIFO, a
- * socket or a device is refused before it is opened, and the file is
- * opened non-blocking, without following a final symbolic link, and
- * checked again, in case something else was swapped in between.
+ * Open a file on the server for reading, once the calling role's rights are
+ * checked (access.c).  Only regular files are opened: a FIFO, a socket or a
+ * device is refused before it is opened, and the file is opened
+ * non-blocking, without following a final symbolic link, and checked
+ * again, in case something else was swapped in between.
  */
-GfReader *
-gf_reader_open(const char *path, char delimiter, char quote)
+static int
+open_regular_file(const char *path, struct stat *fst)
 {
-	GfReader   *r;
 	struct stat st;
-	struct stat fst;
-	CsvOptions	opts;
-	CsvAllocator alloc;
 	char	   *resolved;
 	int			fd;
 
@@ -127,7 +127,7 @@ gf_reader_open(const char *path, char delimiter, char quote)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not open file \"%s\" for reading: %m", path)));
-	if (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode))
+	if (fstat(fd, fst) < 0 || !S_ISREG(fst->st_mode))
 	{
 		CloseTransientFile(fd);
 		ereport(ERROR,
@@ -136,6 +136,20 @@ gf_reader_open(const char *path, char delimiter, char quote)
 				 errhint("gridflow reads only regular files.")));
 	}
 	gf_check_opened_file(fd, path);
+	return fd;
+}
+
+/* Open a CSV file on the server for streaming (see open_regular_file()). */
+GfReader *
+gf_reader_open(const char *path, char delimiter, char quote)
+{
+	GfReader   *r;
+	struct stat fst;
+	CsvOptions	opts;
+	CsvAllocator alloc;
+	int			fd;
+
+	fd = open_regular_file(path, &fst);
 
 	r = palloc0(sizeof(GfReader));
 	r->path = pstrdup(path);
@@ -143,6 +157,9 @@ gf_reader_open(const char *path, char delimiter, char quote)
 	r->size_at_open = fst.st_size;
 	r->cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow reader",
 								   ALLOCSET_DEFAULT_SIZES);
+	r->sha256 = pg_cryptohash_create(PG_SHA256);
+	if (r->sha256 == NULL || pg_cryptohash_init(r->sha256) < 0)
+		elog(ERROR, "gridflow: could not start a SHA-256 computation");
 
 	csv_options_init(&opts);
 	opts.delimiter = delimiter;
@@ -302,6 +319,10 @@ gf_reader_close(GfReader *r)
 						   (unsigned long long) r->bytes_read)));
 	if (error_context_stack == &r->errcb)
 		error_context_stack = r->errcb.previous;
+	if (pg_cryptohash_final(r->sha256, r->sha256_digest, sizeof(r->sha256_digest)) < 0)
+		elog(ERROR, "gridflow: could not compute the SHA-256 of \"%s\"", r->path);
+	pg_cryptohash_free(r->sha256);
+	r->sha256 = NULL;
 	CloseTransientFile(r->fd);
 	r->fd = -1;
 	MemoryContextDelete(r->cxt);
@@ -356,4 +377,44 @@ gf_single_char_arg(text *t, const char *what)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be a single one-byte character other than a line break", what)));
 	return s[0];
+}
+
+/*
+ * SHA-256 of a server file's bytes (checked and opened as gf_reader_open()
+ * does), into digest[32].
+ */
+void
+gf_file_sha256(const char *path, uint8 *digest)
+{
+	struct stat fst;
+	int			fd = open_regular_file(path, &fst);
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	char	   *buf = palloc(GF_READ_SIZE);
+
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
+		elog(ERROR, "gridflow: could not start a SHA-256 computation");
+	for (;;)
+	{
+		ssize_t		n;
+
+		CHECK_FOR_INTERRUPTS();
+		pgstat_report_wait_start(WAIT_EVENT_COPY_FILE_READ);
+		n = read(fd, buf, GF_READ_SIZE);
+		pgstat_report_wait_end();
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read file \"%s\": %m", path)));
+		if (n == 0)
+			break;
+		if (pg_cryptohash_update(ctx, (const uint8 *) buf, (size_t) n) < 0)
+			elog(ERROR, "gridflow: could not compute the SHA-256 of \"%s\"", path);
+	}
+	if (pg_cryptohash_final(ctx, digest, 32) < 0)
+		elog(ERROR, "gridflow: could not compute the SHA-256 of \"%s\"", path);
+	pg_cryptohash_free(ctx);
+	CloseTransientFile(fd);
+	pfree(buf);
 }

@@ -64,6 +64,7 @@ CREATE TABLE standardized.service_point (
     updated_at timestamptz,
     batch_id bigint NOT NULL,
     line_no bigint NOT NULL,
+    last_batch_id bigint NOT NULL,
     source_rows integer NOT NULL,
     conflicting_rows integer NOT NULL,
     PRIMARY KEY (utility_id, service_point_id)
@@ -84,6 +85,7 @@ COMMENT ON COLUMN standardized.service_point.created_at IS 'Record creation time
 COMMENT ON COLUMN standardized.service_point.updated_at IS 'Record update time at the utility';
 COMMENT ON COLUMN standardized.service_point.batch_id IS 'Lineage: batch of the kept source record';
 COMMENT ON COLUMN standardized.service_point.line_no IS 'Lineage: line of the kept source record';
+COMMENT ON COLUMN standardized.service_point.last_batch_id IS 'Lineage: latest batch with a record of this service point';
 COMMENT ON COLUMN standardized.service_point.source_rows IS 'Source records with this key';
 COMMENT ON COLUMN standardized.service_point.conflicting_rows IS 'Source records with this key whose attributes differ from the kept one (e.g. other addresses)';
 
@@ -100,6 +102,7 @@ CREATE TABLE standardized.meter (
     updated_at timestamptz,
     batch_id bigint NOT NULL,
     line_no bigint NOT NULL,
+    last_batch_id bigint NOT NULL,
     source_rows integer NOT NULL,
     conflicting_rows integer NOT NULL,
     PRIMARY KEY (utility_id, meter_id)
@@ -117,6 +120,7 @@ COMMENT ON COLUMN standardized.meter.created_at IS 'Record creation time at the 
 COMMENT ON COLUMN standardized.meter.updated_at IS 'Record update time at the utility';
 COMMENT ON COLUMN standardized.meter.batch_id IS 'Lineage: batch of the kept source record';
 COMMENT ON COLUMN standardized.meter.line_no IS 'Lineage: line of the kept source record';
+COMMENT ON COLUMN standardized.meter.last_batch_id IS 'Lineage: latest batch with a record of this meter';
 COMMENT ON COLUMN standardized.meter.source_rows IS 'Source records with this meter';
 COMMENT ON COLUMN standardized.meter.conflicting_rows IS 'Source records of this meter that differ from the kept one (another premise, another installation)';
 
@@ -153,8 +157,10 @@ CREATE TABLE standardized.interval_read (
     exported_at timestamptz,
     batch_id bigint NOT NULL,
     line_no bigint NOT NULL,
+    last_batch_id bigint NOT NULL,
     source_rows integer NOT NULL,
     conflicting_rows integer NOT NULL,
+    first_value double precision,
     source_value_sum double precision,
     CONSTRAINT interval_read_key UNIQUE NULLS NOT DISTINCT
         (service_point_id, interval_start_ts, utility_id, meter_id, channel)
@@ -173,8 +179,10 @@ COMMENT ON COLUMN standardized.interval_read.last_update_time IS 'When the utili
 COMMENT ON COLUMN standardized.interval_read.exported_at IS 'When the utility exported it (the string null means NULL)';
 COMMENT ON COLUMN standardized.interval_read.batch_id IS 'Lineage: batch of the kept source record';
 COMMENT ON COLUMN standardized.interval_read.line_no IS 'Lineage: line of the kept source record';
+COMMENT ON COLUMN standardized.interval_read.last_batch_id IS 'Lineage: latest batch with a record of this key (differs from batch_id when a later file sent the read again: under keep_first the original stayed, under keep_last the correction is batch_id)';
 COMMENT ON COLUMN standardized.interval_read.source_rows IS 'Source records with this key (1: no duplicate)';
-COMMENT ON COLUMN standardized.interval_read.conflicting_rows IS 'Source records with this key whose value differs from the kept value (keep_first, keep_last); 0 under sum';
+COMMENT ON COLUMN standardized.interval_read.conflicting_rows IS 'Source records with this key whose value differs from the value of the first one (first_value)';
+COMMENT ON COLUMN standardized.interval_read.first_value IS 'Value of the first source record with this key, in arrival order (batch, then line)';
 COMMENT ON COLUMN standardized.interval_read.source_value_sum IS 'Sum of the values of all source records with this key: value / source_value_sum is the share of the raw value the dedup kept';
 COMMENT ON CONSTRAINT interval_read_key ON standardized.interval_read IS 'The natural key; NULLS NOT DISTINCT because a read whose service point is unknown still has one key';
 

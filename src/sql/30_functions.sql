@@ -262,3 +262,34 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'gridflow_build'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.gridflow_build(text) IS 'Rebuild every layer from a drop directory (DIR/utility1/utility1_intervals.csv and so on, as gridflow.source_file says; NULL: the sample installed with the extension), in the caller''s transaction: on error nothing changes. Returns one row per table written with its row count and time. The caller needs EXECUTE (granted to gridflow_pipeline) and superuser or pg_read_server_files; every file is checked against the caller and gridflow.allowed_directories. The build then runs as the owner of the extension (search_path pg_catalog, pg_temp), so the caller needs no privileges on the layers.';
+
+CREATE FUNCTION @extschema@.gridflow_ingest(
+    path text,
+    utility_id text DEFAULT NULL,
+    file_kind text DEFAULT NULL,
+    OUT batch_id bigint,
+    OUT utility text,
+    OUT kind text,
+    OUT file_path text,
+    OUT outcome text,
+    OUT same_as_batch bigint,
+    OUT records_read bigint,
+    OUT rows_kept bigint,
+    OUT rows_matched bigint,
+    OUT rows_replaced bigint,
+    OUT days_refreshed bigint,
+    OUT elapsed_ms double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'gridflow_ingest'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.gridflow_ingest(text, text, text) IS 'Add files to what the layers hold, in the caller''s transaction: a drop directory (every configured file found in it, of one utility or of all enabled ones) or one file (utility_id required; file_kind when its name does not say it). Each file becomes a batch; a file whose content (SHA-256) was loaded before for the same utility and kind is skipped (outcome unchanged, same_as_batch). Records whose key an earlier batch loaded follow the utility''s interval_dedup_policy (keep_first: the original stays; keep_last: the correction wins; sum: added), and product rows and daily summaries are refreshed for the service points and local days that changed; the result equals gridflow_rebuild() of the same files. Ingests of one utility queue; of different utilities, they run side by side. Rights as for gridflow_build().';
+
+CREATE FUNCTION @extschema@.gridflow_rebuild(
+    OUT step text,
+    OUT table_name text,
+    OUT row_count bigint,
+    OUT elapsed_ms double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'gridflow_rebuild'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.gridflow_rebuild() IS 'Rebuild every layer from the files of the recorded batches (gridflow.batch), in batch order, with the current configuration, in the caller''s transaction. The history stays; each file must still be where it was, with the content it had (its SHA-256 is checked). Returns one row per table written, as gridflow_build() does. Rights as for gridflow_build().';

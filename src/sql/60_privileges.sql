@@ -47,16 +47,20 @@ $$;
 REVOKE EXECUTE ON FUNCTION gridflow.read_csv(text, text[], text, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION gridflow.read_csv_header(text, text, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.gridflow_build(text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.gridflow_ingest(text, text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.gridflow_rebuild() FROM PUBLIC;
 
 --
--- The pipeline: builds (gridflow_build runs as the owner of the extension,
+-- The pipeline: builds and ingests (they run as the owner of the extension,
 -- so no write privilege on the layers is needed), configuration, and
 -- reading everything.  The schemas are not open to PUBLIC.
 --
 GRANT USAGE ON SCHEMA gridflow, landing, standardized, product, experience, dq TO gridflow_pipeline;
 GRANT EXECUTE ON FUNCTION gridflow.read_csv(text, text[], text, text),
                           gridflow.read_csv_header(text, text, text),
-                          @extschema@.gridflow_build(text)
+                          @extschema@.gridflow_build(text),
+                          @extschema@.gridflow_ingest(text, text, text),
+                          @extschema@.gridflow_rebuild()
     TO gridflow_pipeline;
 GRANT SELECT, INSERT, UPDATE, DELETE ON gridflow.utility, gridflow.source_file, gridflow.column_map
     TO gridflow_pipeline;

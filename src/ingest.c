@@ -1,0 +1,801 @@
+/*-------------------------------------------------------------------------
+ *
+ * ingest.c
+ *	  gridflow_ingest(path, utility_id, file_kind): new files added to what
+ *	  the layers hold, in the caller's transaction.
+ *
+ * Each file is a batch.  A file whose content (SHA-256) was loaded before
+ * for the same utility and kind is not loaded again.  Otherwise its
+ * records land and are de-duplicated as a build does it, except that the
+ * first time a key is seen the row an earlier batch left for it is looked
+ * up (through the table's unique index) and becomes the key's state, as if
+ * the earlier records had just been read: the utility's dedup policy then
+ * decides between the original and the new records exactly as a rebuild
+ * of all the files would.  Rows that change are replaced (delete and
+ * insert, indexes maintained).
+ *
+ * Product rows and daily summaries are then refreshed for the service
+ * points and local days whose reads changed: new or replaced reads, reads
+ * of service points or meters that a dimension batch added, and reads
+ * that a meter batch links to another service point.  The refresh deletes
+ * those days' rows and computes them again with SQL over the standardized
+ * layer (gridflow.product_source, and the aggregates of
+ * gridflow.experience_source), so an ingest ends where gridflow_rebuild()
+ * of the same files ends; the regression tests compare the two.
+ *
+ * Ingests of one utility queue on its configuration row (FOR NO KEY
+ * UPDATE); ingests of different utilities run side by side; builds and
+ * rebuilds exclude all of them (gf_lock_history()).  Everything happens in
+ * the caller's transaction: readers see the state before or after, never
+ * a half.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <sys/stat.h>
+
+#include "access/heapam.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "gridflow.h"
+#include "keytable.h"
+
+PG_FUNCTION_INFO_V1(gridflow_ingest);
+
+/* service-point days to refresh, keyed by (date, has service point, id) */
+struct GfDays
+{
+	GfKeyTable *keys;
+	StringInfoData buf;
+};
+
+GfDays *
+gf_days_create(MemoryContext cxt)
+{
+	GfDays	   *d = MemoryContextAllocZero(cxt, sizeof(GfDays));
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+
+	d->keys = gf_keytable_create(cxt, 1024, 0);
+	initStringInfo(&d->buf);
+	MemoryContextSwitchTo(old);
+	return d;
+}
+
+void
+gf_days_add(GfDays *days, const char *sp, uint32 len, bool sp_null, int32 date)
+{
+	bool		found;
+
+	resetStringInfo(&days->buf);
+	appendBinaryStringInfo(&days->buf, (char *) &date, sizeof(date));
+	appendStringInfoChar(&days->buf, sp_null ? '\0' : '\1');
+	if (!sp_null)
+		appendBinaryStringInfo(&days->buf, sp, (int) len);
+	(void) gf_keytable_find(days->keys, days->buf.data, (uint32) days->buf.len,
+							gf_key_hash(days->buf.data, (uint32) days->buf.len), true, &found);
+}
+
+uint32
+gf_days_count(GfDays *days)
+{
+	return days->keys->nentries;
+}
+
+/* Entry i of days: its date, and its service point (NULL: none). */
+static int32
+days_entry(GfDays *days, uint32 i, Datum *sp, bool *sp_null)
+{
+	uint32		len;
+	const char *k = gf_keytable_key(days->keys, i, &len);
+	int32		date;
+
+	memcpy(&date, k, sizeof(date));
+	*sp_null = (k[sizeof(date)] == '\0');
+	if (!*sp_null)
+		*sp = PointerGetDatum(cstring_to_text_with_len(k + sizeof(date) + 1,
+													   (int) (len - sizeof(date) - 1)));
+	return date;
+}
+
+/* what one utility's ingest works on */
+typedef struct IngestUtility
+{
+	GfUtility  *u;
+	Oid			reads;			/* its partitions (InvalidOid: none yet) */
+	Oid			products;
+	Oid			days;
+	char	   *product_columns;	/* column list of product.usage_interval */
+	MemoryContext cxt;			/* of the whole ingest */
+} IngestUtility;
+
+static char *
+qualified_name(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+}
+
+/* The utility's partitions, created if create, else looked up. */
+static void
+utility_partitions(IngestUtility *iu, bool create)
+{
+	if (OidIsValid(iu->reads))
+		return;
+	if (!create)
+	{
+		char	   *name = psprintf("interval_read_%s", iu->u->utility_id);
+
+		for (char *c = name; *c; c++)
+			*c = pg_tolower((unsigned char) *c);
+		if (!OidIsValid(get_relname_relid(name, get_namespace_oid("standardized", false))))
+			return;
+	}
+	iu->reads = gf_utility_partition("standardized", "interval_read", iu->u->utility_id);
+	iu->products = gf_utility_partition("product", "usage_interval", iu->u->utility_id);
+	iu->days = gf_utility_partition("experience", "daily_usage", iu->u->utility_id);
+}
+
+/* The column list of a relation, quoted, comma-separated. */
+static char *
+column_list(Oid relid)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, i);
+
+		if (a->attisdropped)
+			continue;
+		if (buf.len > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, quote_identifier(NameStr(a->attname)));
+	}
+	table_close(rel, AccessShareLock);
+	return buf.data;
+}
+
+#define REFRESH_CHUNK 10000
+
+/*
+ * Product rows and daily summaries of days[from, to), computed again from
+ * the standardized layer.  $1: service points (NULL elements: reads
+ * without one), $2: their local days, $3: the utility's time zone, $4: the
+ * utility.  The reads of a local day are looked up by service point and a
+ * range of start times a day wider than the day on each side (so that no
+ * time zone rule can make one escape), then filtered on the local day.
+ */
+static void
+refresh_chunk(IngestUtility *iu, GfDays *days, uint32 from, uint32 to)
+{
+	int			n = (int) (to - from);
+	Datum	   *sps = palloc(sizeof(Datum) * n);
+	bool	   *sp_nulls = palloc(sizeof(bool) * n);
+	Datum	   *dates = palloc(sizeof(Datum) * n);
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	Datum		args[4];
+	Oid			types[4] = {TEXTARRAYOID, DATEARRAYOID, TEXTOID, TEXTOID};
+	const char *products = qualified_name(iu->products);
+	const char *daily = qualified_name(iu->days);
+	const char *days_sql =
+		"SELECT x.sp, x.d, "
+		"pg_catalog.timezone($3, x.d::timestamp) - interval '1 day' AS lo, "
+		"pg_catalog.timezone($3, (x.d + 1)::timestamp) + interval '1 day' AS hi "
+		"FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::date[])) AS x(sp, d)";
+	char	   *sql[6];
+
+	for (int i = 0; i < n; i++)
+		dates[i] = DateADTGetDatum(days_entry(days, from + (uint32) i, &sps[i], &sp_nulls[i]));
+	args[0] = PointerGetDatum(construct_md_array(sps, sp_nulls, 1, dims, lbs,
+												 TEXTOID, -1, false, TYPALIGN_INT));
+	args[1] = PointerGetDatum(construct_array(dates, n, DATEOID, sizeof(DateADT), true,
+											  TYPALIGN_INT));
+	args[2] = CStringGetTextDatum(iu->u->time_zone);
+	args[3] = iu->u->utility_datum;
+
+	sql[0] = psprintf("DELETE FROM %s p USING (%s) t WHERE t.sp IS NOT NULL "
+					  "AND p.service_point_id = t.sp AND p.interval_start_ts >= t.lo "
+					  "AND p.interval_start_ts < t.hi AND p.local_date = t.d",
+					  products, days_sql);
+	sql[1] = psprintf("DELETE FROM %s p USING (%s) t WHERE t.sp IS NULL "
+					  "AND p.service_point_id IS NULL AND p.interval_start_ts >= t.lo "
+					  "AND p.interval_start_ts < t.hi AND p.local_date = t.d",
+					  products, days_sql);
+	sql[2] = psprintf("INSERT INTO %s (%s) SELECT %s FROM gridflow.product_source ps "
+					  "JOIN (%s) t ON ps.service_point_id = t.sp AND ps.interval_start_ts >= t.lo "
+					  "AND ps.interval_start_ts < t.hi AND ps.local_date = t.d "
+					  "WHERE ps.utility_id = $4",
+					  products, iu->product_columns, iu->product_columns, days_sql);
+	sql[3] = psprintf("INSERT INTO %s (%s) SELECT %s FROM gridflow.product_source ps "
+					  "JOIN (%s) t ON t.sp IS NULL AND ps.service_point_id IS NULL "
+					  "AND ps.interval_start_ts >= t.lo "
+					  "AND ps.interval_start_ts < t.hi AND ps.local_date = t.d "
+					  "WHERE ps.utility_id = $4",
+					  products, iu->product_columns, iu->product_columns, days_sql);
+	sql[4] = psprintf("DELETE FROM %s e USING ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::date[])) AS x(sp, d) "
+					  "WHERE e.service_point_id = x.sp AND e.local_date = x.d "
+					  "AND $3 IS NOT NULL AND $4 IS NOT NULL",
+					  daily);
+	/* the aggregates of gridflow.experience_source, for these days only */
+	sql[5] = psprintf("INSERT INTO %s (utility_id, service_point_id, local_date, channel, "
+					  "bucket_start, bucket_end, total_usage, interval_count, peak_usage_value, "
+					  "peak_usage_ts, pit_usage_value, pit_usage_ts) "
+					  "SELECT s.utility_id, s.service_point_id, s.local_date, s.channel, "
+					  "pg_catalog.timezone($3, s.local_date::timestamp), "
+					  "pg_catalog.timezone($3, (s.local_date + 1)::timestamp), "
+					  "s.total_usage, s.interval_count, (s.pp).peak_value, (s.pp).peak_ts, "
+					  "(s.pp).pit_value, (s.pp).pit_ts "
+					  "FROM (SELECT p.utility_id, p.service_point_id, p.local_date, p.channel, "
+					  "gridflow.exact_sum(p.value) AS total_usage, "
+					  "pg_catalog.count(p.value)::integer AS interval_count, "
+					  "gridflow.peak_pit(p.value, p.interval_start_ts) AS pp "
+					  "FROM (%s) t JOIN %s p ON p.service_point_id = t.sp "
+					  "AND p.interval_start_ts >= t.lo AND p.interval_start_ts < t.hi "
+					  "AND p.local_date = t.d "
+					  "WHERE t.sp IS NOT NULL AND p.utility_id = $4 "
+					  "GROUP BY p.utility_id, p.service_point_id, p.local_date, p.channel) s",
+					  daily, days_sql, products);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	for (int i = 0; i < lengthof(sql); i++)
+	{
+		int			rc = SPI_execute_with_args(sql[i], 4, types, args, NULL, false, 0);
+
+		if (rc != SPI_OK_DELETE && rc != SPI_OK_INSERT)
+			elog(ERROR, "gridflow: could not refresh the products of utility \"%s\": %s",
+				 iu->u->utility_id, SPI_result_code_string(rc));
+	}
+	SPI_finish();
+}
+
+/* Refresh the product rows and daily summaries of days. */
+static void
+refresh_days(IngestUtility *iu, GfDays *days)
+{
+	uint32		n = gf_days_count(days);
+
+	if (n == 0)
+		return;
+	utility_partitions(iu, true);
+	if (iu->product_columns == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(iu->cxt);
+
+		iu->product_columns = column_list(iu->products);
+		MemoryContextSwitchTo(old);
+	}
+	for (uint32 from = 0; from < n; from += REFRESH_CHUNK)
+	{
+		CHECK_FOR_INTERRUPTS();
+		refresh_chunk(iu, days, from, Min(n, from + REFRESH_CHUNK));
+	}
+}
+
+/*
+ * After a service-point or meter batch: the days of the reads whose product
+ * rows take attributes from a service point or meter the batch added, and,
+ * for utilities whose reads reach service points through meters, the reads
+ * of the batch's meters whose service point is now another one (their new
+ * versions are written, both service points' days refreshed).
+ */
+static void
+dimension_days(IngestUtility *iu, GfFileKind kind, List *new_ids, List *seen_ids,
+			   GfDays *days)
+{
+	GfUtility  *u = iu->u;
+	GfKeyTable *ids;
+	Relation	rel;
+	TupleTableSlot *slot;
+	TableScanDesc scan;
+	Snapshot	snapshot;
+	int			att_sp,
+				att_meter,
+				att_start;
+	List	   *moved = NIL;
+	ListCell   *lc;
+	bool		relink = (kind == GF_KIND_METER && u->sp_via_meter);
+
+	utility_partitions(iu, false);
+	if (!OidIsValid(iu->reads) || (new_ids == NIL && !relink))
+		return;
+
+	/* ids of interest: 1 = new, 2 = seen only */
+	ids = gf_keytable_create(CurrentMemoryContext, 1024, sizeof(int));
+	foreach(lc, relink ? seen_ids : NIL)
+	{
+		const char *id = lfirst(lc);
+		bool		found;
+
+		*(int *) gf_keytable_find(ids, id, (uint32) strlen(id),
+								  gf_key_hash(id, (uint32) strlen(id)), true, &found) = 2;
+	}
+	foreach(lc, new_ids)
+	{
+		const char *id = lfirst(lc);
+		bool		found;
+
+		*(int *) gf_keytable_find(ids, id, (uint32) strlen(id),
+								  gf_key_hash(id, (uint32) strlen(id)), true, &found) = 1;
+	}
+	if (relink)
+		gf_meter_map_load(u);
+
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	rel = table_open(iu->reads, AccessShareLock);
+	att_sp = gf_attnum(RelationGetDescr(rel), "service_point_id", false);
+	att_meter = gf_attnum(RelationGetDescr(rel), "meter_id", false);
+	att_start = gf_attnum(RelationGetDescr(rel), "interval_start_ts", false);
+	slot = table_slot_create(rel, NULL);
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		text	   *key;
+		int		   *what;
+		TimestampTz ts;
+		bool		sp_null;
+		Datum		sp;
+		int32		date;
+
+		CHECK_FOR_INTERRUPTS();
+		slot_getsomeattrs(slot, Max(att_sp, Max(att_meter, att_start)) + 1);
+		sp_null = slot->tts_isnull[att_sp];
+		sp = slot->tts_values[att_sp];
+		key = DatumGetTextPP(slot->tts_values[kind == GF_KIND_METER ? att_meter : att_sp]);
+		if (kind == GF_KIND_SERVICE_POINT && sp_null)
+			continue;
+		what = gf_keytable_find(ids, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key),
+								gf_key_hash(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key)),
+								false, NULL);
+		if (what == NULL)
+			continue;
+		ts = DatumGetTimestampTz(slot->tts_values[att_start]);
+		date = gf_local_date(u, ts);
+		if (relink)
+		{
+			Datum		now_sp;
+			bool		now_null = !gf_meter_resolve(u, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key),
+													 ts, &now_sp);
+			bool		differs = (now_null != sp_null);
+
+			if (!differs && !now_null)
+			{
+				text	   *a = DatumGetTextPP(sp);
+				text	   *b = DatumGetTextPP(now_sp);
+
+				differs = VARSIZE_ANY_EXHDR(a) != VARSIZE_ANY_EXHDR(b) ||
+					memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) != 0;
+			}
+			if (differs)
+			{
+				HeapTuple	copy = ExecCopySlotHeapTuple(slot);
+
+				copy->t_self = slot->tts_tid;
+				moved = lappend(moved, copy);
+				if (!now_null)
+				{
+					text	   *b = DatumGetTextPP(now_sp);
+
+					gf_days_add(days, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), false, date);
+				}
+			}
+			else if (*what != 1)
+				continue;
+		}
+		if (sp_null)
+			gf_days_add(days, NULL, 0, true, date);
+		else
+		{
+			text	   *t = DatumGetTextPP(sp);
+
+			gf_days_add(days, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), false, date);
+		}
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);
+	UnregisterSnapshot(snapshot);
+
+	/* the reads that now belong to another service point: new versions */
+	if (moved != NIL)
+	{
+		GfBulk	   *b = gf_bulk_begin_indexed(iu->reads);
+		TupleDesc	desc = gf_bulk_tupdesc(b);
+
+		foreach(lc, moved)
+		{
+			HeapTuple	tup = lfirst(lc);
+			TupleTableSlot *out = gf_bulk_slot(b);
+			text	   *m;
+
+			CHECK_FOR_INTERRUPTS();
+			heap_deform_tuple(tup, desc, out->tts_values, out->tts_isnull);
+			m = DatumGetTextPP(out->tts_values[att_meter]);
+			out->tts_isnull[att_sp] =
+				!gf_meter_resolve(u, VARDATA_ANY(m), VARSIZE_ANY_EXHDR(m),
+								  DatumGetTimestampTz(out->tts_values[att_start]),
+								  &out->tts_values[att_sp]);
+			gf_bulk_delete(b, &tup->t_self);
+			gf_bulk_store(b, tup->t_len);
+		}
+		(void) gf_bulk_end(b);
+	}
+}
+
+/* one file to ingest */
+typedef struct IngestFile
+{
+	IngestUtility *iu;
+	GfConfigFile *cf;
+	char	   *path;
+} IngestFile;
+
+/* The output row of one file. */
+static void
+put_result(ReturnSetInfo *rsinfo, IngestFile *f, int64 batch_id, const char *outcome,
+		   int64 same_as, GfLoadStats *s, int64 days, double ms)
+{
+	Datum		values[12];
+	bool		nulls[12];
+
+	memset(nulls, 0, sizeof(nulls));
+	values[0] = Int64GetDatum(batch_id);
+	nulls[0] = (batch_id == 0);
+	values[1] = CStringGetTextDatum(f->iu->u->utility_id);
+	values[2] = CStringGetTextDatum(gf_kind_name(f->cf->file.kind));
+	values[3] = CStringGetTextDatum(f->path);
+	values[4] = CStringGetTextDatum(outcome);
+	values[5] = Int64GetDatum(same_as);
+	nulls[5] = (same_as == 0);
+	values[6] = Int64GetDatum(s ? s->records_read : 0);
+	values[7] = Int64GetDatum(s ? s->rows_kept : 0);
+	values[8] = Int64GetDatum(s ? s->rows_matched : 0);
+	values[9] = Int64GetDatum(s ? s->rows_replaced : 0);
+	values[10] = Int64GetDatum(days);
+	values[11] = Float8GetDatum(ms);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* The batch that already loaded this content, or 0. */
+static int64
+same_content(const char *utility_id, GfFileKind kind, const uint8 *digest)
+{
+	Datum		args[3];
+	Oid			types[3] = {TEXTOID, TEXTOID, BYTEAOID};
+	int64		id = 0;
+
+	args[0] = CStringGetTextDatum(utility_id);
+	args[1] = CStringGetTextDatum(gf_kind_name(kind));
+	args[2] = PointerGetDatum(gf_sha256_bytea(digest));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT batch_id FROM gridflow.batch WHERE utility_id = $1 "
+							  "AND file_kind = $2 AND content_sha256 = $3",
+							  3, types, args, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "gridflow: could not read gridflow.batch");
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+
+		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	SPI_finish();
+	return id;
+}
+
+/* Wait for, and hold, the utility's configuration row. */
+static void
+lock_utility(const char *utility_id)
+{
+	Datum		arg = CStringGetTextDatum(utility_id);
+	Oid			type = TEXTOID;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT 1 FROM gridflow.utility WHERE utility_id = $1 "
+							  "FOR NO KEY UPDATE",
+							  1, &type, &arg, NULL, false, 0) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("utility \"%s\" does not exist", utility_id)));
+	SPI_finish();
+}
+
+/* Ingest one file as a new batch; one result row. */
+static void
+ingest_file(ReturnSetInfo *rsinfo, IngestFile *f, int64 build_id)
+{
+	IngestUtility *iu = f->iu;
+	GfUtility  *u = iu->u;
+	GfFileKind	kind = f->cf->file.kind;
+	TimestampTz start = GetCurrentTimestamp();
+	uint8		digest[32];
+	int64		same_as;
+	int64		batch_id;
+	GfLoadTargets t;
+	GfLoadStats stats;
+	GfLoad	   *load;
+	GfDays	   *days;
+	int64		ndays;
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow ingest file",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+
+	gf_file_sha256(f->path, digest);
+	same_as = same_content(u->utility_id, kind, digest);
+	if (same_as != 0)
+	{
+		ereport(NOTICE,
+				(errmsg("%s file \"%s\" of utility \"%s\" was loaded before as batch " INT64_FORMAT ": nothing to do",
+						gf_kind_name(kind), f->path, u->utility_id, same_as)));
+		MemoryContextSwitchTo(old);
+		put_result(rsinfo, f, 0, "unchanged", same_as, NULL, 0,
+				   (double) (GetCurrentTimestamp() - start) / 1000.0);
+		MemoryContextDelete(cxt);
+		return;
+	}
+
+	/*
+	 * The checksum goes in with the batch row: should another transaction
+	 * be loading the same content (which the utility's lock prevents under
+	 * READ COMMITTED), the unique constraint stops one of them.
+	 */
+	batch_id = gf_batch_begin(build_id, u->utility_id, kind, f->path, digest);
+	CommandCounterIncrement();
+
+	memset(&t, 0, sizeof(t));
+	t.incremental = true;
+	t.landing = gf_bulk_begin_indexed(gf_relation_oid("landing", "source_chunk"));
+	t.reject = gf_bulk_begin_indexed(gf_relation_oid("landing", "reject"));
+	gf_check_landing_layout(t.landing);
+	switch (kind)
+	{
+		case GF_KIND_SERVICE_POINT:
+			t.service_point = gf_bulk_begin_indexed(gf_relation_oid("standardized", "service_point"));
+			break;
+		case GF_KIND_METER:
+			t.meter = gf_bulk_begin_indexed(gf_relation_oid("standardized", "meter"));
+			t.assignment = gf_bulk_begin_indexed(gf_relation_oid("standardized", "meter_assignment"));
+			break;
+		case GF_KIND_INTERVAL:
+			utility_partitions(iu, true);
+			t.interval = gf_bulk_begin_indexed(iu->reads);
+			break;
+	}
+
+	load = gf_load_begin(&t, u, &f->cf->file);
+	gf_load_file(load, f->path, batch_id, &stats);
+	(void) gf_load_end(load);
+	if (memcmp(stats.sha256, digest, sizeof(digest)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("file \"%s\" changed while it was ingested", f->path),
+				 errhint("Ingest files once they are complete (write them elsewhere and rename them into the drop).")));
+
+	(void) gf_bulk_end(t.landing);
+	(void) gf_bulk_end(t.reject);
+	if (t.service_point)
+		(void) gf_bulk_end(t.service_point);
+	if (t.meter)
+		(void) gf_bulk_end(t.meter);
+	if (t.assignment)
+		(void) gf_bulk_end(t.assignment);
+	if (t.interval)
+		(void) gf_bulk_end(t.interval);
+	gf_batch_end(batch_id, &stats);
+	CommandCounterIncrement();
+
+	/* what the batch changed, and the products and days that depend on it */
+	if (kind == GF_KIND_INTERVAL)
+		days = gf_load_days(load);
+	else
+	{
+		days = gf_days_create(cxt);
+		dimension_days(iu, kind, gf_load_new_ids(load), gf_load_seen_ids(load), days);
+		CommandCounterIncrement();
+	}
+	ndays = gf_days_count(days);
+	refresh_days(iu, days);
+	CommandCounterIncrement();
+
+	MemoryContextSwitchTo(old);
+	put_result(rsinfo, f, batch_id, "loaded", 0, &stats, ndays,
+			   (double) (GetCurrentTimestamp() - start) / 1000.0);
+	MemoryContextDelete(cxt);
+}
+
+/*
+ * SQL: gridflow_ingest(path text, utility_id text DEFAULT NULL,
+ * file_kind text DEFAULT NULL) RETURNS SETOF record
+ */
+Datum
+gridflow_ingest(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	GfBuildSecurity security;
+	char		path[MAXPGPATH];
+	char	   *utility_id = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *kind_name = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	MemoryContext cxt;
+	MemoryContext old;
+	struct stat st;
+	bool		is_dir;
+	List	   *config;
+	List	   *files = NIL;
+	List	   *utilities = NIL;
+	int64		build_id;
+	ListCell   *lc;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the path to ingest must not be NULL")));
+	{
+		char	   *p = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+		if (strlen(p) >= MAXPGPATH)
+			ereport(ERROR,
+					(errcode(ERRCODE_NAME_TOO_LONG),
+					 errmsg("path is too long")));
+		strlcpy(path, p, sizeof(path));
+		canonicalize_path(path);
+	}
+	if (kind_name != NULL && strcmp(kind_name, "service_point") != 0 &&
+		strcmp(kind_name, "meter") != 0 && strcmp(kind_name, "interval") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid file kind \"%s\"", kind_name),
+				 errhint("Use service_point, meter or interval.")));
+	gf_check_database_encoding();
+
+	/* the caller's rights first, then what the path is */
+	{
+		char	   *resolved = gf_check_file_access(path);
+
+		if (stat(resolved, &st) < 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not open \"%s\": %m", path)));
+		is_dir = S_ISDIR(st.st_mode);
+	}
+	if (!is_dir && utility_id == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the utility of file \"%s\" is not given", path),
+				 errhint("Pass the utility_id, e.g. gridflow_ingest('%s', 'UTILITY1').", path)));
+	if (is_dir && kind_name != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("file_kind is given for a directory"),
+				 errhint("Give the path of the file, or leave file_kind out to ingest every file of the drop.")));
+	gf_build_enter(is_dir ? path : NULL, &security);
+
+	InitMaterializedSRF(fcinfo, 0);
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow ingest",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+
+	gf_lock_history(false);
+	config = gf_read_config(is_dir ? path : NULL, false, cxt);
+	if (utility_id != NULL)
+	{
+		bool		known = false;
+
+		foreach(lc, config)
+			if (strcmp(((GfConfigFile *) lfirst(lc))->utility->utility_id, utility_id) == 0)
+				known = true;
+		if (!known)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("utility \"%s\" is not an enabled utility with configured files", utility_id),
+					 errhint("See gridflow.utility and gridflow.source_file.")));
+	}
+
+	/* the files: those of the drop that exist, or the one file given */
+	foreach(lc, config)
+	{
+		GfConfigFile *cf = lfirst(lc);
+		IngestFile *f;
+		IngestUtility *iu = NULL;
+		ListCell   *uc;
+
+		if (utility_id != NULL && strcmp(cf->utility->utility_id, utility_id) != 0)
+			continue;
+		if (is_dir)
+		{
+			struct stat fst;
+
+			if (stat(cf->file.path, &fst) < 0 && errno == ENOENT)
+				continue;		/* the drop does not have this file */
+		}
+		else if (kind_name != NULL)
+		{
+			if (strcmp(gf_kind_name(cf->file.kind), kind_name) != 0)
+				continue;
+		}
+		foreach(uc, utilities)
+			if (((IngestUtility *) lfirst(uc))->u == cf->utility)
+				iu = lfirst(uc);
+		if (iu == NULL)
+		{
+			iu = palloc0(sizeof(IngestUtility));
+			iu->u = cf->utility;
+			iu->cxt = cxt;
+			utilities = lappend(utilities, iu);
+		}
+		f = palloc0(sizeof(IngestFile));
+		f->iu = iu;
+		f->cf = cf;
+		f->path = is_dir ? cf->file.path : pstrdup(path);
+		files = lappend(files, f);
+	}
+	if (!is_dir && kind_name == NULL)
+	{
+		/* a single file without its kind: the configured file of that name */
+		List	   *match = NIL;
+		const char *base = last_dir_separator(path) ? last_dir_separator(path) + 1 : path;
+
+		foreach(lc, files)
+		{
+			IngestFile *f = lfirst(lc);
+			const char *rel = f->cf->file.rel_path;
+			const char *cbase = last_dir_separator(rel) ? last_dir_separator(rel) + 1 : rel;
+
+			if (strcmp(cbase, base) == 0)
+				match = lappend(match, f);
+		}
+		if (list_length(match) != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cannot tell which file of utility \"%s\" \"%s\" is", utility_id, path),
+					 errdetail("%s", list_length(match) == 0 ?
+							   "Its name is not the name of a configured file of the utility." :
+							   "Several configured files of the utility have that name."),
+					 errhint("Pass the file_kind: service_point, meter or interval.")));
+		files = match;
+	}
+	if (files == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FILE),
+				 errmsg("no file to ingest in \"%s\"", path),
+				 errdetail("None of the files that gridflow.source_file configures%s%s is there.",
+						   utility_id ? " for utility " : "", utility_id ? utility_id : ""),
+				 errhint("A drop directory holds the files at the paths of gridflow.source_file.")));
+
+	/* ingests of one utility queue here, in utility order (no deadlock) */
+	foreach(lc, utilities)
+		lock_utility(((IngestUtility *) lfirst(lc))->u->utility_id);
+
+	build_id = gf_build_begin("ingest", path);
+	foreach(lc, files)
+		ingest_file(rsinfo, lfirst(lc), build_id);
+	gf_build_end(build_id);
+
+	gf_build_leave(&security);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	return (Datum) 0;
+}
