@@ -363,9 +363,9 @@ dimension_days(IngestUtility *iu, GfFileKind kind, List *new_ids, List *seen_ids
 		slot_getsomeattrs(slot, Max(att_sp, Max(att_meter, att_start)) + 1);
 		sp_null = slot->tts_isnull[att_sp];
 		sp = slot->tts_values[att_sp];
-		key = DatumGetTextPP(slot->tts_values[kind == GF_KIND_METER ? att_meter : att_sp]);
 		if (kind == GF_KIND_SERVICE_POINT && sp_null)
 			continue;
+		key = DatumGetTextPP(slot->tts_values[kind == GF_KIND_METER ? att_meter : att_sp]);
 		what = gf_keytable_find(ids, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key),
 								gf_key_hash(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key)),
 								false, NULL);

@@ -55,6 +55,47 @@ mkdir -p "$dir/scratch"
 sync_tree "$top/data/csv" "$dir/csv"
 sync_tree "$top/data/drops" "$dir/drops"
 sync_tree "$top/data/sample" "$dir/sample"
+# DIR/split/{a,b,c}: the shipped sample cut into three drops for the
+# ingest tests: a has the first half of each file (the first 60% of the
+# reads), b the rest and again the first tenth of a, c a slice of a's reads
+# with two values in three changed (corrections) and the third sent again.
+split_tmp="$(mktemp -d)"
+for u in utility1 utility2; do
+    for k in service_points meters intervals; do
+        f="$top/data/sample/$u/${u}_$k.csv"
+        for part in a b c; do
+            [ "$part" = c ] && [ "$k" != intervals ] && continue
+            mkdir -p "$split_tmp/$part/$u"
+            awk -v part="$part" -v kind="$k" '
+                NR == 1 { header = $0; next }
+                { rows[++n] = $0 }
+                END {
+                    cut = (kind == "intervals") ? int(n * 6 / 10) : int(n / 2)
+                    printf "%s\n", header
+                    if (part == "a")
+                        for (i = 1; i <= cut; i++) print rows[i]
+                    else if (part == "b") {
+                        for (i = cut + 1; i <= n; i++) print rows[i]
+                        for (i = 1; i <= int(cut / 10) + 1; i++) print rows[i]
+                    } else {
+                        h = header; sub(/^\xef\xbb\xbf/, "", h)
+                        nf = split(h, names, ",")
+                        for (c = 1; c <= nf; c++) if (names[c] == "value") vi = c
+                        from = int(cut / 4) + 1; to = from + int(cut / 8) + 1
+                        for (i = from; i <= to && i <= cut; i++) {
+                            nf = split(rows[i], f, ",")
+                            if (i % 3 != 0 && f[vi] != "") f[vi] = f[vi] * 2 + 1
+                            line = f[1]
+                            for (c = 2; c <= nf; c++) line = line "," f[c]
+                            print line
+                        }
+                    }
+                }' "$f" > "$split_tmp/$part/$u/${u}_$k.csv"
+        done
+    done
+done
+sync_tree "$split_tmp" "$dir/split"
+rm -rf "$split_tmp"
 sample="${GRIDFLOW_IEDR_SAMPLE:-$top/../shared/iedr-sample}"
 if [ -d "$sample" ]; then
     sync_tree "$sample" "$dir/iedr-sample"
