@@ -101,6 +101,14 @@ unitcheck: test/unit/test_csv test/unit/test_parse test/unit/test_fsum
 	test/unit/test_parse
 	test/unit/test_fsum
 
+# Isolation tests (PostgreSQL's isolation tester) against a running server:
+# concurrent ingests, builds and readers.
+PG_ISOLATION_REGRESS = $(dir $(PGXS))../../src/test/isolation/pg_isolation_regress
+ISOLATION_TESTS = ingest_concurrency
+isolationcheck:
+	$(PG_ISOLATION_REGRESS) --inputdir=test/isolation --outputdir=test/isolation/output \
+		--dbname=gridflow_isolation $(ISOLATION_TESTS)
+
 run:
 	bash test/run.sh
 
@@ -110,6 +118,6 @@ bench:
 test:
 	bash test/test.sh
 
-.PHONY: install-sample uninstall-sample sample unitcheck run test bench stage-fixtures
+.PHONY: install-sample uninstall-sample sample unitcheck isolationcheck run test bench stage-fixtures
 stage-fixtures:
 	bash test/stage.sh '$(GRIDFLOW_TEST_DIR)'

@@ -505,6 +505,52 @@ same_content(const char *utility_id, GfFileKind kind, const uint8 *digest)
 	return id;
 }
 
+/* count, max and sum of the batch numbers, under the active snapshot */
+static char *
+batch_fingerprint(void)
+{
+	char	   *fp;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT count(*) || ' ' || coalesce(max(batch_id), 0) || ' ' || "
+					"coalesce(sum(batch_id), 0) FROM gridflow.batch", true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "gridflow: could not read gridflow.batch");
+	fp = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	fp = MemoryContextStrdup(TopTransactionContext, fp);
+	SPI_finish();
+	return fp;
+}
+
+/*
+ * Under REPEATABLE READ or SERIALIZABLE the transaction's snapshot may
+ * predate a load that committed while this ingest waited for its locks:
+ * merging into what that snapshot shows would be wrong, so refuse, as
+ * PostgreSQL refuses to update a row changed since the snapshot.  Under
+ * READ COMMITTED every statement sees the latest state and this does not
+ * arise.
+ */
+static void
+check_snapshot_current(void)
+{
+	char	   *mine;
+	char	   *latest;
+
+	if (!IsolationUsesXactSnapshot())
+		return;
+	mine = batch_fingerprint();
+	PushActiveSnapshot(GetLatestSnapshot());
+	latest = batch_fingerprint();
+	PopActiveSnapshot();
+	if (strcmp(mine, latest) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to a concurrent gridflow load"),
+				 errdetail("Files were loaded or the layers rebuilt after this transaction's snapshot was taken."),
+				 errhint("Retry the transaction, or ingest under READ COMMITTED.")));
+}
+
 /* Wait for, and hold, the utility's configuration row. */
 static void
 lock_utility(const char *utility_id)
@@ -788,6 +834,7 @@ gridflow_ingest(PG_FUNCTION_ARGS)
 	/* ingests of one utility queue here, in utility order (no deadlock) */
 	foreach(lc, utilities)
 		lock_utility(((IngestUtility *) lfirst(lc))->u->utility_id);
+	check_snapshot_current();
 
 	build_id = gf_build_begin("ingest", path);
 	foreach(lc, files)

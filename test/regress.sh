@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run inside a throwaway cluster (pg_virtualenv): the pg_regress suite, then
-# the real-sample test when its data was staged.  Prints the diffs of a
+# Run inside a throwaway cluster (pg_virtualenv): the pg_regress suite, the
+# isolation tests, then the real-sample test when its data was staged.  Prints the diffs of a
 # failing run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,10 @@ run() {
 }
 
 run
+if ! make -s isolationcheck; then
+    status=1
+    [ -f test/isolation/output/regression.diffs ] && cat test/isolation/output/regression.diffs
+fi
 if [ "${GRIDFLOW_IEDR:-no}" = yes ]; then
     run REGRESS=iedr_sample
 else
