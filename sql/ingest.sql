@@ -110,6 +110,17 @@ SELECT batch_id, utility, kind, outcome, records_read, rows_kept, rows_matched,
 SELECT utility_id, meter_id, interval_start_ts, value, batch_id, last_batch_id, source_rows,
        conflicting_rows, first_value, source_value_sum
   FROM standardized.interval_read WHERE last_batch_id > batch_id ORDER BY 1, 2, 3;
+
+-- DQ over time: each batch's figures, and the quality of its reads, per
+-- batch or for all of them (batch_id NULL)
+SELECT batch_id, operation, utility_id, file_kind, pg_catalog.length(sha256) AS sha256_hex_length,
+       records, rows_kept, rows_duplicate, rows_matched, rows_replaced
+  FROM dq.batches WHERE batch_id > 6;
+SELECT batch_id, utility_id, file_kind, records, rejected, duplicates, new_rows, matched_rows,
+       replaced_rows, reads, orphan_reads, unknown_meter_reads, conflicting_keys,
+       conflicting_records, resent_keys, min_value, max_value, round(mean_value::numeric, 4) AS mean_value,
+       first_day, last_day
+  FROM dq.batch_quality WHERE file_kind = 'interval' OR batch_id IS NULL;
 SELECT * FROM pg_temp.rebuild_differences();
 
 --

@@ -957,32 +957,125 @@ COMMENT ON COLUMN dq.meter_link_ambiguity.reads_without_effective_assignment IS 
 COMMENT ON COLUMN dq.meter_link_ambiguity.reads_where_policies_differ IS 'Reads that first_row and effective_dated would give different service points';
 
 CREATE VIEW dq.batches WITH (security_invoker = true) AS
-SELECT b.batch_id, b.build_id, b.utility_id, b.file_kind, b.file_path, b.file_bytes,
+SELECT b.batch_id, b.build_id, r.operation, b.utility_id, b.file_kind, b.file_path, b.file_bytes,
+       pg_catalog.encode(b.content_sha256, 'hex') AS sha256,
        b.started_at, b.finished_at,
        b.records_read + b.records_rejected AS records,
        b.records_read, b.records_rejected, b.rows_invalid, b.rows_duplicate, b.rows_kept,
+       b.rows_matched, b.rows_replaced,
        pg_catalog.round(100 * b.rows_duplicate
                         / nullif(b.records_read, 0)::numeric, 1) AS duplicate_pct,
        b.status
   FROM gridflow.batch b
+  LEFT JOIN gridflow.build r ON r.build_id OPERATOR(pg_catalog.=) b.build_id
  ORDER BY b.batch_id;
-COMMENT ON VIEW dq.batches IS 'Figures of every file loaded, from records to kept rows';
+COMMENT ON VIEW dq.batches IS 'Figures of every file loaded, in arrival order, from records to kept rows (see dq.batch_quality for the quality of each batch''s reads)';
 COMMENT ON COLUMN dq.batches.batch_id IS 'Batch';
-COMMENT ON COLUMN dq.batches.build_id IS 'Build';
+COMMENT ON COLUMN dq.batches.build_id IS 'Run that loaded it';
+COMMENT ON COLUMN dq.batches.operation IS 'build or ingest';
 COMMENT ON COLUMN dq.batches.utility_id IS 'Utility';
 COMMENT ON COLUMN dq.batches.file_kind IS 'File kind';
 COMMENT ON COLUMN dq.batches.file_path IS 'File read';
 COMMENT ON COLUMN dq.batches.file_bytes IS 'Bytes read';
+COMMENT ON COLUMN dq.batches.sha256 IS 'SHA-256 of the file, in hex';
 COMMENT ON COLUMN dq.batches.started_at IS 'Start of reading';
 COMMENT ON COLUMN dq.batches.finished_at IS 'End of standardization';
 COMMENT ON COLUMN dq.batches.records IS 'Records in the file (blank lines and the header aside)';
 COMMENT ON COLUMN dq.batches.records_read IS 'Records landed';
 COMMENT ON COLUMN dq.batches.records_rejected IS 'Records rejected at landing';
 COMMENT ON COLUMN dq.batches.rows_invalid IS 'Landed records rejected at standardization';
-COMMENT ON COLUMN dq.batches.rows_duplicate IS 'Landed records resolved away by de-duplication';
-COMMENT ON COLUMN dq.batches.rows_kept IS 'Standardized rows';
+COMMENT ON COLUMN dq.batches.rows_duplicate IS 'Landed records whose key was already there (earlier in the file or from an earlier batch)';
+COMMENT ON COLUMN dq.batches.rows_kept IS 'New standardized rows (keys the batch brought first)';
+COMMENT ON COLUMN dq.batches.rows_matched IS 'Standardized rows of earlier batches the batch''s records matched';
+COMMENT ON COLUMN dq.batches.rows_replaced IS 'Of those, rows whose kept values the batch changed (keep_last corrections, sum)';
 COMMENT ON COLUMN dq.batches.duplicate_pct IS 'rows_duplicate as a percentage of records_read';
 COMMENT ON COLUMN dq.batches.status IS 'loading or loaded';
+
+--
+-- DQ over time: the quality of the reads of each batch (the reads whose
+-- kept record came from it), and of all batches together (batch_id NULL).
+--
+CREATE VIEW dq.batch_quality WITH (security_invoker = true) AS
+WITH reads AS (
+    SELECT p.batch_id,
+           pg_catalog.count(*) AS reads,
+           pg_catalog.count(*) FILTER (WHERE NOT p.service_point_known) AS orphan_reads,
+           pg_catalog.count(*) FILTER (WHERE NOT p.meter_known) AS unknown_meter_reads,
+           pg_catalog.count(p.value) AS with_value,
+           pg_catalog.sum(p.value) AS value_sum,
+           pg_catalog.min(p.value) AS min_value,
+           pg_catalog.max(p.value) AS max_value,
+           pg_catalog.count(*) FILTER (WHERE p.value OPERATOR(pg_catalog.=) 0) AS zero_values,
+           pg_catalog.count(*) FILTER (WHERE p.value OPERATOR(pg_catalog.<) 0) AS negative_values,
+           pg_catalog.min(p.local_date) AS first_day,
+           pg_catalog.max(p.local_date) AS last_day
+      FROM product.usage_interval p
+     GROUP BY p.batch_id
+), keys AS (
+    SELECT r.batch_id,
+           pg_catalog.count(*) FILTER (WHERE r.conflicting_rows OPERATOR(pg_catalog.>) 0) AS conflicting_keys,
+           pg_catalog.sum(r.conflicting_rows) AS conflicting_records,
+           pg_catalog.count(*) FILTER (WHERE r.last_batch_id OPERATOR(pg_catalog.<>) r.batch_id) AS resent_keys
+      FROM standardized.interval_read r
+     GROUP BY r.batch_id
+)
+SELECT b.batch_id,
+       b.utility_id,
+       b.file_kind,
+       b.finished_at AS loaded_at,
+       pg_catalog.sum(b.records_read + b.records_rejected)::bigint AS records,
+       pg_catalog.sum(b.records_rejected + b.rows_invalid)::bigint AS rejected,
+       pg_catalog.round(100 * pg_catalog.sum(b.records_rejected + b.rows_invalid)
+                        / nullif(pg_catalog.sum(b.records_read + b.records_rejected), 0), 1) AS rejected_pct,
+       pg_catalog.sum(b.rows_duplicate)::bigint AS duplicates,
+       pg_catalog.sum(b.rows_kept)::bigint AS new_rows,
+       pg_catalog.sum(b.rows_matched)::bigint AS matched_rows,
+       pg_catalog.sum(b.rows_replaced)::bigint AS replaced_rows,
+       coalesce(pg_catalog.sum(r.reads), 0)::bigint AS reads,
+       coalesce(pg_catalog.sum(r.orphan_reads), 0)::bigint AS orphan_reads,
+       pg_catalog.round(100 * pg_catalog.sum(r.orphan_reads) / nullif(pg_catalog.sum(r.reads), 0), 1) AS orphan_pct,
+       coalesce(pg_catalog.sum(r.unknown_meter_reads), 0)::bigint AS unknown_meter_reads,
+       coalesce(pg_catalog.sum(k.conflicting_keys), 0)::bigint AS conflicting_keys,
+       coalesce(pg_catalog.sum(k.conflicting_records), 0)::bigint AS conflicting_records,
+       coalesce(pg_catalog.sum(k.resent_keys), 0)::bigint AS resent_keys,
+       pg_catalog.min(r.min_value) AS min_value,
+       pg_catalog.max(r.max_value) AS max_value,
+       pg_catalog.sum(r.value_sum) / nullif(pg_catalog.sum(r.with_value), 0) AS mean_value,
+       coalesce(pg_catalog.sum(r.zero_values), 0)::bigint AS zero_values,
+       coalesce(pg_catalog.sum(r.negative_values), 0)::bigint AS negative_values,
+       pg_catalog.min(r.first_day) AS first_day,
+       pg_catalog.max(r.last_day) AS last_day
+  FROM gridflow.batch b
+  LEFT JOIN reads r ON r.batch_id OPERATOR(pg_catalog.=) b.batch_id
+  LEFT JOIN keys k ON k.batch_id OPERATOR(pg_catalog.=) b.batch_id
+ GROUP BY GROUPING SETS ((b.batch_id, b.utility_id, b.file_kind, b.finished_at), ())
+ ORDER BY b.batch_id NULLS LAST;
+COMMENT ON VIEW dq.batch_quality IS 'DQ over time: per batch, the quality of the reads whose kept record came from it (rejects, duplicates, orphans, conflicts, values, days), and the same for all batches together (batch_id NULL). Filter on batch_id for one batch';
+COMMENT ON COLUMN dq.batch_quality.batch_id IS 'Batch (NULL: all batches)';
+COMMENT ON COLUMN dq.batch_quality.utility_id IS 'Utility of the batch';
+COMMENT ON COLUMN dq.batch_quality.file_kind IS 'File kind';
+COMMENT ON COLUMN dq.batch_quality.loaded_at IS 'When the batch was standardized';
+COMMENT ON COLUMN dq.batch_quality.records IS 'Records in the file(s)';
+COMMENT ON COLUMN dq.batch_quality.rejected IS 'Records rejected, at landing or at standardization';
+COMMENT ON COLUMN dq.batch_quality.rejected_pct IS 'rejected as a percentage of records';
+COMMENT ON COLUMN dq.batch_quality.duplicates IS 'Records whose key was already there';
+COMMENT ON COLUMN dq.batch_quality.new_rows IS 'New standardized rows';
+COMMENT ON COLUMN dq.batch_quality.matched_rows IS 'Rows of earlier batches matched';
+COMMENT ON COLUMN dq.batch_quality.replaced_rows IS 'Rows of earlier batches whose kept values changed';
+COMMENT ON COLUMN dq.batch_quality.reads IS 'Reads whose kept record came from the batch (under keep_last a correction takes the read over)';
+COMMENT ON COLUMN dq.batch_quality.orphan_reads IS 'Of those, reads whose service point is unknown or missing';
+COMMENT ON COLUMN dq.batch_quality.orphan_pct IS 'orphan_reads as a percentage of reads';
+COMMENT ON COLUMN dq.batch_quality.unknown_meter_reads IS 'Reads whose meter is not in standardized.meter';
+COMMENT ON COLUMN dq.batch_quality.conflicting_keys IS 'Reads whose records disagree on the value';
+COMMENT ON COLUMN dq.batch_quality.conflicting_records IS 'Records that disagree with the first one of their key';
+COMMENT ON COLUMN dq.batch_quality.resent_keys IS 'Reads that a later batch sent again';
+COMMENT ON COLUMN dq.batch_quality.min_value IS 'Smallest value';
+COMMENT ON COLUMN dq.batch_quality.max_value IS 'Largest value';
+COMMENT ON COLUMN dq.batch_quality.mean_value IS 'Mean value';
+COMMENT ON COLUMN dq.batch_quality.zero_values IS 'Reads of value 0';
+COMMENT ON COLUMN dq.batch_quality.negative_values IS 'Reads of negative value';
+COMMENT ON COLUMN dq.batch_quality.first_day IS 'First local day of the reads';
+COMMENT ON COLUMN dq.batch_quality.last_day IS 'Last local day of the reads';
 
 CREATE VIEW dq.readiness WITH (security_invoker = true) AS
 SELECT utility_id,
