@@ -115,9 +115,12 @@ run:
 bench:
 	bash test/bench/bench.sh
 
+bench-incremental:
+	bash test/bench/incremental.sh
+
 test:
 	bash test/test.sh
 
-.PHONY: install-sample uninstall-sample sample unitcheck isolationcheck run test bench stage-fixtures
+.PHONY: install-sample uninstall-sample sample unitcheck isolationcheck run test bench bench-incremental stage-fixtures
 stage-fixtures:
 	bash test/stage.sh '$(GRIDFLOW_TEST_DIR)'

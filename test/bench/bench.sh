@@ -25,31 +25,15 @@ if [ -z "$runs" ]; then
     runs=5
     awk -v s="$scale" 'BEGIN { exit !(s > 100) }' && runs=3
 fi
-work="${BENCH_DIR:-/tmp/gridflow-bench}"
-competitor="${COMPETITOR:-$top/../shared/bench}"
-port="${BENCH_PORT:-54330}"
-results="$top/test/bench/RESULTS.md"
-
+log_name="bench-$scale.log"
+. "$top/test/bench/common.sh"
 if [ ! -f "$competitor/run_pg_baseline.sh" ]; then
     echo "bench: the plain-PostgreSQL competitor is not at $competitor (set COMPETITOR)" >&2
     exit 2
 fi
-if [ "$(id -u)" != 0 ]; then
-    echo "bench: run as root (the cluster runs as the postgres user, gridflow is installed system-wide)" >&2
-    exit 2
-fi
-
-mkdir -p "$work"
-chmod a+rx "$work"
-log="$work/bench-$scale.log"
-: > "$log"
-say() { printf '%s\n' "$*" | tee -a "$log"; }
 
 # --- build and install --------------------------------------------------------
-bash "$top/test/setup.sh"
-make -s -C "$top" >/dev/null
-make -s -C "$top" install >/dev/null
-make -s -C "$top" data/gridflow_gen >/dev/null
+bench_install
 
 # --- DuckDB, optional -------------------------------------------------------------
 duckdb_version="1.5.6-r.1"
@@ -72,65 +56,12 @@ if [ "${DUCKDB:-1}" != 0 ]; then
     [ "$use_duckdb" = 1 ] || say "bench: DuckDB left out (Node.js or @duckdb/node-api could not be installed)"
 fi
 
-# --- drops ----------------------------------------------------------------------
-make_drop() {   # make_drop SCALE -> prints the directory
-    local s="$1" d="$work/drop-$1"
-    if [ ! -f "$d/.complete" ]; then
-        rm -rf "$d"
-        "$top/data/gridflow_gen" -s "$s" -S 1 "$d" 2>>"$log"
-        touch "$d/.complete"
-    fi
-    chmod -R a+rX "$d"
-    echo "$d"
-}
+# --- drops and cluster ------------------------------------------------------------
 drop="$(make_drop "$scale")"
 check_drop="$(make_drop 1)"
-
-# --- cluster --------------------------------------------------------------------
-cluster="$work/cluster"
-if [ ! -f "$cluster/data/PG_VERSION" ]; then
-    bash "$competitor/pg_cluster.sh" init "$cluster" "$port" >>"$log"
-fi
-eval "$(bash "$competitor/pg_cluster.sh" env "$cluster")"
-if ! pg_isready -q; then
-    bash "$competitor/pg_cluster.sh" start "$cluster" >>"$log"
-fi
-psql -X -q -v ON_ERROR_STOP=1 <<'SQL' >>"$log" 2>&1
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS gridflow CASCADE;
-CREATE EXTENSION gridflow;
-SQL
+bench_cluster
 
 # --- helpers ---------------------------------------------------------------------
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
-
-# Run a command whose database session is tagged APPNAME; sample its
-# backend's memory while it runs.  Sets $run_s, $run_anon_kb, $run_hwm_kb.
-run_sampled() {
-    local appname="$1"; shift
-    local t0 pid="" anon=0 hwm=0 a h cmdpid
-    t0="$(now)"
-    PGAPPNAME="$appname" "$@" >>"$log" 2>&1 &
-    cmdpid=$!
-    while kill -0 "$cmdpid" 2>/dev/null; do
-        if [ -z "$pid" ]; then
-            pid="$(psql -X -At -c "SELECT pid FROM pg_stat_activity WHERE application_name = '$appname' LIMIT 1" 2>/dev/null || true)"
-        fi
-        if [ -n "$pid" ] && [ -r "/proc/$pid/status" ]; then
-            a="$(awk '/^RssAnon/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)"
-            h="$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)"
-            [ -n "$a" ] && [ "$a" -gt "$anon" ] && anon="$a"
-            [ -n "$h" ] && [ "$h" -gt "$hwm" ] && hwm="$h"
-        fi
-        sleep 0.02
-    done
-    wait "$cmdpid"
-    run_s="$(elapsed "$t0")"
-    run_anon_kb="$anon"
-    run_hwm_kb="$hwm"
-}
-
 gridflow_build() {   # gridflow_build DROP
     psql -X -q -At -v ON_ERROR_STOP=1 \
         -c "SELECT step || ' ' || coalesce(table_name, '') || ' ' || coalesce(row_count::text, '') || ' ' || round(elapsed_ms::numeric) FROM gridflow_build('$1')"
@@ -247,12 +178,6 @@ done
 # the phases of the last gridflow build
 phases="$(gridflow_build "$drop")"
 
-stats() {   # stats v1 v2 ... -> "median min max"
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-        m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
-        printf "%.2f %.2f %.2f", m, v[1], v[NR] }'
-}
-maxof() { printf '%s\n' "$@" | sort -g | tail -1; }
 read -r base_med base_min base_max <<<"$(stats "${t_base[@]}")"
 read -r grid_med grid_min grid_max <<<"$(stats "${t_grid[@]}")"
 read -r floor_med floor_min floor_max <<<"$(stats "${t_floor[@]}")"
@@ -285,7 +210,7 @@ say "  phases of a gridflow build (step, table, rows, ms):"
 printf '%s\n' "$phases" | sed 's/^/    /' | tee -a "$log"
 
 # --- RESULTS.md ----------------------------------------------------------------
-machine="$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(awk -F: '/model name/ { gsub(/^ +/, "", $2); print $2; exit }' /proc/cpuinfo)"
+machine="$(machine_line)"
 pgver="$(psql -X -At -c "SHOW server_version")"
 section="$(mktemp)"
 {
@@ -316,19 +241,7 @@ section="$(mktemp)"
     echo '```'
     echo "<!-- end scale $scale -->"
 } > "$section"
-if [ ! -f "$results" ]; then
-    printf '# gridflow benchmark results\n\nWritten by `make bench SCALE=N` (test/bench/bench.sh); see the README.\n\n' > "$results"
-fi
-replace_section() {   # replace the section of this scale, or append it
-    awk -v s="$scale" -v f="$section" '
-        $0 == "<!-- scale " s " -->" { skip = 1; while ((getline line < f) > 0) print line; next }
-        skip && $0 == "<!-- end scale " s " -->" { skip = 0; done = 1; next }
-        !skip { print }
-        END { if (!done) { print ""; while ((getline line < f) > 0) print line } }
-    ' "$results" > "$results.new"
-    mv "$results.new" "$results"
-}
-replace_section
+replace_section "scale $scale" "$section"
 rm -f "$section"
 say ""
 say "results written to test/bench/RESULTS.md (full log: $log)"
