@@ -177,13 +177,19 @@ column_list(Oid relid)
 
 #define REFRESH_CHUNK 10000
 
+/* margin around a local day's midnights: more than any clock change */
+#define DAY_MARGIN_USECS (INT64CONST(3) * USECS_PER_HOUR)
+
 /*
  * Product rows and daily summaries of days[from, to), computed again from
  * the standardized layer.  $1: service points (NULL elements: reads
- * without one), $2: their local days, $3: the utility's time zone, $4: the
- * utility.  The reads of a local day are looked up by service point and a
- * range of start times a day wider than the day on each side (so that no
- * time zone rule can make one escape), then filtered on the local day.
+ * without one), $2: their local days, $3 and $4: instants a few hours
+ * before the day's local midnight and after the next one (computed here,
+ * as the utility's time zone says), $5: the time zone, $6: the utility.
+ * The reads of a day are looked up by service point and start time in
+ * that range, then filtered on their local day.  Every product row of a
+ * refreshed day is written again, so the day's summary is the aggregate of
+ * what the insert returns.
  */
 static void
 refresh_chunk(IngestUtility *iu, GfDays *days, uint32 from, uint32 to)
@@ -192,27 +198,42 @@ refresh_chunk(IngestUtility *iu, GfDays *days, uint32 from, uint32 to)
 	Datum	   *sps = palloc(sizeof(Datum) * n);
 	bool	   *sp_nulls = palloc(sizeof(bool) * n);
 	Datum	   *dates = palloc(sizeof(Datum) * n);
+	Datum	   *los = palloc(sizeof(Datum) * n);
+	Datum	   *his = palloc(sizeof(Datum) * n);
 	int			dims[1] = {n};
 	int			lbs[1] = {1};
-	Datum		args[4];
-	Oid			types[4] = {TEXTARRAYOID, DATEARRAYOID, TEXTOID, TEXTOID};
+	Datum		args[6];
+	Oid			types[6] = {TEXTARRAYOID, DATEARRAYOID, TIMESTAMPTZARRAYOID,
+	TIMESTAMPTZARRAYOID, TEXTOID, TEXTOID};
 	const char *products = qualified_name(iu->products);
 	const char *daily = qualified_name(iu->days);
 	const char *days_sql =
-		"SELECT x.sp, x.d, "
-		"pg_catalog.timezone($3, x.d::timestamp) - interval '1 day' AS lo, "
-		"pg_catalog.timezone($3, (x.d + 1)::timestamp) + interval '1 day' AS hi "
-		"FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::date[])) AS x(sp, d)";
-	char	   *sql[6];
+		"SELECT x.sp, x.d, x.lo, x.hi FROM ROWS FROM (pg_catalog.unnest($1::text[]), "
+		"pg_catalog.unnest($2::date[]), pg_catalog.unnest($3::timestamptz[]), "
+		"pg_catalog.unnest($4::timestamptz[])) AS x(sp, d, lo, hi)";
+	char	   *sql[4];
 
 	for (int i = 0; i < n; i++)
-		dates[i] = DateADTGetDatum(days_entry(days, from + (uint32) i, &sps[i], &sp_nulls[i]));
+	{
+		int32		date = days_entry(days, from + (uint32) i, &sps[i], &sp_nulls[i]);
+		int64		midnight = ((int64) date + POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) *
+			USECS_PER_DAY;		/* local wall clock, Unix epoch */
+
+		dates[i] = DateADTGetDatum(date);
+		los[i] = TimestampTzGetDatum(gf_local_to_timestamptz(iu->u, midnight) - DAY_MARGIN_USECS);
+		his[i] = TimestampTzGetDatum(gf_local_to_timestamptz(iu->u, midnight + USECS_PER_DAY) +
+									 DAY_MARGIN_USECS);
+	}
 	args[0] = PointerGetDatum(construct_md_array(sps, sp_nulls, 1, dims, lbs,
 												 TEXTOID, -1, false, TYPALIGN_INT));
 	args[1] = PointerGetDatum(construct_array(dates, n, DATEOID, sizeof(DateADT), true,
 											  TYPALIGN_INT));
-	args[2] = CStringGetTextDatum(iu->u->time_zone);
-	args[3] = iu->u->utility_datum;
+	args[2] = PointerGetDatum(construct_array(los, n, TIMESTAMPTZOID, sizeof(TimestampTz),
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[3] = PointerGetDatum(construct_array(his, n, TIMESTAMPTZOID, sizeof(TimestampTz),
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[4] = CStringGetTextDatum(iu->u->time_zone);
+	args[5] = iu->u->utility_datum;
 
 	sql[0] = psprintf("DELETE FROM %s p USING (%s) t WHERE t.sp IS NOT NULL "
 					  "AND p.service_point_id = t.sp AND p.interval_start_ts >= t.lo "
@@ -222,46 +243,46 @@ refresh_chunk(IngestUtility *iu, GfDays *days, uint32 from, uint32 to)
 					  "AND p.service_point_id IS NULL AND p.interval_start_ts >= t.lo "
 					  "AND p.interval_start_ts < t.hi AND p.local_date = t.d",
 					  products, days_sql);
-	sql[2] = psprintf("INSERT INTO %s (%s) SELECT %s FROM gridflow.product_source ps "
-					  "JOIN (%s) t ON ps.service_point_id = t.sp AND ps.interval_start_ts >= t.lo "
+	sql[2] = psprintf("DELETE FROM %s e USING (%s) t "
+					  "WHERE e.service_point_id = t.sp AND e.local_date = t.d",
+					  daily, days_sql);
+	/* the product rows (gridflow.product_source), then the day summaries */
+	sql[3] = psprintf("WITH t AS MATERIALIZED (%s), "
+					  "p AS (INSERT INTO %s (%s) "
+					  "SELECT %s FROM gridflow.product_source ps JOIN t "
+					  "ON ps.service_point_id = t.sp AND ps.interval_start_ts >= t.lo "
 					  "AND ps.interval_start_ts < t.hi AND ps.local_date = t.d "
-					  "WHERE ps.utility_id = $4",
-					  products, iu->product_columns, iu->product_columns, days_sql);
-	sql[3] = psprintf("INSERT INTO %s (%s) SELECT %s FROM gridflow.product_source ps "
-					  "JOIN (%s) t ON t.sp IS NULL AND ps.service_point_id IS NULL "
-					  "AND ps.interval_start_ts >= t.lo "
-					  "AND ps.interval_start_ts < t.hi AND ps.local_date = t.d "
-					  "WHERE ps.utility_id = $4",
-					  products, iu->product_columns, iu->product_columns, days_sql);
-	sql[4] = psprintf("DELETE FROM %s e USING ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::date[])) AS x(sp, d) "
-					  "WHERE e.service_point_id = x.sp AND e.local_date = x.d "
-					  "AND $3 IS NOT NULL AND $4 IS NOT NULL",
-					  daily);
-	/* the aggregates of gridflow.experience_source, for these days only */
-	sql[5] = psprintf("INSERT INTO %s (utility_id, service_point_id, local_date, channel, "
+					  "WHERE ps.utility_id = $6 "
+					  "UNION ALL "
+					  "SELECT %s FROM gridflow.product_source ps JOIN t "
+					  "ON t.sp IS NULL AND ps.service_point_id IS NULL "
+					  "AND ps.interval_start_ts >= t.lo AND ps.interval_start_ts < t.hi "
+					  "AND ps.local_date = t.d "
+					  "WHERE ps.utility_id = $6 "
+					  "RETURNING utility_id, service_point_id, local_date, channel, value, "
+					  "interval_start_ts) "
+					  "INSERT INTO %s (utility_id, service_point_id, local_date, channel, "
 					  "bucket_start, bucket_end, total_usage, interval_count, peak_usage_value, "
 					  "peak_usage_ts, pit_usage_value, pit_usage_ts) "
 					  "SELECT s.utility_id, s.service_point_id, s.local_date, s.channel, "
-					  "pg_catalog.timezone($3, s.local_date::timestamp), "
-					  "pg_catalog.timezone($3, (s.local_date + 1)::timestamp), "
+					  "pg_catalog.timezone($5, s.local_date::timestamp), "
+					  "pg_catalog.timezone($5, (s.local_date + 1)::timestamp), "
 					  "s.total_usage, s.interval_count, (s.pp).peak_value, (s.pp).peak_ts, "
 					  "(s.pp).pit_value, (s.pp).pit_ts "
 					  "FROM (SELECT p.utility_id, p.service_point_id, p.local_date, p.channel, "
 					  "gridflow.exact_sum(p.value) AS total_usage, "
 					  "pg_catalog.count(p.value)::integer AS interval_count, "
 					  "gridflow.peak_pit(p.value, p.interval_start_ts) AS pp "
-					  "FROM (%s) t JOIN %s p ON p.service_point_id = t.sp "
-					  "AND p.interval_start_ts >= t.lo AND p.interval_start_ts < t.hi "
-					  "AND p.local_date = t.d "
-					  "WHERE t.sp IS NOT NULL AND p.utility_id = $4 "
+					  "FROM p WHERE p.service_point_id IS NOT NULL "
 					  "GROUP BY p.utility_id, p.service_point_id, p.local_date, p.channel) s",
-					  daily, days_sql, products);
+					  days_sql, products, iu->product_columns, iu->product_columns,
+					  iu->product_columns, daily);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	for (int i = 0; i < lengthof(sql); i++)
 	{
-		int			rc = SPI_execute_with_args(sql[i], 4, types, args, NULL, false, 0);
+		int			rc = SPI_execute_with_args(sql[i], 6, types, args, NULL, false, 0);
 
 		if (rc != SPI_OK_DELETE && rc != SPI_OK_INSERT)
 			elog(ERROR, "gridflow: could not refresh the products of utility \"%s\": %s",

@@ -65,10 +65,12 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 
 # Run a command whose database session is tagged APPNAME; sample its
-# backend's memory while it runs.  Sets $run_s, $run_anon_kb, $run_hwm_kb.
+# backend's memory and CPU time while it runs.  Sets $run_s (wall),
+# $run_cpu_s (the backend's user + system time at the last sample, a lower
+# bound taken every 20 ms), $run_anon_kb and $run_hwm_kb.
 run_sampled() {
     local appname="$1"; shift
-    local t0 pid="" anon=0 hwm=0 a h cmdpid
+    local t0 pid="" anon=0 hwm=0 a h cmdpid ticks=0 c
     t0="$(now)"
     PGAPPNAME="$appname" "$@" >>"$log" 2>&1 &
     cmdpid=$!
@@ -81,11 +83,14 @@ run_sampled() {
             h="$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)"
             [ -n "$a" ] && [ "$a" -gt "$anon" ] && anon="$a"
             [ -n "$h" ] && [ "$h" -gt "$hwm" ] && hwm="$h"
+            c="$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || true)"
+            [ -n "$c" ] && [ "$c" -gt "$ticks" ] && ticks="$c"
         fi
         sleep 0.02
     done
     wait "$cmdpid"
     run_s="$(elapsed "$t0")"
+    run_cpu_s="$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }')"
     run_anon_kb="$anon"
     run_hwm_kb="$hwm"
 }

@@ -91,18 +91,18 @@ fi
 base_reads=$(( $(wc -l < "$month/base/utility2/utility2_intervals.csv") + $(wc -l < "$month/base/utility1/utility1_intervals.csv") - 2 ))
 inc_reads=$(( $(wc -l < "$month/increment/utility2/utility2_intervals.csv") + $(wc -l < "$month/increment/utility1/utility1_intervals.csv") - 2 ))
 say "== scale $scale month: $base_reads raw reads in days 1..30, $inc_reads on day 31; $runs runs each"
-declare -a t_inc t_noop t_rebuild t_whole m_inc
+declare -a t_inc t_noop t_rebuild t_whole m_inc c_inc c_rebuild c_whole
 for i in $(seq 1 "$runs"); do
     build "$month/base"
     run_sampled gridflow-bench-ingest ingest "$month/increment"
-    t_inc+=("$run_s"); m_inc+=("$run_anon_kb")
+    t_inc+=("$run_s"); m_inc+=("$run_anon_kb"); c_inc+=("$run_cpu_s")
     run_sampled gridflow-bench-noop ingest "$month/increment"
     t_noop+=("$run_s")
     run_sampled gridflow-bench-rebuild rebuild
-    t_rebuild+=("$run_s")
+    t_rebuild+=("$run_s"); c_rebuild+=("$run_cpu_s")
     run_sampled gridflow-bench-whole build "$month/whole"
-    t_whole+=("$run_s")
-    say "   run $i: ingest one day ${t_inc[-1]} s (again: ${t_noop[-1]} s), rebuild ${t_rebuild[-1]} s, build of the month ${t_whole[-1]} s"
+    t_whole+=("$run_s"); c_whole+=("$run_cpu_s")
+    say "   run $i: ingest one day ${t_inc[-1]} s (again: ${t_noop[-1]} s), rebuild ${t_rebuild[-1]} s, build of the month ${t_whole[-1]} s; backend CPU ${c_inc[-1]} / ${c_rebuild[-1]} / ${c_whole[-1]} s"
 done
 build "$month/base"
 detail="$(q "SELECT kind || ': ' || records_read || ' records, ' || rows_kept || ' new rows, ' || days_refreshed || ' service-point days refreshed, ' || round(elapsed_ms::numeric) || ' ms' FROM gridflow_ingest('$month/increment')")"
@@ -112,6 +112,10 @@ read -r inc_med inc_min inc_max <<<"$(stats "${t_inc[@]}")"
 read -r noop_med noop_min noop_max <<<"$(stats "${t_noop[@]}")"
 read -r reb_med reb_min reb_max <<<"$(stats "${t_rebuild[@]}")"
 read -r whole_med whole_min whole_max <<<"$(stats "${t_whole[@]}")"
+read -r cinc_med _ _ <<<"$(stats "${c_inc[@]}")"
+read -r creb_med _ _ <<<"$(stats "${c_rebuild[@]}")"
+read -r cwhole_med _ _ <<<"$(stats "${c_whole[@]}")"
+cpu_ratio=$(awk -v a="$cinc_med" -v b="$creb_med" 'BEGIN { printf "%.3f", a / b }')
 ratio_reb=$(awk -v a="$inc_med" -v b="$reb_med" 'BEGIN { printf "%.3f", a / b }')
 ratio_whole=$(awk -v a="$inc_med" -v b="$whole_med" 'BEGIN { printf "%.3f", a / b }')
 mem_inc=$(( $(maxof "${m_inc[@]}") / 1024 ))
@@ -123,6 +127,7 @@ say "  the same day again (checksum known)        $(printf '%6.2f  %6.2f  %6.2f'
 say "  gridflow_rebuild() of base + day           $(printf '%6.2f  %6.2f  %6.2f' "$reb_med" "$reb_min" "$reb_max")"
 say "  gridflow_build() of the whole month        $(printf '%6.2f  %6.2f  %6.2f' "$whole_med" "$whole_min" "$whole_max")"
 say "  one more day costs ${ratio_reb} of a rebuild, ${ratio_whole} of a build of the month (peak private memory ${mem_inc} MB)"
+say "  backend CPU, medians: ingest ${cinc_med} s, rebuild ${creb_med} s, build of the month ${cwhole_med} s (ingest/rebuild ${cpu_ratio})"
 say "  $(printf '%s' "$detail" | tr '\n' ';')"
 
 section="$(mktemp)"
@@ -132,14 +137,14 @@ section="$(mktemp)"
     echo ""
     echo "Measured $(date -u +%Y-%m-%d) on $(machine_line), PostgreSQL $(q 'SHOW server_version'), settings of the competitor's pg_bench.conf; $runs runs each, alternating. The month is the scale-$scale drop with its reads spread over 31 days; day 31 ($inc_reads raw reads) is ingested on top of days 1..30 ($days_total service-point days after it)."
     echo ""
-    echo "| operation | median s | min s | max s |"
-    echo "|---|---|---|---|"
-    echo "| \`gridflow_ingest\` of day 31 | $inc_med | $inc_min | $inc_max |"
-    echo "| the same files again (checksum known: nothing to do) | $noop_med | $noop_min | $noop_max |"
-    echo "| \`gridflow_rebuild()\` of the history (days 1..30, day 31) | $reb_med | $reb_min | $reb_max |"
-    echo "| \`gridflow_build\` of the whole month in one drop | $whole_med | $whole_min | $whole_max |"
+    echo "| operation | median s | min s | max s | backend CPU s (median) |"
+    echo "|---|---|---|---|---|"
+    echo "| \`gridflow_ingest\` of day 31 | $inc_med | $inc_min | $inc_max | $cinc_med |"
+    echo "| the same files again (checksum known: nothing to do) | $noop_med | $noop_min | $noop_max | |"
+    echo "| \`gridflow_rebuild()\` of the history (days 1..30, day 31) | $reb_med | $reb_min | $reb_max | $creb_med |"
+    echo "| \`gridflow_build\` of the whole month in one drop | $whole_med | $whole_min | $whole_max | $cwhole_med |"
     echo ""
-    echo "One more day costs **${ratio_reb}** of a rebuild and **${ratio_whole}** of a build of the month; peak private memory of the ingest ${mem_inc} MB."
+    echo "One more day costs **${ratio_reb}** of a rebuild and **${ratio_whole}** of a build of the month (backend CPU: ${cpu_ratio} of a rebuild); peak private memory of the ingest ${mem_inc} MB."
     echo ""
     echo '```'
     printf '%s\n' "$detail"
