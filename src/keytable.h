@@ -18,6 +18,13 @@
 
 #include "postgres.h"
 
+/* a hint to load memory into the cache */
+#if defined(__GNUC__) || defined(__clang__)
+#define gf_prefetch(p) __builtin_prefetch(p)
+#else
+#define gf_prefetch(p) ((void) (p))
+#endif
+
 typedef struct GfArena
 {
 	MemoryContext cxt;
@@ -58,6 +65,39 @@ extern uint32 gf_key_hash(const char *key, uint32 len);
 extern void *gf_keytable_find(GfKeyTable *t, const char *key, uint32 len,
 							  uint32 hash, bool insert, bool *found);
 extern void *gf_keytable_payload(GfKeyTable *t, uint32 i);
+
+/*
+ * Look-ups of a batch of keys can overlap their cache misses: prefetch
+ * the bucket of each hash first, then (once buckets are in cache) the
+ * entry the probe will compare, then look each key up.  Both are hints;
+ * the table may change in between.
+ */
+static inline void
+gf_keytable_prefetch_bucket(GfKeyTable *t, uint32 hash)
+{
+	gf_prefetch(&t->buckets[hash & (t->nbuckets - 1)]);
+}
+
+static inline void
+gf_keytable_prefetch_entry(GfKeyTable *t, uint32 hash)
+{
+	uint32		mask = t->nbuckets - 1;
+	uint32		i = hash & mask;
+
+	while (t->buckets[i].entry != NULL)
+	{
+		if (t->buckets[i].hash == hash)
+		{
+			const char *e = t->buckets[i].entry;
+
+			gf_prefetch(e);
+			gf_prefetch(e + 64);
+			gf_prefetch(e + 128);
+			return;
+		}
+		i = (i + 1) & mask;
+	}
+}
 extern const char *gf_keytable_key(GfKeyTable *t, uint32 i, uint32 *len);
 
 #endif							/* GRIDFLOW_KEYTABLE_H */

@@ -1056,6 +1056,7 @@ struct GfLoad
 	StringInfoData keybuf;
 	TupleTableSlot *kept_slot;
 	Spill	   *spill;
+	struct ReadBatch *batch;	/* reads waiting for the dedup */
 	int			since_check;
 	int			nbatches;
 	int			maxbatches;
@@ -1725,6 +1726,207 @@ process_partition(GfLoad *l, BufFile *f, int depth)
 }
 
 /*
+ * Reads are de-duplicated a batch at a time, so that the cache misses of
+ * their look-ups overlap (keytable.h): a batch holds parsed records with
+ * copies of their text fields and keys, and is applied in file order,
+ * record by record, exactly as each record would have been when read.
+ */
+#define READ_BATCH 32
+#define READ_BATCH_TEXT (64 * 1024)
+
+typedef struct PendingRead
+{
+	ParsedRow	row;			/* text columns point into the batch's text */
+	DedupIn		in;
+	uint64		line;			/* for the error context */
+	uint64		bytes_read;		/* of the file when the record was read */
+	const char *key;
+	uint32		keylen;
+	uint32		hash;
+} PendingRead;
+
+typedef struct ReadBatch
+{
+	int			n;
+	PendingRead recs[READ_BATCH];
+	char	   *text;
+	Size		text_cap;
+	Size		text_used;
+} ReadBatch;
+
+/*
+ * Fold one parsed record (in: what it brings) into the dedup of the load,
+ * or into its partition file once the reads are partitioned.  bytes_read
+ * is how much of the file was read when the record was.
+ */
+static void
+dedup_record(GfLoad *l, ParsedRow *row, const DedupIn *in, const char *key, uint32 keylen,
+			 uint32 hash, uint64 bytes_read, off_t file_size, GfLoadStats *stats)
+{
+	LoadPlan   *p = &l->plan;
+	GfUtility  *u = l->u;
+	bool		interval = l->interval;
+	bool		found;
+	GfDedupRow *d;
+
+	if (l->spill != NULL)
+	{
+		/* partitioned: the record goes to its service point's file */
+		MinimalTuple tup = form_row(p, row, l->row_cxt);
+		const char *sp = NULL;
+		uint32		splen = 0;
+		bool		sp_null = true;
+		Datum		spd;
+
+		if (u->sp_via_meter)
+		{
+			if (gf_meter_resolve(u, row->tptr[p->att_meter], row->tlen[p->att_meter],
+								 DatumGetTimestampTz(row->values[p->att_start]), &spd))
+			{
+				text	   *spt = DatumGetTextPP(spd);
+
+				sp = VARDATA_ANY(spt);
+				splen = VARSIZE_ANY_EXHDR(spt);
+				sp_null = false;
+			}
+		}
+		else if (!row->isnull[p->att_sp])
+		{
+			sp = row->tptr[p->att_sp];
+			splen = row->tlen[p->att_sp];
+			sp_null = false;
+		}
+		spill_write(l->spill, spill_part(l->spill, sp, splen, sp_null), in, tup);
+		MemoryContextReset(l->row_cxt);
+		return;
+	}
+
+	d = gf_keytable_find(l->keys, key, keylen, hash, true, &found);
+	if (!found)
+	{
+		if (l->probe && seed_from_row(l, d, row, &l->tuples))
+		{
+			found = true;
+			stats->rows_matched++;
+		}
+		else
+			stats->rows_kept++;
+	}
+	if (!found)
+	{
+		(void) dedup_apply(d, false, in, u->policy);
+		dedup_store_tuple(d, form_row(p, row, l->row_cxt), &l->tuples);
+		MemoryContextReset(l->row_cxt);
+	}
+	else if (!interval)
+		dedup_same_key(d, p, row, l->kept_slot, in->batch_id);
+	else if (dedup_apply(d, true, in, u->policy))
+	{
+		dedup_store_tuple(d, form_row(p, row, l->row_cxt), &l->tuples);
+		MemoryContextReset(l->row_cxt);
+	}
+
+	/* reads whose keys outgrow memory go to partition files */
+	if (interval && ++l->since_check >= 1024)
+	{
+		Size		used = dedup_memory(l->keys, &l->tuples);
+
+		l->since_check = 0;
+		if (used > build_memory_budget())
+		{
+			double		fraction = file_size > 0 ?
+				(double) bytes_read / (double) file_size : 1.0;
+
+			l->spill = spill_create(spill_partitions(used, fraction), 0);
+			spill_entries(l->spill, p, u, l->keys, l->kept_slot);
+			MemoryContextReset(l->dedup_cxt);
+			l->keys = NULL;
+			stats->spilled_partitions = l->spill->nparts;
+		}
+	}
+}
+
+/* Apply the batched reads, in order. */
+static void
+batch_process(GfLoad *l, GfReader *r, GfLoadStats *stats)
+{
+	ReadBatch  *b = l->batch;
+	uint64		saved_line = r->cur_line;
+
+	if (l->spill == NULL)
+	{
+		for (int i = 0; i < b->n; i++)
+			gf_keytable_prefetch_bucket(l->keys, b->recs[i].hash);
+		for (int i = 0; i < b->n; i++)
+			gf_keytable_prefetch_entry(l->keys, b->recs[i].hash);
+	}
+	for (int i = 0; i < b->n; i++)
+	{
+		PendingRead *pr = &b->recs[i];
+
+		r->cur_line = pr->line;
+		dedup_record(l, &pr->row, &pr->in, pr->key, pr->keylen, pr->hash,
+					 pr->bytes_read, r->size_at_open, stats);
+	}
+	r->cur_line = saved_line;
+	b->n = 0;
+	b->text_used = 0;
+}
+
+/* Add a parsed read to the batch (its key is in l->keybuf); apply a full batch. */
+static void
+batch_add(GfLoad *l, GfReader *r, GfLoadStats *stats, ParsedRow *row, const DedupIn *in,
+		  uint64 line)
+{
+	LoadPlan   *p = &l->plan;
+	ReadBatch  *b = l->batch;
+	Size		need = (Size) l->keybuf.len;
+	PendingRead *pr;
+	char	   *dst;
+
+	for (int i = 0; i < p->nops; i++)
+		if (p->ops[i].type == VT_TEXT && !row->isnull[p->ops[i].att])
+			need += row->tlen[p->ops[i].att];
+	if (b->text_used + need > b->text_cap)
+	{
+		if (b->n > 0)
+			batch_process(l, r, stats);
+		if (need > b->text_cap)
+		{
+			b->text = repalloc_huge(b->text, need);
+			b->text_cap = need;
+		}
+	}
+
+	pr = &b->recs[b->n++];
+	dst = b->text + b->text_used;
+	memcpy(pr->row.values, row->values, sizeof(Datum) * p->natts);
+	memcpy(pr->row.isnull, row->isnull, sizeof(bool) * p->natts);
+	for (int i = 0; i < p->nops; i++)
+	{
+		int			att = p->ops[i].att;
+
+		if (p->ops[i].type != VT_TEXT || row->isnull[att])
+			continue;
+		memcpy(dst, row->tptr[att], row->tlen[att]);
+		pr->row.tptr[att] = dst;
+		pr->row.tlen[att] = row->tlen[att];
+		dst += row->tlen[att];
+	}
+	memcpy(dst, l->keybuf.data, l->keybuf.len);
+	pr->key = dst;
+	pr->keylen = (uint32) l->keybuf.len;
+	pr->hash = gf_key_hash(pr->key, pr->keylen);
+	dst += l->keybuf.len;
+	b->text_used = dst - b->text;
+	pr->in = *in;
+	pr->line = line;
+	pr->bytes_read = r->bytes_read;
+	if (b->n == READ_BATCH)
+		batch_process(l, r, stats);
+}
+
+/*
  * Start loading files of kind f->kind for utility u into t (incremental
  * when t->incremental).  Files are added with gf_load_file(), in batch
  * order; gf_load_end() writes the rows.
@@ -1765,6 +1967,21 @@ gf_load_begin(GfLoadTargets *t, GfUtility *u, GfSourceFile *f)
 	l->kept_slot = MakeSingleTupleTableSlot(p->desc, &TTSOpsMinimalTuple);
 	l->maxbatches = 8;
 	l->batches = palloc(sizeof(LoadBatch) * l->maxbatches);
+	if (l->interval)
+	{
+		ReadBatch  *b = palloc0(sizeof(ReadBatch));
+
+		for (int i = 0; i < READ_BATCH; i++)
+		{
+			b->recs[i].row.values = palloc0(sizeof(Datum) * p->natts);
+			b->recs[i].row.isnull = palloc0(sizeof(bool) * p->natts);
+			b->recs[i].row.tptr = palloc0(sizeof(char *) * p->natts);
+			b->recs[i].row.tlen = palloc0(sizeof(uint32) * p->natts);
+		}
+		b->text_cap = READ_BATCH_TEXT;
+		b->text = palloc(b->text_cap);
+		l->batch = b;
+	}
 
 	if (l->incremental)
 	{
@@ -1830,8 +2047,6 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 	{
 		ColumnOp   *bad;
 		ParseResult result = PARSE_OK;
-		bool		found;
-		GfDedupRow *d;
 		double		value = 0;
 		bool		value_null = true;
 
@@ -1921,84 +2136,16 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 		in.first_value_null = value_null;
 		in.value_sum_any = !value_null;
 
-		if (l->spill != NULL)
-		{
-			/* partitioned: the record goes to its service point's file */
-			MinimalTuple tup = form_row(p, row, l->row_cxt);
-			const char *sp = NULL;
-			uint32		splen = 0;
-			bool		sp_null = true;
-			Datum		spd;
-
-			if (u->sp_via_meter)
-			{
-				if (gf_meter_resolve(u, row->tptr[p->att_meter], row->tlen[p->att_meter],
-									 DatumGetTimestampTz(row->values[p->att_start]), &spd))
-				{
-					text	   *spt = DatumGetTextPP(spd);
-
-					sp = VARDATA_ANY(spt);
-					splen = VARSIZE_ANY_EXHDR(spt);
-					sp_null = false;
-				}
-			}
-			else if (!row->isnull[p->att_sp])
-			{
-				sp = row->tptr[p->att_sp];
-				splen = row->tlen[p->att_sp];
-				sp_null = false;
-			}
-			spill_write(l->spill, spill_part(l->spill, sp, splen, sp_null), &in, tup);
-			MemoryContextReset(l->row_cxt);
-			continue;
-		}
-
 		encode_key(p, row, &l->keybuf);
-		d = gf_keytable_find(l->keys, l->keybuf.data, (uint32) l->keybuf.len,
-							 gf_key_hash(l->keybuf.data, (uint32) l->keybuf.len), true, &found);
-		if (!found)
-		{
-			if (l->probe && seed_from_row(l, d, row, &l->tuples))
-			{
-				found = true;
-				stats->rows_matched++;
-			}
-			else
-				stats->rows_kept++;
-		}
-		if (!found)
-		{
-			(void) dedup_apply(d, false, &in, u->policy);
-			dedup_store_tuple(d, form_row(p, row, l->row_cxt), &l->tuples);
-			MemoryContextReset(l->row_cxt);
-		}
-		else if (!interval)
-			dedup_same_key(d, p, row, l->kept_slot, batch_id);
-		else if (dedup_apply(d, true, &in, u->policy))
-		{
-			dedup_store_tuple(d, form_row(p, row, l->row_cxt), &l->tuples);
-			MemoryContextReset(l->row_cxt);
-		}
-
-		/* reads whose keys outgrow memory go to partition files */
-		if (interval && ++l->since_check >= 1024)
-		{
-			Size		used = dedup_memory(l->keys, &l->tuples);
-
-			l->since_check = 0;
-			if (used > build_memory_budget())
-			{
-				double		fraction = r->size_at_open > 0 ?
-					(double) r->bytes_read / (double) r->size_at_open : 1.0;
-
-				l->spill = spill_create(spill_partitions(used, fraction), 0);
-				spill_entries(l->spill, p, u, l->keys, l->kept_slot);
-				MemoryContextReset(l->dedup_cxt);
-				l->keys = NULL;
-				stats->spilled_partitions = l->spill->nparts;
-			}
-		}
+		if (interval)
+			batch_add(l, r, stats, row, &in, rec.first_line);
+		else
+			dedup_record(l, row, &in, l->keybuf.data, (uint32) l->keybuf.len,
+						 gf_key_hash(l->keybuf.data, (uint32) l->keybuf.len),
+						 r->bytes_read, r->size_at_open, stats);
 	}
+	if (l->batch != NULL && l->batch->n > 0)
+		batch_process(l, r, stats);
 	stats->file_bytes = (int64) r->bytes_read;
 	gf_reader_close(r);
 	memcpy(stats->sha256, r->sha256_digest, sizeof(stats->sha256));
