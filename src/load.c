@@ -990,6 +990,108 @@ row_order_cmp(const void *x, const void *y)
 	return (a->entry > b->entry) - (a->entry < b->entry);
 }
 
+/*
+ * The order of a read as integers, for sorting: its service point (NULL
+ * last), start, meter and channel, the strings by their first eight bytes
+ * after the prefix that all rows share; the strings themselves (in the
+ * RowOrder of the entry) decide only when those are equal and some string
+ * is longer.  Text values hold no zero byte, so zero padding keeps their
+ * order.
+ */
+typedef struct ReadSortItem
+{
+	uint64		sp;
+	int64		ts;
+	uint64		meter;
+	uint32		entry;
+	bool		sp_null;
+} ReadSortItem;
+
+typedef struct ReadSortArg
+{
+	const RowOrder *order;		/* by entry */
+	bool		sp_exact;		/* every service point is its prefix */
+	bool		meter_exact;
+} ReadSortArg;
+
+static int
+read_sort_cmp(const void *x, const void *y, void *arg)
+{
+	const ReadSortItem *a = (const ReadSortItem *) x;
+	const ReadSortItem *b = (const ReadSortItem *) y;
+	const ReadSortArg *sa = (const ReadSortArg *) arg;
+	const RowOrder *oa;
+	const RowOrder *ob;
+	int			c;
+
+	if (a->sp_null != b->sp_null)
+		return a->sp_null ? 1 : -1;
+	if (a->sp != b->sp)
+		return a->sp < b->sp ? -1 : 1;
+	oa = &sa->order[a->entry];
+	ob = &sa->order[b->entry];
+	if (!a->sp_null && !sa->sp_exact && (c = gf_bytes_cmp(oa->k1, oa->l1, ob->k1, ob->l1)) != 0)
+		return c;
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	if (a->meter != b->meter)
+		return a->meter < b->meter ? -1 : 1;
+	if (!sa->meter_exact && (c = gf_bytes_cmp(oa->k2, oa->l2, ob->k2, ob->l2)) != 0)
+		return c;
+	if ((c = gf_bytes_cmp(oa->k3, oa->l3, ob->k3, ob->l3)) != 0)
+		return c;
+	return (a->entry > b->entry) - (a->entry < b->entry);
+}
+
+/*
+ * The bytes that every string of a part (k1 or k2 of the rows) shares at
+ * its start; *exact tells whether each string ends within eight bytes
+ * after it.
+ */
+static uint32
+common_prefix(const RowOrder *order, uint32 n, bool k1, bool *exact)
+{
+	const char *first = NULL;
+	uint32		common = PG_UINT32_MAX;
+	uint32		maxlen = 0;
+
+	for (uint32 e = 0; e < n; e++)
+	{
+		const RowOrder *o = &order[e];
+		const char *s = k1 ? o->k1 : o->k2;
+		uint32		len = k1 ? o->l1 : o->l2;
+		uint32		k = 0;
+
+		if (k1 && o->k1_null)
+			continue;
+		maxlen = Max(maxlen, len);
+		if (first == NULL)
+		{
+			first = s;
+			common = len;
+			continue;
+		}
+		while (k < common && k < len && s[k] == first[k])
+			k++;
+		common = k;
+	}
+	if (first == NULL)
+		common = 0;
+	*exact = (maxlen <= common + 8);
+	return common;
+}
+
+/* The eight bytes of s after its first skip bytes, as a big-endian integer. */
+static inline uint64
+prefix_after(const char *s, uint32 len, uint32 skip)
+{
+	uint64		v = 0;
+
+	for (uint32 k = 0; k < 8; k++)
+		v = (v << 8) | (skip + k < len ? (unsigned char) s[skip + k] : 0);
+	return v;
+}
+
 /* Pointer and length of a text datum stored in a kept tuple. */
 static inline void
 text_parts(Datum d, const char **p, uint32 *len)
@@ -1221,8 +1323,16 @@ emit_rows(GfLoad *l, GfKeyTable *keys)
 	TupleTableSlot *kept = MakeSingleTupleTableSlot(p->desc, &TTSOpsMinimalTuple);
 	uint32		n = keys->nentries;
 	RowOrder   *order = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(RowOrder) * Max(n, 1));
+	ReadSortItem *items = NULL;
 	bool		interval = l->interval;
 	int			key_att = (p->kind == GF_KIND_METER) ? p->att_meter : p->att_sp;
+	int			natts_needed;
+
+	/* the attributes the order needs come first in the tables; deform only those */
+	if (interval)
+		natts_needed = Max(Max(p->att_sp, p->att_meter), Max(p->att_start, p->att_channel)) + 1;
+	else
+		natts_needed = key_att + 1;
 
 	/* where each row goes (and, for reads, its service point) */
 	for (uint32 e = 0; e < n; e++)
@@ -1234,7 +1344,7 @@ emit_rows(GfLoad *l, GfKeyTable *keys)
 		memset(o, 0, sizeof(RowOrder));
 		o->entry = e;
 		ExecStoreMinimalTuple(d->tuple, kept, false);
-		slot_getallattrs(kept);
+		slot_getsomeattrs(kept, natts_needed);
 		if (!interval)
 			text_parts(kept->tts_values[key_att], &o->k1, &o->l1);
 		else
@@ -1257,51 +1367,67 @@ emit_rows(GfLoad *l, GfKeyTable *keys)
 		}
 	}
 
-	/*
-	 * Ids tend to share a prefix ("SP-000..."): compare the eight bytes
-	 * after it as one integer first, so most comparisons are one.
-	 */
+	if (interval)
 	{
-		const char *first = NULL;
-		uint32		common = PG_UINT32_MAX;
+		/* reads: sort integer keys, the strings only where those tie */
+		ReadSortArg arg;
+		uint32		sp_skip = common_prefix(order, n, true, &arg.sp_exact);
+		uint32		meter_skip = common_prefix(order, n, false, &arg.meter_exact);
 
+		arg.order = order;
+		items = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ReadSortItem) * Max(n, 1));
 		for (uint32 e = 0; e < n; e++)
 		{
 			RowOrder   *o = &order[e];
-			uint32		k = 0;
+			ReadSortItem *it = &items[e];
 
-			if (o->k1_null)
-				continue;
-			if (first == NULL)
-			{
-				first = o->k1;
-				common = o->l1;
-				continue;
-			}
-			while (k < common && k < o->l1 && o->k1[k] == first[k])
-				k++;
-			common = k;
-		}
-		for (uint32 e = 0; e < n; e++)
-		{
-			RowOrder   *o = &order[e];
-			uint64		v = 0;
-
+			memset(it, 0, sizeof(ReadSortItem));
+			it->entry = e;
+			it->sp_null = o->k1_null;
 			if (!o->k1_null)
-				for (uint32 k = 0; k < 8; k++)
-					v = (v << 8) | (common + k < o->l1 ? (unsigned char) o->k1[common + k] : 0);
-			o->prefix = v;
+				it->sp = prefix_after(o->k1, o->l1, sp_skip);
+			it->ts = o->ts;
+			it->meter = prefix_after(o->k2, o->l2, meter_skip);
 		}
+		qsort_arg(items, n, sizeof(ReadSortItem), read_sort_cmp, &arg);
 	}
-	qsort(order, n, sizeof(RowOrder), row_order_cmp);
+	else
+	{
+		/*
+		 * Ids tend to share a prefix ("SP-000..."): compare the eight bytes
+		 * after it as one integer first, so most comparisons are one.
+		 */
+		bool		exact;
+		uint32		common = common_prefix(order, n, true, &exact);
+
+		for (uint32 e = 0; e < n; e++)
+			order[e].prefix = prefix_after(order[e].k1, order[e].l1, common);
+		qsort(order, n, sizeof(RowOrder), row_order_cmp);
+	}
 
 	for (uint32 i = 0; i < n; i++)
 	{
-		RowOrder   *o = &order[i];
+		RowOrder   *o = interval ? &order[items[i].entry] : &order[i];
 		GfDedupRow *d = gf_keytable_payload(keys, o->entry);
 		TupleTableSlot *slot = gf_bulk_slot(std);
 
 		CHECK_FOR_INTERRUPTS();
+
+		/* rows are visited out of memory order: fetch the next ones ahead */
+		if (interval && i + 16 < n)
+		{
+			gf_prefetch(&order[items[i + 16].entry]);
+			gf_prefetch(gf_keytable_payload(keys, items[i + 16].entry));
+		}
+		if (interval && i + 8 < n)
+		{
+			const char *t = (const char *) ((GfDedupRow *) gf_keytable_payload(keys, items[i + 8].entry))->tuple;
+
+			gf_prefetch(t);
+			gf_prefetch(t + 64);
+			gf_prefetch(t + 128);
+		}
+
 		ExecStoreMinimalTuple(d->tuple, kept, false);
 		slot_getallattrs(kept);
 		memcpy(slot->tts_values, kept->tts_values, sizeof(Datum) * p->natts);
@@ -1369,6 +1495,8 @@ emit_rows(GfLoad *l, GfKeyTable *keys)
 		gf_emit_flush(l->em);
 	ExecDropSingleTupleTableSlot(kept);
 	pfree(order);
+	if (items != NULL)
+		pfree(items);
 	return n;
 }
 
@@ -1479,7 +1607,7 @@ dedup_memory(GfKeyTable *keys, GfArena *tuples)
 	return keys->arena.allocated + tuples->allocated +
 		(Size) keys->nbuckets * sizeof(GfKeyBucket) +
 		(Size) keys->capacity * sizeof(char *) +
-		(Size) keys->nentries * sizeof(RowOrder);
+		(Size) keys->nentries * (sizeof(RowOrder) + sizeof(ReadSortItem));
 }
 
 static Size
