@@ -53,7 +53,7 @@
 #define GF_FIRST_RELFILE_SUBID(rel) ((rel)->rd_firstRelfilenodeSubid)
 #endif
 
-#define GF_BULK_MAX_SLOTS	1000
+#define GF_BULK_MAX_SLOTS	128
 #define GF_BULK_MAX_BYTES	(1024 * 1024)
 
 struct GfBulk

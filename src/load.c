@@ -992,17 +992,18 @@ row_order_cmp(const void *x, const void *y)
 
 /*
  * The order of a read as integers, for sorting: its service point (NULL
- * last), start, meter and channel, the strings by their first eight bytes
- * after the prefix that all rows share; the strings themselves (in the
- * RowOrder of the entry) decide only when those are equal and some string
- * is longer.  Text values hold no zero byte, so zero padding keeps their
- * order.
+ * last), start, meter and channel, each string by its first bytes after
+ * the prefix that all rows share (eight, sixteen for meters); the strings
+ * themselves (in the RowOrder of the entry) decide only when those are
+ * equal and some string is longer.  Text values hold no zero byte, so zero
+ * padding keeps their order.
  */
 typedef struct ReadSortItem
 {
 	uint64		sp;
 	int64		ts;
-	uint64		meter;
+	uint64		meter[2];
+	uint64		channel;
 	uint32		entry;
 	bool		sp_null;
 } ReadSortItem;
@@ -1010,8 +1011,9 @@ typedef struct ReadSortItem
 typedef struct ReadSortArg
 {
 	const RowOrder *order;		/* by entry */
-	bool		sp_exact;		/* every service point is its prefix */
+	bool		sp_exact;		/* every service point is in its prefix */
 	bool		meter_exact;
+	bool		channel_exact;
 } ReadSortArg;
 
 static int
@@ -1020,36 +1022,38 @@ read_sort_cmp(const void *x, const void *y, void *arg)
 	const ReadSortItem *a = (const ReadSortItem *) x;
 	const ReadSortItem *b = (const ReadSortItem *) y;
 	const ReadSortArg *sa = (const ReadSortArg *) arg;
-	const RowOrder *oa;
-	const RowOrder *ob;
+	const RowOrder *oa = &sa->order[a->entry];
+	const RowOrder *ob = &sa->order[b->entry];
 	int			c;
 
 	if (a->sp_null != b->sp_null)
 		return a->sp_null ? 1 : -1;
 	if (a->sp != b->sp)
 		return a->sp < b->sp ? -1 : 1;
-	oa = &sa->order[a->entry];
-	ob = &sa->order[b->entry];
 	if (!a->sp_null && !sa->sp_exact && (c = gf_bytes_cmp(oa->k1, oa->l1, ob->k1, ob->l1)) != 0)
 		return c;
 	if (a->ts != b->ts)
 		return a->ts < b->ts ? -1 : 1;
-	if (a->meter != b->meter)
-		return a->meter < b->meter ? -1 : 1;
+	if (a->meter[0] != b->meter[0])
+		return a->meter[0] < b->meter[0] ? -1 : 1;
+	if (a->meter[1] != b->meter[1])
+		return a->meter[1] < b->meter[1] ? -1 : 1;
 	if (!sa->meter_exact && (c = gf_bytes_cmp(oa->k2, oa->l2, ob->k2, ob->l2)) != 0)
 		return c;
-	if ((c = gf_bytes_cmp(oa->k3, oa->l3, ob->k3, ob->l3)) != 0)
+	if (a->channel != b->channel)
+		return a->channel < b->channel ? -1 : 1;
+	if (!sa->channel_exact && (c = gf_bytes_cmp(oa->k3, oa->l3, ob->k3, ob->l3)) != 0)
 		return c;
 	return (a->entry > b->entry) - (a->entry < b->entry);
 }
 
 /*
- * The bytes that every string of a part (k1 or k2 of the rows) shares at
- * its start; *exact tells whether each string ends within eight bytes
- * after it.
+ * The bytes that every string of a part of the rows (1: k1, 2: k2, 3: k3)
+ * shares at its start; *exact tells whether each string ends within width
+ * bytes after it.
  */
 static uint32
-common_prefix(const RowOrder *order, uint32 n, bool k1, bool *exact)
+common_prefix(const RowOrder *order, uint32 n, int part, uint32 width, bool *exact)
 {
 	const char *first = NULL;
 	uint32		common = PG_UINT32_MAX;
@@ -1058,11 +1062,11 @@ common_prefix(const RowOrder *order, uint32 n, bool k1, bool *exact)
 	for (uint32 e = 0; e < n; e++)
 	{
 		const RowOrder *o = &order[e];
-		const char *s = k1 ? o->k1 : o->k2;
-		uint32		len = k1 ? o->l1 : o->l2;
+		const char *s = part == 1 ? o->k1 : part == 2 ? o->k2 : o->k3;
+		uint32		len = part == 1 ? o->l1 : part == 2 ? o->l2 : o->l3;
 		uint32		k = 0;
 
-		if (k1 && o->k1_null)
+		if (part == 1 && o->k1_null)
 			continue;
 		maxlen = Max(maxlen, len);
 		if (first == NULL)
@@ -1077,7 +1081,7 @@ common_prefix(const RowOrder *order, uint32 n, bool k1, bool *exact)
 	}
 	if (first == NULL)
 		common = 0;
-	*exact = (maxlen <= common + 8);
+	*exact = (maxlen <= common + width);
 	return common;
 }
 
@@ -1371,8 +1375,9 @@ emit_rows(GfLoad *l, GfKeyTable *keys)
 	{
 		/* reads: sort integer keys, the strings only where those tie */
 		ReadSortArg arg;
-		uint32		sp_skip = common_prefix(order, n, true, &arg.sp_exact);
-		uint32		meter_skip = common_prefix(order, n, false, &arg.meter_exact);
+		uint32		sp_skip = common_prefix(order, n, 1, 8, &arg.sp_exact);
+		uint32		meter_skip = common_prefix(order, n, 2, 16, &arg.meter_exact);
+		uint32		channel_skip = common_prefix(order, n, 3, 8, &arg.channel_exact);
 
 		arg.order = order;
 		items = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ReadSortItem) * Max(n, 1));
@@ -1387,7 +1392,9 @@ emit_rows(GfLoad *l, GfKeyTable *keys)
 			if (!o->k1_null)
 				it->sp = prefix_after(o->k1, o->l1, sp_skip);
 			it->ts = o->ts;
-			it->meter = prefix_after(o->k2, o->l2, meter_skip);
+			it->meter[0] = prefix_after(o->k2, o->l2, meter_skip);
+			it->meter[1] = prefix_after(o->k2, o->l2, meter_skip + 8);
+			it->channel = prefix_after(o->k3, o->l3, channel_skip);
 		}
 		qsort_arg(items, n, sizeof(ReadSortItem), read_sort_cmp, &arg);
 	}
@@ -1398,7 +1405,7 @@ emit_rows(GfLoad *l, GfKeyTable *keys)
 		 * after it as one integer first, so most comparisons are one.
 		 */
 		bool		exact;
-		uint32		common = common_prefix(order, n, true, &exact);
+		uint32		common = common_prefix(order, n, 1, 8, &exact);
 
 		for (uint32 e = 0; e < n; e++)
 			order[e].prefix = prefix_after(order[e].k1, order[e].l1, common);
