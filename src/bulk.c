@@ -10,6 +10,13 @@
  * table it writes first, in the same transaction, so under wal_level =
  * minimal none of this is WAL-logged and a failure rolls all of it back.
  *
+ * COPY writes through a small ring of shared buffers, so that a load does
+ * not evict what others use; the pages then go to the kernel as the ring
+ * turns and the index builds read them back.  A build writes its first
+ * pages, up to a quarter of shared_buffers (all tables of the transaction
+ * together), without the ring, so that tables that fit stay in shared
+ * buffers for their index builds; past that, the ring as in COPY.
+ *
  * Because the writes go to the heap directly, the caller's INSERT privilege
  * is checked here, and tables with row-level security or insert triggers
  * (which this path would bypass) are refused.
@@ -26,6 +33,7 @@
 
 #include "access/genam.h"
 #include "access/heapam.h"
+#include "access/hio.h"
 #include "access/nbtree.h"
 #include "access/table.h"
 #include "access/tableam.h"
@@ -36,6 +44,8 @@
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -65,6 +75,8 @@ struct GfBulk
 	CommandId	cid;
 	int			options;
 	BulkInsertState bistate;
+	bool		ring;			/* writing through a ring of buffers */
+	BlockNumber blocks;			/* blocks of the table seen so far */
 	MemoryContext cxt;			/* owns the writer and its slots */
 	MemoryContext batch_cxt;
 	uint64		rows;
@@ -82,6 +94,41 @@ struct GfBulk
 	FmgrInfo	key_eq[INDEX_MAX_KEYS];
 	ScanKeyData key_sk[INDEX_MAX_KEYS];
 };
+
+/* blocks written without a ring by the writers of a transaction */
+static LocalTransactionId unringed_lxid = InvalidLocalTransactionId;
+static uint64 unringed_blocks = 0;
+
+/*
+ * Count the blocks the writer added; once the writers of the transaction
+ * have added a quarter of shared_buffers, write through a ring.
+ */
+static void
+account_blocks(GfBulk *b)
+{
+	BlockNumber blocks;
+
+	if (b->ring || !BufferIsValid(b->bistate->current_buf))
+		return;
+	blocks = BufferGetBlockNumber(b->bistate->current_buf) + 1;
+	if (blocks <= b->blocks)
+		return;
+	if (unringed_lxid != MyProc->lxid)
+	{
+		unringed_lxid = MyProc->lxid;
+		unringed_blocks = 0;
+	}
+	unringed_blocks += blocks - b->blocks;
+	b->blocks = blocks;
+	if (unringed_blocks > (uint64) NBuffers / 4)
+	{
+		MemoryContext old = MemoryContextSwitchTo(b->cxt);
+
+		b->bistate->strategy = GetAccessStrategy(BAS_BULKWRITE);
+		b->ring = true;
+		MemoryContextSwitchTo(old);
+	}
+}
 
 /* OID of schema.relname, or an ERROR. */
 Oid
@@ -156,6 +203,15 @@ gf_bulk_begin(Oid relid)
 		GF_FIRST_RELFILE_SUBID(rel) != InvalidSubTransactionId)
 		b->options |= TABLE_INSERT_SKIP_FSM;
 	b->bistate = GetBulkInsertState();
+	if (unringed_lxid != MyProc->lxid || unringed_blocks <= (uint64) NBuffers / 4)
+	{
+		FreeAccessStrategy(b->bistate->strategy);
+		b->bistate->strategy = NULL;
+		b->ring = false;
+	}
+	else
+		b->ring = true;
+	b->blocks = RelationGetNumberOfBlocks(rel);
 	b->cxt = CurrentMemoryContext;
 	b->batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow bulk batch",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -185,6 +241,7 @@ gf_bulk_flush(GfBulk *b)
 		return;
 	old = MemoryContextSwitchTo(b->batch_cxt);
 	table_multi_insert(b->rel, b->slots, b->nused, b->cid, b->options, b->bistate);
+	account_blocks(b);
 	if (b->indexed && b->rri->ri_NumIndices > 0)
 	{
 		for (int i = 0; i < b->nused; i++)
