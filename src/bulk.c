@@ -17,6 +17,14 @@
  * together), without the ring, so that tables that fit stay in shared
  * buffers for their index builds; past that, the ring as in COPY.
  *
+ * A table that the transaction created or truncated and that is still
+ * empty is written without shared buffers at all, as index builds and
+ * CLUSTER write theirs: rows are formed straight into a private page, and
+ * each full page is appended to the file (and WAL-logged whole when the
+ * table needs WAL).  No other session can see such a table, and an abort
+ * drops its file; the commit syncs it.  Rows too big for a page go through
+ * the toaster first, as heap_insert() would send them.
+ *
  * Because the writes go to the heap directly, the caller's INSERT privilege
  * is checked here, and tables with row-level security or insert triggers
  * (which this path would bypass) are refused.
@@ -33,19 +41,24 @@
 
 #include "access/genam.h"
 #include "access/heapam.h"
+#include "access/heaptoast.h"
 #include "access/hio.h"
 #include "access/nbtree.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "access/xloginsert.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "storage/bufmgr.h"
+#include "storage/predicate.h"
 #include "storage/proc.h"
+#include "storage/smgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -59,8 +72,10 @@
 /* PostgreSQL 16 renamed relfilenode to relfilelocator */
 #if PG_VERSION_NUM >= 160000
 #define GF_FIRST_RELFILE_SUBID(rel) ((rel)->rd_firstRelfilelocatorSubid)
+#define GF_REL_FILE(rel) (&(rel)->rd_locator)
 #else
 #define GF_FIRST_RELFILE_SUBID(rel) ((rel)->rd_firstRelfilenodeSubid)
+#define GF_REL_FILE(rel) (&(rel)->rd_node)
 #endif
 
 #define GF_BULK_MAX_SLOTS	128
@@ -76,6 +91,13 @@ struct GfBulk
 	int			options;
 	BulkInsertState bistate;
 	bool		ring;			/* writing through a ring of buffers */
+	/* direct writers: pages formed here and appended to the file */
+	bool		direct;
+	bool		use_wal;
+	char	   *page;
+	BlockNumber blkno;			/* of the page being filled */
+	Size		save_free;		/* fillfactor's free space per page */
+	TransactionId xid;
 	BlockNumber blocks;			/* blocks of the table seen so far */
 	MemoryContext cxt;			/* owns the writer and its slots */
 	MemoryContext batch_cxt;
@@ -213,6 +235,18 @@ gf_bulk_begin(Oid relid)
 		b->ring = true;
 	b->blocks = RelationGetNumberOfBlocks(rel);
 	b->cxt = CurrentMemoryContext;
+	if ((b->options & TABLE_INSERT_SKIP_FSM) && b->blocks == 0 &&
+		rel->rd_rel->relpersistence == RELPERSISTENCE_PERMANENT)
+	{
+		b->direct = true;
+		b->use_wal = RelationNeedsWAL(rel);
+		b->page = palloc(BLCKSZ);
+		PageInit((Page) b->page, BLCKSZ, 0);
+		b->blkno = 0;
+		b->save_free = RelationGetTargetPageFreeSpace(rel, HEAP_DEFAULT_FILLFACTOR);
+		b->xid = GetCurrentTransactionId();
+		CheckForSerializableConflictIn(rel, NULL, InvalidBlockNumber);
+	}
 	b->batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow bulk batch",
 										 ALLOCSET_DEFAULT_SIZES);
 	return b;
@@ -231,13 +265,133 @@ gf_bulk_memory(GfBulk *b)
 	return b->batch_cxt;
 }
 
+/* Append the page being filled to the table's file; start the next one. */
+static void
+direct_write_page(GfBulk *b)
+{
+	Page		page = (Page) b->page;
+
+	if (PageGetMaxOffsetNumber(page) == 0)
+		return;
+	if (b->use_wal)
+		log_newpage(GF_REL_FILE(b->rel), MAIN_FORKNUM, b->blkno, page, true);
+	PageSetChecksumInplace(page, b->blkno);
+	smgrextend(RelationGetSmgr(b->rel), MAIN_FORKNUM, b->blkno, b->page, true);
+	b->blkno++;
+	PageInit(page, BLCKSZ, 0);
+}
+
+/*
+ * Room for a tuple of len bytes on the page (starting a new page when it
+ * does not fit), as RelationGetBufferForTuple() and PageAddItem() make it;
+ * the tuple's line pointer is set, its bytes are zero.
+ */
+static HeapTupleHeader
+direct_reserve(GfBulk *b, Size len, OffsetNumber *off)
+{
+	PageHeader	phdr = (PageHeader) b->page;
+	ItemId		itemid;
+
+	if (len > MaxHeapTupleSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("row is too big: size %zu, maximum size %zu",
+						len, MaxHeapTupleSize)));
+	if (PageGetHeapFreeSpace(b->page) < MAXALIGN(len) + b->save_free &&
+		PageGetMaxOffsetNumber(b->page) > 0)
+		direct_write_page(b);
+	*off = OffsetNumberNext(PageGetMaxOffsetNumber(b->page));
+	itemid = PageGetItemId(phdr, *off);
+	phdr->pd_lower += sizeof(ItemIdData);
+	phdr->pd_upper -= MAXALIGN(len);
+	ItemIdSetNormal(itemid, phdr->pd_upper, len);
+	/* free space is zero: PageInit() clears the page, a row taken back too */
+	return (HeapTupleHeader) (b->page + phdr->pd_upper);
+}
+
+/* The header fields heap_insert() sets on a new tuple at (blkno, off). */
+static void
+direct_set_header(GfBulk *b, HeapTupleHeader td, OffsetNumber off)
+{
+	td->t_infomask &= ~(HEAP_XACT_MASK);
+	td->t_infomask2 &= ~(HEAP2_XACT_MASK);
+	td->t_infomask |= HEAP_XMAX_INVALID;
+	HeapTupleHeaderSetXmin(td, b->xid);
+	HeapTupleHeaderSetCmin(td, b->cid);
+	HeapTupleHeaderSetXmax(td, 0);
+	ItemPointerSet(&td->t_ctid, b->blkno, off);
+}
+
+/* Form the slot's row on the page (through the toaster if it needs it). */
+static void
+direct_store(GfBulk *b, TupleTableSlot *slot)
+{
+	TupleDesc	desc = slot->tts_tupleDescriptor;
+	Datum	   *values = slot->tts_values;
+	bool	   *isnull = slot->tts_isnull;
+	int			natts = desc->natts;
+	bool		hasnull = false;
+	Size		hoff;
+	Size		data_len;
+	Size		len;
+	HeapTupleHeader td;
+	OffsetNumber off;
+	HeapTuple	tup;
+	HeapTuple	toasted;
+
+	for (int i = 0; i < natts; i++)
+		if (isnull[i])
+		{
+			hasnull = true;
+			break;
+		}
+	hoff = offsetof(HeapTupleHeaderData, t_bits);
+	if (hasnull)
+		hoff += BITMAPLEN(natts);
+	hoff = MAXALIGN(hoff);
+	data_len = heap_compute_data_size(desc, values, isnull);
+	len = hoff + data_len;
+
+	if (len <= TOAST_TUPLE_THRESHOLD)
+	{
+		PageHeader	phdr = (PageHeader) b->page;
+
+		td = direct_reserve(b, len, &off);
+		HeapTupleHeaderSetNatts(td, natts);
+		td->t_hoff = (uint8) hoff;
+		heap_fill_tuple(desc, values, isnull, (char *) td + hoff, data_len,
+						&td->t_infomask, hasnull ? td->t_bits : NULL);
+		if (!(td->t_infomask & HEAP_HASEXTERNAL))
+		{
+			direct_set_header(b, td, off);
+			return;
+		}
+		/* a toasted value: take the row back, toast it as heap_insert() would */
+		memset((char *) td, 0, MAXALIGN(len));
+		memset(PageGetItemId(phdr, off), 0, sizeof(ItemIdData));
+		phdr->pd_lower -= sizeof(ItemIdData);
+		phdr->pd_upper += MAXALIGN(len);
+	}
+
+	tup = heap_form_tuple(desc, values, isnull);
+	tup->t_tableOid = RelationGetRelid(b->rel);
+	direct_set_header(b, tup->t_data, InvalidOffsetNumber);
+	toasted = heap_toast_insert_or_update(b->rel, tup, NULL, b->options);
+	td = direct_reserve(b, toasted->t_len, &off);
+	memcpy(td, toasted->t_data, toasted->t_len);
+	direct_set_header(b, td, off);
+	if (toasted != tup)
+		heap_freetuple(toasted);
+	heap_freetuple(tup);
+}
+
 /* Write the buffered rows now (before memory they point to goes away). */
 void
 gf_bulk_flush(GfBulk *b)
 {
 	MemoryContext old;
 
-	if (b->nused == 0)
+	if (b->nused == 0 || b->direct)
 		return;
 	old = MemoryContextSwitchTo(b->batch_cxt);
 	table_multi_insert(b->rel, b->slots, b->nused, b->cid, b->options, b->bistate);
@@ -275,14 +429,14 @@ gf_bulk_flush(GfBulk *b)
 TupleTableSlot *
 gf_bulk_slot(GfBulk *b)
 {
-	TupleTableSlot *slot = b->slots[b->nused];
+	TupleTableSlot *slot = b->slots[b->direct ? 0 : b->nused];
 
 	if (slot == NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(b->cxt);
 
 		slot = table_slot_create(b->rel, NULL);
-		b->slots[b->nused] = slot;
+		b->slots[b->direct ? 0 : b->nused] = slot;
 		MemoryContextSwitchTo(old);
 	}
 	ExecClearTuple(slot);
@@ -293,6 +447,22 @@ gf_bulk_slot(GfBulk *b)
 void
 gf_bulk_store(GfBulk *b, Size bytes)
 {
+	if (b->direct)
+	{
+		TupleTableSlot *slot = b->slots[0];
+
+		ExecStoreVirtualTuple(slot);
+		direct_store(b, slot);
+		ExecClearTuple(slot);
+		b->rows++;
+		/* the datums of the rows written so far are no longer needed */
+		if (++b->nused == GF_BULK_MAX_SLOTS)
+		{
+			MemoryContextReset(b->batch_cxt);
+			b->nused = 0;
+		}
+		return;
+	}
 	ExecStoreVirtualTuple(b->slots[b->nused]);
 	b->nused++;
 	b->bytes += bytes;
@@ -325,6 +495,15 @@ gf_bulk_end(GfBulk *b)
 	uint64		rows;
 
 	gf_bulk_flush(b);
+	if (b->direct)
+	{
+		direct_write_page(b);
+		pfree(b->page);
+		pgstat_count_heap_insert(b->rel, (PgStat_Counter) b->rows);
+		/* pages that bypassed shared buffers: no checkpoint has them */
+		if (b->use_wal)
+			smgrimmedsync(RelationGetSmgr(b->rel), MAIN_FORKNUM);
+	}
 	FreeBulkInsertState(b->bistate);
 	table_finish_bulk_insert(b->rel, b->options);
 	for (int i = 0; i < GF_BULK_MAX_SLOTS && b->slots[i] != NULL; i++)
@@ -381,6 +560,11 @@ gf_bulk_begin_indexed(Oid relid)
 	old = MemoryContextSwitchTo(b->cxt);
 
 	b->indexed = true;
+	if (b->direct)
+	{
+		pfree(b->page);
+		b->direct = false;
+	}
 	b->options = 0;				/* the table is not new: use its free space */
 	b->estate = CreateExecutorState();
 	b->rri = makeNode(ResultRelInfo);
