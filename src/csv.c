@@ -362,15 +362,14 @@ start(CsvParser *p)
 	return true;
 }
 
-/* Record the field in p->cur (its length already set). */
+/* push_field() when the field does not simply go into an allocated slot */
 static bool
-push_field(CsvParser *p)
+push_field_slow(CsvParser *p)
 {
 	size_t		limit = p->expected ? p->expected + 1 : p->opt.max_fields;
 
 	if (limit > p->opt.max_fields)
 		limit = p->opt.max_fields;
-	p->nfields++;
 	if (p->skipping || p->nstored >= limit)
 		return true;
 	if (!ensure_capacity(p, (void **) &p->slots, &p->slots_cap,
@@ -381,6 +380,22 @@ push_field(CsvParser *p)
 	}
 	p->slots[p->nstored++] = p->cur;
 	return true;
+}
+
+/* Record the field in p->cur (its length already set). */
+static inline bool
+push_field(CsvParser *p)
+{
+	p->nfields++;
+	/* a slot is there and within the limit (the expected count is one) */
+	if (!p->skipping && p->nstored < p->slots_cap &&
+		(p->expected ? p->nstored <= p->expected : p->nstored < p->opt.max_fields) &&
+		p->nstored < p->opt.max_fields)
+	{
+		p->slots[p->nstored++] = p->cur;
+		return true;
+	}
+	return push_field_slow(p);
 }
 
 static void

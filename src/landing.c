@@ -27,21 +27,21 @@
 
 PG_FUNCTION_INFO_V1(gridflow_chunk_records);
 
-static void
-put_varint(StringInfo buf, uint64 v)
+/* Write v as a varint at d (room for ten bytes); returns the bytes written. */
+static inline int
+put_varint(char *d, uint64 v)
 {
-	char		tmp[10];
 	int			n = 0;
 
 	do
 	{
-		tmp[n] = (char) (v & 0x7F);
+		d[n] = (char) (v & 0x7F);
 		v >>= 7;
 		if (v)
-			tmp[n] |= (char) 0x80;
+			d[n] |= (char) 0x80;
 		n++;
 	} while (v);
-	appendBinaryStringInfo(buf, tmp, n);
+	return n;
 }
 
 /* Read a varint at *pos; false if the data ends or the value is too long. */
@@ -111,9 +111,12 @@ gf_chunk_add(GfChunkWriter *w, int64 line, const char *raw, size_t len)
 		w->first_line = line;
 		w->last_line = 0;
 	}
-	put_varint(&w->buf, (uint64) (line - w->last_line));
-	put_varint(&w->buf, (uint64) len);
-	appendBinaryStringInfo(&w->buf, raw, (int) len);
+	enlargeStringInfo(&w->buf, (int) len + 20);
+	w->buf.len += put_varint(w->buf.data + w->buf.len, (uint64) (line - w->last_line));
+	w->buf.len += put_varint(w->buf.data + w->buf.len, (uint64) len);
+	memcpy(w->buf.data + w->buf.len, raw, len);
+	w->buf.len += (int) len;
+	w->buf.data[w->buf.len] = '\0';
 	w->last_line = line;
 	w->records++;
 }

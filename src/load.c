@@ -611,27 +611,54 @@ gf_encode_text_key(StringInfo buf, const char *s, uint32 len)
 	appendBinaryStringInfo(buf, s, (int) len);
 }
 
-/* The key of row, in buf. */
+/* The key of row, in buf (as gf_encode_text_key() encodes text parts). */
 static void
 encode_key(LoadPlan *p, ParsedRow *row, StringInfo buf)
 {
-	resetStringInfo(buf);
+	int			need = 0;
+	char	   *d;
+
 	for (int i = 0; i < p->nkeys; i++)
 	{
 		int			att = p->keys[i];
 
 		if (row->isnull[att])
-			appendStringInfoChar(buf, '\0');
+			need += 1;
 		else if (TupleDescAttr(p->desc, att)->atttypid == TEXTOID)
-			gf_encode_text_key(buf, row->tptr[att], row->tlen[att]);
+			need += 1 + sizeof(uint32) + (int) row->tlen[att];
+		else
+			need += 1 + sizeof(int64);
+	}
+	resetStringInfo(buf);
+	enlargeStringInfo(buf, need);
+	d = buf->data;
+	for (int i = 0; i < p->nkeys; i++)
+	{
+		int			att = p->keys[i];
+
+		if (row->isnull[att])
+			*d++ = '\0';
+		else if (TupleDescAttr(p->desc, att)->atttypid == TEXTOID)
+		{
+			uint32		len = row->tlen[att];
+
+			*d++ = '\1';
+			memcpy(d, &len, sizeof(len));
+			d += sizeof(len);
+			memcpy(d, row->tptr[att], len);
+			d += len;
+		}
 		else
 		{
 			int64		v = DatumGetInt64(row->values[att]);
 
-			appendStringInfoChar(buf, '\1');
-			appendBinaryStringInfo(buf, (char *) &v, sizeof(v));
+			*d++ = '\1';
+			memcpy(d, &v, sizeof(v));
+			d += sizeof(v);
 		}
 	}
+	buf->len = need;
+	buf->data[need] = '\0';
 }
 
 /* Form the row as a minimal tuple (text columns become text datums here). */
@@ -1156,6 +1183,8 @@ struct GfLoad
 	bool	   *pisnull;
 	MemoryContext dedup_cxt;
 	MemoryContext row_cxt;
+	Datum	   *form_values;	/* store_row()'s datums */
+	char	   *form_text;		/* ... and their short text values */
 	GfKeyTable *keys;
 	GfArena		tuples;
 	ParsedRow	row;
@@ -1184,6 +1213,66 @@ dedup_store_tuple(GfDedupRow *d, MinimalTuple tup, GfArena *tuples)
 		d->tuple_cap = tup->t_len;
 	}
 	memcpy(d->tuple, tup, tup->t_len);
+}
+
+/*
+ * Make the parsed row the kept tuple of d: form_row() and
+ * dedup_store_tuple() in one, formed straight into the arena, with short
+ * text values built in place rather than allocated.
+ */
+static void
+store_row(GfLoad *l, GfDedupRow *d, ParsedRow *row)
+{
+	LoadPlan   *p = &l->plan;
+	Datum	   *values = l->form_values;
+	char	   *text = l->form_text;
+	bool		hasnull = false;
+	Size		hoff;
+	Size		data_len;
+	Size		len;
+	MinimalTuple tup;
+
+	for (int i = 0; i < p->natts; i++)
+	{
+		values[i] = row->values[i];
+		if (row->isnull[i])
+		{
+			hasnull = true;
+			continue;
+		}
+		if (TupleDescAttr(p->desc, i)->atttypid != TEXTOID)
+			continue;
+		if (row->tlen[i] <= VARATT_SHORT_MAX - VARHDRSZ_SHORT)
+		{
+			SET_VARSIZE_SHORT(text, row->tlen[i] + VARHDRSZ_SHORT);
+			memcpy(text + VARHDRSZ_SHORT, row->tptr[i], row->tlen[i]);
+			values[i] = PointerGetDatum(text);
+			text += VARATT_SHORT_MAX;
+		}
+		else
+			values[i] = PointerGetDatum(cstring_to_text_with_len(row->tptr[i],
+																 (int) row->tlen[i]));
+	}
+
+	/* as heap_form_minimal_tuple() */
+	hoff = SizeofMinimalTupleHeader;
+	if (hasnull)
+		hoff += BITMAPLEN(p->natts);
+	hoff = MAXALIGN(hoff);
+	data_len = heap_compute_data_size(p->desc, values, row->isnull);
+	len = hoff + data_len;
+	if (d->tuple == NULL || len > d->tuple_cap)
+	{
+		d->tuple = gf_arena_alloc(&l->tuples, len);
+		d->tuple_cap = len;
+	}
+	tup = d->tuple;
+	memset(tup, 0, len);
+	tup->t_len = len;
+	HeapTupleHeaderSetNatts(tup, p->natts);
+	tup->t_hoff = hoff + MINIMAL_TUPLE_OFFSET;
+	heap_fill_tuple(p->desc, values, row->isnull, (char *) tup + hoff, data_len,
+					&tup->t_infomask, hasnull ? tup->t_bits : NULL);
 }
 
 static GfLoadStats *
@@ -1949,15 +2038,21 @@ dedup_record(GfLoad *l, ParsedRow *row, const DedupIn *in, const char *key, uint
 	}
 	if (!found)
 	{
+		MemoryContext old = MemoryContextSwitchTo(l->row_cxt);
+
 		(void) dedup_apply(d, false, in, u->policy);
-		dedup_store_tuple(d, form_row(p, row, l->row_cxt), &l->tuples);
+		store_row(l, d, row);
+		MemoryContextSwitchTo(old);
 		MemoryContextReset(l->row_cxt);
 	}
 	else if (!interval)
 		dedup_same_key(d, p, row, l->kept_slot, in->batch_id);
 	else if (dedup_apply(d, true, in, u->policy))
 	{
-		dedup_store_tuple(d, form_row(p, row, l->row_cxt), &l->tuples);
+		MemoryContext old = MemoryContextSwitchTo(l->row_cxt);
+
+		store_row(l, d, row);
+		MemoryContextSwitchTo(old);
 		MemoryContextReset(l->row_cxt);
 	}
 
@@ -2097,6 +2192,8 @@ gf_load_begin(GfLoadTargets *t, GfUtility *u, GfSourceFile *f)
 	l->row.tptr = palloc0(sizeof(char *) * p->natts);
 	l->row.tlen = palloc0(sizeof(uint32) * p->natts);
 	l->pvalues = palloc0(sizeof(Datum) * p->natts);
+	l->form_values = palloc0(sizeof(Datum) * p->natts);
+	l->form_text = palloc((Size) VARATT_SHORT_MAX * p->natts);
 	l->pisnull = palloc0(sizeof(bool) * p->natts);
 	initStringInfo(&l->keybuf);
 	l->kept_slot = MakeSingleTupleTableSlot(p->desc, &TTSOpsMinimalTuple);
