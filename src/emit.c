@@ -35,6 +35,12 @@
 #include "keytable.h"
 #include "peakpit.h"
 
+/*
+ * Look-ups remembered per kept file: the reads of a service point come
+ * together, each of its meters several times in turn.
+ */
+#define LOOKUP_WAYS 8
+
 typedef enum ProductSource
 {
 	PS_READ,
@@ -92,12 +98,18 @@ struct GfEmitter
 	int		   *patt;
 	TupleTableSlot *meter_slot;
 	TupleTableSlot *sp_slot;
-	/* the last meter and service point looked up (reads come sorted) */
+	/* the last meters and service points looked up (reads come sorted) */
 	struct LastLookup
 	{
-		StringInfoData id;
-		bool		valid;
-		bool		found;
+		struct
+		{
+			StringInfoData id;
+			bool		valid;
+			bool		found;
+			MinimalTuple tuple;
+		}			way[LOOKUP_WAYS];
+		int			next;		/* way to reuse next */
+		MinimalTuple stored;	/* the tuple in the slot */
 	}			last_meter, last_sp;
 	/* experience columns */
 	int			dnatts;
@@ -194,8 +206,11 @@ gf_emit_begin(GfLoadTargets *t, GfUtility *u, TupleDesc rdesc)
 		em->sp_slot = MakeSingleTupleTableSlot(sdesc, &TTSOpsMinimalTuple);
 		initStringInfo(&em->key);
 		initStringInfo(&em->cur_sp);
-		initStringInfo(&em->last_meter.id);
-		initStringInfo(&em->last_sp.id);
+		for (int w = 0; w < LOOKUP_WAYS; w++)
+		{
+			initStringInfo(&em->last_meter.way[w].id);
+			initStringInfo(&em->last_sp.way[w].id);
+		}
 		MemoryContextSwitchTo(old);
 	}
 	em->days_cxt = AllocSetContextCreate(cxt, "gridflow days", ALLOCSET_DEFAULT_SIZES);
@@ -206,7 +221,8 @@ gf_emit_begin(GfLoadTargets *t, GfUtility *u, TupleDesc rdesc)
 
 /*
  * The kept row of a text key in a kept file, in slot; false if absent.
- * Reads come sorted by service point, so the answer is often the last one.
+ * Reads come sorted by service point, so the answer is often one of the
+ * last few.
  */
 static bool
 lookup_kept(GfEmitter *em, GfKept *kept, text *id, TupleTableSlot *slot,
@@ -215,24 +231,36 @@ lookup_kept(GfEmitter *em, GfKept *kept, text *id, TupleTableSlot *slot,
 	GfDedupRow *d;
 	const char *p = VARDATA_ANY(id);
 	uint32		len = VARSIZE_ANY_EXHDR(id);
+	int			w;
 
 	if (kept == NULL)
 		return false;
-	if (last->valid && (uint32) last->id.len == len && memcmp(last->id.data, p, len) == 0)
-		return last->found;
-	resetStringInfo(&last->id);
-	appendBinaryStringInfo(&last->id, p, (int) len);
-	last->valid = true;
-	last->found = false;
-	resetStringInfo(&em->key);
-	gf_encode_text_key(&em->key, VARDATA_ANY(id), VARSIZE_ANY_EXHDR(id));
-	d = gf_keytable_find(kept->keys, em->key.data, (uint32) em->key.len,
-						 gf_key_hash(em->key.data, (uint32) em->key.len), false, NULL);
-	if (d == NULL)
+	for (w = 0; w < LOOKUP_WAYS; w++)
+		if (last->way[w].valid && (uint32) last->way[w].id.len == len &&
+			memcmp(last->way[w].id.data, p, len) == 0)
+			break;
+	if (w == LOOKUP_WAYS)
+	{
+		w = last->next;
+		last->next = (last->next + 1) % LOOKUP_WAYS;
+		resetStringInfo(&last->way[w].id);
+		appendBinaryStringInfo(&last->way[w].id, p, (int) len);
+		last->way[w].valid = true;
+		resetStringInfo(&em->key);
+		gf_encode_text_key(&em->key, p, len);
+		d = gf_keytable_find(kept->keys, em->key.data, (uint32) em->key.len,
+							 gf_key_hash(em->key.data, (uint32) em->key.len), false, NULL);
+		last->way[w].found = (d != NULL);
+		last->way[w].tuple = d ? d->tuple : NULL;
+	}
+	if (!last->way[w].found)
 		return false;
-	ExecStoreMinimalTuple(d->tuple, slot, false);
-	slot_getallattrs(slot);
-	last->found = true;
+	if (last->stored != last->way[w].tuple)
+	{
+		ExecStoreMinimalTuple(last->way[w].tuple, slot, false);
+		slot_getallattrs(slot);
+		last->stored = last->way[w].tuple;
+	}
 	return true;
 }
 

@@ -1031,6 +1031,7 @@ typedef struct ReadSortItem
 	int64		ts;
 	uint64		meter[2];
 	uint64		channel;
+	GfDedupRow *d;				/* the entry's state, for writing */
 	uint32		entry;
 	bool		sp_null;
 } ReadSortItem;
@@ -1477,6 +1478,7 @@ emit_rows(GfLoad *l, GfKeyTable *keys)
 
 			memset(it, 0, sizeof(ReadSortItem));
 			it->entry = e;
+			it->d = gf_keytable_payload(keys, e);
 			it->sp_null = o->k1_null;
 			if (!o->k1_null)
 				it->sp = prefix_after(o->k1, o->l1, sp_skip);
@@ -1504,7 +1506,7 @@ emit_rows(GfLoad *l, GfKeyTable *keys)
 	for (uint32 i = 0; i < n; i++)
 	{
 		RowOrder   *o = interval ? &order[items[i].entry] : &order[i];
-		GfDedupRow *d = gf_keytable_payload(keys, o->entry);
+		GfDedupRow *d = interval ? items[i].d : gf_keytable_payload(keys, o->entry);
 		TupleTableSlot *slot = gf_bulk_slot(std);
 
 		CHECK_FOR_INTERRUPTS();
@@ -1513,11 +1515,11 @@ emit_rows(GfLoad *l, GfKeyTable *keys)
 		if (interval && i + 16 < n)
 		{
 			gf_prefetch(&order[items[i + 16].entry]);
-			gf_prefetch(gf_keytable_payload(keys, items[i + 16].entry));
+			gf_prefetch(items[i + 16].d);
 		}
 		if (interval && i + 8 < n)
 		{
-			const char *t = (const char *) ((GfDedupRow *) gf_keytable_payload(keys, items[i + 8].entry))->tuple;
+			const char *t = (const char *) items[i + 8].d->tuple;
 
 			gf_prefetch(t);
 			gf_prefetch(t + 64);
