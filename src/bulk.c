@@ -98,6 +98,14 @@ struct GfBulk
 	BlockNumber blkno;			/* of the page being filled */
 	Size		save_free;		/* fillfactor's free space per page */
 	TransactionId xid;
+	bool		simple;			/* every column by value or varlena */
+	struct GfAttr
+	{
+		int16		len;
+		uint8		align;		/* bytes */
+		bool		byval;
+		bool		packable;	/* varlena that may get a short header */
+	}		   *attrs;
 	BlockNumber blocks;			/* blocks of the table seen so far */
 	MemoryContext cxt;			/* owns the writer and its slots */
 	MemoryContext batch_cxt;
@@ -246,6 +254,22 @@ gf_bulk_begin(Oid relid)
 		b->save_free = RelationGetTargetPageFreeSpace(rel, HEAP_DEFAULT_FILLFACTOR);
 		b->xid = GetCurrentTransactionId();
 		CheckForSerializableConflictIn(rel, NULL, InvalidBlockNumber);
+		b->attrs = palloc(sizeof(struct GfAttr) * Max(RelationGetDescr(rel)->natts, 1));
+		b->simple = true;
+		for (int i = 0; i < RelationGetDescr(rel)->natts; i++)
+		{
+			Form_pg_attribute a = TupleDescAttr(RelationGetDescr(rel), i);
+			struct GfAttr *g = &b->attrs[i];
+
+			g->len = a->attlen;
+			g->byval = a->attbyval;
+			g->align = a->attalign == TYPALIGN_DOUBLE ? ALIGNOF_DOUBLE :
+				a->attalign == TYPALIGN_INT ? ALIGNOF_INT :
+				a->attalign == TYPALIGN_SHORT ? ALIGNOF_SHORT : 1;
+			g->packable = (a->attlen == -1 && a->attstorage != TYPSTORAGE_PLAIN);
+			if (!a->attbyval && a->attlen != -1)
+				b->simple = false;
+		}
 	}
 	b->batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow bulk batch",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -322,6 +346,112 @@ direct_set_header(GfBulk *b, HeapTupleHeader td, OffsetNumber off)
 	ItemPointerSet(&td->t_ctid, b->blkno, off);
 }
 
+/*
+ * heap_compute_data_size() for a writer whose columns are all by value or
+ * varlena, without the checks the others need; false for a row with an
+ * external value (heap_compute_data_size() and heap_fill_tuple() take
+ * those).
+ */
+static inline bool
+simple_data_size(GfBulk *b, int natts, Datum *values, bool *isnull, Size *size,
+				 bool *hasnull)
+{
+	Size		off = 0;
+
+	for (int i = 0; i < natts; i++)
+	{
+		struct GfAttr *a = &b->attrs[i];
+		Pointer		val;
+
+		if (isnull[i])
+		{
+			*hasnull = true;
+			continue;
+		}
+		if (a->byval)
+		{
+			off = TYPEALIGN(a->align, off) + a->len;
+			continue;
+		}
+		val = DatumGetPointer(values[i]);
+		if (VARATT_IS_EXTERNAL(val))
+			return false;
+		if (VARATT_IS_SHORT(val))
+			off += VARSIZE_SHORT(val);
+		else if (a->packable && VARATT_CAN_MAKE_SHORT(val))
+			off += VARATT_CONVERTED_SHORT_SIZE(val);
+		else
+			off = TYPEALIGN(a->align, off) + VARSIZE(val);
+	}
+	*size = off;
+	return true;
+}
+
+/*
+ * heap_fill_tuple() for such a row (the same bytes): data is MAXALIGNed
+ * and zeroed, bit is the null bitmap or NULL when no value is null.
+ */
+static inline void
+simple_fill(GfBulk *b, int natts, Datum *values, bool *isnull, char *data,
+			uint16 *infomask, bits8 *bit)
+{
+	bits8	   *bitp = bit ? &bit[-1] : NULL;
+	int			bitmask = HIGHBIT;
+
+	*infomask &= ~(HEAP_HASNULL | HEAP_HASVARWIDTH | HEAP_HASEXTERNAL);
+	for (int i = 0; i < natts; i++)
+	{
+		struct GfAttr *a = &b->attrs[i];
+		Pointer		val;
+		Size		n;
+
+		if (bit != NULL)
+		{
+			if (bitmask != HIGHBIT)
+				bitmask <<= 1;
+			else
+			{
+				bitp += 1;
+				*bitp = 0x0;
+				bitmask = 1;
+			}
+			if (isnull[i])
+			{
+				*infomask |= HEAP_HASNULL;
+				continue;
+			}
+			*bitp |= bitmask;
+		}
+		if (a->byval)
+		{
+			data = (char *) TYPEALIGN(a->align, (uintptr_t) data);
+			store_att_byval(data, values[i], a->len);
+			data += a->len;
+			continue;
+		}
+		val = DatumGetPointer(values[i]);
+		*infomask |= HEAP_HASVARWIDTH;
+		if (VARATT_IS_SHORT(val))
+		{
+			n = VARSIZE_SHORT(val);
+			memcpy(data, val, n);
+		}
+		else if (a->packable && VARATT_CAN_MAKE_SHORT(val))
+		{
+			n = VARATT_CONVERTED_SHORT_SIZE(val);
+			SET_VARSIZE_SHORT(data, n);
+			memcpy(data + 1, VARDATA(val), n - 1);
+		}
+		else
+		{
+			data = (char *) TYPEALIGN(a->align, (uintptr_t) data);
+			n = VARSIZE(val);
+			memcpy(data, val, n);
+		}
+		data += n;
+	}
+}
+
 /* Form the slot's row on the page (through the toaster if it needs it). */
 static void
 direct_store(GfBulk *b, TupleTableSlot *slot)
@@ -338,6 +468,27 @@ direct_store(GfBulk *b, TupleTableSlot *slot)
 	OffsetNumber off;
 	HeapTuple	tup;
 	HeapTuple	toasted;
+
+	/* the usual row: nothing toasted, formed by the loops above */
+	if (b->simple && simple_data_size(b, natts, values, isnull, &data_len, &hasnull))
+	{
+		hoff = offsetof(HeapTupleHeaderData, t_bits);
+		if (hasnull)
+			hoff += BITMAPLEN(natts);
+		hoff = MAXALIGN(hoff);
+		len = hoff + data_len;
+		if (len <= TOAST_TUPLE_THRESHOLD)
+		{
+			td = direct_reserve(b, len, &off);
+			HeapTupleHeaderSetNatts(td, natts);
+			td->t_hoff = (uint8) hoff;
+			simple_fill(b, natts, values, isnull, (char *) td + hoff, &td->t_infomask,
+						hasnull ? td->t_bits : NULL);
+			direct_set_header(b, td, off);
+			return;
+		}
+		hasnull = false;
+	}
 
 	for (int i = 0; i < natts; i++)
 		if (isnull[i])

@@ -392,7 +392,13 @@ push_field(CsvParser *p)
 		(p->expected ? p->nstored <= p->expected : p->nstored < p->opt.max_fields) &&
 		p->nstored < p->opt.max_fields)
 	{
-		p->slots[p->nstored++] = p->cur;
+		FieldSlot  *f = &p->slots[p->nstored++];
+
+		/* member by member (see csv_next()) */
+		f->start = p->cur.start;
+		f->len = p->cur.len;
+		f->quoted = p->cur.quoted;
+		f->escaped = p->cur.escaped;
 		return true;
 	}
 	return push_field_slow(p);
@@ -618,6 +624,15 @@ finish_record(CsvParser *p, CsvRecord *rec, size_t raw_len, uint64_t end_abs,
 	return CSV_RECORD;
 }
 
+/*
+ * The scanner stores the members of p->cur one by one and push_field()
+ * reads them back right away: GCC's straight-line vectorizer would read
+ * them as one wide load, which waits for those stores to reach the cache
+ * (a store-forwarding stall on every field).
+ */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-slp-vectorize", "no-store-merging")))
+#endif
 CsvStatus
 csv_next(CsvParser *p, CsvRecord *rec)
 {
