@@ -1601,13 +1601,17 @@ emit_rows(GfLoad *l, GfKeyTable *keys)
 /*
  * Bounded memory for reads.  The dedup of the reads keeps every distinct
  * key in memory while that fits gridflow.build_memory.  When it no longer
- * does, the kept entries and every later record are written to temporary
- * files partitioned by a hash of the read's service point, and each
- * partition is then de-duplicated and written on its own (recursively
- * partitioned if it is still too big).  A service point's reads all land
- * in one partition, so its daily summaries stay complete; records of a key
- * keep their arrival order, so keep_first, keep_last and sum give the same
- * rows as in memory.
+ * does, the keys in memory stay there, and so do later records of those
+ * keys (most records, when keys repeat), but no key is added: the records
+ * of the other keys are written to temporary files partitioned by a hash
+ * of the read's service point.  When the load ends (or earlier, should the
+ * kept rows in memory outgrow the budget under keep_last), the keys in
+ * memory follow, complete, to their partitions, and each partition is then
+ * de-duplicated and written on its own (recursively partitioned if it is
+ * still too big).  A service point's reads all land in one partition, so
+ * its daily summaries stay complete; a key is either in memory or in its
+ * partition file, and its records keep their arrival order, so keep_first,
+ * keep_last and sum give the same rows as in memory.
  */
 
 /* record header in a partition file, followed by the minimal tuple */
@@ -1980,6 +1984,15 @@ typedef struct ReadBatch
 	Size		text_used;
 } ReadBatch;
 
+/* Move the keys in memory to the partition files; free them. */
+static void
+spill_memory(GfLoad *l)
+{
+	spill_entries(l->spill, &l->plan, l->u, l->keys, l->kept_slot);
+	MemoryContextReset(l->dedup_cxt);
+	l->keys = NULL;
+}
+
 /*
  * Fold one parsed record (in: what it brings) into the dedup of the load,
  * or into its partition file once the reads are partitioned.  bytes_read
@@ -1992,12 +2005,15 @@ dedup_record(GfLoad *l, ParsedRow *row, const DedupIn *in, const char *key, uint
 	LoadPlan   *p = &l->plan;
 	GfUtility  *u = l->u;
 	bool		interval = l->interval;
-	bool		found;
-	GfDedupRow *d;
+	bool		found = false;
+	GfDedupRow *d = NULL;
 
-	if (l->spill != NULL)
+	/* partitioned: keys in memory then stay there, and so do their records */
+	if (l->spill != NULL && l->keys != NULL)
+		d = gf_keytable_find(l->keys, key, keylen, hash, false, &found);
+	if (l->spill != NULL && d == NULL)
 	{
-		/* partitioned: the record goes to its service point's file */
+		/* a key the memory does not hold: the record goes to its service point's file */
 		MinimalTuple tup = form_row(p, row, l->row_cxt);
 		const char *sp = NULL;
 		uint32		splen = 0;
@@ -2027,7 +2043,8 @@ dedup_record(GfLoad *l, ParsedRow *row, const DedupIn *in, const char *key, uint
 		return;
 	}
 
-	d = gf_keytable_find(l->keys, key, keylen, hash, true, &found);
+	if (d == NULL)
+		d = gf_keytable_find(l->keys, key, keylen, hash, true, &found);
 	if (!found)
 	{
 		if (l->probe && seed_from_row(l, d, row, &l->tuples))
@@ -2058,23 +2075,28 @@ dedup_record(GfLoad *l, ParsedRow *row, const DedupIn *in, const char *key, uint
 		MemoryContextReset(l->row_cxt);
 	}
 
-	/* reads whose keys outgrow memory go to partition files */
+	/*
+	 * Reads whose keys outgrow memory go to partition files: those of new
+	 * keys from then on, and at the end of the load the keys in memory (see
+	 * "Bounded memory").  Should the kept rows in memory grow past the
+	 * budget (keep_last), they go to the files at once.
+	 */
 	if (interval && ++l->since_check >= 1024)
 	{
 		Size		used = dedup_memory(l->keys, &l->tuples);
+		Size		budget = build_memory_budget();
 
 		l->since_check = 0;
-		if (used > build_memory_budget())
+		if (l->spill == NULL && used > budget - budget / 16)
 		{
 			double		fraction = file_size > 0 ?
 				(double) bytes_read / (double) file_size : 1.0;
 
 			l->spill = spill_create(spill_partitions(used, fraction), 0);
-			spill_entries(l->spill, p, u, l->keys, l->kept_slot);
-			MemoryContextReset(l->dedup_cxt);
-			l->keys = NULL;
 			stats->spilled_partitions = l->spill->nparts;
 		}
+		else if (l->spill != NULL && used > budget)
+			spill_memory(l);
 	}
 }
 
@@ -2085,7 +2107,7 @@ batch_process(GfLoad *l, GfReader *r, GfLoadStats *stats)
 	ReadBatch  *b = l->batch;
 	uint64		saved_line = r->cur_line;
 
-	if (l->spill == NULL)
+	if (l->keys != NULL)
 	{
 		for (int i = 0; i < b->n; i++)
 			gf_keytable_prefetch_bucket(l->keys, b->recs[i].hash);
@@ -2402,6 +2424,8 @@ gf_load_end(GfLoad *l)
 		l->em = gf_emit_begin(l->t, u, l->plan.desc);
 	if (l->spill != NULL)
 	{
+		if (l->keys != NULL)
+			spill_memory(l);
 		for (int i = 0; i < l->spill->nparts; i++)
 		{
 			(void) process_partition(l, l->spill->files[i], 1);
