@@ -1603,15 +1603,16 @@ emit_rows(GfLoad *l, GfKeyTable *keys)
  * key in memory while that fits gridflow.build_memory.  When it no longer
  * does, the keys in memory stay there, and so do later records of those
  * keys (most records, when keys repeat), but no key is added: the records
- * of the other keys are written to temporary files partitioned by a hash
+ * of the other keys are written to temporary files partitioned by ranges
  * of the read's service point.  When the load ends (or earlier, should the
  * kept rows in memory outgrow the budget under keep_last), the keys in
  * memory follow, complete, to their partitions, and each partition is then
- * de-duplicated and written on its own (recursively partitioned if it is
- * still too big).  A service point's reads all land in one partition, so
- * its daily summaries stay complete; a key is either in memory or in its
- * partition file, and its records keep their arrival order, so keep_first,
- * keep_last and sum give the same rows as in memory.
+ * de-duplicated and written on its own, in the order of the ranges
+ * (recursively partitioned if it is still too big).  A service point's
+ * reads all land in one partition, so its daily summaries stay complete,
+ * and the rows are written in index order as in memory; a key is either in
+ * memory or in its partition file, and its records keep their arrival
+ * order, so keep_first, keep_last and sum give the same rows as in memory.
  */
 
 /* record header in a partition file, followed by the minimal tuple */
@@ -1621,12 +1622,21 @@ typedef struct SpillHeader
 	DedupIn		in;
 } SpillHeader;
 
+/*
+ * Partitions are ranges of service points (NULL last), bounded by a sample
+ * of the keys in memory when the reads are partitioned: written one after
+ * the other, they give the rows in the order of the index, as in memory.
+ */
 struct Spill
 {
 	int			nparts;
-	uint64		seed;
+	int			nbounds;		/* partition i < nbounds ends before bound i */
+	const char **bounds;
+	uint32	   *bound_lens;
 	BufFile   **files;
 };
+
+#define SPILL_SAMPLES 4096
 
 #define SPILL_MAX_DEPTH 4
 
@@ -1718,36 +1728,12 @@ build_memory_budget(void)
 	return (Size) gf_build_memory_kb * 1024;
 }
 
-static Spill *
-spill_create(int nparts, uint64 seed)
-{
-	Spill	   *s = palloc(sizeof(Spill));
-
-	s->nparts = nparts;
-	s->seed = seed;
-	s->files = palloc(sizeof(BufFile *) * nparts);
-	for (int i = 0; i < nparts; i++)
-		s->files[i] = BufFileCreateTemp(false);
-	return s;
-}
-
-/* Partition of a read: hash of its service point (NULL: partition 0). */
-static int
-spill_part(Spill *s, const char *sp, uint32 len, bool sp_null)
-{
-	if (sp_null)
-		return 0;
-	return (int) (hash_bytes_extended((const unsigned char *) sp, (int) len, s->seed) %
-				  (uint64) s->nparts);
-}
-
-/* Partition of a kept tuple (its service point, resolved through the meter). */
-static int
-spill_part_tuple(Spill *s, LoadPlan *p, GfUtility *u, TupleTableSlot *slot)
+/* The service point of a kept tuple (resolved through the meter); NULL if none. */
+static text *
+tuple_service_point(LoadPlan *p, GfUtility *u, TupleTableSlot *slot)
 {
 	Datum		sp = slot->tts_values[p->att_sp];
 	bool		sp_null = slot->tts_isnull[p->att_sp];
-	text	   *t;
 
 	if (u->sp_via_meter)
 	{
@@ -1756,9 +1742,102 @@ spill_part_tuple(Spill *s, LoadPlan *p, GfUtility *u, TupleTableSlot *slot)
 		sp_null = !gf_meter_resolve(u, VARDATA_ANY(m), VARSIZE_ANY_EXHDR(m),
 									DatumGetTimestampTz(slot->tts_values[p->att_start]), &sp);
 	}
+	return sp_null ? NULL : DatumGetTextPP(sp);
+}
+
+typedef struct SpillSample
+{
+	const char *sp;
+	uint32		len;
+} SpillSample;
+
+static int
+spill_sample_cmp(const void *x, const void *y)
+{
+	const SpillSample *a = (const SpillSample *) x;
+	const SpillSample *b = (const SpillSample *) y;
+
+	return gf_bytes_cmp(a->sp, a->len, b->sp, b->len);
+}
+
+/*
+ * nparts partition files, bounded by the service points of a sample of
+ * keys (the entries of a dedup table; slot is a work slot for its tuples).
+ */
+static Spill *
+spill_create(int nparts, LoadPlan *p, GfUtility *u, GfKeyTable *keys, TupleTableSlot *slot)
+{
+	Spill	   *s = palloc(sizeof(Spill));
+	uint32		n = keys->nentries;
+	uint32		stride = Max(1, n / SPILL_SAMPLES);
+	SpillSample *samples = palloc(sizeof(SpillSample) * (n / stride + 1));
+	int			nsamples = 0;
+
+	s->nparts = nparts;
+	s->files = palloc(sizeof(BufFile *) * nparts);
+	for (int i = 0; i < nparts; i++)
+		s->files[i] = BufFileCreateTemp(false);
+
+	for (uint32 e = 0; e < n; e += stride)
+	{
+		GfDedupRow *d = gf_keytable_payload(keys, e);
+		text	   *sp;
+
+		ExecStoreMinimalTuple(d->tuple, slot, false);
+		slot_getallattrs(slot);
+		sp = tuple_service_point(p, u, slot);
+		if (sp != NULL)
+		{
+			samples[nsamples].len = VARSIZE_ANY_EXHDR(sp);
+			samples[nsamples].sp = pnstrdup(VARDATA_ANY(sp), samples[nsamples].len);
+			nsamples++;
+		}
+		ExecClearTuple(slot);
+	}
+	qsort(samples, nsamples, sizeof(SpillSample), spill_sample_cmp);
+	s->nbounds = nsamples > 0 ? nparts - 1 : 0;
+	s->bounds = palloc(sizeof(char *) * Max(s->nbounds, 1));
+	s->bound_lens = palloc(sizeof(uint32) * Max(s->nbounds, 1));
+	for (int i = 0; i < s->nbounds; i++)
+	{
+		SpillSample *b = &samples[(int) ((int64) (i + 1) * nsamples / nparts)];
+
+		s->bounds[i] = b->sp;
+		s->bound_lens[i] = b->len;
+	}
+	return s;
+}
+
+/* Partition of a read by its service point: its range; NULL the last. */
+static int
+spill_part(Spill *s, const char *sp, uint32 len, bool sp_null)
+{
+	int			lo = 0;
+	int			hi = s->nbounds;
+
 	if (sp_null)
-		return 0;
-	t = DatumGetTextPP(sp);
+		return s->nparts - 1;
+	/* the first bound above sp */
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (gf_bytes_cmp(s->bounds[mid], s->bound_lens[mid], sp, len) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Partition of a kept tuple (its service point, resolved through the meter). */
+static int
+spill_part_tuple(Spill *s, LoadPlan *p, GfUtility *u, TupleTableSlot *slot)
+{
+	text	   *t = tuple_service_point(p, u, slot);
+
+	if (t == NULL)
+		return spill_part(s, NULL, 0, true);
 	return spill_part(s, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), false);
 }
 
@@ -1934,7 +2013,7 @@ process_partition(GfLoad *l, BufFile *f, int depth)
 		if (++records % 1024 == 0 && depth < SPILL_MAX_DEPTH &&
 			dedup_memory(keys, &tuples) > build_memory_budget())
 		{
-			sub = spill_create(4, (uint64) depth + 1);
+			sub = spill_create(4, p, u, keys, slot);
 			spill_entries(sub, p, u, keys, slot);
 			keys = NULL;
 		}
@@ -2092,7 +2171,8 @@ dedup_record(GfLoad *l, ParsedRow *row, const DedupIn *in, const char *key, uint
 			double		fraction = file_size > 0 ?
 				(double) bytes_read / (double) file_size : 1.0;
 
-			l->spill = spill_create(spill_partitions(used, fraction), 0);
+			l->spill = spill_create(spill_partitions(used, fraction), p, u, l->keys,
+									l->kept_slot);
 			stats->spilled_partitions = l->spill->nparts;
 		}
 		else if (l->spill != NULL && used > budget)
