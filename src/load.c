@@ -1192,7 +1192,7 @@ struct GfLoad
 	StringInfoData keybuf;
 	TupleTableSlot *kept_slot;
 	Spill	   *spill;
-	struct ReadBatch *batch;	/* reads waiting for the dedup */
+	struct ReadBatch *batch;	/* records waiting for the dedup */
 	int			since_check;
 	int			nbatches;
 	int			maxbatches;
@@ -2035,7 +2035,7 @@ process_partition(GfLoad *l, BufFile *f, int depth)
 }
 
 /*
- * Reads are de-duplicated a batch at a time, so that the cache misses of
+ * Records are de-duplicated a batch at a time, so that the cache misses of
  * their look-ups overlap (keytable.h): a batch holds parsed records with
  * copies of their text fields and keys, and is applied in file order,
  * record by record, exactly as each record would have been when read.
@@ -2180,7 +2180,7 @@ dedup_record(GfLoad *l, ParsedRow *row, const DedupIn *in, const char *key, uint
 	}
 }
 
-/* Apply the batched reads, in order. */
+/* Apply the batched records, in order. */
 static void
 batch_process(GfLoad *l, GfReader *r, GfLoadStats *stats)
 {
@@ -2207,7 +2207,7 @@ batch_process(GfLoad *l, GfReader *r, GfLoadStats *stats)
 	b->text_used = 0;
 }
 
-/* Add a parsed read to the batch (its key is in l->keybuf); apply a full batch. */
+/* Add a parsed record to the batch (its key is in l->keybuf); apply a full batch. */
 static void
 batch_add(GfLoad *l, GfReader *r, GfLoadStats *stats, ParsedRow *row, const DedupIn *in,
 		  uint64 line)
@@ -2303,7 +2303,6 @@ gf_load_begin(GfLoadTargets *t, GfUtility *u, GfSourceFile *f)
 	l->kept_slot = MakeSingleTupleTableSlot(p->desc, &TTSOpsMinimalTuple);
 	l->maxbatches = 8;
 	l->batches = palloc(sizeof(LoadBatch) * l->maxbatches);
-	if (l->interval)
 	{
 		ReadBatch  *b = palloc0(sizeof(ReadBatch));
 
@@ -2473,12 +2472,7 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 		in.value_sum_any = !value_null;
 
 		encode_key(p, row, &l->keybuf);
-		if (interval)
-			batch_add(l, r, stats, row, &in, rec.first_line);
-		else
-			dedup_record(l, row, &in, l->keybuf.data, (uint32) l->keybuf.len,
-						 gf_key_hash(l->keybuf.data, (uint32) l->keybuf.len),
-						 r->bytes_read, r->size_at_open, stats);
+		batch_add(l, r, stats, row, &in, rec.first_line);
 	}
 	if (l->batch != NULL && l->batch->n > 0)
 		batch_process(l, r, stats);
