@@ -78,6 +78,13 @@
 #define GF_REL_FILE(rel) (&(rel)->rd_node)
 #endif
 
+/* PostgreSQL 17 moved the local transaction id into the virtual one */
+#if PG_VERSION_NUM >= 170000
+#define GF_MY_LXID (MyProc->vxid.lxid)
+#else
+#define GF_MY_LXID (MyProc->lxid)
+#endif
+
 #define GF_BULK_MAX_SLOTS	128
 #define GF_BULK_MAX_BYTES	(1024 * 1024)
 
@@ -143,9 +150,9 @@ account_blocks(GfBulk *b)
 	blocks = BufferGetBlockNumber(b->bistate->current_buf) + 1;
 	if (blocks <= b->blocks)
 		return;
-	if (unringed_lxid != MyProc->lxid)
+	if (unringed_lxid != GF_MY_LXID)
 	{
-		unringed_lxid = MyProc->lxid;
+		unringed_lxid = GF_MY_LXID;
 		unringed_blocks = 0;
 	}
 	unringed_blocks += blocks - b->blocks;
@@ -233,7 +240,7 @@ gf_bulk_begin(Oid relid)
 		GF_FIRST_RELFILE_SUBID(rel) != InvalidSubTransactionId)
 		b->options |= TABLE_INSERT_SKIP_FSM;
 	b->bistate = GetBulkInsertState();
-	if (unringed_lxid != MyProc->lxid || unringed_blocks <= (uint64) NBuffers / 4)
+	if (unringed_lxid != GF_MY_LXID || unringed_blocks <= (uint64) NBuffers / 4)
 	{
 		FreeAccessStrategy(b->bistate->strategy);
 		b->bistate->strategy = NULL;
