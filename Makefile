@@ -24,6 +24,7 @@ OBJS = \
 	src/ingest.o \
 	src/keytable.o \
 	src/landing.o \
+	src/partition.o \
 	src/load.o \
 	src/parse.o \
 	src/peakpit.o \

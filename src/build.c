@@ -19,6 +19,7 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
 #include "catalog/pg_type.h"
@@ -313,47 +314,6 @@ gf_batch_end(int64 batch_id, GfLoadStats *s)
 	SPI_finish();
 }
 
-/*
- * The partition of schema.table for a utility, created if missing (named
- * table_utility, in lower case).  Each utility's reads go to their own
- * partitions, whose indexes are built from rows written in index order.
- */
-Oid
-gf_utility_partition(const char *schema, const char *table, const char *utility_id)
-{
-	Oid			nsp = get_namespace_oid(schema, false);
-	char	   *name = psprintf("%s_%s", table, utility_id);
-	Oid			relid;
-
-	for (char *c = name; *c; c++)
-		*c = pg_tolower((unsigned char) *c);
-	if (strlen(name) >= NAMEDATALEN)
-		ereport(ERROR,
-				(errcode(ERRCODE_NAME_TOO_LONG),
-				 errmsg("utility id \"%s\" is too long to name its partitions", utility_id)));
-	relid = get_relname_relid(name, nsp);
-	if (!OidIsValid(relid))
-	{
-		const char *qname = quote_qualified_identifier(schema, name);
-
-		gf_spi_exec(psprintf("CREATE TABLE %s PARTITION OF %s FOR VALUES IN (%s)",
-						  qname, quote_qualified_identifier(schema, table),
-						  quote_literal_cstr(utility_id)),
-				 SPI_OK_UTILITY);
-		gf_spi_exec(psprintf("COMMENT ON TABLE %s IS %s", qname,
-						  quote_literal_cstr(psprintf("Partition of %s.%s for utility %s, created by gridflow_build",
-													  schema, table, utility_id))),
-				 SPI_OK_UTILITY);
-		relid = get_relname_relid(name, nsp);
-	}
-	if (!OidIsValid(relid) || !get_rel_relispartition(relid) ||
-		get_partition_parent(relid, false) != gf_relation_oid(schema, table))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s.%s\" is not a partition of %s.%s", schema, name, schema, table)));
-	return relid;
-}
-
 /* Start the build's log row; returns its id. */
 int64
 gf_build_begin(const char *operation, const char *drop_dir)
@@ -497,6 +457,22 @@ gf_lock_history(bool exclusive)
 }
 
 /*
+ * A writer of schema.table's rows for utility u, routed to its month
+ * partitions (made as needed; a build may replace partitions of an older
+ * shape, since it emptied them).
+ */
+static GfBulk *
+month_writer(GfUtility *u, const char *schema, const char *table, const char *range_column)
+{
+	Oid			parent = gf_utility_partition(schema, table, u->utility_id, range_column, true);
+	Relation	rel = table_open(parent, AccessShareLock);
+	GfRoute    *route = gf_month_route(u, schema, table, parent, RelationGetDescr(rel), true);
+
+	table_close(rel, NoLock);
+	return gf_bulk_begin_routed(parent, false, route);
+}
+
+/*
  * Truncate the layers and load every BuildFile's batches into them, kind
  * by kind and utility by utility; steps gets the figures of each table.
  * A build records the batches as it goes; a rebuild loads the recorded
@@ -543,15 +519,16 @@ build_layers(List *files, int64 build_id, bool rebuild, List **steps)
 			ListCell   *bc;
 			double		ms;
 
-			/* each utility's reads, products and days go to its own partitions */
+			/*
+			 * Each utility's reads, products and days go to its own
+			 * partitions, month by month.
+			 */
 			if (t.interval == NULL)
 			{
-				t.interval = gf_bulk_begin(gf_utility_partition("standardized", "interval_read",
-																bf->utility->utility_id));
-				t.product = gf_bulk_begin(gf_utility_partition("product", "usage_interval",
-															   bf->utility->utility_id));
-				t.experience = gf_bulk_begin(gf_utility_partition("experience", "daily_usage",
-																  bf->utility->utility_id));
+				t.interval = month_writer(bf->utility, "standardized", "interval_read",
+										  "interval_start_ts");
+				t.product = month_writer(bf->utility, "product", "usage_interval", "local_date");
+				t.experience = month_writer(bf->utility, "experience", "daily_usage", "local_date");
 			}
 
 			load = gf_load_begin(&t, bf->utility, &bf->file);
@@ -597,6 +574,13 @@ build_layers(List *files, int64 build_id, bool rebuild, List **steps)
 				partition_rows[1] += end_partition(t.product, &partition_ms[1], "product.usage_interval");
 				partition_rows[2] += end_partition(t.experience, &partition_ms[2], "experience.daily_usage");
 				t.interval = t.product = t.experience = NULL;
+				/* months of an earlier build that this one did not fill */
+				gf_drop_empty_months(gf_utility_partition("standardized", "interval_read",
+														  bf->utility->utility_id, "interval_start_ts", true));
+				gf_drop_empty_months(gf_utility_partition("product", "usage_interval",
+														  bf->utility->utility_id, "local_date", true));
+				gf_drop_empty_months(gf_utility_partition("experience", "daily_usage",
+														  bf->utility->utility_id, "local_date", true));
 			}
 			/* its service points and meters are no longer needed */
 			gf_utility_done(bf->utility);

@@ -103,6 +103,20 @@ extern void gf_bulk_flush(GfBulk *b);
 extern uint64 gf_bulk_end(GfBulk *b);
 extern void gf_reindex(Oid relid);
 extern GfBulk *gf_bulk_begin_indexed(Oid relid);
+
+/*
+ * Routing of a partitioned table's rows to its leaves: key() maps a row
+ * (its values by attribute) to a leaf key, leaf() gives the leaf of a key
+ * (creating it if create, else InvalidOid when it does not exist).
+ */
+typedef struct GfRoute
+{
+	int64		(*key) (void *arg, const Datum *values, const bool *isnull);
+	Oid			(*leaf) (void *arg, int64 key, bool create);
+	void	   *arg;
+} GfRoute;
+
+extern GfBulk *gf_bulk_begin_routed(Oid relid, bool indexed, GfRoute *route);
 extern TupleTableSlot *gf_bulk_lookup(GfBulk *b, const int *atts, int natts,
 									  const Datum *values, const bool *isnull,
 									  ItemPointer tid);
@@ -301,8 +315,16 @@ extern int64 gf_batch_begin(int64 build_id, const char *utility_id, GfFileKind k
 							const char *path, const uint8 *sha256);
 extern void gf_batch_end(int64 batch_id, GfLoadStats *s);
 extern bytea *gf_sha256_bytea(const uint8 *digest);
+
+/* partition.c */
 extern Oid	gf_utility_partition(const char *schema, const char *table,
-								 const char *utility_id);
+								 const char *utility_id, const char *range_column,
+								 bool may_replace);
+extern GfRoute *gf_month_route(GfUtility *u, const char *schema, const char *table,
+							   Oid parent, TupleDesc desc, bool may_replace);
+extern Oid	gf_month_leaf_of_date(GfRoute *route, int32 day);
+extern int32 gf_month_of_date(int32 day);
+extern void gf_drop_empty_months(Oid parent);
 extern void gf_check_landing_layout(GfBulk *landing);
 extern void gf_lock_history(bool exclusive);
 

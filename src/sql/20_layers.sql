@@ -165,7 +165,7 @@ CREATE TABLE standardized.interval_read (
     CONSTRAINT interval_read_key UNIQUE NULLS NOT DISTINCT
         (service_point_id, interval_start_ts, utility_id, meter_id, channel)
 ) PARTITION BY LIST (utility_id);
-COMMENT ON TABLE standardized.interval_read IS 'Interval reads of every utility, one row per (utility_id, service_point_id, meter_id, interval_start_ts, channel), resolved by the utility''s interval_dedup_policy; partitioned by utility (builds create the partitions)';
+COMMENT ON TABLE standardized.interval_read IS 'Interval reads of every utility, one row per (utility_id, service_point_id, meter_id, interval_start_ts, channel), resolved by the utility''s interval_dedup_policy; partitioned by utility, then by month of the utility''s local days on interval_start_ts (builds and ingests create the partitions)';
 COMMENT ON COLUMN standardized.interval_read.utility_id IS 'Utility';
 COMMENT ON COLUMN standardized.interval_read.service_point_id IS 'Service point: from the read, or through the meter (NULL when the meter has none)';
 COMMENT ON COLUMN standardized.interval_read.meter_id IS 'Meter';
@@ -217,9 +217,9 @@ CREATE TABLE product.usage_interval (
     batch_id bigint NOT NULL,
     line_no bigint NOT NULL,
     CONSTRAINT usage_interval_key UNIQUE NULLS NOT DISTINCT
-        (service_point_id, interval_start_ts, utility_id, meter_id, channel)
+        (service_point_id, interval_start_ts, utility_id, meter_id, channel, local_date)
 ) PARTITION BY LIST (utility_id);
-COMMENT ON TABLE product.usage_interval IS 'The usage fact table: one row per standardized interval read, with its meter and service point attributes (left joins: reads of unknown service points stay, flagged); partitioned by utility';
+COMMENT ON TABLE product.usage_interval IS 'The usage fact table: one row per standardized interval read, with its meter and service point attributes (left joins: reads of unknown service points stay, flagged); partitioned by utility, then by month of local_date';
 COMMENT ON COLUMN product.usage_interval.utility_id IS 'Utility';
 COMMENT ON COLUMN product.usage_interval.service_point_id IS 'Service point (NULL when unknown)';
 COMMENT ON COLUMN product.usage_interval.meter_id IS 'Meter';
@@ -246,7 +246,7 @@ COMMENT ON COLUMN product.usage_interval.last_update_time IS 'When the utility l
 COMMENT ON COLUMN product.usage_interval.exported_at IS 'When the utility exported the read';
 COMMENT ON COLUMN product.usage_interval.batch_id IS 'Lineage: batch of the source record';
 COMMENT ON COLUMN product.usage_interval.line_no IS 'Lineage: line of the source record';
-COMMENT ON CONSTRAINT usage_interval_key ON product.usage_interval IS 'Natural key, led by service point and time for look-ups by service point and day';
+COMMENT ON CONSTRAINT usage_interval_key ON product.usage_interval IS 'Natural key, led by service point and time for look-ups by service point and day (local_date, which follows from the time, is in it because the partitions of a utility are by month of local_date)';
 
 --
 -- Experience: daily summaries.
@@ -266,7 +266,7 @@ CREATE TABLE experience.daily_usage (
     pit_usage_ts timestamptz,
     PRIMARY KEY (service_point_id, local_date, utility_id, channel)
 ) PARTITION BY LIST (utility_id);
-COMMENT ON TABLE experience.daily_usage IS 'One row per (utility_id, service_point_id, local day, channel): total, count, peak and pit of the day''s reads; reads without a service point are not summarized (see dq.readiness); partitioned by utility';
+COMMENT ON TABLE experience.daily_usage IS 'One row per (utility_id, service_point_id, local day, channel): total, count, peak and pit of the day''s reads; reads without a service point are not summarized (see dq.readiness); partitioned by utility, then by month of local_date';
 COMMENT ON COLUMN experience.daily_usage.utility_id IS 'Utility';
 COMMENT ON COLUMN experience.daily_usage.service_point_id IS 'Service point';
 COMMENT ON COLUMN experience.daily_usage.local_date IS 'Local day in the utility''s time zone';
