@@ -307,7 +307,13 @@ SELECT p.utility_id,
        (SELECT coalesce(pg_catalog.sum(j.records), 0)::bigint
           FROM dq.rejects j
          WHERE j.target_column OPERATOR(pg_catalog.=) 'interval_start_ts'
-           AND (p.utility_id IS NULL OR j.utility_id OPERATOR(pg_catalog.=) p.utility_id)) AS rejected_timestamps
+           AND (p.utility_id IS NULL OR j.utility_id OPERATOR(pg_catalog.=) p.utility_id)) AS rejected_timestamps,
+       (SELECT coalesce(pg_catalog.sum(b.ambiguous_local_times), 0)::bigint
+          FROM gridflow.batch b
+         WHERE p.utility_id IS NULL OR b.utility_id OPERATOR(pg_catalog.=) p.utility_id) AS ambiguous_local_times,
+       (SELECT coalesce(pg_catalog.sum(b.nonexistent_local_times), 0)::bigint
+          FROM gridflow.batch b
+         WHERE p.utility_id IS NULL OR b.utility_id OPERATOR(pg_catalog.=) p.utility_id) AS nonexistent_local_times
   FROM product.usage_interval p
  GROUP BY GROUPING SETS ((p.utility_id), ())
  ORDER BY p.utility_id NULLS LAST;
@@ -321,6 +327,8 @@ COMMENT ON COLUMN dq.timestamp_range.last_start_ts IS 'Latest interval start';
 COMMENT ON COLUMN dq.timestamp_range.null_timestamps IS 'Reads without a start time (always 0: such records are rejected)';
 COMMENT ON COLUMN dq.timestamp_range.before_2020 IS 'Reads starting before 2020';
 COMMENT ON COLUMN dq.timestamp_range.rejected_timestamps IS 'Source records rejected because of their start time (dq.rejects)';
+COMMENT ON COLUMN dq.timestamp_range.ambiguous_local_times IS 'Source records with a local time without offset in an hour repeated when daylight saving time ends (gridflow.batch; resolved by the utility''s ambiguous_local_time, or by the wide_dst of a wide layout)';
+COMMENT ON COLUMN dq.timestamp_range.nonexistent_local_times IS 'Source records with a local time without offset in an hour skipped when daylight saving time starts (gridflow.batch)';
 
 CREATE VIEW dq.experience_summary WITH (security_invoker = true) AS
 SELECT e.utility_id,
@@ -356,27 +364,37 @@ COMMENT ON COLUMN dq.conflicting_service_points.batch_id IS 'Lineage of the kept
 COMMENT ON COLUMN dq.conflicting_service_points.line_no IS 'Lineage of the kept record: line';
 
 CREATE VIEW dq.multi_premise_meters WITH (security_invoker = true) AS
+WITH first_assigned AS (
+    -- a meter's first row in an assignment file (its meter file names no service point)
+    SELECT DISTINCT ON (a.utility_id, a.meter_id) a.utility_id, a.meter_id, a.service_point_id
+      FROM standardized.meter_assignment a
+      JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) a.batch_id
+     WHERE b.file_kind OPERATOR(pg_catalog.=) 'assignment'
+     ORDER BY a.utility_id, a.meter_id, a.batch_id, a.line_no
+)
 SELECT a.utility_id,
        a.meter_id,
        pg_catalog.count(DISTINCT a.service_point_id) AS service_points,
        pg_catalog.count(*) AS assignment_rows,
        pg_catalog.min(a.installed_at) AS first_installed_at,
        pg_catalog.max(a.installed_at) AS last_installed_at,
-       m.service_point_id AS first_row_service_point
+       coalesce(m.service_point_id, f.service_point_id) AS first_row_service_point
   FROM standardized.meter_assignment a
   LEFT JOIN standardized.meter m
     ON m.utility_id OPERATOR(pg_catalog.=) a.utility_id AND m.meter_id OPERATOR(pg_catalog.=) a.meter_id
- GROUP BY a.utility_id, a.meter_id, m.service_point_id
+  LEFT JOIN first_assigned f
+    ON f.utility_id OPERATOR(pg_catalog.=) a.utility_id AND f.meter_id OPERATOR(pg_catalog.=) a.meter_id
+ GROUP BY a.utility_id, a.meter_id, m.service_point_id, f.service_point_id
 HAVING pg_catalog.count(DISTINCT a.service_point_id) OPERATOR(pg_catalog.>) 1
  ORDER BY a.utility_id, a.meter_id;
-COMMENT ON VIEW dq.multi_premise_meters IS 'Meters that the meter files put under more than one service point';
+COMMENT ON VIEW dq.multi_premise_meters IS 'Meters that the meter or assignment files put under more than one service point';
 COMMENT ON COLUMN dq.multi_premise_meters.utility_id IS 'Utility';
 COMMENT ON COLUMN dq.multi_premise_meters.meter_id IS 'Meter';
 COMMENT ON COLUMN dq.multi_premise_meters.service_points IS 'Distinct service points';
-COMMENT ON COLUMN dq.multi_premise_meters.assignment_rows IS 'Meter-file rows naming a service point';
+COMMENT ON COLUMN dq.multi_premise_meters.assignment_rows IS 'Meter-file or assignment-file rows naming a service point';
 COMMENT ON COLUMN dq.multi_premise_meters.first_installed_at IS 'Earliest installation';
 COMMENT ON COLUMN dq.multi_premise_meters.last_installed_at IS 'Latest installation';
-COMMENT ON COLUMN dq.multi_premise_meters.first_row_service_point IS 'Service point of the meter''s first row (what the first_row policy uses)';
+COMMENT ON COLUMN dq.multi_premise_meters.first_row_service_point IS 'Service point of the meter''s first row in the meter file, or in the assignment file when there is one (what the first_row policy uses)';
 
 CREATE VIEW dq.meter_link_ambiguity WITH (security_invoker = true) AS
 WITH reads AS (
@@ -389,6 +407,13 @@ WITH reads AS (
       FROM standardized.meter_assignment
      GROUP BY utility_id, meter_id
     HAVING pg_catalog.count(DISTINCT service_point_id) OPERATOR(pg_catalog.>) 1
+), first_assigned AS (
+    -- a meter's first row in an assignment file (its meter file names no service point)
+    SELECT DISTINCT ON (a.utility_id, a.meter_id) a.utility_id, a.meter_id, a.service_point_id
+      FROM standardized.meter_assignment a
+      JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) a.batch_id
+     WHERE b.file_kind OPERATOR(pg_catalog.=) 'assignment'
+     ORDER BY a.utility_id, a.meter_id, a.batch_id, a.line_no
 ), effective AS (
     -- the assignments in force at each read: latest installation first
     SELECT x.utility_id, x.meter_id, x.interval_start_ts, x.channel,
@@ -405,13 +430,15 @@ WITH reads AS (
      GROUP BY x.utility_id, x.meter_id, x.interval_start_ts, x.channel
 ), choice AS (
     SELECT x.utility_id,
-           m.service_point_id AS first_row_sp,
+           coalesce(m.service_point_id, f.service_point_id) AS first_row_sp,
            e.service_point_id AS effective_sp,
            coalesce(e.candidates, 0) AS candidates,
            (mu.meter_id IS NOT NULL) AS multi_premise
       FROM reads x
       LEFT JOIN standardized.meter m
         ON m.utility_id OPERATOR(pg_catalog.=) x.utility_id AND m.meter_id OPERATOR(pg_catalog.=) x.meter_id
+      LEFT JOIN first_assigned f
+        ON f.utility_id OPERATOR(pg_catalog.=) x.utility_id AND f.meter_id OPERATOR(pg_catalog.=) x.meter_id
       LEFT JOIN multi mu
         ON mu.utility_id OPERATOR(pg_catalog.=) x.utility_id AND mu.meter_id OPERATOR(pg_catalog.=) x.meter_id
       LEFT JOIN effective e
@@ -434,7 +461,7 @@ COMMENT ON VIEW dq.meter_link_ambiguity IS 'For utilities whose reads reach serv
 COMMENT ON COLUMN dq.meter_link_ambiguity.utility_id IS 'Utility';
 COMMENT ON COLUMN dq.meter_link_ambiguity.policy IS 'The utility''s meter_link_policy (what the build used)';
 COMMENT ON COLUMN dq.meter_link_ambiguity.reads IS 'Standardized reads';
-COMMENT ON COLUMN dq.meter_link_ambiguity.reads_on_multi_premise_meters IS 'Reads whose meter is under several service points in the meter file';
+COMMENT ON COLUMN dq.meter_link_ambiguity.reads_on_multi_premise_meters IS 'Reads whose meter is under several service points in the meter or assignment file';
 COMMENT ON COLUMN dq.meter_link_ambiguity.reads_with_several_effective_assignments IS 'Reads for which more than one service point is installed and not removed at the read''s time';
 COMMENT ON COLUMN dq.meter_link_ambiguity.reads_without_effective_assignment IS 'Reads for which no assignment is in effect at the read''s time';
 COMMENT ON COLUMN dq.meter_link_ambiguity.reads_where_policies_differ IS 'Reads that first_row and effective_dated would give different service points';
@@ -445,8 +472,11 @@ SELECT b.batch_id, b.build_id, b.utility_id, b.file_kind, b.file_path, b.file_by
        b.records_read + b.records_rejected AS records,
        b.records_read, b.records_rejected, b.rows_invalid, b.rows_duplicate, b.rows_kept,
        pg_catalog.round(100 * b.rows_duplicate
-                        / nullif(b.records_read, 0)::numeric, 1) AS duplicate_pct,
-       b.status
+                        / nullif(coalesce(b.unpivoted_reads, b.records_read), 0)::numeric, 1) AS duplicate_pct,
+       b.status,
+       b.unpivoted_reads,
+       b.ambiguous_local_times,
+       b.nonexistent_local_times
   FROM gridflow.batch b
  ORDER BY b.batch_id;
 COMMENT ON VIEW dq.batches IS 'Figures of every file loaded, from records to kept rows';
@@ -462,10 +492,13 @@ COMMENT ON COLUMN dq.batches.records IS 'Records in the file (blank lines and th
 COMMENT ON COLUMN dq.batches.records_read IS 'Records landed';
 COMMENT ON COLUMN dq.batches.records_rejected IS 'Records rejected at landing';
 COMMENT ON COLUMN dq.batches.rows_invalid IS 'Landed records rejected at standardization';
-COMMENT ON COLUMN dq.batches.rows_duplicate IS 'Landed records resolved away by de-duplication';
+COMMENT ON COLUMN dq.batches.rows_duplicate IS 'Landed records (wide layouts: reads) resolved away by de-duplication';
 COMMENT ON COLUMN dq.batches.rows_kept IS 'Standardized rows';
-COMMENT ON COLUMN dq.batches.duplicate_pct IS 'rows_duplicate as a percentage of records_read';
+COMMENT ON COLUMN dq.batches.duplicate_pct IS 'rows_duplicate as a percentage of records_read (wide layouts: of unpivoted_reads)';
 COMMENT ON COLUMN dq.batches.status IS 'loading or loaded';
+COMMENT ON COLUMN dq.batches.unpivoted_reads IS 'Wide layouts: reads the valid records were unpivoted into; NULL for long layouts';
+COMMENT ON COLUMN dq.batches.ambiguous_local_times IS 'Records with a local time in an hour repeated when daylight saving time ends';
+COMMENT ON COLUMN dq.batches.nonexistent_local_times IS 'Records with a local time in an hour skipped when daylight saving time starts';
 
 CREATE VIEW dq.readiness WITH (security_invoker = true) AS
 SELECT utility_id,
