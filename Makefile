@@ -14,6 +14,7 @@ EXTVERSION = 0.2.0
 MODULE_big = gridflow
 OBJS = \
 	src/access.o \
+	src/adapt.o \
 	src/build.o \
 	src/bulk.o \
 	src/csv.o \
@@ -23,11 +24,14 @@ OBJS = \
 	src/gridflow.o \
 	src/keytable.o \
 	src/landing.o \
+	src/layout.o \
 	src/load.o \
+	src/localtime.o \
 	src/parse.o \
 	src/peakpit.o \
 	src/read_csv.o \
-	src/reader.o
+	src/reader.o \
+	src/units.o
 
 # The install script of the current version is built from the editable
 # sources in src/sql/; the full scripts of released versions and the upgrade

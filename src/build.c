@@ -30,6 +30,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "adapt.h"
 #include "gridflow.h"
 
 PG_FUNCTION_INFO_V1(gridflow_build);
@@ -48,7 +49,9 @@ typedef struct BuildStep
 	double		ms;
 } BuildStep;
 
-static const char *const kind_order[] = {"service_point", "meter", "interval"};
+static const char *const kind_order[] = {"service_point", "meter", "assignment", "interval"};
+static const GfFileKind kind_value[] = {GF_KIND_SERVICE_POINT, GF_KIND_METER, GF_KIND_ASSIGNMENT,
+GF_KIND_INTERVAL};
 
 /* Run one SQL statement through SPI; an ERROR if it fails. */
 static void
@@ -135,6 +138,7 @@ read_config(const char *drop_dir, MemoryContext cxt)
 		GfUtility  *u = lfirst(lc);
 
 		gf_utility_init(u, cxt);
+		gf_adapt_read_utility(u, cxt);
 		for (int k = 0; k < lengthof(kind_order); k++)
 		{
 			Datum		args[2];
@@ -154,7 +158,7 @@ read_config(const char *drop_dir, MemoryContext cxt)
 			old = MemoryContextSwitchTo(cxt);
 			bf = palloc0(sizeof(BuildFile));
 			bf->utility = u;
-			bf->file.kind = (GfFileKind) k;
+			bf->file.kind = kind_value[k];
 			rel = spi_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 			if (is_absolute_path(rel) || path_contains_parent_reference(rel))
 				ereport(ERROR,
@@ -207,6 +211,7 @@ read_config(const char *drop_dir, MemoryContext cxt)
 			}
 			files = lappend(files, bf);
 			MemoryContextSwitchTo(old);
+			gf_adapt_read_file(u, &bf->file, cxt);
 		}
 	}
 	SPI_finish();
@@ -403,7 +408,7 @@ gridflow_build(PG_FUNCTION_ARGS)
 	int64		build_id;
 	int64		batch_id = 0;
 	double		read_ms = 0;
-	double		write_ms[3] = {0, 0, 0};
+	double		write_ms[4] = {0, 0, 0, 0};
 	int64		partition_rows[3] = {0, 0, 0};
 	double		partition_ms[3] = {0, 0, 0};
 	ListCell   *lc;
@@ -479,6 +484,7 @@ gridflow_build(PG_FUNCTION_ARGS)
 		batch_begin(++batch_id, build_id, bf);
 		gf_load_file(&t, bf->utility, &bf->file, batch_id, &stats);
 		batch_end(batch_id, &stats);
+		gf_adapt_record_batch(batch_id, &stats);
 		read_ms += stats.read_ms;
 		write_ms[bf->file.kind] += stats.write_ms;
 		progress(psprintf("read %s %s file (%lld bytes)", bf->utility->utility_id,

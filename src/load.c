@@ -37,6 +37,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "adapt.h"
 #include "gridflow.h"
 #include "keytable.h"
 #include "parse.h"
@@ -64,6 +65,7 @@ typedef struct ColumnOp
 	const char *target;
 	int			nnulls;
 	char	  **nulls;
+	GfZone	   *zone;			/* timestamps: local times (adapt.h) */
 } ColumnOp;
 
 /* how one file kind is standardized */
@@ -102,6 +104,7 @@ typedef struct ParsedRow
 	bool	   *isnull;
 	const char **tptr;			/* text columns point into the record */
 	uint32	   *tlen;
+	int			local_flags;	/* GF_LOCAL_*: repeated or skipped local times */
 } ParsedRow;
 
 typedef struct GfAssign
@@ -139,6 +142,8 @@ gf_kind_name(GfFileKind kind)
 			return "meter";
 		case GF_KIND_INTERVAL:
 			return "interval";
+		case GF_KIND_ASSIGNMENT:
+			return "assignment";
 	}
 	return "unknown";
 }
@@ -351,8 +356,8 @@ build_plan(LoadPlan *p, GfUtility *u, GfSourceFile *f, TupleDesc desc)
 	p->att_utility = gf_attnum(desc, "utility_id", false);
 	p->att_batch = gf_attnum(desc, "batch_id", false);
 	p->att_line = gf_attnum(desc, "line_no", false);
-	p->att_source_rows = gf_attnum(desc, "source_rows", false);
-	p->att_conflicting = gf_attnum(desc, "conflicting_rows", false);
+	p->att_source_rows = gf_attnum(desc, "source_rows", f->kind == GF_KIND_ASSIGNMENT);
+	p->att_conflicting = gf_attnum(desc, "conflicting_rows", f->kind == GF_KIND_ASSIGNMENT);
 	p->att_value_sum = gf_attnum(desc, "source_value_sum", true);
 	p->att_sp = gf_attnum(desc, "service_point_id", true);
 	p->att_meter = gf_attnum(desc, "meter_id", true);
@@ -401,6 +406,7 @@ build_plan(LoadPlan *p, GfUtility *u, GfSourceFile *f, TupleDesc desc)
 						 errmsg("invalid timestamp format \"%s\" for %s column \"%s\" of utility \"%s\"",
 								m->format, what, m->target, u->utility_id),
 						 errhint("Use iso8601, epoch, or a pattern of YYYY MM DD HH24 MI SS US TZ.")));
+			op->zone = gf_adapt_zone(u, f, m, att == p->att_start);
 		}
 		else if (m->format != NULL)
 			ereport(ERROR,
@@ -429,6 +435,10 @@ build_plan(LoadPlan *p, GfUtility *u, GfSourceFile *f, TupleDesc desc)
 			p->required[p->nrequired++] = p->att_meter;
 			p->required[p->nrequired++] = p->att_start;
 			p->required[p->nrequired++] = gf_attnum(desc, "channel", false);
+			break;
+		case GF_KIND_ASSIGNMENT:
+			p->required[p->nrequired++] = p->att_meter;
+			p->required[p->nrequired++] = p->att_sp;
 			break;
 	}
 	for (int i = 0; i < p->nrequired; i++)
@@ -519,6 +529,7 @@ parse_row(LoadPlan *p, GfUtility *u, const CsvRecord *rec, ParsedRow *row,
 {
 	for (int i = 0; i < p->natts; i++)
 		row->isnull[i] = true;
+	row->local_flags = 0;
 
 	for (int i = 0; i < p->nops; i++)
 	{
@@ -575,7 +586,7 @@ parse_row(LoadPlan *p, GfUtility *u, const CsvRecord *rec, ParsedRow *row,
 						v = ts_wall_usec(&ts) - (int64) ts.offset_seconds * USECS_PER_SEC -
 							UNIX_TO_PG_USEC;
 					else
-						v = gf_local_to_timestamptz(u, ts_wall_usec(&ts));
+						v = gf_zone_local(op->zone, ts_wall_usec(&ts), &row->local_flags);
 					if (!IS_VALID_TIMESTAMP(v))
 						r = PARSE_RANGE;
 					row->values[op->att] = TimestampTzGetDatum(v);
@@ -827,6 +838,8 @@ target_of(GfLoadTargets *t, GfFileKind kind)
 			return t->meter;
 		case GF_KIND_INTERVAL:
 			return t->interval;
+		case GF_KIND_ASSIGNMENT:
+			return t->assignment;
 	}
 	return NULL;
 }
@@ -1343,13 +1356,16 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 	TupleTableSlot *kept_slot;
 	GfChunkWriter chunks;
 	CsvRecord	rec;
-	CsvStatus	st;
+	CsvStatus	st = CSV_RECORD;
 	bool		interval = (f->kind == GF_KIND_INTERVAL);
 	TimestampTz t0 = GetCurrentTimestamp();
 	Spill	   *spill = NULL;
 	GfEmitter  *em = NULL;
 	DedupIn		in;
 	int			since_check = 0;
+	GfAdapt    *adapt;
+	GfWide	   *wide;
+	bool		meter_links;
 
 	memset(stats, 0, sizeof(GfLoadStats));
 	build_plan(&plan, u, f, gf_bulk_tupdesc(std));
@@ -1366,6 +1382,10 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 		stats->header = lappend(stats->header, pstrdup(r->header.fields[i].data));
 	for (int i = 0; i < plan.nops; i++)
 		plan.ops[i].src = gf_reader_column(r, plan.ops[i].source);
+	/* what the configuration asks beyond mapping columns (adapt.c); often nothing */
+	adapt = gf_adapt_begin(u, f, r, plan.desc);
+	wide = gf_adapt_wide(adapt);
+	meter_links = (f->kind == GF_KIND_METER && u->sp_via_meter && op_for_att(&plan, plan.att_sp) >= 0);
 
 	/*
 	 * Reads are dropped with the file; service points and meters stay while
@@ -1385,7 +1405,7 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 	kept_slot = MakeSingleTupleTableSlot(plan.desc, &TTSOpsMinimalTuple);
 	gf_chunk_begin(&chunks, t->landing, batch_id);
 
-	while ((st = gf_reader_next(r, &rec)) != CSV_EOF)
+	while ((wide != NULL && gf_wide_pending(wide)) || (st = gf_reader_next(r, &rec)) != CSV_EOF)
 	{
 		ColumnOp   *bad;
 		ParseResult result = PARSE_OK;
@@ -1394,6 +1414,9 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 		double		value = 0;
 		bool		value_null = true;
 
+		/* the next read of a wide record */
+		if (wide != NULL && gf_wide_pending(wide))
+			goto next_read;
 		if (st == CSV_REJECT)
 		{
 			write_landing_reject(t->reject, batch_id, &rec, r->header.nfields);
@@ -1434,6 +1457,25 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 				continue;
 			}
 		}
+		/* units, channels, local times, wide layouts (adapt.c) */
+		if (adapt != NULL || row.local_flags != 0)
+		{
+			GfAdaptReject rj;
+
+			if (!gf_adapt_record(adapt, &rec, row.values, row.isnull, row.tptr, row.tlen,
+								 row.local_flags, stats, &rj))
+			{
+				ColumnOp	op = {.source = rj.source, .target = rj.target};
+
+				write_reject(t->reject, batch_id, &rec, "standardized", rj.reason, rj.detail,
+							 (rj.source && rj.target) ? &op : NULL);
+				stats->rows_invalid++;
+				continue;
+			}
+		}
+next_read:
+		if (wide != NULL && !gf_wide_take(wide, row.values, row.isnull))
+			continue;
 		if (interval && plan.att_end >= 0)
 		{
 			TimestampTz start = DatumGetTimestampTz(row.values[plan.att_start]);
@@ -1462,12 +1504,21 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 			value_null = false;
 		}
 
-		if (f->kind == GF_KIND_METER && u->sp_via_meter)
+		if (meter_links)
 			meter_map_add(u, &plan, &row);
 		if (f->kind == GF_KIND_METER && plan.att_sp >= 0 && !row.isnull[plan.att_sp])
 		{
 			write_assignment(t->assignment, u, &plan, &row, batch_id, (int64) rec.first_line);
 			stats->assignments++;
+		}
+		/* an assignment file: every row is kept, in file order */
+		if (f->kind == GF_KIND_ASSIGNMENT)
+		{
+			if (u->sp_via_meter)
+				meter_map_add(u, &plan, &row);
+			write_assignment(t->assignment, u, &plan, &row, batch_id, (int64) rec.first_line);
+			stats->assignments++;
+			continue;
 		}
 
 		in.line_no = (int64) rec.first_line;
@@ -1578,12 +1629,19 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 		gf_emit_end(em);
 	stats->write_ms = (double) (GetCurrentTimestamp() - t0) / 1000.0;
 	stats->rows_duplicate = stats->records_read - stats->rows_invalid - stats->rows_kept;
+	if (f->kind == GF_KIND_ASSIGNMENT)
+	{
+		stats->rows_kept = stats->assignments;
+		stats->rows_duplicate = 0;
+	}
+	if (wide != NULL)
+		gf_wide_stats(wide, stats);
 
 	ExecDropSingleTupleTableSlot(kept_slot);
 	MemoryContextDelete(row_cxt);
 	if (interval)
 		MemoryContextDelete(dedup_cxt);
-	else
+	else if (f->kind != GF_KIND_ASSIGNMENT)
 	{
 		GfKept	   *k = MemoryContextAlloc(u->cxt, sizeof(GfKept));
 
