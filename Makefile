@@ -88,7 +88,7 @@ data/gridflow_gen: data/gridflow_gen.c
 
 sample: data/gridflow_gen
 	rm -rf data/sample
-	data/gridflow_gen -s 0.15 -S 1 data/sample
+	data/gridflow_gen -s 0.15 -S 1 -u 1,2 data/sample
 
 # Unit tests of the PostgreSQL-free parts.
 UNIT_CFLAGS = -std=c99 -O1 -g -Wall -Wextra -Werror -Isrc
