@@ -1598,7 +1598,9 @@ COMMENT ON COLUMN dq.multi_premise_meters.last_installed_at IS 'Latest installat
 COMMENT ON COLUMN dq.multi_premise_meters.first_row_service_point IS 'Service point of the meter''s first row in the meter file, or in the assignment file when there is one (what the first_row policy uses)';
 
 CREATE OR REPLACE VIEW dq.meter_link_ambiguity WITH (security_invoker = true) AS
-WITH reads AS (
+-- not materialized: a condition on utility_id reaches the reads, and the
+-- planner sees their statistics
+WITH reads AS NOT MATERIALIZED (
     SELECT r.utility_id, r.meter_id, r.interval_start_ts, r.channel
       FROM standardized.interval_read r
       JOIN gridflow.utility u ON u.utility_id OPERATOR(pg_catalog.=) r.utility_id
