@@ -449,9 +449,6 @@ gf_adapt_record(GfAdapt *a, const CsvRecord *rec, Datum *values, bool *isnull,
 					  pstrdup("a local time happens twice (the hour repeated when daylight saving time ends), and the utility's ambiguous_local_time is reject"),
 					  NULL, NULL);
 	}
-	if (local_flags & GF_LOCAL_IN_ORDER)
-		resolve_in_order(a, values, isnull, tptr, tlen);
-
 	/* columns in another unit */
 	for (int i = 0; i < a->nscaled; i++)
 	{
@@ -505,6 +502,10 @@ gf_adapt_record(GfAdapt *a, const CsvRecord *rec, Datum *values, bool *isnull,
 		if (a->wide == NULL && a->att_value >= 0 && !isnull[a->att_value] && factor != 1.0)
 			values[a->att_value] = Float8GetDatum(DatumGetFloat8(values[a->att_value]) * factor);
 	}
+
+	/* a repeated start, once the record is known to be kept */
+	if (local_flags & GF_LOCAL_IN_ORDER)
+		resolve_in_order(a, values, isnull, tptr, tlen);
 
 	if (a->wide != NULL)
 		return gf_wide_record(a->wide, rec, DatumGetTimestampTz(values[a->att_start]),

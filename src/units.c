@@ -62,7 +62,10 @@ gf_units_read(MemoryContext cxt)
 		bool		found;
 
 		if (klen < 0)
-			continue;
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unit \"%s\" of gridflow.unit is blank or longer than %d bytes",
+							unit, GF_UNIT_MAX)));
 		info = gf_keytable_find(t, key, (uint32) klen, gf_key_hash(key, (uint32) klen), true, &found);
 		info->unit = MemoryContextStrdup(cxt, unit);
 		info->factor = factor;
