@@ -169,10 +169,49 @@ SELECT count(*) > 0 AS built FROM gridflow_build(:'dst');
 SELECT utility_id, file_kind, records_read, rows_kept FROM gridflow.batch WHERE utility_id = 'LINKX' ORDER BY batch_id;
 SELECT utility_id, meter_id, service_point_id, line_no FROM standardized.meter_assignment WHERE utility_id = 'LINKX';
 
--- back to the shipped utilities
+-- Local times are read exactly as PostgreSQL reads them, whatever the zone:
+-- walls.csv has the first hours and the evening of days with a change (a
+-- 30-minute one at Lord Howe, midnight at Sao Paulo, a whole day skipped at
+-- Apia in 2011) and of an ordinary day; each wall time is its own read.
 DELETE FROM gridflow.utility WHERE utility_id IN ('WIDEX', 'LINKX');
+INSERT INTO gridflow.utility (utility_id, time_zone)
+SELECT 'TZ' || n, z
+  FROM unnest(ARRAY['America/New_York', 'Europe/London', 'Australia/Lord_Howe', 'America/Sao_Paulo',
+                    'Pacific/Apia', 'Asia/Kolkata']) WITH ORDINALITY AS x(z, n);
+INSERT INTO gridflow.source_file (utility_id, file_kind, file_path)
+SELECT utility_id, 'interval', 'walls.csv' FROM gridflow.utility WHERE utility_id LIKE 'TZ%';
+INSERT INTO gridflow.column_map (utility_id, file_kind, target_column, source_column, format)
+SELECT utility_id, 'interval', t, 'wall', CASE t WHEN 'interval_start_ts' THEN 'YYYY-MM-DD HH24:MI' END
+  FROM gridflow.utility, unnest(ARRAY['service_point_id', 'meter_id', 'channel', 'interval_start_ts']) t
+ WHERE utility_id LIKE 'TZ%';
+SELECT count(*) > 0 AS built FROM gridflow_build(:'dst');
+SELECT b.utility_id, u.time_zone, b.records_read, b.rows_kept,
+       (SELECT count(*) FROM standardized.interval_read r
+         WHERE r.utility_id = b.utility_id
+           AND r.interval_start_ts = timezone(u.time_zone, r.meter_id::timestamp)) AS same_as_postgres,
+       b.ambiguous_local_times, b.nonexistent_local_times
+  FROM gridflow.batch b JOIN gridflow.utility u USING (utility_id)
+ ORDER BY b.utility_id;
+-- wall times the clocks skip are read as PostgreSQL reads them: with the
+-- offset before the change, so they land after it
+SELECT r.utility_id, u.time_zone, r.meter_id AS wall, timezone(u.time_zone, r.interval_start_ts) AS read_as
+  FROM standardized.interval_read r JOIN gridflow.utility u USING (utility_id)
+ WHERE r.utility_id IN ('TZ3', 'TZ4') AND timezone(u.time_zone, r.interval_start_ts) <> r.meter_id::timestamp
+ ORDER BY 1, 3;
+
+-- back to the shipped utilities
+DELETE FROM gridflow.utility WHERE utility_id LIKE 'TZ%';
 UPDATE gridflow.utility SET enabled = true WHERE utility_id IN ('UTILITY1', 'UTILITY2');
-DROP TABLE standardized.interval_read_longx, product.usage_interval_longx, experience.daily_usage_longx,
-    standardized.interval_read_widex, product.usage_interval_widex, experience.daily_usage_widex,
-    standardized.interval_read_linkx, product.usage_interval_linkx, experience.daily_usage_linkx;
+DO $$
+DECLARE
+    t regclass;
+BEGIN
+    FOR t IN SELECT c.oid FROM pg_class c
+              WHERE c.relispartition AND c.relname ~ '_(longx|widex|linkx|tz[0-9])$' ORDER BY 1
+    LOOP
+        EXECUTE format('DROP TABLE %s', t);
+    END LOOP;
+END
+$$;
+SELECT relname AS partitions_left FROM pg_class WHERE relispartition AND relkind = 'r' AND relname !~ '_utility[12]$' ORDER BY 1;
 SELECT count(*) AS tables_built FROM gridflow_build() WHERE table_name IS NOT NULL;
