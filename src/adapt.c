@@ -49,7 +49,6 @@ typedef struct ScaledColumn
 
 struct GfAdapt
 {
-	GfUtility  *u;
 	GfUtilityAdapt *ua;
 	List	   *zones;			/* the file's timestamp columns */
 	/* in order: repeated interval starts seen, by series and earlier instant */
@@ -280,7 +279,6 @@ gf_adapt_begin(GfUtility *u, GfSourceFile *f, GfReader *r, TupleDesc desc)
 				 errhint("Remove those column_map rows.")));
 
 	a = palloc0(sizeof(GfAdapt));
-	a->u = u;
 	a->ua = ua;
 	a->zones = zones;
 	a->att_sp = gf_attnum(desc, "service_point_id", true);

@@ -70,7 +70,6 @@ typedef struct GfZone
 extern void gf_zone_init(GfZone *z, pg_tz *tz, GfAmbiguity policy, int mark);
 extern TimestampTz gf_zone_resolve(GfZone *z, int64 wall_usec, int *flags);
 extern GfLocalKind gf_wall_classify(pg_tz *tz, int64 wall_sec, int64 *earlier, int64 *later);
-extern const char *gf_ambiguity_name(GfAmbiguity a);
 
 /*
  * A local wall time (microseconds since 1970-01-01 00:00, as if UTC) of the

@@ -28,23 +28,6 @@
 #include "adapt.h"
 #include "parse.h"
 
-const char *
-gf_ambiguity_name(GfAmbiguity a)
-{
-	switch (a)
-	{
-		case GF_AMBIGUOUS_LATER:
-			return "later";
-		case GF_AMBIGUOUS_EARLIER:
-			return "earlier";
-		case GF_AMBIGUOUS_IN_ORDER:
-			return "in_order";
-		case GF_AMBIGUOUS_REJECT:
-			return "reject";
-	}
-	return "later";
-}
-
 /* Set up the local times of a column. */
 void
 gf_zone_init(GfZone *z, pg_tz *tz, GfAmbiguity policy, int mark)
