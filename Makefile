@@ -14,6 +14,7 @@ EXTVERSION = 0.2.0
 MODULE_big = gridflow
 OBJS = \
 	src/access.o \
+	src/adapt.o \
 	src/build.o \
 	src/bulk.o \
 	src/csv.o \
@@ -24,12 +25,15 @@ OBJS = \
 	src/ingest.o \
 	src/keytable.o \
 	src/landing.o \
-	src/partition.o \
+	src/layout.o \
 	src/load.o \
+	src/localtime.o \
+	src/partition.o \
 	src/parse.o \
 	src/peakpit.o \
 	src/read_csv.o \
-	src/reader.o
+	src/reader.o \
+	src/units.o
 
 # The install script of the current version is built from the editable
 # sources in src/sql/; the full scripts of released versions and the upgrade
@@ -38,7 +42,7 @@ SQL_SOURCES = $(sort $(wildcard src/sql/[0-9]*.sql))
 DATA_built = gridflow--$(EXTVERSION).sql
 DATA = $(wildcard src/sql/versions/gridflow--*.sql)
 
-REGRESS = catalog upgrade reader aggregate build layers dq ingest file_access privileges hijack
+REGRESS = catalog upgrade reader aggregate build layers dq ingest file_access privileges hijack layouts onboard
 
 # Fixtures are staged where the server's user can read them (see test/stage.sh).
 GRIDFLOW_TEST_DIR ?= /tmp/gridflow-regress
@@ -86,7 +90,7 @@ data/gridflow_gen: data/gridflow_gen.c
 
 sample: data/gridflow_gen
 	rm -rf data/sample
-	data/gridflow_gen -s 0.15 -S 1 data/sample
+	data/gridflow_gen -s 0.15 -S 1 -u 1,2 data/sample
 
 # Unit tests of the PostgreSQL-free parts.
 UNIT_CFLAGS = -std=c99 -O1 -g -Wall -Wextra -Werror -Isrc

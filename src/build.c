@@ -35,6 +35,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "adapt.h"
 #include "gridflow.h"
 
 PG_FUNCTION_INFO_V1(gridflow_build);
@@ -59,7 +60,9 @@ typedef struct BuildStep
 	double		ms;
 } BuildStep;
 
-static const char *const kind_order[] = {"service_point", "meter", "interval"};
+static const char *const kind_order[] = {"service_point", "meter", "assignment", "interval"};
+static const GfFileKind kind_value[] = {GF_KIND_SERVICE_POINT, GF_KIND_METER, GF_KIND_ASSIGNMENT,
+GF_KIND_INTERVAL};
 
 /* Run one SQL statement through SPI; an ERROR if it fails. */
 void
@@ -151,6 +154,7 @@ gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt)
 		GfUtility  *u = lfirst(lc);
 
 		gf_utility_init(u, cxt);
+		gf_adapt_read_utility(u, cxt);
 		for (int k = 0; k < lengthof(kind_order); k++)
 		{
 			Datum		args[2];
@@ -170,7 +174,7 @@ gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt)
 			old = MemoryContextSwitchTo(cxt);
 			bf = palloc0(sizeof(BuildFile));
 			bf->utility = u;
-			bf->file.kind = (GfFileKind) k;
+			bf->file.kind = kind_value[k];
 			rel = spi_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 			if (is_absolute_path(rel) || path_contains_parent_reference(rel))
 				ereport(ERROR,
@@ -224,6 +228,7 @@ gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt)
 			}
 			files = lappend(files, bf);
 			MemoryContextSwitchTo(old);
+			gf_adapt_read_file(u, &bf->file, cxt);
 		}
 	}
 	SPI_finish();
@@ -312,6 +317,8 @@ gf_batch_end(int64 batch_id, GfLoadStats *s)
 							  12, types, args, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "gridflow: could not record batch figures");
 	SPI_finish();
+	/* local times and unpivoted reads, when there are any */
+	gf_adapt_record_batch(batch_id, s);
 }
 
 /* Start the build's log row; returns its id. */
@@ -484,7 +491,7 @@ build_layers(List *files, int64 build_id, bool rebuild, List **steps)
 	GfLoadTargets t;
 	TimestampTz t0;
 	double		read_ms = 0;
-	double		write_ms[3] = {0, 0, 0};
+	double		write_ms[4] = {0, 0, 0, 0};
 	int64		partition_rows[3] = {0, 0, 0};
 	double		partition_ms[3] = {0, 0, 0};
 	ListCell   *lc;

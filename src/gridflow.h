@@ -129,7 +129,8 @@ typedef enum GfFileKind
 {
 	GF_KIND_SERVICE_POINT,
 	GF_KIND_METER,
-	GF_KIND_INTERVAL
+	GF_KIND_INTERVAL,
+	GF_KIND_ASSIGNMENT			/* meter-to-service-point rows */
 } GfFileKind;
 
 typedef enum GfDedupPolicy
@@ -204,6 +205,7 @@ typedef struct GfUtility
 	GfKept	   *kept_service_points;	/* for product rows */
 	GfKept	   *kept_meters;
 	MemoryContext cxt;			/* lives while the utility is built */
+	struct GfUtilityAdapt *adapt;	/* adapt.h */
 } GfUtility;
 
 typedef struct GfSourceFile
@@ -215,6 +217,7 @@ typedef struct GfSourceFile
 	char		quote;
 	int			nmaps;
 	GfColumnMap *maps;
+	struct GfFileAdapt *adapt;	/* adapt.h */
 } GfSourceFile;
 
 typedef struct GfLoadStats
@@ -234,6 +237,10 @@ typedef struct GfLoadStats
 	double		read_ms;		/* reading, parsing, dedup, landing */
 	double		write_ms;		/* writing the kept rows (reads: and their
 								 * product rows and days) */
+	int64		local_ambiguous;	/* records with a repeated local time */
+	int64		local_nonexistent;	/* records with a skipped local time */
+	bool		unpivoted;		/* a wide layout: */
+	int64		unpivoted_reads;	/* the reads its records gave */
 } GfLoadStats;
 
 /* the writers a build keeps open across files */

@@ -383,10 +383,13 @@ dimension_days(IngestUtility *iu, GfFileKind kind, List *new_ids, List *seen_ids
 	List	   *leaves;
 	ListCell   *lc;
 	ListCell   *leaf;
-	bool		relink = (kind == GF_KIND_METER && u->sp_via_meter);
+	bool		relink = ((kind == GF_KIND_METER || kind == GF_KIND_ASSIGNMENT) && u->sp_via_meter);
+	bool		every_read = (kind == GF_KIND_ASSIGNMENT);	/* its meters are not listed */
+	int			seen_only = 2;
 
 	utility_partitions(iu, false);
-	if (!OidIsValid(iu->reads) || (new_ids == NIL && !relink))
+	if (!OidIsValid(iu->reads) || (new_ids == NIL && !relink) ||
+		(kind == GF_KIND_ASSIGNMENT && !relink))
 		return;
 
 	/* ids of interest: 1 = new, 2 = seen only */
@@ -441,10 +444,11 @@ dimension_days(IngestUtility *iu, GfFileKind kind, List *new_ids, List *seen_ids
 			sp = slot->tts_values[att_sp];
 			if (kind == GF_KIND_SERVICE_POINT && sp_null)
 				continue;
-			key = DatumGetTextPP(slot->tts_values[kind == GF_KIND_METER ? att_meter : att_sp]);
-			what = gf_keytable_find(ids, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key),
-									gf_key_hash(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key)),
-									false, NULL);
+			key = DatumGetTextPP(slot->tts_values[kind == GF_KIND_SERVICE_POINT ? att_sp : att_meter]);
+			what = every_read ? &seen_only :
+				gf_keytable_find(ids, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key),
+								 gf_key_hash(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key)),
+								 false, NULL);
 			if (what == NULL)
 				continue;
 			ts = DatumGetTimestampTz(slot->tts_values[att_start]);
@@ -703,6 +707,9 @@ ingest_file(ReturnSetInfo *rsinfo, IngestFile *f, int64 build_id)
 			t.meter = gf_bulk_begin_indexed(gf_relation_oid("standardized", "meter"));
 			t.assignment = gf_bulk_begin_indexed(gf_relation_oid("standardized", "meter_assignment"));
 			break;
+		case GF_KIND_ASSIGNMENT:
+			t.assignment = gf_bulk_begin_indexed(gf_relation_oid("standardized", "meter_assignment"));
+			break;
 		case GF_KIND_INTERVAL:
 			utility_partitions(iu, true);
 			t.interval = gf_bulk_begin_routed(iu->reads, true, iu->reads_route);
@@ -787,11 +794,12 @@ gridflow_ingest(PG_FUNCTION_ARGS)
 		canonicalize_path(path);
 	}
 	if (kind_name != NULL && strcmp(kind_name, "service_point") != 0 &&
-		strcmp(kind_name, "meter") != 0 && strcmp(kind_name, "interval") != 0)
+		strcmp(kind_name, "meter") != 0 && strcmp(kind_name, "assignment") != 0 &&
+		strcmp(kind_name, "interval") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid file kind \"%s\"", kind_name),
-				 errhint("Use service_point, meter or interval.")));
+				 errhint("Use service_point, meter, assignment or interval.")));
 	gf_check_database_encoding();
 
 	/* the caller's rights first, then what the path is */
@@ -897,7 +905,7 @@ gridflow_ingest(PG_FUNCTION_ARGS)
 					 errdetail("%s", list_length(match) == 0 ?
 							   "Its name is not the name of a configured file of the utility." :
 							   "Several configured files of the utility have that name."),
-					 errhint("Pass the file_kind: service_point, meter or interval.")));
+					 errhint("Pass the file_kind: service_point, meter, assignment or interval.")));
 		files = match;
 	}
 	if (files == NIL)

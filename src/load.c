@@ -38,6 +38,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "adapt.h"
 #include "gridflow.h"
 #include "keytable.h"
 #include "parse.h"
@@ -65,6 +66,7 @@ typedef struct ColumnOp
 	const char *target;
 	int			nnulls;
 	char	  **nulls;
+	GfZone	   *zone;			/* timestamps: local times (adapt.h) */
 } ColumnOp;
 
 /* how one file kind is standardized */
@@ -106,6 +108,7 @@ typedef struct ParsedRow
 	bool	   *isnull;
 	const char **tptr;			/* text columns point into the record */
 	uint32	   *tlen;
+	int			local_flags;	/* GF_LOCAL_*: repeated or skipped local times */
 } ParsedRow;
 
 typedef struct GfAssign
@@ -143,6 +146,8 @@ gf_kind_name(GfFileKind kind)
 			return "meter";
 		case GF_KIND_INTERVAL:
 			return "interval";
+		case GF_KIND_ASSIGNMENT:
+			return "assignment";
 	}
 	return "unknown";
 }
@@ -350,15 +355,16 @@ build_plan(LoadPlan *p, GfUtility *u, GfSourceFile *f, TupleDesc desc)
 	const char *what = gf_kind_name(f->kind);
 
 	memset(p, 0, sizeof(LoadPlan));
+	gf_adapt_plan_start(f);
 	p->kind = f->kind;
 	p->desc = desc;
 	p->natts = desc->natts;
 	p->att_utility = gf_attnum(desc, "utility_id", false);
 	p->att_batch = gf_attnum(desc, "batch_id", false);
 	p->att_line = gf_attnum(desc, "line_no", false);
-	p->att_last_batch = gf_attnum(desc, "last_batch_id", false);
-	p->att_source_rows = gf_attnum(desc, "source_rows", false);
-	p->att_conflicting = gf_attnum(desc, "conflicting_rows", false);
+	p->att_last_batch = gf_attnum(desc, "last_batch_id", f->kind == GF_KIND_ASSIGNMENT);
+	p->att_source_rows = gf_attnum(desc, "source_rows", f->kind == GF_KIND_ASSIGNMENT);
+	p->att_conflicting = gf_attnum(desc, "conflicting_rows", f->kind == GF_KIND_ASSIGNMENT);
 	p->att_first_value = gf_attnum(desc, "first_value", true);
 	p->att_value_sum = gf_attnum(desc, "source_value_sum", true);
 	p->att_sp = gf_attnum(desc, "service_point_id", true);
@@ -409,6 +415,7 @@ build_plan(LoadPlan *p, GfUtility *u, GfSourceFile *f, TupleDesc desc)
 						 errmsg("invalid timestamp format \"%s\" for %s column \"%s\" of utility \"%s\"",
 								m->format, what, m->target, u->utility_id),
 						 errhint("Use iso8601, epoch, or a pattern of YYYY MM DD HH24 MI SS US TZ.")));
+			op->zone = gf_adapt_zone(u, f, m, att == p->att_start);
 		}
 		else if (m->format != NULL)
 			ereport(ERROR,
@@ -437,6 +444,10 @@ build_plan(LoadPlan *p, GfUtility *u, GfSourceFile *f, TupleDesc desc)
 			p->required[p->nrequired++] = p->att_meter;
 			p->required[p->nrequired++] = p->att_start;
 			p->required[p->nrequired++] = gf_attnum(desc, "channel", false);
+			break;
+		case GF_KIND_ASSIGNMENT:
+			p->required[p->nrequired++] = p->att_meter;
+			p->required[p->nrequired++] = p->att_sp;
 			break;
 	}
 	for (int i = 0; i < p->nrequired; i++)
@@ -527,6 +538,7 @@ parse_row(LoadPlan *p, GfUtility *u, const CsvRecord *rec, ParsedRow *row,
 {
 	for (int i = 0; i < p->natts; i++)
 		row->isnull[i] = true;
+	row->local_flags = 0;
 
 	for (int i = 0; i < p->nops; i++)
 	{
@@ -583,7 +595,7 @@ parse_row(LoadPlan *p, GfUtility *u, const CsvRecord *rec, ParsedRow *row,
 						v = ts_wall_usec(&ts) - (int64) ts.offset_seconds * USECS_PER_SEC -
 							UNIX_TO_PG_USEC;
 					else
-						v = gf_local_to_timestamptz(u, ts_wall_usec(&ts));
+						v = gf_zone_local(op->zone, ts_wall_usec(&ts), &row->local_flags);
 					if (!IS_VALID_TIMESTAMP(v))
 						r = PARSE_RANGE;
 					row->values[op->att] = TimestampTzGetDatum(v);
@@ -780,6 +792,7 @@ gf_meter_map_load(GfUtility *u)
 {
 	Datum		arg = u->utility_datum;
 	Oid			argtype = TEXTOID;
+	bool		from_assignment_file = (u->adapt != NULL && u->adapt->has_assignment_file);
 
 	if (u->meters != NULL)
 		MemoryContextDelete(u->meters->cxt);
@@ -788,24 +801,32 @@ gf_meter_map_load(GfUtility *u)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT meter_id, service_point_id FROM standardized.meter "
-							  "WHERE utility_id OPERATOR(pg_catalog.=) $1",
-							  1, &argtype, &arg, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "gridflow: could not read standardized.meter");
-	for (uint64 i = 0; i < SPI_processed; i++)
+	/*
+	 * Meters linked by their meter file start from their first row (kept in
+	 * standardized.meter); meters linked by an assignment file start from
+	 * their first assignment, as when the file is read.
+	 */
+	if (!from_assignment_file)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		bool		mnull,
-					snull;
-		text	   *m = DatumGetTextPP(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &mnull));
-		Datum		sp = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &snull);
+		if (SPI_execute_with_args("SELECT meter_id, service_point_id FROM standardized.meter "
+								  "WHERE utility_id OPERATOR(pg_catalog.=) $1",
+								  1, &argtype, &arg, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "gridflow: could not read standardized.meter");
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			bool		mnull,
+						snull;
+			text	   *m = DatumGetTextPP(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &mnull));
+			Datum		sp = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &snull);
 
-		CHECK_FOR_INTERRUPTS();
-		/* the first service point only: the assignments follow */
-		meter_map_add_row(u, VARDATA_ANY(m), VARSIZE_ANY_EXHDR(m), sp, snull,
-						  false, false, 0, false, 0);
+			CHECK_FOR_INTERRUPTS();
+			/* the first service point only: the assignments follow */
+			meter_map_add_row(u, VARDATA_ANY(m), VARSIZE_ANY_EXHDR(m), sp, snull,
+							  false, false, 0, false, 0);
+		}
 	}
-	if (u->effective_dated)
+	if (u->effective_dated || from_assignment_file)
 	{
 		if (SPI_execute_with_args("SELECT meter_id, service_point_id, installed_at, removed_at "
 								  "FROM standardized.meter_assignment "
@@ -932,6 +953,8 @@ target_of(GfLoadTargets *t, GfFileKind kind)
 			return t->meter;
 		case GF_KIND_INTERVAL:
 			return t->interval;
+		case GF_KIND_ASSIGNMENT:
+			return t->assignment;
 	}
 	return NULL;
 }
@@ -1797,10 +1820,13 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 	GfReader   *r;
 	GfChunkWriter chunks;
 	CsvRecord	rec;
-	CsvStatus	st;
+	CsvStatus	st = CSV_RECORD;
 	bool		interval = l->interval;
 	TimestampTz t0 = GetCurrentTimestamp();
 	DedupIn		in;
+	GfAdapt    *adapt;
+	GfWide	   *wide;
+	bool		meter_links;
 
 	memset(stats, 0, sizeof(GfLoadStats));
 	if (l->nbatches == l->maxbatches)
@@ -1824,9 +1850,13 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 		stats->header = lappend(stats->header, pstrdup(r->header.fields[i].data));
 	for (int i = 0; i < p->nops; i++)
 		p->ops[i].src = gf_reader_column(r, p->ops[i].source);
+	/* what the configuration asks beyond mapping columns (adapt.c); often nothing */
+	adapt = gf_adapt_begin(u, f, r, p->desc);
+	wide = gf_adapt_wide(adapt);
+	meter_links = (f->kind == GF_KIND_METER && u->sp_via_meter && op_for_att(p, p->att_sp) >= 0);
 	gf_chunk_begin(&chunks, t->landing, batch_id);
 
-	while ((st = gf_reader_next(r, &rec)) != CSV_EOF)
+	while ((wide != NULL && gf_wide_pending(wide)) || (st = gf_reader_next(r, &rec)) != CSV_EOF)
 	{
 		ColumnOp   *bad;
 		ParseResult result = PARSE_OK;
@@ -1835,6 +1865,9 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 		double		value = 0;
 		bool		value_null = true;
 
+		/* the next read of a wide record */
+		if (wide != NULL && gf_wide_pending(wide))
+			goto next_read;
 		if (st == CSV_REJECT)
 		{
 			write_landing_reject(t->reject, batch_id, &rec, r->header.nfields);
@@ -1875,6 +1908,25 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 				continue;
 			}
 		}
+		/* units, channels, local times, wide layouts (adapt.c) */
+		if (adapt != NULL || row->local_flags != 0)
+		{
+			GfAdaptReject rj;
+
+			if (!gf_adapt_record(adapt, &rec, row->values, row->isnull, row->tptr, row->tlen,
+								 row->local_flags, stats, &rj))
+			{
+				ColumnOp	op = {.source = rj.source, .target = rj.target};
+
+				write_reject(t->reject, batch_id, &rec, "standardized", rj.reason, rj.detail,
+							 (rj.source && rj.target) ? &op : NULL);
+				stats->rows_invalid++;
+				continue;
+			}
+		}
+next_read:
+		if (wide != NULL && !gf_wide_take(wide, row->values, row->isnull))
+			continue;
 		if (interval && p->att_end >= 0)
 		{
 			TimestampTz start = DatumGetTimestampTz(row->values[p->att_start]);
@@ -1904,12 +1956,21 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 		}
 
 		/* incremental loads read the meter map from the tables when they need it */
-		if (f->kind == GF_KIND_METER && u->sp_via_meter && !l->incremental)
+		if (meter_links && !l->incremental)
 			meter_map_add(u, p, row);
 		if (f->kind == GF_KIND_METER && p->att_sp >= 0 && !row->isnull[p->att_sp])
 		{
 			write_assignment(t->assignment, u, p, row, batch_id, (int64) rec.first_line);
 			stats->assignments++;
+		}
+		/* an assignment file: every row is kept, in file order */
+		if (f->kind == GF_KIND_ASSIGNMENT)
+		{
+			if (u->sp_via_meter && !l->incremental)
+				meter_map_add(u, p, row);
+			write_assignment(t->assignment, u, p, row, batch_id, (int64) rec.first_line);
+			stats->assignments++;
+			continue;
 		}
 
 		memset(&in, 0, sizeof(in));
@@ -2000,6 +2061,8 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 		}
 	}
 	stats->file_bytes = (int64) r->bytes_read;
+	if (wide != NULL)
+		gf_wide_stats(wide, stats);		/* its duplicates are completed by gf_load_end() */
 	gf_reader_close(r);
 	memcpy(stats->sha256, r->sha256_digest, sizeof(stats->sha256));
 	gf_chunk_end(&chunks);
@@ -2037,12 +2100,21 @@ gf_load_end(GfLoad *l)
 	{
 		GfLoadStats *s = l->batches[i].stats;
 
-		s->rows_duplicate = s->records_read - s->rows_invalid - s->rows_kept;
+		if (l->f->kind == GF_KIND_ASSIGNMENT)
+		{
+			/* every row of an assignment file is kept */
+			s->rows_kept = s->assignments;
+			s->rows_duplicate = 0;
+		}
+		else if (s->unpivoted)
+			s->rows_duplicate = s->unpivoted_reads - s->rows_kept;
+		else
+			s->rows_duplicate = s->records_read - s->rows_invalid - s->rows_kept;
 	}
 
 	ExecDropSingleTupleTableSlot(l->kept_slot);
 	MemoryContextDelete(l->row_cxt);
-	if (l->interval || l->incremental)
+	if (l->interval || l->incremental || l->f->kind == GF_KIND_ASSIGNMENT)
 	{
 		/* what the caller reads from the load outlives its dedup memory */
 		if (l->new_ids != NIL || l->seen_ids != NIL)
