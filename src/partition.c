@@ -243,6 +243,26 @@ leaf_has_bounds(Oid leaf, Datum lo, Datum hi)
 	return ok;
 }
 
+/*
+ * The key of a leaf, as DDL with two %s (the leaf, the name of its index).
+ * The natural keys are enforced leaf by leaf (they hold the partition keys,
+ * so that is the same as for the whole table), not by indexes on the
+ * partitioned tables: a partition of the layers may then be a foreign
+ * table (shards, distribute.c).
+ */
+static const char *
+leaf_key_ddl(const char *table)
+{
+	if (strcmp(table, "interval_read") == 0 || strcmp(table, "usage_interval") == 0)
+		return "ALTER TABLE %s ADD CONSTRAINT %s UNIQUE NULLS NOT DISTINCT "
+			"(service_point_id, interval_start_ts, utility_id, meter_id, channel)";
+	if (strcmp(table, "daily_usage") == 0)
+		return "ALTER TABLE %s ADD CONSTRAINT %s PRIMARY KEY "
+			"(service_point_id, local_date, utility_id, channel)";
+	elog(ERROR, "gridflow: no key for table \"%s\"", table);
+	return NULL;
+}
+
 /* The leaf of a month: found, checked, or created. */
 static Oid
 month_leaf(void *arg, int64 key, bool create)
@@ -291,6 +311,10 @@ month_leaf(void *arg, int64 key, bool create)
 		 */
 		getTypeOutputInfo(type, &typoutput, &varlena);
 		gf_spi_exec(psprintf("CREATE TABLE %s (LIKE %s)", qname, qparent), SPI_OK_UTILITY);
+		gf_spi_exec(psprintf(leaf_key_ddl(r->table), qname,
+							 quote_identifier(psprintf(strcmp(r->table, "daily_usage") == 0 ?
+													   "%s_pkey" : "%s_key", name))),
+					SPI_OK_UTILITY);
 		gf_spi_exec(psprintf("ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%s) TO (%s)",
 							 qparent, qname,
 							 quote_literal_cstr(OidOutputFunctionCall(typoutput, lo)),

@@ -250,11 +250,9 @@ CREATE TABLE standardized.interval_read (
     source_rows integer NOT NULL,
     conflicting_rows integer NOT NULL,
     first_value double precision,
-    source_value_sum double precision,
-    CONSTRAINT interval_read_key UNIQUE NULLS NOT DISTINCT
-        (service_point_id, interval_start_ts, utility_id, meter_id, channel)
+    source_value_sum double precision
 ) PARTITION BY LIST (utility_id);
-COMMENT ON TABLE standardized.interval_read IS 'Interval reads of every utility, one row per (utility_id, service_point_id, meter_id, interval_start_ts, channel), resolved by the utility''s interval_dedup_policy; partitioned by utility, then by month of the utility''s local days on interval_start_ts (builds and ingests create the partitions)';
+COMMENT ON TABLE standardized.interval_read IS 'Interval reads of every utility, one row per (utility_id, service_point_id, meter_id, interval_start_ts, channel), resolved by the utility''s interval_dedup_policy; partitioned by utility, then by month of the utility''s local days on interval_start_ts (builds and ingests create the partitions, each with a unique index on the key, NULLS NOT DISTINCT since a read without a service point still has one)';
 COMMENT ON COLUMN standardized.interval_read.utility_id IS 'Utility';
 COMMENT ON COLUMN standardized.interval_read.service_point_id IS 'Service point: from the read, or through the meter (NULL when the meter has none)';
 COMMENT ON COLUMN standardized.interval_read.meter_id IS 'Meter';
@@ -273,7 +271,6 @@ COMMENT ON COLUMN standardized.interval_read.source_rows IS 'Source records with
 COMMENT ON COLUMN standardized.interval_read.conflicting_rows IS 'Source records with this key whose value differs from the value of the first one (first_value)';
 COMMENT ON COLUMN standardized.interval_read.first_value IS 'Value of the first source record with this key, in arrival order (batch, then line)';
 COMMENT ON COLUMN standardized.interval_read.source_value_sum IS 'Sum of the values of all source records with this key: value / source_value_sum is the share of the raw value the dedup kept';
-COMMENT ON CONSTRAINT interval_read_key ON standardized.interval_read IS 'The natural key; NULLS NOT DISTINCT because a read whose service point is unknown still has one key';
 
 --
 -- Product
@@ -304,11 +301,9 @@ CREATE TABLE product.usage_interval (
     last_update_time timestamptz,
     exported_at timestamptz,
     batch_id bigint NOT NULL,
-    line_no bigint NOT NULL,
-    CONSTRAINT usage_interval_key UNIQUE NULLS NOT DISTINCT
-        (service_point_id, interval_start_ts, utility_id, meter_id, channel, local_date)
+    line_no bigint NOT NULL
 ) PARTITION BY LIST (utility_id);
-COMMENT ON TABLE product.usage_interval IS 'The usage fact table: one row per standardized interval read, with its meter and service point attributes (left joins: reads of unknown service points stay, flagged); partitioned by utility, then by month of local_date';
+COMMENT ON TABLE product.usage_interval IS 'The usage fact table: one row per standardized interval read, with its meter and service point attributes (left joins: reads of unknown service points stay, flagged); partitioned by utility, then by month of local_date, each partition with a unique index on (service_point_id, interval_start_ts, utility_id, meter_id, channel) for look-ups by service point and day';
 COMMENT ON COLUMN product.usage_interval.utility_id IS 'Utility';
 COMMENT ON COLUMN product.usage_interval.service_point_id IS 'Service point (NULL when unknown)';
 COMMENT ON COLUMN product.usage_interval.meter_id IS 'Meter';
@@ -335,7 +330,6 @@ COMMENT ON COLUMN product.usage_interval.last_update_time IS 'When the utility l
 COMMENT ON COLUMN product.usage_interval.exported_at IS 'When the utility exported the read';
 COMMENT ON COLUMN product.usage_interval.batch_id IS 'Lineage: batch of the source record';
 COMMENT ON COLUMN product.usage_interval.line_no IS 'Lineage: line of the source record';
-COMMENT ON CONSTRAINT usage_interval_key ON product.usage_interval IS 'Natural key, led by service point and time for look-ups by service point and day (local_date, which follows from the time, is in it because the partitions of a utility are by month of local_date)';
 
 --
 -- Experience
@@ -352,10 +346,9 @@ CREATE TABLE experience.daily_usage (
     peak_usage_value double precision,
     peak_usage_ts timestamptz,
     pit_usage_value double precision,
-    pit_usage_ts timestamptz,
-    PRIMARY KEY (service_point_id, local_date, utility_id, channel)
+    pit_usage_ts timestamptz
 ) PARTITION BY LIST (utility_id);
-COMMENT ON TABLE experience.daily_usage IS 'One row per (utility_id, service_point_id, local day, channel): total, count, peak and pit of the day''s reads; reads without a service point are not summarized (see dq.readiness); partitioned by utility, then by month of local_date';
+COMMENT ON TABLE experience.daily_usage IS 'One row per (utility_id, service_point_id, local day, channel): total, count, peak and pit of the day''s reads; reads without a service point are not summarized (see dq.readiness); partitioned by utility, then by month of local_date, each partition keyed on (service_point_id, local_date, utility_id, channel)';
 COMMENT ON COLUMN experience.daily_usage.utility_id IS 'Utility';
 COMMENT ON COLUMN experience.daily_usage.service_point_id IS 'Service point';
 COMMENT ON COLUMN experience.daily_usage.local_date IS 'Local day in the utility''s time zone';
