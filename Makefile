@@ -18,6 +18,7 @@ OBJS = \
 	src/build.o \
 	src/bulk.o \
 	src/csv.o \
+	src/distribute.o \
 	src/emit.o \
 	src/exactsum.o \
 	src/fsum.o \
@@ -33,6 +34,7 @@ OBJS = \
 	src/peakpit.o \
 	src/read_csv.o \
 	src/reader.o \
+	src/shard.o \
 	src/units.o
 
 # The install script of the current version is built from the editable
@@ -114,6 +116,11 @@ isolationcheck:
 	$(PG_ISOLATION_REGRESS) --inputdir=test/isolation --outputdir=test/isolation/output \
 		--dbname=gridflow_isolation $(ISOLATION_TESTS)
 
+# TAP tests in clusters of their own (a coordinator and shards); gridflow
+# must be installed (GRIDFLOW_DESTDIR: where).
+tapcheck:
+	bash test/tap.sh
+
 run:
 	bash test/run.sh
 
@@ -126,6 +133,6 @@ bench-incremental:
 test:
 	bash test/test.sh
 
-.PHONY: install-sample uninstall-sample sample unitcheck isolationcheck run test bench bench-incremental stage-fixtures
+.PHONY: install-sample uninstall-sample sample unitcheck isolationcheck tapcheck run test bench bench-incremental stage-fixtures
 stage-fixtures:
 	bash test/stage.sh '$(GRIDFLOW_TEST_DIR)'

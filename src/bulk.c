@@ -119,6 +119,17 @@ gf_relation_oid(const char *schema, const char *relname)
 	return relid;
 }
 
+/* A copy of the row type of schema.relname. */
+TupleDesc
+gf_relation_desc(const char *schema, const char *relname)
+{
+	Relation	rel = table_open(gf_relation_oid(schema, relname), AccessShareLock);
+	TupleDesc	desc = CreateTupleDescCopy(RelationGetDescr(rel));
+
+	table_close(rel, AccessShareLock);
+	return desc;
+}
+
 /* Attribute index (0-based) of a column by name. */
 int
 gf_attnum(TupleDesc desc, const char *name, bool missing_ok)

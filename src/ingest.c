@@ -918,7 +918,10 @@ gridflow_ingest(PG_FUNCTION_ARGS)
 
 	/* ingests of one utility queue here, in utility order (no deadlock) */
 	foreach(lc, utilities)
+	{
+		gf_refuse_distributed(((IngestUtility *) lfirst(lc))->u->utility_id, "gridflow_ingest()");
 		lock_utility(((IngestUtility *) lfirst(lc))->u->utility_id);
+	}
 	check_snapshot_current();
 
 	build_id = gf_build_begin("ingest", path);

@@ -1363,7 +1363,7 @@ emit_rows(GfLoad *l, GfKeyTable *keys)
 			slot->tts_isnull[p->att_sp] = o->k1_null;
 			if (l->em != NULL)
 				gf_emit_read(l->em, slot);
-			else if (!d->existing || d->changed)
+			else if (l->days != NULL && (!d->existing || d->changed))
 				gf_days_add(l->days, o->k1, o->l1, o->k1_null, gf_local_date(u, o->ts));
 		}
 		else if (l->incremental)
@@ -2080,7 +2080,8 @@ gf_load_end(GfLoad *l)
 	TimestampTz t0 = GetCurrentTimestamp();
 	GfUtility  *u = l->u;
 
-	if (l->interval && !l->incremental)
+	/* reads staged for shards (no product writer) have no products here */
+	if (l->interval && !l->incremental && l->t->product != NULL)
 		l->em = gf_emit_begin(l->t, u, l->plan.desc);
 	if (l->spill != NULL)
 	{

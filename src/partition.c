@@ -74,6 +74,12 @@ gf_utility_partition(const char *schema, const char *table, const char *utility_
 	const char *qname = quote_qualified_identifier(schema, name);
 	Oid			relid = get_relname_relid(name, nsp);
 
+	if (OidIsValid(relid) && gf_partition_is_distributed(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("utility \"%s\" is built on shards: partition %s is not a table of this database",
+						utility_id, qname),
+				 errhint("Build it with gridflow_build_distributed(), or make it local again: delete its rows of gridflow.shard and run gridflow_distribute().")));
 	if (OidIsValid(relid) && get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
 	{
 		if (!may_replace)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole gridflow test suite ("make test"): unit tests of the
 # PostgreSQL-free C, then the pg_regress suite in a throwaway cluster, then
-# the figures on the real utility sample when it is beside the project.
+# the figures on the real utility sample when it is beside the project, then
+# the TAP tests (a coordinator and two shards).
 # Exits non-zero when anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,3 +32,6 @@ else
 fi
 
 pg_virtualenv -t "${cluster_opts[@]}" bash test/regress.sh
+
+# clusters of their own: a coordinator and shards (PostgreSQL::Test::Cluster)
+bash test/tap.sh
