@@ -597,6 +597,8 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 	int64		partition_rows[3] = {0, 0, 0};
 	double		partition_ms[3] = {0, 0, 0};
 	int64		staged_rows = 0;
+	double		staged_ms = 0;
+	bool		local_reads = (scope != GF_SCOPE_COORDINATOR);
 	ListCell   *lc;
 
 	clear_layers(scope, rebuild, files);
@@ -644,6 +646,7 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 				t.interval = gf_bulk_begin(gf_relation_oid("gridflow", "shard_stage_read"));
 			else if (t.interval == NULL)
 			{
+				local_reads = true;
 				t.interval = gf_month_writer(bf->utility, "standardized", "interval_read",
 											 "interval_start_ts");
 				t.product = gf_month_writer(bf->utility, "product", "usage_interval", "local_date");
@@ -675,7 +678,10 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 						 bb->stats.records_read + bb->stats.records_rejected, bb->stats.read_ms);
 			}
 			ms = gf_load_end(load);
-			write_ms[bf->file.kind] += ms;
+			if (place == GF_PLACE_STAGED && bf->file.kind == GF_KIND_INTERVAL)
+				staged_ms += ms;
+			else
+				write_ms[bf->file.kind] += ms;
 			if (!rebuild)
 				foreach(bc, bf->batches)
 					gf_batch_end(((BuildBatch *) lfirst(bc))->batch_id,
@@ -719,7 +725,7 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 			   write_ms[GF_KIND_SERVICE_POINT]);
 	end_target(steps, t.meter, "standardized", "standardized.meter", write_ms[GF_KIND_METER]);
 	end_target(steps, t.assignment, "standardized", "standardized.meter_assignment", 0);
-	if (scope != GF_SCOPE_COORDINATOR || partition_rows[0] > 0 || staged_rows == 0)
+	if (local_reads)
 	{
 		gf_build_add_step(steps, "standardized", "standardized.interval_read", partition_rows[0],
 				 write_ms[GF_KIND_INTERVAL] + partition_ms[0]);
@@ -727,8 +733,7 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 		gf_build_add_step(steps, "experience", "experience.daily_usage", partition_rows[2], partition_ms[2]);
 	}
 	if (staged_rows > 0)
-		gf_build_add_step(steps, "stage", "gridflow.shard_stage_read", staged_rows,
-				 partition_rows[0] > 0 ? 0 : write_ms[GF_KIND_INTERVAL]);
+		gf_build_add_step(steps, "stage", "gridflow.shard_stage_read", staged_rows, staged_ms);
 
 	if (gf_statistics_target != 0)
 	{

@@ -1231,6 +1231,23 @@ gridflow_build_distributed(PG_FUNCTION_ARGS)
 		utilities = names;
 	}
 	check_layout(places, utilities);
+	foreach(lc, places)
+	{
+		Placement  *p = lfirst(lc);
+		ListCell   *uc;
+		bool		built = false;
+
+		foreach(uc, utilities)
+			if (strcmp(lfirst(uc), p->utility_id) == 0)
+				built = true;
+		/* its shards would keep rows that nothing here describes any more */
+		if (!built)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("utility \"%s\" is placed on shards but has nothing to build", p->utility_id),
+					 errdetail("It is disabled, or has no files in gridflow.source_file."),
+					 errhint("Enable it, or delete its rows of gridflow.shard and run gridflow_distribute().")));
+	}
 	version = extension_version();
 
 	/* here: the shared tables, local utilities, and what is staged */
@@ -1248,7 +1265,7 @@ gridflow_build_distributed(PG_FUNCTION_ARGS)
 		StringInfoData task;
 
 		if (ids == NIL)
-			continue;			/* disabled, or without files */
+			continue;
 		initStringInfo(&task);
 		if (p->modulus > 1)
 		{
@@ -1277,6 +1294,8 @@ gridflow_build_distributed(PG_FUNCTION_ARGS)
 						 quote_literal_cstr(version));
 		(void) on_shard(p->server, "queuing its work", task.data, SPI_OK_INSERT);
 	}
+	gf_build_add_step(&steps, "queue", NULL, -1, (double) (GetCurrentTimestamp() - t0) / 1000.0);
+
 	/* the staged reads, each to the shard of its service point */
 	foreach(lc, utilities)
 	{
@@ -1297,7 +1316,6 @@ gridflow_build_distributed(PG_FUNCTION_ARGS)
 						  (double) (GetCurrentTimestamp() - r0) / 1000.0);
 	}
 	gf_spi_exec("TRUNCATE gridflow.shard_stage_read", SPI_OK_UTILITY);
-	(void) t0;
 
 	/* every shard at once */
 	t0 = GetCurrentTimestamp();

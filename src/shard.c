@@ -34,6 +34,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -479,10 +480,19 @@ build_hash_part(ShardTask *t, MemoryContext cxt)
 
 	if (gf_statistics_target != 0)
 	{
+		int			nest = NewGUCNestLevel();
+
+		/* as a build analyzes */
 		t0 = GetCurrentTimestamp();
+		if (gf_statistics_target > 0)
+			(void) set_config_option("default_statistics_target",
+									 psprintf("%d", gf_statistics_target),
+									 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+									 true, 0, false);
 		gf_spi_exec("ANALYZE standardized.service_point, standardized.meter, standardized.meter_assignment",
 					SPI_OK_UTILITY);
 		gf_analyze_local_partitions(u->utility_id);
+		AtEOXact_GUC(true, nest);
 		gf_build_add_step(&steps, "analyze", NULL, -1, ms_since(t0));
 	}
 	gf_build_leave(&security);
