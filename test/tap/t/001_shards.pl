@@ -234,6 +234,15 @@ is($shard1->safe_psql('postgres', 'SELECT count(*) FROM product.usage_interval')
 is($shard2->safe_psql('postgres', 'SELECT count(*) FROM gridflow.shard_stage_read'),
 	'0', 'nothing stays staged on shard2');
 
+# A shard that is down when the build starts is named too.
+$shard1->stop('fast');
+($ret, $out, $err) = $coord->psql('postgres',
+	"SELECT count(*) FROM gridflow_build_distributed('$testdir/split/a')");
+like($err, qr/gridflow build failed on shard "shard1" while .*could not connect to server "shard1"/s,
+	'a shard that is down: error names it');
+$shard1->start;
+same_figures(figures($coord, 'postgres'), $before, 'after a shard that was down');
+
 # and the next build works again
 my $last = $drops[-1];
 $coord->safe_psql('single', "SELECT count(*) FROM gridflow_build('$last')");
