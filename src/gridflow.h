@@ -334,6 +334,7 @@ extern int32 gf_month_of_date(int32 day);
 extern void gf_drop_empty_months(Oid parent);
 extern void gf_check_landing_layout(GfBulk *landing);
 extern void gf_lock_history(bool exclusive);
+extern void gf_progress_notice(const char *what, int64 rows, double ms);
 
 /* reader.c */
 extern void gf_file_sha256(const char *path, uint8 *digest);
