@@ -360,8 +360,8 @@ gf_build_add_step(List **steps, const char *step, const char *table, int64 rows,
 }
 
 /* A NOTICE per phase when gridflow.progress is on. */
-static void
-progress(const char *what, int64 rows, double ms)
+void
+gf_progress_notice(const char *what, int64 rows, double ms)
 {
 	if (!gf_progress)
 		return;
@@ -384,7 +384,7 @@ end_target(List **steps, GfBulk *b, const char *step, const char *table, double 
 	int64		rows = (int64) gf_bulk_end(b);
 	double		index_ms = ms_since(t0);
 
-	progress(psprintf("index %s", table), -1, index_ms);
+	gf_progress_notice(psprintf("index %s", table), -1, index_ms);
 	gf_build_add_step(steps, step, table, rows, write_ms + index_ms);
 }
 
@@ -397,7 +397,7 @@ end_partition(GfBulk *b, double *ms, const char *table)
 	double		index_ms = ms_since(t0);
 
 	*ms += index_ms;
-	progress(psprintf("index a partition of %s", table), rows, index_ms);
+	gf_progress_notice(psprintf("index a partition of %s", table), rows, index_ms);
 	return rows;
 }
 
@@ -672,7 +672,7 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 							 errdetail("Its SHA-256 is now %s.", sha256_hex(bb->stats.sha256)),
 							 errhint("Put the file back as it was, or start the history again with gridflow_build().")));
 				read_ms += bb->stats.read_ms;
-				progress(psprintf("read %s %s file %s (%lld bytes)", bf->utility->utility_id,
+				gf_progress_notice(psprintf("read %s %s file %s (%lld bytes)", bf->utility->utility_id,
 								  gf_kind_name(bf->file.kind), bb->path,
 								  (long long) bb->stats.file_bytes),
 						 bb->stats.records_read + bb->stats.records_rejected, bb->stats.read_ms);
@@ -686,7 +686,7 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 				foreach(bc, bf->batches)
 					gf_batch_end(((BuildBatch *) lfirst(bc))->batch_id,
 								 &((BuildBatch *) lfirst(bc))->stats);
-			progress(psprintf("write %s %s rows", bf->utility->utility_id,
+			gf_progress_notice(psprintf("write %s %s rows", bf->utility->utility_id,
 							  gf_kind_name(bf->file.kind)), -1, ms);
 		}
 
@@ -749,7 +749,7 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 		analyze_layers(scope, files);
 		AtEOXact_GUC(true, nest);
 		gf_build_add_step(steps, "analyze", NULL, -1, ms_since(t0));
-		progress("analyze", -1, ms_since(t0));
+		gf_progress_notice("analyze", -1, ms_since(t0));
 	}
 }
 

@@ -381,6 +381,7 @@ extern int32 gf_month_of_date(int32 day);
 extern void gf_drop_empty_months(Oid parent);
 extern void gf_check_landing_layout(GfBulk *landing);
 extern void gf_lock_history(bool exclusive);
+extern void gf_progress_notice(const char *what, int64 rows, double ms);
 
 /* distribute.c: shards (a coordinator's side) */
 extern void gf_refuse_distributed(const char *utility_id, const char *what);

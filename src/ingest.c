@@ -718,7 +718,14 @@ ingest_file(ReturnSetInfo *rsinfo, IngestFile *f, int64 build_id)
 
 	load = gf_load_begin(&t, u, &f->cf->file);
 	gf_load_file(load, f->path, batch_id, &stats);
-	(void) gf_load_end(load);
+	gf_progress_notice(psprintf("ingest: read %s %s file %s (%lld bytes)", u->utility_id,
+								gf_kind_name(kind), f->path, (long long) stats.file_bytes),
+					   stats.records_read + stats.records_rejected, stats.read_ms);
+	stats.write_ms = gf_load_end(load);
+	gf_progress_notice(psprintf("ingest: write %s %s rows (new %lld, matched %lld)",
+								u->utility_id, gf_kind_name(kind),
+								(long long) stats.rows_kept, (long long) stats.rows_matched),
+					   -1, stats.write_ms);
 	if (memcmp(stats.sha256, digest, sizeof(digest)) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -748,7 +755,13 @@ ingest_file(ReturnSetInfo *rsinfo, IngestFile *f, int64 build_id)
 		CommandCounterIncrement();
 	}
 	ndays = gf_days_count(days);
-	refresh_days(iu, days);
+	{
+		TimestampTz t0 = GetCurrentTimestamp();
+
+		refresh_days(iu, days);
+		gf_progress_notice(psprintf("ingest: refresh %s products and days (service-point days)", u->utility_id), ndays,
+						   (double) (GetCurrentTimestamp() - t0) / 1000.0);
+	}
 	CommandCounterIncrement();
 
 	MemoryContextSwitchTo(old);
