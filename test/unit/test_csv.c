@@ -17,6 +17,7 @@
 
 static int	failures = 0;
 static int	checks = 0;
+static bool show_raw_len = false;	/* render rejects as J...:reason/raw_len */
 
 typedef struct StrSource
 {
@@ -146,6 +147,11 @@ render(const char *input, size_t len, size_t chunk, const CsvOptions *opts,
 					 (unsigned long long) rec.last_line,
 					 csv_reason_code(rec.reason));
 			buf_str(&out, tmp);
+			if (show_raw_len)
+			{
+				snprintf(tmp, sizeof(tmp), "/%zu", rec.raw_len);
+				buf_str(&out, tmp);
+			}
 		}
 		if (++n == 1 && expected_fields)
 			csv_set_expected_fields(p, expected_fields);
@@ -252,6 +258,31 @@ test_limits(void)
 	big[n - 1] = '"';
 	check_opts("too long quoted", big, strlen(big),
 			   "J1-101:record_too_longR102-102[a|b]", &opts, 0);
+	free(big);
+
+	/*
+	 * Whether a long record fits in the window or is skipped depends on the
+	 * read sizes; the reject must not: same reason (too long wins over
+	 * anything else wrong with it), same kept prefix, also when more is
+	 * kept than the limit.
+	 */
+	big = malloc(n + 32);
+	memset(big, 'x', n);
+	memcpy(big, "\"a\"b", 4);
+	memcpy(big + n, "\na,b\n", 6);
+	csv_options_init(&opts);
+	opts.max_record_bytes = 100;
+	opts.reject_keep_bytes = 300;
+	show_raw_len = true;
+	check_opts("too long keeps the same prefix", big, strlen(big),
+			   "J1-1:record_too_long/300R2-2[a|b]", &opts, 0);
+	opts.reject_keep_bytes = 10;
+	check_opts("too long wins over text after quote", big, strlen(big),
+			   "J1-1:record_too_long/10R2-2[a|b]", &opts, 0);
+	opts.reject_keep_bytes = 100000;
+	check_opts("too long kept whole", big, strlen(big),
+			   "J1-1:record_too_long/5000R2-2[a|b]", &opts, 0);
+	show_raw_len = false;
 	free(big);
 
 	/* field limit */
