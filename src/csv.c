@@ -56,6 +56,7 @@ struct CsvParser
 	bool		saw_bom;
 	bool		pending_lf;		/* last terminator was CR: eat a following LF */
 	bool		prev_cr;		/* last byte inside quotes was CR */
+	bool		quoted_eol;		/* last byte inside quotes was CR or LF */
 	CsvError	error;
 	uint64_t	line;			/* physical line of the byte at pos */
 	size_t		expected;		/* expected field count, 0 = any */
@@ -675,6 +676,7 @@ next_record:
 	p->reason = CSV_REASON_NONE;
 	p->reason_offset = 0;
 	p->prev_cr = false;
+	p->quoted_eol = false;
 	memset(&p->cur, 0, sizeof(p->cur));
 	rec->first_line = p->line;
 
@@ -725,7 +727,13 @@ next_record:
 				}
 				if (!push_field(p))
 					return CSV_ERROR;
-				return finish_record(p, rec, raw_len, end_abs, p->line);
+				/*
+				 * A quoted field left open may end with the line break of
+				 * the file's last line: the record ends on that line.
+				 */
+				return finish_record(p, rec, raw_len, end_abs,
+									 p->state == ST_QUOTED && p->quoted_eol ?
+									 p->line - 1 : p->line);
 			}
 		}
 
@@ -824,20 +832,26 @@ next_record:
 							if (!p->prev_cr)
 								p->line++;
 							p->prev_cr = false;
+							p->quoted_eol = true;
 						}
 						else if (c == '\r')
 						{
 							p->line++;
 							p->prev_cr = true;
+							p->quoted_eol = true;
 						}
 						else
+						{
 							p->prev_cr = false;
+							p->quoted_eol = false;
+						}
 						pos++;
 					}
 					p->pos = pos;
 					if (pos >= len)
 						break;	/* need more input */
 					p->prev_cr = false;
+					p->quoted_eol = false;
 					p->pos++;
 					p->state = ST_QUOTE_SEEN;
 					break;

@@ -331,7 +331,12 @@ main(void)
 	check("quote in unquoted field is literal", "5\" pipe,x\n", "R1-1[5\" pipe|x]");
 	check("blank after closing quote", "\"a\"  ,b\n", "R1-1[\"a\"|b]");
 	check("text after closing quote", "\"a\"b,c\nd,e\n", "J1-1:text_after_quoteR2-2[d|e]");
-	check("unterminated quote at EOF", "a,b\n\"c,d\ne,f\n", "R1-1[a|b]J2-4:unterminated_quote");
+	/* a quote left open ends on the last line, whether or not it has a line break */
+	check("unterminated quote at EOF", "a,b\n\"c,d\ne,f\n", "R1-1[a|b]J2-3:unterminated_quote");
+	check("unterminated quote, no final newline", "a,b\n\"c,d\ne,f", "R1-1[a|b]J2-3:unterminated_quote");
+	check("unterminated quote, final CRLF", "a\r\n\"x\r\ny\r\n", "R1-1[a]J2-3:unterminated_quote");
+	check("unterminated quote, final CR", "\"x\r", "J1-1:unterminated_quote");
+	check("unterminated quote, blank lines at the end", "\"x\n\n\n", "J1-3:unterminated_quote");
 	check("unterminated quote no newline", "\"abc", "J1-1:unterminated_quote");
 	check("quote closes at EOF", "a,\"b\"", "R1-1[a|\"b\"]");
 	check("delimiter at EOF", "a,", "R1-1[a|]");
