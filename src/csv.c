@@ -59,6 +59,7 @@ struct CsvParser
 	bool		quoted_eol;		/* last byte inside quotes was CR or LF */
 	CsvError	error;
 	uint64_t	line;			/* physical line of the byte at pos */
+	uint64_t	rec_line;		/* line on which the record being scanned starts */
 	size_t		expected;		/* expected field count, 0 = any */
 
 	FieldSlot  *slots;
@@ -168,6 +169,12 @@ uint64_t
 csv_bytes_consumed(const CsvParser *p)
 {
 	return p->buf_offset + p->pos;
+}
+
+uint64_t
+csv_record_line(const CsvParser *p)
+{
+	return p->rec_line;
 }
 
 const char *
@@ -651,6 +658,7 @@ csv_next(CsvParser *p, CsvRecord *rec)
 		return CSV_ERROR;
 
 next_record:
+	p->rec_line = p->line;
 	/* a CR ended the previous line: a following LF belongs to it */
 	if (p->pending_lf)
 	{

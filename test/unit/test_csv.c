@@ -235,6 +235,57 @@ test_header_find(void)
 	csv_parser_free(p);
 }
 
+/* The read callback sees the line of the record that needs the bytes. */
+typedef struct LineSource
+{
+	StrSource	src;
+	CsvParser  *p;
+	uint64_t	line_at[64];	/* csv_record_line() when byte i is asked for */
+} LineSource;
+
+static long
+line_read(void *ctx, char *buf, size_t size)
+{
+	LineSource *ls = ctx;
+
+	if (ls->src.pos < 64)
+		ls->line_at[ls->src.pos] = csv_record_line(ls->p);
+	return str_read(&ls->src, buf, size);
+}
+
+static void
+test_record_line(void)
+{
+	/*
+	 * lines 1-2, a blank line 3, a quoted record on lines 4-5, line 6; the
+	 * first three bytes are read before any record (for a byte-order mark)
+	 */
+	const char *input = "h\r\na\r\n\r\n\"b\nb\"\nc";
+	LineSource	ls = {{input, strlen(input), 0, 1}, NULL, {0}};
+	CsvOptions	opts;
+	CsvRecord	rec;
+	/*
+	 * line of the record being scanned when byte i is read (the LF of a
+	 * CRLF is read when the next record starts)
+	 */
+	static const uint64_t want[] = {0, 0, 0, 2, 2, 3, 3, 4, 4, 4, 4, 4, 4, 4, 6};
+
+	csv_options_init(&opts);
+	ls.p = csv_parser_create(&opts, line_read, &ls, &malloc_allocator);
+	while (csv_next(ls.p, &rec) != CSV_EOF)
+		;
+	checks++;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (ls.line_at[i] != want[i])
+		{
+			failures++;
+			fprintf(stderr, "FAIL record line when byte %zu is read: %llu, want %llu\n",
+					i, (unsigned long long) ls.line_at[i], (unsigned long long) want[i]);
+			break;
+		}
+	csv_parser_free(ls.p);
+}
+
 static void
 test_limits(void)
 {
@@ -357,6 +408,7 @@ main(void)
 	check_expect("blank line is no record", "h1,h2\n\n1,2\n", 2, "R1-1[h1|h2]R3-3[1|2]");
 
 	test_header_find();
+	test_record_line();
 	test_limits();
 
 	if (failures)
