@@ -7,6 +7,8 @@
 #                        install, a throwaway cluster, the sample build and
 #                        the DQ snapshot
 #   make test            the whole test suite, same preparation
+#   make fuzz            the fuzz targets for a minute (part of make test);
+#                        make fuzz-long FUZZ_SECONDS=N for longer, with coverage
 #
 EXTENSION = gridflow
 EXTVERSION = 0.2.0
@@ -45,7 +47,8 @@ ifdef CI
 PG_CFLAGS += -Werror
 endif
 
-EXTRA_CLEAN = data/gridflow_gen test/unit/test_csv test/unit/test_parse
+EXTRA_CLEAN = data/gridflow_gen test/unit/test_csv test/unit/test_parse \
+	test/fuzz/fuzz_csv test/fuzz/fuzz_parse
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
@@ -92,12 +95,31 @@ unitcheck: test/unit/test_csv test/unit/test_parse
 	test/unit/test_csv
 	test/unit/test_parse
 
+# libFuzzer targets of the same code (clang with ASan and UBSan).  "make
+# fuzz" runs both side by side for FUZZ_SECONDS (default 60) from the seed
+# corpus; "make fuzz-long" runs them longer (default 600 s) and reports the
+# line and branch coverage they reach.  See test/fuzz/run.sh.
+FUZZ_CC = clang
+FUZZ_CFLAGS = -std=c99 -g -O1 -Wall -Wextra -Werror -Isrc \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+test/fuzz/fuzz_csv: test/fuzz/fuzz_csv.c src/csv.c src/csv.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ test/fuzz/fuzz_csv.c src/csv.c
+test/fuzz/fuzz_parse: test/fuzz/fuzz_parse.c src/parse.c src/parse.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ test/fuzz/fuzz_parse.c src/parse.c -lm
+
+fuzz:
+	bash test/fuzz/run.sh $(or $(FUZZ_SECONDS),60)
+
+fuzz-long:
+	FUZZ_COVERAGE=1 bash test/fuzz/run.sh $(or $(FUZZ_SECONDS),600)
+
 run:
 	bash test/run.sh
 
 test:
 	bash test/test.sh
 
-.PHONY: install-sample uninstall-sample sample unitcheck run test stage-fixtures
+.PHONY: install-sample uninstall-sample sample unitcheck fuzz fuzz-long run test \
+	stage-fixtures
 stage-fixtures:
 	bash test/stage.sh '$(GRIDFLOW_TEST_DIR)'

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole gridflow test suite ("make test"): unit tests of the
-# PostgreSQL-free C, then the pg_regress suite in a throwaway cluster, then
-# the figures on the real utility sample when it is beside the project.
+# PostgreSQL-free C, a minute of fuzzing of the same code, then the
+# pg_regress suite in a throwaway cluster, then the figures on the real
+# utility sample when it is beside the project.
 # Exits non-zero when anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,7 @@ cd "$(dirname "$0")/.."
 bash test/setup.sh
 make -s
 make -s unitcheck
+make -s fuzz
 
 # GRIDFLOW_DESTDIR=/some/dir installs into that directory instead of the
 # system's, and the test cluster loads the extension from there
