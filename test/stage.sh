@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Copy the test fixtures into DIR, readable by the database server's user
 # (the clone itself may sit where that user cannot read), with a scratch
-# directory the server may write to.  The real utility sample is copied
+# directory the server may write to, and generate the hostile drops
+# (test/hostile.sh) into DIR/hostile.  The real utility sample is copied
 # too when it exists beside the project (../shared/iedr-sample, or
 # GRIDFLOW_IEDR_SAMPLE); it is never part of the project.
 #
@@ -28,6 +29,7 @@ mkdir -p "$dir/scratch"
 sync_tree "$top/data/csv" "$dir/csv"
 sync_tree "$top/data/drops" "$dir/drops"
 sync_tree "$top/data/sample" "$dir/sample"
+bash "$top/test/hostile.sh" "$dir/hostile"
 sample="${GRIDFLOW_IEDR_SAMPLE:-$top/../shared/iedr-sample}"
 if [ -d "$sample" ]; then
     sync_tree "$sample" "$dir/iedr-sample"
