@@ -9,6 +9,7 @@
 #   make test            the whole test suite, same preparation
 #   make fuzz            the fuzz targets for a minute (part of make test);
 #                        make fuzz-long FUZZ_SECONDS=N for longer, with coverage
+#   make tapcheck        the TAP tests (part of make test)
 #
 EXTENSION = gridflow
 EXTVERSION = 0.2.0
@@ -113,13 +114,18 @@ fuzz:
 fuzz-long:
 	FUZZ_COVERAGE=1 bash test/fuzz/run.sh $(or $(FUZZ_SECONDS),600)
 
+# TAP tests (test/t): crash recovery, cancellation, a file changing while
+# it is read.  They need the extension installed (see test/tap.sh).
+tapcheck:
+	bash test/tap.sh
+
 run:
 	bash test/run.sh
 
 test:
 	bash test/test.sh
 
-.PHONY: install-sample uninstall-sample sample unitcheck fuzz fuzz-long run test \
-	stage-fixtures
+.PHONY: install-sample uninstall-sample sample unitcheck fuzz fuzz-long tapcheck \
+	run test stage-fixtures
 stage-fixtures:
 	bash test/stage.sh '$(GRIDFLOW_TEST_DIR)'

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole gridflow test suite ("make test"): unit tests of the
 # PostgreSQL-free C, a minute of fuzzing of the same code, then the
-# pg_regress suite in a throwaway cluster, then the figures on the real
-# utility sample when it is beside the project.
+# pg_regress suite in a throwaway cluster (with the figures on the real
+# utility sample when it is beside the project), then the TAP tests
+# (crash recovery, cancellation, a file changing while it is read).
 # Exits non-zero when anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,3 +34,4 @@ else
 fi
 
 pg_virtualenv -t "${cluster_opts[@]}" bash test/regress.sh
+bash test/tap.sh
