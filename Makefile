@@ -10,6 +10,7 @@
 #   make fuzz            the fuzz targets for a minute (part of make test);
 #                        make fuzz-long FUZZ_SECONDS=N for longer, with coverage
 #   make tapcheck        the TAP tests (part of make test)
+#   make valgrindcheck   the pg_regress suite under valgrind
 #
 EXTENSION = gridflow
 EXTVERSION = 0.2.0
@@ -119,6 +120,11 @@ fuzz-long:
 tapcheck:
 	bash test/tap.sh
 
+# The pg_regress suite with the server under valgrind (slow; see
+# test/valgrind.sh).
+valgrindcheck:
+	bash test/valgrind.sh
+
 run:
 	bash test/run.sh
 
@@ -126,6 +132,6 @@ test:
 	bash test/test.sh
 
 .PHONY: install-sample uninstall-sample sample unitcheck fuzz fuzz-long tapcheck \
-	run test stage-fixtures
+	valgrindcheck run test stage-fixtures
 stage-fixtures:
 	bash test/stage.sh '$(GRIDFLOW_TEST_DIR)'
