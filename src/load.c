@@ -888,6 +888,7 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 	GfReader   *r;
 	MemoryContext dedup_cxt;
 	MemoryContext row_cxt;
+	MemoryContext outer_cxt;
 	GfKeyTable *keys;
 	DedupRow   *rows;
 	uint32		rows_cap = 4096;
@@ -929,6 +930,8 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 	initStringInfo(&keybuf);
 	kept_slot = MakeSingleTupleTableSlot(plan.desc, &TTSOpsMinimalTuple);
 
+	/* per-record allocations, rejects' included, go away with the record */
+	outer_cxt = MemoryContextSwitchTo(row_cxt);
 	while ((st = gf_reader_next(r, &rec)) != CSV_EOF)
 	{
 		ColumnOp   *bad;
@@ -940,6 +943,7 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 		double		value = 0;
 		bool		value_null = true;
 
+		MemoryContextReset(row_cxt);	/* the paths that continue skip the end */
 		if (st == CSV_REJECT)
 		{
 			write_landing_reject(t->reject, batch_id, &rec, r->header.nfields);
@@ -1080,6 +1084,7 @@ gf_load_file(GfLoadTargets *t, GfUtility *u, GfSourceFile *f, int64 batch_id,
 		}
 		MemoryContextReset(row_cxt);
 	}
+	MemoryContextSwitchTo(outer_cxt);
 	stats->file_bytes = (int64) r->bytes_read;
 	gf_reader_close(r);
 
