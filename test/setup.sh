@@ -2,7 +2,8 @@
 # Install what building and testing gridflow needs, when it is missing
 # (Debian 12 with the PostgreSQL 15 server; run as root to install):
 # the server headers, make and gcc, pg_virtualenv, IPC::Run for the TAP
-# tests, clang with libFuzzer for the fuzz targets.
+# tests; with the argument "test", clang with libFuzzer for the fuzz
+# targets too.
 set -euo pipefail
 PGVER="${PGVER:-15}"
 need=()
@@ -13,7 +14,9 @@ command -v pg_virtualenv >/dev/null || need+=(postgresql-common)
 perl -MIPC::Run -e1 2>/dev/null || need+=(libipc-run-perl)
 # the fuzz targets: clang with libFuzzer and the sanitizers, and for the
 # coverage report of "make fuzz-long" the llvm tools beside it
-if ! command -v clang >/dev/null; then
+if [ "${1:-}" != test ]; then
+    :
+elif ! command -v clang >/dev/null; then
     need+=(clang libclang-rt-dev llvm)
 else
     printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }\n' |

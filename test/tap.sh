@@ -13,6 +13,7 @@ set -euo pipefail
 top="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$top"
 
+bash test/setup.sh
 PG_CONFIG="${PG_CONFIG:-pg_config}"
 bindir="$("$PG_CONFIG" --bindir)"
 pgxs_dir="$(dirname "$("$PG_CONFIG" --pgxs)")/.."

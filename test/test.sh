@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash test/setup.sh
+bash test/setup.sh test
 make -s
 make -s unitcheck
 make -s fuzz

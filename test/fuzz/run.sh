@@ -17,6 +17,7 @@ seconds="${1:?usage: run.sh SECONDS [TARGET...]}"
 shift
 targets=("$@")
 [ "${#targets[@]}" -gt 0 ] || targets=(csv parse)
+bash test/setup.sh test
 
 if [ -n "${FUZZ_WORKDIR:-}" ]; then
     work="$FUZZ_WORKDIR"
