@@ -587,9 +587,21 @@ analyze_layers(GfBuildScope scope, List *files)
  * gridflow.shard_stage_read, without products and days (its shards make
  * them).
  */
+/* what a build is doing, for the context of its errors (and cancels) */
+static void
+build_phase_callback(void *arg)
+{
+	const char *const *what = arg;
+
+	if (*what != NULL)
+		errcontext("gridflow build: %s", *what);
+}
+
 void
 gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, List **steps)
 {
+	ErrorContextCallback phase_cb;
+	const char *phase = NULL;
 	GfLoadTargets t;
 	TimestampTz t0;
 	double		read_ms = 0;
@@ -600,6 +612,11 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 	double		staged_ms = 0;
 	bool		local_reads = (scope != GF_SCOPE_COORDINATOR);
 	ListCell   *lc;
+
+	phase_cb.callback = build_phase_callback;
+	phase_cb.arg = &phase;
+	phase_cb.previous = error_context_stack;
+	error_context_stack = &phase_cb;
 
 	clear_layers(scope, rebuild, files);
 
@@ -658,6 +675,8 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 			{
 				BuildBatch *bb = lfirst(bc);
 
+				phase = psprintf("reading the %s file of utility %s", gf_kind_name(bf->file.kind),
+								 bf->utility->utility_id);
 				if (!rebuild)
 					bb->batch_id = batch_insert(bb->batch_id, build_id, bf->utility->utility_id,
 												bf->file.kind, bb->path, NULL);
@@ -677,7 +696,12 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 								  (long long) bb->stats.file_bytes),
 						 bb->stats.records_read + bb->stats.records_rejected, bb->stats.read_ms);
 			}
+			phase = psprintf(bf->file.kind == GF_KIND_INTERVAL && place != GF_PLACE_STAGED ?
+							 "writing the %s rows of utility %s, with their products and days" :
+							 "writing the %s rows of utility %s",
+							 gf_kind_name(bf->file.kind), bf->utility->utility_id);
 			ms = gf_load_end(load);
+			phase = NULL;
 			if (place == GF_PLACE_STAGED && bf->file.kind == GF_KIND_INTERVAL)
 				staged_ms += ms;
 			else
@@ -751,6 +775,7 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 		gf_build_add_step(steps, "analyze", NULL, -1, ms_since(t0));
 		gf_progress_notice("analyze", -1, ms_since(t0));
 	}
+	error_context_stack = phase_cb.previous;
 }
 
 /* Record the end of a run. */

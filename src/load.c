@@ -1827,6 +1827,7 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 	GfAdapt    *adapt;
 	GfWide	   *wide;
 	bool		meter_links;
+	MemoryContext outer_cxt;
 
 	memset(stats, 0, sizeof(GfLoadStats));
 	if (l->nbatches == l->maxbatches)
@@ -1856,6 +1857,8 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 	meter_links = (f->kind == GF_KIND_METER && u->sp_via_meter && op_for_att(p, p->att_sp) >= 0);
 	gf_chunk_begin(&chunks, t->landing, batch_id);
 
+	/* per-record allocations, rejects' included, go away with the record */
+	outer_cxt = MemoryContextSwitchTo(l->row_cxt);
 	while ((wide != NULL && gf_wide_pending(wide)) || (st = gf_reader_next(r, &rec)) != CSV_EOF)
 	{
 		ColumnOp   *bad;
@@ -1864,6 +1867,8 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 		GfDedupRow *d;
 		double		value = 0;
 		bool		value_null = true;
+
+		MemoryContextReset(l->row_cxt);	/* the paths that continue skip the end */
 
 		/* the next read of a wide record */
 		if (wide != NULL && gf_wide_pending(wide))
@@ -2052,14 +2057,19 @@ next_read:
 				double		fraction = r->size_at_open > 0 ?
 					(double) r->bytes_read / (double) r->size_at_open : 1.0;
 
+				MemoryContext old = MemoryContextSwitchTo(outer_cxt);
+
 				l->spill = spill_create(spill_partitions(used, fraction), 0);
 				spill_entries(l->spill, p, u, l->keys, l->kept_slot);
+				MemoryContextSwitchTo(old);
 				MemoryContextReset(l->dedup_cxt);
 				l->keys = NULL;
 				stats->spilled_partitions = l->spill->nparts;
 			}
 		}
 	}
+	MemoryContextSwitchTo(outer_cxt);
+	MemoryContextSwitchTo(outer_cxt);
 	stats->file_bytes = (int64) r->bytes_read;
 	if (wide != NULL)
 		gf_wide_stats(wide, stats);		/* its duplicates are completed by gf_load_end() */

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Copy the test fixtures into DIR, readable by the database server's user
 # (the clone itself may sit where that user cannot read), with a scratch
-# directory the server may write to, and generate the onboarding drop.  The real utility sample is copied
+# directory the server may write to, the onboarding drop, the ingest
+# test's cut of the sample, and the hostile drops (test/hostile.sh) into
+# DIR/hostile.  The real utility sample is copied
 # too when it exists beside the project (../shared/iedr-sample, or
 # GRIDFLOW_IEDR_SAMPLE); it is never part of the project.
 #
@@ -112,6 +114,7 @@ for u in utility1 utility2; do
     fi
 done
 sync_tree "$gen/onboard" "$dir/drops/onboard"
+bash "$top/test/hostile.sh" "$dir/hostile"
 sample="${GRIDFLOW_IEDR_SAMPLE:-$top/../shared/iedr-sample}"
 if [ -d "$sample" ]; then
     sync_tree "$sample" "$dir/iedr-sample"
