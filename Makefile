@@ -7,6 +7,10 @@
 #                        install, a throwaway cluster, the sample build and
 #                        the DQ snapshot
 #   make test            the whole test suite, same preparation
+#   make fuzz            the fuzz targets for a minute (part of make test);
+#                        make fuzz-long FUZZ_SECONDS=N for longer, with coverage
+#   make tapcheck        the TAP tests (part of make test)
+#   make valgrindcheck   the pg_regress suite under valgrind
 #
 EXTENSION = gridflow
 EXTVERSION = 0.2.0
@@ -14,9 +18,11 @@ EXTVERSION = 0.2.0
 MODULE_big = gridflow
 OBJS = \
 	src/access.o \
+	src/adapt.o \
 	src/build.o \
 	src/bulk.o \
 	src/csv.o \
+	src/distribute.o \
 	src/emit.o \
 	src/exactsum.o \
 	src/fsum.o \
@@ -24,11 +30,16 @@ OBJS = \
 	src/ingest.o \
 	src/keytable.o \
 	src/landing.o \
+	src/layout.o \
 	src/load.o \
+	src/localtime.o \
+	src/partition.o \
 	src/parse.o \
 	src/peakpit.o \
 	src/read_csv.o \
-	src/reader.o
+	src/reader.o \
+	src/shard.o \
+	src/units.o
 
 # The install script of the current version is built from the editable
 # sources in src/sql/; the full scripts of released versions and the upgrade
@@ -37,7 +48,7 @@ SQL_SOURCES = $(sort $(wildcard src/sql/[0-9]*.sql))
 DATA_built = gridflow--$(EXTVERSION).sql
 DATA = $(wildcard src/sql/versions/gridflow--*.sql)
 
-REGRESS = catalog upgrade reader aggregate build layers dq ingest file_access privileges hijack
+REGRESS = catalog upgrade reader aggregate build layers dq hostile ingest file_access privileges hijack layouts onboard
 
 # Fixtures are staged where the server's user can read them (see test/stage.sh).
 GRIDFLOW_TEST_DIR ?= /tmp/gridflow-regress
@@ -51,7 +62,8 @@ ifdef CI
 PG_CFLAGS += -Werror
 endif
 
-EXTRA_CLEAN = data/gridflow_gen test/unit/test_csv test/unit/test_parse test/unit/test_fsum
+EXTRA_CLEAN = data/gridflow_gen test/unit/test_csv test/unit/test_parse test/unit/test_fsum \
+	test/fuzz/fuzz_csv test/fuzz/fuzz_parse
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
@@ -85,7 +97,7 @@ data/gridflow_gen: data/gridflow_gen.c
 
 sample: data/gridflow_gen
 	rm -rf data/sample
-	data/gridflow_gen -s 0.15 -S 1 data/sample
+	data/gridflow_gen -s 0.15 -S 1 -u 1,2 data/sample
 
 # Unit tests of the PostgreSQL-free parts.
 UNIT_CFLAGS = -std=c99 -O1 -g -Wall -Wextra -Werror -Isrc
@@ -109,6 +121,36 @@ isolationcheck:
 	$(PG_ISOLATION_REGRESS) --inputdir=test/isolation --outputdir=test/isolation/output \
 		--dbname=gridflow_isolation $(ISOLATION_TESTS)
 
+# libFuzzer targets of the same code (clang with ASan and UBSan).  "make
+# fuzz" runs both side by side for FUZZ_SECONDS (default 60) from the seed
+# corpus; "make fuzz-long" runs them longer (default 600 s) and reports the
+# line and branch coverage they reach.  See test/fuzz/run.sh.
+FUZZ_CC = clang
+FUZZ_CFLAGS = -std=c99 -g -O1 -Wall -Wextra -Werror -Isrc \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+test/fuzz/fuzz_csv: test/fuzz/fuzz_csv.c src/csv.c src/csv.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ test/fuzz/fuzz_csv.c src/csv.c
+test/fuzz/fuzz_parse: test/fuzz/fuzz_parse.c src/parse.c src/parse.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ test/fuzz/fuzz_parse.c src/parse.c -lm
+
+fuzz:
+	bash test/fuzz/run.sh $(or $(FUZZ_SECONDS),60)
+
+fuzz-long:
+	FUZZ_COVERAGE=1 bash test/fuzz/run.sh $(or $(FUZZ_SECONDS),600)
+
+# TAP tests (test/tap/t), in clusters of their own: crash recovery,
+# cancellation, a file changing while it is read, bounded memory, a
+# coordinator and two shards.  They need the extension installed
+# (GRIDFLOW_DESTDIR: where; see test/tap.sh).
+tapcheck:
+	bash test/tap.sh
+
+# The pg_regress suite with the server under valgrind (slow; see
+# test/valgrind.sh).
+valgrindcheck:
+	bash test/valgrind.sh
+
 run:
 	bash test/run.sh
 
@@ -121,6 +163,7 @@ bench-incremental:
 test:
 	bash test/test.sh
 
-.PHONY: install-sample uninstall-sample sample unitcheck isolationcheck run test bench bench-incremental stage-fixtures
+.PHONY: install-sample uninstall-sample sample unitcheck isolationcheck fuzz fuzz-long tapcheck \
+	valgrindcheck run test bench bench-incremental stage-fixtures
 stage-fixtures:
 	bash test/stage.sh '$(GRIDFLOW_TEST_DIR)'

@@ -4,8 +4,8 @@
  * Writes six CSV files that are structurally indistinguishable from the New York
  * utility sample the gridflow extension ingests (UTF-8 BOM, LF line endings, no
  * trailing newline, the same headers, ID shapes, vocabularies, value ranges and
- * data-quality quirks), with every value synthesized from small made-up word lists
- * and a private PRNG:
+ * data-quality quirks), and seven more for two utilities in other layouts, with every
+ * value synthesized from small made-up word lists and a private PRNG:
  *
  *   OUTDIR/utility1/utility1_service_points.csv   upper-case addresses, SP-######## ids
  *   OUTDIR/utility1/utility1_meters.csv           meter read log (MTR-######## ids),
@@ -27,11 +27,41 @@
  *                                                 an earlier (meter, date, channel) key
  *                                                 with a different value
  *
- * usage: gridflow_gen [-s SCALE] [-S SEED] OUTDIR
+ * Utilities 3 and 4 cover 2025-03-06 .. 03-12 and 2025-10-30 .. 11-05, so both
+ * daylight-saving changes of America/New_York (a 23-hour and a 25-hour day):
+ *
+ *   OUTDIR/utility3/premises.csv        semicolon-delimited, CRLF, no BOM; opened as
+ *                                       epoch seconds
+ *   OUTDIR/utility3/meters.csv          no service point; installed as local
+ *                                       MM/DD/YYYY HH24:MI
+ *   OUTDIR/utility3/meter_premise.csv   meter-to-premise assignments, From/To in UTC
+ *                                       (YYYY-MM-DD HH24:MI:SS): a meter that moved
+ *                                       premises years ago, a meter exchanged on
+ *                                       2025-11-03 10:00 local
+ *   OUTDIR/utility3/interval_reads.csv  long layout: local start MM/DD/YYYY HH24:MI
+ *                                       without offset (the fall-back hour appears
+ *                                       twice, in order; the skipped hour never),
+ *                                       length in minutes, usage in kWh or Wh with a
+ *                                       unit column; an hourly reactive channel gives
+ *                                       neither length nor unit; a garbled unit; a read
+ *                                       of the exchanged meter after its removal
+ *   OUTDIR/utility4/service_points.csv  last modified in UTC
+ *   OUTDIR/utility4/meters.csv          installed as epoch seconds
+ *   OUTDIR/utility4/usage_wide.csv      wide layout: a row per service point, meter,
+ *                                       day and flow (DEL, REC for solar customers),
+ *                                       unit kWh or Wh, then 96 wall-clock quarter-hour
+ *                                       columns 00:15 .. 24:00; the skipped hour's four
+ *                                       columns are empty, the repeated hour's four hold
+ *                                       both occurrences added together; one missing
+ *                                       quarter-hour
+ *
+ * usage: gridflow_gen [-s SCALE] [-S SEED] [-u LIST] OUTDIR
  *   SCALE  positive decimal (default 1; 1 ~ the real sample, ~43k utility2 reads;
- *          50 ~ 2.2M, 200 ~ 8.6M); every count scales linearly, the date window
- *          (2025-01-22 .. 2025-02-21) does not.
+ *          50 ~ 2.2M, 200 ~ 8.6M); every count scales linearly, the date windows
+ *          (utilities 1 and 2: 2025-01-22 .. 2025-02-21) do not.
  *   SEED   unsigned 64-bit integer (default 1).
+ *   LIST   the utilities to write, e.g. 1,2 (default 1,2,3,4); each utility draws
+ *          from its own PRNG streams, so the files of one do not depend on the others.
  * Same SCALE + SEED => byte-identical output on any machine: integer-only arithmetic
  * (no floating point, no libm, no locale, no clock), splitmix64 PRNG, one PRNG draw
  * per full expression (argument evaluation order is unspecified in C).
@@ -1348,15 +1378,357 @@ static void write_u2_intervals(const u2_t *u, const char *dir, rng_t *r)
     free(next);
 }
 
+/* =================================================================== utilities 3 and 4 */
+/*
+ * Two more utilities, each in its own layout, both over two weeks of local days around
+ * the 2025 daylight-saving changes of America/New_York (2025-03-06 .. 03-12 and
+ * 2025-10-30 .. 11-05): the spring-forward day 2025-03-09 has 23 hours, the fall-back
+ * day 2025-11-02 has 25. Their usage is a made-up load per quarter-hour of elapsed time.
+ */
+#define U34_DAYS 7
+static const int U34_WIN[2][3] = { { 2025, 3, 6 }, { 2025, 10, 30 } };
+
+/* day number of the n-th Sunday of a month */
+static int64_t nth_sunday(int y, int m, int n)
+{
+    int64_t d = days_from_civil(y, m, 1);
+    int wd = (int)(((d % 7) + 7 + 4) % 7);            /* 1970-01-01 was a Thursday; 0 = Sunday */
+    return d + (7 - wd) % 7 + 7 * (n - 1);
+}
+
+/* UTC offset (seconds east) of US Eastern time at a UTC instant (seconds since 1970) */
+static int64_t eastern_offset(int64_t utc)
+{
+    int y, m, d;
+    int64_t start, end;
+    civil_from_days(utc / 86400, &y, &m, &d);
+    start = nth_sunday(y, 3, 2) * 86400 + 7 * 3600;   /* 02:00 EST */
+    end = nth_sunday(y, 11, 1) * 86400 + 6 * 3600;    /* 02:00 EDT */
+    return (utc >= start && utc < end) ? -4 * 3600 : -5 * 3600;
+}
+
+/* UTC instant of local midnight starting local day `day` (never in a change hour) */
+static int64_t eastern_midnight(int64_t day)
+{
+    int64_t wall = day * 86400;
+    return eastern_offset(wall + 5 * 3600) == -4 * 3600 ? wall + 4 * 3600 : wall + 5 * 3600;
+}
+
+static void w_mdy_hm(out_t *o, int64_t wall)         /* MM/DD/YYYY HH24:MI */
+{
+    int y, m, d;
+    int64_t day = wall / 86400, s = wall % 86400;
+    civil_from_days(day, &y, &m, &d);
+    w_pad(o, (uint64_t)m, 2); w_ch(o, '/');
+    w_pad(o, (uint64_t)d, 2); w_ch(o, '/');
+    w_pad(o, (uint64_t)y, 4); w_ch(o, ' ');
+    w_pad(o, (uint64_t)(s / 3600), 2); w_ch(o, ':');
+    w_pad(o, (uint64_t)(s / 60 % 60), 2);
+}
+
+static void w_ymd_hms(out_t *o, int64_t utc)         /* YYYY-MM-DD HH24:MI:SS */
+{
+    w_date(o, utc / 86400); w_ch(o, ' ');
+    w_hms(o, (int)(utc % 86400 / 3600), (int)(utc % 3600 / 60), (int)(utc % 60));
+}
+
+static void w_thousandths(out_t *o, uint64_t v)     /* 1234 -> "1.234" */
+{
+    w_u64(o, v / 1000); w_ch(o, '.');
+    w_pad(o, v % 1000, 3);
+}
+
+/* CRLF row start (utility3 writes Windows line ends) */
+static void w_row_crlf(out_t *o)
+{
+    w_str(o, "\r\n");
+    o->rows++;
+}
+
+/* energy in Wh of one quarter-hour starting at local wall second `s` of the day */
+static uint32_t u34_quarter_wh(rng_t *r, uint32_t base, int64_t s)
+{
+    int h = (int)(s / 3600);
+    uint32_t v = base + rng_below(r, 40);
+    if (h >= 17 && h <= 21) v += 120;
+    else if (h >= 7 && h <= 9) v += 60;
+    else if (h < 5) v -= base / 3;
+    return v;
+}
+
+/* ---- utility3: long layout, other names, local times without offset, an assignment file */
+typedef struct {
+    uint32_t n;
+    uint32_t *prem, *meter;
+    uint32_t swap_meter;        /* replaces meter[1] at u3_swap */
+    int64_t *installed;         /* UTC */
+} u3_t;
+
+/* meter[1] is exchanged on 2025-11-03 at 10:00 EST */
+#define U3_SWAP_UTC (days_from_civil(2025, 11, 3) * 86400 + 15 * 3600)
+
+static void gen_u3(u3_t *u, rng_t *r)
+{
+    uint32_t k;
+    u->n = (uint32_t)sc_min(40, 3);
+    u->prem = xcalloc(u->n, sizeof(uint32_t));
+    u->meter = xcalloc(u->n, sizeof(uint32_t));
+    u->installed = xcalloc(u->n, sizeof(int64_t));
+    for (k = 0; k < u->n; k++) {
+        u->prem[k] = 3000000u + k * 101u + rng_below(r, 100);
+        u->meter[k] = 31000000u + k * 211u + rng_below(r, 200);
+        u->installed[k] = (days_from_civil(2019, 1, 1) + rng_below(r, 2000)) * 86400
+                          + 13 * 3600 + rng_below(r, 4) * 900;
+    }
+    u->swap_meter = 39000000u + rng_below(r, 1000000);
+}
+
+static void write_u3(const u3_t *u, const char *dir, rng_t *r)
+{
+    out_t o;
+    uint32_t k;
+    int w, di;
+    char city[128];
+
+    /* premises: semicolon-delimited, opened as epoch seconds */
+    w_open(&o, dir, "utility3", "premises.csv");
+    w_str(&o, "Premise;House No;Street;Unit;Town;Zip;State;Opened");
+    for (k = 0; k < u->n; k++) {
+        w_row_crlf(&o);
+        w_str(&o, "P3-"); w_pad(&o, u->prem[k], 7); w_ch(&o, ';');
+        w_u64(&o, 1 + rng_below(r, 900)); w_ch(&o, ';');
+        w_str(&o, pick_name(r)); w_ch(&o, ' '); w_str(&o, PICK(r, ST_TYPE)); w_ch(&o, ';');
+        if (k % 4 == 3) { w_str(&o, PICK(r, SUPP_UNIT)); w_ch(&o, ' '); w_u64(&o, 1 + rng_below(r, 20)); }
+        w_ch(&o, ';');
+        make_city(r, city, sizeof city);
+        w_str(&o, city); w_ch(&o, ';');
+        w_pad(&o, 12000u + rng_below(r, 2000), 5);
+        w_str(&o, ";NY;");
+        w_u64(&o, (uint64_t)((days_from_civil(2010, 1, 1) + rng_below(r, 3000)) * 86400 + 14 * 3600));
+    }
+    w_close(&o);
+
+    /* meters: no service point; installed in local time */
+    w_open(&o, dir, "utility3", "meters.csv");
+    w_str(&o, "Meter Number,Serial No,Model,Form,Installed");
+    for (k = 0; k <= u->n; k++) {
+        uint32_t id = k < u->n ? u->meter[k] : u->swap_meter;
+        int64_t inst = k < u->n ? u->installed[k] : U3_SWAP_UTC;
+        w_row_crlf(&o);
+        w_str(&o, "E"); w_pad(&o, id, 8); w_ch(&o, ',');
+        w_str(&o, "SN"); w_pad(&o, (uint64_t)id * 7u % 100000000u, 8); w_ch(&o, ',');
+        w_str(&o, rng_below(r, 2) ? "AX-2" : "REX2"); w_ch(&o, ',');
+        w_str(&o, rng_below(r, 4) ? "2S" : "12S"); w_ch(&o, ',');
+        w_mdy_hm(&o, inst + eastern_offset(inst));
+    }
+    w_close(&o);
+
+    /* meter-to-premise assignments, UTC: one meter moved premises years ago, one is exchanged */
+    w_open(&o, dir, "utility3", "meter_premise.csv");
+    w_str(&o, "Meter Number,Premise,From (UTC),To (UTC)");
+    for (k = 0; k < u->n; k++) {
+        if (k == 0) {
+            w_row_crlf(&o);
+            w_str(&o, "E"); w_pad(&o, u->meter[0], 8); w_str(&o, ",P3-");
+            w_pad(&o, u->prem[u->n - 1], 7); w_ch(&o, ',');
+            w_ymd_hms(&o, days_from_civil(2016, 4, 1) * 86400 + 13 * 3600); w_ch(&o, ',');
+            w_ymd_hms(&o, u->installed[0] - 86400);
+        }
+        w_row_crlf(&o);
+        w_str(&o, "E"); w_pad(&o, u->meter[k], 8); w_str(&o, ",P3-");
+        w_pad(&o, u->prem[k], 7); w_ch(&o, ',');
+        w_ymd_hms(&o, u->installed[k]); w_ch(&o, ',');
+        if (k == 1) w_ymd_hms(&o, U3_SWAP_UTC);
+        if (k == 1) {
+            w_row_crlf(&o);
+            w_str(&o, "E"); w_pad(&o, u->swap_meter, 8); w_str(&o, ",P3-");
+            w_pad(&o, u->prem[1], 7); w_ch(&o, ',');
+            w_ymd_hms(&o, U3_SWAP_UTC); w_ch(&o, ',');
+        }
+    }
+    w_close(&o);
+
+    /* reads: local wall-clock starts without offset (the fall-back hour appears twice, in
+     * order), minutes, channel, usage with its unit (some meters write Wh); the hourly
+     * reactive channel gives neither length nor unit: its channel implies both */
+    w_open(&o, dir, "utility3", "interval_reads.csv");
+    w_str(&o, "Meter Number,Read Start,Minutes,Channel,Usage,UOM,Status");
+    for (w = 0; w < 2; w++)
+        for (di = 0; di < U34_DAYS; di++) {
+            int64_t day = days_from_civil(U34_WIN[w][0], U34_WIN[w][1], U34_WIN[w][2]) + di;
+            int64_t m0 = eastern_midnight(day), m1 = eastern_midnight(day + 1);
+            for (k = 0; k < u->n; k++) {
+                int part;
+                for (part = 0; part < (k == 1 ? 2 : 1); part++) {
+                    uint32_t id = part == 0 ? u->meter[k] : u->swap_meter;
+                    int ch;
+                    for (ch = 0; ch < (k % 2 == 0 ? 2 : 1); ch++) {
+                        int64_t step = ch == 0 ? 900 : 3600, t;
+                        for (t = m0; t < m1; t += step) {
+                            int64_t wall = t + eastern_offset(t);
+                            if (k == 1 && (part == 0) != (t < U3_SWAP_UTC))
+                                continue;
+                            w_row_crlf(&o);
+                            w_str(&o, "E"); w_pad(&o, id, 8); w_ch(&o, ',');
+                            w_mdy_hm(&o, wall); w_ch(&o, ',');
+                            if (ch == 0) {
+                                uint32_t wh = u34_quarter_wh(r, 60 + 15 * (k % 4), wall % 86400);
+                                w_str(&o, "15,KWH-15,");
+                                if (k % 3 == 2) { w_u64(&o, wh); w_str(&o, ",Wh,"); }
+                                else { w_thousandths(&o, wh); w_str(&o, ",kWh,"); }
+                            } else {
+                                w_str(&o, ",KVARH-60,");
+                                w_thousandths(&o, 30 + rng_below(r, 50));
+                                w_ch(&o, ',');
+                                w_ch(&o, ',');
+                            }
+                            w_str(&o, rng_below(r, 20) ? "A" : "E");
+                            /* a garbled copy of the first read of the window */
+                            if (w == 0 && di == 1 && k == 0 && ch == 0 && t == m0) {
+                                w_row_crlf(&o);
+                                w_str(&o, "E"); w_pad(&o, id, 8); w_ch(&o, ',');
+                                w_mdy_hm(&o, wall); w_str(&o, ",15,KWH-15,0.100,kWhh,A");
+                            }
+                        }
+                    }
+                    /* the exchanged meter reports once more, after its removal */
+                    if (k == 1 && part == 0 && U3_SWAP_UTC >= m0 && U3_SWAP_UTC < m1) {
+                        int64_t wall = U3_SWAP_UTC + eastern_offset(U3_SWAP_UTC);
+                        w_row_crlf(&o);
+                        w_str(&o, "E"); w_pad(&o, id, 8); w_ch(&o, ',');
+                        w_mdy_hm(&o, wall); w_str(&o, ",15,KWH-15,0.001,kWh,E");
+                    }
+                }
+            }
+        }
+    w_close(&o);
+}
+
+/* ---- utility4: wide layout, 96 quarter-hour columns per day, wall clock */
+typedef struct {
+    uint32_t n;
+    uint32_t *sp, *meter;
+} u4_t;
+
+static void gen_u4(u4_t *u, rng_t *r)
+{
+    uint32_t k;
+    u->n = (uint32_t)sc_min(40, 3);
+    u->sp = xcalloc(u->n, sizeof(uint32_t));
+    u->meter = xcalloc(u->n, sizeof(uint32_t));
+    for (k = 0; k < u->n; k++) {
+        u->sp[k] = 400000u + k * 97u + rng_below(r, 90);
+        u->meter[k] = 4100000u + k * 113u + rng_below(r, 100);
+    }
+}
+
+static void write_u4(const u4_t *u, const char *dir, rng_t *r)
+{
+    out_t o;
+    uint32_t k;
+    int w, di, c;
+    char city[128];
+
+    /* service points, last modified in UTC */
+    w_open(&o, dir, "utility4", "service_points.csv");
+    w_header(&o, "SPID,Address,City,ZIP,State,Last Modified (UTC)");
+    for (k = 0; k < u->n; k++) {
+        w_row(&o);
+        w_str(&o, "SP4-"); w_pad(&o, u->sp[k], 6); w_ch(&o, ',');
+        w_u64(&o, 1 + rng_below(r, 500)); w_ch(&o, ' ');
+        w_str(&o, PICK(r, ST_PRE)); w_str(&o, PICK(r, ST_ROOT)); w_ch(&o, ' ');
+        w_str(&o, PICK(r, ST_TYPE)); w_ch(&o, ',');
+        make_city(r, city, sizeof city);
+        w_csv(&o, city); w_ch(&o, ',');
+        w_pad(&o, 13000u + rng_below(r, 1000), 5);
+        w_str(&o, ",NY,");
+        w_ymd_hms(&o, (days_from_civil(2024, 1, 1) + rng_below(r, 400)) * 86400 + rng_below(r, 86400));
+    }
+    w_close(&o);
+
+    /* meters, installed as epoch seconds */
+    w_open(&o, dir, "utility4", "meters.csv");
+    w_header(&o, "Meter,SPID,Meter Type,Installed (epoch)");
+    for (k = 0; k < u->n; k++) {
+        w_row(&o);
+        w_str(&o, "M4"); w_pad(&o, u->meter[k], 7); w_str(&o, ",SP4-");
+        w_pad(&o, u->sp[k], 6); w_ch(&o, ',');
+        w_str(&o, k % 3 == 1 ? "NET" : "AMI"); w_ch(&o, ',');
+        w_u64(&o, (uint64_t)((days_from_civil(2018, 6, 1) + rng_below(r, 2000)) * 86400 + 15 * 3600));
+    }
+    w_close(&o);
+
+    /* usage: one row per service point, meter, day and flow (DEL, and REC for solar
+     * customers), with 96 wall-clock quarter-hour columns labelled by their end. On the
+     * spring-forward day the skipped hour's four columns are empty; on the fall-back day
+     * the repeated hour's four columns hold both occurrences added together. */
+    w_open(&o, dir, "utility4", "usage_wide.csv");
+    {
+        char hdr[2048];
+        size_t n = (size_t)snprintf(hdr, sizeof hdr, "SPID,Meter,Date,Flow,Unit");
+        for (c = 1; c <= 96; c++)
+            n += (size_t)snprintf(hdr + n, sizeof hdr - n, ",%02d:%02d", c * 15 / 60, c * 15 % 60);
+        w_header(&o, hdr);
+    }
+    for (w = 0; w < 2; w++)
+        for (di = 0; di < U34_DAYS; di++) {
+            int64_t day = days_from_civil(U34_WIN[w][0], U34_WIN[w][1], U34_WIN[w][2]) + di;
+            int64_t m0 = eastern_midnight(day), m1 = eastern_midnight(day + 1);
+            int yy, mm, dd;
+            civil_from_days(day, &yy, &mm, &dd);
+            for (k = 0; k < u->n; k++) {
+                int flow;
+                for (flow = 0; flow < (k % 3 == 1 ? 2 : 1); flow++) {
+                    uint64_t cell[96];
+                    int filled[96];
+                    int64_t t;
+                    memset(cell, 0, sizeof cell);
+                    memset(filled, 0, sizeof filled);
+                    for (t = m0; t < m1; t += 900) {
+                        int64_t s = t + eastern_offset(t) - day * 86400;
+                        int col = (int)(s / 900);
+                        uint32_t wh;
+                        if (flow == 0)
+                            wh = u34_quarter_wh(r, 70 + 10 * (k % 5), s);
+                        else
+                            wh = (s >= 7 * 3600 && s < 18 * 3600) ? 50 + rng_below(r, 200) : 0;
+                        cell[col] += wh;
+                        filled[col] = 1;
+                    }
+                    /* one quarter-hour never arrived */
+                    if (k == 0 && flow == 0 && w == 1 && di == 1) filled[41] = 0;
+                    w_row(&o);
+                    w_str(&o, "SP4-"); w_pad(&o, u->sp[k], 6); w_str(&o, ",M4");
+                    w_pad(&o, u->meter[k], 7); w_ch(&o, ',');
+                    w_pad(&o, (uint64_t)mm, 2); w_ch(&o, '/');
+                    w_pad(&o, (uint64_t)dd, 2); w_ch(&o, '/');
+                    w_pad(&o, (uint64_t)yy, 4);
+                    w_str(&o, flow ? ",REC," : ",DEL,");
+                    w_str(&o, k % 2 ? "Wh" : "kWh");
+                    for (c = 0; c < 96; c++) {
+                        w_ch(&o, ',');
+                        if (!filled[c]) continue;
+                        if (k % 2) w_u64(&o, cell[c]);
+                        else w_thousandths(&o, cell[c]);
+                    }
+                }
+            }
+        }
+    w_close(&o);
+}
+
 /* =================================================================== main */
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: %s [-s SCALE] [-S SEED] OUTDIR\n"
+            "usage: %s [-s SCALE] [-S SEED] [-u LIST] OUTDIR\n"
             "  -s SCALE  positive decimal, default 1 (1 ~ the real sample; max 5000)\n"
             "  -S SEED   unsigned 64-bit integer, default 1\n"
-            "writes OUTDIR/utility1/utility1_{service_points,meters,intervals}.csv and\n"
-            "       OUTDIR/utility2/utility2_{service_points,meters,intervals}.csv\n",
+            "  -u LIST   utilities to write, e.g. 1,2 (default 1,2,3,4)\n"
+            "writes OUTDIR/utility1/utility1_{service_points,meters,intervals}.csv,\n"
+            "       OUTDIR/utility2/utility2_{service_points,meters,intervals}.csv,\n"
+            "       OUTDIR/utility3/{premises,meters,meter_premise,interval_reads}.csv and\n"
+            "       OUTDIR/utility4/{service_points,meters,usage_wide}.csv\n",
             PROG);
     exit(2);
 }
@@ -1371,6 +1743,9 @@ int main(int argc, char **argv)
     rng_t r;
     u1_t u1;
     u2_t u2;
+    u3_t u3;
+    u4_t u4;
+    int want[5] = { 0, 1, 1, 1, 1 };
 
     g_scale = SCALE_ONE;
     for (i = 1; i < argc; i++) {
@@ -1391,6 +1766,16 @@ int main(int argc, char **argv)
                 v = v * 10 + (uint64_t)(*s - '0');
             }
             seed = v;
+        } else if (strcmp(argv[i], "-u") == 0 && i + 1 < argc) {
+            const char *s = argv[++i];
+            memset(want, 0, sizeof want);
+            for (; *s; s++) {
+                if (*s >= '1' && *s <= '4') want[*s - '0'] = 1;
+                else if (*s != ',') {
+                    fprintf(stderr, "%s: bad utility list '%s'\n", PROG, argv[i]);
+                    usage();
+                }
+            }
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             usage();
         } else if (!dir) {
@@ -1402,10 +1787,11 @@ int main(int argc, char **argv)
     if (!dir) usage();
 
     mkdir_p(dir);
-    snprintf(sub, sizeof sub, "%s/utility1", dir);
-    mkdir_p(sub);
-    snprintf(sub, sizeof sub, "%s/utility2", dir);
-    mkdir_p(sub);
+    for (i = 1; i <= 4; i++) {
+        if (!want[i]) continue;
+        snprintf(sub, sizeof sub, "%s/utility%d", dir, i);
+        mkdir_p(sub);
+    }
 
     idset_init(&ids, (size_t)sc_min(2500, 2500));
     memset(&u1, 0, sizeof u1);
@@ -1414,11 +1800,20 @@ int main(int argc, char **argv)
     rng_seed(&r, seed, 1); gen_u1_ids(&u1, &ids, &r);
     rng_seed(&r, seed, 2); gen_u2(&u2, &ids, &r);
 
-    rng_seed(&r, seed, 11); write_u1_sp(&u1, dir, &r);
-    rng_seed(&r, seed, 12); write_u1_meters(&u1, dir, &r);
-    rng_seed(&r, seed, 13); write_u1_intervals(&u1, dir, &r);
-    rng_seed(&r, seed, 21); write_u2_sp(&u2, &u1, dir, &r);
-    rng_seed(&r, seed, 22); write_u2_meters(&u2, dir, &r);
-    rng_seed(&r, seed, 23); write_u2_intervals(&u2, dir, &r);
+    rng_seed(&r, seed, 3); gen_u3(&u3, &r);
+    rng_seed(&r, seed, 4); gen_u4(&u4, &r);
+
+    if (want[1]) {
+        rng_seed(&r, seed, 11); write_u1_sp(&u1, dir, &r);
+        rng_seed(&r, seed, 12); write_u1_meters(&u1, dir, &r);
+        rng_seed(&r, seed, 13); write_u1_intervals(&u1, dir, &r);
+    }
+    if (want[2]) {
+        rng_seed(&r, seed, 21); write_u2_sp(&u2, &u1, dir, &r);
+        rng_seed(&r, seed, 22); write_u2_meters(&u2, dir, &r);
+        rng_seed(&r, seed, 23); write_u2_intervals(&u2, dir, &r);
+    }
+    if (want[3]) { rng_seed(&r, seed, 31); write_u3(&u3, dir, &r); }
+    if (want[4]) { rng_seed(&r, seed, 41); write_u4(&u4, dir, &r); }
     return 0;
 }

@@ -19,19 +19,25 @@ SET ROLE regress_plain;
 SELECT * FROM gridflow.read_csv('/etc/passwd');
 SELECT gridflow.read_csv_header('/etc/passwd');
 SELECT * FROM gridflow_build('/etc');
+SELECT * FROM gridflow_ingest('/etc/passwd', 'UTILITY1', 'interval');
+SELECT * FROM gridflow_rebuild();
 RESET ROLE;
 -- USAGE and EXECUTE granted: gridflow still asks for pg_read_server_files,
 -- before it looks at the path at all (a missing file gives the same error)
 GRANT USAGE ON SCHEMA gridflow TO regress_plain;
 GRANT EXECUTE ON FUNCTION gridflow.read_csv(text, text[], text, text),
                           gridflow.read_csv_header(text, text, text),
-                          gridflow_build(text) TO regress_plain;
+                          gridflow_build(text), gridflow_ingest(text, text, text),
+                          gridflow_rebuild() TO regress_plain;
 SET ROLE regress_plain;
 SELECT * FROM gridflow.read_csv('/etc/passwd');
 SELECT gridflow.read_csv_header('/etc/passwd');
 SELECT gridflow.read_csv_header('/no/such/file');
 SELECT * FROM gridflow_build('/etc');
 SELECT * FROM gridflow_build('etc');
+SELECT * FROM gridflow_ingest('/etc/passwd', 'UTILITY1', 'interval');
+SELECT * FROM gridflow_ingest('/etc');
+SELECT * FROM gridflow_rebuild();
 -- the sample installed with the extension (its path depends on the installation)
 DO $$
 DECLARE
@@ -80,6 +86,11 @@ BEGIN;
 INSERT INTO gridflow.utility (utility_id) VALUES ('REGRESS');
 INSERT INTO gridflow.source_file (utility_id, file_kind, file_path) VALUES ('REGRESS', 'meter', '..');
 ROLLBACK;
+-- rewriting the history, for a privileged role's next rebuild to read
+-- another file (the batch rows are not the pipeline's to change)
+UPDATE gridflow.batch SET file_path = '/etc/passwd';
+INSERT INTO gridflow.batch (build_id, utility_id, file_kind, file_path, started_at)
+VALUES (1, 'UTILITY1', 'service_point', '/etc/passwd', now());
 -- names that merely contain two dots are files like any other
 BEGIN;
 UPDATE gridflow.source_file SET file_path = 'utility1/..hidden/a..b.csv'
@@ -120,6 +131,12 @@ SELECT * FROM gridflow_build(:'allowed' || '/..');
 SELECT * FROM gridflow_build(:'allowed' || '/link_dir');
 SELECT * FROM gridflow_build('/etc');
 SELECT * FROM gridflow_build(:'allowed' || '/drops/escape');
+-- an ingest, of a drop or of one file
+SELECT * FROM gridflow_ingest(:'allowed' || '/..');
+SELECT * FROM gridflow_ingest(:'allowed' || '/drops/escape', 'UTILITY1');
+SELECT * FROM gridflow_ingest(:'allowed' || '/link_out.csv', 'UTILITY1', 'service_point');
+SELECT * FROM gridflow_ingest(:'allowed' || '/../outside/secret.csv', 'UTILITY1', 'service_point');
+SELECT * FROM gridflow_ingest('/etc/passwd', 'UTILITY1', 'service_point');
 RESET ROLE;
 -- the setting binds superusers too
 SELECT * FROM gridflow.read_csv(:'allowed' || '/link_out.csv');
@@ -162,6 +179,10 @@ SELECT * FROM gridflow_build(:'allowed' || '/drops/fifo');
 SELECT * FROM gridflow_build(:'allowed' || '/drops/zero');
 SELECT * FROM gridflow_build('/dev/zero');
 SELECT * FROM gridflow_build(:'attack' || '/fifo');
+SELECT * FROM gridflow_ingest(:'attack' || '/fifo', 'UTILITY1', 'service_point');
+SELECT * FROM gridflow_ingest('/dev/zero', 'UTILITY1', 'service_point');
+SELECT * FROM gridflow_ingest(:'allowed' || '/drops/fifo', 'UTILITY1');
+SELECT * FROM gridflow_ingest(:'allowed' || '/drops/zero', 'UTILITY1');
 -- the server's own socket (its path depends on the installation)
 RESET ROLE;
 SELECT set_config('regress.socket', pg_catalog.split_part(current_setting('unix_socket_directories'), ',', 1)

@@ -150,11 +150,26 @@ SELECT * FROM product.usage_interval
 EXPLAIN (COSTS OFF)
 SELECT * FROM experience.daily_usage
  WHERE utility_id = 'UTILITY1' AND service_point_id = 'SP-00000001' AND local_date = '2025-01-30';
+-- ... and each utility's partition is split by month of its local days:
+-- one service point and day of one utility is one partition of each layer
+EXPLAIN (COSTS OFF)
+SELECT * FROM product.usage_interval
+ WHERE utility_id = 'UTILITY2' AND service_point_id = 'PREM-00000001' AND local_date = '2025-02-03';
+EXPLAIN (COSTS OFF)
+SELECT * FROM standardized.interval_read
+ WHERE utility_id = 'UTILITY2' AND service_point_id = 'PREM-00000001'
+   AND interval_start_ts >= '2025-02-03 05:00+00' AND interval_start_ts < '2025-02-04 05:00+00';
 RESET enable_seqscan;
-SELECT inhrelid::regclass AS partition, pg_get_expr(c.relpartbound, c.oid) AS bound
+SELECT i.inhparent::regclass AS parent, inhrelid::regclass AS partition,
+       pg_get_expr(c.relpartbound, c.oid) AS bound
   FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
- WHERE inhparent IN ('standardized.interval_read'::regclass, 'product.usage_interval'::regclass,
-                     'experience.daily_usage'::regclass)
+ WHERE c.relkind IN ('r', 'p')
+   AND (inhparent IN ('standardized.interval_read'::regclass, 'product.usage_interval'::regclass,
+                      'experience.daily_usage'::regclass)
+        OR inhparent IN (SELECT inhrelid FROM pg_inherits
+                          WHERE inhparent IN ('standardized.interval_read'::regclass,
+                                              'product.usage_interval'::regclass,
+                                              'experience.daily_usage'::regclass)))
  ORDER BY inhrelid::regclass::text;
 
 -- Memory is bounded: with little gridflow.build_memory the reads are

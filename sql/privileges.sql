@@ -59,7 +59,7 @@ SELECT c.oid::regclass AS partition,
        pg_temp.privs('public', c.oid) AS public,
        pg_get_userbyid(c.relowner) = (SELECT pg_get_userbyid(extowner) FROM pg_extension WHERE extname = 'gridflow') AS owned_by_extension_owner
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE n.nspname IN ('standardized', 'product', 'experience') AND c.relispartition AND c.relkind = 'r'
+ WHERE n.nspname IN ('standardized', 'product', 'experience') AND c.relispartition AND c.relkind IN ('r', 'p')
  ORDER BY c.oid::regclass::text;
 
 --

@@ -347,6 +347,13 @@ gf_build_enter(const char *drop_dir, GfBuildSecurity *s)
 
 	if (drop_dir != NULL)
 		(void) gf_check_directory_access(drop_dir);
+	else if (!has_privs_of_role(caller, ROLE_PG_READ_SERVER_FILES))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to read the files of gridflow's batches"),
+				 errdetail("Only roles with privileges of the \"%s\" role may read server files with gridflow.",
+						   "pg_read_server_files"),
+				 errhint("Ask a superuser to GRANT pg_read_server_files to the role that runs gridflow.")));
 	owner = extension_owner();
 
 	GetUserIdAndSecContext(&s->save_userid, &s->save_sec_context);

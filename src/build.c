@@ -19,6 +19,7 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
 #include "catalog/pg_type.h"
@@ -34,31 +35,19 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "adapt.h"
 #include "gridflow.h"
 
 PG_FUNCTION_INFO_V1(gridflow_build);
 PG_FUNCTION_INFO_V1(gridflow_rebuild);
 
-/* one file to load: a batch */
-typedef struct BuildBatch
-{
-	char	   *path;
-	int64		batch_id;		/* 0: to be recorded */
-	bytea	   *sha256;			/* rebuild: the checksum recorded */
-	GfLoadStats stats;
-} BuildBatch;
-
+typedef GfBuildBatch BuildBatch;
 typedef GfConfigFile BuildFile;
+typedef GfBuildStep BuildStep;
 
-typedef struct BuildStep
-{
-	const char *step;
-	const char *table;
-	int64		rows;
-	double		ms;
-} BuildStep;
-
-static const char *const kind_order[] = {"service_point", "meter", "interval"};
+static const char *const kind_order[] = {"service_point", "meter", "assignment", "interval"};
+static const GfFileKind kind_value[] = {GF_KIND_SERVICE_POINT, GF_KIND_METER, GF_KIND_ASSIGNMENT,
+GF_KIND_INTERVAL};
 
 /* Run one SQL statement through SPI; an ERROR if it fails. */
 void
@@ -150,6 +139,7 @@ gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt)
 		GfUtility  *u = lfirst(lc);
 
 		gf_utility_init(u, cxt);
+		gf_adapt_read_utility(u, cxt);
 		for (int k = 0; k < lengthof(kind_order); k++)
 		{
 			Datum		args[2];
@@ -169,7 +159,7 @@ gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt)
 			old = MemoryContextSwitchTo(cxt);
 			bf = palloc0(sizeof(BuildFile));
 			bf->utility = u;
-			bf->file.kind = (GfFileKind) k;
+			bf->file.kind = kind_value[k];
 			rel = spi_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 			if (is_absolute_path(rel) || path_contains_parent_reference(rel))
 				ereport(ERROR,
@@ -223,6 +213,7 @@ gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt)
 			}
 			files = lappend(files, bf);
 			MemoryContextSwitchTo(old);
+			gf_adapt_read_file(u, &bf->file, cxt);
 		}
 	}
 	SPI_finish();
@@ -231,15 +222,16 @@ gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt)
 
 /*
  * Insert the batch row of a file about to be read (with its checksum, when
- * it is known beforehand); returns its number.
+ * it is known beforehand), numbered batch_id or, if that is 0, the next
+ * number; returns its number.
  */
-int64
-gf_batch_begin(int64 build_id, const char *utility_id, GfFileKind kind, const char *path,
-			   const uint8 *sha256)
+static int64
+batch_insert(int64 batch_id, int64 build_id, const char *utility_id, GfFileKind kind,
+			 const char *path, const uint8 *sha256)
 {
-	Datum		args[5];
-	Oid			types[5] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, BYTEAOID};
-	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	Datum		args[6];
+	Oid			types[6] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, BYTEAOID, INT8OID};
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	bool		isnull;
 	int64		id;
 
@@ -251,16 +243,28 @@ gf_batch_begin(int64 build_id, const char *utility_id, GfFileKind kind, const ch
 		args[4] = PointerGetDatum(gf_sha256_bytea(sha256));
 	else
 		nulls[4] = 'n';
+	args[5] = Int64GetDatum(batch_id);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("INSERT INTO gridflow.batch (build_id, utility_id, file_kind, "
+	if (SPI_execute_with_args(batch_id == 0 ?
+							  "INSERT INTO gridflow.batch (build_id, utility_id, file_kind, "
 							  "file_path, content_sha256, started_at) "
-							  "VALUES ($1, $2, $3, $4, $5, clock_timestamp()) RETURNING batch_id",
-							  5, types, args, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
+							  "VALUES ($1, $2, $3, $4, $5, clock_timestamp()) RETURNING batch_id" :
+							  "INSERT INTO gridflow.batch (batch_id, build_id, utility_id, file_kind, "
+							  "file_path, content_sha256, started_at) "
+							  "VALUES ($6, $1, $2, $3, $4, $5, clock_timestamp()) RETURNING batch_id",
+							  6, types, args, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "gridflow: could not record batch");
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
 	return id;
+}
+
+int64
+gf_batch_begin(int64 build_id, const char *utility_id, GfFileKind kind, const char *path,
+			   const uint8 *sha256)
+{
+	return batch_insert(0, build_id, utility_id, kind, path, sha256);
 }
 
 /* SHA-256 digest as a bytea. */
@@ -311,47 +315,8 @@ gf_batch_end(int64 batch_id, GfLoadStats *s)
 							  12, types, args, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "gridflow: could not record batch figures");
 	SPI_finish();
-}
-
-/*
- * The partition of schema.table for a utility, created if missing (named
- * table_utility, in lower case).  Each utility's reads go to their own
- * partitions, whose indexes are built from rows written in index order.
- */
-Oid
-gf_utility_partition(const char *schema, const char *table, const char *utility_id)
-{
-	Oid			nsp = get_namespace_oid(schema, false);
-	char	   *name = psprintf("%s_%s", table, utility_id);
-	Oid			relid;
-
-	for (char *c = name; *c; c++)
-		*c = pg_tolower((unsigned char) *c);
-	if (strlen(name) >= NAMEDATALEN)
-		ereport(ERROR,
-				(errcode(ERRCODE_NAME_TOO_LONG),
-				 errmsg("utility id \"%s\" is too long to name its partitions", utility_id)));
-	relid = get_relname_relid(name, nsp);
-	if (!OidIsValid(relid))
-	{
-		const char *qname = quote_qualified_identifier(schema, name);
-
-		gf_spi_exec(psprintf("CREATE TABLE %s PARTITION OF %s FOR VALUES IN (%s)",
-						  qname, quote_qualified_identifier(schema, table),
-						  quote_literal_cstr(utility_id)),
-				 SPI_OK_UTILITY);
-		gf_spi_exec(psprintf("COMMENT ON TABLE %s IS %s", qname,
-						  quote_literal_cstr(psprintf("Partition of %s.%s for utility %s, created by gridflow_build",
-													  schema, table, utility_id))),
-				 SPI_OK_UTILITY);
-		relid = get_relname_relid(name, nsp);
-	}
-	if (!OidIsValid(relid) || !get_rel_relispartition(relid) ||
-		get_partition_parent(relid, false) != gf_relation_oid(schema, table))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s.%s\" is not a partition of %s.%s", schema, name, schema, table)));
-	return relid;
+	/* local times and unpivoted reads, when there are any */
+	gf_adapt_record_batch(batch_id, s);
 }
 
 /* Start the build's log row; returns its id. */
@@ -382,8 +347,8 @@ gf_build_begin(const char *operation, const char *drop_dir)
 	return id;
 }
 
-static void
-add_step(List **steps, const char *step, const char *table, int64 rows, double ms)
+void
+gf_build_add_step(List **steps, const char *step, const char *table, int64 rows, double ms)
 {
 	BuildStep  *s = palloc(sizeof(BuildStep));
 
@@ -395,8 +360,8 @@ add_step(List **steps, const char *step, const char *table, int64 rows, double m
 }
 
 /* A NOTICE per phase when gridflow.progress is on. */
-static void
-progress(const char *what, int64 rows, double ms)
+void
+gf_progress_notice(const char *what, int64 rows, double ms)
 {
 	if (!gf_progress)
 		return;
@@ -419,8 +384,8 @@ end_target(List **steps, GfBulk *b, const char *step, const char *table, double 
 	int64		rows = (int64) gf_bulk_end(b);
 	double		index_ms = ms_since(t0);
 
-	progress(psprintf("index %s", table), -1, index_ms);
-	add_step(steps, step, table, rows, write_ms + index_ms);
+	gf_progress_notice(psprintf("index %s", table), -1, index_ms);
+	gf_build_add_step(steps, step, table, rows, write_ms + index_ms);
 }
 
 /* End the writer of a utility partition (indexing it); returns its rows. */
@@ -432,7 +397,7 @@ end_partition(GfBulk *b, double *ms, const char *table)
 	double		index_ms = ms_since(t0);
 
 	*ms += index_ms;
-	progress(psprintf("index a partition of %s", table), rows, index_ms);
+	gf_progress_notice(psprintf("index a partition of %s", table), rows, index_ms);
 	return rows;
 }
 
@@ -449,8 +414,8 @@ gf_check_landing_layout(GfBulk *landing)
 }
 
 /* Return the steps as the function's result rows. */
-static void
-return_steps(ReturnSetInfo *rsinfo, List *steps)
+void
+gf_build_return_steps(ReturnSetInfo *rsinfo, List *steps)
 {
 	ListCell   *lc;
 
@@ -497,30 +462,163 @@ gf_lock_history(bool exclusive)
 }
 
 /*
- * Truncate the layers and load every BuildFile's batches into them, kind
- * by kind and utility by utility; steps gets the figures of each table.
- * A build records the batches as it goes; a rebuild loads the recorded
- * ones and checks that each file still has the content it had.
+ * A writer of schema.table's rows for utility u, routed to its month
+ * partitions (made as needed; a build may replace partitions of an older
+ * shape, since it emptied them).
+ */
+GfBulk *
+gf_month_writer(GfUtility *u, const char *schema, const char *table, const char *range_column)
+{
+	Oid			parent = gf_utility_partition(schema, table, u->utility_id, range_column, true);
+	Relation	rel = table_open(parent, AccessShareLock);
+	GfRoute    *route = gf_month_route(u, schema, table, parent, RelationGetDescr(rel), true);
+
+	table_close(rel, NoLock);
+	return gf_bulk_begin_routed(parent, false, route);
+}
+
+/* A subquery of the batch numbers of a utility. */
+static char *
+utility_batches(const char *utility_id)
+{
+	return psprintf("(SELECT b.batch_id FROM gridflow.batch b WHERE b.utility_id OPERATOR(pg_catalog.=) %s)",
+					quote_literal_cstr(utility_id));
+}
+
+/*
+ * Empty what a build writes.  GF_SCOPE_ALL: every layer and the history.
+ * GF_SCOPE_COORDINATOR: the same, but of the layers of reads only the
+ * partitions that are tables of this database (the foreign ones are the
+ * shards', which build them).  GF_SCOPE_UTILITY: the rows of one utility
+ * (its batches, landed records, rejects, dimensions and partitions), and
+ * the batches whose numbers its new ones take.
  */
 static void
-build_layers(List *files, int64 build_id, bool rebuild, List **steps)
+clear_layers(GfBuildScope scope, bool rebuild, List *files)
 {
+	if (scope == GF_SCOPE_ALL)
+	{
+		gf_spi_exec(rebuild ?
+					"TRUNCATE landing.source_chunk, landing.reject, standardized.service_point, "
+					"standardized.meter, standardized.meter_assignment, standardized.interval_read, "
+					"product.usage_interval, experience.daily_usage" :
+					"TRUNCATE landing.source_chunk, landing.reject, standardized.service_point, "
+					"standardized.meter, standardized.meter_assignment, standardized.interval_read, "
+					"product.usage_interval, experience.daily_usage, gridflow.batch RESTART IDENTITY",
+					SPI_OK_UTILITY);
+		return;
+	}
+	if (scope == GF_SCOPE_COORDINATOR)
+	{
+		gf_spi_exec("TRUNCATE landing.source_chunk, landing.reject, standardized.service_point, "
+					"standardized.meter, standardized.meter_assignment, gridflow.shard_stage_read, "
+					"gridflow.batch RESTART IDENTITY",
+					SPI_OK_UTILITY);
+		gf_truncate_local_partitions();
+		return;
+	}
+	/* one utility */
+	{
+		GfUtility  *u = ((GfConfigFile *) linitial(files))->utility;
+		const char *uid = quote_literal_cstr(u->utility_id);
+		const char *mine = utility_batches(u->utility_id);
+		StringInfoData taken;
+		ListCell   *lc;
+
+		initStringInfo(&taken);
+		foreach(lc, files)
+		{
+			ListCell   *bc;
+
+			foreach(bc, ((GfConfigFile *) lfirst(lc))->batches)
+				appendStringInfo(&taken, "%s" INT64_FORMAT, taken.len > 0 ? ", " : "",
+								 ((BuildBatch *) lfirst(bc))->batch_id);
+		}
+		if (taken.len == 0)
+			appendStringInfoString(&taken, "NULL");
+		gf_spi_exec(psprintf("DELETE FROM landing.source_chunk WHERE batch_id IN %s "
+							 "OR batch_id IN (%s)", mine, taken.data), SPI_OK_DELETE);
+		gf_spi_exec(psprintf("DELETE FROM landing.reject WHERE batch_id IN %s "
+							 "OR batch_id IN (%s)", mine, taken.data), SPI_OK_DELETE);
+		gf_spi_exec(psprintf("DELETE FROM gridflow.batch WHERE utility_id OPERATOR(pg_catalog.=) %s "
+							 "OR batch_id IN (%s)", uid, taken.data), SPI_OK_DELETE);
+		gf_spi_exec(psprintf("DELETE FROM standardized.service_point WHERE utility_id OPERATOR(pg_catalog.=) %s", uid),
+					SPI_OK_DELETE);
+		gf_spi_exec(psprintf("DELETE FROM standardized.meter WHERE utility_id OPERATOR(pg_catalog.=) %s", uid),
+					SPI_OK_DELETE);
+		gf_spi_exec(psprintf("DELETE FROM standardized.meter_assignment WHERE utility_id OPERATOR(pg_catalog.=) %s", uid),
+					SPI_OK_DELETE);
+		gf_truncate_utility_partitions(u->utility_id);
+	}
+}
+
+/*
+ * Analyze what a build wrote: every table (GF_SCOPE_ALL), or the shared
+ * tables and this database's own partitions of the layers of reads (the
+ * shards analyze theirs), or the shared tables and one utility's
+ * partitions.
+ */
+static void
+analyze_layers(GfBuildScope scope, List *files)
+{
+	if (scope == GF_SCOPE_ALL)
+		gf_spi_exec("ANALYZE landing.reject, standardized.service_point, "
+					"standardized.meter, standardized.meter_assignment, standardized.interval_read, "
+					"product.usage_interval, experience.daily_usage, gridflow.batch",
+					SPI_OK_UTILITY);
+	else
+	{
+		gf_spi_exec("ANALYZE landing.reject, standardized.service_point, "
+					"standardized.meter, standardized.meter_assignment, gridflow.batch",
+					SPI_OK_UTILITY);
+		gf_analyze_local_partitions(scope == GF_SCOPE_UTILITY ?
+									((GfConfigFile *) linitial(files))->utility->utility_id : NULL);
+	}
+}
+
+/*
+ * Load every BuildFile's batches into the layers, kind by kind and utility
+ * by utility, after emptying what scope says; steps gets the figures of
+ * each table.  A build records the batches as it goes (numbered in order,
+ * or as the coordinator numbered them: a batch_id set beforehand); a
+ * rebuild loads the recorded ones and checks that each file still has the
+ * content it had.  A utility placed remotely (distribute.c) only gets its
+ * batches numbered; one whose reads are staged has its reads written to
+ * gridflow.shard_stage_read, without products and days (its shards make
+ * them).
+ */
+/* what a build is doing, for the context of its errors (and cancels) */
+static void
+build_phase_callback(void *arg)
+{
+	const char *const *what = arg;
+
+	if (*what != NULL)
+		errcontext("gridflow build: %s", *what);
+}
+
+void
+gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, List **steps)
+{
+	ErrorContextCallback phase_cb;
+	const char *phase = NULL;
 	GfLoadTargets t;
 	TimestampTz t0;
 	double		read_ms = 0;
-	double		write_ms[3] = {0, 0, 0};
+	double		write_ms[4] = {0, 0, 0, 0};
 	int64		partition_rows[3] = {0, 0, 0};
 	double		partition_ms[3] = {0, 0, 0};
+	int64		staged_rows = 0;
+	double		staged_ms = 0;
+	bool		local_reads = (scope != GF_SCOPE_COORDINATOR);
 	ListCell   *lc;
 
-	gf_spi_exec(rebuild ?
-				"TRUNCATE landing.source_chunk, landing.reject, standardized.service_point, "
-				"standardized.meter, standardized.meter_assignment, standardized.interval_read, "
-				"product.usage_interval, experience.daily_usage" :
-				"TRUNCATE landing.source_chunk, landing.reject, standardized.service_point, "
-				"standardized.meter, standardized.meter_assignment, standardized.interval_read, "
-				"product.usage_interval, experience.daily_usage, gridflow.batch RESTART IDENTITY",
-				SPI_OK_UTILITY);
+	phase_cb.callback = build_phase_callback;
+	phase_cb.arg = &phase;
+	phase_cb.previous = error_context_stack;
+	error_context_stack = &phase_cb;
+
+	clear_layers(scope, rebuild, files);
 
 	memset(&t, 0, sizeof(t));
 	t.landing = gf_bulk_begin(gf_relation_oid("landing", "source_chunk"));
@@ -536,22 +634,40 @@ build_layers(List *files, int64 build_id, bool rebuild, List **steps)
 		ListCell   *next = lnext(files, lc);
 		bool		last_of_utility = (next == NULL ||
 									   ((BuildFile *) lfirst(next))->utility != bf->utility);
+		GfPlacement place = bf->utility->placement;
 
-		if (bf->batches != NIL)
+		if (bf->batches != NIL && place == GF_PLACE_REMOTE)
+		{
+			ListCell   *bc;
+
+			/* numbered here, read and built by its shard */
+			foreach(bc, bf->batches)
+			{
+				BuildBatch *bb = lfirst(bc);
+
+				bb->batch_id = gf_batch_begin(build_id, bf->utility->utility_id,
+											  bf->file.kind, bb->path, NULL);
+			}
+		}
+		else if (bf->batches != NIL)
 		{
 			GfLoad	   *load;
 			ListCell   *bc;
 			double		ms;
 
-			/* each utility's reads, products and days go to its own partitions */
-			if (t.interval == NULL)
+			/*
+			 * Each utility's reads, products and days go to its own
+			 * partitions, month by month; or the reads to the stage.
+			 */
+			if (t.interval == NULL && place == GF_PLACE_STAGED)
+				t.interval = gf_bulk_begin(gf_relation_oid("gridflow", "shard_stage_read"));
+			else if (t.interval == NULL)
 			{
-				t.interval = gf_bulk_begin(gf_utility_partition("standardized", "interval_read",
-																bf->utility->utility_id));
-				t.product = gf_bulk_begin(gf_utility_partition("product", "usage_interval",
-															   bf->utility->utility_id));
-				t.experience = gf_bulk_begin(gf_utility_partition("experience", "daily_usage",
-																  bf->utility->utility_id));
+				local_reads = true;
+				t.interval = gf_month_writer(bf->utility, "standardized", "interval_read",
+											 "interval_start_ts");
+				t.product = gf_month_writer(bf->utility, "product", "usage_interval", "local_date");
+				t.experience = gf_month_writer(bf->utility, "experience", "daily_usage", "local_date");
 			}
 
 			load = gf_load_begin(&t, bf->utility, &bf->file);
@@ -559,9 +675,11 @@ build_layers(List *files, int64 build_id, bool rebuild, List **steps)
 			{
 				BuildBatch *bb = lfirst(bc);
 
+				phase = psprintf("reading the %s file of utility %s", gf_kind_name(bf->file.kind),
+								 bf->utility->utility_id);
 				if (!rebuild)
-					bb->batch_id = gf_batch_begin(build_id, bf->utility->utility_id,
-												  bf->file.kind, bb->path, NULL);
+					bb->batch_id = batch_insert(bb->batch_id, build_id, bf->utility->utility_id,
+												bf->file.kind, bb->path, NULL);
 				gf_load_file(load, bb->path, bb->batch_id, &bb->stats);
 				if (rebuild && bb->sha256 != NULL &&
 					(VARSIZE_ANY_EXHDR(bb->sha256) != 32 ||
@@ -573,30 +691,50 @@ build_layers(List *files, int64 build_id, bool rebuild, List **steps)
 							 errdetail("Its SHA-256 is now %s.", sha256_hex(bb->stats.sha256)),
 							 errhint("Put the file back as it was, or start the history again with gridflow_build().")));
 				read_ms += bb->stats.read_ms;
-				progress(psprintf("read %s %s file %s (%lld bytes)", bf->utility->utility_id,
+				gf_progress_notice(psprintf("read %s %s file %s (%lld bytes)", bf->utility->utility_id,
 								  gf_kind_name(bf->file.kind), bb->path,
 								  (long long) bb->stats.file_bytes),
 						 bb->stats.records_read + bb->stats.records_rejected, bb->stats.read_ms);
 			}
+			phase = psprintf(bf->file.kind == GF_KIND_INTERVAL && place != GF_PLACE_STAGED ?
+							 "writing the %s rows of utility %s, with their products and days" :
+							 "writing the %s rows of utility %s",
+							 gf_kind_name(bf->file.kind), bf->utility->utility_id);
 			ms = gf_load_end(load);
-			write_ms[bf->file.kind] += ms;
+			phase = NULL;
+			if (place == GF_PLACE_STAGED && bf->file.kind == GF_KIND_INTERVAL)
+				staged_ms += ms;
+			else
+				write_ms[bf->file.kind] += ms;
 			if (!rebuild)
 				foreach(bc, bf->batches)
 					gf_batch_end(((BuildBatch *) lfirst(bc))->batch_id,
 								 &((BuildBatch *) lfirst(bc))->stats);
-			progress(psprintf("write %s %s rows", bf->utility->utility_id,
+			gf_progress_notice(psprintf("write %s %s rows", bf->utility->utility_id,
 							  gf_kind_name(bf->file.kind)), -1, ms);
 		}
 
 		if (last_of_utility)
 		{
 			/* the utility's partitions are complete: index them */
-			if (t.interval != NULL)
+			if (t.interval != NULL && place == GF_PLACE_STAGED)
+			{
+				staged_rows += (int64) gf_bulk_end(t.interval);
+				t.interval = NULL;
+			}
+			else if (t.interval != NULL)
 			{
 				partition_rows[0] += end_partition(t.interval, &partition_ms[0], "standardized.interval_read");
 				partition_rows[1] += end_partition(t.product, &partition_ms[1], "product.usage_interval");
 				partition_rows[2] += end_partition(t.experience, &partition_ms[2], "experience.daily_usage");
 				t.interval = t.product = t.experience = NULL;
+				/* months of an earlier build that this one did not fill */
+				gf_drop_empty_months(gf_utility_partition("standardized", "interval_read",
+														  bf->utility->utility_id, "interval_start_ts", true));
+				gf_drop_empty_months(gf_utility_partition("product", "usage_interval",
+														  bf->utility->utility_id, "local_date", true));
+				gf_drop_empty_months(gf_utility_partition("experience", "daily_usage",
+														  bf->utility->utility_id, "local_date", true));
 			}
 			/* its service points and meters are no longer needed */
 			gf_utility_done(bf->utility);
@@ -611,10 +749,15 @@ build_layers(List *files, int64 build_id, bool rebuild, List **steps)
 			   write_ms[GF_KIND_SERVICE_POINT]);
 	end_target(steps, t.meter, "standardized", "standardized.meter", write_ms[GF_KIND_METER]);
 	end_target(steps, t.assignment, "standardized", "standardized.meter_assignment", 0);
-	add_step(steps, "standardized", "standardized.interval_read", partition_rows[0],
-			 write_ms[GF_KIND_INTERVAL] + partition_ms[0]);
-	add_step(steps, "product", "product.usage_interval", partition_rows[1], partition_ms[1]);
-	add_step(steps, "experience", "experience.daily_usage", partition_rows[2], partition_ms[2]);
+	if (local_reads)
+	{
+		gf_build_add_step(steps, "standardized", "standardized.interval_read", partition_rows[0],
+				 write_ms[GF_KIND_INTERVAL] + partition_ms[0]);
+		gf_build_add_step(steps, "product", "product.usage_interval", partition_rows[1], partition_ms[1]);
+		gf_build_add_step(steps, "experience", "experience.daily_usage", partition_rows[2], partition_ms[2]);
+	}
+	if (staged_rows > 0)
+		gf_build_add_step(steps, "stage", "gridflow.shard_stage_read", staged_rows, staged_ms);
 
 	if (gf_statistics_target != 0)
 	{
@@ -627,14 +770,12 @@ build_layers(List *files, int64 build_id, bool rebuild, List **steps)
 									 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 									 true, 0, false);
 		/* the packed landing chunks are read whole or by key: no statistics */
-		gf_spi_exec("ANALYZE landing.reject, standardized.service_point, "
-					"standardized.meter, standardized.meter_assignment, standardized.interval_read, "
-					"product.usage_interval, experience.daily_usage, gridflow.batch",
-					SPI_OK_UTILITY);
+		analyze_layers(scope, files);
 		AtEOXact_GUC(true, nest);
-		add_step(steps, "analyze", NULL, -1, ms_since(t0));
-		progress("analyze", -1, ms_since(t0));
+		gf_build_add_step(steps, "analyze", NULL, -1, ms_since(t0));
+		gf_progress_notice("analyze", -1, ms_since(t0));
 	}
+	error_context_stack = phase_cb.previous;
 }
 
 /* Record the end of a run. */
@@ -682,6 +823,7 @@ gridflow_build(PG_FUNCTION_ARGS)
 									  ALLOCSET_DEFAULT_SIZES);
 
 	gf_lock_history(true);
+	gf_refuse_distributed(NULL, "gridflow_build()");
 	files = gf_read_config(drop_dir, false, build_cxt);
 	if (files == NIL)
 		ereport(ERROR,
@@ -699,10 +841,10 @@ gridflow_build(PG_FUNCTION_ARGS)
 	}
 
 	build_id = gf_build_begin("build", drop_dir);
-	build_layers(files, build_id, false, &steps);
+	gf_build_layers(files, build_id, GF_SCOPE_ALL, false, &steps);
 	gf_build_end(build_id);
-	add_step(&steps, "total", NULL, -1, ms_since(start));
-	return_steps(rsinfo, steps);
+	gf_build_add_step(&steps, "total", NULL, -1, ms_since(start));
+	gf_build_return_steps(rsinfo, steps);
 
 	gf_build_leave(&security);
 	MemoryContextDelete(build_cxt);
@@ -736,6 +878,7 @@ gridflow_rebuild(PG_FUNCTION_ARGS)
 									  ALLOCSET_DEFAULT_SIZES);
 
 	gf_lock_history(true);
+	gf_refuse_distributed(NULL, "gridflow_rebuild()");
 	files = gf_read_config(NULL, true, build_cxt);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -781,10 +924,10 @@ gridflow_rebuild(PG_FUNCTION_ARGS)
 	SPI_finish();
 
 	build_id = gf_build_begin("rebuild", NULL);
-	build_layers(files, build_id, true, &steps);
+	gf_build_layers(files, build_id, GF_SCOPE_ALL, true, &steps);
 	gf_build_end(build_id);
-	add_step(&steps, "total", NULL, -1, ms_since(start));
-	return_steps(rsinfo, steps);
+	gf_build_add_step(&steps, "total", NULL, -1, ms_since(start));
+	gf_build_return_steps(rsinfo, steps);
 
 	gf_build_leave(&security);
 	MemoryContextDelete(build_cxt);

@@ -29,6 +29,12 @@
  * is checked here, and tables with row-level security or insert triggers
  * (which this path would bypass) are refused.
  *
+ * The layers of reads are partitioned by utility and by month: a routed
+ * writer takes rows for a partitioned table and hands each to the writer
+ * of its leaf (found, or created, by the caller's callbacks), without
+ * copying it: the slot itself moves to the leaf's writer, and all leaves
+ * are flushed together.
+ *
  * Incremental loads (gridflow_ingest) add rows to tables that already hold
  * some: their writer maintains the indexes row by row after each
  * multi-insert, as COPY does, so that unique indexes still refuse a
@@ -50,6 +56,7 @@
 #include "access/xloginsert.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -130,6 +137,17 @@ struct GfBulk
 											 * index column */
 	FmgrInfo	key_eq[INDEX_MAX_KEYS];
 	ScanKeyData key_sk[INDEX_MAX_KEYS];
+	/* routed writers: one writer per leaf, chosen by the caller's callbacks */
+	bool		routed;
+	Oid			relid;			/* the partitioned table (not kept open: its
+								 * partitions are created as rows come) */
+	TupleDesc	desc;
+	GfRoute    *route;
+	TupleTableSlot *staging;	/* the slot being filled */
+	int			nsubs;
+	int			maxsubs;
+	int64	   *sub_keys;
+	GfBulk	  **subs;
 };
 
 /* blocks written without a ring by the writers of a transaction */
@@ -167,6 +185,9 @@ account_blocks(GfBulk *b)
 	}
 }
 
+static GfBulk *routed_sub(GfBulk *b, int64 key, bool create);
+static void routed_store(GfBulk *b, Size bytes);
+
 /* OID of schema.relname, or an ERROR. */
 Oid
 gf_relation_oid(const char *schema, const char *relname)
@@ -180,6 +201,17 @@ gf_relation_oid(const char *schema, const char *relname)
 				 errmsg("relation \"%s.%s\" does not exist", schema, relname),
 				 errhint("Is the gridflow extension installed completely?")));
 	return relid;
+}
+
+/* A copy of the row type of schema.relname. */
+TupleDesc
+gf_relation_desc(const char *schema, const char *relname)
+{
+	Relation	rel = table_open(gf_relation_oid(schema, relname), AccessShareLock);
+	TupleDesc	desc = CreateTupleDescCopy(RelationGetDescr(rel));
+
+	table_close(rel, AccessShareLock);
+	return desc;
 }
 
 /* Attribute index (0-based) of a column by name. */
@@ -286,6 +318,8 @@ gf_bulk_begin(Oid relid)
 TupleDesc
 gf_bulk_tupdesc(GfBulk *b)
 {
+	if (b->routed)
+		return b->desc;
 	return RelationGetDescr(b->rel);
 }
 
@@ -549,6 +583,14 @@ gf_bulk_flush(GfBulk *b)
 {
 	MemoryContext old;
 
+	if (b->routed)
+	{
+		for (int i = 0; i < b->nsubs; i++)
+			gf_bulk_flush(b->subs[i]);
+		MemoryContextReset(b->batch_cxt);
+		b->bytes = 0;
+		return;
+	}
 	if (b->nused == 0 || b->direct)
 		return;
 	old = MemoryContextSwitchTo(b->batch_cxt);
@@ -587,7 +629,14 @@ gf_bulk_flush(GfBulk *b)
 TupleTableSlot *
 gf_bulk_slot(GfBulk *b)
 {
-	TupleTableSlot *slot = b->slots[b->direct ? 0 : b->nused];
+	TupleTableSlot *slot;
+
+	if (b->routed)
+	{
+		ExecClearTuple(b->staging);
+		return b->staging;
+	}
+	slot = b->slots[b->direct ? 0 : b->nused];
 
 	if (slot == NULL)
 	{
@@ -605,6 +654,11 @@ gf_bulk_slot(GfBulk *b)
 void
 gf_bulk_store(GfBulk *b, Size bytes)
 {
+	if (b->routed)
+	{
+		routed_store(b, bytes);
+		return;
+	}
 	if (b->direct)
 	{
 		TupleTableSlot *slot = b->slots[0];
@@ -648,9 +702,22 @@ gf_reindex(Oid relid)
 uint64
 gf_bulk_end(GfBulk *b)
 {
-	Oid			relid = RelationGetRelid(b->rel);
-	bool		hasindex = b->rel->rd_rel->relhasindex;
+	Oid			relid;
+	bool		hasindex;
 	uint64		rows;
+
+	if (b->routed)
+	{
+		rows = 0;
+		gf_bulk_flush(b);
+		for (int i = 0; i < b->nsubs; i++)
+			rows += gf_bulk_end(b->subs[i]);
+		MemoryContextDelete(b->batch_cxt);
+		pfree(b);
+		return rows;
+	}
+	relid = RelationGetRelid(b->rel);
+	hasindex = b->rel->rd_rel->relhasindex;
 
 	gf_bulk_flush(b);
 	if (b->direct)
@@ -800,6 +867,13 @@ gf_bulk_lookup(GfBulk *b, const int *atts, int natts, const Datum *values,
 {
 	Relation	idx;
 
+	if (b->routed)
+	{
+		GfBulk	   *sub = routed_sub(b, b->route->key(b->route->arg, values, isnull), false);
+
+		return sub ? gf_bulk_lookup(sub, atts, natts, values, isnull, tid) : NULL;
+	}
+
 	Assert(b->indexed);
 	if (b->key_index == NULL)
 	{
@@ -835,6 +909,17 @@ gf_bulk_lookup(GfBulk *b, const int *atts, int natts, const Datum *values,
 void
 gf_bulk_delete(GfBulk *b, ItemPointer tid)
 {
+	if (b->routed)
+	{
+		/* the row's new version is in the slot being filled: same leaf */
+		GfBulk	   *sub = routed_sub(b, b->route->key(b->route->arg, b->staging->tts_values,
+													  b->staging->tts_isnull), false);
+
+		if (sub == NULL)
+			elog(ERROR, "gridflow: the partition of a row to replace does not exist");
+		gf_bulk_delete(sub, tid);
+		return;
+	}
 	Assert(b->indexed);
 	simple_table_tuple_delete(b->rel, tid, b->snapshot);
 }
@@ -843,5 +928,163 @@ gf_bulk_delete(GfBulk *b, ItemPointer tid)
 bool
 gf_bulk_table_empty(GfBulk *b)
 {
+	if (b->routed)
+	{
+		List	   *leaves = find_all_inheritors(b->relid, AccessShareLock, NULL);
+		ListCell   *lc;
+		bool		empty = true;
+
+		foreach(lc, leaves)
+		{
+			Relation	r = table_open(lfirst_oid(lc), AccessShareLock);
+
+			if (r->rd_rel->relkind == RELKIND_RELATION && RelationGetNumberOfBlocks(r) > 0)
+				empty = false;
+			table_close(r, AccessShareLock);
+		}
+		return empty;
+	}
 	return RelationGetNumberOfBlocks(b->rel) == 0;
+}
+
+/* Same columns, in the same places? */
+static bool
+same_columns(TupleDesc a, TupleDesc b)
+{
+	if (a->natts != b->natts)
+		return false;
+	for (int i = 0; i < a->natts; i++)
+	{
+		Form_pg_attribute x = TupleDescAttr(a, i);
+		Form_pg_attribute y = TupleDescAttr(b, i);
+
+		if (x->atttypid != y->atttypid || x->attisdropped != y->attisdropped ||
+			strcmp(NameStr(x->attname), NameStr(y->attname)) != 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The writer of the leaf for key (created, with the leaf, if create and
+ * missing; NULL if missing and not create).
+ */
+static GfBulk *
+routed_sub(GfBulk *b, int64 key, bool create)
+{
+	Oid			leaf;
+	GfBulk	   *sub;
+	MemoryContext old;
+
+	/* rows come in runs of one leaf: try the last one first */
+	if (b->nsubs > 0 && b->sub_keys[b->nsubs - 1] == key)
+		return b->subs[b->nsubs - 1];
+	for (int i = 0; i < b->nsubs; i++)
+		if (b->sub_keys[i] == key)
+		{
+			int64		k = b->sub_keys[i];
+			GfBulk	   *s = b->subs[i];
+
+			/* keep the most recent last */
+			b->sub_keys[i] = b->sub_keys[b->nsubs - 1];
+			b->subs[i] = b->subs[b->nsubs - 1];
+			b->sub_keys[b->nsubs - 1] = k;
+			b->subs[b->nsubs - 1] = s;
+			return s;
+		}
+	leaf = b->route->leaf(b->route->arg, key, create);
+	if (!OidIsValid(leaf))
+		return NULL;
+	old = MemoryContextSwitchTo(b->cxt);
+	sub = b->indexed ? gf_bulk_begin_indexed(leaf) : gf_bulk_begin(leaf);
+	if (!same_columns(gf_bulk_tupdesc(sub), b->desc))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("partition \"%s\" does not have the columns of \"%s\"",
+						get_rel_name(leaf), get_rel_name(b->relid)),
+				 errhint("Drop the partition; gridflow creates its partitions itself.")));
+	if (b->nsubs == b->maxsubs)
+	{
+		b->maxsubs = b->maxsubs ? b->maxsubs * 2 : 8;
+		b->sub_keys = b->sub_keys ? repalloc(b->sub_keys, sizeof(int64) * b->maxsubs) :
+			palloc(sizeof(int64) * b->maxsubs);
+		b->subs = b->subs ? repalloc(b->subs, sizeof(GfBulk *) * b->maxsubs) :
+			palloc(sizeof(GfBulk *) * b->maxsubs);
+	}
+	b->sub_keys[b->nsubs] = key;
+	b->subs[b->nsubs] = sub;
+	b->nsubs++;
+	MemoryContextSwitchTo(old);
+	return routed_sub(b, key, false);
+}
+
+/* Hand the filled staging slot to its leaf's writer (no copy). */
+static void
+routed_store(GfBulk *b, Size bytes)
+{
+	TupleTableSlot *slot = b->staging;
+	GfBulk	   *sub;
+	TupleTableSlot *spare;
+
+	ExecStoreVirtualTuple(slot);
+	sub = routed_sub(b, b->route->key(b->route->arg, slot->tts_values, slot->tts_isnull), true);
+	if (sub->direct)
+	{
+		/* the row goes onto the leaf's page now; its datums stay till the flush */
+		direct_store(sub, slot);
+		ExecClearTuple(slot);
+		sub->rows++;
+		b->bytes += bytes;
+		if (++b->nused >= GF_BULK_MAX_SLOTS || b->bytes >= GF_BULK_MAX_BYTES)
+		{
+			gf_bulk_flush(b);
+			b->nused = 0;
+		}
+		return;
+	}
+	if (sub->nused == GF_BULK_MAX_SLOTS)
+		gf_bulk_flush(b);
+	spare = sub->slots[sub->nused];
+	if (spare == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(b->cxt);
+
+		spare = MakeSingleTupleTableSlot(b->desc, &TTSOpsVirtual);
+		MemoryContextSwitchTo(old);
+	}
+	sub->slots[sub->nused++] = slot;
+	b->staging = spare;
+	b->bytes += bytes;
+	if (sub->nused == GF_BULK_MAX_SLOTS || b->bytes >= GF_BULK_MAX_BYTES)
+		gf_bulk_flush(b);
+}
+
+/*
+ * A writer for partitioned table relid whose rows go to the leaves that
+ * route says (created on demand); indexed as gf_bulk_begin_indexed() if
+ * indexed.  The by-reference values of the rows live in gf_bulk_memory()
+ * of this writer until it flushes.
+ */
+GfBulk *
+gf_bulk_begin_routed(Oid relid, bool indexed, GfRoute *route)
+{
+	GfBulk	   *b = palloc0(sizeof(GfBulk));
+	Relation	rel = table_open(relid, RowExclusiveLock);
+
+	if (rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a partitioned table", RelationGetRelationName(rel))));
+	b->relid = relid;
+	b->desc = CreateTupleDescCopy(RelationGetDescr(rel));
+	/* the lock stays until the end of the transaction */
+	table_close(rel, NoLock);
+	b->routed = true;
+	b->indexed = indexed;
+	b->route = route;
+	b->cxt = CurrentMemoryContext;
+	b->batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow routed batch",
+										 ALLOCSET_DEFAULT_SIZES);
+	b->staging = MakeSingleTupleTableSlot(b->desc, &TTSOpsVirtual);
+	return b;
 }

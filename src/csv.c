@@ -56,8 +56,10 @@ struct CsvParser
 	bool		saw_bom;
 	bool		pending_lf;		/* last terminator was CR: eat a following LF */
 	bool		prev_cr;		/* last byte inside quotes was CR */
+	bool		quoted_eol;		/* last byte inside quotes was CR or LF */
 	CsvError	error;
 	uint64_t	line;			/* physical line of the byte at pos */
+	uint64_t	rec_line;		/* line on which the record being scanned starts */
 	size_t		expected;		/* expected field count, 0 = any */
 
 	FieldSlot  *slots;
@@ -169,6 +171,12 @@ csv_bytes_consumed(const CsvParser *p)
 	return p->buf_offset + p->pos;
 }
 
+uint64_t
+csv_record_line(const CsvParser *p)
+{
+	return p->rec_line;
+}
+
 const char *
 csv_reason_text(CsvReason reason)
 {
@@ -244,6 +252,29 @@ ensure_capacity(CsvParser *p, void **ptr, size_t *cap, size_t need, size_t elem)
 }
 
 /*
+ * Add the next n bytes of a too-long record to the kept prefix, up to
+ * reject_keep_bytes.  The prefix is the same whatever the read sizes.
+ */
+static bool
+keep_more(CsvParser *p, const char *src, size_t n)
+{
+	size_t		room = p->opt.reject_keep_bytes - p->keep_len;
+
+	if (n > room)
+		n = room;
+	if (!ensure_capacity(p, (void **) &p->keep, &p->keep_cap,
+						 p->opt.reject_keep_bytes ? p->opt.reject_keep_bytes : 1, 1))
+	{
+		p->error = CSV_ERROR_NOMEM;
+		return false;
+	}
+	if (n > 0)
+		memcpy(p->keep + p->keep_len, src, n);
+	p->keep_len += n;
+	return true;
+}
+
+/*
  * Make more input available after pos == len.  Returns 1 when bytes were
  * added, 0 at end of input, -1 on error.
  */
@@ -256,9 +287,16 @@ fill(CsvParser *p)
 	if (p->eof)
 		return 0;
 
-	/* Drop what is no longer needed: everything before the record. */
+	/*
+	 * Drop what is no longer needed: everything before the record, or, for
+	 * a record being skipped, what was scanned (after keeping its prefix).
+	 */
 	if (p->skipping)
+	{
+		if (!keep_more(p, p->buf, p->pos))
+			return -1;
 		keep_from = p->pos;
+	}
 	else
 		keep_from = REC_INDEX(p);
 	if (keep_from > 0)
@@ -272,17 +310,9 @@ fill(CsvParser *p)
 	/* A record longer than the limit is scanned on without being kept. */
 	if (!p->skipping && p->len > p->opt.max_record_bytes)
 	{
-		size_t		k = p->opt.reject_keep_bytes;
-
-		if (k > p->len)
-			k = p->len;
-		if (!ensure_capacity(p, (void **) &p->keep, &p->keep_cap, k ? k : 1, 1))
-		{
-			p->error = CSV_ERROR_NOMEM;
+		p->keep_len = 0;
+		if (!keep_more(p, p->buf, p->len))
 			return -1;
-		}
-		memcpy(p->keep, p->buf, k);
-		p->keep_len = k;
 		p->skipping = true;
 		p->buf_offset += p->len;
 		p->len = p->pos = 0;
@@ -509,11 +539,29 @@ finish_record(CsvParser *p, CsvRecord *rec, size_t raw_len, uint64_t end_abs,
 	rec->reason_offset = 0;
 	rec->raw_total = raw_len;
 
-	if (p->skipping)
+	/*
+	 * A record longer than the limit is rejected as such, whatever else is
+	 * wrong with it, with its first reject_keep_bytes bytes: whether it was
+	 * skipped or fitted in the window depends on the read sizes, the
+	 * reject must not.
+	 */
+	if (raw_len > p->opt.max_record_bytes)
 	{
-		rec->raw = p->keep;
-		rec->raw_len = p->keep_len;
-		rec->raw_truncated = true;
+		if (p->skipping)
+		{
+			/* the rest of its bytes in the window */
+			if (!keep_more(p, p->buf, (size_t) (p->rec_abs + raw_len - p->buf_offset)))
+				return CSV_ERROR;
+			rec->raw = p->keep;
+			rec->raw_len = p->keep_len;
+		}
+		else
+		{
+			rec->raw = p->buf + REC_INDEX(p);
+			rec->raw_len = raw_len < p->opt.reject_keep_bytes ?
+				raw_len : p->opt.reject_keep_bytes;
+		}
+		rec->raw_truncated = rec->raw_len < raw_len;
 		rec->nstored = 0;
 		rec->fields = NULL;
 		rec->reason = CSV_REASON_TOO_LONG;
@@ -530,11 +578,6 @@ finish_record(CsvParser *p, CsvRecord *rec, size_t raw_len, uint64_t end_abs,
 	{
 		rec->reason = p->reason;
 		rec->reason_offset = p->reason_offset;
-	}
-	else if (raw_len > p->opt.max_record_bytes)
-	{
-		rec->reason = CSV_REASON_TOO_LONG;
-		rec->reason_offset = p->opt.max_record_bytes;
 	}
 	else
 	{
@@ -645,6 +688,7 @@ csv_next(CsvParser *p, CsvRecord *rec)
 		return CSV_ERROR;
 
 next_record:
+	p->rec_line = p->line;
 	/* a CR ended the previous line: a following LF belongs to it */
 	if (p->pending_lf)
 	{
@@ -670,6 +714,7 @@ next_record:
 	p->reason = CSV_REASON_NONE;
 	p->reason_offset = 0;
 	p->prev_cr = false;
+	p->quoted_eol = false;
 	memset(&p->cur, 0, sizeof(p->cur));
 	rec->first_line = p->line;
 
@@ -720,7 +765,13 @@ next_record:
 				}
 				if (!push_field(p))
 					return CSV_ERROR;
-				return finish_record(p, rec, raw_len, end_abs, p->line);
+				/*
+				 * A quoted field left open may end with the line break of
+				 * the file's last line: the record ends on that line.
+				 */
+				return finish_record(p, rec, raw_len, end_abs,
+									 p->state == ST_QUOTED && p->quoted_eol ?
+									 p->line - 1 : p->line);
 			}
 		}
 
@@ -819,20 +870,26 @@ next_record:
 							if (!p->prev_cr)
 								p->line++;
 							p->prev_cr = false;
+							p->quoted_eol = true;
 						}
 						else if (c == '\r')
 						{
 							p->line++;
 							p->prev_cr = true;
+							p->quoted_eol = true;
 						}
 						else
+						{
 							p->prev_cr = false;
+							p->quoted_eol = false;
+						}
 						pos++;
 					}
 					p->pos = pos;
 					if (pos >= len)
 						break;	/* need more input */
 					p->prev_cr = false;
+					p->quoted_eol = false;
 					p->pos++;
 					p->state = ST_QUOTE_SEEN;
 					break;

@@ -133,6 +133,13 @@ extern bool csv_saw_bom(const CsvParser *p);
 /* Bytes consumed so far (file offset of the next unread byte). */
 extern uint64_t csv_bytes_consumed(const CsvParser *p);
 
+/*
+ * Line of the record being scanned: from the read callback, the line on
+ * which the record that needs the bytes starts (for error messages); 0
+ * while the first bytes (byte-order mark) are read.
+ */
+extern uint64_t csv_record_line(const CsvParser *p);
+
 extern const char *csv_reason_text(CsvReason reason);
 extern const char *csv_reason_code(CsvReason reason);
 

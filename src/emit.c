@@ -140,8 +140,11 @@ gf_emit_begin(GfLoadTargets *t, GfUtility *u, TupleDesc rdesc)
 	MemoryContext cxt;
 	TupleDesc	pdesc = gf_bulk_tupdesc(t->product);
 	TupleDesc	ddesc = gf_bulk_tupdesc(t->experience);
-	TupleDesc	mdesc = gf_bulk_tupdesc(t->meter);
-	TupleDesc	sdesc = gf_bulk_tupdesc(t->service_point);
+	/* a shard's build from staged reads (shard.c) writes no dimensions */
+	TupleDesc	mdesc = t->meter ? gf_bulk_tupdesc(t->meter) :
+		gf_relation_desc("standardized", "meter");
+	TupleDesc	sdesc = t->service_point ? gf_bulk_tupdesc(t->service_point) :
+		gf_relation_desc("standardized", "service_point");
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow emitter",
 								ALLOCSET_DEFAULT_SIZES);

@@ -23,6 +23,8 @@
 
 #include "csv.h"
 
+struct ReturnSetInfo;
+
 /* settings (gridflow.c) */
 extern int	gf_max_record_bytes;
 extern int	gf_reject_record_bytes;
@@ -94,6 +96,7 @@ extern char gf_single_char_arg(text *t, const char *what);
 typedef struct GfBulk GfBulk;
 
 extern Oid	gf_relation_oid(const char *schema, const char *relname);
+extern TupleDesc gf_relation_desc(const char *schema, const char *relname);
 extern GfBulk *gf_bulk_begin(Oid relid);
 extern TupleDesc gf_bulk_tupdesc(GfBulk *b);
 extern MemoryContext gf_bulk_memory(GfBulk *b);
@@ -103,6 +106,20 @@ extern void gf_bulk_flush(GfBulk *b);
 extern uint64 gf_bulk_end(GfBulk *b);
 extern void gf_reindex(Oid relid);
 extern GfBulk *gf_bulk_begin_indexed(Oid relid);
+
+/*
+ * Routing of a partitioned table's rows to its leaves: key() maps a row
+ * (its values by attribute) to a leaf key, leaf() gives the leaf of a key
+ * (creating it if create, else InvalidOid when it does not exist).
+ */
+typedef struct GfRoute
+{
+	int64		(*key) (void *arg, const Datum *values, const bool *isnull);
+	Oid			(*leaf) (void *arg, int64 key, bool create);
+	void	   *arg;
+} GfRoute;
+
+extern GfBulk *gf_bulk_begin_routed(Oid relid, bool indexed, GfRoute *route);
 extern TupleTableSlot *gf_bulk_lookup(GfBulk *b, const int *atts, int natts,
 									  const Datum *values, const bool *isnull,
 									  ItemPointer tid);
@@ -115,7 +132,8 @@ typedef enum GfFileKind
 {
 	GF_KIND_SERVICE_POINT,
 	GF_KIND_METER,
-	GF_KIND_INTERVAL
+	GF_KIND_INTERVAL,
+	GF_KIND_ASSIGNMENT			/* meter-to-service-point rows */
 } GfFileKind;
 
 typedef enum GfDedupPolicy
@@ -175,6 +193,15 @@ typedef struct GfKept
 	TupleDesc	desc;			/* of the standardized table */
 } GfKept;
 
+/* where a utility's reads are built (distribute.c) */
+typedef enum GfPlacement
+{
+	GF_PLACE_LOCAL,				/* here: reads, products and days */
+	GF_PLACE_STAGED,			/* reads read here, staged for the shards that
+								 * build them (hash of the service point) */
+	GF_PLACE_REMOTE				/* read and built by its shard */
+} GfPlacement;
+
 typedef struct GfUtility
 {
 	char	   *utility_id;
@@ -190,6 +217,8 @@ typedef struct GfUtility
 	GfKept	   *kept_service_points;	/* for product rows */
 	GfKept	   *kept_meters;
 	MemoryContext cxt;			/* lives while the utility is built */
+	struct GfUtilityAdapt *adapt;	/* adapt.h */
+	GfPlacement placement;		/* GF_PLACE_LOCAL but on a coordinator */
 } GfUtility;
 
 typedef struct GfSourceFile
@@ -201,6 +230,7 @@ typedef struct GfSourceFile
 	char		quote;
 	int			nmaps;
 	GfColumnMap *maps;
+	struct GfFileAdapt *adapt;	/* adapt.h */
 } GfSourceFile;
 
 typedef struct GfLoadStats
@@ -220,6 +250,10 @@ typedef struct GfLoadStats
 	double		read_ms;		/* reading, parsing, dedup, landing */
 	double		write_ms;		/* writing the kept rows (reads: and their
 								 * product rows and days) */
+	int64		local_ambiguous;	/* records with a repeated local time */
+	int64		local_nonexistent;	/* records with a skipped local time */
+	bool		unpivoted;		/* a wide layout: */
+	int64		unpivoted_reads;	/* the reads its records gave */
 } GfLoadStats;
 
 /* the writers a build keeps open across files */
@@ -293,7 +327,41 @@ typedef struct GfConfigFile
 	List	   *batches;		/* build.c: the files to load, in batch order */
 } GfConfigFile;
 
+/* one file to load: a batch */
+typedef struct GfBuildBatch
+{
+	char	   *path;
+	int64		batch_id;		/* 0: to be recorded */
+	bytea	   *sha256;			/* rebuild: the checksum recorded */
+	GfLoadStats stats;
+} GfBuildBatch;
+
+/* one row of a build's result: a table written, or a phase */
+typedef struct GfBuildStep
+{
+	const char *step;
+	const char *table;
+	int64		rows;			/* -1: none */
+	double		ms;
+} GfBuildStep;
+
+/* what a build empties and writes */
+typedef enum GfBuildScope
+{
+	GF_SCOPE_ALL,				/* every layer, this database alone */
+	GF_SCOPE_COORDINATOR,		/* the shared tables and the partitions that
+								 * are tables here (distribute.c) */
+	GF_SCOPE_UTILITY			/* one utility's rows (a shard, shard.c) */
+} GfBuildScope;
+
 extern List *gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt);
+extern void gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild,
+							List **steps);
+extern GfBulk *gf_month_writer(GfUtility *u, const char *schema, const char *table,
+							   const char *range_column);
+extern void gf_build_add_step(List **steps, const char *step, const char *table, int64 rows,
+							  double ms);
+extern void gf_build_return_steps(struct ReturnSetInfo *rsinfo, List *steps);
 extern void gf_spi_exec(const char *sql, int expected);
 extern int64 gf_build_begin(const char *operation, const char *drop_dir);
 extern void gf_build_end(int64 build_id);
@@ -301,10 +369,26 @@ extern int64 gf_batch_begin(int64 build_id, const char *utility_id, GfFileKind k
 							const char *path, const uint8 *sha256);
 extern void gf_batch_end(int64 batch_id, GfLoadStats *s);
 extern bytea *gf_sha256_bytea(const uint8 *digest);
+
+/* partition.c */
 extern Oid	gf_utility_partition(const char *schema, const char *table,
-								 const char *utility_id);
+								 const char *utility_id, const char *range_column,
+								 bool may_replace);
+extern GfRoute *gf_month_route(GfUtility *u, const char *schema, const char *table,
+							   Oid parent, TupleDesc desc, bool may_replace);
+extern Oid	gf_month_leaf_of_date(GfRoute *route, int32 day);
+extern int32 gf_month_of_date(int32 day);
+extern void gf_drop_empty_months(Oid parent);
 extern void gf_check_landing_layout(GfBulk *landing);
 extern void gf_lock_history(bool exclusive);
+extern void gf_progress_notice(const char *what, int64 rows, double ms);
+
+/* distribute.c: shards (a coordinator's side) */
+extern void gf_refuse_distributed(const char *utility_id, const char *what);
+extern bool gf_partition_is_distributed(Oid relid);
+extern void gf_truncate_local_partitions(void);
+extern void gf_analyze_local_partitions(const char *utility_id);
+extern void gf_truncate_utility_partitions(const char *utility_id);
 
 /* reader.c */
 extern void gf_file_sha256(const char *path, uint8 *digest);

@@ -40,6 +40,8 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -121,6 +123,9 @@ typedef struct IngestUtility
 	Oid			reads;			/* its partitions (InvalidOid: none yet) */
 	Oid			products;
 	Oid			days;
+	GfRoute    *reads_route;	/* their months */
+	GfRoute    *products_route;
+	GfRoute    *days_route;
 	char	   *product_columns;	/* column list of product.usage_interval */
 	MemoryContext cxt;			/* of the whole ingest */
 } IngestUtility;
@@ -130,6 +135,16 @@ qualified_name(Oid relid)
 {
 	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 									  get_rel_name(relid));
+}
+
+static GfRoute *
+month_route(IngestUtility *iu, const char *schema, const char *table, Oid parent)
+{
+	Relation	rel = table_open(parent, AccessShareLock);
+	GfRoute    *route = gf_month_route(iu->u, schema, table, parent, RelationGetDescr(rel), false);
+
+	table_close(rel, NoLock);
+	return route;
 }
 
 /* The utility's partitions, created if create, else looked up. */
@@ -147,9 +162,20 @@ utility_partitions(IngestUtility *iu, bool create)
 		if (!OidIsValid(get_relname_relid(name, get_namespace_oid("standardized", false))))
 			return;
 	}
-	iu->reads = gf_utility_partition("standardized", "interval_read", iu->u->utility_id);
-	iu->products = gf_utility_partition("product", "usage_interval", iu->u->utility_id);
-	iu->days = gf_utility_partition("experience", "daily_usage", iu->u->utility_id);
+	{
+		MemoryContext old = MemoryContextSwitchTo(iu->cxt);
+
+		iu->reads = gf_utility_partition("standardized", "interval_read", iu->u->utility_id,
+										 "interval_start_ts", false);
+		iu->products = gf_utility_partition("product", "usage_interval", iu->u->utility_id,
+											"local_date", false);
+		iu->days = gf_utility_partition("experience", "daily_usage", iu->u->utility_id,
+										"local_date", false);
+		iu->reads_route = month_route(iu, "standardized", "interval_read", iu->reads);
+		iu->products_route = month_route(iu, "product", "usage_interval", iu->products);
+		iu->days_route = month_route(iu, "experience", "daily_usage", iu->days);
+		MemoryContextSwitchTo(old);
+	}
 }
 
 /* The column list of a relation, quoted, comma-separated. */
@@ -300,6 +326,25 @@ refresh_days(IngestUtility *iu, GfDays *days)
 	if (n == 0)
 		return;
 	utility_partitions(iu, true);
+	/* the months of the days must have their partitions */
+	{
+		List	   *months = NIL;
+
+		for (uint32 i = 0; i < n; i++)
+		{
+			Datum		sp;
+			bool		sp_null;
+			int32		day = days_entry(days, i, &sp, &sp_null);
+			int32		month = gf_month_of_date(day);
+
+			if (list_member_int(months, month))
+				continue;
+			months = lappend_int(months, month);
+			(void) gf_month_leaf_of_date(iu->products_route, day);
+			(void) gf_month_leaf_of_date(iu->days_route, day);
+		}
+		list_free(months);
+	}
 	if (iu->product_columns == NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(iu->cxt);
@@ -335,11 +380,16 @@ dimension_days(IngestUtility *iu, GfFileKind kind, List *new_ids, List *seen_ids
 				att_meter,
 				att_start;
 	List	   *moved = NIL;
+	List	   *leaves;
 	ListCell   *lc;
-	bool		relink = (kind == GF_KIND_METER && u->sp_via_meter);
+	ListCell   *leaf;
+	bool		relink = ((kind == GF_KIND_METER || kind == GF_KIND_ASSIGNMENT) && u->sp_via_meter);
+	bool		every_read = (kind == GF_KIND_ASSIGNMENT);	/* its meters are not listed */
+	int			seen_only = 2;
 
 	utility_partitions(iu, false);
-	if (!OidIsValid(iu->reads) || (new_ids == NIL && !relink))
+	if (!OidIsValid(iu->reads) || (new_ids == NIL && !relink) ||
+		(kind == GF_KIND_ASSIGNMENT && !relink))
 		return;
 
 	/* ids of interest: 1 = new, 2 = seen only */
@@ -369,80 +419,90 @@ dimension_days(IngestUtility *iu, GfFileKind kind, List *new_ids, List *seen_ids
 	att_sp = gf_attnum(RelationGetDescr(rel), "service_point_id", false);
 	att_meter = gf_attnum(RelationGetDescr(rel), "meter_id", false);
 	att_start = gf_attnum(RelationGetDescr(rel), "interval_start_ts", false);
-	slot = table_slot_create(rel, NULL);
-	scan = table_beginscan(rel, snapshot, 0, NULL);
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	table_close(rel, NoLock);
+	/* every month of the utility's reads */
+	leaves = find_all_inheritors(iu->reads, AccessShareLock, NULL);
+	foreach(leaf, leaves)
 	{
-		text	   *key;
-		int		   *what;
-		TimestampTz ts;
-		bool		sp_null;
-		Datum		sp;
-		int32		date;
-
-		CHECK_FOR_INTERRUPTS();
-		slot_getsomeattrs(slot, Max(att_sp, Max(att_meter, att_start)) + 1);
-		sp_null = slot->tts_isnull[att_sp];
-		sp = slot->tts_values[att_sp];
-		if (kind == GF_KIND_SERVICE_POINT && sp_null)
+		if (get_rel_relkind(lfirst_oid(leaf)) != RELKIND_RELATION)
 			continue;
-		key = DatumGetTextPP(slot->tts_values[kind == GF_KIND_METER ? att_meter : att_sp]);
-		what = gf_keytable_find(ids, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key),
-								gf_key_hash(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key)),
-								false, NULL);
-		if (what == NULL)
-			continue;
-		ts = DatumGetTimestampTz(slot->tts_values[att_start]);
-		date = gf_local_date(u, ts);
-		if (relink)
+		rel = table_open(lfirst_oid(leaf), AccessShareLock);
+		slot = table_slot_create(rel, NULL);
+		scan = table_beginscan(rel, snapshot, 0, NULL);
+		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 		{
-			Datum		now_sp;
-			bool		now_null = !gf_meter_resolve(u, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key),
-													 ts, &now_sp);
-			bool		differs = (now_null != sp_null);
+			text	   *key;
+			int		   *what;
+			TimestampTz ts;
+			bool		sp_null;
+			Datum		sp;
+			int32		date;
 
-			if (!differs && !now_null)
+			CHECK_FOR_INTERRUPTS();
+			slot_getsomeattrs(slot, Max(att_sp, Max(att_meter, att_start)) + 1);
+			sp_null = slot->tts_isnull[att_sp];
+			sp = slot->tts_values[att_sp];
+			if (kind == GF_KIND_SERVICE_POINT && sp_null)
+				continue;
+			key = DatumGetTextPP(slot->tts_values[kind == GF_KIND_SERVICE_POINT ? att_sp : att_meter]);
+			what = every_read ? &seen_only :
+				gf_keytable_find(ids, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key),
+								 gf_key_hash(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key)),
+								 false, NULL);
+			if (what == NULL)
+				continue;
+			ts = DatumGetTimestampTz(slot->tts_values[att_start]);
+			date = gf_local_date(u, ts);
+			if (relink)
 			{
-				text	   *a = DatumGetTextPP(sp);
-				text	   *b = DatumGetTextPP(now_sp);
+				Datum		now_sp;
+				bool		now_null = !gf_meter_resolve(u, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key),
+														 ts, &now_sp);
+				bool		differs = (now_null != sp_null);
 
-				differs = VARSIZE_ANY_EXHDR(a) != VARSIZE_ANY_EXHDR(b) ||
-					memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) != 0;
-			}
-			if (differs)
-			{
-				HeapTuple	copy = ExecCopySlotHeapTuple(slot);
-
-				copy->t_self = slot->tts_tid;
-				moved = lappend(moved, copy);
-				if (!now_null)
+				if (!differs && !now_null)
 				{
+					text	   *a = DatumGetTextPP(sp);
 					text	   *b = DatumGetTextPP(now_sp);
 
-					gf_days_add(days, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), false, date);
+					differs = VARSIZE_ANY_EXHDR(a) != VARSIZE_ANY_EXHDR(b) ||
+						memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) != 0;
 				}
-			}
-			else if (*what != 1)
-				continue;
-		}
-		if (sp_null)
-			gf_days_add(days, NULL, 0, true, date);
-		else
-		{
-			text	   *t = DatumGetTextPP(sp);
+				if (differs)
+				{
+					HeapTuple	copy = ExecCopySlotHeapTuple(slot);
 
-			gf_days_add(days, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), false, date);
+					copy->t_self = slot->tts_tid;
+					moved = lappend(moved, copy);
+					if (!now_null)
+					{
+						text	   *b = DatumGetTextPP(now_sp);
+
+						gf_days_add(days, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), false, date);
+					}
+				}
+				else if (*what != 1)
+					continue;
+			}
+			if (sp_null)
+				gf_days_add(days, NULL, 0, true, date);
+			else
+			{
+				text	   *t = DatumGetTextPP(sp);
+
+				gf_days_add(days, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), false, date);
+			}
 		}
+		table_endscan(scan);
+		ExecDropSingleTupleTableSlot(slot);
+		table_close(rel, NoLock);
 	}
-	table_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	table_close(rel, NoLock);
 	UnregisterSnapshot(snapshot);
 
 	/* the reads that now belong to another service point: new versions */
 	if (moved != NIL)
 	{
-		GfBulk	   *b = gf_bulk_begin_indexed(iu->reads);
+		GfBulk	   *b = gf_bulk_begin_routed(iu->reads, true, iu->reads_route);
 		TupleDesc	desc = gf_bulk_tupdesc(b);
 
 		foreach(lc, moved)
@@ -647,15 +707,25 @@ ingest_file(ReturnSetInfo *rsinfo, IngestFile *f, int64 build_id)
 			t.meter = gf_bulk_begin_indexed(gf_relation_oid("standardized", "meter"));
 			t.assignment = gf_bulk_begin_indexed(gf_relation_oid("standardized", "meter_assignment"));
 			break;
+		case GF_KIND_ASSIGNMENT:
+			t.assignment = gf_bulk_begin_indexed(gf_relation_oid("standardized", "meter_assignment"));
+			break;
 		case GF_KIND_INTERVAL:
 			utility_partitions(iu, true);
-			t.interval = gf_bulk_begin_indexed(iu->reads);
+			t.interval = gf_bulk_begin_routed(iu->reads, true, iu->reads_route);
 			break;
 	}
 
 	load = gf_load_begin(&t, u, &f->cf->file);
 	gf_load_file(load, f->path, batch_id, &stats);
-	(void) gf_load_end(load);
+	gf_progress_notice(psprintf("ingest: read %s %s file %s (%lld bytes)", u->utility_id,
+								gf_kind_name(kind), f->path, (long long) stats.file_bytes),
+					   stats.records_read + stats.records_rejected, stats.read_ms);
+	stats.write_ms = gf_load_end(load);
+	gf_progress_notice(psprintf("ingest: write %s %s rows (new %lld, matched %lld)",
+								u->utility_id, gf_kind_name(kind),
+								(long long) stats.rows_kept, (long long) stats.rows_matched),
+					   -1, stats.write_ms);
 	if (memcmp(stats.sha256, digest, sizeof(digest)) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -685,7 +755,13 @@ ingest_file(ReturnSetInfo *rsinfo, IngestFile *f, int64 build_id)
 		CommandCounterIncrement();
 	}
 	ndays = gf_days_count(days);
-	refresh_days(iu, days);
+	{
+		TimestampTz t0 = GetCurrentTimestamp();
+
+		refresh_days(iu, days);
+		gf_progress_notice(psprintf("ingest: refresh %s products and days (service-point days)", u->utility_id), ndays,
+						   (double) (GetCurrentTimestamp() - t0) / 1000.0);
+	}
 	CommandCounterIncrement();
 
 	MemoryContextSwitchTo(old);
@@ -731,11 +807,12 @@ gridflow_ingest(PG_FUNCTION_ARGS)
 		canonicalize_path(path);
 	}
 	if (kind_name != NULL && strcmp(kind_name, "service_point") != 0 &&
-		strcmp(kind_name, "meter") != 0 && strcmp(kind_name, "interval") != 0)
+		strcmp(kind_name, "meter") != 0 && strcmp(kind_name, "assignment") != 0 &&
+		strcmp(kind_name, "interval") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid file kind \"%s\"", kind_name),
-				 errhint("Use service_point, meter or interval.")));
+				 errhint("Use service_point, meter, assignment or interval.")));
 	gf_check_database_encoding();
 
 	/* the caller's rights first, then what the path is */
@@ -841,7 +918,7 @@ gridflow_ingest(PG_FUNCTION_ARGS)
 					 errdetail("%s", list_length(match) == 0 ?
 							   "Its name is not the name of a configured file of the utility." :
 							   "Several configured files of the utility have that name."),
-					 errhint("Pass the file_kind: service_point, meter or interval.")));
+					 errhint("Pass the file_kind: service_point, meter, assignment or interval.")));
 		files = match;
 	}
 	if (files == NIL)
@@ -854,7 +931,10 @@ gridflow_ingest(PG_FUNCTION_ARGS)
 
 	/* ingests of one utility queue here, in utility order (no deadlock) */
 	foreach(lc, utilities)
+	{
+		gf_refuse_distributed(((IngestUtility *) lfirst(lc))->u->utility_id, "gridflow_ingest()");
 		lock_utility(((IngestUtility *) lfirst(lc))->u->utility_id);
+	}
 	check_snapshot_current();
 
 	build_id = gf_build_begin("ingest", path);

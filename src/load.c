@@ -38,6 +38,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "adapt.h"
 #include "gridflow.h"
 #include "keytable.h"
 #include "parse.h"
@@ -65,6 +66,7 @@ typedef struct ColumnOp
 	const char *target;
 	int			nnulls;
 	char	  **nulls;
+	GfZone	   *zone;			/* timestamps: local times (adapt.h) */
 } ColumnOp;
 
 /* how one file kind is standardized */
@@ -97,6 +99,7 @@ typedef struct LoadPlan
 	int			att_value;
 	int			att_installed;
 	int			att_removed;
+	bool	   *is_text;		/* per column: text, its bytes at tptr/tlen */
 } LoadPlan;
 
 /* one record, parsed */
@@ -106,6 +109,7 @@ typedef struct ParsedRow
 	bool	   *isnull;
 	const char **tptr;			/* text columns point into the record */
 	uint32	   *tlen;
+	int			local_flags;	/* GF_LOCAL_*: repeated or skipped local times */
 } ParsedRow;
 
 typedef struct GfAssign
@@ -143,6 +147,8 @@ gf_kind_name(GfFileKind kind)
 			return "meter";
 		case GF_KIND_INTERVAL:
 			return "interval";
+		case GF_KIND_ASSIGNMENT:
+			return "assignment";
 	}
 	return "unknown";
 }
@@ -350,15 +356,19 @@ build_plan(LoadPlan *p, GfUtility *u, GfSourceFile *f, TupleDesc desc)
 	const char *what = gf_kind_name(f->kind);
 
 	memset(p, 0, sizeof(LoadPlan));
+	gf_adapt_plan_start(f);
 	p->kind = f->kind;
 	p->desc = desc;
 	p->natts = desc->natts;
+	p->is_text = palloc(sizeof(bool) * desc->natts);
+	for (int i = 0; i < desc->natts; i++)
+		p->is_text[i] = (TupleDescAttr(desc, i)->atttypid == TEXTOID);
 	p->att_utility = gf_attnum(desc, "utility_id", false);
 	p->att_batch = gf_attnum(desc, "batch_id", false);
 	p->att_line = gf_attnum(desc, "line_no", false);
-	p->att_last_batch = gf_attnum(desc, "last_batch_id", false);
-	p->att_source_rows = gf_attnum(desc, "source_rows", false);
-	p->att_conflicting = gf_attnum(desc, "conflicting_rows", false);
+	p->att_last_batch = gf_attnum(desc, "last_batch_id", f->kind == GF_KIND_ASSIGNMENT);
+	p->att_source_rows = gf_attnum(desc, "source_rows", f->kind == GF_KIND_ASSIGNMENT);
+	p->att_conflicting = gf_attnum(desc, "conflicting_rows", f->kind == GF_KIND_ASSIGNMENT);
 	p->att_first_value = gf_attnum(desc, "first_value", true);
 	p->att_value_sum = gf_attnum(desc, "source_value_sum", true);
 	p->att_sp = gf_attnum(desc, "service_point_id", true);
@@ -409,6 +419,7 @@ build_plan(LoadPlan *p, GfUtility *u, GfSourceFile *f, TupleDesc desc)
 						 errmsg("invalid timestamp format \"%s\" for %s column \"%s\" of utility \"%s\"",
 								m->format, what, m->target, u->utility_id),
 						 errhint("Use iso8601, epoch, or a pattern of YYYY MM DD HH24 MI SS US TZ.")));
+			op->zone = gf_adapt_zone(u, f, m, att == p->att_start);
 		}
 		else if (m->format != NULL)
 			ereport(ERROR,
@@ -437,6 +448,10 @@ build_plan(LoadPlan *p, GfUtility *u, GfSourceFile *f, TupleDesc desc)
 			p->required[p->nrequired++] = p->att_meter;
 			p->required[p->nrequired++] = p->att_start;
 			p->required[p->nrequired++] = gf_attnum(desc, "channel", false);
+			break;
+		case GF_KIND_ASSIGNMENT:
+			p->required[p->nrequired++] = p->att_meter;
+			p->required[p->nrequired++] = p->att_sp;
 			break;
 	}
 	for (int i = 0; i < p->nrequired; i++)
@@ -527,6 +542,7 @@ parse_row(LoadPlan *p, GfUtility *u, const CsvRecord *rec, ParsedRow *row,
 {
 	for (int i = 0; i < p->natts; i++)
 		row->isnull[i] = true;
+	row->local_flags = 0;
 
 	for (int i = 0; i < p->nops; i++)
 	{
@@ -583,7 +599,7 @@ parse_row(LoadPlan *p, GfUtility *u, const CsvRecord *rec, ParsedRow *row,
 						v = ts_wall_usec(&ts) - (int64) ts.offset_seconds * USECS_PER_SEC -
 							UNIX_TO_PG_USEC;
 					else
-						v = gf_local_to_timestamptz(u, ts_wall_usec(&ts));
+						v = gf_zone_local(op->zone, ts_wall_usec(&ts), &row->local_flags);
 					if (!IS_VALID_TIMESTAMP(v))
 						r = PARSE_RANGE;
 					row->values[op->att] = TimestampTzGetDatum(v);
@@ -807,6 +823,7 @@ gf_meter_map_load(GfUtility *u)
 {
 	Datum		arg = u->utility_datum;
 	Oid			argtype = TEXTOID;
+	bool		from_assignment_file = (u->adapt != NULL && u->adapt->has_assignment_file);
 
 	if (u->meters != NULL)
 		MemoryContextDelete(u->meters->cxt);
@@ -815,24 +832,32 @@ gf_meter_map_load(GfUtility *u)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT meter_id, service_point_id FROM standardized.meter "
-							  "WHERE utility_id OPERATOR(pg_catalog.=) $1",
-							  1, &argtype, &arg, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "gridflow: could not read standardized.meter");
-	for (uint64 i = 0; i < SPI_processed; i++)
+	/*
+	 * Meters linked by their meter file start from their first row (kept in
+	 * standardized.meter); meters linked by an assignment file start from
+	 * their first assignment, as when the file is read.
+	 */
+	if (!from_assignment_file)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		bool		mnull,
-					snull;
-		text	   *m = DatumGetTextPP(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &mnull));
-		Datum		sp = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &snull);
+		if (SPI_execute_with_args("SELECT meter_id, service_point_id FROM standardized.meter "
+								  "WHERE utility_id OPERATOR(pg_catalog.=) $1",
+								  1, &argtype, &arg, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "gridflow: could not read standardized.meter");
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			bool		mnull,
+						snull;
+			text	   *m = DatumGetTextPP(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &mnull));
+			Datum		sp = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &snull);
 
-		CHECK_FOR_INTERRUPTS();
-		/* the first service point only: the assignments follow */
-		meter_map_add_row(u, VARDATA_ANY(m), VARSIZE_ANY_EXHDR(m), sp, snull,
-						  false, false, 0, false, 0);
+			CHECK_FOR_INTERRUPTS();
+			/* the first service point only: the assignments follow */
+			meter_map_add_row(u, VARDATA_ANY(m), VARSIZE_ANY_EXHDR(m), sp, snull,
+							  false, false, 0, false, 0);
+		}
 	}
-	if (u->effective_dated)
+	if (u->effective_dated || from_assignment_file)
 	{
 		if (SPI_execute_with_args("SELECT meter_id, service_point_id, installed_at, removed_at "
 								  "FROM standardized.meter_assignment "
@@ -959,6 +984,8 @@ target_of(GfLoadTargets *t, GfFileKind kind)
 			return t->meter;
 		case GF_KIND_INTERVAL:
 			return t->interval;
+		case GF_KIND_ASSIGNMENT:
+			return t->assignment;
 	}
 	return NULL;
 }
@@ -1183,7 +1210,9 @@ struct GfLoad
 	Datum	   *pvalues;
 	bool	   *pisnull;
 	MemoryContext dedup_cxt;
-	MemoryContext row_cxt;
+	MemoryContext row_cxt;		/* a record's allocations, rejects' included */
+	MemoryContext apply_cxt;	/* rows formed while a batch is applied */
+	MemoryContext file_cxt;		/* the context gf_load_file() was called in */
 	Datum	   *form_values;	/* store_row()'s datums */
 	char	   *form_text;		/* ... and their short text values */
 	GfKeyTable *keys;
@@ -1325,7 +1354,7 @@ seed_existing(GfLoad *l, GfDedupRow *d, GfArena *tuples)
 	d->changed = false;
 	d->tid = tid;
 
-	old = MemoryContextSwitchTo(l->row_cxt);
+	old = MemoryContextSwitchTo(l->apply_cxt);
 	if (l->interval && l->u->sp_via_meter)
 	{
 		/* kept reads of such utilities carry no service point until written */
@@ -1347,7 +1376,7 @@ static bool
 seed_from_row(GfLoad *l, GfDedupRow *d, ParsedRow *row, GfArena *tuples)
 {
 	LoadPlan   *p = &l->plan;
-	MemoryContext old = MemoryContextSwitchTo(l->row_cxt);
+	MemoryContext old = MemoryContextSwitchTo(l->apply_cxt);
 	bool		found;
 
 	for (int i = 0; i < p->nkeys; i++)
@@ -1370,7 +1399,7 @@ seed_from_row(GfLoad *l, GfDedupRow *d, ParsedRow *row, GfArena *tuples)
 							  &l->pvalues[p->att_sp]);
 	MemoryContextSwitchTo(old);
 	found = seed_existing(l, d, tuples);
-	MemoryContextReset(l->row_cxt);
+	MemoryContextReset(l->apply_cxt);
 	return found;
 }
 
@@ -1398,7 +1427,7 @@ seed_from_slot(GfLoad *l, GfDedupRow *d, TupleTableSlot *slot, GfArena *tuples)
 							  &l->pvalues[p->att_sp]);
 	}
 	found = seed_existing(l, d, tuples);
-	MemoryContextReset(l->row_cxt);
+	MemoryContextReset(l->apply_cxt);
 	return found;
 }
 
@@ -1565,7 +1594,7 @@ emit_rows(GfLoad *l, GfKeyTable *keys)
 			slot->tts_isnull[p->att_sp] = o->k1_null;
 			if (l->em != NULL)
 				gf_emit_read(l->em, slot);
-			else if (!d->existing || d->changed)
+			else if (l->days != NULL && (!d->existing || d->changed))
 				gf_days_add(l->days, o->k1, o->l1, o->k1_null, gf_local_date(u, o->ts));
 		}
 		else if (l->incremental)
@@ -2093,7 +2122,7 @@ dedup_record(GfLoad *l, ParsedRow *row, const DedupIn *in, const char *key, uint
 	if (l->spill != NULL && d == NULL)
 	{
 		/* a key the memory does not hold: the record goes to its service point's file */
-		MinimalTuple tup = form_row(p, row, l->row_cxt);
+		MinimalTuple tup = form_row(p, row, l->apply_cxt);
 		const char *sp = NULL;
 		uint32		splen = 0;
 		bool		sp_null = true;
@@ -2118,7 +2147,7 @@ dedup_record(GfLoad *l, ParsedRow *row, const DedupIn *in, const char *key, uint
 			sp_null = false;
 		}
 		spill_write(l->spill, spill_part(l->spill, sp, splen, sp_null), in, tup);
-		MemoryContextReset(l->row_cxt);
+		MemoryContextReset(l->apply_cxt);
 		return;
 	}
 
@@ -2136,22 +2165,22 @@ dedup_record(GfLoad *l, ParsedRow *row, const DedupIn *in, const char *key, uint
 	}
 	if (!found)
 	{
-		MemoryContext old = MemoryContextSwitchTo(l->row_cxt);
+		MemoryContext old = MemoryContextSwitchTo(l->apply_cxt);
 
 		(void) dedup_apply(d, false, in, u->policy);
 		store_row(l, d, row);
 		MemoryContextSwitchTo(old);
-		MemoryContextReset(l->row_cxt);
+		MemoryContextReset(l->apply_cxt);
 	}
 	else if (!interval)
 		dedup_same_key(d, p, row, l->kept_slot, in->batch_id);
 	else if (dedup_apply(d, true, in, u->policy))
 	{
-		MemoryContext old = MemoryContextSwitchTo(l->row_cxt);
+		MemoryContext old = MemoryContextSwitchTo(l->apply_cxt);
 
 		store_row(l, d, row);
 		MemoryContextSwitchTo(old);
-		MemoryContextReset(l->row_cxt);
+		MemoryContextReset(l->apply_cxt);
 	}
 
 	/*
@@ -2187,6 +2216,9 @@ batch_process(GfLoad *l, GfReader *r, GfLoadStats *stats)
 	ReadBatch  *b = l->batch;
 	uint64		saved_line = r->cur_line;
 
+	/* partition files and what they hold outlive the record being read */
+	MemoryContext old = MemoryContextSwitchTo(l->file_cxt);
+
 	if (l->keys != NULL)
 	{
 		for (int i = 0; i < b->n; i++)
@@ -2205,6 +2237,7 @@ batch_process(GfLoad *l, GfReader *r, GfLoadStats *stats)
 	r->cur_line = saved_line;
 	b->n = 0;
 	b->text_used = 0;
+	MemoryContextSwitchTo(old);
 }
 
 /* Add a parsed record to the batch (its key is in l->keybuf); apply a full batch. */
@@ -2218,9 +2251,10 @@ batch_add(GfLoad *l, GfReader *r, GfLoadStats *stats, ParsedRow *row, const Dedu
 	PendingRead *pr;
 	char	   *dst;
 
-	for (int i = 0; i < p->nops; i++)
-		if (p->ops[i].type == VT_TEXT && !row->isnull[p->ops[i].att])
-			need += row->tlen[p->ops[i].att];
+	/* text columns, those the configuration sets (adapt.c) included */
+	for (int i = 0; i < p->natts; i++)
+		if (p->is_text[i] && !row->isnull[i])
+			need += row->tlen[i];
 	if (b->text_used + need > b->text_cap)
 	{
 		if (b->n > 0)
@@ -2236,11 +2270,9 @@ batch_add(GfLoad *l, GfReader *r, GfLoadStats *stats, ParsedRow *row, const Dedu
 	dst = b->text + b->text_used;
 	memcpy(pr->row.values, row->values, sizeof(Datum) * p->natts);
 	memcpy(pr->row.isnull, row->isnull, sizeof(bool) * p->natts);
-	for (int i = 0; i < p->nops; i++)
+	for (int att = 0; att < p->natts; att++)
 	{
-		int			att = p->ops[i].att;
-
-		if (p->ops[i].type != VT_TEXT || row->isnull[att])
+		if (!p->is_text[att] || row->isnull[att])
 			continue;
 		memcpy(dst, row->tptr[att], row->tlen[att]);
 		pr->row.tptr[att] = dst;
@@ -2289,6 +2321,8 @@ gf_load_begin(GfLoadTargets *t, GfUtility *u, GfSourceFile *f)
 										 "gridflow dedup", ALLOCSET_DEFAULT_SIZES);
 	l->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow row",
 									   ALLOCSET_DEFAULT_SIZES);
+	l->apply_cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow apply",
+										 ALLOCSET_DEFAULT_SIZES);
 	l->keys = gf_keytable_create(l->dedup_cxt, 4096, sizeof(GfDedupRow));
 	gf_arena_init(&l->tuples, l->dedup_cxt);
 	l->row.values = palloc0(sizeof(Datum) * p->natts);
@@ -2349,10 +2383,14 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 	GfReader   *r;
 	GfChunkWriter chunks;
 	CsvRecord	rec;
-	CsvStatus	st;
+	CsvStatus	st = CSV_RECORD;
 	bool		interval = l->interval;
 	TimestampTz t0 = GetCurrentTimestamp();
 	DedupIn		in;
+	GfAdapt    *adapt;
+	GfWide	   *wide;
+	bool		meter_links;
+	MemoryContext outer_cxt;
 
 	memset(stats, 0, sizeof(GfLoadStats));
 	if (l->nbatches == l->maxbatches)
@@ -2376,15 +2414,27 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 		stats->header = lappend(stats->header, pstrdup(r->header.fields[i].data));
 	for (int i = 0; i < p->nops; i++)
 		p->ops[i].src = gf_reader_column(r, p->ops[i].source);
+	/* what the configuration asks beyond mapping columns (adapt.c); often nothing */
+	adapt = gf_adapt_begin(u, f, r, p->desc);
+	wide = gf_adapt_wide(adapt);
+	meter_links = (f->kind == GF_KIND_METER && u->sp_via_meter && op_for_att(p, p->att_sp) >= 0);
 	gf_chunk_begin(&chunks, t->landing, batch_id);
 
-	while ((st = gf_reader_next(r, &rec)) != CSV_EOF)
+	/* per-record allocations, rejects' included, go away with the record */
+	l->file_cxt = CurrentMemoryContext;
+	outer_cxt = MemoryContextSwitchTo(l->row_cxt);
+	while ((wide != NULL && gf_wide_pending(wide)) || (st = gf_reader_next(r, &rec)) != CSV_EOF)
 	{
 		ColumnOp   *bad;
 		ParseResult result = PARSE_OK;
 		double		value = 0;
 		bool		value_null = true;
 
+		MemoryContextReset(l->row_cxt);	/* the paths that continue skip the end */
+
+		/* the next read of a wide record */
+		if (wide != NULL && gf_wide_pending(wide))
+			goto next_read;
 		if (st == CSV_REJECT)
 		{
 			write_landing_reject(t->reject, batch_id, &rec, r->header.nfields);
@@ -2425,6 +2475,25 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 				continue;
 			}
 		}
+		/* units, channels, local times, wide layouts (adapt.c) */
+		if (adapt != NULL || row->local_flags != 0)
+		{
+			GfAdaptReject rj;
+
+			if (!gf_adapt_record(adapt, &rec, row->values, row->isnull, row->tptr, row->tlen,
+								 row->local_flags, stats, &rj))
+			{
+				ColumnOp	op = {.source = rj.source, .target = rj.target};
+
+				write_reject(t->reject, batch_id, &rec, "standardized", rj.reason, rj.detail,
+							 (rj.source && rj.target) ? &op : NULL);
+				stats->rows_invalid++;
+				continue;
+			}
+		}
+next_read:
+		if (wide != NULL && !gf_wide_take(wide, row->values, row->isnull))
+			continue;
 		if (interval && p->att_end >= 0)
 		{
 			TimestampTz start = DatumGetTimestampTz(row->values[p->att_start]);
@@ -2454,12 +2523,21 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 		}
 
 		/* incremental loads read the meter map from the tables when they need it */
-		if (f->kind == GF_KIND_METER && u->sp_via_meter && !l->incremental)
+		if (meter_links && !l->incremental)
 			meter_map_add(u, p, row);
 		if (f->kind == GF_KIND_METER && p->att_sp >= 0 && !row->isnull[p->att_sp])
 		{
 			write_assignment(t->assignment, u, p, row, batch_id, (int64) rec.first_line);
 			stats->assignments++;
+		}
+		/* an assignment file: every row is kept, in file order */
+		if (f->kind == GF_KIND_ASSIGNMENT)
+		{
+			if (u->sp_via_meter && !l->incremental)
+				meter_map_add(u, p, row);
+			write_assignment(t->assignment, u, p, row, batch_id, (int64) rec.first_line);
+			stats->assignments++;
+			continue;
 		}
 
 		memset(&in, 0, sizeof(in));
@@ -2476,7 +2554,10 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 	}
 	if (l->batch != NULL && l->batch->n > 0)
 		batch_process(l, r, stats);
+	MemoryContextSwitchTo(outer_cxt);
 	stats->file_bytes = (int64) r->bytes_read;
+	if (wide != NULL)
+		gf_wide_stats(wide, stats);		/* its duplicates are completed by gf_load_end() */
 	gf_reader_close(r);
 	memcpy(stats->sha256, r->sha256_digest, sizeof(stats->sha256));
 	gf_chunk_end(&chunks);
@@ -2494,7 +2575,8 @@ gf_load_end(GfLoad *l)
 	TimestampTz t0 = GetCurrentTimestamp();
 	GfUtility  *u = l->u;
 
-	if (l->interval && !l->incremental)
+	/* reads staged for shards (no product writer) have no products here */
+	if (l->interval && !l->incremental && l->t->product != NULL)
 		l->em = gf_emit_begin(l->t, u, l->plan.desc);
 	if (l->spill != NULL)
 	{
@@ -2516,12 +2598,22 @@ gf_load_end(GfLoad *l)
 	{
 		GfLoadStats *s = l->batches[i].stats;
 
-		s->rows_duplicate = s->records_read - s->rows_invalid - s->rows_kept;
+		if (l->f->kind == GF_KIND_ASSIGNMENT)
+		{
+			/* every row of an assignment file is kept */
+			s->rows_kept = s->assignments;
+			s->rows_duplicate = 0;
+		}
+		else if (s->unpivoted)
+			s->rows_duplicate = s->unpivoted_reads - s->rows_kept;
+		else
+			s->rows_duplicate = s->records_read - s->rows_invalid - s->rows_kept;
 	}
 
 	ExecDropSingleTupleTableSlot(l->kept_slot);
 	MemoryContextDelete(l->row_cxt);
-	if (l->interval || l->incremental)
+	MemoryContextDelete(l->apply_cxt);
+	if (l->interval || l->incremental || l->f->kind == GF_KIND_ASSIGNMENT)
 	{
 		/* what the caller reads from the load outlives its dedup memory */
 		if (l->new_ids != NIL || l->seen_ids != NIL)

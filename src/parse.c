@@ -461,10 +461,12 @@ parse_int64(const char *s, size_t len, int64_t *out)
 		neg = (*s++ == '-');
 	if (s >= end)
 		return PARSE_SYNTAX;
+	/* syntax first: 99999999999999999999x is not a number at all */
+	for (const char *q = s; q < end; q++)
+		if (!is_digit(*q))
+			return PARSE_SYNTAX;
 	while (s < end)
 	{
-		if (!is_digit(*s))
-			return PARSE_SYNTAX;
 		if (v > (UINT64_C(9223372036854775808) - (uint64_t) (*s - '0')) / 10)
 			return PARSE_RANGE;
 		v = v * 10 + (uint64_t) (*s++ - '0');

@@ -54,6 +54,9 @@ gf_csv_read(void *ctx, char *buf, size_t size)
 	GfReader   *r = (GfReader *) ctx;
 	ssize_t		n;
 
+	/* errors from here on are about the record being scanned */
+	if (r->parser != NULL)
+		r->cur_line = csv_record_line(r->parser);
 	CHECK_FOR_INTERRUPTS();
 	if (size > GF_READ_SIZE)
 		size = GF_READ_SIZE;
@@ -222,15 +225,29 @@ gf_reader_read_header(GfReader *r)
 	if (st == CSV_ERROR)
 		gf_reader_fail(r);
 	if (st == CSV_EOF)
+	{
+		r->cur_line = 0;		/* no line to point at */
 		return false;
+	}
 	r->cur_line = rec.first_line;
+	if (st == CSV_REJECT && rec.reason == CSV_REASON_TOO_MANY_FIELDS)
+	{
+		CsvOptions	defaults;
+
+		csv_options_init(&defaults);
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("header of file \"%s\" is not a valid CSV record", r->path),
+				 errdetail("It has %zu fields, more than the %zu a record may have.",
+						   rec.nfields, defaults.max_fields)));
+	}
 	if (st == CSV_REJECT)
 		ereport(ERROR,
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
 				 errmsg("header of file \"%s\" is not a valid CSV record", r->path),
-				 errdetail("%s at byte " UINT64_FORMAT " of line " UINT64_FORMAT ".",
-						   csv_reason_text(rec.reason),
-						   rec.reason_offset, rec.first_line)));
+				 errdetail("Line " UINT64_FORMAT ", byte " UINT64_FORMAT " of the record: %s.",
+						   rec.first_line, rec.reason_offset,
+						   csv_reason_text(rec.reason))));
 
 	old = MemoryContextSwitchTo(r->cxt);
 	r->header = rec;

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Install what building and testing gridflow needs, when it is missing
-# (Debian 12 with the PostgreSQL 15 server; run as root to install).
+# (Debian 12 with the PostgreSQL 15 server; run as root to install):
+# the server headers, make and gcc, pg_virtualenv, IPC::Run for the TAP
+# tests; with the argument "test", clang with libFuzzer for the fuzz
+# targets too.
 set -euo pipefail
 PGVER="${PGVER:-15}"
 need=()
@@ -9,6 +12,18 @@ command -v make >/dev/null || need+=(make)
 command -v gcc >/dev/null || need+=(gcc)
 command -v pg_virtualenv >/dev/null || need+=(postgresql-common)
 perl -MIPC::Run -e1 2>/dev/null || need+=(libipc-run-perl)
+# the fuzz targets: clang with libFuzzer and the sanitizers, and for the
+# coverage report of "make fuzz-long" the llvm tools beside it
+if [ "${1:-}" != test ]; then
+    :
+elif ! command -v clang >/dev/null; then
+    need+=(clang libclang-rt-dev llvm)
+else
+    printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }\n' |
+        clang -x c -fsanitize=fuzzer,address,undefined -o /dev/null - 2>/dev/null ||
+        need+=(libclang-rt-dev)
+    [ -x "$(dirname "$(readlink -f "$(command -v clang)")")/llvm-cov" ] || need+=(llvm)
+fi
 if [ "${#need[@]}" -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
         echo "gridflow needs these packages: ${need[*]} (run as root to install them)" >&2

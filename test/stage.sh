@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Copy the test fixtures into DIR, readable by the database server's user
 # (the clone itself may sit where that user cannot read), with a scratch
-# directory the server may write to.  The real utility sample is copied
+# directory the server may write to, the onboarding drop, the ingest
+# test's cut of the sample, and the hostile drops (test/hostile.sh) into
+# DIR/hostile.  The real utility sample is copied
 # too when it exists beside the project (../shared/iedr-sample, or
 # GRIDFLOW_IEDR_SAMPLE); it is never part of the project.
 #
@@ -96,6 +98,23 @@ for u in utility1 utility2; do
 done
 sync_tree "$split_tmp" "$dir/split"
 rm -rf "$split_tmp"
+
+# The onboarding drop (DIR/drops/onboard): the generator's four utilities at
+# the sample's scale and seed.  Utilities 1 and 2 are the shipped sample, byte
+# for byte (checked here, so that a generator change cannot leave the sample
+# behind); utilities 3 and 4 are the ones the onboard test configures.
+gen="$(mktemp -d)"
+trap 'rm -rf "$gen"' EXIT
+"${CC:-cc}" -std=c99 -O2 -o "$gen/gridflow_gen" "$top/data/gridflow_gen.c"
+"$gen/gridflow_gen" -s 0.15 -S 1 "$gen/onboard" 2>/dev/null
+for u in utility1 utility2; do
+    if ! diff -r -q "$gen/onboard/$u" "$top/data/sample/$u" >/dev/null; then
+        echo "stage.sh: data/sample/$u is not what data/gridflow_gen.c writes; run make sample" >&2
+        exit 1
+    fi
+done
+sync_tree "$gen/onboard" "$dir/drops/onboard"
+bash "$top/test/hostile.sh" "$dir/hostile"
 sample="${GRIDFLOW_IEDR_SAMPLE:-$top/../shared/iedr-sample}"
 if [ -d "$sample" ]; then
     sync_tree "$sample" "$dir/iedr-sample"

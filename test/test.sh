@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The whole gridflow test suite ("make test"): unit tests of the
-# PostgreSQL-free C, then the pg_regress suite in a throwaway cluster, then
-# the figures on the real utility sample when it is beside the project.
+# PostgreSQL-free C, a minute of fuzzing of the same code, then the
+# pg_regress suite and the isolation tests in a throwaway cluster (with the
+# figures on the real utility sample when it is beside the project), then
+# the TAP tests (crash recovery, cancellation, a file changing while it is
+# read, bounded memory, a coordinator and two shards).
 # Exits non-zero when anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash test/setup.sh
+bash test/setup.sh test
 make -s
 make -s unitcheck
+make -s fuzz
 
 # GRIDFLOW_DESTDIR=/some/dir installs into that directory instead of the
 # system's, and the test cluster loads the extension from there
@@ -31,3 +35,7 @@ else
 fi
 
 pg_virtualenv -t "${cluster_opts[@]}" bash test/regress.sh
+
+# clusters of their own (PostgreSQL::Test::Cluster): crashes, cancels,
+# memory, a coordinator and shards
+bash test/tap.sh

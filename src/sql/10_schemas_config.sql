@@ -42,7 +42,9 @@ CREATE TABLE gridflow.utility (
         CHECK (meter_link_policy IN ('first_row', 'effective_dated')),
     interval_dedup_policy text NOT NULL DEFAULT 'keep_first'
         CHECK (interval_dedup_policy IN ('keep_first', 'keep_last', 'sum')),
-    enabled boolean NOT NULL DEFAULT true
+    enabled boolean NOT NULL DEFAULT true,
+    ambiguous_local_time text NOT NULL DEFAULT 'later'
+        CHECK (ambiguous_local_time IN ('later', 'earlier', 'in_order', 'reject'))
 );
 COMMENT ON TABLE gridflow.utility IS 'One row per utility that gridflow builds; how its reads reach a service point and how duplicates are resolved';
 COMMENT ON COLUMN gridflow.utility.utility_id IS 'Utility identifier, as it appears in every layer (e.g. UTILITY1)';
@@ -53,23 +55,74 @@ COMMENT ON COLUMN gridflow.utility.service_point_link IS 'read: the interval fil
 COMMENT ON COLUMN gridflow.utility.meter_link_policy IS 'For service_point_link = meter: first_row takes the service point of the meter''s first row in the meter file; effective_dated takes the assignment installed on or before the read and not removed by then (latest installation wins)';
 COMMENT ON COLUMN gridflow.utility.interval_dedup_policy IS 'Reads with the same key (utility, service point, meter, start, channel): keep_first keeps the first in file order, keep_last the last, sum adds their values (lineage of the first)';
 COMMENT ON COLUMN gridflow.utility.enabled IS 'Disabled utilities are skipped by builds';
+COMMENT ON COLUMN gridflow.utility.ambiguous_local_time IS 'How a local time without offset in the hour repeated when daylight saving time ends is read: later (PostgreSQL''s rule: the second occurrence, standard time), earlier (the first, daylight time), in_order (interval starts: the first record of a series (meter, service point, channel) at that time is the earlier instant and a repeat of it the later one; other columns: later), reject (the record is rejected); dq.timestamp_range counts these times either way';
+
+--
+-- Units: what a unit written in a file means in gridflow's common units.
+--
+CREATE TABLE gridflow.unit (
+    unit text PRIMARY KEY CHECK (unit OPERATOR(pg_catalog.<>) ''),
+    factor double precision NOT NULL CHECK (factor OPERATOR(pg_catalog.>) 0),
+    common_unit text NOT NULL,
+    description text
+);
+CREATE UNIQUE INDEX unit_lower_key ON gridflow.unit (pg_catalog.lower(unit));
+COMMENT ON TABLE gridflow.unit IS 'Units a utility may give values and durations in, and how they convert into gridflow''s common units (kWh, kvarh, kW, kvar, seconds); units are matched case-insensitively';
+COMMENT ON INDEX gridflow.unit_lower_key IS 'Units are matched case-insensitively, so two units may not differ in case only';
+COMMENT ON COLUMN gridflow.unit.unit IS 'Unit as written in a file or in the configuration (Wh, kWh, min, ...)';
+COMMENT ON COLUMN gridflow.unit.factor IS 'A value in this unit times factor is the value in common_unit';
+COMMENT ON COLUMN gridflow.unit.common_unit IS 'The common unit it converts to: kWh, kvarh, kW, kvar, or s for durations';
+COMMENT ON COLUMN gridflow.unit.description IS 'Free text';
+INSERT INTO gridflow.unit (unit, factor, common_unit, description) VALUES
+    ('Wh', 0.001, 'kWh', 'watt-hour'),
+    ('kWh', 1, 'kWh', 'kilowatt-hour'),
+    ('MWh', 1000, 'kWh', 'megawatt-hour'),
+    ('varh', 0.001, 'kvarh', 'volt-ampere reactive hour'),
+    ('kvarh', 1, 'kvarh', 'kilovolt-ampere reactive hour'),
+    ('W', 0.001, 'kW', 'watt (demand)'),
+    ('kW', 1, 'kW', 'kilowatt (demand)'),
+    ('MW', 1000, 'kW', 'megawatt (demand)'),
+    ('var', 0.001, 'kvar', 'volt-ampere reactive (demand)'),
+    ('kvar', 1, 'kvar', 'kilovolt-ampere reactive (demand)'),
+    ('s', 1, 's', 'second'),
+    ('min', 60, 's', 'minute'),
+    ('h', 3600, 's', 'hour');
 
 CREATE TABLE gridflow.source_file (
     utility_id text NOT NULL REFERENCES gridflow.utility ON UPDATE CASCADE ON DELETE CASCADE,
-    file_kind text NOT NULL CHECK (file_kind IN ('service_point', 'meter', 'interval')),
+    file_kind text NOT NULL CHECK (file_kind IN ('service_point', 'meter', 'interval', 'assignment')),
     file_path text NOT NULL CHECK (file_path OPERATOR(pg_catalog.<>) ''),
     delimiter text NOT NULL DEFAULT ',' CHECK (pg_catalog.length(delimiter) = 1),
     quote text NOT NULL DEFAULT '"' CHECK (pg_catalog.length(quote) = 1),
+    layout text NOT NULL DEFAULT 'long' CHECK (layout IN ('long', 'wide')),
+    wide_columns text[],
+    wide_interval_seconds integer
+        CHECK (wide_interval_seconds OPERATOR(pg_catalog.>) 0
+               AND CASE WHEN wide_interval_seconds OPERATOR(pg_catalog.>) 0
+                        THEN 3600 OPERATOR(pg_catalog.%) wide_interval_seconds OPERATOR(pg_catalog.=) 0 END),
+    wide_dst text
+        CHECK (wide_dst IN ('elapsed', 'wall_clock_split', 'wall_clock_earlier', 'wall_clock_later')),
     PRIMARY KEY (utility_id, file_kind),
     CONSTRAINT source_file_path_in_drop
-        CHECK (file_path OPERATOR(pg_catalog.!~) '^/|(^|/)[.][.](/|$)')
+        CHECK (file_path OPERATOR(pg_catalog.!~) '^/|(^|/)[.][.](/|$)'),
+    CONSTRAINT source_file_wide_layout
+        CHECK (CASE layout
+                    WHEN 'wide' THEN file_kind OPERATOR(pg_catalog.=) 'interval'
+                                     AND pg_catalog.cardinality(wide_columns) OPERATOR(pg_catalog.>) 0
+                                     AND wide_interval_seconds IS NOT NULL AND wide_dst IS NOT NULL
+                    ELSE wide_columns IS NULL AND wide_interval_seconds IS NULL AND wide_dst IS NULL
+               END)
 );
 COMMENT ON TABLE gridflow.source_file IS 'The files of a utility''s drop: one per kind, found at file_path below the drop directory';
 COMMENT ON COLUMN gridflow.source_file.utility_id IS 'Utility the file belongs to';
-COMMENT ON COLUMN gridflow.source_file.file_kind IS 'service_point, meter or interval: which standardized table the file feeds';
+COMMENT ON COLUMN gridflow.source_file.file_kind IS 'service_point, meter, assignment or interval: which standardized table the file feeds (assignment: meter-to-service-point rows for standardized.meter_assignment, read after the meter file; with service_point_link = meter, reads reach their service point through them)';
 COMMENT ON COLUMN gridflow.source_file.file_path IS 'Path of the file relative to the drop directory (e.g. utility1/utility1_intervals.csv); it may not start with / or contain a .. component';
 COMMENT ON COLUMN gridflow.source_file.delimiter IS 'Field delimiter (one byte)';
 COMMENT ON COLUMN gridflow.source_file.quote IS 'Quote character (one byte); a doubled quote inside quotes is a literal quote';
+COMMENT ON COLUMN gridflow.source_file.layout IS 'long: one read per record; wide (interval files only): one record per meter and day, with one column per interval (wide_columns), unpivoted into reads by the loader';
+COMMENT ON COLUMN gridflow.source_file.wide_columns IS 'Wide layout: header names of the interval columns, in time order (e.g. hr01 ... hr24, or 00:15 ... 24:00); an empty cell is no read';
+COMMENT ON COLUMN gridflow.source_file.wide_interval_seconds IS 'Wide layout: length of the interval of each column in seconds (3600, 1800, 900, ...; it divides an hour)';
+COMMENT ON COLUMN gridflow.source_file.wide_dst IS 'Wide layout, how daylight-saving days are written: elapsed (column n is the n-th interval after local midnight: a 23-hour day fills 92 quarter-hour columns, a 25-hour day 100; cells past the end of the day must be empty); wall_clock_* (columns are the wall-clock intervals of a 24-hour day: the spring-forward gap''s cells must be empty, and on the fall-back day each cell of the repeated hour is written once): _split takes it as both occurrences added together (a doubled value) and splits it into two reads of half the value, _earlier and _later as the first or the second occurrence only';
 
 CREATE TABLE gridflow.column_map (
     utility_id text NOT NULL,
@@ -78,19 +131,39 @@ CREATE TABLE gridflow.column_map (
     source_column text NOT NULL,
     format text,
     null_values text[] NOT NULL DEFAULT '{}',
+    time_zone text,
+    unit text REFERENCES gridflow.unit ON UPDATE CASCADE,
     PRIMARY KEY (utility_id, file_kind, target_column),
     FOREIGN KEY (utility_id, file_kind) REFERENCES gridflow.source_file
         ON UPDATE CASCADE ON DELETE CASCADE
 );
 COMMENT ON TABLE gridflow.column_map IS 'Where each standardized column comes from in a utility''s file; unmapped columns are NULL, unmapped file columns are ignored';
 COMMENT ON COLUMN gridflow.column_map.utility_id IS 'Utility';
-COMMENT ON COLUMN gridflow.column_map.file_kind IS 'File kind (service_point, meter, interval)';
+COMMENT ON COLUMN gridflow.column_map.file_kind IS 'File kind (service_point, meter, assignment, interval)';
 COMMENT ON COLUMN gridflow.column_map.target_column IS 'Column of the standardized table fed by this file kind';
 COMMENT ON COLUMN gridflow.column_map.source_column IS 'Header name in the file, matched case-insensitively, ignoring surrounding blanks; several targets may share one source column';
 COMMENT ON COLUMN gridflow.column_map.format IS 'For timestamp targets: iso8601 (default; no offset means the utility''s local time), epoch, or a pattern of YYYY MM DD HH24 MI SS US TZ such as YYYYMMDD (a date alone is local midnight)';
 COMMENT ON COLUMN gridflow.column_map.null_values IS 'Source strings, besides the empty unquoted field, that mean NULL; quote them in array literals (''{"null"}''), since an unquoted NULL element is an SQL NULL and matches nothing';
+COMMENT ON COLUMN gridflow.column_map.time_zone IS 'For timestamp targets: the IANA time zone of times without offset in this column (e.g. UTC); NULL: the utility''s time_zone';
+COMMENT ON COLUMN gridflow.column_map.unit IS 'For numeric targets: the unit the column is written in (gridflow.unit), converted into the common unit: e.g. min for a duration_seconds column in minutes, Wh for a value column in watt-hours (the read''s unit column then says kWh)';
 
 COMMENT ON CONSTRAINT source_file_path_in_drop ON gridflow.source_file IS 'A configured file stays inside the drop directory: whoever may edit the configuration cannot point a build at other server files';
+COMMENT ON CONSTRAINT source_file_wide_layout ON gridflow.source_file IS 'A wide layout is an interval file with its interval columns, their length and its daylight-saving convention; a long layout has none of them';
+
+CREATE TABLE gridflow.channel (
+    utility_id text NOT NULL REFERENCES gridflow.utility ON UPDATE CASCADE ON DELETE CASCADE,
+    channel text NOT NULL,
+    duration_seconds integer CHECK (duration_seconds OPERATOR(pg_catalog.>) 0),
+    unit text REFERENCES gridflow.unit ON UPDATE CASCADE,
+    description text,
+    PRIMARY KEY (utility_id, channel)
+);
+COMMENT ON TABLE gridflow.channel IS 'What a utility''s channel implies for its reads: the interval length of reads that give none, and the unit of their values when neither the read nor the column map gives one';
+COMMENT ON COLUMN gridflow.channel.utility_id IS 'Utility';
+COMMENT ON COLUMN gridflow.channel.channel IS 'Channel exactly as the interval file writes it';
+COMMENT ON COLUMN gridflow.channel.duration_seconds IS 'Interval length of the channel''s reads, used when a read has no duration of its own';
+COMMENT ON COLUMN gridflow.channel.unit IS 'Unit of the channel''s values (gridflow.unit), used when the read has no unit column value and column_map gives no unit for value';
+COMMENT ON COLUMN gridflow.channel.description IS 'Free text';
 
 CREATE TABLE gridflow.role_utility (
     role_name name NOT NULL,
@@ -138,6 +211,9 @@ CREATE TABLE gridflow.batch (
     rows_replaced bigint NOT NULL DEFAULT 0,
     status text NOT NULL DEFAULT 'loading' CHECK (status IN ('loading', 'loaded')),
     spill_partitions integer NOT NULL DEFAULT 0,
+    ambiguous_local_times bigint NOT NULL DEFAULT 0,
+    nonexistent_local_times bigint NOT NULL DEFAULT 0,
+    unpivoted_reads bigint,
     CONSTRAINT batch_content_key UNIQUE (utility_id, file_kind, content_sha256)
 );
 COMMENT ON TABLE gridflow.batch IS 'One row per file loaded, in the order the files arrived: its checksum and its figures from landing to standardized (gridflow_build starts the history again from batch 1; gridflow_ingest adds to it; gridflow_rebuild keeps it)';
@@ -154,10 +230,13 @@ COMMENT ON COLUMN gridflow.batch.finished_at IS 'When the file was standardized'
 COMMENT ON COLUMN gridflow.batch.records_read IS 'Records landed (landing.source_record rows)';
 COMMENT ON COLUMN gridflow.batch.records_rejected IS 'Records that were not valid CSV rows of the file (landing.reject, stage landing); records_read + records_rejected is every record of the file';
 COMMENT ON COLUMN gridflow.batch.rows_invalid IS 'Landed records whose values could not be standardized (landing.reject, stage standardized)';
-COMMENT ON COLUMN gridflow.batch.rows_duplicate IS 'Landed records whose key was already there (earlier in the file or from an earlier batch), resolved by the de-duplication policy';
-COMMENT ON COLUMN gridflow.batch.rows_kept IS 'New standardized rows: keys this batch brought first; records_read = rows_invalid + rows_duplicate + rows_kept';
+COMMENT ON COLUMN gridflow.batch.rows_duplicate IS 'Landed records (wide layouts: reads) whose key was already there (earlier in the file or from an earlier batch), resolved by the de-duplication policy';
+COMMENT ON COLUMN gridflow.batch.rows_kept IS 'New standardized rows: keys this batch brought first; records_read = rows_invalid + rows_duplicate + rows_kept (wide layouts: unpivoted_reads = rows_duplicate + rows_kept)';
 COMMENT ON COLUMN gridflow.batch.rows_matched IS 'Standardized rows of earlier batches that records of this batch matched by key';
 COMMENT ON COLUMN gridflow.batch.rows_replaced IS 'Of those, rows whose kept values this batch changed (keep_last: the correction won; sum: its values were added)';
 COMMENT ON COLUMN gridflow.batch.status IS 'loading while the file is read, loaded once standardized';
 COMMENT ON COLUMN gridflow.batch.spill_partitions IS 'Temporary files the reads were partitioned into because their keys outgrew gridflow.build_memory (0: de-duplicated in memory)';
 COMMENT ON CONSTRAINT batch_content_key ON gridflow.batch IS 'A file''s content is loaded once per utility and kind';
+COMMENT ON COLUMN gridflow.batch.ambiguous_local_times IS 'Records with a local time (no offset) in the hour repeated when daylight saving time ends, resolved by the utility''s ambiguous_local_time (wide layouts: records with a value in a column of the repeated hour)';
+COMMENT ON COLUMN gridflow.batch.nonexistent_local_times IS 'Records with a local time (no offset) in the hour skipped when daylight saving time starts, read by PostgreSQL''s rule (as if the clock had not moved yet); wide layouts: records with a value in a column of the skipped hour, which are rejected';
+COMMENT ON COLUMN gridflow.batch.unpivoted_reads IS 'Wide layouts: reads the valid records were unpivoted into (rows_duplicate + rows_kept); NULL for long layouts';

@@ -35,7 +35,7 @@ COMMENT ON COLUMN landing.reject.batch_id IS 'Batch (gridflow.batch) of the file
 COMMENT ON COLUMN landing.reject.line_no IS 'Physical line the record starts on';
 COMMENT ON COLUMN landing.reject.end_line_no IS 'Physical line the record ends on (differs from line_no for records spanning lines)';
 COMMENT ON COLUMN landing.reject.stage IS 'landing: the record never reached landing.source_record; standardized: it is in landing.source_record but not in the standardized layer';
-COMMENT ON COLUMN landing.reject.reason IS 'Reason code: field_count, unterminated_quote, text_after_quote, invalid_utf8, nul_byte, record_too_long, too_many_fields, invalid_value, missing_key';
+COMMENT ON COLUMN landing.reject.reason IS 'Reason code: field_count, unterminated_quote, text_after_quote, invalid_utf8, nul_byte, record_too_long, too_many_fields, invalid_value, missing_key, unknown_unit, ambiguous_local_time, nonexistent_local_time, outside_day';
 COMMENT ON COLUMN landing.reject.detail IS 'Human-readable explanation';
 COMMENT ON COLUMN landing.reject.source_column IS 'File column at fault, for standardized rejects';
 COMMENT ON COLUMN landing.reject.target_column IS 'Standardized column it feeds, for standardized rejects';
@@ -134,7 +134,7 @@ CREATE TABLE standardized.meter_assignment (
     line_no bigint NOT NULL,
     PRIMARY KEY (utility_id, batch_id, line_no)
 );
-COMMENT ON TABLE standardized.meter_assignment IS 'Every meter-to-service-point row of the meter files, in file order: the history that effective-dated linking and the multi-premise DQ checks read';
+COMMENT ON TABLE standardized.meter_assignment IS 'Every meter-to-service-point row of the meter files and assignment files, in file order: the history that effective-dated linking and the multi-premise DQ checks read';
 COMMENT ON COLUMN standardized.meter_assignment.utility_id IS 'Utility';
 COMMENT ON COLUMN standardized.meter_assignment.meter_id IS 'Meter';
 COMMENT ON COLUMN standardized.meter_assignment.service_point_id IS 'Service point the row assigns the meter to';
@@ -162,18 +162,17 @@ CREATE TABLE standardized.interval_read (
     conflicting_rows integer NOT NULL,
     first_value double precision,
     source_value_sum double precision,
-    CONSTRAINT interval_read_key UNIQUE NULLS NOT DISTINCT
-        (service_point_id, interval_start_ts, utility_id, meter_id, channel)
+    unit text
 ) PARTITION BY LIST (utility_id);
-COMMENT ON TABLE standardized.interval_read IS 'Interval reads of every utility, one row per (utility_id, service_point_id, meter_id, interval_start_ts, channel), resolved by the utility''s interval_dedup_policy; partitioned by utility (builds create the partitions)';
+COMMENT ON TABLE standardized.interval_read IS 'Interval reads of every utility, one row per (utility_id, service_point_id, meter_id, interval_start_ts, channel), resolved by the utility''s interval_dedup_policy; partitioned by utility, then by month of the utility''s local days on interval_start_ts (builds and ingests create the partitions, each with a unique index on the key, NULLS NOT DISTINCT since a read without a service point still has one)';
 COMMENT ON COLUMN standardized.interval_read.utility_id IS 'Utility';
 COMMENT ON COLUMN standardized.interval_read.service_point_id IS 'Service point: from the read, or through the meter (NULL when the meter has none)';
 COMMENT ON COLUMN standardized.interval_read.meter_id IS 'Meter';
 COMMENT ON COLUMN standardized.interval_read.channel IS 'Channel as the utility names it (kWh and kVARh reads of one instant are different channels)';
 COMMENT ON COLUMN standardized.interval_read.interval_start_ts IS 'Start of the interval (offsets kept; integer dates are local midnight)';
 COMMENT ON COLUMN standardized.interval_read.interval_end_ts IS 'interval_start_ts + duration_seconds';
-COMMENT ON COLUMN standardized.interval_read.duration_seconds IS 'Interval length in seconds as given by the utility (0: unknown)';
-COMMENT ON COLUMN standardized.interval_read.value IS 'Usage value of the kept read (sum of the duplicates under the sum policy)';
+COMMENT ON COLUMN standardized.interval_read.duration_seconds IS 'Interval length in seconds as given by the utility (converted from column_map.unit, implied by gridflow.channel, or the column length of a wide layout; NULL or 0: unknown)';
+COMMENT ON COLUMN standardized.interval_read.value IS 'Usage value of the kept read (sum of the duplicates under the sum policy), in unit';
 COMMENT ON COLUMN standardized.interval_read.quality IS 'Quality flag as the utility gives it';
 COMMENT ON COLUMN standardized.interval_read.last_update_time IS 'When the utility last updated the read';
 COMMENT ON COLUMN standardized.interval_read.exported_at IS 'When the utility exported it (the string null means NULL)';
@@ -184,7 +183,7 @@ COMMENT ON COLUMN standardized.interval_read.source_rows IS 'Source records with
 COMMENT ON COLUMN standardized.interval_read.conflicting_rows IS 'Source records with this key whose value differs from the value of the first one (first_value)';
 COMMENT ON COLUMN standardized.interval_read.first_value IS 'Value of the first source record with this key, in arrival order (batch, then line)';
 COMMENT ON COLUMN standardized.interval_read.source_value_sum IS 'Sum of the values of all source records with this key: value / source_value_sum is the share of the raw value the dedup kept';
-COMMENT ON CONSTRAINT interval_read_key ON standardized.interval_read IS 'The natural key; NULLS NOT DISTINCT because a read whose service point is unknown still has one key';
+COMMENT ON COLUMN standardized.interval_read.unit IS 'Unit of value, when the utility says (a unit column, column_map.unit or gridflow.channel): the common unit (kWh, kvarh, ...) the value was converted into; NULL: the value as the utility gives it';
 
 --
 -- Product: the interval-grain fact table.
@@ -215,11 +214,9 @@ CREATE TABLE product.usage_interval (
     last_update_time timestamptz,
     exported_at timestamptz,
     batch_id bigint NOT NULL,
-    line_no bigint NOT NULL,
-    CONSTRAINT usage_interval_key UNIQUE NULLS NOT DISTINCT
-        (service_point_id, interval_start_ts, utility_id, meter_id, channel)
+    line_no bigint NOT NULL
 ) PARTITION BY LIST (utility_id);
-COMMENT ON TABLE product.usage_interval IS 'The usage fact table: one row per standardized interval read, with its meter and service point attributes (left joins: reads of unknown service points stay, flagged); partitioned by utility';
+COMMENT ON TABLE product.usage_interval IS 'The usage fact table: one row per standardized interval read, with its meter and service point attributes (left joins: reads of unknown service points stay, flagged); partitioned by utility, then by month of local_date, each partition with a unique index on (service_point_id, interval_start_ts, utility_id, meter_id, channel) for look-ups by service point and day';
 COMMENT ON COLUMN product.usage_interval.utility_id IS 'Utility';
 COMMENT ON COLUMN product.usage_interval.service_point_id IS 'Service point (NULL when unknown)';
 COMMENT ON COLUMN product.usage_interval.meter_id IS 'Meter';
@@ -246,7 +243,6 @@ COMMENT ON COLUMN product.usage_interval.last_update_time IS 'When the utility l
 COMMENT ON COLUMN product.usage_interval.exported_at IS 'When the utility exported the read';
 COMMENT ON COLUMN product.usage_interval.batch_id IS 'Lineage: batch of the source record';
 COMMENT ON COLUMN product.usage_interval.line_no IS 'Lineage: line of the source record';
-COMMENT ON CONSTRAINT usage_interval_key ON product.usage_interval IS 'Natural key, led by service point and time for look-ups by service point and day';
 
 --
 -- Experience: daily summaries.
@@ -263,10 +259,9 @@ CREATE TABLE experience.daily_usage (
     peak_usage_value double precision,
     peak_usage_ts timestamptz,
     pit_usage_value double precision,
-    pit_usage_ts timestamptz,
-    PRIMARY KEY (service_point_id, local_date, utility_id, channel)
+    pit_usage_ts timestamptz
 ) PARTITION BY LIST (utility_id);
-COMMENT ON TABLE experience.daily_usage IS 'One row per (utility_id, service_point_id, local day, channel): total, count, peak and pit of the day''s reads; reads without a service point are not summarized (see dq.readiness); partitioned by utility';
+COMMENT ON TABLE experience.daily_usage IS 'One row per (utility_id, service_point_id, local day, channel): total, count, peak and pit of the day''s reads; reads without a service point are not summarized (see dq.readiness); partitioned by utility, then by month of local_date, each partition keyed on (service_point_id, local_date, utility_id, channel)';
 COMMENT ON COLUMN experience.daily_usage.utility_id IS 'Utility';
 COMMENT ON COLUMN experience.daily_usage.service_point_id IS 'Service point';
 COMMENT ON COLUMN experience.daily_usage.local_date IS 'Local day in the utility''s time zone';

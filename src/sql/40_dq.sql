@@ -120,17 +120,17 @@ SELECT r.utility_id,
        u.interval_dedup_policy AS policy,
        pg_catalog.count(*) AS kept_rows,
        pg_catalog.sum(r.source_rows)::bigint AS source_rows,
-       pg_catalog.sum(r.value) AS kept_value,
-       pg_catalog.sum(r.source_value_sum) AS source_value,
-       pg_catalog.round((100 * pg_catalog.sum(r.value)
-                         / nullif(pg_catalog.sum(r.source_value_sum), 0))::numeric, 1)
+       gridflow.exact_sum(r.value) AS kept_value,
+       gridflow.exact_sum(r.source_value_sum) AS source_value,
+       pg_catalog.round((100 * gridflow.exact_sum(r.value)
+                         / nullif(gridflow.exact_sum(r.source_value_sum), 0))::numeric, 1)
            AS kept_share_pct,
-       CASE WHEN pg_catalog.sum(r.source_value_sum) OPERATOR(pg_catalog.<>) 0
-             AND pg_catalog.sum(r.value) / pg_catalog.sum(r.source_value_sum)
+       CASE WHEN gridflow.exact_sum(r.source_value_sum) OPERATOR(pg_catalog.<>) 0
+             AND gridflow.exact_sum(r.value) / gridflow.exact_sum(r.source_value_sum)
                  OPERATOR(pg_catalog.<) 0.99
             THEN 'LOW: de-duplication keeps ' OPERATOR(pg_catalog.||)
-                 pg_catalog.round((100 * pg_catalog.sum(r.value)
-                                   / pg_catalog.sum(r.source_value_sum))::numeric, 1)
+                 pg_catalog.round((100 * gridflow.exact_sum(r.value)
+                                   / gridflow.exact_sum(r.source_value_sum))::numeric, 1)
                  OPERATOR(pg_catalog.||) '% of the raw value'
        END AS warning
   FROM standardized.interval_read r
@@ -227,7 +227,7 @@ WITH s AS (
            pg_catalog.count(*) - pg_catalog.count(value) AS null_values,
            pg_catalog.min(value) AS min_value,
            pg_catalog.max(value) AS max_value,
-           pg_catalog.avg(value) AS mean_value,
+           gridflow.exact_sum(value) / nullif(pg_catalog.count(value), 0) AS mean_value,
            pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY value) AS median_value,
            pg_catalog.percentile_cont(0.25) WITHIN GROUP (ORDER BY value) AS q1,
            pg_catalog.percentile_cont(0.75) WITHIN GROUP (ORDER BY value) AS q3,
@@ -307,7 +307,13 @@ SELECT p.utility_id,
        (SELECT coalesce(pg_catalog.sum(j.records), 0)::bigint
           FROM dq.rejects j
          WHERE j.target_column OPERATOR(pg_catalog.=) 'interval_start_ts'
-           AND (p.utility_id IS NULL OR j.utility_id OPERATOR(pg_catalog.=) p.utility_id)) AS rejected_timestamps
+           AND (p.utility_id IS NULL OR j.utility_id OPERATOR(pg_catalog.=) p.utility_id)) AS rejected_timestamps,
+       (SELECT coalesce(pg_catalog.sum(b.ambiguous_local_times), 0)::bigint
+          FROM gridflow.batch b
+         WHERE p.utility_id IS NULL OR b.utility_id OPERATOR(pg_catalog.=) p.utility_id) AS ambiguous_local_times,
+       (SELECT coalesce(pg_catalog.sum(b.nonexistent_local_times), 0)::bigint
+          FROM gridflow.batch b
+         WHERE p.utility_id IS NULL OR b.utility_id OPERATOR(pg_catalog.=) p.utility_id) AS nonexistent_local_times
   FROM product.usage_interval p
  GROUP BY GROUPING SETS ((p.utility_id), ())
  ORDER BY p.utility_id NULLS LAST;
@@ -321,6 +327,8 @@ COMMENT ON COLUMN dq.timestamp_range.last_start_ts IS 'Latest interval start';
 COMMENT ON COLUMN dq.timestamp_range.null_timestamps IS 'Reads without a start time (always 0: such records are rejected)';
 COMMENT ON COLUMN dq.timestamp_range.before_2020 IS 'Reads starting before 2020';
 COMMENT ON COLUMN dq.timestamp_range.rejected_timestamps IS 'Source records rejected because of their start time (dq.rejects)';
+COMMENT ON COLUMN dq.timestamp_range.ambiguous_local_times IS 'Source records with a local time without offset in an hour repeated when daylight saving time ends (gridflow.batch; resolved by the utility''s ambiguous_local_time, or by the wide_dst of a wide layout)';
+COMMENT ON COLUMN dq.timestamp_range.nonexistent_local_times IS 'Source records with a local time without offset in an hour skipped when daylight saving time starts (gridflow.batch)';
 
 CREATE VIEW dq.experience_summary WITH (security_invoker = true) AS
 SELECT e.utility_id,
@@ -328,7 +336,7 @@ SELECT e.utility_id,
        pg_catalog.count(DISTINCT (e.utility_id, e.service_point_id, e.local_date)) AS service_point_days,
        pg_catalog.count(DISTINCT (e.utility_id, e.service_point_id)) AS service_points,
        pg_catalog.count(DISTINCT e.channel) AS channels,
-       pg_catalog.avg(e.total_usage) AS avg_daily_usage,
+       gridflow.exact_sum(e.total_usage) / nullif(pg_catalog.count(e.total_usage), 0) AS avg_daily_usage,
        pg_catalog.max(e.peak_usage_value) AS max_peak_value
   FROM experience.daily_usage e
  GROUP BY GROUPING SETS ((e.utility_id), ())
@@ -356,30 +364,42 @@ COMMENT ON COLUMN dq.conflicting_service_points.batch_id IS 'Lineage of the kept
 COMMENT ON COLUMN dq.conflicting_service_points.line_no IS 'Lineage of the kept record: line';
 
 CREATE VIEW dq.multi_premise_meters WITH (security_invoker = true) AS
+WITH first_assigned AS (
+    -- a meter's first row in an assignment file (its meter file names no service point)
+    SELECT DISTINCT ON (a.utility_id, a.meter_id) a.utility_id, a.meter_id, a.service_point_id
+      FROM standardized.meter_assignment a
+      JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) a.batch_id
+     WHERE b.file_kind OPERATOR(pg_catalog.=) 'assignment'
+     ORDER BY a.utility_id, a.meter_id, a.batch_id, a.line_no
+)
 SELECT a.utility_id,
        a.meter_id,
        pg_catalog.count(DISTINCT a.service_point_id) AS service_points,
        pg_catalog.count(*) AS assignment_rows,
        pg_catalog.min(a.installed_at) AS first_installed_at,
        pg_catalog.max(a.installed_at) AS last_installed_at,
-       m.service_point_id AS first_row_service_point
+       coalesce(m.service_point_id, f.service_point_id) AS first_row_service_point
   FROM standardized.meter_assignment a
   LEFT JOIN standardized.meter m
     ON m.utility_id OPERATOR(pg_catalog.=) a.utility_id AND m.meter_id OPERATOR(pg_catalog.=) a.meter_id
- GROUP BY a.utility_id, a.meter_id, m.service_point_id
+  LEFT JOIN first_assigned f
+    ON f.utility_id OPERATOR(pg_catalog.=) a.utility_id AND f.meter_id OPERATOR(pg_catalog.=) a.meter_id
+ GROUP BY a.utility_id, a.meter_id, m.service_point_id, f.service_point_id
 HAVING pg_catalog.count(DISTINCT a.service_point_id) OPERATOR(pg_catalog.>) 1
  ORDER BY a.utility_id, a.meter_id;
-COMMENT ON VIEW dq.multi_premise_meters IS 'Meters that the meter files put under more than one service point';
+COMMENT ON VIEW dq.multi_premise_meters IS 'Meters that the meter or assignment files put under more than one service point';
 COMMENT ON COLUMN dq.multi_premise_meters.utility_id IS 'Utility';
 COMMENT ON COLUMN dq.multi_premise_meters.meter_id IS 'Meter';
 COMMENT ON COLUMN dq.multi_premise_meters.service_points IS 'Distinct service points';
-COMMENT ON COLUMN dq.multi_premise_meters.assignment_rows IS 'Meter-file rows naming a service point';
+COMMENT ON COLUMN dq.multi_premise_meters.assignment_rows IS 'Meter-file or assignment-file rows naming a service point';
 COMMENT ON COLUMN dq.multi_premise_meters.first_installed_at IS 'Earliest installation';
 COMMENT ON COLUMN dq.multi_premise_meters.last_installed_at IS 'Latest installation';
-COMMENT ON COLUMN dq.multi_premise_meters.first_row_service_point IS 'Service point of the meter''s first row (what the first_row policy uses)';
+COMMENT ON COLUMN dq.multi_premise_meters.first_row_service_point IS 'Service point of the meter''s first row in the meter file, or in the assignment file when there is one (what the first_row policy uses)';
 
 CREATE VIEW dq.meter_link_ambiguity WITH (security_invoker = true) AS
-WITH reads AS (
+-- not materialized: a condition on utility_id reaches the reads, and the
+-- planner sees their statistics
+WITH reads AS NOT MATERIALIZED (
     SELECT r.utility_id, r.meter_id, r.interval_start_ts, r.channel
       FROM standardized.interval_read r
       JOIN gridflow.utility u ON u.utility_id OPERATOR(pg_catalog.=) r.utility_id
@@ -389,6 +409,13 @@ WITH reads AS (
       FROM standardized.meter_assignment
      GROUP BY utility_id, meter_id
     HAVING pg_catalog.count(DISTINCT service_point_id) OPERATOR(pg_catalog.>) 1
+), first_assigned AS (
+    -- a meter's first row in an assignment file (its meter file names no service point)
+    SELECT DISTINCT ON (a.utility_id, a.meter_id) a.utility_id, a.meter_id, a.service_point_id
+      FROM standardized.meter_assignment a
+      JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) a.batch_id
+     WHERE b.file_kind OPERATOR(pg_catalog.=) 'assignment'
+     ORDER BY a.utility_id, a.meter_id, a.batch_id, a.line_no
 ), effective AS (
     -- the assignments in force at each read: latest installation first
     SELECT x.utility_id, x.meter_id, x.interval_start_ts, x.channel,
@@ -405,13 +432,15 @@ WITH reads AS (
      GROUP BY x.utility_id, x.meter_id, x.interval_start_ts, x.channel
 ), choice AS (
     SELECT x.utility_id,
-           m.service_point_id AS first_row_sp,
+           coalesce(m.service_point_id, f.service_point_id) AS first_row_sp,
            e.service_point_id AS effective_sp,
            coalesce(e.candidates, 0) AS candidates,
            (mu.meter_id IS NOT NULL) AS multi_premise
       FROM reads x
       LEFT JOIN standardized.meter m
         ON m.utility_id OPERATOR(pg_catalog.=) x.utility_id AND m.meter_id OPERATOR(pg_catalog.=) x.meter_id
+      LEFT JOIN first_assigned f
+        ON f.utility_id OPERATOR(pg_catalog.=) x.utility_id AND f.meter_id OPERATOR(pg_catalog.=) x.meter_id
       LEFT JOIN multi mu
         ON mu.utility_id OPERATOR(pg_catalog.=) x.utility_id AND mu.meter_id OPERATOR(pg_catalog.=) x.meter_id
       LEFT JOIN effective e
@@ -434,7 +463,7 @@ COMMENT ON VIEW dq.meter_link_ambiguity IS 'For utilities whose reads reach serv
 COMMENT ON COLUMN dq.meter_link_ambiguity.utility_id IS 'Utility';
 COMMENT ON COLUMN dq.meter_link_ambiguity.policy IS 'The utility''s meter_link_policy (what the build used)';
 COMMENT ON COLUMN dq.meter_link_ambiguity.reads IS 'Standardized reads';
-COMMENT ON COLUMN dq.meter_link_ambiguity.reads_on_multi_premise_meters IS 'Reads whose meter is under several service points in the meter file';
+COMMENT ON COLUMN dq.meter_link_ambiguity.reads_on_multi_premise_meters IS 'Reads whose meter is under several service points in the meter or assignment file';
 COMMENT ON COLUMN dq.meter_link_ambiguity.reads_with_several_effective_assignments IS 'Reads for which more than one service point is installed and not removed at the read''s time';
 COMMENT ON COLUMN dq.meter_link_ambiguity.reads_without_effective_assignment IS 'Reads for which no assignment is in effect at the read''s time';
 COMMENT ON COLUMN dq.meter_link_ambiguity.reads_where_policies_differ IS 'Reads that first_row and effective_dated would give different service points';
@@ -447,8 +476,11 @@ SELECT b.batch_id, b.build_id, r.operation, b.utility_id, b.file_kind, b.file_pa
        b.records_read, b.records_rejected, b.rows_invalid, b.rows_duplicate, b.rows_kept,
        b.rows_matched, b.rows_replaced,
        pg_catalog.round(100 * b.rows_duplicate
-                        / nullif(b.records_read, 0)::numeric, 1) AS duplicate_pct,
-       b.status
+                        / nullif(coalesce(b.unpivoted_reads, b.records_read), 0)::numeric, 1) AS duplicate_pct,
+       b.status,
+       b.unpivoted_reads,
+       b.ambiguous_local_times,
+       b.nonexistent_local_times
   FROM gridflow.batch b
   LEFT JOIN gridflow.build r ON r.build_id OPERATOR(pg_catalog.=) b.build_id
  ORDER BY b.batch_id;
@@ -467,12 +499,15 @@ COMMENT ON COLUMN dq.batches.records IS 'Records in the file (blank lines and th
 COMMENT ON COLUMN dq.batches.records_read IS 'Records landed';
 COMMENT ON COLUMN dq.batches.records_rejected IS 'Records rejected at landing';
 COMMENT ON COLUMN dq.batches.rows_invalid IS 'Landed records rejected at standardization';
-COMMENT ON COLUMN dq.batches.rows_duplicate IS 'Landed records whose key was already there (earlier in the file or from an earlier batch)';
+COMMENT ON COLUMN dq.batches.rows_duplicate IS 'Landed records (wide layouts: reads) whose key was already there (earlier in the file or from an earlier batch)';
 COMMENT ON COLUMN dq.batches.rows_kept IS 'New standardized rows (keys the batch brought first)';
 COMMENT ON COLUMN dq.batches.rows_matched IS 'Standardized rows of earlier batches the batch''s records matched';
 COMMENT ON COLUMN dq.batches.rows_replaced IS 'Of those, rows whose kept values the batch changed (keep_last corrections, sum)';
-COMMENT ON COLUMN dq.batches.duplicate_pct IS 'rows_duplicate as a percentage of records_read';
+COMMENT ON COLUMN dq.batches.duplicate_pct IS 'rows_duplicate as a percentage of records_read (wide layouts: of unpivoted_reads)';
 COMMENT ON COLUMN dq.batches.status IS 'loading or loaded';
+COMMENT ON COLUMN dq.batches.unpivoted_reads IS 'Wide layouts: reads the valid records were unpivoted into; NULL for long layouts';
+COMMENT ON COLUMN dq.batches.ambiguous_local_times IS 'Records with a local time in an hour repeated when daylight saving time ends';
+COMMENT ON COLUMN dq.batches.nonexistent_local_times IS 'Records with a local time in an hour skipped when daylight saving time starts';
 
 --
 -- DQ over time: the quality of the reads of each batch (the reads whose
@@ -485,7 +520,7 @@ WITH reads AS (
            pg_catalog.count(*) FILTER (WHERE NOT p.service_point_known) AS orphan_reads,
            pg_catalog.count(*) FILTER (WHERE NOT p.meter_known) AS unknown_meter_reads,
            pg_catalog.count(p.value) AS with_value,
-           pg_catalog.sum(p.value) AS value_sum,
+           gridflow.exact_sum(p.value) AS value_sum,
            pg_catalog.min(p.value) AS min_value,
            pg_catalog.max(p.value) AS max_value,
            pg_catalog.count(*) FILTER (WHERE p.value OPERATOR(pg_catalog.=) 0) AS zero_values,
@@ -523,7 +558,7 @@ SELECT b.batch_id,
        coalesce(pg_catalog.sum(k.resent_keys), 0)::bigint AS resent_keys,
        pg_catalog.min(r.min_value) AS min_value,
        pg_catalog.max(r.max_value) AS max_value,
-       pg_catalog.sum(r.value_sum) / nullif(pg_catalog.sum(r.with_value), 0) AS mean_value,
+       gridflow.exact_sum(r.value_sum) / nullif(pg_catalog.sum(r.with_value), 0) AS mean_value,
        coalesce(pg_catalog.sum(r.zero_values), 0)::bigint AS zero_values,
        coalesce(pg_catalog.sum(r.negative_values), 0)::bigint AS negative_values,
        pg_catalog.min(r.first_day) AS first_day,

@@ -190,6 +190,17 @@ lines(section, ord, line) AS (
     UNION ALL
     SELECT 8, 2, pg_catalog.format('  Nulls: %s, Pre-2020: %s, Rejected timestamps: %s',
                                    tr.null_timestamps, tr.before_2020, tr.rejected_timestamps) FROM tr
+    UNION ALL
+    SELECT 8, 10 + 10 * u.pos + pg_catalog.row_number() OVER (PARTITION BY u.pos ORDER BY l.file_kind),
+           pg_catalog.format('  %s %s file: %s local times in an hour repeated by a daylight-saving change, %s in a skipped hour',
+                             l.utility_id, l.file_kind, gridflow.fmt_count(l.ambiguous), gridflow.fmt_count(l.nonexistent))
+      FROM (SELECT b.utility_id, b.file_kind,
+                   pg_catalog.sum(b.ambiguous_local_times)::bigint AS ambiguous,
+                   pg_catalog.sum(b.nonexistent_local_times)::bigint AS nonexistent
+              FROM gridflow.batch b
+             GROUP BY b.utility_id, b.file_kind) l
+      JOIN u ON u.utility_id OPERATOR(pg_catalog.=) l.utility_id
+     WHERE l.ambiguous OPERATOR(pg_catalog.>) 0 OR l.nonexistent OPERATOR(pg_catalog.>) 0
     -- EXPERIENCE
     UNION ALL
     SELECT 9, 0, 'EXPERIENCE LAYER'

@@ -83,3 +83,8 @@ SELECT pg_catalog.pg_extension_config_dump('gridflow.source_file',
 SELECT pg_catalog.pg_extension_config_dump('gridflow.column_map',
     $$WHERE utility_id NOT IN ('UTILITY1', 'UTILITY2')$$);
 SELECT pg_catalog.pg_extension_config_dump('gridflow.role_utility', '');
+-- Channels are all users' rows; units added by users are dumped, the
+-- shipped ones come back with CREATE EXTENSION.
+SELECT pg_catalog.pg_extension_config_dump('gridflow.channel', '');
+SELECT pg_catalog.pg_extension_config_dump('gridflow.unit',
+    $$WHERE unit NOT IN ('Wh', 'kWh', 'MWh', 'varh', 'kvarh', 'W', 'kW', 'MW', 'var', 'kvar', 's', 'min', 'h')$$);

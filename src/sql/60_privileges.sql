@@ -62,7 +62,8 @@ GRANT EXECUTE ON FUNCTION gridflow.read_csv(text, text[], text, text),
                           @extschema@.gridflow_ingest(text, text, text),
                           @extschema@.gridflow_rebuild()
     TO gridflow_pipeline;
-GRANT SELECT, INSERT, UPDATE, DELETE ON gridflow.utility, gridflow.source_file, gridflow.column_map
+GRANT SELECT, INSERT, UPDATE, DELETE ON gridflow.utility, gridflow.source_file, gridflow.column_map,
+                                        gridflow.channel, gridflow.unit
     TO gridflow_pipeline;
 GRANT SELECT ON gridflow.batch, gridflow.build, gridflow.role_utility,
                 gridflow.product_source, gridflow.experience_source,

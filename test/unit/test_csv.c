@@ -17,6 +17,7 @@
 
 static int	failures = 0;
 static int	checks = 0;
+static bool show_raw_len = false;	/* render rejects as J...:reason/raw_len */
 
 typedef struct StrSource
 {
@@ -146,6 +147,11 @@ render(const char *input, size_t len, size_t chunk, const CsvOptions *opts,
 					 (unsigned long long) rec.last_line,
 					 csv_reason_code(rec.reason));
 			buf_str(&out, tmp);
+			if (show_raw_len)
+			{
+				snprintf(tmp, sizeof(tmp), "/%zu", rec.raw_len);
+				buf_str(&out, tmp);
+			}
 		}
 		if (++n == 1 && expected_fields)
 			csv_set_expected_fields(p, expected_fields);
@@ -229,6 +235,57 @@ test_header_find(void)
 	csv_parser_free(p);
 }
 
+/* The read callback sees the line of the record that needs the bytes. */
+typedef struct LineSource
+{
+	StrSource	src;
+	CsvParser  *p;
+	uint64_t	line_at[64];	/* csv_record_line() when byte i is asked for */
+} LineSource;
+
+static long
+line_read(void *ctx, char *buf, size_t size)
+{
+	LineSource *ls = ctx;
+
+	if (ls->src.pos < 64)
+		ls->line_at[ls->src.pos] = csv_record_line(ls->p);
+	return str_read(&ls->src, buf, size);
+}
+
+static void
+test_record_line(void)
+{
+	/*
+	 * lines 1-2, a blank line 3, a quoted record on lines 4-5, line 6; the
+	 * first three bytes are read before any record (for a byte-order mark)
+	 */
+	const char *input = "h\r\na\r\n\r\n\"b\nb\"\nc";
+	LineSource	ls = {{input, strlen(input), 0, 1}, NULL, {0}};
+	CsvOptions	opts;
+	CsvRecord	rec;
+	/*
+	 * line of the record being scanned when byte i is read (the LF of a
+	 * CRLF is read when the next record starts)
+	 */
+	static const uint64_t want[] = {0, 0, 0, 2, 2, 3, 3, 4, 4, 4, 4, 4, 4, 4, 6};
+
+	csv_options_init(&opts);
+	ls.p = csv_parser_create(&opts, line_read, &ls, &malloc_allocator);
+	while (csv_next(ls.p, &rec) != CSV_EOF)
+		;
+	checks++;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (ls.line_at[i] != want[i])
+		{
+			failures++;
+			fprintf(stderr, "FAIL record line when byte %zu is read: %llu, want %llu\n",
+					i, (unsigned long long) ls.line_at[i], (unsigned long long) want[i]);
+			break;
+		}
+	csv_parser_free(ls.p);
+}
+
 static void
 test_limits(void)
 {
@@ -252,6 +309,31 @@ test_limits(void)
 	big[n - 1] = '"';
 	check_opts("too long quoted", big, strlen(big),
 			   "J1-101:record_too_longR102-102[a|b]", &opts, 0);
+	free(big);
+
+	/*
+	 * Whether a long record fits in the window or is skipped depends on the
+	 * read sizes; the reject must not: same reason (too long wins over
+	 * anything else wrong with it), same kept prefix, also when more is
+	 * kept than the limit.
+	 */
+	big = malloc(n + 32);
+	memset(big, 'x', n);
+	memcpy(big, "\"a\"b", 4);
+	memcpy(big + n, "\na,b\n", 6);
+	csv_options_init(&opts);
+	opts.max_record_bytes = 100;
+	opts.reject_keep_bytes = 300;
+	show_raw_len = true;
+	check_opts("too long keeps the same prefix", big, strlen(big),
+			   "J1-1:record_too_long/300R2-2[a|b]", &opts, 0);
+	opts.reject_keep_bytes = 10;
+	check_opts("too long wins over text after quote", big, strlen(big),
+			   "J1-1:record_too_long/10R2-2[a|b]", &opts, 0);
+	opts.reject_keep_bytes = 100000;
+	check_opts("too long kept whole", big, strlen(big),
+			   "J1-1:record_too_long/5000R2-2[a|b]", &opts, 0);
+	show_raw_len = false;
 	free(big);
 
 	/* field limit */
@@ -300,7 +382,12 @@ main(void)
 	check("quote in unquoted field is literal", "5\" pipe,x\n", "R1-1[5\" pipe|x]");
 	check("blank after closing quote", "\"a\"  ,b\n", "R1-1[\"a\"|b]");
 	check("text after closing quote", "\"a\"b,c\nd,e\n", "J1-1:text_after_quoteR2-2[d|e]");
-	check("unterminated quote at EOF", "a,b\n\"c,d\ne,f\n", "R1-1[a|b]J2-4:unterminated_quote");
+	/* a quote left open ends on the last line, whether or not it has a line break */
+	check("unterminated quote at EOF", "a,b\n\"c,d\ne,f\n", "R1-1[a|b]J2-3:unterminated_quote");
+	check("unterminated quote, no final newline", "a,b\n\"c,d\ne,f", "R1-1[a|b]J2-3:unterminated_quote");
+	check("unterminated quote, final CRLF", "a\r\n\"x\r\ny\r\n", "R1-1[a]J2-3:unterminated_quote");
+	check("unterminated quote, final CR", "\"x\r", "J1-1:unterminated_quote");
+	check("unterminated quote, blank lines at the end", "\"x\n\n\n", "J1-3:unterminated_quote");
 	check("unterminated quote no newline", "\"abc", "J1-1:unterminated_quote");
 	check("quote closes at EOF", "a,\"b\"", "R1-1[a|\"b\"]");
 	check("delimiter at EOF", "a,", "R1-1[a|]");
@@ -321,6 +408,7 @@ main(void)
 	check_expect("blank line is no record", "h1,h2\n\n1,2\n", 2, "R1-1[h1|h2]R3-3[1|2]");
 
 	test_header_find();
+	test_record_line();
 	test_limits();
 
 	if (failures)

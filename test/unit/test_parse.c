@@ -135,6 +135,8 @@ test_numbers(void)
 	EXPECT(parse_int64("9223372036854775807", 19, &i) == PARSE_OK && i == INT64_MAX, "max");
 	EXPECT(parse_int64("9223372036854775808", 19, &i) == PARSE_RANGE, "max+1");
 	EXPECT(parse_int64("12a", 3, &i) == PARSE_SYNTAX, "12a");
+	EXPECT(parse_int64("99999999999999999999a", 21, &i) == PARSE_SYNTAX, "long digits then a letter");
+	EXPECT(parse_int32("99999999999,5", 13, &i32) == PARSE_SYNTAX, "int32: long digits then a comma");
 	EXPECT(parse_int64("+", 1, &i) == PARSE_SYNTAX, "+");
 	EXPECT(parse_int32("2147483648", 10, &i32) == PARSE_RANGE, "int32 overflow");
 	EXPECT(parse_int32("-2147483648", 11, &i32) == PARSE_OK && i32 == INT32_MIN, "int32 min");

@@ -1,0 +1,211 @@
+
+# Cancelling a build, with pg_cancel_backend() at each phase (seen from
+# outside: the file it holds open, the locks it has taken, the progress
+# views) and with statement_timeout at fractions of a full build's time.
+# Every time: the build stops with the cancel error, the previous build is
+# intact, and the backend, which stays connected, keeps no file
+# descriptor of the drop, no temporary file and no memory context of
+# gridflow's; its memory does not grow from one cancel to the next.  A
+# last build in the same session then succeeds.
+#
+# How long each cancel took is printed (not checked: tests assert no
+# wall-clock limits).
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time);
+use GridflowTest;
+
+my $node = new_gridflow_node('cancel');
+my $drop = make_drop(20);
+my $tmpdir = PostgreSQL::Test::Utils::tempdir();
+
+# A 300 MB line, for a cancel inside one record that is too long to keep.
+my $longline = "$tmpdir/long_line.csv";
+{
+	open my $fh, '>', $longline or die;
+	print $fh "a,b\n1,2\n";
+	my $mb = 'x' x 1_000_000;
+	print $fh $mb for 1 .. 300;
+	close $fh;
+}
+
+my $session = background_session($node);
+my $pid = $session->query_safe('SELECT pg_backend_pid()');
+# small memory budgets, so that sorts and hashes use temporary files
+$session->query_safe("SET work_mem = '64kB'");
+$session->query_safe("SET maintenance_work_mem = '1MB'");
+
+# A full build of the drop, for its length; then the previous build, the
+# sample, which every cancelled build must leave as it is.
+my $t0 = time;
+is($session->query_safe("SELECT count(*) FROM gridflow_build('$drop')"),
+	'10', 'a full build of the drop');
+my $full = time - $t0;
+note sprintf('full build: %.2f s', $full);
+$session->query_safe('SELECT count(*) FROM gridflow_build()');
+my $before = layers_fingerprint($node);
+
+my $memory_sql =
+  'SELECT sum(total_bytes) FROM pg_backend_memory_contexts';
+my $memory_base = $session->query_safe($memory_sql);
+my @latencies;
+my @memory;
+my $temp_seen = 0;
+
+# After a cancelled statement: what the backend kept.
+sub check_clean
+{
+	my ($what) = @_;
+	is(layers_fingerprint($node), $before, "previous build intact ($what)");
+	my @kept = grep { index($_, $drop) == 0 || index($_, $tmpdir) == 0 || m{pgsql_tmp} }
+	  backend_fds($pid);
+	is_deeply(\@kept, [], "no descriptor of the drop or of a temporary file kept ($what)");
+	is_deeply([ temp_files($node) ], [], "no temporary file left ($what)");
+	is( $session->query_safe(
+			"SELECT count(*) FROM pg_backend_memory_contexts WHERE name LIKE 'gridflow%'"),
+		'0',
+		"no gridflow memory context left ($what)");
+	push @memory, $session->query_safe($memory_sql);
+	is($session->query_safe('SELECT 1'), '1', "session still works ($what)");
+	return;
+}
+
+# Start $sql, wait for $in_phase, cancel; the error must carry $context.
+sub cancel_at
+{
+	my ($what, $sql, $in_phase, $context) = @_;
+	my $reached = 0;
+	start_in_background($session, $sql);
+	wait_until(
+		sub {
+			$temp_seen ||= scalar temp_files($node);
+			return $reached = 1 if $in_phase->();
+			# give up when the statement is over
+			return $node->safe_psql('postgres',
+				"SELECT state FROM pg_stat_activity WHERE pid = $pid") ne 'active';
+		});
+	ok($reached, "reached: $what");
+	my $t = time;
+	$node->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
+	my ($out, $err) = finish_background($session);
+	push @latencies, [ $what, time - $t ];
+	like($err, qr/ERROR:  canceling statement due to user request/,
+		"cancelled: $what");
+	like($err, $context, "cancelled in the phase: $what");
+	check_clean($what);
+	return;
+}
+
+my $build = "SELECT count(*) FROM gridflow_build('$drop')";
+
+cancel_at(
+	'reading a file (utility2 intervals, 27 MB)',
+	$build,
+	sub { grep { m{/utility2/utility2_intervals\.csv$} } backend_fds($pid) },
+	qr/CONTEXT:  gridflow file "[^"]*utility2_intervals\.csv", line \d+/);
+# (utility2's reads are written, with their products and days, once its
+# interval file is read and closed: the build then holds the month
+# partitions of its products, which it opens as it writes)
+cancel_at(
+	'writing utility2\'s reads, with their products and days',
+	$build,
+	sub {
+		my %l = table_locks($node, $pid);
+		return (grep { m{^product\.usage_interval_utility2_\d{6} RowExclusiveLock$} } keys %l)
+		  && !(grep { m{/utility2/utility2_intervals\.csv$} } backend_fds($pid));
+	},
+	qr/CONTEXT:  gridflow build: writing the interval rows of utility UTILITY2, with their products and days/);
+# (with maintenance_work_mem at 1 MB its sort spills to temporary files;
+# the partitions are found in the catalog, since the build holds locks that
+# pg_partition_tree() would wait for)
+cancel_at(
+	'rebuilding the index of a month of standardized.interval_read, sorting on disk',
+	$build,
+	sub {
+		temp_files($node)
+		  && $node->safe_psql(
+			'postgres', qq{
+			WITH RECURSIVE tree(relid) AS (
+			    SELECT 'standardized.interval_read'::regclass::oid
+			    UNION ALL SELECT i.inhrelid FROM pg_inherits i JOIN tree ON i.inhparent = tree.relid)
+			SELECT count(*) > 0 FROM pg_stat_progress_create_index
+			 WHERE pid = $pid AND relid IN (SELECT relid FROM tree)}) eq 't';
+	},
+	qr/CONTEXT:  SQL statement "REINDEX TABLE standardized\.interval_read_utility\d_\d{6}"/);
+# (the last indexes are built in moments: the cancel may land in the
+# statement after, which is as good a test of the clean-up)
+cancel_at(
+	'rebuilding the index of landing.source_chunk, or just after it',
+	$build,
+	sub {
+		$node->safe_psql(
+			'postgres', qq{
+			SELECT count(*) > 0 FROM pg_stat_progress_create_index
+			 WHERE pid = $pid AND relid = 'landing.source_chunk'::regclass}) eq 't';
+	},
+	qr/CONTEXT:  SQL statement "(REINDEX TABLE \w+\.\w+|SELECT sum\(records\)::bigint FROM landing\.source_chunk|ANALYZE )/);
+cancel_at(
+	'analyzing',
+	$build,
+	sub {
+		$node->safe_psql('postgres',
+			"SELECT count(*) > 0 FROM pg_stat_progress_analyze WHERE pid = $pid") eq 't';
+	},
+	qr/CONTEXT:  SQL statement "ANALYZE /);
+cancel_at(
+	'read_csv inside a 300 MB line',
+	"SELECT count(*) FROM gridflow.read_csv('$longline')",
+	sub { grep { $_ eq $longline } backend_fds($pid) },
+	qr/CONTEXT:  gridflow file "\Q$longline\E", line 3/);
+
+# statement_timeout at fractions of the first full build's time
+for my $fraction (0.1, 0.25, 0.4, 0.55, 0.7, 0.85)
+{
+	my $ms = int($full * $fraction * 1000);
+	my $what = "statement_timeout = ${ms}ms";
+	$session->query_safe("SET statement_timeout = $ms");
+	my $t = time;
+	start_in_background($session, $build);
+	my ($out, $err) = finish_background($session);
+	my $done = time;
+	$session->query_safe('RESET statement_timeout');
+	if ($err eq '' && $out eq '10')
+	{
+		# builds get faster once caches are warm: this one beat its timeout
+		note "$what: the build ended before the timeout";
+		$session->query_safe('SELECT count(*) FROM gridflow_build()');
+		$before = layers_fingerprint($node);
+		next;
+	}
+	push @latencies, [ $what, $done - $t - $ms / 1000 ];
+	like($err, qr/ERROR:  canceling statement due to statement timeout/,
+		"cancelled: $what");
+	my ($context) = $err =~ /CONTEXT:  (.*)/;
+	note "$what: cancelled in: " . ($context // 'the build itself');
+	check_clean($what);
+}
+
+# memory of the session: the same after every cancel as before the first
+# (give or take the caches of a first use, 1 MB)
+my ($max_memory) = sort { $b <=> $a } @memory;
+cmp_ok($max_memory, '<=', $memory_base + 1024 * 1024,
+	"session memory does not grow with cancels (before: $memory_base, after each: @memory)");
+ok($temp_seen, 'the builds did use temporary files, which the cancels removed');
+
+# a build after all that succeeds
+is($session->query_safe($build), '10', 'a build in the same session succeeds');
+is($session->query_safe('SELECT 1'), '1', 'server up');
+
+for (@latencies)
+{
+	diag sprintf('cancel latency %-52s %4d ms', $_->[0], $_->[1] * 1000);
+}
+
+$session->quit;
+$node->stop;
+done_testing();

@@ -1,0 +1,252 @@
+# A coordinator and two shards on this machine (docs/distributed.md):
+# UTILITY1 is built whole on shard1, UTILITY2 is split by hash of the
+# service point across shard1 and shard2.  The coordinator's data-quality
+# figures equal those of a build in one database, row for row down to the
+# experience layer; its plans scan the shards asynchronously and aggregate
+# on them; and a shard that fails, or is stopped in the middle of a build,
+# leaves every node as it was and is named in the error.
+#
+# Run by test/tap.sh (make test), with GRIDFLOW_TEST_DIR (the staged
+# fixtures) and, when set, GRIDFLOW_DESTDIR (where gridflow is installed).
+use strict;
+use warnings;
+
+use IPC::Run;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $testdir = $ENV{GRIDFLOW_TEST_DIR} // '/tmp/gridflow-regress';
+my $destdir = $ENV{GRIDFLOW_DESTDIR};
+my @drops = ("$testdir/sample");
+push @drops, "$testdir/iedr-sample" if -d "$testdir/iedr-sample";
+
+# gridflow needs UTF8 databases
+sub start_node
+{
+	my ($name) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init(extra => [ '--encoding=UTF8', '--locale=C' ]);
+	$node->append_conf('postgresql.conf', "extension_destdir = '$destdir'")
+	  if defined $destdir && $destdir ne '';
+	$node->append_conf('postgresql.conf', "log_statement = none\nmax_worker_processes = 8");
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE EXTENSION gridflow');
+	return $node;
+}
+
+my $coord = start_node('coordinator');
+my $shard1 = start_node('shard1');
+my $shard2 = start_node('shard2');
+my $user = $coord->safe_psql('postgres', 'SELECT current_user');
+
+# the reference: the same builds in one database
+$coord->safe_psql('postgres', 'CREATE DATABASE single');
+$coord->safe_psql('single', 'CREATE EXTENSION gridflow');
+
+# a database alone never needs postgres_fdw
+my ($ret, $out, $err) = $coord->psql('single', 'SELECT * FROM gridflow_distribute()');
+like($err, qr/need the postgres_fdw extension/, 'distribute without postgres_fdw: error with its hint');
+
+my $servers = '';
+for my $shard ($shard1, $shard2)
+{
+	my $name = $shard->name;
+	$servers .= sprintf(
+		"CREATE SERVER %s FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '%s', port '%s', "
+		  . "dbname 'postgres', async_capable 'true', extensions 'gridflow', batch_size '500');\n"
+		  . "CREATE USER MAPPING FOR PUBLIC SERVER %s OPTIONS (user '%s');\n",
+		$name, $shard->host, $shard->port, $name, $user);
+}
+$coord->safe_psql('postgres', "CREATE EXTENSION postgres_fdw;\n$servers");
+
+# a server that cannot scan asynchronously is refused
+$coord->safe_psql('postgres',
+	"ALTER SERVER shard2 OPTIONS (SET async_capable 'false');\n"
+	  . "INSERT INTO gridflow.shard VALUES ('UTILITY1', 1, 0, 'shard1', NULL), "
+	  . "('UTILITY2', 2, 0, 'shard1', NULL), ('UTILITY2', 2, 1, 'shard2', NULL)");
+($ret, $out, $err) = $coord->psql('postgres', 'SELECT * FROM gridflow_distribute()');
+like($err, qr/foreign server "shard2" is not async_capable/, 'a server without async_capable is refused');
+$coord->safe_psql('postgres', "ALTER SERVER shard2 OPTIONS (SET async_capable 'true')");
+
+is( $coord->safe_psql(
+		'postgres',
+		'SELECT utility_id, table_name, placement, servers FROM gridflow_distribute() ORDER BY 1, 2'),
+	"UTILITY1|experience.daily_usage|shard|{shard1}
+UTILITY1|product.usage_interval|shard|{shard1}
+UTILITY1|standardized.interval_read|shard|{shard1}
+UTILITY2|experience.daily_usage|hash|{shard1,shard2}
+UTILITY2|product.usage_interval|hash|{shard1,shard2}
+UTILITY2|standardized.interval_read|hash|{shard1,shard2}",
+	'layout: UTILITY1 on shard1, UTILITY2 by hash on both');
+
+($ret, $out, $err) = $coord->psql('postgres', "SELECT * FROM gridflow_build('$testdir/sample')");
+like($err, qr/cannot run on a coordinator of shards/, 'gridflow_build() is refused on a coordinator');
+
+# Every figure a database shows of its build: the data-quality views (but
+# times and run numbers), the report, and every row of the layers.
+sub figures
+{
+	my ($node, $db) = @_;
+	my %f;
+	my @views = split /\n/,
+	  $node->safe_psql($db,
+		"SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'dq'::regnamespace "
+		  . "AND c.relkind = 'v' AND c.relname <> 'snapshot' ORDER BY 1");
+	for my $v (@views)
+	{
+		my $cols = $node->safe_psql($db,
+			"SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute "
+			  . "WHERE attrelid = 'dq.$v'::regclass AND attnum > 0 "
+			  . "AND attname NOT IN ('started_at', 'finished_at', 'loaded_at', 'build_id')");
+		$f{"dq.$v"} = $node->safe_psql($db, "SELECT x::text FROM (SELECT $cols FROM dq.$v) x ORDER BY 1");
+	}
+	$f{'dq.snapshot'} = $node->safe_psql($db,
+		"SELECT line FROM dq.snapshot WHERE line NOT LIKE 'Build %' ORDER BY line_no");
+	for my $t (
+		'experience.daily_usage', 'product.usage_interval',
+		'standardized.interval_read', 'standardized.service_point',
+		'standardized.meter', 'standardized.meter_assignment',
+		'landing.reject')
+	{
+		$f{$t} = $node->safe_psql($db, "SELECT x::text FROM $t x ORDER BY 1");
+	}
+	return \%f;
+}
+
+sub same_figures
+{
+	my ($got, $want, $what) = @_;
+	my @differ = grep { $got->{$_} ne $want->{$_} } sort keys %$want;
+	is(join(', ', @differ), '', "$what: every figure equal");
+	for my $k (@differ)
+	{
+		diag("$k differs:\n--- got\n$got->{$k}\n--- expected\n$want->{$k}");
+	}
+}
+
+for my $drop (@drops)
+{
+	$coord->safe_psql('single', "SELECT count(*) FROM gridflow_build('$drop')");
+	my $steps = $coord->safe_psql('postgres',
+		"SELECT coalesce(server_name, 'coordinator') || ' ' || step || ' ' || coalesce(table_name, '') "
+		  . "|| ' ' || coalesce(row_count::text, '') FROM gridflow_build_distributed('$drop')");
+	like($steps, qr/^shard1 UTILITY1 build: experience experience.daily_usage \d+/m,
+		"$drop: shard1 builds UTILITY1");
+	like($steps, qr/^shard2 UTILITY2 hash part: experience experience.daily_usage \d+/m,
+		"$drop: shard2 builds its part of UTILITY2");
+	my $want = figures($coord, 'single');
+	my $got = figures($coord, 'postgres');
+	ok($want->{'experience.daily_usage'} ne '', "$drop: the experience layer has rows");
+	same_figures($got, $want, "$drop: coordinator and single database");
+	# the rows are where the layout says
+	is( $shard2->safe_psql('postgres',
+			"SELECT count(*) FROM experience.daily_usage WHERE utility_id <> 'UTILITY2'"),
+		'0', "$drop: shard2 has UTILITY2 rows only");
+	is( $coord->safe_psql('postgres',
+			"SELECT count(*) FROM (SELECT service_point_id FROM experience.daily_usage_utility2_shard1 "
+			  . "OFFSET 0) s WHERE "
+			  . "satisfies_hash_partition('experience.daily_usage_utility2'::regclass, 2, 1, service_point_id)"),
+		'0', "$drop: shard1 has none of shard2's service points");
+}
+
+# Queries: the shards are scanned asynchronously, and aggregates that group
+# by the partition keys are computed on the shards.
+my $plan = $coord->safe_psql('postgres',
+	"SET enable_partitionwise_aggregate = on;\n"
+	  . "EXPLAIN (VERBOSE, COSTS OFF) SELECT utility_id, service_point_id, count(*), "
+	  . "gridflow.exact_sum(value), gridflow.peak_pit(value, interval_start_ts) "
+	  . "FROM product.usage_interval GROUP BY utility_id, service_point_id");
+note($plan);
+is(scalar(() = $plan =~ /Async Foreign Scan/g), 3, 'three asynchronous foreign scans');
+is(scalar(() = $plan =~ /Remote SQL: SELECT .*gridflow\.exact_sum\(value\), gridflow\.peak_pit\(value, interval_start_ts\) FROM product\.usage_interval_utility\d GROUP BY 1, 2/g),
+	3, 'each shard aggregates its rows (gridflow aggregates shipped)');
+unlike($plan, qr/->\s+(Finalize |Partial )?(Hash|Group)Aggregate/, 'no aggregation on the coordinator');
+
+$plan = $coord->safe_psql('postgres',
+	"SET enable_partitionwise_aggregate = on;\n"
+	  . "EXPLAIN (VERBOSE, COSTS OFF) SELECT utility_id, count(*), gridflow.exact_sum(total_usage) "
+	  . "FROM experience.daily_usage GROUP BY utility_id");
+note($plan);
+like($plan, qr/Async Foreign Scan.*\n.*\n.*Aggregate on \(experience\.daily_usage_utility1/,
+	'by utility: the whole utility is aggregated on its shard');
+like($plan, qr/Partial HashAggregate/,
+	'by utility: the hash parts are aggregated partially on the coordinator (PostgreSQL 15)');
+
+my $sp = $coord->safe_psql('postgres',
+	"SELECT service_point_id FROM experience.daily_usage WHERE utility_id = 'UTILITY2' ORDER BY 1 LIMIT 1");
+$plan = $coord->safe_psql('postgres',
+	"EXPLAIN (COSTS OFF) SELECT * FROM experience.daily_usage "
+	  . "WHERE utility_id = 'UTILITY2' AND service_point_id = '$sp'");
+like($plan, qr/^Foreign Scan on daily_usage_utility2_shard\d daily_usage$/,
+	'one service point: one shard');
+
+# What a failed build must leave: the last good state, on every node.
+my $before = figures($coord, 'postgres');
+my $shard1_rows = $shard1->safe_psql('postgres', 'SELECT count(*) FROM product.usage_interval');
+
+# A shard that errors is named; nothing changes.
+$coord->safe_psql('postgres',
+	"UPDATE gridflow.shard SET drop_dir = '$testdir/no-such-drop' WHERE utility_id = 'UTILITY1'");
+($ret, $out, $err) = $coord->psql('postgres',
+	"SELECT count(*) FROM gridflow_build_distributed('$testdir/split/a')");
+like($err, qr/gridflow build failed on shard "shard1": could not open directory/,
+	'a shard that cannot read its drop: error names it');
+$coord->safe_psql('postgres', "UPDATE gridflow.shard SET drop_dir = NULL WHERE utility_id = 'UTILITY1'");
+same_figures(figures($coord, 'postgres'), $before, 'after a shard error');
+
+# A shard stopped in the middle of a build: shard2 waits for a lock (held
+# here) in its part of the build, while shard1 has done its work.
+my ($lock_in, $lock_out, $lock_err) = ('', '', '');
+my $lock = IPC::Run::start(
+	[ 'psql', '-XAtq', '-d', $shard2->connstr('postgres'), '-f', '-' ],
+	'<', \$lock_in, '>', \$lock_out, '2>', \$lock_err);
+$lock_in .= "BEGIN;\nLOCK TABLE standardized.service_point IN SHARE MODE;\nSELECT 'locked';\n";
+$lock->pump until $lock_out =~ /locked/;
+
+my ($build_out, $build_err) = ('', '');
+my $build = IPC::Run::start(
+	[
+		'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', $coord->connstr('postgres'), '-c',
+		"SELECT count(*) FROM gridflow_build_distributed('$testdir/split/a')"
+	],
+	'>', \$build_out, '2>', \$build_err);
+ok( $shard2->poll_query_until(
+		'postgres',
+		"SELECT count(*) > 0 FROM pg_stat_activity WHERE application_name = 'postgres_fdw' "
+		  . "AND wait_event_type = 'Lock'"),
+	'shard2 is in the middle of the build');
+ok( $shard1->poll_query_until(
+		'postgres',
+		"SELECT count(*) > 0 FROM pg_stat_activity WHERE application_name = 'postgres_fdw' "
+		  . "AND state = 'idle in transaction'"),
+	'shard1 has done its part');
+$shard2->stop('immediate');
+ok(!$build->finish, 'the build fails');
+like($build_err, qr/gridflow build failed on shard "shard2"/, 'the error names the stopped shard');
+note($build_err);
+$lock->kill_kill;
+$shard2->start;
+
+same_figures(figures($coord, 'postgres'), $before, 'after a shard stopped mid-build');
+is($shard1->safe_psql('postgres', 'SELECT count(*) FROM product.usage_interval'),
+	$shard1_rows, 'shard1 kept its rows');
+is($shard2->safe_psql('postgres', 'SELECT count(*) FROM gridflow.shard_stage_read'),
+	'0', 'nothing stays staged on shard2');
+
+# A shard that is down when the build starts is named too.
+$shard1->stop('fast');
+($ret, $out, $err) = $coord->psql('postgres',
+	"SELECT count(*) FROM gridflow_build_distributed('$testdir/split/a')");
+like($err, qr/gridflow build failed on shard "shard1" while .*could not connect to server "shard1"/s,
+	'a shard that is down: error names it');
+$shard1->start;
+same_figures(figures($coord, 'postgres'), $before, 'after a shard that was down');
+
+# and the next build works again
+my $last = $drops[-1];
+$coord->safe_psql('single', "SELECT count(*) FROM gridflow_build('$last')");
+$coord->safe_psql('postgres', "SELECT count(*) FROM gridflow_build_distributed('$last')");
+same_figures(figures($coord, 'postgres'), figures($coord, 'single'), 'a build after the failures');
+
+done_testing();
