@@ -750,7 +750,8 @@ meter_map(GfUtility *u)
 /*
  * One row of the meter map: a meter (its first row sets its first service
  * point) and, if the row is an assignment and names a service point, one
- * assignment.
+ * assignment, kept only for effective-dated links (the others read the
+ * first service point alone, so the map holds a meter, not its rows).
  */
 static void
 meter_map_add_row(GfUtility *u, const char *meter, uint32 len, Datum sp, bool sp_null,
@@ -762,7 +763,12 @@ meter_map_add_row(GfUtility *u, const char *meter, uint32 len, Datum sp, bool sp
 	bool		found;
 	GfMeterLinks *l;
 
+	/* only effective-dated links look past a meter's first service point */
+	if (!u->effective_dated)
+		assignment = false;
 	l = gf_keytable_find(map->keys, meter, len, gf_key_hash(meter, len), true, &found);
+	if (found && (sp_null || !assignment))
+		return;					/* nothing more to keep of this row */
 	old = MemoryContextSwitchTo(map->cxt);
 	if (!sp_null)
 		sp = PointerGetDatum(DatumGetTextPCopy(sp));
