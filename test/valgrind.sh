@@ -61,6 +61,9 @@ unix_socket_directories = '$work/run'
 extension_destdir = '$work/dest'
 max_worker_processes = 8
 fsync = off
+# JIT would load LLVM into backends under valgrind: slow, and glibc's
+# loader reports its own reads while it does
+jit = off
 EOF
 
 echo "starting the server under valgrind (port $port; logs in $work/vg)"
