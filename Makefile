@@ -11,6 +11,8 @@
 #                        make fuzz-long FUZZ_SECONDS=N for longer, with coverage
 #   make tapcheck        the TAP tests (part of make test)
 #   make valgrindcheck   the pg_regress suite under valgrind
+#   make bench SCALE=N   benchmarks against plain PostgreSQL, the COPY floor
+#                        and DuckDB; bench-incremental, bench-shards too
 #
 EXTENSION = gridflow
 EXTVERSION = 0.2.0
@@ -160,10 +162,13 @@ bench:
 bench-incremental:
 	bash test/bench/incremental.sh
 
+bench-shards:
+	bash test/bench/shards.sh
+
 test:
 	bash test/test.sh
 
 .PHONY: install-sample uninstall-sample sample unitcheck isolationcheck fuzz fuzz-long tapcheck \
-	valgrindcheck run test bench bench-incremental stage-fixtures
+	valgrindcheck run test bench bench-incremental bench-shards stage-fixtures
 stage-fixtures:
 	bash test/stage.sh '$(GRIDFLOW_TEST_DIR)'
