@@ -347,6 +347,57 @@ gf_build_begin(const char *operation, const char *drop_dir)
 	return id;
 }
 
+/*
+ * The drop directory a build function was given (its first argument; NULL
+ * means the shipped sample), canonical, into drop_dir (MAXPGPATH bytes).
+ */
+void
+gf_drop_dir_arg(FunctionCallInfo fcinfo, char *drop_dir)
+{
+	if (PG_ARGISNULL(0))
+		gf_sample_dir(drop_dir, MAXPGPATH);
+	else
+	{
+		char	   *d = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+		if (strlen(d) >= MAXPGPATH)
+			ereport(ERROR,
+					(errcode(ERRCODE_NAME_TOO_LONG),
+					 errmsg("drop directory path is too long")));
+		strlcpy(drop_dir, d, MAXPGPATH);
+		canonicalize_path(drop_dir);
+	}
+}
+
+/* A build needs at least one configured file. */
+void
+gf_require_config_files(List *files)
+{
+	if (files == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no utility files are configured"),
+				 errhint("Enable a utility in gridflow.utility and list its files in gridflow.source_file.")));
+}
+
+/*
+ * The statistics target of the ANALYZE that ends a build, as
+ * gridflow.statistics_target says (callers skip ANALYZE when it is 0);
+ * returns the GUC nest level to give AtEOXact_GUC(true, ...) after it.
+ */
+int
+gf_statistics_begin(void)
+{
+	int			nest = NewGUCNestLevel();
+
+	if (gf_statistics_target > 0)
+		(void) set_config_option("default_statistics_target",
+								 psprintf("%d", gf_statistics_target),
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+	return nest;
+}
+
 void
 gf_build_add_step(List **steps, const char *step, const char *table, int64 rows, double ms)
 {
@@ -514,7 +565,7 @@ clear_layers(GfBuildScope scope, bool rebuild, List *files)
 					"standardized.meter, standardized.meter_assignment, gridflow.shard_stage_read, "
 					"gridflow.batch RESTART IDENTITY",
 					SPI_OK_UTILITY);
-		gf_truncate_local_partitions();
+		gf_local_partitions_command("TRUNCATE ", NULL);
 		return;
 	}
 	/* one utility */
@@ -548,7 +599,7 @@ clear_layers(GfBuildScope scope, bool rebuild, List *files)
 					SPI_OK_DELETE);
 		gf_spi_exec(psprintf("DELETE FROM standardized.meter_assignment WHERE utility_id OPERATOR(pg_catalog.=) %s", uid),
 					SPI_OK_DELETE);
-		gf_truncate_utility_partitions(u->utility_id);
+		gf_local_partitions_command("TRUNCATE ", u->utility_id);
 	}
 }
 
@@ -571,7 +622,7 @@ analyze_layers(GfBuildScope scope, List *files)
 		gf_spi_exec("ANALYZE landing.reject, standardized.service_point, "
 					"standardized.meter, standardized.meter_assignment, gridflow.batch",
 					SPI_OK_UTILITY);
-		gf_analyze_local_partitions(scope == GF_SCOPE_UTILITY ?
+		gf_local_partitions_command("ANALYZE ", scope == GF_SCOPE_UTILITY ?
 									((GfConfigFile *) linitial(files))->utility->utility_id : NULL);
 	}
 }
@@ -761,14 +812,9 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 
 	if (gf_statistics_target != 0)
 	{
-		int			nest = NewGUCNestLevel();
+		int			nest = gf_statistics_begin();
 
 		t0 = GetCurrentTimestamp();
-		if (gf_statistics_target > 0)
-			(void) set_config_option("default_statistics_target",
-									 psprintf("%d", gf_statistics_target),
-									 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-									 true, 0, false);
 		/* the packed landing chunks are read whole or by key: no statistics */
 		analyze_layers(scope, files);
 		AtEOXact_GUC(true, nest);
@@ -801,19 +847,7 @@ gridflow_build(PG_FUNCTION_ARGS)
 	int64		build_id;
 	ListCell   *lc;
 
-	if (PG_ARGISNULL(0))
-		gf_sample_dir(drop_dir, sizeof(drop_dir));
-	else
-	{
-		char	   *d = text_to_cstring(PG_GETARG_TEXT_PP(0));
-
-		if (strlen(d) >= MAXPGPATH)
-			ereport(ERROR,
-					(errcode(ERRCODE_NAME_TOO_LONG),
-					 errmsg("drop directory path is too long")));
-		strlcpy(drop_dir, d, sizeof(drop_dir));
-		canonicalize_path(drop_dir);
-	}
+	gf_drop_dir_arg(fcinfo, drop_dir);
 	gf_check_database_encoding();
 	/* the caller's rights checked, the build runs as the extension owner */
 	gf_build_enter(drop_dir, &security);
@@ -825,11 +859,7 @@ gridflow_build(PG_FUNCTION_ARGS)
 	gf_lock_history(true);
 	gf_refuse_distributed(NULL, "gridflow_build()");
 	files = gf_read_config(drop_dir, false, build_cxt);
-	if (files == NIL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("no utility files are configured"),
-				 errhint("Enable a utility in gridflow.utility and list its files in gridflow.source_file.")));
+	gf_require_config_files(files);
 	/* one batch per configured file */
 	foreach(lc, files)
 	{

@@ -210,27 +210,6 @@ qualified(Oid relid)
 									  get_rel_name(relid));
 }
 
-/*
- * Empty every partition of the layers of reads that is a table of this
- * database (a coordinator's full build: the shards empty theirs).
- */
-void
-gf_truncate_local_partitions(void)
-{
-	StringInfoData sql;
-
-	initStringInfo(&sql);
-	for (int i = 0; i < lengthof(layer_table); i++)
-	{
-		ListCell   *lc;
-
-		foreach(lc, local_children(gf_relation_oid(layer_schema[i], layer_table[i])))
-			appendStringInfo(&sql, "%s%s", sql.len > 0 ? ", " : "TRUNCATE ", qualified(lfirst_oid(lc)));
-	}
-	if (sql.len > 0)
-		gf_spi_exec(sql.data, SPI_OK_UTILITY);
-}
-
 /* The partition of a layer for a utility, if it is a table here. */
 static Oid
 local_utility_partition(int layer, const char *utility_id)
@@ -243,30 +222,14 @@ local_utility_partition(int layer, const char *utility_id)
 	return relid;
 }
 
-/* Empty one utility's partitions here (a shard replacing a utility). */
-void
-gf_truncate_utility_partitions(const char *utility_id)
-{
-	StringInfoData sql;
-
-	initStringInfo(&sql);
-	for (int i = 0; i < lengthof(layer_table); i++)
-	{
-		Oid			relid = local_utility_partition(i, utility_id);
-
-		if (OidIsValid(relid))
-			appendStringInfo(&sql, "%s%s", sql.len > 0 ? ", " : "TRUNCATE ", qualified(relid));
-	}
-	if (sql.len > 0)
-		gf_spi_exec(sql.data, SPI_OK_UTILITY);
-}
-
 /*
- * Analyze the partitions of the layers of reads that are tables here (of
- * one utility, or of all): a foreign partition would be read whole.
+ * Run command (TRUNCATE or ANALYZE) on the partitions of the layers of
+ * reads that are tables in this database: those of one utility, or all of
+ * them (a coordinator's full build; a foreign partition would be emptied
+ * or read whole through its server).
  */
 void
-gf_analyze_local_partitions(const char *utility_id)
+gf_local_partitions_command(const char *command, const char *utility_id)
 {
 	StringInfoData sql;
 
@@ -278,14 +241,14 @@ gf_analyze_local_partitions(const char *utility_id)
 			Oid			relid = local_utility_partition(i, utility_id);
 
 			if (OidIsValid(relid))
-				appendStringInfo(&sql, "%s%s", sql.len > 0 ? ", " : "ANALYZE ", qualified(relid));
+				appendStringInfo(&sql, "%s%s", sql.len > 0 ? ", " : command, qualified(relid));
 		}
 		else
 		{
 			ListCell   *lc;
 
 			foreach(lc, local_children(gf_relation_oid(layer_schema[i], layer_table[i])))
-				appendStringInfo(&sql, "%s%s", sql.len > 0 ? ", " : "ANALYZE ", qualified(lfirst_oid(lc)));
+				appendStringInfo(&sql, "%s%s", sql.len > 0 ? ", " : command, qualified(lfirst_oid(lc)));
 		}
 	}
 	if (sql.len > 0)
@@ -1180,19 +1143,7 @@ gridflow_build_distributed(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	GfBuildStep total;
 
-	if (PG_ARGISNULL(0))
-		gf_sample_dir(drop_dir, sizeof(drop_dir));
-	else
-	{
-		char	   *d = text_to_cstring(PG_GETARG_TEXT_PP(0));
-
-		if (strlen(d) >= MAXPGPATH)
-			ereport(ERROR,
-					(errcode(ERRCODE_NAME_TOO_LONG),
-					 errmsg("drop directory path is too long")));
-		strlcpy(drop_dir, d, sizeof(drop_dir));
-		canonicalize_path(drop_dir);
-	}
+	gf_drop_dir_arg(fcinfo, drop_dir);
 	gf_check_database_encoding();
 	require_postgres_fdw();
 	gf_build_enter(drop_dir, &security);
@@ -1205,11 +1156,7 @@ gridflow_build_distributed(PG_FUNCTION_ARGS)
 	places = read_placements(build_cxt);
 	servers = placement_servers(places);
 	files = gf_read_config(drop_dir, false, build_cxt);
-	if (files == NIL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("no utility files are configured"),
-				 errhint("Enable a utility in gridflow.utility and list its files in gridflow.source_file.")));
+	gf_require_config_files(files);
 	foreach(lc, files)
 	{
 		GfConfigFile *cf = lfirst(lc);

@@ -359,6 +359,9 @@ extern void gf_build_layers(List *files, int64 build_id, GfBuildScope scope, boo
 							List **steps);
 extern GfBulk *gf_month_writer(GfUtility *u, const char *schema, const char *table,
 							   const char *range_column);
+extern void gf_drop_dir_arg(FunctionCallInfo fcinfo, char *drop_dir);
+extern void gf_require_config_files(List *files);
+extern int	gf_statistics_begin(void);
 extern void gf_build_add_step(List **steps, const char *step, const char *table, int64 rows,
 							  double ms);
 extern void gf_build_return_steps(struct ReturnSetInfo *rsinfo, List *steps);
@@ -386,9 +389,7 @@ extern void gf_progress_notice(const char *what, int64 rows, double ms);
 /* distribute.c: shards (a coordinator's side) */
 extern void gf_refuse_distributed(const char *utility_id, const char *what);
 extern bool gf_partition_is_distributed(Oid relid);
-extern void gf_truncate_local_partitions(void);
-extern void gf_analyze_local_partitions(const char *utility_id);
-extern void gf_truncate_utility_partitions(const char *utility_id);
+extern void gf_local_partitions_command(const char *command, const char *utility_id);
 
 /* reader.c */
 extern void gf_file_sha256(const char *path, uint8 *digest);

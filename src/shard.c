@@ -391,7 +391,7 @@ build_hash_part(ShardTask *t, MemoryContext cxt)
 				SPI_OK_DELETE);
 	gf_spi_exec(psprintf("DELETE FROM gridflow.batch WHERE utility_id OPERATOR(pg_catalog.=) %s", uid),
 				SPI_OK_DELETE);
-	gf_truncate_utility_partitions(t->utility_id);
+	gf_local_partitions_command("TRUNCATE ", t->utility_id);
 	for (int i = 0; i < lengthof(dims); i++)
 	{
 		gf_spi_exec(psprintf("DELETE FROM standardized.%s WHERE utility_id OPERATOR(pg_catalog.=) %s",
@@ -480,18 +480,12 @@ build_hash_part(ShardTask *t, MemoryContext cxt)
 
 	if (gf_statistics_target != 0)
 	{
-		int			nest = NewGUCNestLevel();
+		int			nest = gf_statistics_begin();	/* as a build analyzes */
 
-		/* as a build analyzes */
 		t0 = GetCurrentTimestamp();
-		if (gf_statistics_target > 0)
-			(void) set_config_option("default_statistics_target",
-									 psprintf("%d", gf_statistics_target),
-									 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-									 true, 0, false);
 		gf_spi_exec("ANALYZE standardized.service_point, standardized.meter, standardized.meter_assignment",
 					SPI_OK_UTILITY);
-		gf_analyze_local_partitions(u->utility_id);
+		gf_local_partitions_command("ANALYZE ", u->utility_id);
 		AtEOXact_GUC(true, nest);
 		gf_build_add_step(&steps, "analyze", NULL, -1, ms_since(t0));
 	}
