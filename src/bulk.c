@@ -588,6 +588,7 @@ gf_bulk_flush(GfBulk *b)
 		for (int i = 0; i < b->nsubs; i++)
 			gf_bulk_flush(b->subs[i]);
 		MemoryContextReset(b->batch_cxt);
+		b->nused = 0;			/* rows written straight to direct leaves */
 		b->bytes = 0;
 		return;
 	}
@@ -1036,10 +1037,7 @@ routed_store(GfBulk *b, Size bytes)
 		sub->rows++;
 		b->bytes += bytes;
 		if (++b->nused >= GF_BULK_MAX_SLOTS || b->bytes >= GF_BULK_MAX_BYTES)
-		{
 			gf_bulk_flush(b);
-			b->nused = 0;
-		}
 		return;
 	}
 	if (sub->nused == GF_BULK_MAX_SLOTS)

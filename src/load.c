@@ -2396,7 +2396,6 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 	GfAdapt    *adapt;
 	GfWide	   *wide;
 	bool		meter_links;
-	MemoryContext outer_cxt;
 
 	memset(stats, 0, sizeof(GfLoadStats));
 	if (l->nbatches == l->maxbatches)
@@ -2427,8 +2426,7 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 	gf_chunk_begin(&chunks, t->landing, batch_id);
 
 	/* per-record allocations, rejects' included, go away with the record */
-	l->file_cxt = CurrentMemoryContext;
-	outer_cxt = MemoryContextSwitchTo(l->row_cxt);
+	l->file_cxt = MemoryContextSwitchTo(l->row_cxt);
 	while ((wide != NULL && gf_wide_pending(wide)) || (st = gf_reader_next(r, &rec)) != CSV_EOF)
 	{
 		ColumnOp   *bad;
@@ -2560,7 +2558,7 @@ next_read:
 	}
 	if (l->batch != NULL && l->batch->n > 0)
 		batch_process(l, r, stats);
-	MemoryContextSwitchTo(outer_cxt);
+	MemoryContextSwitchTo(l->file_cxt);
 	stats->file_bytes = (int64) r->bytes_read;
 	if (wide != NULL)
 		gf_wide_stats(wide, stats);		/* its duplicates are completed by gf_load_end() */
