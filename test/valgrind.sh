@@ -9,7 +9,7 @@
 # gridflow's code on its stack; other reports (PostgreSQL itself, left
 # unsuppressed in test/valgrind.supp) are counted and listed, not fatal.
 #
-# Slow: four to ten minutes on two cores.  VALGRIND_KEEP=1 keeps the logs and
+# Slow: ten to twenty minutes on two cores.  VALGRIND_KEEP=1 keeps the logs and
 # prints where they are.  Run as root (then the cluster runs as "postgres")
 # or as a user who may run initdb.
 set -euo pipefail
