@@ -26,7 +26,7 @@ else
     make -s install
 fi
 
-export GRIDFLOW_TEST_DIR=/tmp/gridflow-regress
+export GRIDFLOW_TEST_DIR="${GRIDFLOW_TEST_DIR:-/tmp/gridflow-regress}"
 bash test/stage.sh "$GRIDFLOW_TEST_DIR"
 if [ -d "$GRIDFLOW_TEST_DIR/iedr-sample" ]; then
     export GRIDFLOW_IEDR=yes
