@@ -15,7 +15,7 @@
 #                        and DuckDB; bench-incremental, bench-shards too
 #
 EXTENSION = gridflow
-EXTVERSION = 0.2.0
+EXTVERSION = 0.3.0
 
 MODULE_big = gridflow
 OBJS = \

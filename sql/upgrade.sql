@@ -70,19 +70,31 @@ SELECT 'column_map ' || m::text FROM gridflow.column_map m
 $$;
 
 RESET check_function_bodies;
+-- from the first release, through every upgrade script
 CREATE EXTENSION gridflow VERSION '0.1.0';
 SELECT extversion FROM pg_extension WHERE extname = 'gridflow';
 ALTER EXTENSION gridflow UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'gridflow';
 CREATE TEMP TABLE updated AS SELECT pg_temp.signature() AS fact;
-
 DROP EXTENSION gridflow CASCADE;
+
+-- from the previous release
+CREATE EXTENSION gridflow VERSION '0.2.0';
+ALTER EXTENSION gridflow UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'gridflow';
+CREATE TEMP TABLE updated_last AS SELECT pg_temp.signature() AS fact;
+DROP EXTENSION gridflow CASCADE;
+
 CREATE EXTENSION gridflow;
 CREATE TEMP TABLE fresh AS SELECT pg_temp.signature() AS fact;
 
 SELECT count(*) > 100 AS enough_facts FROM fresh;
 -- differences (none expected)
-(SELECT 'only after update: ' || fact FROM updated EXCEPT ALL SELECT 'only after update: ' || fact FROM fresh)
+(SELECT 'only after update from 0.1.0: ' || fact FROM updated EXCEPT ALL SELECT 'only after update from 0.1.0: ' || fact FROM fresh)
 UNION ALL
-(SELECT 'only in fresh install: ' || fact FROM fresh EXCEPT ALL SELECT 'only in fresh install: ' || fact FROM updated)
+(SELECT 'only in fresh install, not from 0.1.0: ' || fact FROM fresh EXCEPT ALL SELECT 'only in fresh install, not from 0.1.0: ' || fact FROM updated)
+UNION ALL
+(SELECT 'only after update from 0.2.0: ' || fact FROM updated_last EXCEPT ALL SELECT 'only after update from 0.2.0: ' || fact FROM fresh)
+UNION ALL
+(SELECT 'only in fresh install, not from 0.2.0: ' || fact FROM fresh EXCEPT ALL SELECT 'only in fresh install, not from 0.2.0: ' || fact FROM updated_last)
 ORDER BY 1;
