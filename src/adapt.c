@@ -27,6 +27,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/array.h"
@@ -98,7 +100,11 @@ wide_dst_from_name(const char *s)
 
 /*
  * The configuration of utility u beyond gridflow.utility's policies, into
- * cxt.  Called by the build inside its SPI connection.
+ * cxt.  Called by the build inside its SPI connection.  Configuration is
+ * read as a writing query reads (read_only false): with a snapshot that
+ * sees what this transaction wrote, such as the coordinator's configuration
+ * a shard has just applied (shard.c), not the snapshot of the statement
+ * that called the build.
  */
 void
 gf_adapt_read_utility(GfUtility *u, MemoryContext cxt)
@@ -108,7 +114,7 @@ gf_adapt_read_utility(GfUtility *u, MemoryContext cxt)
 	Oid			type = TEXTOID;
 
 	if (SPI_execute_with_args("SELECT ambiguous_local_time FROM gridflow.utility WHERE utility_id = $1",
-							  1, &type, &arg, NULL, true, 1) != SPI_OK_SELECT ||
+							  1, &type, &arg, NULL, false, 1) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		elog(ERROR, "gridflow: could not read gridflow.utility");
 	ua->ambiguity = ambiguity_from_name(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
@@ -138,7 +144,7 @@ gf_adapt_read_file(GfUtility *u, GfSourceFile *f, MemoryContext cxt)
 	args[1] = CStringGetTextDatum(gf_kind_name(f->kind));
 	if (SPI_execute_with_args("SELECT layout, wide_columns, wide_interval_seconds, wide_dst "
 							  "FROM gridflow.source_file WHERE utility_id = $1 AND file_kind = $2",
-							  2, types, args, NULL, true, 1) != SPI_OK_SELECT ||
+							  2, types, args, NULL, false, 1) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		elog(ERROR, "gridflow: could not read gridflow.source_file");
 	tup = SPI_tuptable->vals[0];
@@ -170,7 +176,7 @@ gf_adapt_read_file(GfUtility *u, GfSourceFile *f, MemoryContext cxt)
 	if (SPI_execute_with_args("SELECT target_column::text, time_zone, unit FROM gridflow.column_map "
 							  "WHERE utility_id = $1 AND file_kind = $2 "
 							  "AND (time_zone IS NOT NULL OR unit IS NOT NULL) ORDER BY target_column",
-							  2, types, args, NULL, true, 0) != SPI_OK_SELECT)
+							  2, types, args, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "gridflow: could not read gridflow.column_map");
 	fa->cols = MemoryContextAllocZero(cxt, sizeof(GfColumnAdapt) * Max(SPI_processed, 1));
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -462,7 +468,17 @@ gf_adapt_record(GfAdapt *a, const CsvRecord *rec, Datum *values, bool *isnull,
 		if (isnull[s->att])
 			continue;
 		if (s->type == FLOAT8OID)
-			values[s->att] = Float8GetDatum(DatumGetFloat8(values[s->att]) * s->unit->factor);
+		{
+			double		x = DatumGetFloat8(values[s->att]) * s->unit->factor;
+
+			if (!isfinite(x))
+				return reject(rj, "invalid_value",
+							  psprintf("value \"%s\" for column \"%s\" is out of range in %s",
+									   gf_reject_text(rec->fields[s->src].data, rec->fields[s->src].len, 200),
+									   s->target, s->unit->common_unit),
+							  s->source, s->target);
+			values[s->att] = Float8GetDatum(x);
+		}
 		else if (!gf_scale_int(&values[s->att], s->type == INT8OID, s->unit->factor))
 			return reject(rj, "invalid_value",
 						  psprintf("invalid integer \"%s\" for column \"%s\": in %s it is not a whole number of %s",
@@ -505,7 +521,16 @@ gf_adapt_record(GfAdapt *a, const CsvRecord *rec, Datum *values, bool *isnull,
 		tlen[a->att_unit] = unit->common_len;
 		isnull[a->att_unit] = false;
 		if (a->wide == NULL && a->att_value >= 0 && !isnull[a->att_value] && factor != 1.0)
-			values[a->att_value] = Float8GetDatum(DatumGetFloat8(values[a->att_value]) * factor);
+		{
+			double		x = DatumGetFloat8(values[a->att_value]) * factor;
+
+			if (!isfinite(x))
+				return reject(rj, "invalid_value",
+							  psprintf("value %g in %s is out of range in %s",
+									   DatumGetFloat8(values[a->att_value]), unit->unit, unit->common_unit),
+							  NULL, "value");
+			values[a->att_value] = Float8GetDatum(x);
+		}
 	}
 
 	/* a repeated start, once the record is known to be kept */

@@ -46,7 +46,7 @@ gf_units_read(MemoryContext cxt)
 	GfKeyTable *t = gf_keytable_create(cxt, 64, sizeof(GfUnitInfo));
 
 	if (SPI_execute("SELECT unit, factor, common_unit FROM gridflow.unit ORDER BY unit",
-					true, 0) != SPI_OK_SELECT)
+					false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "gridflow: could not read gridflow.unit");
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
@@ -66,6 +66,13 @@ gf_units_read(MemoryContext cxt)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unit \"%s\" of gridflow.unit is blank or longer than %d bytes",
 							unit, GF_UNIT_MAX)));
+		if (isnull || !isfinite(factor) || factor <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unit \"%s\" of gridflow.unit has factor %s", unit,
+							isnull ? "NULL" : SPI_getvalue(tup, desc, 2)),
+					 errdetail("A factor is a finite number above zero."),
+					 errhint("Correct the row of gridflow.unit.")));
 		info = gf_keytable_find(t, key, (uint32) klen, gf_key_hash(key, (uint32) klen), true, &found);
 		info->unit = MemoryContextStrdup(cxt, unit);
 		info->factor = factor;
@@ -98,7 +105,7 @@ gf_channels_read(const char *utility_id, GfKeyTable *units, MemoryContext cxt)
 
 	if (SPI_execute_with_args("SELECT channel, duration_seconds, unit FROM gridflow.channel "
 							  "WHERE utility_id = $1 ORDER BY channel",
-							  1, &type, &arg, NULL, true, 0) != SPI_OK_SELECT)
+							  1, &type, &arg, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "gridflow: could not read gridflow.channel");
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
