@@ -22,6 +22,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
@@ -443,7 +445,13 @@ flush_days(GfEmitter *em)
 					break;
 				case DC_TOTAL:
 					v = Float8GetDatum(fsum_result(&day->sum));
-					isnull = (day->count == 0);
+					if (unlikely(!isfinite(DatumGetFloat8(v)) && !day->sum.has_special))
+						gf_sum_overflow(psprintf("service point \"%.*s\", channel \"%.*s\" on %s (utility \"%s\")",
+												 em->cur_sp.len, em->cur_sp.data,
+												 (int) keys[i].chlen, keys[i].ch,
+												 DatumGetCString(DirectFunctionCall1(date_out,
+																					 DateADTGetDatum(local_date))),
+												 u->utility_id));
 					break;
 				case DC_COUNT:
 					v = Int32GetDatum((int32) day->count);

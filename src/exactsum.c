@@ -10,10 +10,13 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "fmgr.h"
 #include "libpq/pqformat.h"
 
 #include "fsum.h"
+#include "gridflow.h"
 
 PG_FUNCTION_INFO_V1(gridflow_exact_sum_transfn);
 PG_FUNCTION_INFO_V1(gridflow_exact_sum_combinefn);
@@ -157,5 +160,27 @@ gridflow_exact_sum_finalfn(PG_FUNCTION_ARGS)
 	s = (ExactSumState *) PG_GETARG_POINTER(0);
 	if (s->count == 0)
 		PG_RETURN_NULL();
-	PG_RETURN_FLOAT8(fsum_result(&s->sum));
+	{
+		double		r = fsum_result(&s->sum);
+
+		if (!isfinite(r) && !s->sum.has_special)
+			gf_sum_overflow(NULL);
+		PG_RETURN_FLOAT8(r);
+	}
+}
+
+/*
+ * An exact sum of finite values that overflows double precision: an error,
+ * as PostgreSQL's own sums of double precision raise (infinite or NaN terms
+ * give an infinite or NaN sum, as there).  what, when not NULL, says whose
+ * sum it was.
+ */
+void
+gf_sum_overflow(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("value out of range: overflow"),
+			 what ? errdetail("The sum of the values of %s exceeds the range of double precision.", what) :
+			 errdetail("The sum of the values exceeds the range of double precision.")));
 }

@@ -35,6 +35,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "miscadmin.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
@@ -245,6 +247,16 @@ gf_wide_record(GfWide *w, const CsvRecord *rec, TimestampTz day, double factor,
 			return false;
 		}
 		v *= factor;
+		if (!isfinite(v))
+		{
+			rj->reason = "invalid_value";
+			rj->detail = psprintf("value \"%s\" for column \"value\" is out of range once converted to its unit",
+								  gf_reject_text(f->data, f->len, 200));
+			rj->source = w->names[i];
+			rj->target = "value";
+			w->nreads = 0;
+			return false;
+		}
 		switch ((SlotKind) t->kind[i])
 		{
 			case SLOT_READ:
