@@ -332,10 +332,45 @@ extension_owner(void)
 }
 
 /*
+ * The settings a build runs with, whatever the caller's session says, as
+ * PostgreSQL's maintenance commands pin search_path: what the build's DDL,
+ * its SQL and the text it parses or prints depend on.  The caller's
+ * search_path could resolve the owner's SQL to the caller's functions;
+ * default_tablespace and default_table_access_method would place or shape
+ * the partitions a build creates; DateStyle, IntervalStyle, TimeZone and
+ * extra_float_digits change how dates, times and numbers are written into
+ * and read back from SQL text (partition bounds, configuration sent to
+ * shards); array_nulls, standard_conforming_strings and
+ * transform_null_equals how literals and comparisons read; and
+ * session_replication_role = replica would silence the triggers and
+ * foreign keys that guard gridflow's tables.
+ */
+static const struct
+{
+	const char *name;
+	const char *value;
+}			build_settings[] =
+{
+	{"search_path", "pg_catalog, pg_temp"},
+	{"default_tablespace", ""},
+	{"temp_tablespaces", ""},
+	{"default_table_access_method", "heap"},
+	{"DateStyle", "ISO, MDY"},
+	{"IntervalStyle", "postgres"},
+	{"TimeZone", "UTC"},
+	{"extra_float_digits", "3"},
+	{"bytea_output", "hex"},
+	{"array_nulls", "on"},
+	{"standard_conforming_strings", "on"},
+	{"transform_null_equals", "off"},
+	{"session_replication_role", "origin"},
+};
+
+/*
  * Start of gridflow_build() and its kin: check that the caller may read
  * the drop directory (if there is one; files are checked as they are
  * opened), then run as the owner of the extension, in a
- * security-restricted operation with search_path pinned, until
+ * security-restricted operation with the settings above pinned, until
  * gf_build_leave().  An error on the way is undone by the transaction
  * abort (user and settings) and the abort callbacks (the caller).
  */
@@ -365,9 +400,10 @@ gf_build_enter(const char *drop_dir, GfBuildSecurity *s)
 						   SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 	s->save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	for (int i = 0; i < lengthof(build_settings); i++)
+		(void) set_config_option(build_settings[i].name, build_settings[i].value,
+								 PGC_SUSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
 }
 
 /* End of gridflow_build(): back to the caller. */
