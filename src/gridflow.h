@@ -373,7 +373,11 @@ extern int64 gf_batch_begin(int64 build_id, const char *utility_id, GfFileKind k
 extern void gf_batch_end(int64 batch_id, GfLoadStats *s);
 extern bytea *gf_sha256_bytea(const uint8 *digest);
 
+/* exactsum.c */
+extern void gf_sum_overflow(const char *what) pg_attribute_noreturn();
+
 /* partition.c */
+extern char *gf_partition_name(const char *table, const char *utility_id, const char *suffix);
 extern Oid	gf_utility_partition(const char *schema, const char *table,
 								 const char *utility_id, const char *range_column,
 								 bool may_replace);

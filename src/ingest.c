@@ -155,10 +155,8 @@ utility_partitions(IngestUtility *iu, bool create)
 		return;
 	if (!create)
 	{
-		char	   *name = psprintf("interval_read_%s", iu->u->utility_id);
+		char	   *name = gf_partition_name("interval_read", iu->u->utility_id, "");
 
-		for (char *c = name; *c; c++)
-			*c = pg_tolower((unsigned char) *c);
 		if (!OidIsValid(get_relname_relid(name, get_namespace_oid("standardized", false))))
 			return;
 	}

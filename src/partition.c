@@ -44,19 +44,62 @@
 
 #define UNIX_EPOCH_DAYS (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)
 
-/* name of a partition: table_utility, in lower case, checked for length */
-static char *
-partition_name(const char *table, const char *utility_id, const char *suffix)
+/*
+ * Name of a partition: the table's name, "_", the utility id in lower case
+ * with every underscore doubled, then the suffix ("_YYYYMM" for a month).
+ * Utility ids are unique whatever their case (gridflow.utility's
+ * utility_id_lower_key), so no two utilities share a stem; a stem's
+ * underscores come in pairs, so a single underscore always starts the
+ * suffix, and no utility's stem can read as another's stem with a month
+ * (UTILITY1_202501 is utility1__202501, UTILITY1's January
+ * utility1_202501).  Index names add "_key" or "_pkey" the same way.
+ */
+char *
+gf_partition_name(const char *table, const char *utility_id, const char *suffix)
 {
-	char	   *name = psprintf("%s_%s%s", table, utility_id, suffix);
+	StringInfoData name;
 
-	for (char *c = name; *c; c++)
-		*c = pg_tolower((unsigned char) *c);
-	if (strlen(name) >= NAMEDATALEN)
+	initStringInfo(&name);
+	appendStringInfo(&name, "%s_", table);
+	for (const char *c = utility_id; *c; c++)
+	{
+		appendStringInfoChar(&name, pg_tolower((unsigned char) *c));
+		if (*c == '_')
+			appendStringInfoChar(&name, '_');
+	}
+	appendStringInfoString(&name, suffix);
+	/* room for the "_pkey" of a leaf's index */
+	if (name.len + 5 >= NAMEDATALEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_NAME_TOO_LONG),
-				 errmsg("utility id \"%s\" is too long to name its partitions", utility_id)));
-	return name;
+				 errmsg("the name \"%s\" of a partition of utility \"%s\" is too long", name.data, utility_id),
+				 errhint("Use a utility id of at most 36 characters, underscores counting twice, and short names for foreign servers.")));
+	return name.data;
+}
+
+/* Is relid the partition of parent for exactly this utility (LIST bound)? */
+static bool
+is_utility_partition(Oid relid, Oid parent, const char *utility_id)
+{
+	HeapTuple	tup;
+	bool		isnull;
+	Datum		d;
+	PartitionBoundSpec *spec;
+	Const	   *c;
+
+	if (!get_rel_relispartition(relid) || get_partition_parent(relid, false) != parent)
+		return false;
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	d = SysCacheGetAttr(RELOID, tup, Anum_pg_class_relpartbound, &isnull);
+	spec = isnull ? NULL : castNode(PartitionBoundSpec, stringToNode(TextDatumGetCString(d)));
+	ReleaseSysCache(tup);
+	if (spec == NULL || spec->strategy != PARTITION_STRATEGY_LIST ||
+		list_length(spec->listdatums) != 1 || !IsA(linitial(spec->listdatums), Const))
+		return false;
+	c = linitial(spec->listdatums);
+	return !c->constisnull && strcmp(TextDatumGetCString(c->constvalue), utility_id) == 0;
 }
 
 /*
@@ -70,7 +113,7 @@ gf_utility_partition(const char *schema, const char *table, const char *utility_
 					 const char *range_column, bool may_replace)
 {
 	Oid			nsp = get_namespace_oid(schema, false);
-	char	   *name = partition_name(table, utility_id, "");
+	char	   *name = gf_partition_name(table, utility_id, "");
 	const char *qname = quote_qualified_identifier(schema, name);
 	Oid			relid = get_relname_relid(name, nsp);
 
@@ -80,6 +123,14 @@ gf_utility_partition(const char *schema, const char *table, const char *utility_
 				 errmsg("utility \"%s\" is built on shards: partition %s is not a table of this database",
 						utility_id, qname),
 				 errhint("Build it with gridflow_build_distributed(), or make it local again: delete its rows of gridflow.shard and run gridflow_distribute().")));
+	/* a relation of that name that is not this utility's is never touched */
+	if (OidIsValid(relid) && !is_utility_partition(relid, gf_relation_oid(schema, table), utility_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_TABLE),
+				 errmsg("relation %s exists and is not the partition of %s.%s for utility \"%s\"",
+						qname, schema, table, utility_id),
+				 errhint("Drop or rename it; gridflow names the partitions of utility \"%s\" so.",
+						 utility_id)));
 	if (OidIsValid(relid) && get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
 	{
 		if (!may_replace)
@@ -284,15 +335,25 @@ month_leaf(void *arg, int64 key, bool create)
 	const char *qname;
 
 	snprintf(suffix, sizeof(suffix), "_%04d%02d", month / 12, month % 12 + 1);
-	name = partition_name(r->table, r->u->utility_id, suffix);
+	name = gf_partition_name(r->table, r->u->utility_id, suffix);
 	qname = quote_qualified_identifier(r->schema, name);
 	month_bounds(r, month, &lo, &hi);
 	leaf = get_relname_relid(name, nsp);
 	if (OidIsValid(leaf))
 	{
-		if (get_rel_relkind(leaf) == RELKIND_RELATION && get_rel_relispartition(leaf) &&
-			get_partition_parent(leaf, false) == r->parent && leaf_has_bounds(leaf, lo, hi))
+		bool		ours = get_rel_relispartition(leaf) &&
+			get_partition_parent(leaf, false) == r->parent;
+
+		if (ours && get_rel_relkind(leaf) == RELKIND_RELATION && leaf_has_bounds(leaf, lo, hi))
 			return leaf;
+		/* a relation of that name that is not a leaf of this utility */
+		if (!ours)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_TABLE),
+					 errmsg("relation %s exists and is not a month partition of utility \"%s\"",
+							qname, r->u->utility_id),
+					 errhint("Drop or rename it; gridflow names the month partitions of utility \"%s\" so.",
+							 r->u->utility_id)));
 		if (!r->may_replace)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
