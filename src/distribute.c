@@ -78,11 +78,12 @@ typedef struct RemoteTable
 	const char *schema;			/* the shard's table, and the local one of
 								 * the same columns */
 	const char *table;
-	const char *skip;			/* a column the coordinator does not send */
+	const char *skip;			/* columns the coordinator does not send,
+								 * comma-separated */
 } RemoteTable;
 
 static const RemoteTable remote_tables[] = {
-	{"task", "gridflow", "shard_task", "task_id"},
+	{"task", "gridflow", "shard_task", "task_id,xact_id,queued_by"},
 	{"run", "gridflow", "shard_run", NULL},
 	{"batch", "gridflow", "batch", NULL},
 	{"service_point", "standardized", "service_point", NULL},
@@ -214,7 +215,7 @@ qualified(Oid relid)
 static Oid
 local_utility_partition(int layer, const char *utility_id)
 {
-	char	   *name = object_name("%s_%s", layer_table[layer], utility_id);
+	char	   *name = gf_partition_name(layer_table[layer], utility_id, "");
 	Oid			relid = get_relname_relid(name, get_namespace_oid(layer_schema[layer], false));
 
 	if (!OidIsValid(relid) || gf_partition_is_distributed(relid))
@@ -425,9 +426,29 @@ utility_placements(List *places, const char *utility_id)
  * ---------------------------------------------------------------------
  */
 
+/* Is name one of the comma-separated names of list? */
+static bool
+in_list(const char *list, const char *name)
+{
+	size_t		len = strlen(name);
+
+	for (const char *p = list; *p;)
+	{
+		const char *end = strchr(p, ',');
+		size_t		n = end ? (size_t) (end - p) : strlen(p);
+
+		if (n == len && strncmp(p, name, n) == 0)
+			return true;
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return false;
+}
+
 /*
- * The column definitions of a table or view (all but skip), for a foreign
- * table of the same columns.
+ * The column definitions of a table or view (all but the columns of skip),
+ * for a foreign table of the same columns.
  */
 static char *
 column_defs(Oid relid, const char *skip)
@@ -441,7 +462,7 @@ column_defs(Oid relid, const char *skip)
 	{
 		Form_pg_attribute a = TupleDescAttr(desc, i);
 
-		if (a->attisdropped || (skip != NULL && strcmp(NameStr(a->attname), skip) == 0))
+		if (a->attisdropped || (skip != NULL && in_list(skip, NameStr(a->attname))))
 			continue;
 		appendStringInfo(&buf, "%s%s %s%s", buf.len > 0 ? ", " : "",
 						 quote_identifier(NameStr(a->attname)),
@@ -514,7 +535,7 @@ remote_table_name(const char *server, const char *suffix)
 static char *
 route_name(const char *utility_id)
 {
-	return object_name("route_%s", utility_id);
+	return gf_partition_name("route", utility_id, "");
 }
 
 /*
@@ -611,7 +632,7 @@ gridflow_distribute(PG_FUNCTION_ARGS)
 		{
 			Oid			nsp = get_namespace_oid(layer_schema[layer], false);
 			Oid			parent = gf_relation_oid(layer_schema[layer], layer_table[layer]);
-			char	   *name = object_name("%s_%s", layer_table[layer], uid);
+			char	   *name = gf_partition_name(layer_table[layer], uid, "");
 			const char *qname = quote_qualified_identifier(layer_schema[layer], name);
 			Oid			relid = get_relname_relid(name, nsp);
 			List	   *names = NIL;
@@ -647,7 +668,7 @@ gridflow_distribute(PG_FUNCTION_ARGS)
 				foreach(pc, mine)
 				{
 					Placement  *p = lfirst(pc);
-					char	   *child = object_name("%s_%s_%s", layer_table[layer], uid, p->server);
+					char	   *child = gf_partition_name(layer_table[layer], uid, object_name("_%s", p->server));
 					const char *qchild = quote_qualified_identifier(layer_schema[layer], child);
 
 					create_foreign_table(qchild, parent, NULL, p->server, layer_schema[layer], name,
@@ -683,7 +704,7 @@ gridflow_distribute(PG_FUNCTION_ARGS)
 			{
 				Placement  *p = lfirst(pc);
 				const char *qchild = quote_qualified_identifier("gridflow_shard",
-																object_name("route_%s_%s", uid, p->server));
+																gf_partition_name("route", uid, object_name("_%s", p->server)));
 
 				create_foreign_table(qchild, gf_relation_oid("gridflow", "shard_stage_read"), NULL,
 									 p->server, "gridflow", "shard_stage_read",
@@ -782,7 +803,7 @@ check_layout(List *places, List *utilities)
 		for (int layer = 0; layer < lengthof(layer_table); layer++)
 		{
 			Oid			parent = gf_relation_oid(layer_schema[layer], layer_table[layer]);
-			char	   *name = object_name("%s_%s", layer_table[layer], uid);
+			char	   *name = gf_partition_name(layer_table[layer], uid, "");
 			Oid			relid = get_relname_relid(name, get_namespace_oid(layer_schema[layer], false));
 			Placement  *first = mine ? linitial(mine) : NULL;
 
@@ -814,7 +835,7 @@ check_layout(List *places, List *utilities)
 				foreach(pc, mine)
 				{
 					Placement  *p = lfirst(pc);
-					char	   *child = object_name("%s_%s_%s", layer_table[layer], uid, p->server);
+					char	   *child = gf_partition_name(layer_table[layer], uid, object_name("_%s", p->server));
 					Oid			c = existing(layer_schema[layer], child, RELKIND_FOREIGN_TABLE, relid);
 					char	   *server = OidIsValid(c) ? foreign_server_of(c) : NULL;
 
@@ -1201,8 +1222,37 @@ gridflow_build_distributed(PG_FUNCTION_ARGS)
 	build_id = gf_build_begin("build", drop_dir);
 	gf_build_layers(files, build_id, GF_SCOPE_COORDINATOR, false, &steps);
 
-	/* the shards' work, with the dimensions and reads they need */
+	/*
+	 * The shards' work, with the dimensions and reads they need.  Their
+	 * stage tables are emptied first: a shard builds only what this build
+	 * sends (and runs only the tasks queued in this transaction, shard.c).
+	 */
 	t0 = GetCurrentTimestamp();
+	foreach(lc, servers)
+	{
+		const char *server = lfirst(lc);
+		StringInfoData sql;
+
+		initStringInfo(&sql);
+		appendStringInfoString(&sql, "TRUNCATE ");
+		for (int i = 0; i < lengthof(remote_tables); i++)
+			if (strncmp(remote_tables[i].suffix, "stage_", 6) == 0)
+				appendStringInfo(&sql, "%s%s", sql.len > 9 ? ", " : "",
+								 quote_qualified_identifier("gridflow_shard",
+															remote_table_name(server, remote_tables[i].suffix)));
+		(void) on_shard(server, "emptying its stage tables", sql.data, SPI_OK_UTILITY);
+	}
+	foreach(lc, utilities)
+	{
+		List	   *mine = utility_placements(places, lfirst(lc));
+
+		if (mine != NIL && ((Placement *) linitial(mine))->modulus > 1)
+			(void) on_shard(((Placement *) linitial(mine))->server,
+							psprintf("emptying the staged reads of utility %s", (char *) lfirst(lc)),
+							psprintf("TRUNCATE %s", quote_qualified_identifier("gridflow_shard",
+																			   route_name(lfirst(lc)))),
+							SPI_OK_UTILITY);
+	}
 	foreach(lc, places)
 	{
 		Placement  *p = lfirst(lc);

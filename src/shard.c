@@ -81,18 +81,40 @@ ms_since(TimestampTz start)
 	return (double) (GetCurrentTimestamp() - start) / 1000.0;
 }
 
-/* The queued tasks, in order. */
+/*
+ * The tasks that caller queued in this transaction, in order.  Tasks of
+ * other transactions are never done: those that committed (left by an
+ * earlier transaction of the owner) are deleted, those of transactions
+ * still running are not visible.  Only the owner of the extension writes
+ * the queue (70_distribute.sql); binding the work to the transaction and
+ * the role that queued it means that nothing queued beforehand, by
+ * whomever, runs in a coordinator's build.
+ */
 static List *
-read_tasks(MemoryContext cxt)
+read_tasks(Oid caller, MemoryContext cxt)
 {
 	List	   *tasks = NIL;
 	MemoryContext old;
+	Datum		arg = CStringGetDatum(GetUserNameFromId(caller, false));
+	Oid			type = NAMEOID;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("SELECT task_id, tag, operation, utility_id, drop_dir, build_id, "
-					"file_kinds, batch_ids, configuration::text, gridflow_version "
-					"FROM gridflow.shard_task ORDER BY task_id", false, 0) != SPI_OK_SELECT)
+	if (SPI_execute("DELETE FROM gridflow.shard_task "
+					"WHERE xact_id OPERATOR(pg_catalog.<>) pg_catalog.pg_current_xact_id()",
+					false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "gridflow: could not clear gridflow.shard_task");
+	if (SPI_processed > 0)
+		ereport(WARNING,
+				(errmsg("deleted " UINT64_FORMAT " task(s) of gridflow.shard_task queued by other transactions",
+						SPI_processed),
+				 errdetail("A shard does only the work queued in the transaction that reads gridflow.shard_run.")));
+	if (SPI_execute_with_args("SELECT task_id, tag, operation, utility_id, drop_dir, build_id, "
+							  "file_kinds, batch_ids, configuration::text, gridflow_version "
+							  "FROM gridflow.shard_task "
+							  "WHERE xact_id OPERATOR(pg_catalog.=) pg_catalog.pg_current_xact_id() "
+							  "AND queued_by OPERATOR(pg_catalog.=) $1 ORDER BY task_id",
+							  1, &type, &arg, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "gridflow: could not read gridflow.shard_task");
 	old = MemoryContextSwitchTo(cxt);
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -508,6 +530,7 @@ gridflow_shard_run_tasks(PG_FUNCTION_ARGS)
 	MemoryContext old;
 	List	   *tasks;
 	char	   *version;
+	Oid			caller;
 	ListCell   *lc;
 
 	gf_check_database_encoding();
@@ -516,9 +539,10 @@ gridflow_shard_run_tasks(PG_FUNCTION_ARGS)
 	old = MemoryContextSwitchTo(cxt);
 
 	/* the tasks are read, and the configuration written, as the owner */
+	caller = gf_calling_role();
 	gf_build_enter(NULL, &security);
 	gf_lock_history(true);
-	tasks = read_tasks(cxt);
+	tasks = read_tasks(caller, cxt);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute("SELECT extversion FROM pg_catalog.pg_extension "
@@ -581,9 +605,10 @@ gridflow_shard_run_tasks(PG_FUNCTION_ARGS)
 		CommandCounterIncrement();
 	}
 
-	/* done: nothing stays queued */
+	/* done: nothing of this transaction stays queued */
 	gf_build_enter(NULL, &security);
-	gf_spi_exec("DELETE FROM gridflow.shard_task", SPI_OK_DELETE);
+	gf_spi_exec("DELETE FROM gridflow.shard_task "
+				"WHERE xact_id OPERATOR(pg_catalog.=) pg_catalog.pg_current_xact_id()", SPI_OK_DELETE);
 	gf_build_leave(&security);
 
 	MemoryContextSwitchTo(old);

@@ -46,9 +46,11 @@ CREATE TABLE gridflow.shard_task (
     file_kinds text[] NOT NULL DEFAULT '{}',
     batch_ids bigint[] NOT NULL DEFAULT '{}',
     configuration jsonb NOT NULL,
-    gridflow_version text NOT NULL
+    gridflow_version text NOT NULL,
+    xact_id xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
+    queued_by name NOT NULL DEFAULT CURRENT_USER
 );
-COMMENT ON TABLE gridflow.shard_task IS 'On a shard: work a coordinator queued in its build''s transaction, done (and deleted) when it reads gridflow.shard_run; empty outside a build';
+COMMENT ON TABLE gridflow.shard_task IS 'On a shard: work a coordinator queued in its build''s transaction, done (and deleted) when it reads gridflow.shard_run in that same transaction; only the owner of gridflow writes it; empty outside a build';
 COMMENT ON COLUMN gridflow.shard_task.task_id IS 'Order of the work';
 COMMENT ON COLUMN gridflow.shard_task.tag IS 'The coordinator''s name of this shard (its foreign server), returned with the results';
 COMMENT ON COLUMN gridflow.shard_task.operation IS 'build_utility: build the utility from the drop directory here, replacing its rows; build_hash_part: build this shard''s part of the utility from the staged dimensions and reads';
@@ -59,15 +61,17 @@ COMMENT ON COLUMN gridflow.shard_task.file_kinds IS 'build_utility: the kinds of
 COMMENT ON COLUMN gridflow.shard_task.batch_ids IS 'build_utility: the batch numbers the coordinator gave the files';
 COMMENT ON COLUMN gridflow.shard_task.configuration IS 'The coordinator''s configuration of the utility (rows of gridflow.utility, source_file, column_map, channel, and every unit), copied over this database''s before the work';
 COMMENT ON COLUMN gridflow.shard_task.gridflow_version IS 'The coordinator''s version of gridflow, which must be this database''s';
+COMMENT ON COLUMN gridflow.shard_task.xact_id IS 'The transaction that queued the task (set by default): gridflow.shard_run does only the tasks of its own transaction';
+COMMENT ON COLUMN gridflow.shard_task.queued_by IS 'The role that queued the task (set by default): gridflow.shard_run does only the tasks its caller queued';
 
 CREATE TABLE gridflow.shard_stage_read (LIKE standardized.interval_read);
 CREATE TABLE gridflow.shard_stage_service_point (LIKE standardized.service_point);
 CREATE TABLE gridflow.shard_stage_meter (LIKE standardized.meter);
 CREATE TABLE gridflow.shard_stage_meter_assignment (LIKE standardized.meter_assignment);
-COMMENT ON TABLE gridflow.shard_stage_read IS 'Standardized reads of a utility split by hash, on their way to the shard that builds them (on a coordinator: read there, then routed; on a shard: received, then built); empty outside a build';
-COMMENT ON TABLE gridflow.shard_stage_service_point IS 'On a shard: the service points of a utility split by hash, sent by the coordinator for the shard''s part; empty outside a build';
-COMMENT ON TABLE gridflow.shard_stage_meter IS 'On a shard: the meters of a utility split by hash, sent by the coordinator; empty outside a build';
-COMMENT ON TABLE gridflow.shard_stage_meter_assignment IS 'On a shard: the meter assignments of a utility split by hash, sent by the coordinator; empty outside a build';
+COMMENT ON TABLE gridflow.shard_stage_read IS 'Standardized reads of a utility split by hash, on their way to the shard that builds them (on a coordinator: read there, then routed; on a shard: received, then built); written by the owner of gridflow only, emptied when a build starts; empty outside a build';
+COMMENT ON TABLE gridflow.shard_stage_service_point IS 'On a shard: the service points of a utility split by hash, sent by the coordinator for the shard''s part; written by the owner of gridflow only, emptied when a build starts; empty outside a build';
+COMMENT ON TABLE gridflow.shard_stage_meter IS 'On a shard: the meters of a utility split by hash, sent by the coordinator; written by the owner of gridflow only, emptied when a build starts; empty outside a build';
+COMMENT ON TABLE gridflow.shard_stage_meter_assignment IS 'On a shard: the meter assignments of a utility split by hash, sent by the coordinator; written by the owner of gridflow only, emptied when a build starts; empty outside a build';
 DO $$
 DECLARE
     c record;
@@ -99,7 +103,7 @@ CREATE FUNCTION gridflow.shard_run_tasks(
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'gridflow_shard_run_tasks'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION gridflow.shard_run_tasks() IS 'On a shard: do the work queued in gridflow.shard_task, in order (copy the utility''s configuration, then build it, or build this shard''s part of it from the stage tables), as the owner of the extension; returns what each task wrote. Rights as for gridflow_build() (a task that reads a drop directory checks the caller''s right to read it)';
+COMMENT ON FUNCTION gridflow.shard_run_tasks() IS 'On a shard: do the work its caller queued in gridflow.shard_task in the current transaction, in order (copy the utility''s configuration, then build it, or build this shard''s part of it from the stage tables), as the owner of the extension; returns what each task wrote. Tasks of other transactions or roles are never done (committed ones are deleted). For the owner of the extension, whom a coordinator''s user mapping reaches';
 
 CREATE VIEW gridflow.shard_run WITH (security_invoker = true) AS
 SELECT tag, task_id, utility_id, step, table_name, row_count, elapsed_ms
@@ -142,11 +146,13 @@ COMMENT ON FUNCTION @extschema@.gridflow_build_distributed(text) IS 'Rebuild eve
 REVOKE EXECUTE ON FUNCTION @extschema@.gridflow_distribute() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.gridflow_build_distributed(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION gridflow.shard_run_tasks() FROM PUBLIC;
--- The pipeline builds; a coordinator's user mapping reaches its shards as a
--- pipeline role, which queues work, sends the staged rows and reads the results.
-GRANT EXECUTE ON FUNCTION @extschema@.gridflow_build_distributed(text), gridflow.shard_run_tasks()
-    TO gridflow_pipeline;
-GRANT SELECT ON gridflow.shard, gridflow.shard_run TO gridflow_pipeline;
-GRANT INSERT ON gridflow.shard_task, gridflow.shard_stage_read, gridflow.shard_stage_service_point,
-                gridflow.shard_stage_meter, gridflow.shard_stage_meter_assignment
-    TO gridflow_pipeline;
+-- The pipeline builds.  A coordinator's user mapping reaches its shards as
+-- the owner of gridflow there, who alone writes a shard's queue and stage
+-- tables and runs its work: the pipeline role may not, so that nobody can
+-- plant work or rows that a coordinator's build would run or build.
+GRANT EXECUTE ON FUNCTION @extschema@.gridflow_build_distributed(text) TO gridflow_pipeline;
+GRANT SELECT ON gridflow.shard TO gridflow_pipeline;
+REVOKE ALL ON gridflow.shard_task, gridflow.shard_run, gridflow.shard_stage_read,
+              gridflow.shard_stage_service_point, gridflow.shard_stage_meter,
+              gridflow.shard_stage_meter_assignment
+    FROM gridflow_pipeline;

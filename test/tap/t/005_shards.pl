@@ -150,6 +150,87 @@ for my $drop (@drops)
 		'0', "$drop: shard1 has none of shard2's service points");
 }
 
+# A shard's queue runs only what the coordinator's build queued, in its
+# own transaction.  A member of gridflow_pipeline on a shard, without
+# pg_read_server_files, may not write the queue or the stage tables (it
+# could otherwise have a coordinator's build read any server file for it,
+# or write forged rows into the layers); and work or rows that the owner
+# left there in an earlier transaction are never run or built.
+$shard1->safe_psql('postgres',
+	"CREATE ROLE regress_pipe LOGIN; GRANT gridflow_pipeline TO regress_pipe;");
+for my $attempt (
+	[
+		'queue a task',
+		"INSERT INTO gridflow.shard_task (tag, operation, utility_id, drop_dir, build_id, configuration, gridflow_version) "
+		  . "VALUES ('shard1', 'build_utility', 'UTILITY1', '/', 1, '{}', '0')"
+	],
+	[ 'stage a read', "INSERT INTO gridflow.shard_stage_read (utility_id, service_point_id) VALUES ('UTILITY2', 'SP-FORGED')" ],
+	[
+		'stage a service point',
+		"INSERT INTO gridflow.shard_stage_service_point (utility_id, service_point_id) VALUES ('UTILITY2', 'SP-FORGED')"
+	],
+	[ 'run the queue', 'SELECT * FROM gridflow.shard_run' ],
+	[ 'empty the queue', 'DELETE FROM gridflow.shard_task' ])
+{
+	my ($what, $sql) = @$attempt;
+	($ret, $out, $err) = $shard1->psql('postgres', $sql, extra_params => [ '-U', 'regress_pipe' ]);
+	like($err, qr/permission denied/, "a pipeline member may not $what on a shard");
+}
+# what the pipeline may do: configure a utility, here one whose "meter
+# file" is the server's /etc/passwd
+$shard1->safe_psql(
+	'postgres', q{
+INSERT INTO gridflow.utility (utility_id, enabled) VALUES ('EVIL', false);
+INSERT INTO gridflow.source_file (utility_id, file_kind, file_path, delimiter)
+    VALUES ('EVIL', 'meter', 'etc/passwd', ':');
+INSERT INTO gridflow.column_map (utility_id, file_kind, target_column, source_column)
+    VALUES ('EVIL', 'meter', 'meter_id', 'root');
+}, extra_params => [ '-U', 'regress_pipe' ]);
+# work and rows left by an earlier transaction (only the owner can write
+# them): a build of EVIL from "/", a hash part with a forged read, and a
+# task that fails
+$shard1->safe_psql(
+	'postgres', q{
+INSERT INTO gridflow.shard_task (tag, operation, utility_id, drop_dir, build_id, file_kinds, batch_ids,
+                                 configuration, gridflow_version)
+SELECT 'shard1', 'build_utility', 'EVIL', '/', 1, '{meter}', '{900}', '{}',
+       (SELECT extversion FROM pg_extension WHERE extname = 'gridflow');
+INSERT INTO gridflow.shard_task (tag, operation, utility_id, drop_dir, build_id, configuration, gridflow_version)
+SELECT 'shard1', 'build_hash_part', 'UTILITY2', NULL, 1, '{}',
+       (SELECT extversion FROM pg_extension WHERE extname = 'gridflow');
+INSERT INTO gridflow.shard_task (tag, operation, utility_id, drop_dir, build_id, configuration, gridflow_version)
+VALUES ('shard1', 'build_hash_part', 'NO_SUCH_UTILITY', NULL, 1, '{}', '0');
+INSERT INTO gridflow.shard_stage_service_point (utility_id, service_point_id, batch_id, line_no, last_batch_id,
+                                                source_rows, conflicting_rows)
+VALUES ('UTILITY2', 'SP-FORGED', 1, 2, 1, 1, 0);
+INSERT INTO gridflow.shard_stage_read (utility_id, service_point_id, meter_id, channel, interval_start_ts,
+                                       interval_end_ts, value, batch_id, line_no, last_batch_id, source_rows,
+                                       conflicting_rows)
+VALUES ('UTILITY2', 'SP-FORGED', 'M-FORGED', '1', '2025-01-23 00:00-05', '2025-01-23 00:00-05', 1e9, 1, 2, 1, 1, 0);
+});
+{
+	my $drop = $drops[-1];
+	my ($bret, $bout, $berr) = $coord->psql('postgres', "SELECT count(*) FROM gridflow_build_distributed('$drop')");
+	is($bret, 0, 'the build runs despite the planted work');
+	note($berr);
+	my $f = figures($coord, 'postgres');
+	same_figures($f, figures($coord, 'single'), 'after planted work: the figures of a clean build');
+	is( $shard1->safe_psql('postgres',
+			"SELECT count(*) FROM landing.source_record WHERE record LIKE '%daemon%' OR record LIKE '%root:%'"),
+		'0', 'no line of /etc/passwd was read');
+	is( $coord->safe_psql('postgres',
+			"SELECT (SELECT count(*) FROM standardized.interval_read WHERE service_point_id = 'SP-FORGED') "
+			  . "+ (SELECT count(*) FROM experience.daily_usage WHERE service_point_id = 'SP-FORGED')"),
+		'0', 'no forged row reached the layers');
+	is( $shard1->safe_psql('postgres',
+			"SELECT (SELECT count(*) FROM gridflow.shard_task) + (SELECT count(*) FROM gridflow.shard_stage_read) "
+			  . "+ (SELECT count(*) FROM gridflow.shard_stage_service_point)"),
+		'0', 'nothing stays queued or staged on the shard');
+	is($shard1->safe_psql('postgres', "SELECT count(*) FROM gridflow.batch WHERE utility_id = 'EVIL'"),
+		'0', 'EVIL was never built');
+}
+$shard1->safe_psql('postgres', "DELETE FROM gridflow.utility WHERE utility_id = 'EVIL'");
+
 # Queries: the shards are scanned asynchronously, and aggregates that group
 # by the partition keys are computed on the shards.
 my $plan = $coord->safe_psql('postgres',
@@ -248,5 +329,35 @@ my $last = $drops[-1];
 $coord->safe_psql('single', "SELECT count(*) FROM gridflow_build('$last')");
 $coord->safe_psql('postgres', "SELECT count(*) FROM gridflow_build_distributed('$last')");
 same_figures(figures($coord, 'postgres'), figures($coord, 'single'), 'a build after the failures');
+
+# A shard builds with the configuration its coordinator sent in the build,
+# even for a utility the shard has never heard of: UTILITY1B reads
+# UTILITY1's files, in Wh (its values a thousandth of UTILITY1's), whole
+# on shard2.
+$coord->safe_psql(
+	'postgres', q{
+INSERT INTO gridflow.utility (utility_id, build_order) VALUES ('UTILITY1B', 15);
+INSERT INTO gridflow.source_file (utility_id, file_kind, file_path)
+SELECT 'UTILITY1B', file_kind, file_path FROM gridflow.source_file WHERE utility_id = 'UTILITY1';
+INSERT INTO gridflow.column_map (utility_id, file_kind, target_column, source_column, format, null_values, unit)
+SELECT 'UTILITY1B', file_kind, target_column, source_column, format, null_values,
+       CASE WHEN file_kind = 'interval' AND target_column = 'value' THEN 'Wh' END
+  FROM gridflow.column_map WHERE utility_id = 'UTILITY1';
+INSERT INTO gridflow.shard VALUES ('UTILITY1B', 1, 0, 'shard2', NULL);
+SELECT count(*) FROM gridflow_distribute();
+});
+is($shard2->safe_psql('postgres', "SELECT count(*) FROM gridflow.utility WHERE utility_id = 'UTILITY1B'"),
+	'0', 'shard2 has no configuration of UTILITY1B before the build');
+($ret, $out, $err) = $coord->psql('postgres', "SELECT count(*) FROM gridflow_build_distributed('$last')");
+is($ret, 0, 'a utility new to its shard builds there');
+note($err) if $ret;
+is( $coord->safe_psql(
+		'postgres',
+		"SELECT (SELECT count(*) FROM standardized.interval_read WHERE utility_id = 'UTILITY1B') "
+		  . "= (SELECT count(*) FROM standardized.interval_read WHERE utility_id = 'UTILITY1') "
+		  . "AND (SELECT round(sum(value)::numeric * 1000, 6) FROM standardized.interval_read WHERE utility_id = 'UTILITY1B') "
+		  . "= (SELECT round(sum(value)::numeric, 6) FROM standardized.interval_read WHERE utility_id = 'UTILITY1') "
+		  . "AND (SELECT count(*) FROM standardized.interval_read WHERE utility_id = 'UTILITY1') > 0"),
+	't', "the shard read UTILITY1B's files with the coordinator's units (Wh)");
 
 done_testing();
