@@ -78,10 +78,42 @@ SELECT extversion FROM pg_extension WHERE extname = 'gridflow';
 CREATE TEMP TABLE updated AS SELECT pg_temp.signature() AS fact;
 DROP EXTENSION gridflow CASCADE;
 
--- from the previous release
+-- from the previous release, with a utility built whose id has an
+-- underscore: its partitions are renamed (0.3.0 doubles the underscores
+-- of partition names) and it builds again after the update
 CREATE EXTENSION gridflow VERSION '0.2.0';
+\getenv testdir GRIDFLOW_TEST_DIR
+UPDATE gridflow.utility SET enabled = false;
+INSERT INTO gridflow.utility (utility_id, service_point_link) VALUES ('U_ONE', 'read');
+INSERT INTO gridflow.source_file (utility_id, file_kind, file_path)
+SELECT 'U_ONE', file_kind, file_path FROM gridflow.source_file WHERE utility_id = 'UTILITY1';
+INSERT INTO gridflow.column_map (utility_id, file_kind, target_column, source_column, format, null_values)
+SELECT 'U_ONE', file_kind, target_column, source_column, format, null_values
+  FROM gridflow.column_map WHERE utility_id = 'UTILITY1';
+SELECT count(*) > 0 AS built FROM gridflow_build(:'testdir' || '/sample');
+CREATE TEMP TABLE u_one_before AS SELECT count(*) AS n FROM standardized.interval_read;
+-- the names 0.2.0 gave them
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT c.oid::regclass AS rel, c.relkind, c.relname FROM pg_class c
+              WHERE c.relname ~ 'u__one' AND c.relkind IN ('r', 'p', 'i') ORDER BY c.relkind DESC
+    LOOP
+        EXECUTE format('ALTER %s %s RENAME TO %I', CASE WHEN r.relkind = 'i' THEN 'INDEX' ELSE 'TABLE' END,
+                       r.rel, replace(r.relname, 'u__one', 'u_one'));
+    END LOOP;
+END
+$$;
+SELECT relname FROM pg_class WHERE relname ~ 'u_+one_' ORDER BY 1;
 ALTER EXTENSION gridflow UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'gridflow';
+SELECT relname FROM pg_class WHERE relname ~ 'u_+one_' ORDER BY 1;
+SELECT count(*) = (SELECT n FROM u_one_before) AS same_reads FROM standardized.interval_read;
+SELECT count(*) > 0 AS built FROM gridflow_build(:'testdir' || '/sample');
+SELECT count(*) = (SELECT n FROM u_one_before) AS same_reads FROM standardized.interval_read;
+DELETE FROM gridflow.utility WHERE utility_id = 'U_ONE';
+UPDATE gridflow.utility SET enabled = true;
 CREATE TEMP TABLE updated_last AS SELECT pg_temp.signature() AS fact;
 DROP EXTENSION gridflow CASCADE;
 

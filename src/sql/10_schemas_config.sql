@@ -46,8 +46,13 @@ CREATE TABLE gridflow.utility (
     ambiguous_local_time text NOT NULL DEFAULT 'later'
         CHECK (ambiguous_local_time IN ('later', 'earlier', 'in_order', 'reject'))
 );
+CREATE UNIQUE INDEX utility_id_lower_key ON gridflow.utility (pg_catalog.lower(utility_id));
+ALTER TABLE gridflow.utility ADD CONSTRAINT utility_id_length
+    CHECK (pg_catalog.length(pg_catalog.replace(utility_id, '_', '__')) OPERATOR(pg_catalog.<=) 36);
+COMMENT ON INDEX gridflow.utility_id_lower_key IS 'Utility ids are unique whatever their case: the names of their partitions are in lower case';
+COMMENT ON CONSTRAINT utility_id_length ON gridflow.utility IS 'A utility id names its partitions (in lower case, underscores doubled, with a month and a key suffix), which must fit in 63 bytes: at most 36 characters, underscores counting twice';
 COMMENT ON TABLE gridflow.utility IS 'One row per utility that gridflow builds; how its reads reach a service point and how duplicates are resolved';
-COMMENT ON COLUMN gridflow.utility.utility_id IS 'Utility identifier, as it appears in every layer (e.g. UTILITY1)';
+COMMENT ON COLUMN gridflow.utility.utility_id IS 'Utility identifier, as it appears in every layer (e.g. UTILITY1): a letter, then letters, digits and underscores; unique whatever the case';
 COMMENT ON COLUMN gridflow.utility.description IS 'Free text';
 COMMENT ON COLUMN gridflow.utility.time_zone IS 'IANA time zone of the utility: local wall-clock times and integer dates are read in it, and daily buckets are its local days';
 COMMENT ON COLUMN gridflow.utility.build_order IS 'Utilities are built in ascending build_order, then utility_id';
@@ -62,7 +67,8 @@ COMMENT ON COLUMN gridflow.utility.ambiguous_local_time IS 'How a local time wit
 --
 CREATE TABLE gridflow.unit (
     unit text PRIMARY KEY CHECK (unit OPERATOR(pg_catalog.<>) ''),
-    factor double precision NOT NULL CHECK (factor OPERATOR(pg_catalog.>) 0),
+    factor double precision NOT NULL
+        CHECK (factor OPERATOR(pg_catalog.>) 0 AND factor OPERATOR(pg_catalog.<) 'Infinity'::double precision),
     common_unit text NOT NULL,
     description text
 );
@@ -70,7 +76,7 @@ CREATE UNIQUE INDEX unit_lower_key ON gridflow.unit (pg_catalog.lower(unit));
 COMMENT ON TABLE gridflow.unit IS 'Units a utility may give values and durations in, and how they convert into gridflow''s common units (kWh, kvarh, kW, kvar, seconds); units are matched case-insensitively';
 COMMENT ON INDEX gridflow.unit_lower_key IS 'Units are matched case-insensitively, so two units may not differ in case only';
 COMMENT ON COLUMN gridflow.unit.unit IS 'Unit as written in a file or in the configuration (Wh, kWh, min, ...)';
-COMMENT ON COLUMN gridflow.unit.factor IS 'A value in this unit times factor is the value in common_unit';
+COMMENT ON COLUMN gridflow.unit.factor IS 'A value in this unit times factor is the value in common_unit (finite and positive: NaN and Infinity are refused)';
 COMMENT ON COLUMN gridflow.unit.common_unit IS 'The common unit it converts to: kWh, kvarh, kW, kvar, or s for durations';
 COMMENT ON COLUMN gridflow.unit.description IS 'Free text';
 INSERT INTO gridflow.unit (unit, factor, common_unit, description) VALUES

@@ -3,3 +3,94 @@
 
 -- gridflow 0.2.0 -> 0.3.0: only what changed (see CHANGELOG.md).
 SET LOCAL search_path TO pg_catalog, pg_temp;
+
+-- Unit factors are finite (NaN passed "factor > 0").
+ALTER TABLE gridflow.unit DROP CONSTRAINT unit_factor_check;
+ALTER TABLE gridflow.unit ADD CONSTRAINT unit_factor_check
+    CHECK (factor OPERATOR(pg_catalog.>) 0 AND factor OPERATOR(pg_catalog.<) 'Infinity'::double precision);
+COMMENT ON COLUMN gridflow.unit.factor IS 'A value in this unit times factor is the value in common_unit (finite and positive: NaN and Infinity are refused)';
+
+-- Utility ids unique whatever their case, and short enough to name their
+-- partitions (whose names are in lower case).
+CREATE UNIQUE INDEX utility_id_lower_key ON gridflow.utility (pg_catalog.lower(utility_id));
+ALTER TABLE gridflow.utility ADD CONSTRAINT utility_id_length
+    CHECK (pg_catalog.length(pg_catalog.replace(utility_id, '_', '__')) OPERATOR(pg_catalog.<=) 36);
+COMMENT ON INDEX gridflow.utility_id_lower_key IS 'Utility ids are unique whatever their case: the names of their partitions are in lower case';
+COMMENT ON CONSTRAINT utility_id_length ON gridflow.utility IS 'A utility id names its partitions (in lower case, underscores doubled, with a month and a key suffix), which must fit in 63 bytes: at most 36 characters, underscores counting twice';
+COMMENT ON COLUMN gridflow.utility.utility_id IS 'Utility identifier, as it appears in every layer (e.g. UTILITY1): a letter, then letters, digits and underscores; unique whatever the case';
+
+-- A shard's queue and stage tables: written by the owner of gridflow only;
+-- tasks bound to the transaction and role that queued them.
+REVOKE INSERT ON gridflow.shard_task, gridflow.shard_stage_read, gridflow.shard_stage_service_point,
+                 gridflow.shard_stage_meter, gridflow.shard_stage_meter_assignment
+    FROM gridflow_pipeline;
+REVOKE EXECUTE ON FUNCTION gridflow.shard_run_tasks() FROM gridflow_pipeline;
+REVOKE SELECT ON gridflow.shard_run FROM gridflow_pipeline;
+DELETE FROM gridflow.shard_task;
+ALTER TABLE gridflow.shard_task
+    ADD COLUMN xact_id xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
+    ADD COLUMN queued_by name NOT NULL DEFAULT CURRENT_USER;
+COMMENT ON TABLE gridflow.shard_task IS 'On a shard: work a coordinator queued in its build''s transaction, done (and deleted) when it reads gridflow.shard_run in that same transaction; only the owner of gridflow writes it; empty outside a build';
+COMMENT ON COLUMN gridflow.shard_task.xact_id IS 'The transaction that queued the task (set by default): gridflow.shard_run does only the tasks of its own transaction';
+COMMENT ON COLUMN gridflow.shard_task.queued_by IS 'The role that queued the task (set by default): gridflow.shard_run does only the tasks its caller queued';
+COMMENT ON TABLE gridflow.shard_stage_read IS 'Standardized reads of a utility split by hash, on their way to the shard that builds them (on a coordinator: read there, then routed; on a shard: received, then built); written by the owner of gridflow only, emptied when a build starts; empty outside a build';
+COMMENT ON TABLE gridflow.shard_stage_service_point IS 'On a shard: the service points of a utility split by hash, sent by the coordinator for the shard''s part; written by the owner of gridflow only, emptied when a build starts; empty outside a build';
+COMMENT ON TABLE gridflow.shard_stage_meter IS 'On a shard: the meters of a utility split by hash, sent by the coordinator; written by the owner of gridflow only, emptied when a build starts; empty outside a build';
+COMMENT ON TABLE gridflow.shard_stage_meter_assignment IS 'On a shard: the meter assignments of a utility split by hash, sent by the coordinator; written by the owner of gridflow only, emptied when a build starts; empty outside a build';
+COMMENT ON FUNCTION gridflow.shard_run_tasks() IS 'On a shard: do the work its caller queued in gridflow.shard_task in the current transaction, in order (copy the utility''s configuration, then build it, or build this shard''s part of it from the stage tables), as the owner of the extension; returns what each task wrote. Tasks of other transactions or roles are never done (committed ones are deleted). For the owner of the extension, whom a coordinator''s user mapping reaches';
+
+-- Partition names: the utility id in lower case with every underscore
+-- doubled (UTILITY1_202501 could not be told from UTILITY1's January).
+-- Partitions of utilities with an underscore in their id are renamed, with
+-- their month leaves and their keys; utilities are found from the bounds.
+-- (On a coordinator, a utility placed on shards is laid out again by
+-- gridflow_distribute().)
+DO $$
+DECLARE
+    p record;
+    leaf record;
+    stem text;
+BEGIN
+    FOR p IN
+        SELECT c.oid, n.nspname, c.relname, t.relname AS table_name,
+               substring(pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM $re$IN \('([^']*)'\)$re$) AS utility_id
+          FROM pg_catalog.pg_inherits i
+          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
+          JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+          JOIN pg_catalog.pg_class t ON t.oid OPERATOR(pg_catalog.=) i.inhparent
+         WHERE i.inhparent IN ('standardized.interval_read'::pg_catalog.regclass,
+                               'product.usage_interval'::pg_catalog.regclass,
+                               'experience.daily_usage'::pg_catalog.regclass)
+           AND c.relkind OPERATOR(pg_catalog.=) 'p'
+    LOOP
+        CONTINUE WHEN p.utility_id IS NULL OR pg_catalog.strpos(p.utility_id, '_') OPERATOR(pg_catalog.=) 0;
+        stem := pg_catalog.replace(pg_catalog.lower(p.utility_id), '_', '__');
+        FOR leaf IN
+            SELECT c.oid, c.relname, pg_catalog.right(c.relname, 6) AS month,
+                   (SELECT x.conname FROM pg_catalog.pg_constraint x
+                     WHERE x.conrelid OPERATOR(pg_catalog.=) c.oid AND x.contype IN ('p', 'u')) AS key_name
+              FROM pg_catalog.pg_inherits i
+              JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
+             WHERE i.inhparent OPERATOR(pg_catalog.=) p.oid AND c.relkind OPERATOR(pg_catalog.=) 'r'
+               AND c.relname OPERATOR(pg_catalog.~) '_[0-9]{6}$'
+        LOOP
+            IF leaf.key_name IS NOT NULL THEN
+                EXECUTE pg_catalog.format('ALTER INDEX %I.%I RENAME TO %I', p.nspname, leaf.key_name,
+                    p.table_name OPERATOR(pg_catalog.||) '_' OPERATOR(pg_catalog.||) stem
+                        OPERATOR(pg_catalog.||) '_' OPERATOR(pg_catalog.||) leaf.month
+                        OPERATOR(pg_catalog.||) CASE WHEN leaf.key_name OPERATOR(pg_catalog.~) '_pkey$'
+                                                     THEN '_pkey' ELSE '_key' END);
+            END IF;
+            EXECUTE pg_catalog.format('ALTER TABLE %I.%I RENAME TO %I', p.nspname, leaf.relname,
+                p.table_name OPERATOR(pg_catalog.||) '_' OPERATOR(pg_catalog.||) stem
+                    OPERATOR(pg_catalog.||) '_' OPERATOR(pg_catalog.||) leaf.month);
+        END LOOP;
+        EXECUTE pg_catalog.format('ALTER TABLE %I.%I RENAME TO %I', p.nspname, p.relname,
+            p.table_name OPERATOR(pg_catalog.||) '_' OPERATOR(pg_catalog.||) stem);
+    END LOOP;
+END
+$$;
+REVOKE ALL ON gridflow.shard_task, gridflow.shard_run, gridflow.shard_stage_read,
+              gridflow.shard_stage_service_point, gridflow.shard_stage_meter,
+              gridflow.shard_stage_meter_assignment
+    FROM gridflow_pipeline;
