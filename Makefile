@@ -143,7 +143,8 @@ fuzz-long:
 
 # TAP tests (test/tap/t), in clusters of their own: crash recovery,
 # cancellation, a file changing while it is read, bounded memory, a
-# coordinator and two shards.  They need the extension installed
+# coordinator and two shards, a directory swapped for a link while files
+# in it are opened.  They need the extension installed
 # (GRIDFLOW_DESTDIR: where; see test/tap.sh).
 tapcheck:
 	bash test/tap.sh
