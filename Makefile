@@ -50,7 +50,7 @@ SQL_SOURCES = $(sort $(wildcard src/sql/[0-9]*.sql))
 DATA_built = gridflow--$(EXTVERSION).sql
 DATA = $(wildcard src/sql/versions/gridflow--*.sql)
 
-REGRESS = catalog upgrade reader aggregate build layers dq hostile ingest file_access privileges hijack hardening layouts onboard
+REGRESS = catalog upgrade reader aggregate build layers dq hostile ingest file_access privileges hijack hardening layouts edges onboard
 
 # Fixtures are staged where the server's user can read them (see test/stage.sh).
 GRIDFLOW_TEST_DIR ?= /tmp/gridflow-regress
@@ -143,7 +143,8 @@ fuzz-long:
 
 # TAP tests (test/tap/t), in clusters of their own: crash recovery,
 # cancellation, a file changing while it is read, bounded memory, a
-# coordinator and two shards.  They need the extension installed
+# coordinator and two shards, a directory swapped for a link while files
+# in it are opened.  They need the extension installed
 # (GRIDFLOW_DESTDIR: where; see test/tap.sh).
 tapcheck:
 	bash test/tap.sh

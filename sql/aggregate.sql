@@ -1,5 +1,6 @@
--- gridflow.peak_pit(value, ts): peak and pit with deterministic ties,
--- NULL handling, and the same answer from parallel (partial) plans.
+-- The aggregates: gridflow.peak_pit(value, ts), peak and pit with
+-- deterministic ties, and gridflow.exact_sum(value), the exact sum rounded
+-- once; NULL handling, and the same answers from parallel (partial) plans.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS gridflow;
 RESET client_min_messages;
@@ -88,3 +89,81 @@ RESET max_parallel_workers_per_gather;
 RESET parallel_leader_participation;
 DROP VIEW reference;
 DROP TABLE pp;
+
+-- gridflow.exact_sum(v): the exact sum of the values, rounded once, where
+-- sum(v) rounds after every addition.  1e16 + 1 rounds back to 1e16
+-- (doubles near 1e16 are 2 apart), so a plain sum of 1e16, 1, -1e16 in that
+-- order is 0; the exact sum is 1, in any order.
+SELECT gridflow.exact_sum(v ORDER BY o) AS exact_sum,
+       gridflow.exact_sum(v ORDER BY o DESC) AS exact_sum_reversed,
+       sum(v ORDER BY o) AS plain_sum
+  FROM (VALUES (1, 1e16::float8), (2, 1), (3, -1e16)) t(o, v);
+-- The double 0.1 is 0.1000000000000000055511151231257827...: ten of them
+-- add up to exactly 1 + 2^-54, and the double nearest to that is 1 (the
+-- next one up is 1 + 2^-52), so exact_sum gives exactly 1; a plain sum
+-- rounds its way down to 0.9999999999999999.
+SELECT gridflow.exact_sum(0.1::float8) AS exact_sum,
+       gridflow.exact_sum(0.1::float8) = 1 AS exactly_one,
+       sum(0.1::float8) AS plain_sum
+  FROM generate_series(1, 10);
+-- NULLs are ignored; no value at all gives NULL; infinities add up as in sum()
+SELECT gridflow.exact_sum(v) AS with_nulls
+  FROM (VALUES (NULL::float8), (0.5), (NULL), (0.25)) t(v);
+SELECT gridflow.exact_sum(v) IS NULL AS all_null
+  FROM (VALUES (NULL::float8)) t(v);
+SELECT gridflow.exact_sum(v) IS NULL AS empty
+  FROM (SELECT 1.0::float8 WHERE false) t(v);
+SELECT gridflow.exact_sum(v) AS infinite
+  FROM (VALUES (1e308::float8), ('Infinity'), (-1e308)) t(v);
+
+-- grouped, against an exact reference: each group's 2000 values are, in
+-- turn, 1e16, a multiple of 0.25 below 250, -1e16 and another multiple of
+-- 0.25.  Their decimal forms are exact, so summing them as numeric is exact
+-- and the cast back to float8 rounds once.  A plain sum loses the quarters
+-- each time it adds them to a partial sum near 1e16 (in every group, in
+-- this table's order).
+CREATE TABLE es AS
+SELECT g % 97 AS grp,
+       CASE g / 97 % 4 WHEN 0 THEN 1e16 WHEN 2 THEN -1e16 ELSE (g * 7919 % 1000) * 0.25 END::float8 AS v
+  FROM generate_series(0, 97 * 2000 - 1) g;
+ANALYZE es;
+CREATE TEMP VIEW es_reference AS
+SELECT grp, sum(v::numeric)::float8 AS total FROM es GROUP BY grp;
+SET max_parallel_workers_per_gather = 0;
+SELECT count(*) AS groups,
+       count(*) FILTER (WHERE p.plain IS DISTINCT FROM r.total) AS plain_sum_mismatches
+  FROM es_reference r JOIN (SELECT grp, sum(v) AS plain FROM es GROUP BY grp) p USING (grp);
+SELECT count(*) AS serial_mismatches
+  FROM es_reference r JOIN (SELECT grp, gridflow.exact_sum(v) AS total FROM es GROUP BY grp) s USING (grp)
+ WHERE s.total IS DISTINCT FROM r.total;
+
+-- a parallel plan: partial states are serialized in the workers and combined
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_leader_participation = off;
+CREATE FUNCTION pg_temp.explain_analyze(query text) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query;
+END $$;
+-- (the plans checked are those of the statements that keep the results)
+SELECT bool_or(l ~ 'Partial') AS partial_aggregate, bool_or(l ~ 'Workers Launched: [1-9]') AS workers_ran
+  FROM pg_temp.explain_analyze($$CREATE TEMP TABLE es_parallel AS
+                                 SELECT grp, gridflow.exact_sum(v) AS total FROM es GROUP BY grp$$) l;
+SELECT bool_or(l ~ 'Partial') AS partial_aggregate, bool_or(l ~ 'Workers Launched: [1-9]') AS workers_ran
+  FROM pg_temp.explain_analyze($$CREATE TEMP TABLE es_parallel_whole AS
+                                 SELECT gridflow.exact_sum(v) AS total FROM es$$) l;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+RESET parallel_leader_participation;
+SELECT count(*) AS parallel_mismatches
+  FROM es_reference r JOIN es_parallel p USING (grp)
+ WHERE p.total IS DISTINCT FROM r.total;
+SELECT w.total AS whole_table, w.total = (SELECT sum(v::numeric)::float8 FROM es) AS exact
+  FROM es_parallel_whole w;
+DROP VIEW es_reference;
+DROP TABLE es;

@@ -10,6 +10,12 @@ RESET client_min_messages;
 -- empty unquoted one (NULL), no final newline
 SELECT line_no, fields, fields[3] IS NULL AS third_is_null, reject_reason
   FROM gridflow.read_csv(:'csv' || 'quoting.csv');
+-- the BOM is not part of the first header name: the header is id, name,
+-- note, and the first column is found by its name
+SELECT h AS header, octet_length(h[1]) AS first_name_bytes, h[1] = 'id' AS first_is_id
+  FROM gridflow.read_csv_header(:'csv' || 'quoting.csv') h;
+SELECT line_no, fields FROM gridflow.read_csv(:'csv' || 'quoting.csv', ARRAY['note', 'id'])
+ WHERE line_no IN (2, 7);
 -- the landed text of a record spanning lines is its exact bytes
 SELECT line_no, record = E'2,"multi\r\nline",x' AS exact
   FROM gridflow.read_csv(:'csv' || 'quoting.csv') WHERE line_no = 3;

@@ -191,9 +191,21 @@ path_is_allowed(const char *resolved)
 	return false;
 }
 
+/*
+ * Refuse a path outside gridflow.allowed_directories: as resolved before
+ * opening, or (opened) as the descriptor opened shows it, when the path
+ * changed after it was checked.
+ */
 static void
-refuse_outside(const char *path, const char *resolved)
+refuse_outside(const char *path, const char *resolved, bool opened)
 {
+	if (opened)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to read \"%s\"", path),
+				 errdetail("The file opened is \"%s\", which is not in gridflow.allowed_directories: the path changed after it was checked.",
+						   resolved),
+				 errhint("A superuser can list the directory in gridflow.allowed_directories.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied to read \"%s\"", path),
@@ -240,7 +252,7 @@ check_server_path(const char *path, bool directory)
 				 errmsg("could not open file \"%s\" for reading: %m", path)));
 	}
 	if (!path_is_allowed(resolved))
-		refuse_outside(path, resolved);
+		refuse_outside(path, resolved, false);
 
 	if (directory)
 	{
@@ -297,10 +309,10 @@ gf_check_opened_file(int fd, const char *path)
 	if (n < 0 && errno == ENOENT)
 		return;
 	if (n < 0 || n > PATH_MAX)
-		refuse_outside(path, "(unknown)");
+		refuse_outside(path, "(unknown)", true);
 	target[n] = '\0';
 	if (!path_is_allowed(target))
-		refuse_outside(path, target);
+		refuse_outside(path, target, true);
 	pfree(target);
 #endif
 }
