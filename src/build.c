@@ -193,6 +193,7 @@ gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt)
 				bool		isnull;
 				Datum		arr;
 
+				CHECK_FOR_INTERRUPTS();
 				m->target = spi_text(tup, desc, 1);
 				m->source = spi_text(tup, desc, 2);
 				m->format = spi_text(tup, desc, 3);
@@ -207,8 +208,11 @@ gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt)
 									  TYPALIGN_INT, &elems, &enulls, &n);
 					m->nulls = palloc(sizeof(char *) * Max(n, 1));
 					for (int j = 0; j < n; j++)
+					{
+						CHECK_FOR_INTERRUPTS();
 						if (!enulls[j])
 							m->nulls[m->nnulls++] = TextDatumGetCString(elems[j]);
+					}
 				}
 			}
 			files = lappend(files, bf);
@@ -292,7 +296,10 @@ gf_batch_end(int64 batch_id, GfLoadStats *s)
 
 	hdr = palloc(sizeof(Datum) * Max(n, 1));
 	foreach(lc, s->header)
+	{
+		CHECK_FOR_INTERRUPTS();
 		hdr[i++] = CStringGetTextDatum((char *) lfirst(lc));
+	}
 	args[0] = Int64GetDatum(batch_id);
 	args[1] = Int64GetDatum(s->file_bytes);
 	args[2] = Int64GetDatum(s->records_read);

@@ -74,6 +74,8 @@ typedef struct GfReader
 	uint64		bytes_read;
 	CsvRecord	header;			/* copy of the header record */
 	bool		have_header;
+	struct GfKeyTable *header_index;	/* header by name, on first look-up */
+	uint64		header_seed;	/* of the index's hash */
 	uint64		cur_line;		/* for the error context */
 	const char *cur_column;
 	ErrorContextCallback errcb;
