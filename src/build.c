@@ -168,8 +168,10 @@ gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt)
 								rel, u->utility_id)));
 			bf->file.rel_path = rel;
 			bf->file.path = drop_dir ? psprintf("%s/%s", drop_dir, rel) : NULL;
-			bf->file.delimiter = spi_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2)[0];
-			bf->file.quote = spi_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3)[0];
+			bf->file.delimiter = gf_file_dialect_byte(spi_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2),
+													  "delimiter", kind_order[k], u->utility_id);
+			bf->file.quote = gf_file_dialect_byte(spi_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3),
+												  "quote", kind_order[k], u->utility_id);
 			if (bf->file.delimiter == bf->file.quote)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -90,6 +90,8 @@ extern CsvStatus gf_reader_next(GfReader *r, CsvRecord *rec);
 extern void gf_reader_close(GfReader *r);
 extern char *gf_reject_text(const char *raw, size_t len, size_t cap);
 extern char gf_single_char_arg(text *t, const char *what);
+extern char gf_file_dialect_byte(const char *s, const char *what, const char *kind,
+								 const char *utility_id);
 
 /*
  * bulk.c: bulk heap writes (as COPY does), index maintenance deferred to

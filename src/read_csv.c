@@ -271,7 +271,14 @@ gridflow_csv_fields(PG_FUNCTION_ARGS)
 	opts.quote = quote;
 	opts.read_size = Min(src.len + 16, MEM_READ_SIZE);
 	opts.max_record_bytes = src.len + 1;
-	opts.validate_utf8 = (GetDatabaseEncoding() == PG_UTF8);
+
+	/*
+	 * The fields are cut from the text at ASCII bytes, so they are as valid
+	 * in the database's encoding as the text is; in a SQL_ASCII database,
+	 * which takes any bytes, the text must be UTF-8, as gridflow's text is.
+	 */
+	opts.validate_utf8 = (GetDatabaseEncoding() == PG_UTF8 ||
+						  GetDatabaseEncoding() == PG_SQL_ASCII);
 	p = csv_parser_create(&opts, mem_read, &src, &alloc);
 
 	st = csv_next(p, &rec);
@@ -283,8 +290,11 @@ gridflow_csv_fields(PG_FUNCTION_ARGS)
 				 errmsg("could not split CSV record")));
 	if (st == CSV_REJECT)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid CSV record: %s", csv_reason_text(rec.reason))));
+				(errcode(rec.reason == CSV_REASON_INVALID_UTF8 ?
+						 ERRCODE_CHARACTER_NOT_IN_REPERTOIRE :
+						 ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid CSV record: %s", csv_reason_text(rec.reason)),
+				 errdetail("At byte " UINT64_FORMAT " of the record.", rec.reason_offset + 1)));
 	result = fields_array(rec.fields, (int) rec.nstored, NULL, (int) rec.nstored);
 	if (csv_next(p, &extra) != CSV_EOF)
 		ereport(ERROR,

@@ -439,16 +439,68 @@ gf_reject_text(const char *raw, size_t len, size_t cap)
 	return buf.data;
 }
 
-/* A one-byte delimiter or quote argument. */
+/*
+ * Is s (of len bytes) a delimiter or quote the tokenizer can split on: one
+ * ASCII character other than a line break?  The tokenizer compares bytes,
+ * and a byte of 0x80 or above is never a whole UTF-8 character (the first
+ * byte of 'é' is 0xC3): records split on it would be cut inside
+ * characters.
+ */
+static bool
+dialect_byte_ok(const char *s, size_t len)
+{
+	return len == 1 && s[0] != '\0' && s[0] != '\n' && s[0] != '\r' &&
+		(unsigned char) s[0] < 0x80;
+}
+
+/* What is wrong with a delimiter or quote that dialect_byte_ok() refuses. */
+static int
+dialect_errdetail(const char *s, size_t len)
+{
+	if (len != 1)
+		return errdetail_plural("It has %zu byte.", "It has %zu bytes.", len, len);
+	if (s[0] == '\n' || s[0] == '\r')
+		return errdetail("It is a line break.");
+	return errdetail("It is the byte 0x%02X, which is not an ASCII character.",
+					 (unsigned char) s[0]);
+}
+
+#define GF_DIALECT_HINT "A delimiter or quote is one ASCII character other than a line break, such as , ; | or a tab."
+
+/* A delimiter or quote argument of a function. */
 char
 gf_single_char_arg(text *t, const char *what)
 {
-	char	   *s = text_to_cstring(t);
+	const char *s = VARDATA_ANY(t);
+	size_t		len = VARSIZE_ANY_EXHDR(t);
 
-	if (strlen(s) != 1 || s[0] == '\n' || s[0] == '\r' || (unsigned char) s[0] >= 0x80)
+	if (!dialect_byte_ok(s, len))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be a single one-byte character other than a line break", what)));
+				 errmsg("%s must be a single ASCII character other than a line break", what),
+				 dialect_errdetail(s, len),
+				 errhint(GF_DIALECT_HINT)));
+	return s[0];
+}
+
+/*
+ * The delimiter or quote of a configured file (gridflow.source_file).  Its
+ * CHECK constraint holds it to one ASCII byte already; the build checks
+ * again rather than trust a constraint that the table's owner can drop.
+ */
+char
+gf_file_dialect_byte(const char *s, const char *what, const char *kind,
+					 const char *utility_id)
+{
+	size_t		len = strlen(s);
+
+	if (!dialect_byte_ok(s, len))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s of the %s file of utility \"%s\" is not a single ASCII character",
+						what, kind, utility_id),
+				 dialect_errdetail(s, len),
+				 errhint(GF_DIALECT_HINT)));
 	return s[0];
 }
 
