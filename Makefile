@@ -50,7 +50,7 @@ SQL_SOURCES = $(sort $(wildcard src/sql/[0-9]*.sql))
 DATA_built = gridflow--$(EXTVERSION).sql
 DATA = $(wildcard src/sql/versions/gridflow--*.sql)
 
-REGRESS = catalog upgrade reader aggregate build layers dq hostile ingest file_access privileges hijack hardening layouts edges onboard
+REGRESS = catalog upgrade reader aggregate build layers dq hostile ingest file_access privileges hijack hardening layouts edges onboard hostile_config
 
 # Fixtures are staged where the server's user can read them (see test/stage.sh).
 GRIDFLOW_TEST_DIR ?= /tmp/gridflow-regress

@@ -31,6 +31,7 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -159,9 +160,10 @@ gf_adapt_read_file(GfUtility *u, GfSourceFile *f, MemoryContext cxt)
 		d = SPI_getbinval(tup, desc, 2, &isnull);
 		deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
 						  &elems, &enulls, &n);
-		fa->wide_columns = MemoryContextAlloc(cxt, sizeof(char *) * n);
+		fa->wide_columns = MemoryContextAlloc(cxt, sizeof(char *) * Max(n, 1));
 		for (int i = 0; i < n; i++)
 		{
+			CHECK_FOR_INTERRUPTS();
 			if (enulls[i])
 				ereport(ERROR,
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -185,6 +187,7 @@ gf_adapt_read_file(GfUtility *u, GfSourceFile *f, MemoryContext cxt)
 		char	   *tz = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
 		char	   *unit = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
 
+		CHECK_FOR_INTERRUPTS();
 		c->target = MemoryContextStrdup(cxt, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
 		if (tz != NULL)
 		{

@@ -168,8 +168,10 @@ gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt)
 								rel, u->utility_id)));
 			bf->file.rel_path = rel;
 			bf->file.path = drop_dir ? psprintf("%s/%s", drop_dir, rel) : NULL;
-			bf->file.delimiter = spi_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2)[0];
-			bf->file.quote = spi_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3)[0];
+			bf->file.delimiter = gf_file_dialect_byte(spi_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2),
+													  "delimiter", kind_order[k], u->utility_id);
+			bf->file.quote = gf_file_dialect_byte(spi_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3),
+												  "quote", kind_order[k], u->utility_id);
 			if (bf->file.delimiter == bf->file.quote)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -193,6 +195,7 @@ gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt)
 				bool		isnull;
 				Datum		arr;
 
+				CHECK_FOR_INTERRUPTS();
 				m->target = spi_text(tup, desc, 1);
 				m->source = spi_text(tup, desc, 2);
 				m->format = spi_text(tup, desc, 3);
@@ -207,8 +210,11 @@ gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt)
 									  TYPALIGN_INT, &elems, &enulls, &n);
 					m->nulls = palloc(sizeof(char *) * Max(n, 1));
 					for (int j = 0; j < n; j++)
+					{
+						CHECK_FOR_INTERRUPTS();
 						if (!enulls[j])
 							m->nulls[m->nnulls++] = TextDatumGetCString(elems[j]);
+					}
 				}
 			}
 			files = lappend(files, bf);
@@ -292,7 +298,10 @@ gf_batch_end(int64 batch_id, GfLoadStats *s)
 
 	hdr = palloc(sizeof(Datum) * Max(n, 1));
 	foreach(lc, s->header)
+	{
+		CHECK_FOR_INTERRUPTS();
 		hdr[i++] = CStringGetTextDatum((char *) lfirst(lc));
+	}
 	args[0] = Int64GetDatum(batch_id);
 	args[1] = Int64GetDatum(s->file_bytes);
 	args[2] = Int64GetDatum(s->records_read);

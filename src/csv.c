@@ -965,15 +965,31 @@ ascii_lower(char c)
 	return (c >= 'A' && c <= 'Z') ? (char) (c + ('a' - 'A')) : c;
 }
 
+/* Drop the blanks around *s (of *len bytes). */
+static inline void
+trim_blanks(const char **s, size_t *len)
+{
+	while (*len > 0 && is_blank((*s)[0]))
+		(*s)++, (*len)--;
+	while (*len > 0 && is_blank((*s)[*len - 1]))
+		(*len)--;
+}
+
+size_t
+csv_header_key(const char *name, size_t len, char *out)
+{
+	trim_blanks(&name, &len);
+	for (size_t k = 0; k < len; k++)
+		out[k] = ascii_lower(name[k]);
+	return len;
+}
+
 long
 csv_header_find(const CsvRecord *header, const char *name, size_t name_len)
 {
 	long		found = -1;
 
-	while (name_len > 0 && is_blank(name[0]))
-		name++, name_len--;
-	while (name_len > 0 && is_blank(name[name_len - 1]))
-		name_len--;
+	trim_blanks(&name, &name_len);
 
 	for (size_t i = 0; i < header->nstored; i++)
 	{
@@ -981,10 +997,7 @@ csv_header_find(const CsvRecord *header, const char *name, size_t name_len)
 		size_t		hl = header->fields[i].len;
 		size_t		k;
 
-		while (hl > 0 && is_blank(h[0]))
-			h++, hl--;
-		while (hl > 0 && is_blank(h[hl - 1]))
-			hl--;
+		trim_blanks(&h, &hl);
 		if (hl != name_len)
 			continue;
 		for (k = 0; k < hl; k++)

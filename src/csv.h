@@ -148,10 +148,19 @@ extern const char *csv_reason_code(CsvReason reason);
  * that name, compared ASCII-case-insensitively and ignoring surrounding
  * blanks.  Returns -1 for a name not in the header and -2 for a name that
  * appears more than once.  Fields of the header that are not wanted are
- * ignored.
+ * ignored.  One call costs a pass over the header: a caller that looks up
+ * many names indexes the header by csv_header_key() instead (reader.c).
  */
 extern long csv_header_find(const CsvRecord *header, const char *name,
 							size_t name_len);
+
+/*
+ * The form in which header matching compares a name: without surrounding
+ * blanks, ASCII letters in lower case.  Writes it to out (room for len
+ * bytes) and returns its length.  Two names match exactly when their keys
+ * are equal.
+ */
+extern size_t csv_header_key(const char *name, size_t len, char *out);
 
 /* UTF-8 check: returns the offset of the first bad byte, or len if valid. */
 extern size_t csv_utf8_check(const char *s, size_t len, bool *nul_byte);

@@ -416,6 +416,7 @@ flush_days(GfEmitter *em)
 		MemoryContext old;
 		int64		midnight;
 
+		CHECK_FOR_INTERRUPTS();
 		midnight = (int64) (local_date + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)) * USECS_PER_DAY;
 		old = MemoryContextSwitchTo(gf_bulk_memory(out));
 		for (int c = 0; c < em->dnatts; c++)

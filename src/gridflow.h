@@ -74,6 +74,8 @@ typedef struct GfReader
 	uint64		bytes_read;
 	CsvRecord	header;			/* copy of the header record */
 	bool		have_header;
+	struct GfKeyTable *header_index;	/* header by name, on first look-up */
+	uint64		header_seed;	/* of the index's hash */
 	uint64		cur_line;		/* for the error context */
 	const char *cur_column;
 	ErrorContextCallback errcb;
@@ -88,6 +90,8 @@ extern CsvStatus gf_reader_next(GfReader *r, CsvRecord *rec);
 extern void gf_reader_close(GfReader *r);
 extern char *gf_reject_text(const char *raw, size_t len, size_t cap);
 extern char gf_single_char_arg(text *t, const char *what);
+extern char gf_file_dialect_byte(const char *s, const char *what, const char *kind,
+								 const char *utility_id);
 
 /*
  * bulk.c: bulk heap writes (as COPY does), index maintenance deferred to

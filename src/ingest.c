@@ -335,6 +335,7 @@ refresh_days(IngestUtility *iu, GfDays *days)
 			int32		day = days_entry(days, i, &sp, &sp_null);
 			int32		month = gf_month_of_date(day);
 
+			CHECK_FOR_INTERRUPTS();
 			if (list_member_int(months, month))
 				continue;
 			months = lappend_int(months, month);

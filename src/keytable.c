@@ -66,6 +66,16 @@ gf_key_hash(const char *key, uint32 len)
 	return hash_bytes((const unsigned char *) key, (int) len);
 }
 
+/*
+ * The hash of key under seed: with a seed drawn at random, keys cannot be
+ * chosen (by whoever writes a file) to collide.
+ */
+uint32
+gf_key_hash_seeded(const char *key, uint32 len, uint64 seed)
+{
+	return (uint32) hash_bytes_extended((const unsigned char *) key, (int) len, seed);
+}
+
 GfKeyTable *
 gf_keytable_create(MemoryContext cxt, uint32 initial, Size payload_size)
 {

@@ -56,6 +56,7 @@ typedef struct GfKeyTable
 
 extern GfKeyTable *gf_keytable_create(MemoryContext cxt, uint32 initial, Size payload_size);
 extern uint32 gf_key_hash(const char *key, uint32 len);
+extern uint32 gf_key_hash_seeded(const char *key, uint32 len, uint64 seed);
 
 /*
  * Payload of key, inserting the key (with a zeroed payload) if absent and

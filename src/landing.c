@@ -17,6 +17,7 @@
 
 #include "fmgr.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 
@@ -128,6 +129,33 @@ gf_chunk_end(GfChunkWriter *w)
 	pfree(w->buf.data);
 }
 
+/*
+ * A record of a chunk is text only if it is UTF-8: the loader lands only
+ * records the tokenizer found valid, but chunk_records() takes any bytea,
+ * and text that is not valid UTF-8 would be stored wherever its result is
+ * (and make a dump of that table unrestorable).
+ */
+static void
+check_record_text(const char *s, int len, uint64 line)
+{
+	int			ok = pg_encoding_verifymbstr(PG_UTF8, s, len);
+
+	if (ok < len)
+	{
+		char		bytes[8 * 5 + 1];
+		char	   *b = bytes;
+
+		for (int i = ok; i < len && i < ok + 8; i++)
+			b += sprintf(b, "%s0x%02x", i > ok ? " " : "", (unsigned char) s[i]);
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("invalid byte sequence for encoding \"UTF8\": %s", bytes),
+				 errdetail("The record of line " UINT64_FORMAT " of the landing chunk is not valid UTF-8 at byte %d.",
+						   line, ok + 1),
+				 errhint("Landed records are valid UTF-8: this bytea is not a chunk the loader wrote.")));
+	}
+}
+
 /* SQL: gridflow.chunk_records(data bytea) RETURNS SETOF (line_no, record) */
 Datum
 gridflow_chunk_records(PG_FUNCTION_ARGS)
@@ -139,6 +167,8 @@ gridflow_chunk_records(PG_FUNCTION_ARGS)
 	size_t		pos = 0;
 	uint64		line = 0;
 
+	/* the records are UTF-8, which a database of another encoding would misread */
+	gf_check_database_encoding();
 	InitMaterializedSRF(fcinfo, 0);
 	while (pos < len)
 	{
@@ -153,7 +183,13 @@ gridflow_chunk_records(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("invalid landing chunk at byte %zu", pos)));
+		if (delta > (uint64) PG_INT64_MAX - line)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("invalid landing chunk at byte %zu", pos),
+					 errdetail("Its line numbers run past the largest bigint.")));
 		line += delta;
+		check_record_text((const char *) data + pos, (int) n, line);
 		values[0] = Int64GetDatum((int64) line);
 		values[1] = PointerGetDatum(cstring_to_text_with_len((const char *) data + pos, (int) n));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

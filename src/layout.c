@@ -92,6 +92,7 @@ gf_wide_begin(GfUtility *u, GfSourceFile *f, GfReader *r, TupleDesc desc)
 {
 	GfFileAdapt *fa = f->adapt;
 	GfWide	   *w = palloc0(sizeof(GfWide));
+	int		   *taken;
 
 	w->u = u;
 	w->ncols = fa->nwide;
@@ -101,7 +102,7 @@ gf_wide_begin(GfUtility *u, GfSourceFile *f, GfReader *r, TupleDesc desc)
 	w->att_start = gf_attnum(desc, "interval_start_ts", false);
 	w->att_duration = gf_attnum(desc, "duration_seconds", true);
 	w->att_value = gf_attnum(desc, "value", false);
-	if (w->dst != GF_WIDE_ELAPSED && w->ncols * w->step != SECS_PER_DAY)
+	if (w->dst != GF_WIDE_ELAPSED && (int64) w->ncols * w->step != SECS_PER_DAY)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("wide interval file of utility \"%s\" has %d columns of %d seconds, not a day",
@@ -109,17 +110,31 @@ gf_wide_begin(GfUtility *u, GfSourceFile *f, GfReader *r, TupleDesc desc)
 				 errdetail("Its wide_dst is wall-clock, so its columns are the intervals of a 24-hour day."),
 				 errhint("List %d columns in wide_columns, or use wide_dst elapsed.",
 						 (int) (SECS_PER_DAY / w->step))));
+	/*
+	 * The field of each column.  A field may be the column of one element
+	 * only: the element that took it is kept by field, so the check costs
+	 * one look-up per element, as the matching does (the reader indexes its
+	 * header), and a layout as wide as the header costs about what reading
+	 * the header costs.
+	 */
 	w->src = palloc(sizeof(int) * w->ncols);
+	taken = palloc(sizeof(int) * Max(r->header.nstored, 1));
+	for (size_t k = 0; k < r->header.nstored; k++)
+		taken[k] = -1;
 	for (int i = 0; i < w->ncols; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		w->src[i] = gf_reader_column(r, w->names[i]);
-		for (int j = 0; j < i; j++)
-			if (w->src[j] == w->src[i])
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("wide_columns of the interval file of utility \"%s\" name column \"%s\" twice",
-								u->utility_id, w->names[i])));
+		if (taken[w->src[i]] >= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("wide_columns of the interval file of utility \"%s\" name column \"%s\" twice",
+							u->utility_id, w->names[i]),
+					 errdetail("Elements %d and %d of wide_columns (\"%s\" and \"%s\") are the same header column.",
+							   taken[w->src[i]] + 1, i + 1, w->names[taken[w->src[i]]], w->names[i])));
+		taken[w->src[i]] = i;
 	}
+	pfree(taken);
 	for (int d = 0; d < DAY_CACHE; d++)
 	{
 		w->days[d].kind = palloc(sizeof(uint8) * w->ncols);
@@ -152,6 +167,7 @@ day_template(GfWide *w, DateADT day)
 		t->intervals = (int) ((end - start) / step_usec);
 		for (int i = 0; i < w->ncols; i++)
 		{
+			CHECK_FOR_INTERRUPTS();
 			t->kind[i] = i < t->intervals ? SLOT_READ : SLOT_OUTSIDE;
 			t->first[i] = start + i * step_usec;
 		}
@@ -163,6 +179,7 @@ day_template(GfWide *w, DateADT day)
 		int64		earlier,
 					later;
 
+		CHECK_FOR_INTERRUPTS();
 		switch (gf_wall_classify(w->u->tz, midnight / USECS_PER_SEC + (int64) i * w->step,
 								 &earlier, &later))
 		{
@@ -231,6 +248,7 @@ gf_wide_record(GfWide *w, const CsvRecord *rec, TimestampTz day, double factor,
 		double		v;
 		ParseResult r;
 
+		CHECK_FOR_INTERRUPTS();
 		if (f->len == 0)
 			continue;
 		r = parse_double(f->data, f->len, &v);

@@ -31,6 +31,7 @@
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "common/hashfn.h"
+#include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "storage/buffile.h"
 #include "utils/builtins.h"
@@ -64,10 +65,21 @@ typedef struct ColumnOp
 	TsFormat	fmt;
 	const char *source;			/* header name */
 	const char *target;
+	/*
+	 * column_map.null_values: a short list is compared in turn, a longer one
+	 * is looked up in a set, so that a field costs its length and not the
+	 * list's
+	 */
 	int			nnulls;
 	char	  **nulls;
+	uint32	   *null_lens;
+	GfKeyTable *null_set;		/* of the strings, when there are many */
+	uint64		null_seed;		/* of its hash */
 	GfZone	   *zone;			/* timestamps: local times (adapt.h) */
 } ColumnOp;
+
+/* null_values up to this many are compared in turn */
+#define NULL_LIST_MAX 8
 
 /* how one file kind is standardized */
 typedef struct LoadPlan
@@ -349,6 +361,43 @@ op_for_att(const LoadPlan *p, int att)
 	return -1;
 }
 
+/* How op finds its null_values (see ColumnOp). */
+static void
+set_null_values(ColumnOp *op)
+{
+	op->null_lens = palloc(sizeof(uint32) * Max(op->nnulls, 1));
+	for (int k = 0; k < op->nnulls; k++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		op->null_lens[k] = (uint32) strlen(op->nulls[k]);
+	}
+	if (op->nnulls <= NULL_LIST_MAX)
+		return;
+	op->null_seed = pg_prng_uint64(&pg_global_prng_state);
+	op->null_set = gf_keytable_create(CurrentMemoryContext, (uint32) op->nnulls, 0);
+	for (int k = 0; k < op->nnulls; k++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		(void) gf_keytable_find(op->null_set, op->nulls[k], op->null_lens[k],
+								gf_key_hash_seeded(op->nulls[k], op->null_lens[k], op->null_seed),
+								true, NULL);
+	}
+}
+
+/* Is field f one of op's null_values? */
+static inline bool
+is_null_value(const ColumnOp *op, const CsvField *f)
+{
+	if (op->null_set != NULL)
+		return gf_keytable_find(op->null_set, f->data, (uint32) f->len,
+								gf_key_hash_seeded(f->data, (uint32) f->len, op->null_seed),
+								false, NULL) != NULL;
+	for (int k = 0; k < op->nnulls; k++)
+		if (op->null_lens[k] == f->len && memcmp(op->nulls[k], f->data, f->len) == 0)
+			return true;
+	return false;
+}
+
 /* Check the configuration of file f against the target table; build the plan. */
 static void
 build_plan(LoadPlan *p, GfUtility *u, GfSourceFile *f, TupleDesc desc)
@@ -411,6 +460,7 @@ build_plan(LoadPlan *p, GfUtility *u, GfSourceFile *f, TupleDesc desc)
 		op->target = m->target;
 		op->nnulls = m->nnulls;
 		op->nulls = m->nulls;
+		set_null_values(op);
 		if (op->type == VT_TIMESTAMPTZ)
 		{
 			if (ts_format_compile(m->format, &op->fmt) != PARSE_OK)
@@ -551,9 +601,8 @@ parse_row(LoadPlan *p, GfUtility *u, const CsvRecord *rec, ParsedRow *row,
 		ParseResult r = PARSE_OK;
 		bool		isnull = (f->len == 0 && !f->quoted);
 
-		for (int k = 0; !isnull && k < op->nnulls; k++)
-			if (strlen(op->nulls[k]) == f->len && memcmp(op->nulls[k], f->data, f->len) == 0)
-				isnull = true;
+		if (!isnull && op->nnulls > 0 && is_null_value(op, f))
+			isnull = true;
 		if (isnull)
 			continue;
 
@@ -2416,7 +2465,10 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 				 errdetail("It has no header line."),
 				 errhint("A utility file starts with a header line, even when it has no rows.")));
 	for (size_t i = 0; i < r->header.nstored; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		stats->header = lappend(stats->header, pstrdup(r->header.fields[i].data));
+	}
 	for (int i = 0; i < p->nops; i++)
 		p->ops[i].src = gf_reader_column(r, p->ops[i].source);
 	/* what the configuration asks beyond mapping columns (adapt.c); often nothing */

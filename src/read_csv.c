@@ -56,6 +56,7 @@ fields_array(const CsvField *fields, int n, const int *pick, int npick)
 	{
 		const CsvField *f = &fields[pick ? pick[i] : i];
 
+		CHECK_FOR_INTERRUPTS();
 		nulls[i] = (f->len == 0 && !f->quoted);
 		elems[i] = nulls[i] ? (Datum) 0 :
 			PointerGetDatum(cstring_to_text_with_len(f->data, (int) f->len));
@@ -130,6 +131,7 @@ gridflow_read_csv(PG_FUNCTION_ARGS)
 		pick = palloc(sizeof(int) * Max(npick, 1));
 		for (int i = 0; i < npick; i++)
 		{
+			CHECK_FOR_INTERRUPTS();
 			if (nulls[i])
 				ereport(ERROR,
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -189,8 +191,11 @@ gridflow_read_csv_header(PG_FUNCTION_ARGS)
 		Datum	   *elems = palloc(sizeof(Datum) * Max(r->header.nstored, 1));
 
 		for (size_t i = 0; i < r->header.nstored; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			elems[i] = PointerGetDatum(cstring_to_text_with_len(r->header.fields[i].data,
 																(int) r->header.fields[i].len));
+		}
 		result = construct_array(elems, (int) r->header.nstored, TEXTOID, -1,
 								 false, TYPALIGN_INT);
 	}
@@ -207,11 +212,16 @@ typedef struct MemSource
 	size_t		pos;
 } MemSource;
 
+/* Read callback over a text, a chunk at a time (interrupts are served between chunks). */
+#define MEM_READ_SIZE (1024 * 1024)
+
 static long
 mem_read(void *ctx, char *buf, size_t size)
 {
 	MemSource  *m = ctx;
 	size_t		n = Min(size, m->len - m->pos);
+
+	CHECK_FOR_INTERRUPTS();
 
 	memcpy(buf, m->data + m->pos, n);
 	m->pos += n;
@@ -259,9 +269,16 @@ gridflow_csv_fields(PG_FUNCTION_ARGS)
 	csv_options_init(&opts);
 	opts.delimiter = delimiter;
 	opts.quote = quote;
-	opts.read_size = Max(src.len + 16, 64);
+	opts.read_size = Min(src.len + 16, MEM_READ_SIZE);
 	opts.max_record_bytes = src.len + 1;
-	opts.validate_utf8 = (GetDatabaseEncoding() == PG_UTF8);
+
+	/*
+	 * The fields are cut from the text at ASCII bytes, so they are as valid
+	 * in the database's encoding as the text is; in a SQL_ASCII database,
+	 * which takes any bytes, the text must be UTF-8, as gridflow's text is.
+	 */
+	opts.validate_utf8 = (GetDatabaseEncoding() == PG_UTF8 ||
+						  GetDatabaseEncoding() == PG_SQL_ASCII);
 	p = csv_parser_create(&opts, mem_read, &src, &alloc);
 
 	st = csv_next(p, &rec);
@@ -273,8 +290,11 @@ gridflow_csv_fields(PG_FUNCTION_ARGS)
 				 errmsg("could not split CSV record")));
 	if (st == CSV_REJECT)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid CSV record: %s", csv_reason_text(rec.reason))));
+				(errcode(rec.reason == CSV_REASON_INVALID_UTF8 ?
+						 ERRCODE_CHARACTER_NOT_IN_REPERTOIRE :
+						 ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid CSV record: %s", csv_reason_text(rec.reason)),
+				 errdetail("At byte " UINT64_FORMAT " of the record.", rec.reason_offset + 1)));
 	result = fields_array(rec.fields, (int) rec.nstored, NULL, (int) rec.nstored);
 	if (csv_next(p, &extra) != CSV_EOF)
 		ereport(ERROR,

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/cryptohash.h"
+#include "common/pg_prng.h"
 #include "common/sha2.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -26,6 +27,7 @@
 #include "utils/wait_event.h"
 
 #include "gridflow.h"
+#include "keytable.h"
 
 #define GF_READ_SIZE (1024 * 1024)
 
@@ -254,6 +256,7 @@ gf_reader_read_header(GfReader *r)
 	fields = palloc(sizeof(CsvField) * Max(rec.nstored, 1));
 	for (size_t i = 0; i < rec.nstored; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		fields[i].data = pnstrdup(rec.fields[i].data, rec.fields[i].len);
 		fields[i].len = rec.fields[i].len;
 		fields[i].quoted = rec.fields[i].quoted;
@@ -279,18 +282,71 @@ header_list(GfReader *r)
 	return buf.data;
 }
 
-/* Index of the named column in the header; an ERROR if absent or ambiguous. */
+/*
+ * The header's fields by the key header matching compares
+ * (csv_header_key()), built on the first look-up, so that each look-up
+ * costs the length of its name: matching a layout of n columns costs the
+ * header's size plus the names' size, not their product.  The payload is
+ * the field's index, or -2 when more than one field has the key.  The hash
+ * is seeded at random per reader, so that no header can be written whose
+ * names all fall into one chain of the table.
+ */
+static void
+index_header(GfReader *r)
+{
+	MemoryContext old = MemoryContextSwitchTo(r->cxt);
+	size_t		longest = 1;
+	char	   *key;
+
+	for (size_t i = 0; i < r->header.nstored; i++)
+		longest = Max(longest, r->header.fields[i].len);
+	key = palloc(longest);
+	r->header_seed = pg_prng_uint64(&pg_global_prng_state);
+	r->header_index = gf_keytable_create(r->cxt, (uint32) r->header.nstored, sizeof(int32));
+	for (size_t i = 0; i < r->header.nstored; i++)
+	{
+		size_t		len;
+		int32	   *slot;
+		bool		found;
+
+		CHECK_FOR_INTERRUPTS();
+		len = csv_header_key(r->header.fields[i].data, r->header.fields[i].len, key);
+		slot = gf_keytable_find(r->header_index, key, (uint32) len,
+								gf_key_hash_seeded(key, (uint32) len, r->header_seed),
+								true, &found);
+		*slot = found ? -2 : (int32) i;
+	}
+	pfree(key);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Index of the named column in the header; an ERROR if absent or ambiguous.
+ * Names are matched ASCII-case-insensitively, ignoring surrounding blanks.
+ */
 int
 gf_reader_column(GfReader *r, const char *name)
 {
 	long		idx;
+	size_t		len = strlen(name);
+	char	   *key;
+	int32	   *slot;
 
+	CHECK_FOR_INTERRUPTS();
 	if (!r->have_header)
 		ereport(ERROR,
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
 				 errmsg("file \"%s\" is empty", r->path),
 				 errdetail("The file has no header line, so column \"%s\" cannot be found.", name)));
-	idx = csv_header_find(&r->header, name, strlen(name));
+	if (r->header_index == NULL)
+		index_header(r);
+	key = palloc(Max(len, 1));
+	len = csv_header_key(name, len, key);
+	slot = gf_keytable_find(r->header_index, key, (uint32) len,
+							gf_key_hash_seeded(key, (uint32) len, r->header_seed),
+							false, NULL);
+	pfree(key);
+	idx = slot ? *slot : -1;
 	if (idx == -1)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
@@ -383,16 +439,68 @@ gf_reject_text(const char *raw, size_t len, size_t cap)
 	return buf.data;
 }
 
-/* A one-byte delimiter or quote argument. */
+/*
+ * Is s (of len bytes) a delimiter or quote the tokenizer can split on: one
+ * ASCII character other than a line break?  The tokenizer compares bytes,
+ * and a byte of 0x80 or above is never a whole UTF-8 character (the first
+ * byte of 'é' is 0xC3): records split on it would be cut inside
+ * characters.
+ */
+static bool
+dialect_byte_ok(const char *s, size_t len)
+{
+	return len == 1 && s[0] != '\0' && s[0] != '\n' && s[0] != '\r' &&
+		(unsigned char) s[0] < 0x80;
+}
+
+/* What is wrong with a delimiter or quote that dialect_byte_ok() refuses. */
+static int
+dialect_errdetail(const char *s, size_t len)
+{
+	if (len != 1)
+		return errdetail_plural("It has %zu byte.", "It has %zu bytes.", len, len);
+	if (s[0] == '\n' || s[0] == '\r')
+		return errdetail("It is a line break.");
+	return errdetail("It is the byte 0x%02X, which is not an ASCII character.",
+					 (unsigned char) s[0]);
+}
+
+#define GF_DIALECT_HINT "A delimiter or quote is one ASCII character other than a line break, such as , ; | or a tab."
+
+/* A delimiter or quote argument of a function. */
 char
 gf_single_char_arg(text *t, const char *what)
 {
-	char	   *s = text_to_cstring(t);
+	const char *s = VARDATA_ANY(t);
+	size_t		len = VARSIZE_ANY_EXHDR(t);
 
-	if (strlen(s) != 1 || s[0] == '\n' || s[0] == '\r' || (unsigned char) s[0] >= 0x80)
+	if (!dialect_byte_ok(s, len))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be a single one-byte character other than a line break", what)));
+				 errmsg("%s must be a single ASCII character other than a line break", what),
+				 dialect_errdetail(s, len),
+				 errhint(GF_DIALECT_HINT)));
+	return s[0];
+}
+
+/*
+ * The delimiter or quote of a configured file (gridflow.source_file).  Its
+ * CHECK constraint holds it to one ASCII byte already; the build checks
+ * again rather than trust a constraint that the table's owner can drop.
+ */
+char
+gf_file_dialect_byte(const char *s, const char *what, const char *kind,
+					 const char *utility_id)
+{
+	size_t		len = strlen(s);
+
+	if (!dialect_byte_ok(s, len))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s of the %s file of utility \"%s\" is not a single ASCII character",
+						what, kind, utility_id),
+				 dialect_errdetail(s, len),
+				 errhint(GF_DIALECT_HINT)));
 	return s[0];
 }
 

@@ -18,6 +18,7 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 
 #include "adapt.h"
@@ -61,6 +62,7 @@ gf_units_read(MemoryContext cxt)
 		GfUnitInfo *info;
 		bool		found;
 
+		CHECK_FOR_INTERRUPTS();
 		if (klen < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -118,6 +120,7 @@ gf_channels_read(const char *utility_id, GfKeyTable *units, MemoryContext cxt)
 		GfChannelInfo *info;
 		bool		found;
 
+		CHECK_FOR_INTERRUPTS();
 		if (t == NULL)
 			t = gf_keytable_create(cxt, 64, sizeof(GfChannelInfo));
 		info = gf_keytable_find(t, channel, (uint32) strlen(channel),

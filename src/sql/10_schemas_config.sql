@@ -98,8 +98,14 @@ CREATE TABLE gridflow.source_file (
     utility_id text NOT NULL REFERENCES gridflow.utility ON UPDATE CASCADE ON DELETE CASCADE,
     file_kind text NOT NULL CHECK (file_kind IN ('service_point', 'meter', 'interval', 'assignment')),
     file_path text NOT NULL CHECK (file_path OPERATOR(pg_catalog.<>) ''),
-    delimiter text NOT NULL DEFAULT ',' CHECK (pg_catalog.length(delimiter) = 1),
-    quote text NOT NULL DEFAULT '"' CHECK (pg_catalog.length(quote) = 1),
+    delimiter text NOT NULL DEFAULT ','
+        CHECK (pg_catalog.octet_length(delimiter) OPERATOR(pg_catalog.=) 1
+               AND pg_catalog.ascii(delimiter) OPERATOR(pg_catalog.<) 128
+               AND delimiter OPERATOR(pg_catalog.<>) E'\n' AND delimiter OPERATOR(pg_catalog.<>) E'\r'),
+    quote text NOT NULL DEFAULT '"'
+        CHECK (pg_catalog.octet_length(quote) OPERATOR(pg_catalog.=) 1
+               AND pg_catalog.ascii(quote) OPERATOR(pg_catalog.<) 128
+               AND quote OPERATOR(pg_catalog.<>) E'\n' AND quote OPERATOR(pg_catalog.<>) E'\r'),
     layout text NOT NULL DEFAULT 'long' CHECK (layout IN ('long', 'wide')),
     wide_columns text[],
     wide_interval_seconds integer
@@ -123,8 +129,8 @@ COMMENT ON TABLE gridflow.source_file IS 'The files of a utility''s drop: one pe
 COMMENT ON COLUMN gridflow.source_file.utility_id IS 'Utility the file belongs to';
 COMMENT ON COLUMN gridflow.source_file.file_kind IS 'service_point, meter, assignment or interval: which standardized table the file feeds (assignment: meter-to-service-point rows for standardized.meter_assignment, read after the meter file; with service_point_link = meter, reads reach their service point through them)';
 COMMENT ON COLUMN gridflow.source_file.file_path IS 'Path of the file relative to the drop directory (e.g. utility1/utility1_intervals.csv); it may not start with / or contain a .. component';
-COMMENT ON COLUMN gridflow.source_file.delimiter IS 'Field delimiter (one byte)';
-COMMENT ON COLUMN gridflow.source_file.quote IS 'Quote character (one byte); a doubled quote inside quotes is a literal quote';
+COMMENT ON COLUMN gridflow.source_file.delimiter IS 'Field delimiter: one ASCII character other than a line break (records are split byte by byte, and a byte of 0x80 or above is never a whole UTF-8 character)';
+COMMENT ON COLUMN gridflow.source_file.quote IS 'Quote character: one ASCII character other than a line break, not the delimiter; a doubled quote inside quotes is a literal quote';
 COMMENT ON COLUMN gridflow.source_file.layout IS 'long: one read per record; wide (interval files only): one record per meter and day, with one column per interval (wide_columns), unpivoted into reads by the loader';
 COMMENT ON COLUMN gridflow.source_file.wide_columns IS 'Wide layout: header names of the interval columns, in time order (e.g. hr01 ... hr24, or 00:15 ... 24:00); an empty cell is no read';
 COMMENT ON COLUMN gridflow.source_file.wide_interval_seconds IS 'Wide layout: length of the interval of each column in seconds (3600, 1800, 900, ...; it divides an hour)';

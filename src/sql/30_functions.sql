@@ -40,7 +40,7 @@ CREATE FUNCTION gridflow.chunk_records(
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'gridflow_chunk_records'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION gridflow.chunk_records(bytea) IS 'The records packed in one landing.source_chunk, with their line numbers';
+COMMENT ON FUNCTION gridflow.chunk_records(bytea) IS 'The records packed in one landing.source_chunk, with their line numbers; an error if the bytea is not a chunk or a record is not valid UTF-8';
 
 CREATE VIEW landing.source_record WITH (security_invoker = true) AS
 SELECT c.batch_id, r.line_no, r.record

@@ -34,7 +34,8 @@
  *    written back as CSV they parse to the same fields;
  *  - a reject's reason agrees with an independent UTF-8 check and the
  *    field count; a record passes that check;
- *  - csv_header_find agrees with a plain search.
+ *  - csv_header_find agrees with a plain search, and csv_header_key()
+ *    gives two names the same key exactly when that search matches them.
  *
  * Any difference aborts, so libFuzzer reports it with the input.
  */
@@ -531,6 +532,31 @@ check_header_find(const Item *it)
 				want = (long) i;
 			}
 		CHECK(got == want);
+	}
+
+	/*
+	 * csv_header_key(), by which the server indexes a header: two names
+	 * have equal keys exactly when header matching takes them for the same
+	 */
+	{
+		size_t		n = it->rec.nstored < 16 ? it->rec.nstored : 16;
+		char	  **keys = xmalloc((n ? n : 1) * sizeof(char *));
+		size_t	   *klens = xmalloc((n ? n : 1) * sizeof(size_t));
+
+		for (size_t i = 0; i < n; i++)
+		{
+			keys[i] = xmalloc(it->flen[i] ? it->flen[i] : 1);
+			klens[i] = csv_header_key(it->fdata[i], it->flen[i], keys[i]);
+			CHECK(klens[i] <= it->flen[i]);
+		}
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = 0; j < n; j++)
+				CHECK((klens[i] == klens[j] && memcmp(keys[i], keys[j], klens[i]) == 0) ==
+					  same_name(it->fdata[i], it->flen[i], it->fdata[j], it->flen[j]));
+		for (size_t i = 0; i < n; i++)
+			free(keys[i]);
+		free(keys);
+		free(klens);
 	}
 	free(fields);
 }

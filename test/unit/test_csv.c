@@ -233,6 +233,20 @@ test_header_find(void)
 		fprintf(stderr, "FAIL header matching\n");
 	}
 	csv_parser_free(p);
+
+	/* the key of a name: blanks around it dropped, ASCII lower case */
+	{
+		char		key[32];
+		size_t		n = csv_header_key(" \t Meter_ID\xC3\x89 \r\n", 16, key);
+
+		checks++;
+		if (n != 10 || memcmp(key, "meter_id\xC3\x89", 10) != 0 ||
+			csv_header_key("   ", 3, key) != 0)
+		{
+			failures++;
+			fprintf(stderr, "FAIL header key\n");
+		}
+	}
 }
 
 /* The read callback sees the line of the record that needs the bytes. */

@@ -132,8 +132,8 @@ cancel_at(
 	$build,
 	sub {
 		temp_files($node)
-		  && $node->safe_psql(
-			'postgres', qq{
+		  && $watch->query_safe(
+			qq{
 			WITH RECURSIVE tree(relid) AS (
 			    SELECT 'standardized.interval_read'::regclass::oid
 			    UNION ALL SELECT i.inhrelid FROM pg_inherits i JOIN tree ON i.inhparent = tree.relid)
