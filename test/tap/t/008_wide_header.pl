@@ -117,16 +117,8 @@ my $watch = background_session($node);
 sub past_header
 {
 	my ($p) = @_;
-	opendir(my $dh, "/proc/$p/fd") or return 0;
-	for my $fd (grep { /^\d+$/ } readdir $dh)
-	{
-		my $target = readlink("/proc/$p/fd/$fd") // '';
-		next unless $target eq $padded_file;
-		open my $fh, '<', "/proc/$p/fdinfo/$fd" or next;
-		my ($pos) = map { /^pos:\s+(\d+)/ ? $1 : () } <$fh>;
-		return 1 if defined $pos && $pos >= $padded_header;
-	}
-	return 0;
+	my $pos = file_offset($p, $padded_file);
+	return defined $pos && $pos >= $padded_header;
 }
 
 # pg_cancel_backend() once the header is read: it is being matched.

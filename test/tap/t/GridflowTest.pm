@@ -12,7 +12,7 @@ use Test::More;
 use Time::HiRes qw(time usleep);
 
 use Exporter 'import';
-our @EXPORT = qw(new_gridflow_node make_drop layers_fingerprint backend_fds
+our @EXPORT = qw(new_gridflow_node make_drop layers_fingerprint backend_fds file_offset
   wait_until temp_files start_in_background finish_background table_locks
   background_session);
 
@@ -58,6 +58,24 @@ sub layers_fingerprint
 		} @tables);
 	return $node->safe_psql('postgres',
 		"SELECT string_agg(t || '=' || n || '/' || h, ' ' ORDER BY t) FROM ($sql) s");
+}
+
+# The offset of backend $pid in $file (the furthest, if it has the file
+# open more than once), from /proc; undef when it does not have it open.
+sub file_offset
+{
+	my ($pid, $file) = @_;
+	my $offset;
+	opendir(my $dh, "/proc/$pid/fd") or return undef;
+	for my $fd (grep { /^\d+$/ } readdir $dh)
+	{
+		next unless (readlink("/proc/$pid/fd/$fd") // '') eq $file;
+		open my $fh, '<', "/proc/$pid/fdinfo/$fd" or next;
+		my ($pos) = map { /^pos:\s+(\d+)/ ? $1 : () } <$fh>;
+		$offset = $pos if defined $pos && (!defined $offset || $pos > $offset);
+	}
+	closedir $dh;
+	return $offset;
 }
 
 # What the file descriptors of process $pid point to.
