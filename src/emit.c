@@ -350,14 +350,14 @@ gf_emit_read(GfEmitter *em, TupleTableSlot *read)
 		day = gf_keytable_find(em->days, em->key.data, (uint32) em->key.len,
 							   gf_key_hash(em->key.data, (uint32) em->key.len), true, &found);
 		if (!found)
-			fsum_init(&day->sum);
+			gf_fsum_init(&day->sum);
 		if (!rn[em->r_value])
 		{
 			double		v = DatumGetFloat8(rv[em->r_value]);
 
-			fsum_add(&day->sum, v, grow_partials, em->days_cxt);
+			gf_fsum_add(&day->sum, v, grow_partials, em->days_cxt);
 			day->count++;
-			peak_pit_add(&day->pp, v, start, false);
+			gf_peak_pit_add(&day->pp, v, start, false);
 		}
 	}
 }
@@ -445,7 +445,7 @@ flush_days(GfEmitter *em)
 					v = TimestampTzGetDatum(gf_local_to_timestamptz(u, midnight + USECS_PER_DAY));
 					break;
 				case DC_TOTAL:
-					v = Float8GetDatum(fsum_result(&day->sum));
+					v = Float8GetDatum(gf_fsum_result(&day->sum));
 					if (unlikely(!isfinite(DatumGetFloat8(v)) && !day->sum.has_special))
 						gf_sum_overflow(psprintf("service point \"%.*s\", channel \"%.*s\" on %s (utility \"%s\")",
 												 em->cur_sp.len, em->cur_sp.data,

@@ -47,7 +47,7 @@ new_state(MemoryContext cxt)
 
 	s->cxt = cxt;
 	s->count = 0;
-	fsum_init(&s->sum);
+	gf_fsum_init(&s->sum);
 	return s;
 }
 
@@ -70,7 +70,7 @@ gridflow_exact_sum_transfn(PG_FUNCTION_ARGS)
 	s = PG_ARGISNULL(0) ? new_state(aggcontext) : (ExactSumState *) PG_GETARG_POINTER(0);
 	if (!PG_ARGISNULL(1))
 	{
-		fsum_add(&s->sum, PG_GETARG_FLOAT8(1), grow_partials, s->cxt);
+		gf_fsum_add(&s->sum, PG_GETARG_FLOAT8(1), grow_partials, s->cxt);
 		s->count++;
 	}
 	PG_RETURN_POINTER(s);
@@ -91,7 +91,7 @@ gridflow_exact_sum_combinefn(PG_FUNCTION_ARGS)
 	}
 	if (a == NULL)
 		a = new_state(aggcontext);
-	fsum_merge(&a->sum, &b->sum, grow_partials, a->cxt);
+	gf_fsum_merge(&a->sum, &b->sum, grow_partials, a->cxt);
 	a->count += b->count;
 	PG_RETURN_POINTER(a);
 }
@@ -161,7 +161,7 @@ gridflow_exact_sum_finalfn(PG_FUNCTION_ARGS)
 	if (s->count == 0)
 		PG_RETURN_NULL();
 	{
-		double		r = fsum_result(&s->sum);
+		double		r = gf_fsum_result(&s->sum);
 
 		if (!isfinite(r) && !s->sum.has_special)
 			gf_sum_overflow(NULL);

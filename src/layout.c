@@ -251,14 +251,14 @@ gf_wide_record(GfWide *w, const CsvRecord *rec, TimestampTz day, double factor,
 		CHECK_FOR_INTERRUPTS();
 		if (f->len == 0)
 			continue;
-		r = parse_double(f->data, f->len, &v);
+		r = gf_parse_double(f->data, f->len, &v);
 		if (r == PARSE_EMPTY)
 			continue;
 		if (r != PARSE_OK)
 		{
 			rj->reason = "invalid_value";
 			rj->detail = psprintf("invalid double precision \"%s\" for column \"value\": %s",
-								  gf_reject_text(f->data, f->len, 200), parse_result_text(r));
+								  gf_reject_text(f->data, f->len, 200), gf_parse_result_text(r));
 			rj->source = w->names[i];
 			rj->target = "value";
 			w->nreads = 0;

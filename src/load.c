@@ -215,7 +215,7 @@ tz_offset_at(pg_tz *tz, int64 wall_sec)
 	int64		rem = wall_sec - days * SECS_PER_DAY;
 
 	memset(&tm, 0, sizeof(tm));
-	civil_from_days(days, &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+	gf_civil_from_days(days, &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
 	tm.tm_hour = (int) (rem / SECS_PER_HOUR);
 	tm.tm_min = (int) (rem / SECS_PER_MINUTE % 60);
 	tm.tm_sec = (int) (rem % 60);
@@ -463,7 +463,7 @@ build_plan(LoadPlan *p, GfUtility *u, GfSourceFile *f, TupleDesc desc)
 		set_null_values(op);
 		if (op->type == VT_TIMESTAMPTZ)
 		{
-			if (ts_format_compile(m->format, &op->fmt) != PARSE_OK)
+			if (gf_ts_format_compile(m->format, &op->fmt) != PARSE_OK)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("invalid timestamp format \"%s\" for %s column \"%s\" of utility \"%s\"",
@@ -578,8 +578,8 @@ write_landing_reject(GfBulk *rej, int64 batch_id, const CsvRecord *rec, size_t e
 						  rec->raw_total, gf_max_record_bytes);
 	else
 		detail = psprintf("%s at byte " UINT64_FORMAT " of the record",
-						  csv_reason_text(rec->reason), rec->reason_offset);
-	write_reject(rej, batch_id, rec, "landing", csv_reason_code(rec->reason), detail, NULL);
+						  gf_csv_reason_text(rec->reason), rec->reason_offset);
+	write_reject(rej, batch_id, rec, "landing", gf_csv_reason_code(rec->reason), detail, NULL);
 }
 
 /*
@@ -616,7 +616,7 @@ parse_row(LoadPlan *p, GfUtility *u, const CsvRecord *rec, ParsedRow *row,
 				{
 					int32		v;
 
-					r = parse_int32(f->data, f->len, &v);
+					r = gf_parse_int32(f->data, f->len, &v);
 					row->values[op->att] = Int32GetDatum(v);
 					break;
 				}
@@ -624,7 +624,7 @@ parse_row(LoadPlan *p, GfUtility *u, const CsvRecord *rec, ParsedRow *row,
 				{
 					int64		v;
 
-					r = parse_int64(f->data, f->len, &v);
+					r = gf_parse_int64(f->data, f->len, &v);
 					row->values[op->att] = Int64GetDatum(v);
 					break;
 				}
@@ -632,7 +632,7 @@ parse_row(LoadPlan *p, GfUtility *u, const CsvRecord *rec, ParsedRow *row,
 				{
 					double		v;
 
-					r = parse_double(f->data, f->len, &v);
+					r = gf_parse_double(f->data, f->len, &v);
 					row->values[op->att] = Float8GetDatum(v);
 					break;
 				}
@@ -641,14 +641,14 @@ parse_row(LoadPlan *p, GfUtility *u, const CsvRecord *rec, ParsedRow *row,
 					ParsedTimestamp ts;
 					TimestampTz v;
 
-					r = ts_parse(&op->fmt, f->data, f->len, &ts, NULL);
+					r = gf_ts_parse(&op->fmt, f->data, f->len, &ts, NULL);
 					if (r != PARSE_OK)
 						break;
 					if (ts.has_offset)
-						v = ts_wall_usec(&ts) - (int64) ts.offset_seconds * USECS_PER_SEC -
+						v = gf_ts_wall_usec(&ts) - (int64) ts.offset_seconds * USECS_PER_SEC -
 							UNIX_TO_PG_USEC;
 					else
-						v = gf_zone_local(op->zone, ts_wall_usec(&ts), &row->local_flags);
+						v = gf_zone_local(op->zone, gf_ts_wall_usec(&ts), &row->local_flags);
 					if (!IS_VALID_TIMESTAMP(v))
 						r = PARSE_RANGE;
 					row->values[op->att] = TimestampTzGetDatum(v);
@@ -2509,7 +2509,7 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 			write_reject(t->reject, batch_id, &rec, "standardized", "invalid_value",
 						 psprintf("invalid %s \"%s\" for column \"%s\": %s",
 								  value_type_name(bad->type), shown, bad->target,
-								  parse_result_text(result)),
+								  gf_parse_result_text(result)),
 						 bad);
 			stats->rows_invalid++;
 			continue;

@@ -72,7 +72,7 @@ gf_wall_classify(pg_tz *tz, int64 wall_sec, int64 *earlier, int64 *later)
 		int			west;
 
 		memset(&tm, 0, sizeof(tm));
-		civil_from_days(days, &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+		gf_civil_from_days(days, &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
 		tm.tm_hour = (int) (rem / SECS_PER_HOUR);
 		tm.tm_min = (int) (rem / SECS_PER_MINUTE % 60);
 		tm.tm_sec = (int) (rem % 60);

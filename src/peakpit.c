@@ -41,7 +41,7 @@ ts_earlier(TimestampTz a, bool null_a, TimestampTz b, bool null_b)
 
 /* Fold one (value, ts) into the state. */
 void
-peak_pit_add(PeakPitState *s, double v, TimestampTz ts, bool ts_null)
+gf_peak_pit_add(PeakPitState *s, double v, TimestampTz ts, bool ts_null)
 {
 	int			c;
 
@@ -91,7 +91,7 @@ gridflow_peak_pit_transfn(PG_FUNCTION_ARGS)
 	else
 		s = (PeakPitState *) PG_GETARG_POINTER(0);
 	if (!PG_ARGISNULL(1))
-		peak_pit_add(s, PG_GETARG_FLOAT8(1),
+		gf_peak_pit_add(s, PG_GETARG_FLOAT8(1),
 					 PG_ARGISNULL(2) ? 0 : PG_GETARG_TIMESTAMPTZ(2),
 					 PG_ARGISNULL(2));
 	PG_RETURN_POINTER(s);
@@ -119,8 +119,8 @@ gridflow_peak_pit_combinefn(PG_FUNCTION_ARGS)
 	}
 	if (b->has_value)
 	{
-		peak_pit_add(a, b->peak_value, b->peak_ts, b->peak_ts_null);
-		peak_pit_add(a, b->pit_value, b->pit_ts, b->pit_ts_null);
+		gf_peak_pit_add(a, b->peak_value, b->peak_ts, b->peak_ts_null);
+		gf_peak_pit_add(a, b->pit_value, b->pit_ts, b->pit_ts_null);
 	}
 	PG_RETURN_POINTER(a);
 }

@@ -24,6 +24,6 @@ typedef struct PeakPitState
 	TimestampTz pit_ts;
 } PeakPitState;
 
-extern void peak_pit_add(PeakPitState *s, double v, TimestampTz ts, bool ts_null);
+extern void gf_peak_pit_add(PeakPitState *s, double v, TimestampTz ts, bool ts_null);
 
 #endif							/* GRIDFLOW_PEAKPIT_H */
