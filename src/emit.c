@@ -34,6 +34,7 @@
 
 #include "fsum.h"
 #include "gridflow.h"
+#include "localtime.h"
 #include "keytable.h"
 #include "peakpit.h"
 

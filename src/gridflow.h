@@ -156,7 +156,7 @@ typedef struct GfColumnMap
 	char	  **nulls;
 } GfColumnMap;
 
-/* wall-clock hour -> UTC offset, for local timestamps */
+/* wall-clock hour -> UTC offset, for local timestamps (localtime.c) */
 #define GF_TZ_CACHE 512
 
 typedef struct GfTzCache
@@ -402,9 +402,5 @@ extern void gf_local_partitions_command(const char *command, const char *utility
 /* reader.c */
 extern void gf_file_sha256(const char *path, uint8 *digest);
 extern void gf_utility_done(GfUtility *u);
-
-/* timestamps (load.c) */
-extern TimestampTz gf_local_to_timestamptz(GfUtility *u, int64 wall_usec);
-extern int32 gf_local_date(GfUtility *u, TimestampTz ts);	/* a DateADT */
 
 #endif							/* GRIDFLOW_H */

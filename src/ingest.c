@@ -57,6 +57,7 @@
 #include "utils/timestamp.h"
 
 #include "gridflow.h"
+#include "localtime.h"
 #include "keytable.h"
 
 PG_FUNCTION_INFO_V1(gridflow_ingest);

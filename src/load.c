@@ -41,11 +41,9 @@
 
 #include "adapt.h"
 #include "gridflow.h"
+#include "localtime.h"
 #include "keytable.h"
 #include "parse.h"
-
-#define UNIX_TO_PG_USEC \
-	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * USECS_PER_SEC)
 
 typedef enum ValueType
 {
@@ -203,100 +201,6 @@ gf_utility_done(GfUtility *u)
 	u->meters = NULL;
 	u->kept_service_points = NULL;
 	u->kept_meters = NULL;
-}
-
-/* UTC offset (seconds west, as PostgreSQL counts) of a local wall time. */
-static int
-tz_offset_at(pg_tz *tz, int64 wall_sec)
-{
-	struct pg_tm tm;
-	int64		days = wall_sec >= 0 ? wall_sec / SECS_PER_DAY :
-		-((-wall_sec + SECS_PER_DAY - 1) / SECS_PER_DAY);
-	int64		rem = wall_sec - days * SECS_PER_DAY;
-
-	memset(&tm, 0, sizeof(tm));
-	gf_civil_from_days(days, &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
-	tm.tm_hour = (int) (rem / SECS_PER_HOUR);
-	tm.tm_min = (int) (rem / SECS_PER_MINUTE % 60);
-	tm.tm_sec = (int) (rem % 60);
-	tm.tm_isdst = -1;
-	return DetermineTimeZoneOffset(&tm, tz);
-}
-
-/*
- * A wall-clock time of the utility's zone as timestamptz, with the same
- * rules as PostgreSQL's timestamptz input.  The offset is cached per wall
- * hour when it is the same at both ends of the hour.
- */
-TimestampTz
-gf_local_to_timestamptz(GfUtility *u, int64 wall_usec)
-{
-	int64		wall_sec = wall_usec >= 0 ? wall_usec / USECS_PER_SEC :
-		-((-wall_usec + USECS_PER_SEC - 1) / USECS_PER_SEC);
-	int64		hour = wall_sec >= 0 ? wall_sec / SECS_PER_HOUR :
-		-((-wall_sec + SECS_PER_HOUR - 1) / SECS_PER_HOUR);
-	int			slot = (int) ((uint64) hour % GF_TZ_CACHE);
-	int			offset;
-
-	if (u->tzcache->hour[slot] == hour)
-		offset = u->tzcache->offset[slot];
-	else
-	{
-		int			start = tz_offset_at(u->tz, hour * SECS_PER_HOUR);
-		int			end = tz_offset_at(u->tz, hour * SECS_PER_HOUR + SECS_PER_HOUR - 1);
-
-		if (start == end)
-		{
-			u->tzcache->hour[slot] = hour;
-			u->tzcache->offset[slot] = start;
-			offset = start;
-		}
-		else
-			offset = tz_offset_at(u->tz, wall_sec);
-	}
-	return wall_usec + (int64) offset * USECS_PER_SEC - UNIX_TO_PG_USEC;
-}
-
-/*
- * Local day (as a PostgreSQL date) of an instant in the utility's zone.
- * The offset is cached per UTC hour when it is the same at both ends of
- * the hour.
- */
-int32
-gf_local_date(GfUtility *u, TimestampTz ts)
-{
-	int64		hour = ts >= 0 ? ts / USECS_PER_HOUR : -((-ts + USECS_PER_HOUR - 1) / USECS_PER_HOUR);
-	int			slot = (int) ((uint64) hour % GF_TZ_CACHE);
-	int			offset;			/* seconds west of UTC */
-	int64		local;
-
-	if (u->utccache->hour[slot] == hour)
-		offset = u->utccache->offset[slot];
-	else
-	{
-		struct pg_tm tm;
-		fsec_t		fsec;
-		int			start,
-					end;
-
-		if (timestamp2tm(hour * USECS_PER_HOUR, &start, &tm, &fsec, NULL, u->tz) != 0 ||
-			timestamp2tm(hour * USECS_PER_HOUR + USECS_PER_HOUR - 1, &end, &tm, &fsec, NULL, u->tz) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-					 errmsg("timestamp out of range")));
-		if (start == end)
-		{
-			u->utccache->hour[slot] = hour;
-			u->utccache->offset[slot] = start;
-			offset = start;
-		}
-		else if (timestamp2tm(ts, &offset, &tm, &fsec, NULL, u->tz) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-					 errmsg("timestamp out of range")));
-	}
-	local = ts - (int64) offset * USECS_PER_SEC;
-	return (int32) (local >= 0 ? local / USECS_PER_DAY : -((-local + USECS_PER_DAY - 1) / USECS_PER_DAY));
 }
 
 static ValueType
@@ -646,7 +550,7 @@ parse_row(LoadPlan *p, GfUtility *u, const CsvRecord *rec, ParsedRow *row,
 						break;
 					if (ts.has_offset)
 						v = gf_ts_wall_usec(&ts) - (int64) ts.offset_seconds * USECS_PER_SEC -
-							UNIX_TO_PG_USEC;
+							GF_UNIX_TO_PG_USEC;
 					else
 						v = gf_zone_local(op->zone, gf_ts_wall_usec(&ts), &row->local_flags);
 					if (!IS_VALID_TIMESTAMP(v))

@@ -41,6 +41,7 @@
 #include "utils/timestamp.h"
 
 #include "gridflow.h"
+#include "localtime.h"
 
 #define UNIX_EPOCH_DAYS (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)
 
