@@ -23,7 +23,10 @@ OBJS = \
 	src/adapt.o \
 	src/build.o \
 	src/bulk.o \
+	src/config.o \
 	src/csv.o \
+	src/dayset.o \
+	src/dedup.o \
 	src/distribute.o \
 	src/emit.o \
 	src/exactsum.o \
@@ -35,12 +38,16 @@ OBJS = \
 	src/layout.o \
 	src/load.o \
 	src/localtime.o \
+	src/mapping.o \
+	src/meter_map.o \
 	src/partition.o \
 	src/parse.o \
 	src/peakpit.o \
 	src/read_csv.o \
 	src/reader.o \
 	src/shard.o \
+	src/spill.o \
+	src/standardized.o \
 	src/units.o
 
 # The install script of the current version is built from the editable

@@ -100,7 +100,7 @@ gf_csv_options_init(CsvOptions *opts)
 
 CsvParser *
 gf_csv_parser_create(const CsvOptions *opts, CsvReadFn read_fn, void *read_ctx,
-				  const CsvAllocator *alloc)
+					 const CsvAllocator *alloc)
 {
 	CsvParser  *p;
 

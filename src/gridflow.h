@@ -289,6 +289,10 @@ typedef struct GfChunkWriter
 extern void gf_chunk_begin(GfChunkWriter *w, GfBulk *bulk, int64 batch_id);
 extern void gf_chunk_add(GfChunkWriter *w, int64 line, const char *raw, size_t len);
 extern void gf_chunk_end(GfChunkWriter *w);
+extern void gf_reject_write(GfBulk *rej, int64 batch_id, const CsvRecord *rec, const char *stage,
+							const char *reason, const char *detail, const char *source,
+							const char *target);
+extern void gf_reject_landing(GfBulk *rej, int64 batch_id, const CsvRecord *rec, size_t expected);
 
 /* emit.c: product rows and daily usage from the kept reads of a utility */
 typedef struct GfEmitter GfEmitter;
@@ -297,17 +301,24 @@ extern GfEmitter *gf_emit_begin(GfLoadTargets *t, GfUtility *u, TupleDesc interv
 extern void gf_emit_read(GfEmitter *em, TupleTableSlot *read);
 extern void gf_emit_flush(GfEmitter *em);
 extern void gf_emit_end(GfEmitter *em);
-extern void gf_encode_text_key(StringInfo buf, const char *s, uint32 len);
-extern int	gf_bytes_cmp(const char *a, uint32 la, const char *b, uint32 lb);
 
-/* service-point days whose product rows an incremental load changed */
+/* mapping.c: the encoding of keys */
+extern void gf_encode_text_key(StringInfo buf, const char *s, uint32 len);
+
+/* dayset.c: service-point days whose product rows an incremental load changed */
 typedef struct GfDays GfDays;
 
 extern GfDays *gf_days_create(MemoryContext cxt);
 extern void gf_days_add(GfDays *days, const char *sp, uint32 len, bool sp_null, int32 date);
 extern uint32 gf_days_count(GfDays *days);
+extern int32 gf_days_entry(GfDays *days, uint32 i, Datum *sp, bool *sp_null);
 
+/* config.c */
 extern const char *gf_kind_name(GfFileKind kind);
+extern void gf_utility_init(GfUtility *u, MemoryContext cxt);
+extern void gf_utility_done(GfUtility *u);
+
+/* load.c */
 
 typedef struct GfLoad GfLoad;
 
@@ -317,11 +328,11 @@ extern double gf_load_end(GfLoad *l);
 extern GfDays *gf_load_days(GfLoad *l);
 extern List *gf_load_new_ids(GfLoad *l);
 extern List *gf_load_seen_ids(GfLoad *l);
+
+/* meter_map.c */
 extern void gf_meter_map_load(GfUtility *u);
 extern bool gf_meter_resolve(GfUtility *u, const char *meter, uint32 len,
 							 TimestampTz ts, Datum *sp);
-
-extern void gf_utility_init(GfUtility *u, MemoryContext cxt);
 
 /* build.c: shared with ingest.c */
 typedef struct GfConfigFile
@@ -401,6 +412,5 @@ extern void gf_local_partitions_command(const char *command, const char *utility
 
 /* reader.c */
 extern void gf_file_sha256(const char *path, uint8 *digest);
-extern void gf_utility_done(GfUtility *u);
 
 #endif							/* GRIDFLOW_H */

@@ -101,4 +101,15 @@ gf_keytable_prefetch_entry(GfKeyTable *t, uint32 hash)
 }
 extern const char *gf_keytable_key(GfKeyTable *t, uint32 i, uint32 *len);
 
+/* Byte strings in the order of memcmp(), a prefix first (keys, text ids). */
+static inline int
+gf_bytes_cmp(const char *a, uint32 la, const char *b, uint32 lb)
+{
+	int			c = memcmp(a, b, Min(la, lb));
+
+	if (c != 0)
+		return c;
+	return (la > lb) - (la < lb);
+}
+
 #endif							/* GRIDFLOW_KEYTABLE_H */

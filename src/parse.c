@@ -423,7 +423,7 @@ parse_pattern(const TsFormat *fmt, const char *s, const char *end,
 
 ParseResult
 gf_ts_parse(const TsFormat *fmt, const char *s, size_t len, ParsedTimestamp *out,
-		 int64_t *epoch_usec)
+			int64_t *epoch_usec)
 {
 	ParseResult r;
 
