@@ -20,7 +20,8 @@ EXTVERSION = 0.3.0
 MODULE_big = gridflow
 OBJS = \
 	src/access.o \
-	src/adapt.o \
+	src/aggregates.o \
+	src/conform.o \
 	src/build.o \
 	src/bulk.o \
 	src/config.o \
@@ -28,21 +29,20 @@ OBJS = \
 	src/dayset.o \
 	src/dedup.o \
 	src/distribute.o \
-	src/emit.o \
-	src/exactsum.o \
+	src/experience.o \
 	src/fsum.o \
 	src/gridflow.o \
 	src/ingest.o \
 	src/keytable.o \
 	src/landing.o \
-	src/layout.o \
+	src/wide.o \
 	src/load.o \
 	src/localtime.o \
 	src/mapping.o \
 	src/meter_map.o \
 	src/partition.o \
 	src/parse.o \
-	src/peakpit.o \
+	src/product.o \
 	src/read_csv.o \
 	src/reader.o \
 	src/shard.o \

@@ -9,9 +9,9 @@
  * state, and under wal_level = minimal nothing below is WAL-logged), then
  * stream the files of every utility, utility by utility and kind by kind,
  * through the loader: landing, standardized, and for reads their product
- * rows and daily summaries (emit.c).  The files of one kind are
- * de-duplicated together, in batch order, so a rebuild ends where the
- * incremental loads of the same files ended.  Indexes are built once at
+ * rows and daily summaries (product.c, experience.c).  The files of one
+ * kind are de-duplicated together, in batch order, so a rebuild ends where
+ * the incremental loads of the same files ended.  Indexes are built once at
  * the end, then the tables are analyzed.  Builds, rebuilds and ingests
  * exclude one another through a lock on gridflow.batch.
  *
@@ -35,7 +35,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "adapt.h"
+#include "conform.h"
 #include "gridflow.h"
 
 PG_FUNCTION_INFO_V1(gridflow_build);
@@ -139,7 +139,7 @@ gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt)
 		GfUtility  *u = lfirst(lc);
 
 		gf_utility_init(u, cxt);
-		gf_adapt_read_utility(u, cxt);
+		gf_conform_read_utility(u, cxt);
 		for (int k = 0; k < lengthof(kind_order); k++)
 		{
 			Datum		args[2];
@@ -219,7 +219,7 @@ gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt)
 			}
 			files = lappend(files, bf);
 			MemoryContextSwitchTo(old);
-			gf_adapt_read_file(u, &bf->file, cxt);
+			gf_conform_read_file(u, &bf->file, cxt);
 		}
 	}
 	SPI_finish();
@@ -325,7 +325,7 @@ gf_batch_end(int64 batch_id, GfLoadStats *s)
 		elog(ERROR, "gridflow: could not record batch figures");
 	SPI_finish();
 	/* local times and unpivoted reads, when there are any */
-	gf_adapt_record_batch(batch_id, s);
+	gf_conform_record_batch(batch_id, s);
 }
 
 /* Start the build's log row; returns its id. */

@@ -586,7 +586,7 @@ gf_dedup_add(GfLoad *l, GfReader *r, GfLoadStats *stats, ParsedRow *row, const D
 	PendingRead *pr;
 	char	   *dst;
 
-	/* text columns, those the configuration sets (adapt.c) included */
+	/* text columns, those the configuration sets (conform.c) included */
 	for (int i = 0; i < p->natts; i++)
 		if (p->is_text[i] && !row->isnull[i])
 			need += row->tlen[i];

@@ -221,7 +221,7 @@ typedef struct GfUtility
 	GfKept	   *kept_service_points;	/* for product rows */
 	GfKept	   *kept_meters;
 	MemoryContext cxt;			/* lives while the utility is built */
-	struct GfUtilityAdapt *adapt;	/* adapt.h */
+	struct GfUtilityConform *conform;	/* conform.h */
 	GfPlacement placement;		/* GF_PLACE_LOCAL but on a coordinator */
 } GfUtility;
 
@@ -234,7 +234,7 @@ typedef struct GfSourceFile
 	char		quote;
 	int			nmaps;
 	GfColumnMap *maps;
-	struct GfFileAdapt *adapt;	/* adapt.h */
+	struct GfFileConform *conform;	/* conform.h */
 } GfSourceFile;
 
 typedef struct GfLoadStats
@@ -294,13 +294,22 @@ extern void gf_reject_write(GfBulk *rej, int64 batch_id, const CsvRecord *rec, c
 							const char *target);
 extern void gf_reject_landing(GfBulk *rej, int64 batch_id, const CsvRecord *rec, size_t expected);
 
-/* emit.c: product rows and daily usage from the kept reads of a utility */
-typedef struct GfEmitter GfEmitter;
+/* product.c: the product rows of the kept reads of a utility */
+typedef struct GfProductWriter GfProductWriter;
 
-extern GfEmitter *gf_emit_begin(GfLoadTargets *t, GfUtility *u, TupleDesc interval_desc);
-extern void gf_emit_read(GfEmitter *em, TupleTableSlot *read);
-extern void gf_emit_flush(GfEmitter *em);
-extern void gf_emit_end(GfEmitter *em);
+extern GfProductWriter *gf_product_begin(GfLoadTargets *t, GfUtility *u, TupleDesc interval_desc);
+extern void gf_product_read(GfProductWriter *em, TupleTableSlot *read);
+extern void gf_product_flush(GfProductWriter *em);
+extern void gf_product_end(GfProductWriter *em);
+
+/* experience.c: their daily summaries */
+typedef struct GfDayWriter GfDayWriter;
+
+extern GfDayWriter *gf_day_writer_begin(GfLoadTargets *t, GfUtility *u, MemoryContext cxt);
+/* local_date: a DateADT */
+extern void gf_day_add(GfDayWriter *dw, text *sp, text *ch, int32 local_date,
+					   TimestampTz start, bool value_null, double v);
+extern void gf_day_writer_end(GfDayWriter *dw);
 
 /* mapping.c: the encoding of keys */
 extern void gf_encode_text_key(StringInfo buf, const char *s, uint32 len);
@@ -387,9 +396,6 @@ extern int64 gf_batch_begin(int64 build_id, const char *utility_id, GfFileKind k
 							const char *path, const uint8 *sha256);
 extern void gf_batch_end(int64 batch_id, GfLoadStats *s);
 extern bytea *gf_sha256_bytea(const uint8 *digest);
-
-/* exactsum.c */
-extern void gf_sum_overflow(const char *what) pg_attribute_noreturn();
 
 /* partition.c */
 extern char *gf_partition_name(const char *table, const char *utility_id, const char *suffix);

@@ -8,7 +8,7 @@
  * landing.source_chunk, landing.c) or rejected with its reason, its mapped
  * columns are parsed straight into the standardized table's types
  * (mapping.c; a value that does not parse rejects the record), what the
- * utility's configuration asks beyond mapping columns is applied (adapt.c:
+ * utility's configuration asks beyond mapping columns is applied (conform.c:
  * units, channels, local times, wide layouts), and the record goes through
  * the dedup of its file kind (dedup.c).  When the load ends the kept rows
  * are written in the order of their index (standardized.c), so a build is
@@ -31,7 +31,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "adapt.h"
+#include "conform.h"
 #include "load.h"
 
 static GfBulk *
@@ -122,7 +122,7 @@ typedef struct ReadingFile
 	GfLoadStats *stats;
 	GfChunkWriter chunks;
 	CsvRecord	rec;			/* the record being read */
-	GfAdapt    *adapt;			/* what the configuration asks beyond mapping */
+	GfConform  *conform;		/* what the configuration asks beyond mapping */
 	GfWide	   *wide;			/* a wide layout: the reads of one record */
 	bool		meter_links;	/* meters whose file links their service points */
 } ReadingFile;
@@ -186,12 +186,12 @@ read_record(ReadingFile *fr, CsvStatus st)
 					  psprintf("no value for key column \"%s\"", op->target), op);
 		return false;
 	}
-	/* units, channels, local times, wide layouts (adapt.c) */
-	if (fr->adapt != NULL || row->local_flags != 0)
+	/* units, channels, local times, wide layouts (conform.c) */
+	if (fr->conform != NULL || row->local_flags != 0)
 	{
-		GfAdaptReject rj;
+		GfConformReject rj;
 
-		if (!gf_adapt_record(fr->adapt, rec, row->values, row->isnull, row->tptr, row->tlen,
+		if (!gf_conform_record(fr->conform, rec, row->values, row->isnull, row->tptr, row->tlen,
 							 row->local_flags, stats, &rj))
 		{
 			ColumnOp	op = {.source = rj.source, .target = rj.target};
@@ -328,9 +328,9 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 	fr.r = r;
 	fr.batch_id = batch_id;
 	fr.stats = stats;
-	/* what the configuration asks beyond mapping columns (adapt.c); often nothing */
-	fr.adapt = gf_adapt_begin(u, f, r, p->desc);
-	fr.wide = gf_adapt_wide(fr.adapt);
+	/* what the configuration asks beyond mapping columns (conform.c); often nothing */
+	fr.conform = gf_conform_begin(u, f, r, p->desc);
+	fr.wide = gf_conform_wide(fr.conform);
 	fr.meter_links = (f->kind == GF_KIND_METER && u->sp_via_meter &&
 					  gf_map_op_index(p, p->att_sp) >= 0);
 	gf_chunk_begin(&fr.chunks, l->t->landing, batch_id);
@@ -379,7 +379,7 @@ gf_load_end(GfLoad *l)
 
 	/* reads staged for shards (no product writer) have no products here */
 	if (l->interval && !l->incremental && l->t->product != NULL)
-		l->em = gf_emit_begin(l->t, u, l->plan.desc);
+		l->em = gf_product_begin(l->t, u, l->plan.desc);
 	if (l->spill != NULL)
 	{
 		if (l->keys != NULL)
@@ -393,7 +393,7 @@ gf_load_end(GfLoad *l)
 	else
 		(void) gf_std_write_kept(l, l->keys);
 	if (l->em != NULL)
-		gf_emit_end(l->em);
+		gf_product_end(l->em);
 	l->em = NULL;
 
 	for (int i = 0; i < l->nbatches; i++)

@@ -49,7 +49,7 @@ typedef struct ColumnOp
 	uint32	   *null_lens;
 	GfKeyTable *null_set;		/* of the strings, when there are many */
 	uint64		null_seed;		/* of its hash */
-	GfZone	   *zone;			/* timestamps: local times (adapt.h) */
+	GfZone	   *zone;			/* timestamps: local times (conform.h) */
 } ColumnOp;
 
 /* null_values up to this many are compared in turn */
@@ -180,7 +180,7 @@ struct GfLoad
 	int			nbatches;
 	int			maxbatches;
 	LoadBatch  *batches;
-	GfEmitter  *em;
+	GfProductWriter  *em;
 	/* what an incremental load changed */
 	GfDays	   *days;			/* reads: service-point days to refresh */
 	List	   *new_ids;		/* service points, meters: ids first seen */

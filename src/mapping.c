@@ -23,7 +23,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "adapt.h"
+#include "conform.h"
 #include "load.h"
 
 static ValueType
@@ -132,7 +132,7 @@ gf_map_plan(LoadPlan *p, GfUtility *u, GfSourceFile *f, TupleDesc desc)
 	const char *what = gf_kind_name(f->kind);
 
 	memset(p, 0, sizeof(LoadPlan));
-	gf_adapt_plan_start(f);
+	gf_conform_plan_start(f);
 	p->kind = f->kind;
 	p->desc = desc;
 	p->natts = desc->natts;
@@ -196,7 +196,7 @@ gf_map_plan(LoadPlan *p, GfUtility *u, GfSourceFile *f, TupleDesc desc)
 						 errmsg("invalid timestamp format \"%s\" for %s column \"%s\" of utility \"%s\"",
 								m->format, what, m->target, u->utility_id),
 						 errhint("Use iso8601, epoch, or a pattern of YYYY MM DD HH24 MI SS US TZ.")));
-			op->zone = gf_adapt_zone(u, f, m, att == p->att_start);
+			op->zone = gf_conform_zone(u, f, m, att == p->att_start);
 		}
 		else if (m->format != NULL)
 			ereport(ERROR,

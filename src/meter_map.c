@@ -20,7 +20,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "adapt.h"
+#include "conform.h"
 #include "load.h"
 
 typedef struct GfAssign
@@ -146,7 +146,7 @@ gf_meter_map_load(GfUtility *u)
 {
 	Datum		arg = u->utility_datum;
 	Oid			argtype = TEXTOID;
-	bool		from_assignment_file = (u->adapt != NULL && u->adapt->has_assignment_file);
+	bool		from_assignment_file = (u->conform != NULL && u->conform->has_assignment_file);
 
 	if (u->meters != NULL)
 		MemoryContextDelete(u->meters->cxt);

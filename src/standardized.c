@@ -187,9 +187,9 @@ text_parts(Datum d, const char **p, uint32 *len)
 
 /*
  * Write the kept rows in the order of their index; reads also go to the
- * emitter for their product row and daily summary (full loads) or mark
- * their service point's day for refreshing (incremental loads, where a row
- * of an earlier batch is replaced by its new version).
+ * product writer for their product row and daily summary (full loads) or
+ * mark their service point's day for refreshing (incremental loads, where
+ * a row of an earlier batch is replaced by its new version).
  */
 uint32
 gf_std_write_kept(GfLoad *l, GfKeyTable *keys)
@@ -347,7 +347,7 @@ gf_std_write_kept(GfLoad *l, GfKeyTable *keys)
 			slot->tts_values[p->att_sp] = o->sp;
 			slot->tts_isnull[p->att_sp] = o->k1_null;
 			if (l->em != NULL)
-				gf_emit_read(l->em, slot);
+				gf_product_read(l->em, slot);
 			else if (l->days != NULL && (!d->existing || d->changed))
 				gf_days_add(l->days, o->k1, o->l1, o->k1_null, gf_local_date(u, o->ts));
 		}
@@ -373,7 +373,7 @@ gf_std_write_kept(GfLoad *l, GfKeyTable *keys)
 	/* the rows point into the dedup memory: write them before it goes */
 	gf_bulk_flush(std);
 	if (l->em)
-		gf_emit_flush(l->em);
+		gf_product_flush(l->em);
 	ExecDropSingleTupleTableSlot(kept);
 	pfree(order);
 	if (items != NULL)
