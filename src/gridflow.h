@@ -311,9 +311,6 @@ extern void gf_day_add(GfDayWriter *dw, text *sp, text *ch, int32 local_date,
 					   TimestampTz start, bool value_null, double v);
 extern void gf_day_writer_end(GfDayWriter *dw);
 
-/* mapping.c: the encoding of keys */
-extern void gf_encode_text_key(StringInfo buf, const char *s, uint32 len);
-
 /* dayset.c: service-point days whose product rows an incremental load changed */
 typedef struct GfDays GfDays;
 

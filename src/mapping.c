@@ -332,15 +332,6 @@ gf_map_parse(LoadPlan *p, GfUtility *u, const CsvRecord *rec, ParsedRow *row,
 	return NULL;
 }
 
-/* Append a text key part to buf (the encoding of every single-text key). */
-void
-gf_encode_text_key(StringInfo buf, const char *s, uint32 len)
-{
-	appendStringInfoChar(buf, '\1');
-	appendBinaryStringInfo(buf, (char *) &len, sizeof(len));
-	appendBinaryStringInfo(buf, s, (int) len);
-}
-
 /* The key of row, in buf (as gf_encode_text_key() encodes text parts). */
 void
 gf_map_key(LoadPlan *p, ParsedRow *row, StringInfo buf)
