@@ -32,6 +32,7 @@ OBJS = \
 	src/experience.o \
 	src/fsum.o \
 	src/gridflow.o \
+	src/history.o \
 	src/ingest.o \
 	src/keytable.o \
 	src/landing.o \

@@ -76,13 +76,6 @@ typedef struct IngestUtility
 	MemoryContext cxt;			/* of the whole ingest */
 } IngestUtility;
 
-static char *
-qualified_name(Oid relid)
-{
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-									  get_rel_name(relid));
-}
-
 static GfRoute *
 month_route(IngestUtility *iu, const char *schema, const char *table, Oid parent)
 {
@@ -175,8 +168,8 @@ refresh_chunk(IngestUtility *iu, GfDays *days, uint32 from, uint32 to)
 	Datum		args[6];
 	Oid			types[6] = {TEXTARRAYOID, DATEARRAYOID, TIMESTAMPTZARRAYOID,
 	TIMESTAMPTZARRAYOID, TEXTOID, TEXTOID};
-	const char *products = qualified_name(iu->products);
-	const char *daily = qualified_name(iu->days);
+	const char *products = gf_qualified_name(iu->products);
+	const char *daily = gf_qualified_name(iu->days);
 	const char *days_sql =
 		"SELECT x.sp, x.d, x.lo, x.hi FROM ROWS FROM (pg_catalog.unnest($1::text[]), "
 		"pg_catalog.unnest($2::date[]), pg_catalog.unnest($3::timestamptz[]), "

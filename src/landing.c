@@ -198,6 +198,18 @@ gf_reject_landing(GfBulk *rej, int64 batch_id, const CsvRecord *rec, size_t expe
 					NULL, NULL);
 }
 
+/* The packed landing table has the columns gf_chunk_*() write. */
+void
+gf_check_landing_layout(GfBulk *landing)
+{
+	TupleDesc	d = gf_bulk_tupdesc(landing);
+
+	if (d->natts != 5 || gf_attnum(d, "batch_id", true) != 0 ||
+		gf_attnum(d, "first_line", true) != 1 || gf_attnum(d, "last_line", true) != 2 ||
+		gf_attnum(d, "records", true) != 3 || gf_attnum(d, "data", true) != 4)
+		elog(ERROR, "gridflow: unexpected layout of landing.source_chunk");
+}
+
 /*
  * A record of a chunk is text only if it is UTF-8: the loader lands only
  * records the tokenizer found valid, but chunk_records() takes any bytea,
