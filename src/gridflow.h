@@ -312,7 +312,6 @@ extern int	gf_reject_record_bytes;
 extern bool gf_progress;
 extern int	gf_statistics_target;
 extern int	gf_build_memory_kb;
-extern char *gf_allowed_directories;
 
 extern void gf_sample_dir(char *buf, size_t size);
 extern void gf_check_database_encoding(void);
@@ -324,6 +323,8 @@ extern void gf_progress_notice(const char *what, int64 rows, double ms);
  * access.c: who may read which server files; gridflow_build() running as
  * the owner of the extension once its caller is checked
  */
+extern char *gf_allowed_directories;	/* the setting */
+
 extern void gf_access_init(void);
 extern Oid	gf_calling_role(void);
 extern bool gf_check_allowed_directories(char **newval, void **extra, GucSource source);
