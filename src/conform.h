@@ -104,8 +104,8 @@ extern void gf_conform_read_file(GfUtility *u, GfSourceFile *f, MemoryContext cx
 extern GfZone *gf_conform_zone(GfUtility *u, GfSourceFile *f, const GfColumnMap *m, bool start);
 extern GfConform *gf_conform_begin(GfUtility *u, GfSourceFile *f, GfReader *r, TupleDesc desc);
 extern bool gf_conform_record(GfConform *a, const CsvRecord *rec, Datum *values, bool *isnull,
-							const char **tptr, uint32 *tlen, int local_flags,
-							GfLoadStats *stats, GfConformReject *rj);
+							  const char **tptr, uint32 *tlen, int local_flags,
+							  GfLoadStats *stats, GfConformReject *rj);
 extern GfWide *gf_conform_wide(GfConform *a);
 extern void gf_conform_record_batch(int64 batch_id, const GfLoadStats *stats);
 extern void gf_conform_plan_start(GfSourceFile *f);

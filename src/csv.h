@@ -117,7 +117,7 @@ typedef struct CsvParser CsvParser;
 
 extern void gf_csv_options_init(CsvOptions *opts);
 extern CsvParser *gf_csv_parser_create(const CsvOptions *opts, CsvReadFn read_fn,
-									void *read_ctx, const CsvAllocator *alloc);
+									   void *read_ctx, const CsvAllocator *alloc);
 extern void gf_csv_parser_free(CsvParser *p);
 
 /*
@@ -152,7 +152,7 @@ extern const char *gf_csv_reason_code(CsvReason reason);
  * many names indexes the header by gf_csv_header_key() instead (reader.c).
  */
 extern long gf_csv_header_find(const CsvRecord *header, const char *name,
-							size_t name_len);
+							   size_t name_len);
 
 /*
  * The form in which header matching compares a name: without surrounding

@@ -87,7 +87,7 @@ typedef struct TsFormat
 
 extern ParseResult gf_ts_format_compile(const char *fmt, TsFormat *out);
 extern ParseResult gf_ts_parse(const TsFormat *fmt, const char *s, size_t len,
-							ParsedTimestamp *out, int64_t *epoch_usec);
+							   ParsedTimestamp *out, int64_t *epoch_usec);
 
 /* Days from 1970-01-01 to the given civil date (proleptic Gregorian). */
 extern int64_t gf_days_from_civil(int year, int month, int day);
