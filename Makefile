@@ -1,8 +1,9 @@
 # gridflow: PostgreSQL extension (PGXS).
 #
-#   make                 build
+#   make                 build (make WERROR=1: warnings are errors)
 #   make install         install (extension, library, sample drop)
-#   make installcheck    pg_regress against a running server
+#   make installcheck    the pg_regress suite and the isolation test against
+#                        a running server
 #   make run             everything on a fresh machine: dependencies, build,
 #                        install, a throwaway cluster, the sample build and
 #                        the DQ snapshot
@@ -13,44 +14,63 @@
 #   make valgrindcheck   the pg_regress suite under valgrind
 #   make bench SCALE=N   benchmarks against plain PostgreSQL, the COPY floor
 #                        and DuckDB; bench-incremental, bench-shards too
+#   make unitcheck       the C without a server, and metacheck (META.json,
+#                        gridflow.control, Makefile and CHANGELOG.md agree)
+#   make depcheck        no two C modules call each other; the headers' blocks
+#                        name the files that define them
+#   make dist            gridflow-$(EXTVERSION).zip, the PGXN archive
 #
 EXTENSION = gridflow
 EXTVERSION = 0.3.0
 
 MODULE_big = gridflow
 OBJS = \
-	src/access.o \
-	src/adapt.o \
-	src/build.o \
-	src/bulk.o \
 	src/csv.o \
-	src/distribute.o \
-	src/emit.o \
-	src/exactsum.o \
-	src/fsum.o \
-	src/gridflow.o \
-	src/ingest.o \
-	src/keytable.o \
-	src/landing.o \
-	src/layout.o \
-	src/load.o \
-	src/localtime.o \
-	src/partition.o \
 	src/parse.o \
-	src/peakpit.o \
-	src/read_csv.o \
+	src/fsum.o \
+	src/keytable.o \
+	src/gridflow.o \
+	src/access.o \
+	src/config.o \
 	src/reader.o \
-	src/shard.o \
-	src/units.o
+	src/read_csv.o \
+	src/landing.o \
+	src/localtime.o \
+	src/units.o \
+	src/wide.o \
+	src/conform.o \
+	src/mapping.o \
+	src/meter_map.o \
+	src/dedup.o \
+	src/spill.o \
+	src/standardized.o \
+	src/product.o \
+	src/experience.o \
+	src/aggregates.o \
+	src/dayset.o \
+	src/bulk.o \
+	src/partition.o \
+	src/history.o \
+	src/load.o \
+	src/build.o \
+	src/ingest.o \
+	src/distribute.o \
+	src/shard.o
 
 # The install script of the current version is built from the editable
-# sources in src/sql/; the full scripts of released versions and the upgrade
-# scripts are plain files in src/sql/versions/.
-SQL_SOURCES = $(sort $(wildcard src/sql/[0-9]*.sql))
+# sources in src/sql/; the full script of the first release (the base of
+# every update path) and the upgrade scripts are plain files in
+# src/sql/versions/.
+SQL_SOURCES = $(sort $(wildcard $(srcdir)/src/sql/[0-9]*.sql))
 DATA_built = gridflow--$(EXTVERSION).sql
-DATA = $(wildcard src/sql/versions/gridflow--*.sql)
+DATA = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/src/sql/versions/gridflow--*.sql))
 
 REGRESS = catalog upgrade reader aggregate build layers dq hostile ingest file_access privileges hijack hardening layouts edges onboard hostile_config
+
+# Isolation tests (PostgreSQL's isolation tester), run by installcheck after
+# the pg_regress suite: concurrent ingests, builds and readers.
+ISOLATION = ingest_concurrency
+ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation
 
 # Fixtures are staged where the server's user can read them (see test/stage.sh).
 GRIDFLOW_TEST_DIR ?= /tmp/gridflow-regress
@@ -60,12 +80,14 @@ REGRESS_PREP = stage-fixtures
 
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
-ifdef CI
+# Warnings as errors on request (.ci/run asks), not whenever CI is set:
+# packagers' builds set CI too, with compilers this code has not met.
+ifeq ($(WERROR),1)
 PG_CFLAGS += -Werror
 endif
 
 EXTRA_CLEAN = data/gridflow_gen test/unit/test_csv test/unit/test_parse test/unit/test_fsum \
-	test/fuzz/fuzz_csv test/fuzz/fuzz_parse
+	test/fuzz/fuzz_csv test/fuzz/fuzz_parse $(EXTENSION)-$(EXTVERSION).zip
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
@@ -80,14 +102,12 @@ endif
 gridflow--$(EXTVERSION).sql: $(SQL_SOURCES)
 	cat $^ > $@
 
-SAMPLE_FILES = $(wildcard data/sample/utility1/*.csv data/sample/utility2/*.csv)
-
 install: install-sample
 install-sample:
 	$(MKDIR_P) '$(DESTDIR)$(datadir)/extension/gridflow_sample/utility1' \
 		'$(DESTDIR)$(datadir)/extension/gridflow_sample/utility2'
-	$(INSTALL_DATA) data/sample/utility1/*.csv '$(DESTDIR)$(datadir)/extension/gridflow_sample/utility1/'
-	$(INSTALL_DATA) data/sample/utility2/*.csv '$(DESTDIR)$(datadir)/extension/gridflow_sample/utility2/'
+	$(INSTALL_DATA) $(srcdir)/data/sample/utility1/*.csv '$(DESTDIR)$(datadir)/extension/gridflow_sample/utility1/'
+	$(INSTALL_DATA) $(srcdir)/data/sample/utility2/*.csv '$(DESTDIR)$(datadir)/extension/gridflow_sample/utility2/'
 
 uninstall: uninstall-sample
 uninstall-sample:
@@ -110,18 +130,27 @@ test/unit/test_parse: test/unit/test_parse.c src/parse.c src/parse.h
 test/unit/test_fsum: test/unit/test_fsum.c src/fsum.c src/fsum.h
 	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/test_fsum.c src/fsum.c -lm
 
-unitcheck: test/unit/test_csv test/unit/test_parse test/unit/test_fsum
+unitcheck: test/unit/test_csv test/unit/test_parse test/unit/test_fsum metacheck
 	test/unit/test_csv
 	test/unit/test_parse
 	test/unit/test_fsum
 
-# Isolation tests (PostgreSQL's isolation tester) against a running server:
-# concurrent ingests, builds and readers.
-PG_ISOLATION_REGRESS = $(dir $(PGXS))../../src/test/isolation/pg_isolation_regress
-ISOLATION_TESTS = ingest_concurrency
+# The release files agree on the version (test/meta.pl).
+metacheck:
+	perl $(srcdir)/test/meta.pl $(srcdir)
+
+# The map of the C code is honest (test/depcheck.pl): after a build.
+depcheck: all
+	perl $(srcdir)/test/depcheck.pl .
+
+# The isolation tests alone (installcheck runs them after the pg_regress
+# suite).
 isolationcheck:
-	$(PG_ISOLATION_REGRESS) --inputdir=test/isolation --outputdir=test/isolation/output \
-		--dbname=gridflow_isolation $(ISOLATION_TESTS)
+	$(MAKE) installcheck REGRESS=
+
+# The PGXN archive: what git tracks at HEAD.
+dist:
+	git archive --format zip --prefix=$(EXTENSION)-$(EXTVERSION)/ -o $(EXTENSION)-$(EXTVERSION).zip HEAD
 
 # libFuzzer targets of the same code (clang with ASan and UBSan).  "make
 # fuzz" runs both side by side for FUZZ_SECONDS (default 60) from the seed
@@ -169,7 +198,7 @@ bench-shards:
 test:
 	bash test/test.sh
 
-.PHONY: install-sample uninstall-sample sample unitcheck isolationcheck fuzz fuzz-long tapcheck \
-	valgrindcheck run test bench bench-incremental bench-shards stage-fixtures
+.PHONY: install-sample uninstall-sample sample unitcheck metacheck depcheck isolationcheck dist \
+	fuzz fuzz-long tapcheck valgrindcheck run test bench bench-incremental bench-shards stage-fixtures
 stage-fixtures:
 	bash test/stage.sh '$(GRIDFLOW_TEST_DIR)'

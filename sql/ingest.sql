@@ -14,30 +14,23 @@ SET client_min_messages = notice;
 -- Every row of every layer, as one digest per table (lineage included).
 CREATE FUNCTION pg_temp.layer_digests()
 RETURNS TABLE (table_name text, row_count bigint, digest text)
-LANGUAGE sql AS $$
-    SELECT 'landing.source_record', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))
-      FROM landing.source_record t
-    UNION ALL
-    SELECT 'landing.reject', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))
-      FROM landing.reject t
-    UNION ALL
-    SELECT 'standardized.service_point', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))
-      FROM standardized.service_point t
-    UNION ALL
-    SELECT 'standardized.meter', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))
-      FROM standardized.meter t
-    UNION ALL
-    SELECT 'standardized.meter_assignment', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))
-      FROM standardized.meter_assignment t
-    UNION ALL
-    SELECT 'standardized.interval_read', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))
-      FROM standardized.interval_read t
-    UNION ALL
-    SELECT 'product.usage_interval', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))
-      FROM product.usage_interval t
-    UNION ALL
-    SELECT 'experience.daily_usage', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))
-      FROM experience.daily_usage t
+LANGUAGE plpgsql AS $$
+BEGIN
+    FOREACH table_name IN ARRAY ARRAY[
+                       'landing.source_record',
+                       'landing.reject',
+                       'standardized.service_point',
+                       'standardized.meter',
+                       'standardized.meter_assignment',
+                       'standardized.interval_read',
+                       'product.usage_interval',
+                       'experience.daily_usage']
+    LOOP
+        EXECUTE format('SELECT count(*), md5(coalesce(string_agg(t::text, ''|'' ORDER BY t::text), '''')) FROM %s t',
+                       table_name) INTO row_count, digest;
+        RETURN NEXT;
+    END LOOP;
+END
 $$;
 
 -- The tables now, then after gridflow_rebuild(): the rows that differ.

@@ -269,24 +269,21 @@ SELECT line FROM dq.snapshot WHERE line_no <> 2 ORDER BY line_no;
 --
 CREATE FUNCTION pg_temp.layers_digest()
 RETURNS TABLE (table_name text, row_count bigint, digest text)
-LANGUAGE sql AS $$
-    SELECT 'standardized.service_point', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))
-      FROM standardized.service_point t
-    UNION ALL
-    SELECT 'standardized.meter', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))
-      FROM standardized.meter t
-    UNION ALL
-    SELECT 'standardized.meter_assignment', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))
-      FROM standardized.meter_assignment t
-    UNION ALL
-    SELECT 'standardized.interval_read', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))
-      FROM standardized.interval_read t
-    UNION ALL
-    SELECT 'product.usage_interval', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))
-      FROM product.usage_interval t
-    UNION ALL
-    SELECT 'experience.daily_usage', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))
-      FROM experience.daily_usage t
+LANGUAGE plpgsql AS $$
+BEGIN
+    FOREACH table_name IN ARRAY ARRAY[
+                       'standardized.service_point',
+                       'standardized.meter',
+                       'standardized.meter_assignment',
+                       'standardized.interval_read',
+                       'product.usage_interval',
+                       'experience.daily_usage']
+    LOOP
+        EXECUTE format('SELECT count(*), md5(coalesce(string_agg(t::text, ''|'' ORDER BY t::text), '''')) FROM %s t',
+                       table_name) INTO row_count, digest;
+        RETURN NEXT;
+    END LOOP;
+END
 $$;
 CREATE TEMP TABLE built_in_one_go AS SELECT * FROM pg_temp.layers_digest();
 UPDATE gridflow.utility SET enabled = false WHERE utility_id IN ('UTILITY3', 'UTILITY4');

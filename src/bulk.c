@@ -214,6 +214,14 @@ gf_relation_desc(const char *schema, const char *relname)
 	return desc;
 }
 
+/* The schema-qualified, quoted name of a relation. */
+char *
+gf_qualified_name(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+}
+
 /* Attribute index (0-based) of a column by name. */
 int
 gf_attnum(TupleDesc desc, const char *name, bool missing_ok)

@@ -87,7 +87,7 @@ struct CsvParser
 #define POS_REL(p)		((size_t) ((p)->buf_offset + (p)->pos - (p)->rec_abs))
 
 void
-csv_options_init(CsvOptions *opts)
+gf_csv_options_init(CsvOptions *opts)
 {
 	opts->delimiter = ',';
 	opts->quote = '"';
@@ -99,8 +99,8 @@ csv_options_init(CsvOptions *opts)
 }
 
 CsvParser *
-csv_parser_create(const CsvOptions *opts, CsvReadFn read_fn, void *read_ctx,
-				  const CsvAllocator *alloc)
+gf_csv_parser_create(const CsvOptions *opts, CsvReadFn read_fn, void *read_ctx,
+					 const CsvAllocator *alloc)
 {
 	CsvParser  *p;
 
@@ -130,7 +130,7 @@ csv_parser_create(const CsvOptions *opts, CsvReadFn read_fn, void *read_ctx,
 }
 
 void
-csv_parser_free(CsvParser *p)
+gf_csv_parser_free(CsvParser *p)
 {
 	if (p == NULL)
 		return;
@@ -148,37 +148,37 @@ csv_parser_free(CsvParser *p)
 }
 
 void
-csv_set_expected_fields(CsvParser *p, size_t n)
+gf_csv_set_expected_fields(CsvParser *p, size_t n)
 {
 	p->expected = n;
 }
 
 CsvError
-csv_error(const CsvParser *p)
+gf_csv_error(const CsvParser *p)
 {
 	return p->error;
 }
 
 bool
-csv_saw_bom(const CsvParser *p)
+gf_csv_saw_bom(const CsvParser *p)
 {
 	return p->saw_bom;
 }
 
 uint64_t
-csv_bytes_consumed(const CsvParser *p)
+gf_csv_bytes_consumed(const CsvParser *p)
 {
 	return p->buf_offset + p->pos;
 }
 
 uint64_t
-csv_record_line(const CsvParser *p)
+gf_csv_record_line(const CsvParser *p)
 {
 	return p->rec_line;
 }
 
 const char *
-csv_reason_text(CsvReason reason)
+gf_csv_reason_text(CsvReason reason)
 {
 	switch (reason)
 	{
@@ -204,7 +204,7 @@ csv_reason_text(CsvReason reason)
 
 /* Short stable identifiers, stored in reject tables. */
 const char *
-csv_reason_code(CsvReason reason)
+gf_csv_reason_code(CsvReason reason)
 {
 	switch (reason)
 	{
@@ -424,7 +424,7 @@ push_field(CsvParser *p)
 	{
 		FieldSlot  *f = &p->slots[p->nstored++];
 
-		/* member by member (see csv_next()) */
+		/* member by member (see gf_csv_next()) */
 		f->start = p->cur.start;
 		f->len = p->cur.len;
 		f->quoted = p->cur.quoted;
@@ -457,7 +457,7 @@ has_zero_byte(uint64_t w)
  * invalid too.
  */
 size_t
-csv_utf8_check(const char *s, size_t len, bool *nul_byte)
+gf_csv_utf8_check(const char *s, size_t len, bool *nul_byte)
 {
 	const unsigned char *u = (const unsigned char *) s;
 	size_t		i = 0;
@@ -585,7 +585,7 @@ finish_record(CsvParser *p, CsvRecord *rec, size_t raw_len, uint64_t end_abs,
 		size_t		bad;
 
 		if (p->opt.validate_utf8)
-			bad = csv_utf8_check(base, raw_len, &nul);
+			bad = gf_csv_utf8_check(base, raw_len, &nul);
 		else
 		{
 			const char *z = memchr(base, 0, raw_len);
@@ -677,7 +677,7 @@ finish_record(CsvParser *p, CsvRecord *rec, size_t raw_len, uint64_t end_abs,
 __attribute__((optimize("no-tree-slp-vectorize", "no-store-merging")))
 #endif
 CsvStatus
-csv_next(CsvParser *p, CsvRecord *rec)
+gf_csv_next(CsvParser *p, CsvRecord *rec)
 {
 	const char	delim = p->opt.delimiter;
 	const char	quote = p->opt.quote;
@@ -976,7 +976,7 @@ trim_blanks(const char **s, size_t *len)
 }
 
 size_t
-csv_header_key(const char *name, size_t len, char *out)
+gf_csv_header_key(const char *name, size_t len, char *out)
 {
 	trim_blanks(&name, &len);
 	for (size_t k = 0; k < len; k++)
@@ -985,7 +985,7 @@ csv_header_key(const char *name, size_t len, char *out)
 }
 
 long
-csv_header_find(const CsvRecord *header, const char *name, size_t name_len)
+gf_csv_header_find(const CsvRecord *header, const char *name, size_t name_len)
 {
 	long		found = -1;
 

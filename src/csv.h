@@ -9,7 +9,7 @@
  *
  * The tokenizer pulls bytes through a read callback into a sliding window,
  * so memory is bounded by the longest record (capped by max_record_bytes)
- * whatever the size of the file.  Each call of csv_next() returns one
+ * whatever the size of the file.  Each call of gf_csv_next() returns one
  * record, one reject (a record that cannot be a row of the file, with the
  * reason and its raw text), or the end of the input.  Blank lines are
  * skipped; every other byte of the input belongs to exactly one record or
@@ -32,7 +32,7 @@ typedef enum CsvStatus
 	CSV_ERROR					/* the input cannot be read at all */
 } CsvStatus;
 
-/* Why a record was rejected.  Keep csv_reason_text() in step. */
+/* Why a record was rejected.  Keep gf_csv_reason_text() in step. */
 typedef enum CsvReason
 {
 	CSV_REASON_NONE = 0,
@@ -63,8 +63,8 @@ typedef struct CsvField
 } CsvField;
 
 /*
- * One record or reject.  Pointers stay valid until the next csv_next() or
- * csv_parser_free() call.
+ * One record or reject.  Pointers stay valid until the next gf_csv_next() or
+ * gf_csv_parser_free() call.
  */
 typedef struct CsvRecord
 {
@@ -92,7 +92,7 @@ typedef long (*CsvReadFn) (void *ctx, char *buf, size_t size);
 
 /*
  * Allocator: alloc and realloc never return NULL in the server (they throw);
- * in plain C a NULL return makes csv_next() return CSV_ERROR.
+ * in plain C a NULL return makes gf_csv_next() return CSV_ERROR.
  */
 typedef struct CsvAllocator
 {
@@ -115,33 +115,33 @@ typedef struct CsvOptions
 
 typedef struct CsvParser CsvParser;
 
-extern void csv_options_init(CsvOptions *opts);
-extern CsvParser *csv_parser_create(const CsvOptions *opts, CsvReadFn read_fn,
-									void *read_ctx, const CsvAllocator *alloc);
-extern void csv_parser_free(CsvParser *p);
+extern void gf_csv_options_init(CsvOptions *opts);
+extern CsvParser *gf_csv_parser_create(const CsvOptions *opts, CsvReadFn read_fn,
+									   void *read_ctx, const CsvAllocator *alloc);
+extern void gf_csv_parser_free(CsvParser *p);
 
 /*
  * From now on, records whose field count is not n are rejected with
  * CSV_REASON_FIELD_COUNT (n = 0: any count).  Used after the header.
  */
-extern void csv_set_expected_fields(CsvParser *p, size_t n);
+extern void gf_csv_set_expected_fields(CsvParser *p, size_t n);
 
-extern CsvStatus csv_next(CsvParser *p, CsvRecord *rec);
-extern CsvError csv_error(const CsvParser *p);
-extern bool csv_saw_bom(const CsvParser *p);
+extern CsvStatus gf_csv_next(CsvParser *p, CsvRecord *rec);
+extern CsvError gf_csv_error(const CsvParser *p);
+extern bool gf_csv_saw_bom(const CsvParser *p);
 
 /* Bytes consumed so far (file offset of the next unread byte). */
-extern uint64_t csv_bytes_consumed(const CsvParser *p);
+extern uint64_t gf_csv_bytes_consumed(const CsvParser *p);
 
 /*
  * Line of the record being scanned: from the read callback, the line on
  * which the record that needs the bytes starts (for error messages); 0
  * while the first bytes (byte-order mark) are read.
  */
-extern uint64_t csv_record_line(const CsvParser *p);
+extern uint64_t gf_csv_record_line(const CsvParser *p);
 
-extern const char *csv_reason_text(CsvReason reason);
-extern const char *csv_reason_code(CsvReason reason);
+extern const char *gf_csv_reason_text(CsvReason reason);
+extern const char *gf_csv_reason_code(CsvReason reason);
 
 /*
  * Header matching: for each wanted name, the index of the header field with
@@ -149,10 +149,10 @@ extern const char *csv_reason_code(CsvReason reason);
  * blanks.  Returns -1 for a name not in the header and -2 for a name that
  * appears more than once.  Fields of the header that are not wanted are
  * ignored.  One call costs a pass over the header: a caller that looks up
- * many names indexes the header by csv_header_key() instead (reader.c).
+ * many names indexes the header by gf_csv_header_key() instead (reader.c).
  */
-extern long csv_header_find(const CsvRecord *header, const char *name,
-							size_t name_len);
+extern long gf_csv_header_find(const CsvRecord *header, const char *name,
+							   size_t name_len);
 
 /*
  * The form in which header matching compares a name: without surrounding
@@ -160,9 +160,9 @@ extern long csv_header_find(const CsvRecord *header, const char *name,
  * bytes) and returns its length.  Two names match exactly when their keys
  * are equal.
  */
-extern size_t csv_header_key(const char *name, size_t len, char *out);
+extern size_t gf_csv_header_key(const char *name, size_t len, char *out);
 
 /* UTF-8 check: returns the offset of the first bad byte, or len if valid. */
-extern size_t csv_utf8_check(const char *s, size_t len, bool *nul_byte);
+extern size_t gf_csv_utf8_check(const char *s, size_t len, bool *nul_byte);
 
 #endif							/* GRIDFLOW_CSV_H */

@@ -67,10 +67,6 @@
 PG_FUNCTION_INFO_V1(gridflow_distribute);
 PG_FUNCTION_INFO_V1(gridflow_build_distributed);
 
-/* the layers of reads, and the column their months range over */
-static const char *const layer_schema[] = {"standardized", "product", "experience"};
-static const char *const layer_table[] = {"interval_read", "usage_interval", "daily_usage"};
-
 /* what gridflow_distribute() makes for each shard (server) */
 typedef struct RemoteTable
 {
@@ -128,132 +124,6 @@ object_name(const char *fmt,...)
 				 errmsg("the name \"%s\" that gridflow would give a shard's table is too long", buf),
 				 errhint("Use shorter names for the foreign servers of gridflow.shard.")));
 	return pstrdup(buf);
-}
-
-/* A partition of a layer on this node that is not one of its tables? */
-bool
-gf_partition_is_distributed(Oid relid)
-{
-	char		kind = get_rel_relkind(relid);
-	bool		hash = false;
-
-	if (kind == RELKIND_FOREIGN_TABLE)
-		return true;
-	if (kind == RELKIND_PARTITIONED_TABLE)
-	{
-		Relation	rel = table_open(relid, AccessShareLock);
-
-		hash = (RelationGetPartitionKey(rel)->strategy == PARTITION_STRATEGY_HASH);
-		table_close(rel, AccessShareLock);
-	}
-	return hash;
-}
-
-/*
- * Refuse to build on a coordinator what belongs to shards: any utility
- * (utility_id NULL: gridflow_build() and gridflow_rebuild(), which build
- * every utility here), or one utility.
- */
-void
-gf_refuse_distributed(const char *utility_id, const char *what)
-{
-	Datum		arg;
-	Oid			type = TEXTOID;
-	bool		placed;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (utility_id == NULL)
-	{
-		if (SPI_execute("SELECT 1 FROM gridflow.shard LIMIT 1", true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "gridflow: could not read gridflow.shard");
-	}
-	else
-	{
-		arg = CStringGetTextDatum(utility_id);
-		if (SPI_execute_with_args("SELECT 1 FROM gridflow.shard WHERE utility_id OPERATOR(pg_catalog.=) $1 LIMIT 1",
-								  1, &type, &arg, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "gridflow: could not read gridflow.shard");
-	}
-	placed = (SPI_processed > 0);
-	SPI_finish();
-	if (placed && utility_id == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("%s cannot run on a coordinator of shards", what),
-				 errdetail("gridflow.shard places utilities on foreign servers; their layers are built there."),
-				 errhint("Run gridflow_build_distributed(), or delete the rows of gridflow.shard and run gridflow_distribute() to build every utility here.")));
-	if (placed)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("%s cannot load utility \"%s\", which is built on shards", what, utility_id),
-				 errhint("Put the files in the drop and run gridflow_build_distributed().")));
-}
-
-/* The partitions (children) of a layer's parent that are tables here. */
-static List *
-local_children(Oid parent)
-{
-	List	   *children = find_inheritance_children(parent, AccessShareLock);
-	List	   *local = NIL;
-	ListCell   *lc;
-
-	foreach(lc, children)
-		if (!gf_partition_is_distributed(lfirst_oid(lc)))
-			local = lappend_oid(local, lfirst_oid(lc));
-	return local;
-}
-
-static char *
-qualified(Oid relid)
-{
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-									  get_rel_name(relid));
-}
-
-/* The partition of a layer for a utility, if it is a table here. */
-static Oid
-local_utility_partition(int layer, const char *utility_id)
-{
-	char	   *name = gf_partition_name(layer_table[layer], utility_id, "");
-	Oid			relid = get_relname_relid(name, get_namespace_oid(layer_schema[layer], false));
-
-	if (!OidIsValid(relid) || gf_partition_is_distributed(relid))
-		return InvalidOid;
-	return relid;
-}
-
-/*
- * Run command (TRUNCATE or ANALYZE) on the partitions of the layers of
- * reads that are tables in this database: those of one utility, or all of
- * them (a coordinator's full build; a foreign partition would be emptied
- * or read whole through its server).
- */
-void
-gf_local_partitions_command(const char *command, const char *utility_id)
-{
-	StringInfoData sql;
-
-	initStringInfo(&sql);
-	for (int i = 0; i < lengthof(layer_table); i++)
-	{
-		if (utility_id != NULL)
-		{
-			Oid			relid = local_utility_partition(i, utility_id);
-
-			if (OidIsValid(relid))
-				appendStringInfo(&sql, "%s%s", sql.len > 0 ? ", " : command, qualified(relid));
-		}
-		else
-		{
-			ListCell   *lc;
-
-			foreach(lc, local_children(gf_relation_oid(layer_schema[i], layer_table[i])))
-				appendStringInfo(&sql, "%s%s", sql.len > 0 ? ", " : command, qualified(lfirst_oid(lc)));
-		}
-	}
-	if (sql.len > 0)
-		gf_spi_exec(sql.data, SPI_OK_UTILITY);
 }
 
 /* postgres_fdw is needed on a coordinator only, and only at run time. */
@@ -494,7 +364,7 @@ drop_relation(Oid relid)
 
 	gf_spi_exec(psprintf("DROP %s %s CASCADE",
 						 kind == RELKIND_FOREIGN_TABLE ? "FOREIGN TABLE" : "TABLE",
-						 qualified(relid)),
+						 gf_qualified_name(relid)),
 				SPI_OK_UTILITY);
 }
 
@@ -507,7 +377,7 @@ put_layout(ReturnSetInfo *rsinfo, const char *utility_id, int layer, const char 
 	bool		nulls[5] = {false, false, false, false, false};
 
 	values[0] = CStringGetTextDatum(utility_id);
-	values[1] = CStringGetTextDatum(psprintf("%s.%s", layer_schema[layer], layer_table[layer]));
+	values[1] = CStringGetTextDatum(psprintf("%s.%s", gf_layer_schema[layer], gf_layer_table[layer]));
 	values[2] = CStringGetTextDatum(partition);
 	values[3] = CStringGetTextDatum(placement);
 	if (servers == NIL)
@@ -628,12 +498,12 @@ gridflow_distribute(PG_FUNCTION_ARGS)
 		const char *uid = lfirst(lc);
 		List	   *mine = utility_placements(places, uid);
 
-		for (int layer = 0; layer < lengthof(layer_table); layer++)
+		for (int layer = 0; layer < GF_READ_LAYERS; layer++)
 		{
-			Oid			nsp = get_namespace_oid(layer_schema[layer], false);
-			Oid			parent = gf_relation_oid(layer_schema[layer], layer_table[layer]);
-			char	   *name = gf_partition_name(layer_table[layer], uid, "");
-			const char *qname = quote_qualified_identifier(layer_schema[layer], name);
+			Oid			nsp = get_namespace_oid(gf_layer_schema[layer], false);
+			Oid			parent = gf_relation_oid(gf_layer_schema[layer], gf_layer_table[layer]);
+			char	   *name = gf_partition_name(gf_layer_table[layer], uid, "");
+			const char *qname = quote_qualified_identifier(gf_layer_schema[layer], name);
 			Oid			relid = get_relname_relid(name, nsp);
 			List	   *names = NIL;
 			ListCell   *pc;
@@ -650,30 +520,30 @@ gridflow_distribute(PG_FUNCTION_ARGS)
 			{
 				Placement  *p = linitial(mine);
 
-				create_foreign_table(qname, parent, NULL, p->server, layer_schema[layer], name,
+				create_foreign_table(qname, parent, NULL, p->server, gf_layer_schema[layer], name,
 									 psprintf("Partition of %s.%s for utility %s: the same partition on shard %s (made by gridflow_distribute())",
-											  layer_schema[layer], layer_table[layer], uid, p->server));
+											  gf_layer_schema[layer], gf_layer_table[layer], uid, p->server));
 				names = list_make1(p->server);
 				put_layout(rsinfo, uid, layer, name, "shard", names);
 			}
 			else
 			{
 				gf_spi_exec(psprintf("CREATE TABLE %s (LIKE %s) PARTITION BY HASH (service_point_id)",
-									 qname, quote_qualified_identifier(layer_schema[layer], layer_table[layer])),
+									 qname, quote_qualified_identifier(gf_layer_schema[layer], gf_layer_table[layer])),
 							SPI_OK_UTILITY);
 				gf_spi_exec(psprintf("COMMENT ON TABLE %s IS %s", qname,
 									 quote_literal_cstr(psprintf("Partition of %s.%s for utility %s, by hash of service_point_id: each partition is the same partition on one shard (made by gridflow_distribute())",
-																 layer_schema[layer], layer_table[layer], uid))),
+																 gf_layer_schema[layer], gf_layer_table[layer], uid))),
 							SPI_OK_UTILITY);
 				foreach(pc, mine)
 				{
 					Placement  *p = lfirst(pc);
-					char	   *child = gf_partition_name(layer_table[layer], uid, object_name("_%s", p->server));
-					const char *qchild = quote_qualified_identifier(layer_schema[layer], child);
+					char	   *child = gf_partition_name(gf_layer_table[layer], uid, object_name("_%s", p->server));
+					const char *qchild = quote_qualified_identifier(gf_layer_schema[layer], child);
 
-					create_foreign_table(qchild, parent, NULL, p->server, layer_schema[layer], name,
+					create_foreign_table(qchild, parent, NULL, p->server, gf_layer_schema[layer], name,
 										 psprintf("Rows of utility %s whose service point hashes to remainder %d of %d: partition %s.%s on shard %s (made by gridflow_distribute())",
-												  uid, p->remainder, p->modulus, layer_schema[layer], name, p->server));
+												  uid, p->remainder, p->modulus, gf_layer_schema[layer], name, p->server));
 					gf_spi_exec(psprintf("ALTER TABLE %s ATTACH PARTITION %s FOR VALUES WITH (MODULUS %d, REMAINDER %d)",
 										 qname, qchild, p->modulus, p->remainder),
 								SPI_OK_UTILITY);
@@ -682,7 +552,7 @@ gridflow_distribute(PG_FUNCTION_ARGS)
 				put_layout(rsinfo, uid, layer, name, "hash", names);
 			}
 			gf_spi_exec(psprintf("ALTER TABLE %s ATTACH PARTITION %s FOR VALUES IN (%s)",
-								 quote_qualified_identifier(layer_schema[layer], layer_table[layer]),
+								 quote_qualified_identifier(gf_layer_schema[layer], gf_layer_table[layer]),
 								 qname, quote_literal_cstr(uid)),
 						SPI_OK_UTILITY);
 		}
@@ -800,48 +670,48 @@ check_layout(List *places, List *utilities)
 		const char *uid = lfirst(lc);
 		List	   *mine = utility_placements(places, uid);
 
-		for (int layer = 0; layer < lengthof(layer_table); layer++)
+		for (int layer = 0; layer < GF_READ_LAYERS; layer++)
 		{
-			Oid			parent = gf_relation_oid(layer_schema[layer], layer_table[layer]);
-			char	   *name = gf_partition_name(layer_table[layer], uid, "");
-			Oid			relid = get_relname_relid(name, get_namespace_oid(layer_schema[layer], false));
+			Oid			parent = gf_relation_oid(gf_layer_schema[layer], gf_layer_table[layer]);
+			char	   *name = gf_partition_name(gf_layer_table[layer], uid, "");
+			Oid			relid = get_relname_relid(name, get_namespace_oid(gf_layer_schema[layer], false));
 			Placement  *first = mine ? linitial(mine) : NULL;
 
 			if (first == NULL)
 			{
 				if (OidIsValid(relid) && gf_partition_is_distributed(relid))
 					layout_mismatch(uid, psprintf("%s.%s is on shards; the utility is not placed on any.",
-												  layer_schema[layer], name));
+												  gf_layer_schema[layer], name));
 			}
 			else if (first->modulus == 1)
 			{
 				char	   *server;
 
-				relid = existing(layer_schema[layer], name, RELKIND_FOREIGN_TABLE, parent);
+				relid = existing(gf_layer_schema[layer], name, RELKIND_FOREIGN_TABLE, parent);
 				server = OidIsValid(relid) ? foreign_server_of(relid) : NULL;
 				if (server == NULL || strcmp(server, first->server) != 0)
 					layout_mismatch(uid, psprintf("%s.%s is not a foreign table on server \"%s\".",
-												  layer_schema[layer], name, first->server));
+												  gf_layer_schema[layer], name, first->server));
 			}
 			else
 			{
 				ListCell   *pc;
 
-				relid = existing(layer_schema[layer], name, RELKIND_PARTITIONED_TABLE, parent);
+				relid = existing(gf_layer_schema[layer], name, RELKIND_PARTITIONED_TABLE, parent);
 				if (!OidIsValid(relid) || !gf_partition_is_distributed(relid) ||
 					list_length(find_inheritance_children(relid, AccessShareLock)) != list_length(mine))
 					layout_mismatch(uid, psprintf("%s.%s is not partitioned by hash into %d shards.",
-												  layer_schema[layer], name, first->modulus));
+												  gf_layer_schema[layer], name, first->modulus));
 				foreach(pc, mine)
 				{
 					Placement  *p = lfirst(pc);
-					char	   *child = gf_partition_name(layer_table[layer], uid, object_name("_%s", p->server));
-					Oid			c = existing(layer_schema[layer], child, RELKIND_FOREIGN_TABLE, relid);
+					char	   *child = gf_partition_name(gf_layer_table[layer], uid, object_name("_%s", p->server));
+					Oid			c = existing(gf_layer_schema[layer], child, RELKIND_FOREIGN_TABLE, relid);
 					char	   *server = OidIsValid(c) ? foreign_server_of(c) : NULL;
 
 					if (server == NULL || strcmp(server, p->server) != 0)
 						layout_mismatch(uid, psprintf("%s.%s is not a foreign table on server \"%s\".",
-													  layer_schema[layer], child, p->server));
+													  gf_layer_schema[layer], child, p->server));
 				}
 			}
 		}

@@ -16,7 +16,7 @@
 #include <string.h>
 
 void
-fsum_init(FSum *s)
+gf_fsum_init(FSum *s)
 {
 	memset(s, 0, sizeof(FSum));
 	s->p = s->inline_p;
@@ -52,7 +52,7 @@ reserve(FSum *s, FSumGrow grow, void *ctx)
 }
 
 void
-fsum_add(FSum *s, double x, FSumGrow grow, void *ctx)
+gf_fsum_add(FSum *s, double x, FSumGrow grow, void *ctx)
 {
 	double		xsave = x;
 	int			i = 0;
@@ -105,12 +105,12 @@ fsum_add(FSum *s, double x, FSumGrow grow, void *ctx)
 }
 
 void
-fsum_merge(FSum *s, const FSum *other, FSumGrow grow, void *ctx)
+gf_fsum_merge(FSum *s, const FSum *other, FSumGrow grow, void *ctx)
 {
 	double		naive = s->naive + other->naive;
 
 	for (int j = 0; j < other->n; j++)
-		fsum_add(s, other->p[j], grow, ctx);
+		gf_fsum_add(s, other->p[j], grow, ctx);
 	if (other->has_special)
 	{
 		s->special += other->special;
@@ -122,7 +122,7 @@ fsum_merge(FSum *s, const FSum *other, FSumGrow grow, void *ctx)
 }
 
 double
-fsum_result(const FSum *s)
+gf_fsum_result(const FSum *s)
 {
 	double		hi = 0.0;
 	double		lo = 0.0;

@@ -34,9 +34,9 @@ typedef struct FSum
 
 typedef void *(*FSumGrow) (void *ctx, void *old, int old_cap, int new_cap);
 
-extern void fsum_init(FSum *s);
-extern void fsum_add(FSum *s, double x, FSumGrow grow, void *ctx);
-extern void fsum_merge(FSum *s, const FSum *other, FSumGrow grow, void *ctx);
-extern double fsum_result(const FSum *s);
+extern void gf_fsum_init(FSum *s);
+extern void gf_fsum_add(FSum *s, double x, FSumGrow grow, void *ctx);
+extern void gf_fsum_merge(FSum *s, const FSum *other, FSumGrow grow, void *ctx);
+extern double gf_fsum_result(const FSum *s);
 
 #endif							/* GRIDFLOW_FSUM_H */

@@ -1,7 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * gridflow.c
- *	  Module entry point: settings, and small helpers shared by the rest.
+ *	  Module entry point: settings, the shipped sample, and small helpers
+ *	  shared by the rest (SPI statements, the statistics target of a
+ *	  build's ANALYZE, progress notices).
  *
  *-------------------------------------------------------------------------
  */
@@ -9,6 +11,7 @@
 
 #include <limits.h>
 
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -142,4 +145,50 @@ gf_check_database_encoding(void)
 				 errdetail("The database encoding is %s; gridflow reads UTF-8 files and stores their text unconverted.",
 						   GetDatabaseEncodingName()),
 				 errhint("Create the database with ENCODING 'UTF8'.")));
+}
+
+/* Run one SQL statement through SPI; an ERROR if it fails. */
+void
+gf_spi_exec(const char *sql, int expected)
+{
+	int			rc;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	rc = SPI_execute(sql, false, 0);
+	if (rc != expected)
+		elog(ERROR, "gridflow: \"%s\" failed: %s", sql, SPI_result_code_string(rc));
+	SPI_finish();
+}
+
+/*
+ * The statistics target of the ANALYZE that ends a build, as
+ * gridflow.statistics_target says (callers skip ANALYZE when it is 0);
+ * returns the GUC nest level to give AtEOXact_GUC(true, ...) after it.
+ */
+int
+gf_statistics_begin(void)
+{
+	int			nest = NewGUCNestLevel();
+
+	if (gf_statistics_target > 0)
+		(void) set_config_option("default_statistics_target",
+								 psprintf("%d", gf_statistics_target),
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+	return nest;
+}
+
+/* A NOTICE per phase when gridflow.progress is on. */
+void
+gf_progress_notice(const char *what, int64 rows, double ms)
+{
+	if (!gf_progress)
+		return;
+	if (rows >= 0)
+		ereport(NOTICE,
+				(errmsg("gridflow: %s: " INT64_FORMAT " rows in %.0f ms", what, rows, ms)));
+	else
+		ereport(NOTICE,
+				(errmsg("gridflow: %s: %.0f ms", what, ms)));
 }

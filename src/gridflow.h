@@ -1,7 +1,14 @@
 /*-------------------------------------------------------------------------
  *
  * gridflow.h
- *	  Declarations shared by gridflow's server-side modules.
+ *	  Declarations shared by gridflow's server-side modules: the types of a
+ *	  build, then each module's functions, under the name of the file that
+ *	  defines them, in the order of the pipeline (csv -> reader -> landing
+ *	  -> standardized -> product and experience -> the SQL functions).
+ *
+ * Some modules have headers of their own: csv.h, parse.h and fsum.h (free
+ * of PostgreSQL), keytable.h, localtime.h, conform.h (units.c, wide.c,
+ * conform.c), aggregates.h, and load.h (the modules of a load only).
  *
  *-------------------------------------------------------------------------
  */
@@ -24,23 +31,14 @@
 #include "csv.h"
 
 struct ReturnSetInfo;
+struct GfKeyTable;
 
-/* settings (gridflow.c) */
-extern int	gf_max_record_bytes;
-extern int	gf_reject_record_bytes;
-extern bool gf_progress;
-extern int	gf_statistics_target;
-extern int	gf_build_memory_kb;
-extern char *gf_allowed_directories;
-
-/* gridflow.c */
-extern void gf_sample_dir(char *buf, size_t size);
-extern void gf_check_database_encoding(void);
-
-/*
- * access.c: who may read which server files; gridflow_build() running as
- * the owner of the extension once its caller is checked.
+/* ---------------------------------------------------------------------
+ * Types
+ * ---------------------------------------------------------------------
  */
+
+/* the running build's switch to the extension owner (access.c) */
 typedef struct GfBuildSecurity
 {
 	Oid			save_userid;
@@ -50,20 +48,7 @@ typedef struct GfBuildSecurity
 	Oid			save_owner;
 } GfBuildSecurity;
 
-extern void gf_access_init(void);
-extern Oid	gf_calling_role(void);
-extern bool gf_check_allowed_directories(char **newval, void **extra, GucSource source);
-extern const char *gf_file_type_name(mode_t mode);
-extern char *gf_check_file_access(const char *path);
-extern char *gf_check_directory_access(const char *path);
-extern void gf_check_opened_file(int fd, const char *path);
-extern void gf_build_enter(const char *drop_dir, GfBuildSecurity *s);
-extern void gf_build_leave(GfBuildSecurity *s);
-
-/*
- * reader.c: a CSV file on the server, opened with the caller's rights
- * checked, streamed through the tokenizer.
- */
+/* a CSV file on the server (reader.c) */
 typedef struct GfReader
 {
 	char	   *path;
@@ -83,33 +68,8 @@ typedef struct GfReader
 	uint8		sha256_digest[32];	/* set by gf_reader_close() */
 } GfReader;
 
-extern GfReader *gf_reader_open(const char *path, char delimiter, char quote);
-extern bool gf_reader_read_header(GfReader *r);
-extern int	gf_reader_column(GfReader *r, const char *name);
-extern CsvStatus gf_reader_next(GfReader *r, CsvRecord *rec);
-extern void gf_reader_close(GfReader *r);
-extern char *gf_reject_text(const char *raw, size_t len, size_t cap);
-extern char gf_single_char_arg(text *t, const char *what);
-extern char gf_file_dialect_byte(const char *s, const char *what, const char *kind,
-								 const char *utility_id);
-
-/*
- * bulk.c: bulk heap writes (as COPY does), index maintenance deferred to
- * gf_reindex().
- */
+/* bulk heap writes (bulk.c) */
 typedef struct GfBulk GfBulk;
-
-extern Oid	gf_relation_oid(const char *schema, const char *relname);
-extern TupleDesc gf_relation_desc(const char *schema, const char *relname);
-extern GfBulk *gf_bulk_begin(Oid relid);
-extern TupleDesc gf_bulk_tupdesc(GfBulk *b);
-extern MemoryContext gf_bulk_memory(GfBulk *b);
-extern TupleTableSlot *gf_bulk_slot(GfBulk *b);
-extern void gf_bulk_store(GfBulk *b, Size bytes);
-extern void gf_bulk_flush(GfBulk *b);
-extern uint64 gf_bulk_end(GfBulk *b);
-extern void gf_reindex(Oid relid);
-extern GfBulk *gf_bulk_begin_indexed(Oid relid);
 
 /*
  * Routing of a partitioned table's rows to its leaves: key() maps a row
@@ -123,15 +83,7 @@ typedef struct GfRoute
 	void	   *arg;
 } GfRoute;
 
-extern GfBulk *gf_bulk_begin_routed(Oid relid, bool indexed, GfRoute *route);
-extern TupleTableSlot *gf_bulk_lookup(GfBulk *b, const int *atts, int natts,
-									  const Datum *values, const bool *isnull,
-									  ItemPointer tid);
-extern void gf_bulk_delete(GfBulk *b, ItemPointer tid);
-extern bool gf_bulk_table_empty(GfBulk *b);
-extern int	gf_attnum(TupleDesc desc, const char *name, bool missing_ok);
-
-/* load.c: one source file into landing and standardized */
+/* the configuration of a build and what a load keeps (config.c, load.c) */
 typedef enum GfFileKind
 {
 	GF_KIND_SERVICE_POINT,
@@ -139,6 +91,24 @@ typedef enum GfFileKind
 	GF_KIND_INTERVAL,
 	GF_KIND_ASSIGNMENT			/* meter-to-service-point rows */
 } GfFileKind;
+
+/* gridflow.source_file.file_kind of a kind */
+static inline const char *
+gf_kind_name(GfFileKind kind)
+{
+	switch (kind)
+	{
+		case GF_KIND_SERVICE_POINT:
+			return "service_point";
+		case GF_KIND_METER:
+			return "meter";
+		case GF_KIND_INTERVAL:
+			return "interval";
+		case GF_KIND_ASSIGNMENT:
+			return "assignment";
+	}
+	return "unknown";
+}
 
 typedef enum GfDedupPolicy
 {
@@ -156,7 +126,7 @@ typedef struct GfColumnMap
 	char	  **nulls;
 } GfColumnMap;
 
-/* wall-clock hour -> UTC offset, for local timestamps */
+/* wall-clock hour -> UTC offset, for local timestamps (localtime.c) */
 #define GF_TZ_CACHE 512
 
 typedef struct GfTzCache
@@ -197,7 +167,7 @@ typedef struct GfKept
 	TupleDesc	desc;			/* of the standardized table */
 } GfKept;
 
-/* where a utility's reads are built (distribute.c) */
+/* where a utility's reads are built (gridflow.shard; distribute.c) */
 typedef enum GfPlacement
 {
 	GF_PLACE_LOCAL,				/* here: reads, products and days */
@@ -221,7 +191,7 @@ typedef struct GfUtility
 	GfKept	   *kept_service_points;	/* for product rows */
 	GfKept	   *kept_meters;
 	MemoryContext cxt;			/* lives while the utility is built */
-	struct GfUtilityAdapt *adapt;	/* adapt.h */
+	struct GfUtilityConform *conform;	/* conform.h */
 	GfPlacement placement;		/* GF_PLACE_LOCAL but on a coordinator */
 } GfUtility;
 
@@ -234,7 +204,7 @@ typedef struct GfSourceFile
 	char		quote;
 	int			nmaps;
 	GfColumnMap *maps;
-	struct GfFileAdapt *adapt;	/* adapt.h */
+	struct GfFileConform *conform;	/* conform.h */
 } GfSourceFile;
 
 typedef struct GfLoadStats
@@ -275,7 +245,7 @@ typedef struct GfLoadTargets
 	bool		incremental;	/* tables hold earlier batches (gridflow_ingest) */
 } GfLoadTargets;
 
-/* landing.c: packing landed records into landing.source_chunk */
+/* the packing of landed records (landing.c) */
 typedef struct GfChunkWriter
 {
 	GfBulk	   *bulk;
@@ -286,49 +256,12 @@ typedef struct GfChunkWriter
 	int64		last_line;
 } GfChunkWriter;
 
-extern void gf_chunk_begin(GfChunkWriter *w, GfBulk *bulk, int64 batch_id);
-extern void gf_chunk_add(GfChunkWriter *w, int64 line, const char *raw, size_t len);
-extern void gf_chunk_end(GfChunkWriter *w);
-
-/* emit.c: product rows and daily usage from the kept reads of a utility */
-typedef struct GfEmitter GfEmitter;
-
-extern GfEmitter *gf_emit_begin(GfLoadTargets *t, GfUtility *u, TupleDesc interval_desc);
-extern void gf_emit_read(GfEmitter *em, TupleTableSlot *read);
-extern void gf_emit_flush(GfEmitter *em);
-extern void gf_emit_end(GfEmitter *em);
-extern void gf_encode_text_key(StringInfo buf, const char *s, uint32 len);
-extern int	gf_bytes_cmp(const char *a, uint32 la, const char *b, uint32 lb);
-
-/* service-point days whose product rows an incremental load changed */
-typedef struct GfDays GfDays;
-
-extern GfDays *gf_days_create(MemoryContext cxt);
-extern void gf_days_add(GfDays *days, const char *sp, uint32 len, bool sp_null, int32 date);
-extern uint32 gf_days_count(GfDays *days);
-
-extern const char *gf_kind_name(GfFileKind kind);
-
-typedef struct GfLoad GfLoad;
-
-extern GfLoad *gf_load_begin(GfLoadTargets *t, GfUtility *u, GfSourceFile *f);
-extern void gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats);
-extern double gf_load_end(GfLoad *l);
-extern GfDays *gf_load_days(GfLoad *l);
-extern List *gf_load_new_ids(GfLoad *l);
-extern List *gf_load_seen_ids(GfLoad *l);
-extern void gf_meter_map_load(GfUtility *u);
-extern bool gf_meter_resolve(GfUtility *u, const char *meter, uint32 len,
-							 TimestampTz ts, Datum *sp);
-
-extern void gf_utility_init(GfUtility *u, MemoryContext cxt);
-
-/* build.c: shared with ingest.c */
+/* a build's files and steps (config.c, history.c, build.c) */
 typedef struct GfConfigFile
 {
 	GfUtility  *utility;
 	GfSourceFile file;			/* path: below the drop directory, or NULL */
-	List	   *batches;		/* build.c: the files to load, in batch order */
+	List	   *batches;		/* the files to load, in batch order */
 } GfConfigFile;
 
 /* one file to load: a batch */
@@ -358,53 +291,176 @@ typedef enum GfBuildScope
 	GF_SCOPE_UTILITY			/* one utility's rows (a shard, shard.c) */
 } GfBuildScope;
 
-extern List *gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt);
-extern void gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild,
-							List **steps);
-extern GfBulk *gf_month_writer(GfUtility *u, const char *schema, const char *table,
-							   const char *range_column);
-extern void gf_drop_dir_arg(FunctionCallInfo fcinfo, char *drop_dir);
-extern void gf_require_config_files(List *files);
-extern int	gf_statistics_begin(void);
-extern void gf_build_add_step(List **steps, const char *step, const char *table, int64 rows,
-							  double ms);
-extern void gf_build_return_steps(struct ReturnSetInfo *rsinfo, List *steps);
+/* the writers of product rows and daily summaries (product.c, experience.c) */
+typedef struct GfProductWriter GfProductWriter;
+typedef struct GfDayWriter GfDayWriter;
+
+/* service-point days whose products an incremental load changed (dayset.c) */
+typedef struct GfDays GfDays;
+
+/* one utility's files of one kind being loaded (load.c) */
+typedef struct GfLoad GfLoad;
+
+/* ---------------------------------------------------------------------
+ * Functions, by file
+ * ---------------------------------------------------------------------
+ */
+
+/* gridflow.c: settings, the shipped sample, helpers of every module */
+extern int	gf_max_record_bytes;
+extern int	gf_reject_record_bytes;
+extern bool gf_progress;
+extern int	gf_statistics_target;
+extern int	gf_build_memory_kb;
+
+extern void gf_sample_dir(char *buf, size_t size);
+extern void gf_check_database_encoding(void);
 extern void gf_spi_exec(const char *sql, int expected);
-extern int64 gf_build_begin(const char *operation, const char *drop_dir);
-extern void gf_build_end(int64 build_id);
-extern int64 gf_batch_begin(int64 build_id, const char *utility_id, GfFileKind kind,
-							const char *path, const uint8 *sha256);
-extern void gf_batch_end(int64 batch_id, GfLoadStats *s);
-extern bytea *gf_sha256_bytea(const uint8 *digest);
+extern int	gf_statistics_begin(void);
+extern void gf_progress_notice(const char *what, int64 rows, double ms);
 
-/* exactsum.c */
-extern void gf_sum_overflow(const char *what) pg_attribute_noreturn();
+/*
+ * access.c: who may read which server files; gridflow_build() running as
+ * the owner of the extension once its caller is checked
+ */
+extern char *gf_allowed_directories;	/* the setting */
 
-/* partition.c */
+extern void gf_access_init(void);
+extern Oid	gf_calling_role(void);
+extern bool gf_check_allowed_directories(char **newval, void **extra, GucSource source);
+extern const char *gf_file_type_name(mode_t mode);
+extern char *gf_check_file_access(const char *path);
+extern char *gf_check_directory_access(const char *path);
+extern void gf_check_opened_file(int fd, const char *path);
+extern void gf_build_enter(const char *drop_dir, GfBuildSecurity *s);
+extern void gf_build_leave(GfBuildSecurity *s);
+
+/* config.c: utilities and their files, as configured */
+extern void gf_utility_init(GfUtility *u, MemoryContext cxt);
+extern void gf_utility_done(GfUtility *u);
+extern List *gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt);
+extern void gf_require_config_files(List *files);
+extern void gf_drop_dir_arg(FunctionCallInfo fcinfo, char *drop_dir);
+extern void gf_refuse_distributed(const char *utility_id, const char *what);
+
+/*
+ * reader.c: a CSV file on the server, opened with the caller's rights
+ * checked, streamed through the tokenizer
+ */
+extern GfReader *gf_reader_open(const char *path, char delimiter, char quote);
+extern bool gf_reader_read_header(GfReader *r);
+extern int	gf_reader_column(GfReader *r, const char *name);
+extern CsvStatus gf_reader_next(GfReader *r, CsvRecord *rec);
+extern void gf_reader_close(GfReader *r);
+extern char *gf_reject_text(const char *raw, size_t len, size_t cap);
+extern char gf_single_char_arg(text *t, const char *what);
+extern char gf_file_dialect_byte(const char *s, const char *what, const char *kind,
+								 const char *utility_id);
+extern void gf_file_sha256(const char *path, uint8 *digest);
+
+/* landing.c: landed records, packed; rejects */
+extern void gf_chunk_begin(GfChunkWriter *w, GfBulk *bulk, int64 batch_id);
+extern void gf_chunk_add(GfChunkWriter *w, int64 line, const char *raw, size_t len);
+extern void gf_chunk_end(GfChunkWriter *w);
+extern void gf_reject_write(GfBulk *rej, int64 batch_id, const CsvRecord *rec, const char *stage,
+							const char *reason, const char *detail, const char *source,
+							const char *target);
+extern void gf_reject_landing(GfBulk *rej, int64 batch_id, const CsvRecord *rec, size_t expected);
+extern void gf_check_landing_layout(GfBulk *landing);
+
+/* meter_map.c: meters to service points */
+extern void gf_meter_map_load(GfUtility *u);
+extern bool gf_meter_resolve(GfUtility *u, const char *meter, uint32 len,
+							 TimestampTz ts, Datum *sp);
+
+/* load.c: one utility's files of one kind into landing and standardized */
+extern GfLoad *gf_load_begin(GfLoadTargets *t, GfUtility *u, GfSourceFile *f);
+extern void gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats);
+extern double gf_load_end(GfLoad *l);
+extern GfDays *gf_load_days(GfLoad *l);
+extern List *gf_load_new_ids(GfLoad *l);
+extern List *gf_load_seen_ids(GfLoad *l);
+
+/* product.c: the product rows of the kept reads of a utility */
+extern GfProductWriter *gf_product_begin(GfLoadTargets *t, GfUtility *u, TupleDesc interval_desc);
+extern void gf_product_read(GfProductWriter *em, TupleTableSlot *read);
+extern void gf_product_flush(GfProductWriter *em);
+extern void gf_product_end(GfProductWriter *em);
+
+/* experience.c: their daily summaries (local_date: a DateADT) */
+extern GfDayWriter *gf_day_writer_begin(GfLoadTargets *t, GfUtility *u, MemoryContext cxt);
+extern void gf_day_add(GfDayWriter *dw, text *sp, text *ch, int32 local_date,
+					   TimestampTz start, bool value_null, double v);
+extern void gf_day_writer_end(GfDayWriter *dw);
+
+/* dayset.c: the service-point days an incremental load refreshes */
+extern GfDays *gf_days_create(MemoryContext cxt);
+extern void gf_days_add(GfDays *days, const char *sp, uint32 len, bool sp_null, int32 date);
+extern uint32 gf_days_count(GfDays *days);
+extern int32 gf_days_entry(GfDays *days, uint32 i, Datum *sp, bool *sp_null);
+
+/*
+ * bulk.c: bulk heap writes (as COPY does), index maintenance deferred to
+ * gf_reindex(); look-ups and replacements for incremental loads
+ */
+extern Oid	gf_relation_oid(const char *schema, const char *relname);
+extern TupleDesc gf_relation_desc(const char *schema, const char *relname);
+extern char *gf_qualified_name(Oid relid);
+extern int	gf_attnum(TupleDesc desc, const char *name, bool missing_ok);
+extern GfBulk *gf_bulk_begin(Oid relid);
+extern TupleDesc gf_bulk_tupdesc(GfBulk *b);
+extern MemoryContext gf_bulk_memory(GfBulk *b);
+extern TupleTableSlot *gf_bulk_slot(GfBulk *b);
+extern void gf_bulk_store(GfBulk *b, Size bytes);
+extern void gf_bulk_flush(GfBulk *b);
+extern uint64 gf_bulk_end(GfBulk *b);
+extern void gf_reindex(Oid relid);
+extern GfBulk *gf_bulk_begin_indexed(Oid relid);
+extern GfBulk *gf_bulk_begin_routed(Oid relid, bool indexed, GfRoute *route);
+extern TupleTableSlot *gf_bulk_lookup(GfBulk *b, const int *atts, int natts,
+									  const Datum *values, const bool *isnull,
+									  ItemPointer tid);
+extern void gf_bulk_delete(GfBulk *b, ItemPointer tid);
+extern bool gf_bulk_table_empty(GfBulk *b);
+
+/*
+ * partition.c: the utility and month partitions of the layers of reads,
+ * the routing of rows to them; which of them are tables here
+ */
+#define GF_READ_LAYERS 3
+extern const char *const gf_layer_schema[GF_READ_LAYERS];
+extern const char *const gf_layer_table[GF_READ_LAYERS];
+
 extern char *gf_partition_name(const char *table, const char *utility_id, const char *suffix);
 extern Oid	gf_utility_partition(const char *schema, const char *table,
 								 const char *utility_id, const char *range_column,
 								 bool may_replace);
 extern GfRoute *gf_month_route(GfUtility *u, const char *schema, const char *table,
 							   Oid parent, TupleDesc desc, bool may_replace);
+extern GfBulk *gf_month_writer(GfUtility *u, const char *schema, const char *table,
+							   const char *range_column);
 extern Oid	gf_month_leaf_of_date(GfRoute *route, int32 day);
 extern int32 gf_month_of_date(int32 day);
 extern void gf_drop_empty_months(Oid parent);
-extern void gf_check_landing_layout(GfBulk *landing);
-extern void gf_lock_history(bool exclusive);
-extern void gf_progress_notice(const char *what, int64 rows, double ms);
-
-/* distribute.c: shards (a coordinator's side) */
-extern void gf_refuse_distributed(const char *utility_id, const char *what);
 extern bool gf_partition_is_distributed(Oid relid);
 extern void gf_local_partitions_command(const char *command, const char *utility_id);
 
-/* reader.c */
-extern void gf_file_sha256(const char *path, uint8 *digest);
-extern void gf_utility_done(GfUtility *u);
+/* history.c: gridflow.build and gridflow.batch rows, steps, the build lock */
+extern int64 gf_build_begin(const char *operation, const char *drop_dir);
+extern void gf_build_end(int64 build_id);
+extern int64 gf_batch_insert(int64 batch_id, int64 build_id, const char *utility_id,
+							 GfFileKind kind, const char *path, const uint8 *sha256);
+extern int64 gf_batch_begin(int64 build_id, const char *utility_id, GfFileKind kind,
+							const char *path, const uint8 *sha256);
+extern void gf_batch_end(int64 batch_id, GfLoadStats *s);
+extern bytea *gf_sha256_bytea(const uint8 *digest);
+extern void gf_build_add_step(List **steps, const char *step, const char *table, int64 rows,
+							  double ms);
+extern void gf_build_return_steps(struct ReturnSetInfo *rsinfo, List *steps);
+extern void gf_lock_history(bool exclusive);
 
-/* timestamps (load.c) */
-extern TimestampTz gf_local_to_timestamptz(GfUtility *u, int64 wall_usec);
-extern int32 gf_local_date(GfUtility *u, TimestampTz ts);	/* a DateADT */
+/* build.c: gridflow_build(), gridflow_rebuild(), and the layers of a build */
+extern void gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild,
+							List **steps);
 
 #endif							/* GRIDFLOW_H */

@@ -57,64 +57,10 @@
 #include "utils/timestamp.h"
 
 #include "gridflow.h"
+#include "localtime.h"
 #include "keytable.h"
 
 PG_FUNCTION_INFO_V1(gridflow_ingest);
-
-/* service-point days to refresh, keyed by (date, has service point, id) */
-struct GfDays
-{
-	GfKeyTable *keys;
-	StringInfoData buf;
-};
-
-GfDays *
-gf_days_create(MemoryContext cxt)
-{
-	GfDays	   *d = MemoryContextAllocZero(cxt, sizeof(GfDays));
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-
-	d->keys = gf_keytable_create(cxt, 1024, 0);
-	initStringInfo(&d->buf);
-	MemoryContextSwitchTo(old);
-	return d;
-}
-
-void
-gf_days_add(GfDays *days, const char *sp, uint32 len, bool sp_null, int32 date)
-{
-	bool		found;
-
-	resetStringInfo(&days->buf);
-	appendBinaryStringInfo(&days->buf, (char *) &date, sizeof(date));
-	appendStringInfoChar(&days->buf, sp_null ? '\0' : '\1');
-	if (!sp_null)
-		appendBinaryStringInfo(&days->buf, sp, (int) len);
-	(void) gf_keytable_find(days->keys, days->buf.data, (uint32) days->buf.len,
-							gf_key_hash(days->buf.data, (uint32) days->buf.len), true, &found);
-}
-
-uint32
-gf_days_count(GfDays *days)
-{
-	return days->keys->nentries;
-}
-
-/* Entry i of days: its date, and its service point (NULL: none). */
-static int32
-days_entry(GfDays *days, uint32 i, Datum *sp, bool *sp_null)
-{
-	uint32		len;
-	const char *k = gf_keytable_key(days->keys, i, &len);
-	int32		date;
-
-	memcpy(&date, k, sizeof(date));
-	*sp_null = (k[sizeof(date)] == '\0');
-	if (!*sp_null)
-		*sp = PointerGetDatum(cstring_to_text_with_len(k + sizeof(date) + 1,
-													   (int) (len - sizeof(date) - 1)));
-	return date;
-}
 
 /* what one utility's ingest works on */
 typedef struct IngestUtility
@@ -129,13 +75,6 @@ typedef struct IngestUtility
 	char	   *product_columns;	/* column list of product.usage_interval */
 	MemoryContext cxt;			/* of the whole ingest */
 } IngestUtility;
-
-static char *
-qualified_name(Oid relid)
-{
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-									  get_rel_name(relid));
-}
 
 static GfRoute *
 month_route(IngestUtility *iu, const char *schema, const char *table, Oid parent)
@@ -229,8 +168,8 @@ refresh_chunk(IngestUtility *iu, GfDays *days, uint32 from, uint32 to)
 	Datum		args[6];
 	Oid			types[6] = {TEXTARRAYOID, DATEARRAYOID, TIMESTAMPTZARRAYOID,
 	TIMESTAMPTZARRAYOID, TEXTOID, TEXTOID};
-	const char *products = qualified_name(iu->products);
-	const char *daily = qualified_name(iu->days);
+	const char *products = gf_qualified_name(iu->products);
+	const char *daily = gf_qualified_name(iu->days);
 	const char *days_sql =
 		"SELECT x.sp, x.d, x.lo, x.hi FROM ROWS FROM (pg_catalog.unnest($1::text[]), "
 		"pg_catalog.unnest($2::date[]), pg_catalog.unnest($3::timestamptz[]), "
@@ -239,7 +178,7 @@ refresh_chunk(IngestUtility *iu, GfDays *days, uint32 from, uint32 to)
 
 	for (int i = 0; i < n; i++)
 	{
-		int32		date = days_entry(days, from + (uint32) i, &sps[i], &sp_nulls[i]);
+		int32		date = gf_days_entry(days, from + (uint32) i, &sps[i], &sp_nulls[i]);
 		int64		midnight = ((int64) date + POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) *
 			USECS_PER_DAY;		/* local wall clock, Unix epoch */
 
@@ -332,7 +271,7 @@ refresh_days(IngestUtility *iu, GfDays *days)
 		{
 			Datum		sp;
 			bool		sp_null;
-			int32		day = days_entry(days, i, &sp, &sp_null);
+			int32		day = gf_days_entry(days, i, &sp, &sp_null);
 			int32		month = gf_month_of_date(day);
 
 			CHECK_FOR_INTERRUPTS();

@@ -18,6 +18,8 @@
 
 #include "postgres.h"
 
+#include "lib/stringinfo.h"
+
 /* a hint to load memory into the cache */
 #if defined(__GNUC__) || defined(__clang__)
 #define gf_prefetch(p) __builtin_prefetch(p)
@@ -100,5 +102,28 @@ gf_keytable_prefetch_entry(GfKeyTable *t, uint32 hash)
 	}
 }
 extern const char *gf_keytable_key(GfKeyTable *t, uint32 i, uint32 *len);
+
+/*
+ * Append a text key part to buf: the encoding of every single-text key
+ * (service point and meter ids), and of the text parts of the others.
+ */
+static inline void
+gf_encode_text_key(StringInfo buf, const char *s, uint32 len)
+{
+	appendStringInfoChar(buf, '\1');
+	appendBinaryStringInfo(buf, (char *) &len, sizeof(len));
+	appendBinaryStringInfo(buf, s, (int) len);
+}
+
+/* Byte strings in the order of memcmp(), a prefix first (keys, text ids). */
+static inline int
+gf_bytes_cmp(const char *a, uint32 la, const char *b, uint32 lb)
+{
+	int			c = memcmp(a, b, Min(la, lb));
+
+	if (c != 0)
+		return c;
+	return (la > lb) - (la < lb);
+}
 
 #endif							/* GRIDFLOW_KEYTABLE_H */

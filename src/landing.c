@@ -3,7 +3,8 @@
  * landing.c
  *	  Landed records, packed: the writer that fills landing.source_chunk,
  *	  and gridflow.chunk_records(), which unpacks a chunk for the
- *	  landing.source_record view.
+ *	  landing.source_record view; the records that could not be used, in
+ *	  landing.reject.
  *
  * A chunk holds consecutive valid records of one file, a couple of
  * kilobytes at a time (small enough to stay in the heap page, untoasted),
@@ -127,6 +128,86 @@ gf_chunk_end(GfChunkWriter *w)
 {
 	chunk_flush(w);
 	pfree(w->buf.data);
+}
+
+/*
+ * A reject of record rec of batch batch_id: its stage ("landing" or
+ * "standardized"), reason code and detail, and the file and standardized
+ * columns it concerns (NULL: none).
+ */
+void
+gf_reject_write(GfBulk *rej, int64 batch_id, const CsvRecord *rec, const char *stage,
+				const char *reason, const char *detail, const char *source,
+				const char *target)
+{
+	TupleTableSlot *slot = gf_bulk_slot(rej);
+	MemoryContext old = MemoryContextSwitchTo(gf_bulk_memory(rej));
+	TupleDesc	desc = slot->tts_tupleDescriptor;
+	char	   *text = gf_reject_text(rec->raw, rec->raw_len, (size_t) gf_reject_record_bytes);
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		const char *name = NameStr(TupleDescAttr(desc, i)->attname);
+		Datum		v = (Datum) 0;
+		bool		isnull = false;
+
+		if (strcmp(name, "batch_id") == 0)
+			v = Int64GetDatum(batch_id);
+		else if (strcmp(name, "line_no") == 0)
+			v = Int64GetDatum((int64) rec->first_line);
+		else if (strcmp(name, "end_line_no") == 0)
+			v = Int64GetDatum((int64) rec->last_line);
+		else if (strcmp(name, "stage") == 0)
+			v = CStringGetTextDatum(stage);
+		else if (strcmp(name, "reason") == 0)
+			v = CStringGetTextDatum(reason);
+		else if (strcmp(name, "detail") == 0)
+			v = CStringGetTextDatum(detail);
+		else if (strcmp(name, "source_column") == 0 && source != NULL)
+			v = CStringGetTextDatum(source);
+		else if (strcmp(name, "target_column") == 0 && target != NULL)
+			v = CStringGetTextDatum(target);
+		else if (strcmp(name, "record") == 0)
+			v = CStringGetTextDatum(text);
+		else if (strcmp(name, "record_bytes") == 0)
+			v = Int64GetDatum((int64) rec->raw_total);
+		else
+			isnull = true;
+		slot->tts_values[i] = v;
+		slot->tts_isnull[i] = isnull;
+	}
+	MemoryContextSwitchTo(old);
+	gf_bulk_store(rej, rec->raw_len > 256 ? 256 : rec->raw_len + 128);
+}
+
+/* The reject of a record that is not a valid row of the file. */
+void
+gf_reject_landing(GfBulk *rej, int64 batch_id, const CsvRecord *rec, size_t expected)
+{
+	char	   *detail;
+
+	if (rec->reason == CSV_REASON_FIELD_COUNT)
+		detail = psprintf("%zu fields where the header has %zu", rec->nfields, expected);
+	else if (rec->reason == CSV_REASON_TOO_LONG)
+		detail = psprintf("record of " UINT64_FORMAT " bytes, more than gridflow.max_record_bytes (%d)",
+						  rec->raw_total, gf_max_record_bytes);
+	else
+		detail = psprintf("%s at byte " UINT64_FORMAT " of the record",
+						  gf_csv_reason_text(rec->reason), rec->reason_offset);
+	gf_reject_write(rej, batch_id, rec, "landing", gf_csv_reason_code(rec->reason), detail,
+					NULL, NULL);
+}
+
+/* The packed landing table has the columns gf_chunk_*() write. */
+void
+gf_check_landing_layout(GfBulk *landing)
+{
+	TupleDesc	d = gf_bulk_tupdesc(landing);
+
+	if (d->natts != 5 || gf_attnum(d, "batch_id", true) != 0 ||
+		gf_attnum(d, "first_line", true) != 1 || gf_attnum(d, "last_line", true) != 2 ||
+		gf_attnum(d, "records", true) != 3 || gf_attnum(d, "data", true) != 4)
+		elog(ERROR, "gridflow: unexpected layout of landing.source_chunk");
 }
 
 /*

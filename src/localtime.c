@@ -16,7 +16,9 @@
  * DetermineTimeZoneOffset().
  *
  * Each column keeps a small cache of the normal wall hours it has seen, so
- * that the common case costs one look-up, as in the loader's own path.
+ * that the common case costs one look-up.  A utility's local midnights and
+ * days (gf_local_to_timestamptz(), gf_local_date(): partitions, days,
+ * wide layouts) read its zone as PostgreSQL does, with caches of their own.
  *
  *-------------------------------------------------------------------------
  */
@@ -25,8 +27,30 @@
 #include "pgtime.h"
 #include "utils/datetime.h"
 
-#include "adapt.h"
+#include "localtime.h"
 #include "parse.h"
+
+/*
+ * UTC offset (seconds west, as PostgreSQL counts) of a wall time (seconds
+ * since 1970-01-01 00:00, as if UTC): PostgreSQL's own reading,
+ * DetermineTimeZoneOffset().
+ */
+static int
+wall_offset(pg_tz *tz, int64 wall_sec)
+{
+	struct pg_tm tm;
+	int64		days = wall_sec >= 0 ? wall_sec / SECS_PER_DAY :
+		-((-wall_sec + SECS_PER_DAY - 1) / SECS_PER_DAY);
+	int64		rem = wall_sec - days * SECS_PER_DAY;
+
+	memset(&tm, 0, sizeof(tm));
+	gf_civil_from_days(days, &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+	tm.tm_hour = (int) (rem / SECS_PER_HOUR);
+	tm.tm_min = (int) (rem / SECS_PER_MINUTE % 60);
+	tm.tm_sec = (int) (rem % 60);
+	tm.tm_isdst = -1;
+	return DetermineTimeZoneOffset(&tm, tz);
+}
 
 /* Set up the local times of a column. */
 void
@@ -65,20 +89,7 @@ gf_wall_classify(pg_tz *tz, int64 wall_sec, int64 *earlier, int64 *later)
 	if (res < 0)
 	{
 		/* out of the zone's range: PostgreSQL's own answer */
-		struct pg_tm tm;
-		int64		days = wall_sec >= 0 ? wall_sec / SECS_PER_DAY :
-			-((-wall_sec + SECS_PER_DAY - 1) / SECS_PER_DAY);
-		int64		rem = wall_sec - days * SECS_PER_DAY;
-		int			west;
-
-		memset(&tm, 0, sizeof(tm));
-		civil_from_days(days, &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
-		tm.tm_hour = (int) (rem / SECS_PER_HOUR);
-		tm.tm_min = (int) (rem / SECS_PER_MINUTE % 60);
-		tm.tm_sec = (int) (rem % 60);
-		tm.tm_isdst = -1;
-		west = DetermineTimeZoneOffset(&tm, tz);
-		*earlier = *later = wall_sec + west;
+		*earlier = *later = wall_sec + wall_offset(tz, wall_sec);
 		return GF_WALL_NORMAL;
 	}
 	if (res == 0)
@@ -168,4 +179,80 @@ gf_zone_resolve(GfZone *z, int64 wall_usec, int *flags)
 		}
 	}
 	return later * USECS_PER_SEC + frac - GF_UNIX_TO_PG_USEC;
+}
+
+/*
+ * A wall-clock time of the utility's zone as timestamptz, with the same
+ * rules as PostgreSQL's timestamptz input.  The offset is cached per wall
+ * hour when it is the same at both ends of the hour.
+ */
+TimestampTz
+gf_local_to_timestamptz(GfUtility *u, int64 wall_usec)
+{
+	int64		wall_sec = wall_usec >= 0 ? wall_usec / USECS_PER_SEC :
+		-((-wall_usec + USECS_PER_SEC - 1) / USECS_PER_SEC);
+	int64		hour = wall_sec >= 0 ? wall_sec / SECS_PER_HOUR :
+		-((-wall_sec + SECS_PER_HOUR - 1) / SECS_PER_HOUR);
+	int			slot = (int) ((uint64) hour % GF_TZ_CACHE);
+	int			offset;
+
+	if (u->tzcache->hour[slot] == hour)
+		offset = u->tzcache->offset[slot];
+	else
+	{
+		int			start = wall_offset(u->tz, hour * SECS_PER_HOUR);
+		int			end = wall_offset(u->tz, hour * SECS_PER_HOUR + SECS_PER_HOUR - 1);
+
+		if (start == end)
+		{
+			u->tzcache->hour[slot] = hour;
+			u->tzcache->offset[slot] = start;
+			offset = start;
+		}
+		else
+			offset = wall_offset(u->tz, wall_sec);
+	}
+	return wall_usec + (int64) offset * USECS_PER_SEC - GF_UNIX_TO_PG_USEC;
+}
+
+/*
+ * Local day (as a PostgreSQL date) of an instant in the utility's zone.
+ * The offset is cached per UTC hour when it is the same at both ends of
+ * the hour.
+ */
+int32
+gf_local_date(GfUtility *u, TimestampTz ts)
+{
+	int64		hour = ts >= 0 ? ts / USECS_PER_HOUR : -((-ts + USECS_PER_HOUR - 1) / USECS_PER_HOUR);
+	int			slot = (int) ((uint64) hour % GF_TZ_CACHE);
+	int			offset;			/* seconds west of UTC */
+	int64		local;
+
+	if (u->utccache->hour[slot] == hour)
+		offset = u->utccache->offset[slot];
+	else
+	{
+		struct pg_tm tm;
+		fsec_t		fsec;
+		int			start,
+					end;
+
+		if (timestamp2tm(hour * USECS_PER_HOUR, &start, &tm, &fsec, NULL, u->tz) != 0 ||
+			timestamp2tm(hour * USECS_PER_HOUR + USECS_PER_HOUR - 1, &end, &tm, &fsec, NULL, u->tz) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("timestamp out of range")));
+		if (start == end)
+		{
+			u->utccache->hour[slot] = hour;
+			u->utccache->offset[slot] = start;
+			offset = start;
+		}
+		else if (timestamp2tm(ts, &offset, &tm, &fsec, NULL, u->tz) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("timestamp out of range")));
+	}
+	local = ts - (int64) offset * USECS_PER_SEC;
+	return (int32) (local >= 0 ? local / USECS_PER_DAY : -((-local + USECS_PER_DAY - 1) / USECS_PER_DAY));
 }

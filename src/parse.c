@@ -20,7 +20,7 @@
 #define MAX_EPOCH_SEC	INT64_C(253402300799)	/* 9999-12-31 23:59:59 */
 
 const char *
-parse_result_text(ParseResult r)
+gf_parse_result_text(ParseResult r)
 {
 	switch (r)
 	{
@@ -62,7 +62,7 @@ trim(const char **s, size_t *len)
 }
 
 int
-days_in_month(int year, int month)
+gf_days_in_month(int year, int month)
 {
 	static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
@@ -71,9 +71,9 @@ days_in_month(int year, int month)
 	return mdays[month - 1];
 }
 
-/* Howard Hinnant's days_from_civil. */
+/* Howard Hinnant's gf_days_from_civil. */
 int64_t
-days_from_civil(int year, int month, int day)
+gf_days_from_civil(int year, int month, int day)
 {
 	int64_t		y = (int64_t) year - (month <= 2);
 	int64_t		era = (y >= 0 ? y : y - 399) / 400;
@@ -85,7 +85,7 @@ days_from_civil(int year, int month, int day)
 }
 
 void
-civil_from_days(int64_t z, int *year, int *month, int *day)
+gf_civil_from_days(int64_t z, int *year, int *month, int *day)
 {
 	int64_t		era,
 				doe,
@@ -111,9 +111,9 @@ civil_from_days(int64_t z, int *year, int *month, int *day)
 }
 
 int64_t
-ts_wall_usec(const ParsedTimestamp *ts)
+gf_ts_wall_usec(const ParsedTimestamp *ts)
 {
-	int64_t		days = days_from_civil(ts->year, ts->month, ts->day);
+	int64_t		days = gf_days_from_civil(ts->year, ts->month, ts->day);
 
 	return ((days * SECS_PER_DAY) + ts->hour * INT64_C(3600) +
 			ts->minute * INT64_C(60) + ts->second) * USECS_PER_SEC + ts->usec;
@@ -205,14 +205,14 @@ check_fields(const ParsedTimestamp *ts)
 {
 	if (ts->year < 1 || ts->year > 9999 ||
 		ts->month < 1 || ts->month > 12 ||
-		ts->day < 1 || ts->day > days_in_month(ts->year, ts->month) ||
+		ts->day < 1 || ts->day > gf_days_in_month(ts->year, ts->month) ||
 		ts->hour > 23 || ts->minute > 59 || ts->second > 59)
 		return PARSE_RANGE;
 	return PARSE_OK;
 }
 
 ParseResult
-ts_format_compile(const char *fmt, TsFormat *out)
+gf_ts_format_compile(const char *fmt, TsFormat *out)
 {
 	memset(out, 0, sizeof(TsFormat));
 	if (fmt == NULL || strcmp(fmt, "iso8601") == 0)
@@ -362,7 +362,7 @@ parse_epoch(const char *s, const char *end, ParsedTimestamp *ts)
 		return PARSE_RANGE;
 	days = secs >= 0 ? secs / SECS_PER_DAY : -((-secs + SECS_PER_DAY - 1) / SECS_PER_DAY);
 	rem = secs - days * SECS_PER_DAY;
-	civil_from_days(days, &ts->year, &ts->month, &ts->day);
+	gf_civil_from_days(days, &ts->year, &ts->month, &ts->day);
 	ts->hour = (int) (rem / 3600);
 	ts->minute = (int) (rem / 60 % 60);
 	ts->second = (int) (rem % 60);
@@ -422,8 +422,8 @@ parse_pattern(const TsFormat *fmt, const char *s, const char *end,
 }
 
 ParseResult
-ts_parse(const TsFormat *fmt, const char *s, size_t len, ParsedTimestamp *out,
-		 int64_t *epoch_usec)
+gf_ts_parse(const TsFormat *fmt, const char *s, size_t len, ParsedTimestamp *out,
+			int64_t *epoch_usec)
 {
 	ParseResult r;
 
@@ -443,12 +443,12 @@ ts_parse(const TsFormat *fmt, const char *s, size_t len, ParsedTimestamp *out,
 			break;
 	}
 	if (r == PARSE_OK && epoch_usec != NULL && out->has_offset)
-		*epoch_usec = ts_wall_usec(out) - (int64_t) out->offset_seconds * USECS_PER_SEC;
+		*epoch_usec = gf_ts_wall_usec(out) - (int64_t) out->offset_seconds * USECS_PER_SEC;
 	return r;
 }
 
 ParseResult
-parse_int64(const char *s, size_t len, int64_t *out)
+gf_parse_int64(const char *s, size_t len, int64_t *out)
 {
 	bool		neg = false;
 	uint64_t	v = 0;
@@ -478,10 +478,10 @@ parse_int64(const char *s, size_t len, int64_t *out)
 }
 
 ParseResult
-parse_int32(const char *s, size_t len, int32_t *out)
+gf_parse_int32(const char *s, size_t len, int32_t *out)
 {
 	int64_t		v;
-	ParseResult r = parse_int64(s, len, &v);
+	ParseResult r = gf_parse_int64(s, len, &v);
 
 	if (r != PARSE_OK)
 		return r;
@@ -498,7 +498,7 @@ parse_int32(const char *s, size_t len, int32_t *out)
  * PostgreSQL's float8in).
  */
 ParseResult
-parse_double(const char *s, size_t len, double *out)
+gf_parse_double(const char *s, size_t len, double *out)
 {
 	char		buf[256];
 	const char *p,

@@ -85,25 +85,25 @@ typedef struct TsFormat
 	bool		has_date;		/* pattern sets year, month and day */
 } TsFormat;
 
-extern ParseResult ts_format_compile(const char *fmt, TsFormat *out);
-extern ParseResult ts_parse(const TsFormat *fmt, const char *s, size_t len,
-							ParsedTimestamp *out, int64_t *epoch_usec);
+extern ParseResult gf_ts_format_compile(const char *fmt, TsFormat *out);
+extern ParseResult gf_ts_parse(const TsFormat *fmt, const char *s, size_t len,
+							   ParsedTimestamp *out, int64_t *epoch_usec);
 
 /* Days from 1970-01-01 to the given civil date (proleptic Gregorian). */
-extern int64_t days_from_civil(int year, int month, int day);
-extern void civil_from_days(int64_t days, int *year, int *month, int *day);
-extern int	days_in_month(int year, int month);
+extern int64_t gf_days_from_civil(int year, int month, int day);
+extern void gf_civil_from_days(int64_t days, int *year, int *month, int *day);
+extern int	gf_days_in_month(int year, int month);
 
 /*
  * Microseconds since 1970-01-01 00:00:00 of the wall-clock time in ts,
  * ignoring any offset (the caller applies the offset or a time zone).
  */
-extern int64_t ts_wall_usec(const ParsedTimestamp *ts);
+extern int64_t gf_ts_wall_usec(const ParsedTimestamp *ts);
 
-extern ParseResult parse_int64(const char *s, size_t len, int64_t *out);
-extern ParseResult parse_int32(const char *s, size_t len, int32_t *out);
-extern ParseResult parse_double(const char *s, size_t len, double *out);
+extern ParseResult gf_parse_int64(const char *s, size_t len, int64_t *out);
+extern ParseResult gf_parse_int32(const char *s, size_t len, int32_t *out);
+extern ParseResult gf_parse_double(const char *s, size_t len, double *out);
 
-extern const char *parse_result_text(ParseResult r);
+extern const char *gf_parse_result_text(ParseResult r);
 
 #endif							/* GRIDFLOW_PARSE_H */

@@ -37,12 +37,18 @@
 #include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
+#include "utils/partcache.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "gridflow.h"
+#include "localtime.h"
 
 #define UNIX_EPOCH_DAYS (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)
+
+/* the layers of reads (partitioned by utility, then month) */
+const char *const gf_layer_schema[GF_READ_LAYERS] = {"standardized", "product", "experience"};
+const char *const gf_layer_table[GF_READ_LAYERS] = {"interval_read", "usage_interval", "daily_usage"};
 
 /*
  * Name of a partition: the table's name, "_", the utility id in lower case
@@ -458,4 +464,103 @@ gf_drop_empty_months(Oid parent)
 															get_rel_name(leaf))),
 						SPI_OK_UTILITY);
 	}
+}
+
+/* ---------------------------------------------------------------------
+ * Partitions that are tables here, and those that are shards'
+ * ---------------------------------------------------------------------
+ */
+
+/* A partition of a layer on this node that is not one of its tables? */
+bool
+gf_partition_is_distributed(Oid relid)
+{
+	char		kind = get_rel_relkind(relid);
+	bool		hash = false;
+
+	if (kind == RELKIND_FOREIGN_TABLE)
+		return true;
+	if (kind == RELKIND_PARTITIONED_TABLE)
+	{
+		Relation	rel = table_open(relid, AccessShareLock);
+
+		hash = (RelationGetPartitionKey(rel)->strategy == PARTITION_STRATEGY_HASH);
+		table_close(rel, AccessShareLock);
+	}
+	return hash;
+}
+
+/* The partitions (children) of a layer's parent that are tables here. */
+static List *
+local_children(Oid parent)
+{
+	List	   *children = find_inheritance_children(parent, AccessShareLock);
+	List	   *local = NIL;
+	ListCell   *lc;
+
+	foreach(lc, children)
+		if (!gf_partition_is_distributed(lfirst_oid(lc)))
+			local = lappend_oid(local, lfirst_oid(lc));
+	return local;
+}
+
+/* The partition of a layer for a utility, if it is a table here. */
+static Oid
+local_utility_partition(int layer, const char *utility_id)
+{
+	char	   *name = gf_partition_name(gf_layer_table[layer], utility_id, "");
+	Oid			relid = get_relname_relid(name, get_namespace_oid(gf_layer_schema[layer], false));
+
+	if (!OidIsValid(relid) || gf_partition_is_distributed(relid))
+		return InvalidOid;
+	return relid;
+}
+
+/*
+ * Run command (TRUNCATE or ANALYZE) on the partitions of the layers of
+ * reads that are tables in this database: those of one utility, or all of
+ * them (a coordinator's full build; a foreign partition would be emptied
+ * or read whole through its server).
+ */
+void
+gf_local_partitions_command(const char *command, const char *utility_id)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	for (int i = 0; i < GF_READ_LAYERS; i++)
+	{
+		if (utility_id != NULL)
+		{
+			Oid			relid = local_utility_partition(i, utility_id);
+
+			if (OidIsValid(relid))
+				appendStringInfo(&sql, "%s%s", sql.len > 0 ? ", " : command, gf_qualified_name(relid));
+		}
+		else
+		{
+			ListCell   *lc;
+
+			foreach(lc, local_children(gf_relation_oid(gf_layer_schema[i], gf_layer_table[i])))
+				appendStringInfo(&sql, "%s%s", sql.len > 0 ? ", " : command, gf_qualified_name(lfirst_oid(lc)));
+		}
+	}
+	if (sql.len > 0)
+		gf_spi_exec(sql.data, SPI_OK_UTILITY);
+}
+
+/*
+ * A writer of schema.table's rows for utility u, routed to its month
+ * partitions (made as needed; a build may replace partitions of an older
+ * shape, since it emptied them).
+ */
+GfBulk *
+gf_month_writer(GfUtility *u, const char *schema, const char *table, const char *range_column)
+{
+	Oid			parent = gf_utility_partition(schema, table, u->utility_id, range_column, true);
+	Relation	rel = table_open(parent, AccessShareLock);
+	GfRoute    *route = gf_month_route(u, schema, table, parent, RelationGetDescr(rel), true);
+
+	table_close(rel, NoLock);
+	return gf_bulk_begin_routed(parent, false, route);
 }

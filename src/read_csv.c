@@ -73,12 +73,12 @@ reject_reason(const CsvRecord *rec, size_t expected)
 {
 	if (rec->reason == CSV_REASON_FIELD_COUNT)
 		return psprintf("%s: %zu fields where the header has %zu",
-						csv_reason_code(rec->reason), rec->nfields, expected);
+						gf_csv_reason_code(rec->reason), rec->nfields, expected);
 	if (rec->reason == CSV_REASON_TOO_LONG)
 		return psprintf("%s: " UINT64_FORMAT " bytes, more than gridflow.max_record_bytes (%d)",
-						csv_reason_code(rec->reason), rec->raw_total, gf_max_record_bytes);
+						gf_csv_reason_code(rec->reason), rec->raw_total, gf_max_record_bytes);
 	return psprintf("%s: %s at byte " UINT64_FORMAT " of the record",
-					csv_reason_code(rec->reason), csv_reason_text(rec->reason),
+					gf_csv_reason_code(rec->reason), gf_csv_reason_text(rec->reason),
 					rec->reason_offset);
 }
 
@@ -266,7 +266,7 @@ gridflow_csv_fields(PG_FUNCTION_ARGS)
 	src.data = VARDATA_ANY(t);
 	src.len = VARSIZE_ANY_EXHDR(t);
 	src.pos = 0;
-	csv_options_init(&opts);
+	gf_csv_options_init(&opts);
 	opts.delimiter = delimiter;
 	opts.quote = quote;
 	opts.read_size = Min(src.len + 16, MEM_READ_SIZE);
@@ -279,9 +279,9 @@ gridflow_csv_fields(PG_FUNCTION_ARGS)
 	 */
 	opts.validate_utf8 = (GetDatabaseEncoding() == PG_UTF8 ||
 						  GetDatabaseEncoding() == PG_SQL_ASCII);
-	p = csv_parser_create(&opts, mem_read, &src, &alloc);
+	p = gf_csv_parser_create(&opts, mem_read, &src, &alloc);
 
-	st = csv_next(p, &rec);
+	st = gf_csv_next(p, &rec);
 	if (st == CSV_EOF)
 		PG_RETURN_ARRAYTYPE_P(construct_empty_array(TEXTOID));
 	if (st == CSV_ERROR)
@@ -293,14 +293,14 @@ gridflow_csv_fields(PG_FUNCTION_ARGS)
 				(errcode(rec.reason == CSV_REASON_INVALID_UTF8 ?
 						 ERRCODE_CHARACTER_NOT_IN_REPERTOIRE :
 						 ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid CSV record: %s", csv_reason_text(rec.reason)),
+				 errmsg("invalid CSV record: %s", gf_csv_reason_text(rec.reason)),
 				 errdetail("At byte " UINT64_FORMAT " of the record.", rec.reason_offset + 1)));
 	result = fields_array(rec.fields, (int) rec.nstored, NULL, (int) rec.nstored);
-	if (csv_next(p, &extra) != CSV_EOF)
+	if (gf_csv_next(p, &extra) != CSV_EOF)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("text holds more than one CSV record"),
 				 errhint("Quote fields that contain line breaks.")));
-	csv_parser_free(p);
+	gf_csv_parser_free(p);
 	PG_RETURN_ARRAYTYPE_P(result);
 }

@@ -58,7 +58,7 @@ gf_csv_read(void *ctx, char *buf, size_t size)
 
 	/* errors from here on are about the record being scanned */
 	if (r->parser != NULL)
-		r->cur_line = csv_record_line(r->parser);
+		r->cur_line = gf_csv_record_line(r->parser);
 	CHECK_FOR_INTERRUPTS();
 	if (size > GF_READ_SIZE)
 		size = GF_READ_SIZE;
@@ -166,7 +166,7 @@ gf_reader_open(const char *path, char delimiter, char quote)
 	if (r->sha256 == NULL || pg_cryptohash_init(r->sha256) < 0)
 		elog(ERROR, "gridflow: could not start a SHA-256 computation");
 
-	csv_options_init(&opts);
+	gf_csv_options_init(&opts);
 	opts.delimiter = delimiter;
 	opts.quote = quote;
 	opts.read_size = GF_READ_SIZE;
@@ -177,7 +177,7 @@ gf_reader_open(const char *path, char delimiter, char quote)
 	alloc.realloc = gf_csv_realloc;
 	alloc.free = gf_csv_free;
 	alloc.ctx = r->cxt;
-	r->parser = csv_parser_create(&opts, gf_csv_read, r, &alloc);
+	r->parser = gf_csv_parser_create(&opts, gf_csv_read, r, &alloc);
 
 	r->errcb.callback = gf_reader_error_callback;
 	r->errcb.arg = r;
@@ -190,7 +190,7 @@ gf_reader_open(const char *path, char delimiter, char quote)
 static void
 gf_reader_fail(GfReader *r)
 {
-	switch (csv_error(r->parser))
+	switch (gf_csv_error(r->parser))
 	{
 		case CSV_ERROR_UTF16:
 			ereport(ERROR,
@@ -223,7 +223,7 @@ gf_reader_read_header(GfReader *r)
 	MemoryContext old;
 	CsvField   *fields;
 
-	st = csv_next(r->parser, &rec);
+	st = gf_csv_next(r->parser, &rec);
 	if (st == CSV_ERROR)
 		gf_reader_fail(r);
 	if (st == CSV_EOF)
@@ -236,7 +236,7 @@ gf_reader_read_header(GfReader *r)
 	{
 		CsvOptions	defaults;
 
-		csv_options_init(&defaults);
+		gf_csv_options_init(&defaults);
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("header of file \"%s\" is not a valid CSV record", r->path),
@@ -249,7 +249,7 @@ gf_reader_read_header(GfReader *r)
 				 errmsg("header of file \"%s\" is not a valid CSV record", r->path),
 				 errdetail("Line " UINT64_FORMAT ", byte " UINT64_FORMAT " of the record: %s.",
 						   rec.first_line, rec.reason_offset,
-						   csv_reason_text(rec.reason))));
+						   gf_csv_reason_text(rec.reason))));
 
 	old = MemoryContextSwitchTo(r->cxt);
 	r->header = rec;
@@ -266,7 +266,7 @@ gf_reader_read_header(GfReader *r)
 	r->header.raw_len = 0;
 	MemoryContextSwitchTo(old);
 	r->have_header = true;
-	csv_set_expected_fields(r->parser, rec.nfields);
+	gf_csv_set_expected_fields(r->parser, rec.nfields);
 	return true;
 }
 
@@ -284,7 +284,7 @@ header_list(GfReader *r)
 
 /*
  * The header's fields by the key header matching compares
- * (csv_header_key()), built on the first look-up, so that each look-up
+ * (gf_csv_header_key()), built on the first look-up, so that each look-up
  * costs the length of its name: matching a layout of n columns costs the
  * header's size plus the names' size, not their product.  The payload is
  * the field's index, or -2 when more than one field has the key.  The hash
@@ -310,7 +310,7 @@ index_header(GfReader *r)
 		bool		found;
 
 		CHECK_FOR_INTERRUPTS();
-		len = csv_header_key(r->header.fields[i].data, r->header.fields[i].len, key);
+		len = gf_csv_header_key(r->header.fields[i].data, r->header.fields[i].len, key);
 		slot = gf_keytable_find(r->header_index, key, (uint32) len,
 								gf_key_hash_seeded(key, (uint32) len, r->header_seed),
 								true, &found);
@@ -341,7 +341,7 @@ gf_reader_column(GfReader *r, const char *name)
 	if (r->header_index == NULL)
 		index_header(r);
 	key = palloc(Max(len, 1));
-	len = csv_header_key(name, len, key);
+	len = gf_csv_header_key(name, len, key);
 	slot = gf_keytable_find(r->header_index, key, (uint32) len,
 							gf_key_hash_seeded(key, (uint32) len, r->header_seed),
 							false, NULL);
@@ -368,7 +368,7 @@ gf_reader_next(GfReader *r, CsvRecord *rec)
 	CsvStatus	st;
 
 	CHECK_FOR_INTERRUPTS();
-	st = csv_next(r->parser, rec);
+	st = gf_csv_next(r->parser, rec);
 	if (st == CSV_ERROR)
 		gf_reader_fail(r);
 	if (st != CSV_EOF)
@@ -416,7 +416,7 @@ gf_reject_text(const char *raw, size_t len, size_t cap)
 	while (i < len && (size_t) buf.len < cap)
 	{
 		bool		nul;
-		size_t		ok = csv_utf8_check(raw + i, len - i, &nul);
+		size_t		ok = gf_csv_utf8_check(raw + i, len - i, &nul);
 
 		if (ok > 0)
 		{

@@ -19,8 +19,8 @@
  * rows only, with the batch numbers the coordinator gave.  A hash part
  * (build_hash_part) takes the staged dimensions, then writes the staged
  * reads into its month partitions in service point order while the
- * emitter (emit.c) makes their product rows and daily summaries, as a
- * build does.
+ * product writer (product.c) makes their product rows and daily
+ * summaries, as a build does.
  *
  *-------------------------------------------------------------------------
  */
@@ -390,7 +390,7 @@ build_hash_part(ShardTask *t, MemoryContext cxt)
 	List	   *steps = NIL;
 	GfUtility  *u;
 	GfLoadTargets targets;
-	GfEmitter  *em;
+	GfProductWriter  *em;
 	Portal		portal;
 	Datum		arg;
 	Oid			type = TEXTOID;
@@ -437,12 +437,12 @@ build_hash_part(ShardTask *t, MemoryContext cxt)
 	targets.interval = gf_month_writer(u, "standardized", "interval_read", "interval_start_ts");
 	targets.product = gf_month_writer(u, "product", "usage_interval", "local_date");
 	targets.experience = gf_month_writer(u, "experience", "daily_usage", "local_date");
-	em = gf_emit_begin(&targets, u, gf_bulk_tupdesc(targets.interval));
+	em = gf_product_begin(&targets, u, gf_bulk_tupdesc(targets.interval));
 
 	arg = u->utility_datum;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	/* grouped by service point, as the emitter needs them */
+	/* grouped by service point, as the product writer needs them */
 	portal = SPI_cursor_open_with_args(NULL,
 									   "SELECT * FROM gridflow.shard_stage_read "
 									   "WHERE utility_id OPERATOR(pg_catalog.=) $1 "
@@ -466,18 +466,18 @@ build_hash_part(ShardTask *t, MemoryContext cxt)
 
 			CHECK_FOR_INTERRUPTS();
 			heap_deform_tuple(tup, desc, slot->tts_values, slot->tts_isnull);
-			gf_emit_read(em, slot);
+			gf_product_read(em, slot);
 			gf_bulk_store(targets.interval, tup->t_len);
 			reads++;
 		}
 		/* the rows point into the fetched tuples: write them before they go */
 		gf_bulk_flush(targets.interval);
-		gf_emit_flush(em);
+		gf_product_flush(em);
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
 	SPI_finish();
-	gf_emit_end(em);
+	gf_product_end(em);
 	{
 		double		write_ms = ms_since(t0);
 		TimestampTz i0 = GetCurrentTimestamp();

@@ -21,7 +21,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 
-#include "adapt.h"
+#include "conform.h"
 
 #define GF_UNIT_MAX 64			/* longer strings are no unit */
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole gridflow test suite ("make test"): unit tests of the
-# PostgreSQL-free C, a minute of fuzzing of the same code, then the
+# The whole gridflow test suite ("make test"): the map of the C modules
+# (make depcheck), unit tests of the PostgreSQL-free C and of the release
+# files, a minute of fuzzing of the same code, then the
 # pg_regress suite and the isolation tests in a throwaway cluster (with the
 # figures on the real utility sample when it is beside the project), then
 # the TAP tests (crash recovery, cancellation, a file changing while it is
@@ -11,6 +12,7 @@ cd "$(dirname "$0")/.."
 
 bash test/setup.sh test
 make -s
+make -s depcheck
 make -s unitcheck
 make -s fuzz
 

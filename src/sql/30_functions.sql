@@ -178,10 +178,11 @@ CREATE AGGREGATE gridflow.exact_sum(double precision) (
 COMMENT ON AGGREGATE gridflow.exact_sum(double precision) IS 'Sum of double precision values, exact and then correctly rounded, so independent of the order of the rows (unlike sum()); NULLs are ignored; NULL when there is no value';
 
 --
--- What the build writes into product and experience.  The build runs these
--- views and bulk-loads their rows; they are plain SQL so that anyone can
--- read what each layer means.  They run with the rights of the role reading
--- them (security_invoker), so they never show more than the layers would.
+-- What the build writes into product and experience, in plain SQL so that
+-- anyone can read what each layer means.  The build computes the same rows
+-- in C (product.c, experience.c); the regression tests check that both
+-- agree.  They run with the rights of the role reading them
+-- (security_invoker), so they never show more than the layers would.
 --
 CREATE VIEW gridflow.product_source WITH (security_invoker = true) AS
 SELECT r.utility_id,

@@ -72,25 +72,6 @@ COMMENT ON TABLE gridflow.shard_stage_read IS 'Standardized reads of a utility s
 COMMENT ON TABLE gridflow.shard_stage_service_point IS 'On a shard: the service points of a utility split by hash, sent by the coordinator for the shard''s part; written by the owner of gridflow only, emptied when a build starts; empty outside a build';
 COMMENT ON TABLE gridflow.shard_stage_meter IS 'On a shard: the meters of a utility split by hash, sent by the coordinator; written by the owner of gridflow only, emptied when a build starts; empty outside a build';
 COMMENT ON TABLE gridflow.shard_stage_meter_assignment IS 'On a shard: the meter assignments of a utility split by hash, sent by the coordinator; written by the owner of gridflow only, emptied when a build starts; empty outside a build';
-DO $$
-DECLARE
-    c record;
-BEGIN
-    FOR c IN
-        SELECT v.stage, a.attname, pg_catalog.col_description(t.oid, a.attnum) AS comment
-          FROM (VALUES ('gridflow.shard_stage_read'::regclass, 'standardized.interval_read'::regclass),
-                       ('gridflow.shard_stage_service_point'::regclass, 'standardized.service_point'::regclass),
-                       ('gridflow.shard_stage_meter'::regclass, 'standardized.meter'::regclass),
-                       ('gridflow.shard_stage_meter_assignment'::regclass, 'standardized.meter_assignment'::regclass))
-               AS v(stage, table_name)
-          JOIN pg_catalog.pg_class t ON t.oid OPERATOR(pg_catalog.=) v.table_name
-          JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) t.oid
-         WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
-    LOOP
-        EXECUTE pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', c.stage, c.attname, c.comment);
-    END LOOP;
-END
-$$;
 
 CREATE FUNCTION gridflow.shard_run_tasks(
     OUT tag text,

@@ -34,7 +34,7 @@
  *    written back as CSV they parse to the same fields;
  *  - a reject's reason agrees with an independent UTF-8 check and the
  *    field count; a record passes that check;
- *  - csv_header_find agrees with a plain search, and csv_header_key()
+ *  - gf_csv_header_find agrees with a plain search, and gf_csv_header_key()
  *    gives two names the same key exactly when that search matches them.
  *
  * Any difference aborts, so libFuzzer reports it with the input.
@@ -67,7 +67,7 @@ typedef struct Source
 	int			nchunks;
 	int			next;
 	long		fail_at;		/* -1, or return -1 once pos reaches it */
-	CsvParser  *p;				/* for csv_record_line() */
+	CsvParser  *p;				/* for gf_csv_record_line() */
 	uint64_t	record_line;	/* its last value */
 	uint64_t	terminators;	/* line terminators in data[0..pos) */
 } Source;
@@ -85,7 +85,7 @@ src_read(void *ctx, char *buf, size_t size)
 	 */
 	if (s->p != NULL)
 	{
-		uint64_t	line = csv_record_line(s->p);
+		uint64_t	line = gf_csv_record_line(s->p);
 
 		CHECK(line >= s->record_line);
 		CHECK(line <= 1 + s->terminators);
@@ -359,7 +359,7 @@ parse(const Setup *su, const unsigned char *data, size_t len,
 	bool		first = true;
 
 	memset(res, 0, sizeof(Result));
-	p = csv_parser_create(&su->opts, src_read, &src, &alloc);
+	p = gf_csv_parser_create(&su->opts, src_read, &src, &alloc);
 	if (p == NULL)
 	{
 		CHECK(su->alloc_budget >= 0);
@@ -370,33 +370,33 @@ parse(const Setup *su, const unsigned char *data, size_t len,
 	for (;;)
 	{
 		memset(&rec, 0xA5, sizeof(rec));
-		st = csv_next(p, &rec);
+		st = gf_csv_next(p, &rec);
 		if (st == CSV_ERROR)
 		{
-			CsvError	e = csv_error(p);
+			CsvError	e = gf_csv_error(p);
 
 			CHECK(e != CSV_ERROR_NONE);
 			add_item(res, st, e, NULL);
 			/* the error sticks */
-			CHECK(csv_next(p, &rec) == CSV_ERROR && csv_error(p) == e);
+			CHECK(gf_csv_next(p, &rec) == CSV_ERROR && gf_csv_error(p) == e);
 			break;
 		}
 		if (st == CSV_EOF)
 		{
 			add_item(res, st, CSV_ERROR_NONE, NULL);
 			/* end of input sticks too */
-			CHECK(csv_next(p, &rec) == CSV_EOF);
+			CHECK(gf_csv_next(p, &rec) == CSV_EOF);
 			break;
 		}
 		CHECK(st == CSV_RECORD || st == CSV_REJECT);
 		add_item(res, st, CSV_ERROR_NONE, &rec);
 		if (first && su->fix_count)
-			csv_set_expected_fields(p, rec.nfields);
+			gf_csv_set_expected_fields(p, rec.nfields);
 		first = false;
 	}
-	res->saw_bom = csv_saw_bom(p);
-	res->consumed = csv_bytes_consumed(p);
-	csv_parser_free(p);
+	res->saw_bom = gf_csv_saw_bom(p);
+	res->consumed = gf_csv_bytes_consumed(p);
+	gf_csv_parser_free(p);
 }
 
 /* Write the fields of a record back as CSV and parse that: same fields? */
@@ -457,7 +457,7 @@ check_round_trip(const Setup *su, const Item *it)
 	free(buf);
 }
 
-/* csv_header_find against a plain search, for a few names. */
+/* gf_csv_header_find against a plain search, for a few names. */
 static bool
 blank(char c)
 {
@@ -519,7 +519,7 @@ check_header_find(const Item *it)
 	for (int k = 0; k < nnames; k++)
 	{
 		long		want = -1;
-		long		got = csv_header_find(&h, names[k], lens[k]);
+		long		got = gf_csv_header_find(&h, names[k], lens[k]);
 
 		for (size_t i = 0; i < it->rec.nstored; i++)
 			if (same_name(it->fdata[i], it->flen[i], names[k], lens[k]))
@@ -535,7 +535,7 @@ check_header_find(const Item *it)
 	}
 
 	/*
-	 * csv_header_key(), by which the server indexes a header: two names
+	 * gf_csv_header_key(), by which the server indexes a header: two names
 	 * have equal keys exactly when header matching takes them for the same
 	 */
 	{
@@ -546,7 +546,7 @@ check_header_find(const Item *it)
 		for (size_t i = 0; i < n; i++)
 		{
 			keys[i] = xmalloc(it->flen[i] ? it->flen[i] : 1);
-			klens[i] = csv_header_key(it->fdata[i], it->flen[i], keys[i]);
+			klens[i] = gf_csv_header_key(it->fdata[i], it->flen[i], keys[i]);
 			CHECK(klens[i] <= it->flen[i]);
 		}
 		for (size_t i = 0; i < n; i++)
@@ -692,7 +692,7 @@ check_invariants(const Setup *su, const unsigned char *d, size_t len, const Resu
 				default:
 					CHECK(!"unknown reason");
 			}
-			CHECK(csv_reason_code(r->reason) != NULL && csv_reason_text(r->reason) != NULL);
+			CHECK(gf_csv_reason_code(r->reason) != NULL && gf_csv_reason_text(r->reason) != NULL);
 		}
 		if (first && su->fix_count)
 			expected = r->nfields;
@@ -767,7 +767,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	len = size - HEADER_BYTES;
 
 	memset(&su, 0, sizeof(su));
-	csv_options_init(&su.opts);
+	gf_csv_options_init(&su.opts);
 	su.opts.validate_utf8 = !(flags & 1);
 	su.fix_count = (flags & 2) != 0;
 	if (flags & 4)
@@ -789,7 +789,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	{
 		bool		nul1,
 					nul2;
-		size_t		a = csv_utf8_check((const char *) d, len, &nul1);
+		size_t		a = gf_csv_utf8_check((const char *) d, len, &nul1);
 		size_t		b = ref_utf8_check(d, len, &nul2);
 
 		CHECK(a == b);

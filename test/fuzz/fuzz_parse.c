@@ -83,22 +83,22 @@ check_timestamp(const ParsedTimestamp *t, bool have_epoch, int64_t epoch_usec)
 
 	CHECK(t->year >= 1 && t->year <= 9999);
 	CHECK(t->month >= 1 && t->month <= 12);
-	CHECK(t->day >= 1 && t->day <= days_in_month(t->year, t->month));
+	CHECK(t->day >= 1 && t->day <= gf_days_in_month(t->year, t->month));
 	CHECK(t->hour >= 0 && t->hour <= 23);
 	CHECK(t->minute >= 0 && t->minute <= 59);
 	CHECK(t->second >= 0 && t->second <= 59);
 	CHECK(t->usec >= 0 && t->usec <= 999999);
 	CHECK(!t->has_offset || (t->offset_seconds > -16 * 3600 && t->offset_seconds < 16 * 3600));
 
-	/* the calendar functions agree with each other and with ts_wall_usec */
-	days = days_from_civil(t->year, t->month, t->day);
-	civil_from_days(days, &y, &m, &d);
+	/* the calendar functions agree with each other and with gf_ts_wall_usec */
+	days = gf_days_from_civil(t->year, t->month, t->day);
+	gf_civil_from_days(days, &y, &m, &d);
 	CHECK(y == t->year && m == t->month && d == t->day);
-	CHECK(ts_wall_usec(t) == ((days * 86400 + t->hour * 3600 + t->minute * 60 + t->second) *
+	CHECK(gf_ts_wall_usec(t) == ((days * 86400 + t->hour * 3600 + t->minute * 60 + t->second) *
 							  INT64_C(1000000) + t->usec));
 	CHECK(have_epoch == t->has_offset);
 	if (have_epoch)
-		CHECK(epoch_usec == ts_wall_usec(t) - (int64_t) t->offset_seconds * 1000000);
+		CHECK(epoch_usec == gf_ts_wall_usec(t) - (int64_t) t->offset_seconds * 1000000);
 
 	/* written back as full ISO 8601, it parses to the same fields */
 	n = snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06d",
@@ -111,8 +111,8 @@ check_timestamp(const ParsedTimestamp *t, bool have_epoch, int64_t epoch_usec)
 		n += snprintf(buf + n, sizeof(buf) - n, "%c%02d:%02d",
 					  t->offset_seconds < 0 ? '-' : '+', off / 3600, off / 60 % 60);
 	}
-	CHECK(ts_format_compile("iso8601", &iso) == PARSE_OK);
-	CHECK(ts_parse(&iso, buf, (size_t) n, &back, &back_epoch) == PARSE_OK);
+	CHECK(gf_ts_format_compile("iso8601", &iso) == PARSE_OK);
+	CHECK(gf_ts_parse(&iso, buf, (size_t) n, &back, &back_epoch) == PARSE_OK);
 	CHECK(same_ts(t, &back));
 	if (have_epoch)
 		CHECK(back_epoch == epoch_usec);
@@ -130,8 +130,8 @@ check_epoch_round_trip(int64_t epoch_usec)
 
 	n = snprintf(buf, sizeof(buf), "%s%" PRIu64 ".%06u", epoch_usec < 0 ? "-" : "",
 				 a / 1000000, (unsigned) (a % 1000000));
-	CHECK(ts_format_compile("epoch", &f) == PARSE_OK);
-	CHECK(ts_parse(&f, buf, (size_t) n, &t, &back) == PARSE_OK);
+	CHECK(gf_ts_format_compile("epoch", &f) == PARSE_OK);
+	CHECK(gf_ts_parse(&f, buf, (size_t) n, &t, &back) == PARSE_OK);
 	CHECK(back == epoch_usec);
 }
 
@@ -144,11 +144,11 @@ fuzz_timestamp(const char *fmt, const char *s, size_t len)
 	int64_t		epoch = INT64_MIN;
 	ParseResult r;
 
-	if (ts_format_compile(fmt, &f) != PARSE_OK)
+	if (gf_ts_format_compile(fmt, &f) != PARSE_OK)
 		return;
-	r = ts_parse(&f, s, len, &t, &epoch);
+	r = gf_ts_parse(&f, s, len, &t, &epoch);
 	CHECK(r == PARSE_OK || r == PARSE_EMPTY || r == PARSE_SYNTAX || r == PARSE_RANGE);
-	CHECK(parse_result_text(r) != NULL);
+	CHECK(gf_parse_result_text(r) != NULL);
 	if (r == PARSE_EMPTY)
 	{
 		char		tb[8];
@@ -194,8 +194,8 @@ fuzz_integers(const char *s, size_t len)
 	size_t		tl;
 	int64_t		v;
 	int32_t		v32;
-	ParseResult r = parse_int64(s, len, &v);
-	ParseResult r32 = parse_int32(s, len, &v32);
+	ParseResult r = gf_parse_int64(s, len, &v);
+	ParseResult r32 = gf_parse_int32(s, len, &v32);
 	bool		syntax_ok;
 	bool		oracle_ok = false;
 	long long	ov = 0;
@@ -225,7 +225,7 @@ fuzz_integers(const char *s, size_t len)
 		int			n = snprintf(buf, sizeof(buf), "%" PRId64, v);
 
 		CHECK(syntax_ok);
-		CHECK(parse_int64(buf, (size_t) n, &back) == PARSE_OK && back == v);
+		CHECK(gf_parse_int64(buf, (size_t) n, &back) == PARSE_OK && back == v);
 		if (tl < sizeof(tb) - 1)
 			CHECK(oracle_ok && ov == v);
 		/* int32 accepts exactly the int64 values in its range */
@@ -251,7 +251,7 @@ static void
 fuzz_double(const char *s, size_t len)
 {
 	double		v;
-	ParseResult r = parse_double(s, len, &v);
+	ParseResult r = gf_parse_double(s, len, &v);
 
 	CHECK(r == PARSE_OK || r == PARSE_EMPTY || r == PARSE_SYNTAX || r == PARSE_RANGE);
 	if (r == PARSE_OK)
@@ -265,7 +265,7 @@ fuzz_double(const char *s, size_t len)
 
 		CHECK(isfinite(v));
 		n = snprintf(buf, sizeof(buf), "%.17g", v);
-		CHECK(parse_double(buf, (size_t) n, &back) == PARSE_OK);
+		CHECK(gf_parse_double(buf, (size_t) n, &back) == PARSE_OK);
 		CHECK(memcmp(&back, &v, sizeof(double)) == 0);
 		/* strtod reads the same number from the input */
 		CHECK(memchr(s, '\0', len) == NULL);

@@ -97,7 +97,7 @@ render(const char *input, size_t len, size_t chunk, const CsvOptions *opts,
 	   size_t expected_fields)
 {
 	StrSource	src = {input, len, 0, chunk};
-	CsvParser  *p = csv_parser_create(opts, str_read, &src, &malloc_allocator);
+	CsvParser  *p = gf_csv_parser_create(opts, str_read, &src, &malloc_allocator);
 	Buf			out = {NULL, 0, 0};
 	CsvRecord	rec;
 	CsvStatus	st;
@@ -105,13 +105,13 @@ render(const char *input, size_t len, size_t chunk, const CsvOptions *opts,
 	uint64_t	prev_end = 0;
 
 	buf_str(&out, "");
-	while ((st = csv_next(p, &rec)) != CSV_EOF)
+	while ((st = gf_csv_next(p, &rec)) != CSV_EOF)
 	{
 		char		tmp[128];
 
 		if (st == CSV_ERROR)
 		{
-			snprintf(tmp, sizeof(tmp), "E:%d", (int) csv_error(p));
+			snprintf(tmp, sizeof(tmp), "E:%d", (int) gf_csv_error(p));
 			buf_str(&out, tmp);
 			break;
 		}
@@ -145,7 +145,7 @@ render(const char *input, size_t len, size_t chunk, const CsvOptions *opts,
 			snprintf(tmp, sizeof(tmp), "J%llu-%llu:%s",
 					 (unsigned long long) rec.first_line,
 					 (unsigned long long) rec.last_line,
-					 csv_reason_code(rec.reason));
+					 gf_csv_reason_code(rec.reason));
 			buf_str(&out, tmp);
 			if (show_raw_len)
 			{
@@ -154,9 +154,9 @@ render(const char *input, size_t len, size_t chunk, const CsvOptions *opts,
 			}
 		}
 		if (++n == 1 && expected_fields)
-			csv_set_expected_fields(p, expected_fields);
+			gf_csv_set_expected_fields(p, expected_fields);
 	}
-	csv_parser_free(p);
+	gf_csv_parser_free(p);
 	return out.s;
 }
 
@@ -188,7 +188,7 @@ check(const char *name, const char *input, const char *expected)
 {
 	CsvOptions	opts;
 
-	csv_options_init(&opts);
+	gf_csv_options_init(&opts);
 	check_opts(name, input, strlen(input), expected, &opts, 0);
 }
 
@@ -197,7 +197,7 @@ check_n(const char *name, const char *input, size_t len, const char *expected)
 {
 	CsvOptions	opts;
 
-	csv_options_init(&opts);
+	gf_csv_options_init(&opts);
 	check_opts(name, input, len, expected, &opts, 0);
 }
 
@@ -206,7 +206,7 @@ check_expect(const char *name, const char *input, size_t nfields, const char *ex
 {
 	CsvOptions	opts;
 
-	csv_options_init(&opts);
+	gf_csv_options_init(&opts);
 	check_opts(name, input, strlen(input), expected, &opts, nfields);
 }
 
@@ -219,29 +219,29 @@ test_header_find(void)
 	CsvParser  *p;
 	CsvRecord	rec;
 
-	csv_options_init(&opts);
-	p = csv_parser_create(&opts, str_read, &src, &malloc_allocator);
+	gf_csv_options_init(&opts);
+	p = gf_csv_parser_create(&opts, str_read, &src, &malloc_allocator);
 	checks++;
-	if (csv_next(p, &rec) != CSV_RECORD ||
-		csv_header_find(&rec, "meter_id", 8) != 0 ||
-		csv_header_find(&rec, "  CHANNEL ", 10) != 3 ||
-		csv_header_find(&rec, "value", 5) != -2 ||
-		csv_header_find(&rec, "quality", 7) != -1 ||
-		!csv_saw_bom(p))
+	if (gf_csv_next(p, &rec) != CSV_RECORD ||
+		gf_csv_header_find(&rec, "meter_id", 8) != 0 ||
+		gf_csv_header_find(&rec, "  CHANNEL ", 10) != 3 ||
+		gf_csv_header_find(&rec, "value", 5) != -2 ||
+		gf_csv_header_find(&rec, "quality", 7) != -1 ||
+		!gf_csv_saw_bom(p))
 	{
 		failures++;
 		fprintf(stderr, "FAIL header matching\n");
 	}
-	csv_parser_free(p);
+	gf_csv_parser_free(p);
 
 	/* the key of a name: blanks around it dropped, ASCII lower case */
 	{
 		char		key[32];
-		size_t		n = csv_header_key(" \t Meter_ID\xC3\x89 \r\n", 16, key);
+		size_t		n = gf_csv_header_key(" \t Meter_ID\xC3\x89 \r\n", 16, key);
 
 		checks++;
 		if (n != 10 || memcmp(key, "meter_id\xC3\x89", 10) != 0 ||
-			csv_header_key("   ", 3, key) != 0)
+			gf_csv_header_key("   ", 3, key) != 0)
 		{
 			failures++;
 			fprintf(stderr, "FAIL header key\n");
@@ -254,7 +254,7 @@ typedef struct LineSource
 {
 	StrSource	src;
 	CsvParser  *p;
-	uint64_t	line_at[64];	/* csv_record_line() when byte i is asked for */
+	uint64_t	line_at[64];	/* gf_csv_record_line() when byte i is asked for */
 } LineSource;
 
 static long
@@ -263,7 +263,7 @@ line_read(void *ctx, char *buf, size_t size)
 	LineSource *ls = ctx;
 
 	if (ls->src.pos < 64)
-		ls->line_at[ls->src.pos] = csv_record_line(ls->p);
+		ls->line_at[ls->src.pos] = gf_csv_record_line(ls->p);
 	return str_read(&ls->src, buf, size);
 }
 
@@ -284,9 +284,9 @@ test_record_line(void)
 	 */
 	static const uint64_t want[] = {0, 0, 0, 2, 2, 3, 3, 4, 4, 4, 4, 4, 4, 4, 6};
 
-	csv_options_init(&opts);
-	ls.p = csv_parser_create(&opts, line_read, &ls, &malloc_allocator);
-	while (csv_next(ls.p, &rec) != CSV_EOF)
+	gf_csv_options_init(&opts);
+	ls.p = gf_csv_parser_create(&opts, line_read, &ls, &malloc_allocator);
+	while (gf_csv_next(ls.p, &rec) != CSV_EOF)
 		;
 	checks++;
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
@@ -297,7 +297,7 @@ test_record_line(void)
 					i, (unsigned long long) ls.line_at[i], (unsigned long long) want[i]);
 			break;
 		}
-	csv_parser_free(ls.p);
+	gf_csv_parser_free(ls.p);
 }
 
 static void
@@ -308,7 +308,7 @@ test_limits(void)
 	size_t		n = 5000;
 
 	/* a record longer than the limit is one reject, the next one is read */
-	csv_options_init(&opts);
+	gf_csv_options_init(&opts);
 	opts.max_record_bytes = 100;
 	opts.reject_keep_bytes = 10;
 	big = malloc(n + 32);
@@ -335,7 +335,7 @@ test_limits(void)
 	memset(big, 'x', n);
 	memcpy(big, "\"a\"b", 4);
 	memcpy(big + n, "\na,b\n", 6);
-	csv_options_init(&opts);
+	gf_csv_options_init(&opts);
 	opts.max_record_bytes = 100;
 	opts.reject_keep_bytes = 300;
 	show_raw_len = true;
@@ -351,13 +351,13 @@ test_limits(void)
 	free(big);
 
 	/* field limit */
-	csv_options_init(&opts);
+	gf_csv_options_init(&opts);
 	opts.max_fields = 3;
 	check_opts("too many fields", "a,b,c,d\na,b\n", 12,
 			   "J1-1:too_many_fieldsR2-2[a|b]", &opts, 0);
 
 	/* no UTF-8 check: only NUL is refused */
-	csv_options_init(&opts);
+	gf_csv_options_init(&opts);
 	opts.validate_utf8 = false;
 	check_opts("latin1 passes", "caf\xe9\n", 5, "R1-1[caf\xe9]", &opts, 0);
 }

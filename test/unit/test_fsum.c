@@ -24,10 +24,10 @@ sum_of(const double *v, int n)
 	FSum		s;
 	double		r;
 
-	fsum_init(&s);
+	gf_fsum_init(&s);
 	for (int i = 0; i < n; i++)
-		fsum_add(&s, v[i], grow, NULL);
-	r = fsum_result(&s);
+		gf_fsum_add(&s, v[i], grow, NULL);
+	r = gf_fsum_result(&s);
 	if (s.p != s.inline_p)
 		free(s.p);
 	return r;
@@ -98,14 +98,14 @@ main(void)
 		FSum		s1,
 					s2;
 
-		fsum_init(&s1);
-		fsum_init(&s2);
+		gf_fsum_init(&s1);
+		gf_fsum_init(&s2);
 		for (int i = 0; i < 500; i++)
-			fsum_add(&s1, big[i], grow, NULL);
+			gf_fsum_add(&s1, big[i], grow, NULL);
 		for (int i = 500; i < 1000; i++)
-			fsum_add(&s2, big[i], grow, NULL);
-		fsum_merge(&s1, &s2, grow, NULL);
-		expect("merge", fsum_result(&s1), first);
+			gf_fsum_add(&s2, big[i], grow, NULL);
+		gf_fsum_merge(&s1, &s2, grow, NULL);
+		expect("merge", gf_fsum_result(&s1), first);
 		if (s1.p != s1.inline_p)
 			free(s1.p);
 		if (s2.p != s2.inline_p)

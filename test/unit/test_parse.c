@@ -30,11 +30,11 @@ ts(const char *fmt, const char *input)
 	ParsedTimestamp t;
 	ParseResult r;
 
-	if (ts_format_compile(fmt, &f) != PARSE_OK)
+	if (gf_ts_format_compile(fmt, &f) != PARSE_OK)
 		return "BAD_FORMAT";
-	r = ts_parse(&f, input, strlen(input), &t, NULL);
+	r = gf_ts_parse(&f, input, strlen(input), &t, NULL);
 	if (r != PARSE_OK)
-		return parse_result_text(r);
+		return gf_parse_result_text(r);
 	if (t.has_offset)
 		snprintf(out, sizeof(out), "%04d-%02d-%02d %02d:%02d:%02d.%06d%+d",
 				 t.year, t.month, t.day, t.hour, t.minute, t.second, t.usec,
@@ -96,14 +96,14 @@ test_timestamps(void)
 					m,
 					dd;
 
-		civil_from_days(d, &y, &m, &dd);
-		if (days_from_civil(y, m, dd) != d)
+		gf_civil_from_days(d, &y, &m, &dd);
+		if (gf_days_from_civil(y, m, dd) != d)
 		{
 			EXPECT(0, "civil round trip at day %ld", d);
 			break;
 		}
 	}
-	EXPECT(days_from_civil(2025, 1, 30) == 20118, "days_from_civil(2025-01-30)");
+	EXPECT(gf_days_from_civil(2025, 1, 30) == 20118, "gf_days_from_civil(2025-01-30)");
 }
 
 static void
@@ -113,33 +113,33 @@ test_numbers(void)
 	int64_t		i;
 	int32_t		i32;
 
-	EXPECT(parse_double("0.336", 5, &d) == PARSE_OK && d == 0.336, "0.336");
-	EXPECT(parse_double(" -12 ", 5, &d) == PARSE_OK && d == -12, "-12");
-	EXPECT(parse_double(".5", 2, &d) == PARSE_OK && d == 0.5, ".5");
-	EXPECT(parse_double("5.", 2, &d) == PARSE_OK && d == 5, "5.");
-	EXPECT(parse_double("1e3", 3, &d) == PARSE_OK && d == 1000, "1e3");
-	EXPECT(parse_double("1e400", 5, &d) == PARSE_RANGE, "1e400");
-	EXPECT(parse_double("1e-400", 6, &d) == PARSE_RANGE, "1e-400");
-	EXPECT(parse_double("0e-400", 6, &d) == PARSE_OK && d == 0, "0e-400");
-	EXPECT(parse_double("N/A", 3, &d) == PARSE_SYNTAX, "N/A");
-	EXPECT(parse_double("inf", 3, &d) == PARSE_SYNTAX, "inf");
-	EXPECT(parse_double("nan", 3, &d) == PARSE_SYNTAX, "nan");
-	EXPECT(parse_double("0x10", 4, &d) == PARSE_SYNTAX, "hex");
-	EXPECT(parse_double("1,5", 3, &d) == PARSE_SYNTAX, "comma");
-	EXPECT(parse_double("", 0, &d) == PARSE_EMPTY, "empty");
-	EXPECT(parse_double("-", 1, &d) == PARSE_SYNTAX, "sign only");
-	EXPECT(parse_double("1e", 2, &d) == PARSE_SYNTAX, "no exponent digits");
+	EXPECT(gf_parse_double("0.336", 5, &d) == PARSE_OK && d == 0.336, "0.336");
+	EXPECT(gf_parse_double(" -12 ", 5, &d) == PARSE_OK && d == -12, "-12");
+	EXPECT(gf_parse_double(".5", 2, &d) == PARSE_OK && d == 0.5, ".5");
+	EXPECT(gf_parse_double("5.", 2, &d) == PARSE_OK && d == 5, "5.");
+	EXPECT(gf_parse_double("1e3", 3, &d) == PARSE_OK && d == 1000, "1e3");
+	EXPECT(gf_parse_double("1e400", 5, &d) == PARSE_RANGE, "1e400");
+	EXPECT(gf_parse_double("1e-400", 6, &d) == PARSE_RANGE, "1e-400");
+	EXPECT(gf_parse_double("0e-400", 6, &d) == PARSE_OK && d == 0, "0e-400");
+	EXPECT(gf_parse_double("N/A", 3, &d) == PARSE_SYNTAX, "N/A");
+	EXPECT(gf_parse_double("inf", 3, &d) == PARSE_SYNTAX, "inf");
+	EXPECT(gf_parse_double("nan", 3, &d) == PARSE_SYNTAX, "nan");
+	EXPECT(gf_parse_double("0x10", 4, &d) == PARSE_SYNTAX, "hex");
+	EXPECT(gf_parse_double("1,5", 3, &d) == PARSE_SYNTAX, "comma");
+	EXPECT(gf_parse_double("", 0, &d) == PARSE_EMPTY, "empty");
+	EXPECT(gf_parse_double("-", 1, &d) == PARSE_SYNTAX, "sign only");
+	EXPECT(gf_parse_double("1e", 2, &d) == PARSE_SYNTAX, "no exponent digits");
 
-	EXPECT(parse_int64("900", 3, &i) == PARSE_OK && i == 900, "900");
-	EXPECT(parse_int64("-9223372036854775808", 20, &i) == PARSE_OK && i == INT64_MIN, "min");
-	EXPECT(parse_int64("9223372036854775807", 19, &i) == PARSE_OK && i == INT64_MAX, "max");
-	EXPECT(parse_int64("9223372036854775808", 19, &i) == PARSE_RANGE, "max+1");
-	EXPECT(parse_int64("12a", 3, &i) == PARSE_SYNTAX, "12a");
-	EXPECT(parse_int64("99999999999999999999a", 21, &i) == PARSE_SYNTAX, "long digits then a letter");
-	EXPECT(parse_int32("99999999999,5", 13, &i32) == PARSE_SYNTAX, "int32: long digits then a comma");
-	EXPECT(parse_int64("+", 1, &i) == PARSE_SYNTAX, "+");
-	EXPECT(parse_int32("2147483648", 10, &i32) == PARSE_RANGE, "int32 overflow");
-	EXPECT(parse_int32("-2147483648", 11, &i32) == PARSE_OK && i32 == INT32_MIN, "int32 min");
+	EXPECT(gf_parse_int64("900", 3, &i) == PARSE_OK && i == 900, "900");
+	EXPECT(gf_parse_int64("-9223372036854775808", 20, &i) == PARSE_OK && i == INT64_MIN, "min");
+	EXPECT(gf_parse_int64("9223372036854775807", 19, &i) == PARSE_OK && i == INT64_MAX, "max");
+	EXPECT(gf_parse_int64("9223372036854775808", 19, &i) == PARSE_RANGE, "max+1");
+	EXPECT(gf_parse_int64("12a", 3, &i) == PARSE_SYNTAX, "12a");
+	EXPECT(gf_parse_int64("99999999999999999999a", 21, &i) == PARSE_SYNTAX, "long digits then a letter");
+	EXPECT(gf_parse_int32("99999999999,5", 13, &i32) == PARSE_SYNTAX, "int32: long digits then a comma");
+	EXPECT(gf_parse_int64("+", 1, &i) == PARSE_SYNTAX, "+");
+	EXPECT(gf_parse_int32("2147483648", 10, &i32) == PARSE_RANGE, "int32 overflow");
+	EXPECT(gf_parse_int32("-2147483648", 11, &i32) == PARSE_OK && i32 == INT32_MIN, "int32 min");
 }
 
 int

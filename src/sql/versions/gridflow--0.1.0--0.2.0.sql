@@ -1,9 +1,10 @@
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION gridflow UPDATE TO '0.2.0'" to load this file. \quit
 
--- Upgrade from 0.1.0 to 0.2.0.  Every change to the install script sources
--- (src/sql/[0-9]*.sql) made after 0.1.0 is repeated here; the upgrade
--- regression test checks that an updated installation equals a fresh one.
+-- Upgrade from 0.1.0 to 0.2.0: what 0.2.0 changed, each object defined
+-- once, as 0.2.0 has it (0.2.0 is installed as 0.1.0 and this script); the
+-- upgrade regression test checks that an updated installation equals a
+-- fresh one.
 SET LOCAL search_path TO pg_catalog, pg_temp;
 SET LOCAL client_min_messages TO warning;
 
@@ -12,6 +13,15 @@ SET LOCAL client_min_messages TO warning;
 -- external readers, configured files kept inside the drop directory.
 --
 -- The roles first: the policies and grants below name them.
+-- Three NOLOGIN group roles; administrators GRANT them to login roles:
+--   gridflow_pipeline  runs builds (with pg_read_server_files, granted
+--                      separately), maintains the configuration, reads every
+--                      layer of every utility, landing included;
+--   gridflow_internal  reads standardized, product, experience and dq, all
+--                      columns, rows of its utilities (gridflow.role_utility);
+--   gridflow_external  reads the views of the external schema only.
+-- Roles belong to the cluster, not to a database: they are created here
+-- when missing and kept by DROP EXTENSION (another database may use them).
 DO $$
 DECLARE
     r record;
@@ -109,6 +119,9 @@ CREATE TABLE gridflow.batch (
     rows_replaced bigint NOT NULL DEFAULT 0,
     status text NOT NULL DEFAULT 'loading' CHECK (status IN ('loading', 'loaded')),
     spill_partitions integer NOT NULL DEFAULT 0,
+    ambiguous_local_times bigint NOT NULL DEFAULT 0,
+    nonexistent_local_times bigint NOT NULL DEFAULT 0,
+    unpivoted_reads bigint,
     CONSTRAINT batch_content_key UNIQUE (utility_id, file_kind, content_sha256)
 );
 COMMENT ON TABLE gridflow.batch IS 'One row per file loaded, in the order the files arrived: its checksum and its figures from landing to standardized (gridflow_build starts the history again from batch 1; gridflow_ingest adds to it; gridflow_rebuild keeps it)';
@@ -125,8 +138,8 @@ COMMENT ON COLUMN gridflow.batch.finished_at IS 'When the file was standardized'
 COMMENT ON COLUMN gridflow.batch.records_read IS 'Records landed (landing.source_record rows)';
 COMMENT ON COLUMN gridflow.batch.records_rejected IS 'Records that were not valid CSV rows of the file (landing.reject, stage landing); records_read + records_rejected is every record of the file';
 COMMENT ON COLUMN gridflow.batch.rows_invalid IS 'Landed records whose values could not be standardized (landing.reject, stage standardized)';
-COMMENT ON COLUMN gridflow.batch.rows_duplicate IS 'Landed records whose key was already there (earlier in the file or from an earlier batch), resolved by the de-duplication policy';
-COMMENT ON COLUMN gridflow.batch.rows_kept IS 'New standardized rows: keys this batch brought first; records_read = rows_invalid + rows_duplicate + rows_kept';
+COMMENT ON COLUMN gridflow.batch.rows_duplicate IS 'Landed records (wide layouts: reads) whose key was already there (earlier in the file or from an earlier batch), resolved by the de-duplication policy';
+COMMENT ON COLUMN gridflow.batch.rows_kept IS 'New standardized rows: keys this batch brought first; records_read = rows_invalid + rows_duplicate + rows_kept (wide layouts: unpivoted_reads = rows_duplicate + rows_kept)';
 COMMENT ON COLUMN gridflow.batch.rows_matched IS 'Standardized rows of earlier batches that records of this batch matched by key';
 COMMENT ON COLUMN gridflow.batch.rows_replaced IS 'Of those, rows whose kept values this batch changed (keep_last: the correction won; sum: its values were added)';
 COMMENT ON COLUMN gridflow.batch.status IS 'loading while the file is read, loaded once standardized';
@@ -250,7 +263,8 @@ CREATE TABLE standardized.interval_read (
     source_rows integer NOT NULL,
     conflicting_rows integer NOT NULL,
     first_value double precision,
-    source_value_sum double precision
+    source_value_sum double precision,
+    unit text
 ) PARTITION BY LIST (utility_id);
 COMMENT ON TABLE standardized.interval_read IS 'Interval reads of every utility, one row per (utility_id, service_point_id, meter_id, interval_start_ts, channel), resolved by the utility''s interval_dedup_policy; partitioned by utility, then by month of the utility''s local days on interval_start_ts (builds and ingests create the partitions, each with a unique index on the key, NULLS NOT DISTINCT since a read without a service point still has one)';
 COMMENT ON COLUMN standardized.interval_read.utility_id IS 'Utility';
@@ -259,8 +273,8 @@ COMMENT ON COLUMN standardized.interval_read.meter_id IS 'Meter';
 COMMENT ON COLUMN standardized.interval_read.channel IS 'Channel as the utility names it (kWh and kVARh reads of one instant are different channels)';
 COMMENT ON COLUMN standardized.interval_read.interval_start_ts IS 'Start of the interval (offsets kept; integer dates are local midnight)';
 COMMENT ON COLUMN standardized.interval_read.interval_end_ts IS 'interval_start_ts + duration_seconds';
-COMMENT ON COLUMN standardized.interval_read.duration_seconds IS 'Interval length in seconds as given by the utility (0: unknown)';
-COMMENT ON COLUMN standardized.interval_read.value IS 'Usage value of the kept read (sum of the duplicates under the sum policy)';
+COMMENT ON COLUMN standardized.interval_read.duration_seconds IS 'Interval length in seconds as given by the utility (converted from column_map.unit, implied by gridflow.channel, or the column length of a wide layout; NULL or 0: unknown)';
+COMMENT ON COLUMN standardized.interval_read.value IS 'Usage value of the kept read (sum of the duplicates under the sum policy), in unit';
 COMMENT ON COLUMN standardized.interval_read.quality IS 'Quality flag as the utility gives it';
 COMMENT ON COLUMN standardized.interval_read.last_update_time IS 'When the utility last updated the read';
 COMMENT ON COLUMN standardized.interval_read.exported_at IS 'When the utility exported it (the string null means NULL)';
@@ -397,6 +411,105 @@ END;
 COMMENT ON FUNCTION gridflow.source_record(bigint, bigint) IS 'The landed record of a batch that starts on a line (lineage look-up); NULL if there is none';
 
 --
+-- Onboarding a utility by configuration alone: units (gridflow.unit) and
+-- what channels imply (gridflow.channel), column time zones and units,
+-- assignment files, wide layouts, local times across daylight-saving
+-- changes, and their DQ figures.
+--
+ALTER TABLE gridflow.utility ADD COLUMN ambiguous_local_time text NOT NULL DEFAULT 'later'
+    CHECK (ambiguous_local_time IN ('later', 'earlier', 'in_order', 'reject'));
+COMMENT ON COLUMN gridflow.utility.ambiguous_local_time IS 'How a local time without offset in the hour repeated when daylight saving time ends is read: later (PostgreSQL''s rule: the second occurrence, standard time), earlier (the first, daylight time), in_order (interval starts: the first record of a series (meter, service point, channel) at that time is the earlier instant and a repeat of it the later one; other columns: later), reject (the record is rejected); dq.timestamp_range counts these times either way';
+
+CREATE TABLE gridflow.unit (
+    unit text PRIMARY KEY CHECK (unit OPERATOR(pg_catalog.<>) ''),
+    factor double precision NOT NULL CHECK (factor OPERATOR(pg_catalog.>) 0),
+    common_unit text NOT NULL,
+    description text
+);
+CREATE UNIQUE INDEX unit_lower_key ON gridflow.unit (pg_catalog.lower(unit));
+COMMENT ON TABLE gridflow.unit IS 'Units a utility may give values and durations in, and how they convert into gridflow''s common units (kWh, kvarh, kW, kvar, seconds); units are matched case-insensitively';
+COMMENT ON INDEX gridflow.unit_lower_key IS 'Units are matched case-insensitively, so two units may not differ in case only';
+COMMENT ON COLUMN gridflow.unit.unit IS 'Unit as written in a file or in the configuration (Wh, kWh, min, ...)';
+COMMENT ON COLUMN gridflow.unit.factor IS 'A value in this unit times factor is the value in common_unit';
+COMMENT ON COLUMN gridflow.unit.common_unit IS 'The common unit it converts to: kWh, kvarh, kW, kvar, or s for durations';
+COMMENT ON COLUMN gridflow.unit.description IS 'Free text';
+INSERT INTO gridflow.unit (unit, factor, common_unit, description) VALUES
+    ('Wh', 0.001, 'kWh', 'watt-hour'),
+    ('kWh', 1, 'kWh', 'kilowatt-hour'),
+    ('MWh', 1000, 'kWh', 'megawatt-hour'),
+    ('varh', 0.001, 'kvarh', 'volt-ampere reactive hour'),
+    ('kvarh', 1, 'kvarh', 'kilovolt-ampere reactive hour'),
+    ('W', 0.001, 'kW', 'watt (demand)'),
+    ('kW', 1, 'kW', 'kilowatt (demand)'),
+    ('MW', 1000, 'kW', 'megawatt (demand)'),
+    ('var', 0.001, 'kvar', 'volt-ampere reactive (demand)'),
+    ('kvar', 1, 'kvar', 'kilovolt-ampere reactive (demand)'),
+    ('s', 1, 's', 'second'),
+    ('min', 60, 's', 'minute'),
+    ('h', 3600, 's', 'hour');
+
+ALTER TABLE gridflow.source_file DROP CONSTRAINT source_file_file_kind_check;
+ALTER TABLE gridflow.source_file ADD CONSTRAINT source_file_file_kind_check
+    CHECK (file_kind IN ('service_point', 'meter', 'interval', 'assignment'));
+ALTER TABLE gridflow.source_file
+    ADD COLUMN layout text NOT NULL DEFAULT 'long' CHECK (layout IN ('long', 'wide')),
+    ADD COLUMN wide_columns text[],
+    ADD COLUMN wide_interval_seconds integer
+        CHECK (wide_interval_seconds OPERATOR(pg_catalog.>) 0
+               AND CASE WHEN wide_interval_seconds OPERATOR(pg_catalog.>) 0
+                        THEN 3600 OPERATOR(pg_catalog.%) wide_interval_seconds OPERATOR(pg_catalog.=) 0 END),
+    ADD COLUMN wide_dst text
+        CHECK (wide_dst IN ('elapsed', 'wall_clock_split', 'wall_clock_earlier', 'wall_clock_later')),
+    ADD CONSTRAINT source_file_wide_layout
+        CHECK (CASE layout
+                    WHEN 'wide' THEN file_kind OPERATOR(pg_catalog.=) 'interval'
+                                     AND pg_catalog.cardinality(wide_columns) OPERATOR(pg_catalog.>) 0
+                                     AND wide_interval_seconds IS NOT NULL AND wide_dst IS NOT NULL
+                    ELSE wide_columns IS NULL AND wide_interval_seconds IS NULL AND wide_dst IS NULL
+               END);
+COMMENT ON COLUMN gridflow.source_file.file_kind IS 'service_point, meter, assignment or interval: which standardized table the file feeds (assignment: meter-to-service-point rows for standardized.meter_assignment, read after the meter file; with service_point_link = meter, reads reach their service point through them)';
+COMMENT ON COLUMN gridflow.source_file.layout IS 'long: one read per record; wide (interval files only): one record per meter and day, with one column per interval (wide_columns), unpivoted into reads by the loader';
+COMMENT ON COLUMN gridflow.source_file.wide_columns IS 'Wide layout: header names of the interval columns, in time order (e.g. hr01 ... hr24, or 00:15 ... 24:00); an empty cell is no read';
+COMMENT ON COLUMN gridflow.source_file.wide_interval_seconds IS 'Wide layout: length of the interval of each column in seconds (3600, 1800, 900, ...; it divides an hour)';
+COMMENT ON COLUMN gridflow.source_file.wide_dst IS 'Wide layout, how daylight-saving days are written: elapsed (column n is the n-th interval after local midnight: a 23-hour day fills 92 quarter-hour columns, a 25-hour day 100; cells past the end of the day must be empty); wall_clock_* (columns are the wall-clock intervals of a 24-hour day: the spring-forward gap''s cells must be empty, and on the fall-back day each cell of the repeated hour is written once): _split takes it as both occurrences added together (a doubled value) and splits it into two reads of half the value, _earlier and _later as the first or the second occurrence only';
+COMMENT ON CONSTRAINT source_file_wide_layout ON gridflow.source_file IS 'A wide layout is an interval file with its interval columns, their length and its daylight-saving convention; a long layout has none of them';
+
+ALTER TABLE gridflow.column_map
+    ADD COLUMN time_zone text,
+    ADD COLUMN unit text REFERENCES gridflow.unit ON UPDATE CASCADE;
+COMMENT ON COLUMN gridflow.column_map.file_kind IS 'File kind (service_point, meter, assignment, interval)';
+COMMENT ON COLUMN gridflow.column_map.time_zone IS 'For timestamp targets: the IANA time zone of times without offset in this column (e.g. UTC); NULL: the utility''s time_zone';
+COMMENT ON COLUMN gridflow.column_map.unit IS 'For numeric targets: the unit the column is written in (gridflow.unit), converted into the common unit: e.g. min for a duration_seconds column in minutes, Wh for a value column in watt-hours (the read''s unit column then says kWh)';
+
+CREATE TABLE gridflow.channel (
+    utility_id text NOT NULL REFERENCES gridflow.utility ON UPDATE CASCADE ON DELETE CASCADE,
+    channel text NOT NULL,
+    duration_seconds integer CHECK (duration_seconds OPERATOR(pg_catalog.>) 0),
+    unit text REFERENCES gridflow.unit ON UPDATE CASCADE,
+    description text,
+    PRIMARY KEY (utility_id, channel)
+);
+COMMENT ON TABLE gridflow.channel IS 'What a utility''s channel implies for its reads: the interval length of reads that give none, and the unit of their values when neither the read nor the column map gives one';
+COMMENT ON COLUMN gridflow.channel.utility_id IS 'Utility';
+COMMENT ON COLUMN gridflow.channel.channel IS 'Channel exactly as the interval file writes it';
+COMMENT ON COLUMN gridflow.channel.duration_seconds IS 'Interval length of the channel''s reads, used when a read has no duration of its own';
+COMMENT ON COLUMN gridflow.channel.unit IS 'Unit of the channel''s values (gridflow.unit), used when the read has no unit column value and column_map gives no unit for value';
+COMMENT ON COLUMN gridflow.channel.description IS 'Free text';
+COMMENT ON COLUMN gridflow.batch.ambiguous_local_times IS 'Records with a local time (no offset) in the hour repeated when daylight saving time ends, resolved by the utility''s ambiguous_local_time (wide layouts: records with a value in a column of the repeated hour)';
+COMMENT ON COLUMN gridflow.batch.nonexistent_local_times IS 'Records with a local time (no offset) in the hour skipped when daylight saving time starts, read by PostgreSQL''s rule (as if the clock had not moved yet); wide layouts: records with a value in a column of the skipped hour, which are rejected';
+COMMENT ON COLUMN gridflow.batch.unpivoted_reads IS 'Wide layouts: reads the valid records were unpivoted into (rows_duplicate + rows_kept); NULL for long layouts';
+
+-- Channels are all users' rows; units added by users are dumped, the
+-- shipped ones come back with CREATE EXTENSION.
+SELECT pg_catalog.pg_extension_config_dump('gridflow.channel', '');
+SELECT pg_catalog.pg_extension_config_dump('gridflow.unit',
+    $$WHERE unit NOT IN ('Wh', 'kWh', 'MWh', 'varh', 'kvarh', 'W', 'kW', 'MW', 'var', 'kvar', 's', 'min', 'h')$$);
+GRANT SELECT, INSERT, UPDATE, DELETE ON gridflow.channel, gridflow.unit TO gridflow_pipeline;
+COMMENT ON COLUMN standardized.interval_read.unit IS 'Unit of value, when the utility says (a unit column, column_map.unit or gridflow.channel): the common unit (kWh, kvarh, ...) the value was converted into; NULL: the value as the utility gives it';
+COMMENT ON COLUMN landing.reject.reason IS 'Reason code: field_count, unterminated_quote, text_after_quote, invalid_utf8, nul_byte, record_too_long, too_many_fields, invalid_value, missing_key, unknown_unit, ambiguous_local_time, nonexistent_local_time, outside_day';
+COMMENT ON TABLE standardized.meter_assignment IS 'Every meter-to-service-point row of the meter files and assignment files, in file order: the history that effective-dated linking and the multi-premise DQ checks read';
+
+--
 -- Exact sum of doubles: the correctly rounded sum whatever the order of the
 -- terms, so that parallel plans and the build's own aggregation agree to
 -- the last bit.
@@ -444,10 +557,11 @@ CREATE AGGREGATE gridflow.exact_sum(double precision) (
 COMMENT ON AGGREGATE gridflow.exact_sum(double precision) IS 'Sum of double precision values, exact and then correctly rounded, so independent of the order of the rows (unlike sum()); NULLs are ignored; NULL when there is no value';
 
 --
--- What the build writes into product and experience.  The build runs these
--- views and bulk-loads their rows; they are plain SQL so that anyone can
--- read what each layer means.  They run with the rights of the role reading
--- them (security_invoker), so they never show more than the layers would.
+-- What the build writes into product and experience, in plain SQL so that
+-- anyone can read what each layer means.  The build computes the same rows
+-- in C (product.c, experience.c); the regression tests check that both
+-- agree.  They run with the rights of the role reading them
+-- (security_invoker), so they never show more than the layers would.
 --
 CREATE VIEW gridflow.product_source WITH (security_invoker = true) AS
 SELECT r.utility_id,
@@ -514,24 +628,6 @@ SELECT s.utility_id,
          WHERE p.service_point_id IS NOT NULL
          GROUP BY p.utility_id, p.service_point_id, p.local_date, p.channel, u.time_zone) s;
 COMMENT ON VIEW gridflow.experience_source IS 'Definition of experience.daily_usage: product reads with a service point, grouped by utility, service point, local day and channel (the build computes the same rows in C; the regression tests check they agree)';
-
-DO $$
-DECLARE
-    c record;
-BEGIN
-    FOR c IN
-        SELECT v.view_name, a.attname, pg_catalog.col_description(t.oid, a.attnum) AS comment
-          FROM (VALUES ('gridflow.product_source'::regclass, 'product.usage_interval'::regclass),
-                       ('gridflow.experience_source'::regclass, 'experience.daily_usage'::regclass))
-               AS v(view_name, table_name)
-          JOIN pg_catalog.pg_class t ON t.oid OPERATOR(pg_catalog.=) v.table_name
-          JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) t.oid
-         WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
-    LOOP
-        EXECUTE pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', c.view_name, c.attname, c.comment);
-    END LOOP;
-END
-$$;
 
 CREATE VIEW dq.row_counts WITH (security_invoker = true) AS
 WITH u AS (
@@ -817,7 +913,13 @@ SELECT p.utility_id,
        (SELECT coalesce(pg_catalog.sum(j.records), 0)::bigint
           FROM dq.rejects j
          WHERE j.target_column OPERATOR(pg_catalog.=) 'interval_start_ts'
-           AND (p.utility_id IS NULL OR j.utility_id OPERATOR(pg_catalog.=) p.utility_id)) AS rejected_timestamps
+           AND (p.utility_id IS NULL OR j.utility_id OPERATOR(pg_catalog.=) p.utility_id)) AS rejected_timestamps,
+       (SELECT coalesce(pg_catalog.sum(b.ambiguous_local_times), 0)::bigint
+          FROM gridflow.batch b
+         WHERE p.utility_id IS NULL OR b.utility_id OPERATOR(pg_catalog.=) p.utility_id) AS ambiguous_local_times,
+       (SELECT coalesce(pg_catalog.sum(b.nonexistent_local_times), 0)::bigint
+          FROM gridflow.batch b
+         WHERE p.utility_id IS NULL OR b.utility_id OPERATOR(pg_catalog.=) p.utility_id) AS nonexistent_local_times
   FROM product.usage_interval p
  GROUP BY GROUPING SETS ((p.utility_id), ())
  ORDER BY p.utility_id NULLS LAST;
@@ -866,30 +968,42 @@ COMMENT ON COLUMN dq.conflicting_service_points.batch_id IS 'Lineage of the kept
 COMMENT ON COLUMN dq.conflicting_service_points.line_no IS 'Lineage of the kept record: line';
 
 CREATE VIEW dq.multi_premise_meters WITH (security_invoker = true) AS
+WITH first_assigned AS (
+    -- a meter's first row in an assignment file (its meter file names no service point)
+    SELECT DISTINCT ON (a.utility_id, a.meter_id) a.utility_id, a.meter_id, a.service_point_id
+      FROM standardized.meter_assignment a
+      JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) a.batch_id
+     WHERE b.file_kind OPERATOR(pg_catalog.=) 'assignment'
+     ORDER BY a.utility_id, a.meter_id, a.batch_id, a.line_no
+)
 SELECT a.utility_id,
        a.meter_id,
        pg_catalog.count(DISTINCT a.service_point_id) AS service_points,
        pg_catalog.count(*) AS assignment_rows,
        pg_catalog.min(a.installed_at) AS first_installed_at,
        pg_catalog.max(a.installed_at) AS last_installed_at,
-       m.service_point_id AS first_row_service_point
+       coalesce(m.service_point_id, f.service_point_id) AS first_row_service_point
   FROM standardized.meter_assignment a
   LEFT JOIN standardized.meter m
     ON m.utility_id OPERATOR(pg_catalog.=) a.utility_id AND m.meter_id OPERATOR(pg_catalog.=) a.meter_id
- GROUP BY a.utility_id, a.meter_id, m.service_point_id
+  LEFT JOIN first_assigned f
+    ON f.utility_id OPERATOR(pg_catalog.=) a.utility_id AND f.meter_id OPERATOR(pg_catalog.=) a.meter_id
+ GROUP BY a.utility_id, a.meter_id, m.service_point_id, f.service_point_id
 HAVING pg_catalog.count(DISTINCT a.service_point_id) OPERATOR(pg_catalog.>) 1
  ORDER BY a.utility_id, a.meter_id;
-COMMENT ON VIEW dq.multi_premise_meters IS 'Meters that the meter files put under more than one service point';
+COMMENT ON VIEW dq.multi_premise_meters IS 'Meters that the meter or assignment files put under more than one service point';
 COMMENT ON COLUMN dq.multi_premise_meters.utility_id IS 'Utility';
 COMMENT ON COLUMN dq.multi_premise_meters.meter_id IS 'Meter';
 COMMENT ON COLUMN dq.multi_premise_meters.service_points IS 'Distinct service points';
-COMMENT ON COLUMN dq.multi_premise_meters.assignment_rows IS 'Meter-file rows naming a service point';
+COMMENT ON COLUMN dq.multi_premise_meters.assignment_rows IS 'Meter-file or assignment-file rows naming a service point';
 COMMENT ON COLUMN dq.multi_premise_meters.first_installed_at IS 'Earliest installation';
 COMMENT ON COLUMN dq.multi_premise_meters.last_installed_at IS 'Latest installation';
-COMMENT ON COLUMN dq.multi_premise_meters.first_row_service_point IS 'Service point of the meter''s first row (what the first_row policy uses)';
+COMMENT ON COLUMN dq.multi_premise_meters.first_row_service_point IS 'Service point of the meter''s first row in the meter file, or in the assignment file when there is one (what the first_row policy uses)';
 
 CREATE VIEW dq.meter_link_ambiguity WITH (security_invoker = true) AS
-WITH reads AS (
+-- not materialized: a condition on utility_id reaches the reads, and the
+-- planner sees their statistics
+WITH reads AS NOT MATERIALIZED (
     SELECT r.utility_id, r.meter_id, r.interval_start_ts, r.channel
       FROM standardized.interval_read r
       JOIN gridflow.utility u ON u.utility_id OPERATOR(pg_catalog.=) r.utility_id
@@ -899,6 +1013,13 @@ WITH reads AS (
       FROM standardized.meter_assignment
      GROUP BY utility_id, meter_id
     HAVING pg_catalog.count(DISTINCT service_point_id) OPERATOR(pg_catalog.>) 1
+), first_assigned AS (
+    -- a meter's first row in an assignment file (its meter file names no service point)
+    SELECT DISTINCT ON (a.utility_id, a.meter_id) a.utility_id, a.meter_id, a.service_point_id
+      FROM standardized.meter_assignment a
+      JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) a.batch_id
+     WHERE b.file_kind OPERATOR(pg_catalog.=) 'assignment'
+     ORDER BY a.utility_id, a.meter_id, a.batch_id, a.line_no
 ), effective AS (
     -- the assignments in force at each read: latest installation first
     SELECT x.utility_id, x.meter_id, x.interval_start_ts, x.channel,
@@ -915,13 +1036,15 @@ WITH reads AS (
      GROUP BY x.utility_id, x.meter_id, x.interval_start_ts, x.channel
 ), choice AS (
     SELECT x.utility_id,
-           m.service_point_id AS first_row_sp,
+           coalesce(m.service_point_id, f.service_point_id) AS first_row_sp,
            e.service_point_id AS effective_sp,
            coalesce(e.candidates, 0) AS candidates,
            (mu.meter_id IS NOT NULL) AS multi_premise
       FROM reads x
       LEFT JOIN standardized.meter m
         ON m.utility_id OPERATOR(pg_catalog.=) x.utility_id AND m.meter_id OPERATOR(pg_catalog.=) x.meter_id
+      LEFT JOIN first_assigned f
+        ON f.utility_id OPERATOR(pg_catalog.=) x.utility_id AND f.meter_id OPERATOR(pg_catalog.=) x.meter_id
       LEFT JOIN multi mu
         ON mu.utility_id OPERATOR(pg_catalog.=) x.utility_id AND mu.meter_id OPERATOR(pg_catalog.=) x.meter_id
       LEFT JOIN effective e
@@ -944,7 +1067,7 @@ COMMENT ON VIEW dq.meter_link_ambiguity IS 'For utilities whose reads reach serv
 COMMENT ON COLUMN dq.meter_link_ambiguity.utility_id IS 'Utility';
 COMMENT ON COLUMN dq.meter_link_ambiguity.policy IS 'The utility''s meter_link_policy (what the build used)';
 COMMENT ON COLUMN dq.meter_link_ambiguity.reads IS 'Standardized reads';
-COMMENT ON COLUMN dq.meter_link_ambiguity.reads_on_multi_premise_meters IS 'Reads whose meter is under several service points in the meter file';
+COMMENT ON COLUMN dq.meter_link_ambiguity.reads_on_multi_premise_meters IS 'Reads whose meter is under several service points in the meter or assignment file';
 COMMENT ON COLUMN dq.meter_link_ambiguity.reads_with_several_effective_assignments IS 'Reads for which more than one service point is installed and not removed at the read''s time';
 COMMENT ON COLUMN dq.meter_link_ambiguity.reads_without_effective_assignment IS 'Reads for which no assignment is in effect at the read''s time';
 COMMENT ON COLUMN dq.meter_link_ambiguity.reads_where_policies_differ IS 'Reads that first_row and effective_dated would give different service points';
@@ -957,8 +1080,11 @@ SELECT b.batch_id, b.build_id, r.operation, b.utility_id, b.file_kind, b.file_pa
        b.records_read, b.records_rejected, b.rows_invalid, b.rows_duplicate, b.rows_kept,
        b.rows_matched, b.rows_replaced,
        pg_catalog.round(100 * b.rows_duplicate
-                        / nullif(b.records_read, 0)::numeric, 1) AS duplicate_pct,
-       b.status
+                        / nullif(coalesce(b.unpivoted_reads, b.records_read), 0)::numeric, 1) AS duplicate_pct,
+       b.status,
+       b.unpivoted_reads,
+       b.ambiguous_local_times,
+       b.nonexistent_local_times
   FROM gridflow.batch b
   LEFT JOIN gridflow.build r ON r.build_id OPERATOR(pg_catalog.=) b.build_id
  ORDER BY b.batch_id;
@@ -977,11 +1103,11 @@ COMMENT ON COLUMN dq.batches.records IS 'Records in the file (blank lines and th
 COMMENT ON COLUMN dq.batches.records_read IS 'Records landed';
 COMMENT ON COLUMN dq.batches.records_rejected IS 'Records rejected at landing';
 COMMENT ON COLUMN dq.batches.rows_invalid IS 'Landed records rejected at standardization';
-COMMENT ON COLUMN dq.batches.rows_duplicate IS 'Landed records whose key was already there (earlier in the file or from an earlier batch)';
+COMMENT ON COLUMN dq.batches.rows_duplicate IS 'Landed records (wide layouts: reads) whose key was already there (earlier in the file or from an earlier batch)';
 COMMENT ON COLUMN dq.batches.rows_kept IS 'New standardized rows (keys the batch brought first)';
 COMMENT ON COLUMN dq.batches.rows_matched IS 'Standardized rows of earlier batches the batch''s records matched';
 COMMENT ON COLUMN dq.batches.rows_replaced IS 'Of those, rows whose kept values the batch changed (keep_last corrections, sum)';
-COMMENT ON COLUMN dq.batches.duplicate_pct IS 'rows_duplicate as a percentage of records_read';
+COMMENT ON COLUMN dq.batches.duplicate_pct IS 'rows_duplicate as a percentage of records_read (wide layouts: of unpivoted_reads)';
 COMMENT ON COLUMN dq.batches.status IS 'loading or loaded';
 
 --
@@ -1279,6 +1405,17 @@ lines(section, ord, line) AS (
     UNION ALL
     SELECT 8, 2, pg_catalog.format('  Nulls: %s, Pre-2020: %s, Rejected timestamps: %s',
                                    tr.null_timestamps, tr.before_2020, tr.rejected_timestamps) FROM tr
+    UNION ALL
+    SELECT 8, 10 + 10 * u.pos + pg_catalog.row_number() OVER (PARTITION BY u.pos ORDER BY l.file_kind),
+           pg_catalog.format('  %s %s file: %s local times in an hour repeated by a daylight-saving change, %s in a skipped hour',
+                             l.utility_id, l.file_kind, gridflow.fmt_count(l.ambiguous), gridflow.fmt_count(l.nonexistent))
+      FROM (SELECT b.utility_id, b.file_kind,
+                   pg_catalog.sum(b.ambiguous_local_times)::bigint AS ambiguous,
+                   pg_catalog.sum(b.nonexistent_local_times)::bigint AS nonexistent
+              FROM gridflow.batch b
+             GROUP BY b.utility_id, b.file_kind) l
+      JOIN u ON u.utility_id OPERATOR(pg_catalog.=) l.utility_id
+     WHERE l.ambiguous OPERATOR(pg_catalog.>) 0 OR l.nonexistent OPERATOR(pg_catalog.>) 0
     -- EXPERIENCE
     UNION ALL
     SELECT 9, 0, 'EXPERIENCE LAYER'
@@ -1502,43 +1639,7 @@ COMMENT ON COLUMN external.daily_usage.pit_usage_ts IS 'Start of the read holdin
 --
 -- Roles, privileges and row-level security.
 --
--- Three NOLOGIN group roles; administrators GRANT them to login roles:
---   gridflow_pipeline  runs builds (with pg_read_server_files, granted
---                      separately), maintains the configuration, reads every
---                      layer of every utility, landing included;
---   gridflow_internal  reads standardized, product, experience and dq, all
---                      columns, rows of its utilities (gridflow.role_utility);
---   gridflow_external  reads the views of the external schema only.
--- Roles belong to the cluster, not to a database: they are created here
--- when missing and kept by DROP EXTENSION (another database may use them).
 --
-DO $$
-DECLARE
-    r record;
-BEGIN
-    FOR r IN
-        SELECT v.name, v.comment
-          FROM (VALUES
-                ('gridflow_pipeline', 'gridflow: runs builds (together with pg_read_server_files), maintains the configuration, reads every layer of every utility'),
-                ('gridflow_internal', 'gridflow: reads the standardized, product, experience and dq schemas, all columns, rows of the utilities mapped in gridflow.role_utility'),
-                ('gridflow_external', 'gridflow: reads the external schema only (addresses masked, ZIP cut to three digits), rows of the utilities mapped in gridflow.role_utility'))
-               AS v(name, comment)
-    LOOP
-        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles a WHERE a.rolname OPERATOR(pg_catalog.=) r.name) THEN
-            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r.name);
-            EXECUTE pg_catalog.format('COMMENT ON ROLE %I IS %L', r.name, r.comment);
-        ELSIF EXISTS (SELECT FROM pg_catalog.pg_roles a
-                       WHERE a.rolname OPERATOR(pg_catalog.=) r.name
-                         AND (a.rolsuper OR a.rolcanlogin OR a.rolcreaterole OR a.rolcreatedb
-                              OR a.rolreplication OR a.rolbypassrls)) THEN
-            RAISE EXCEPTION 'role "%" exists and is not a plain group role', r.name
-                USING ERRCODE = 'object_not_in_prerequisite_state',
-                      DETAIL = 'gridflow grants privileges to this role, so it must be NOLOGIN, without SUPERUSER, CREATEROLE, CREATEDB, REPLICATION or BYPASSRLS.',
-                      HINT = 'Change the role with ALTER ROLE, or drop it, before creating the extension.';
-        END IF;
-    END LOOP;
-END
-$$;
 
 --
 -- Incremental loads: gridflow_ingest() and gridflow_rebuild().
@@ -1680,579 +1781,11 @@ BEGIN
     END LOOP;
 END
 $$;
-
---
--- Onboarding a utility by configuration alone: units (gridflow.unit) and
--- what channels imply (gridflow.channel), column time zones and units,
--- assignment files, wide layouts, local times across daylight-saving
--- changes, and their DQ figures.
---
-ALTER TABLE gridflow.utility ADD COLUMN ambiguous_local_time text NOT NULL DEFAULT 'later'
-    CHECK (ambiguous_local_time IN ('later', 'earlier', 'in_order', 'reject'));
-COMMENT ON COLUMN gridflow.utility.ambiguous_local_time IS 'How a local time without offset in the hour repeated when daylight saving time ends is read: later (PostgreSQL''s rule: the second occurrence, standard time), earlier (the first, daylight time), in_order (interval starts: the first record of a series (meter, service point, channel) at that time is the earlier instant and a repeat of it the later one; other columns: later), reject (the record is rejected); dq.timestamp_range counts these times either way';
-
-CREATE TABLE gridflow.unit (
-    unit text PRIMARY KEY CHECK (unit OPERATOR(pg_catalog.<>) ''),
-    factor double precision NOT NULL CHECK (factor OPERATOR(pg_catalog.>) 0),
-    common_unit text NOT NULL,
-    description text
-);
-CREATE UNIQUE INDEX unit_lower_key ON gridflow.unit (pg_catalog.lower(unit));
-COMMENT ON TABLE gridflow.unit IS 'Units a utility may give values and durations in, and how they convert into gridflow''s common units (kWh, kvarh, kW, kvar, seconds); units are matched case-insensitively';
-COMMENT ON INDEX gridflow.unit_lower_key IS 'Units are matched case-insensitively, so two units may not differ in case only';
-COMMENT ON COLUMN gridflow.unit.unit IS 'Unit as written in a file or in the configuration (Wh, kWh, min, ...)';
-COMMENT ON COLUMN gridflow.unit.factor IS 'A value in this unit times factor is the value in common_unit';
-COMMENT ON COLUMN gridflow.unit.common_unit IS 'The common unit it converts to: kWh, kvarh, kW, kvar, or s for durations';
-COMMENT ON COLUMN gridflow.unit.description IS 'Free text';
-INSERT INTO gridflow.unit (unit, factor, common_unit, description) VALUES
-    ('Wh', 0.001, 'kWh', 'watt-hour'),
-    ('kWh', 1, 'kWh', 'kilowatt-hour'),
-    ('MWh', 1000, 'kWh', 'megawatt-hour'),
-    ('varh', 0.001, 'kvarh', 'volt-ampere reactive hour'),
-    ('kvarh', 1, 'kvarh', 'kilovolt-ampere reactive hour'),
-    ('W', 0.001, 'kW', 'watt (demand)'),
-    ('kW', 1, 'kW', 'kilowatt (demand)'),
-    ('MW', 1000, 'kW', 'megawatt (demand)'),
-    ('var', 0.001, 'kvar', 'volt-ampere reactive (demand)'),
-    ('kvar', 1, 'kvar', 'kilovolt-ampere reactive (demand)'),
-    ('s', 1, 's', 'second'),
-    ('min', 60, 's', 'minute'),
-    ('h', 3600, 's', 'hour');
-
-ALTER TABLE gridflow.source_file DROP CONSTRAINT source_file_file_kind_check;
-ALTER TABLE gridflow.source_file ADD CONSTRAINT source_file_file_kind_check
-    CHECK (file_kind IN ('service_point', 'meter', 'interval', 'assignment'));
-ALTER TABLE gridflow.source_file
-    ADD COLUMN layout text NOT NULL DEFAULT 'long' CHECK (layout IN ('long', 'wide')),
-    ADD COLUMN wide_columns text[],
-    ADD COLUMN wide_interval_seconds integer
-        CHECK (wide_interval_seconds OPERATOR(pg_catalog.>) 0
-               AND CASE WHEN wide_interval_seconds OPERATOR(pg_catalog.>) 0
-                        THEN 3600 OPERATOR(pg_catalog.%) wide_interval_seconds OPERATOR(pg_catalog.=) 0 END),
-    ADD COLUMN wide_dst text
-        CHECK (wide_dst IN ('elapsed', 'wall_clock_split', 'wall_clock_earlier', 'wall_clock_later')),
-    ADD CONSTRAINT source_file_wide_layout
-        CHECK (CASE layout
-                    WHEN 'wide' THEN file_kind OPERATOR(pg_catalog.=) 'interval'
-                                     AND pg_catalog.cardinality(wide_columns) OPERATOR(pg_catalog.>) 0
-                                     AND wide_interval_seconds IS NOT NULL AND wide_dst IS NOT NULL
-                    ELSE wide_columns IS NULL AND wide_interval_seconds IS NULL AND wide_dst IS NULL
-               END);
-COMMENT ON COLUMN gridflow.source_file.file_kind IS 'service_point, meter, assignment or interval: which standardized table the file feeds (assignment: meter-to-service-point rows for standardized.meter_assignment, read after the meter file; with service_point_link = meter, reads reach their service point through them)';
-COMMENT ON COLUMN gridflow.source_file.layout IS 'long: one read per record; wide (interval files only): one record per meter and day, with one column per interval (wide_columns), unpivoted into reads by the loader';
-COMMENT ON COLUMN gridflow.source_file.wide_columns IS 'Wide layout: header names of the interval columns, in time order (e.g. hr01 ... hr24, or 00:15 ... 24:00); an empty cell is no read';
-COMMENT ON COLUMN gridflow.source_file.wide_interval_seconds IS 'Wide layout: length of the interval of each column in seconds (3600, 1800, 900, ...; it divides an hour)';
-COMMENT ON COLUMN gridflow.source_file.wide_dst IS 'Wide layout, how daylight-saving days are written: elapsed (column n is the n-th interval after local midnight: a 23-hour day fills 92 quarter-hour columns, a 25-hour day 100; cells past the end of the day must be empty); wall_clock_* (columns are the wall-clock intervals of a 24-hour day: the spring-forward gap''s cells must be empty, and on the fall-back day each cell of the repeated hour is written once): _split takes it as both occurrences added together (a doubled value) and splits it into two reads of half the value, _earlier and _later as the first or the second occurrence only';
-COMMENT ON CONSTRAINT source_file_wide_layout ON gridflow.source_file IS 'A wide layout is an interval file with its interval columns, their length and its daylight-saving convention; a long layout has none of them';
-
-ALTER TABLE gridflow.column_map
-    ADD COLUMN time_zone text,
-    ADD COLUMN unit text REFERENCES gridflow.unit ON UPDATE CASCADE;
-COMMENT ON COLUMN gridflow.column_map.file_kind IS 'File kind (service_point, meter, assignment, interval)';
-COMMENT ON COLUMN gridflow.column_map.time_zone IS 'For timestamp targets: the IANA time zone of times without offset in this column (e.g. UTC); NULL: the utility''s time_zone';
-COMMENT ON COLUMN gridflow.column_map.unit IS 'For numeric targets: the unit the column is written in (gridflow.unit), converted into the common unit: e.g. min for a duration_seconds column in minutes, Wh for a value column in watt-hours (the read''s unit column then says kWh)';
-
-CREATE TABLE gridflow.channel (
-    utility_id text NOT NULL REFERENCES gridflow.utility ON UPDATE CASCADE ON DELETE CASCADE,
-    channel text NOT NULL,
-    duration_seconds integer CHECK (duration_seconds OPERATOR(pg_catalog.>) 0),
-    unit text REFERENCES gridflow.unit ON UPDATE CASCADE,
-    description text,
-    PRIMARY KEY (utility_id, channel)
-);
-COMMENT ON TABLE gridflow.channel IS 'What a utility''s channel implies for its reads: the interval length of reads that give none, and the unit of their values when neither the read nor the column map gives one';
-COMMENT ON COLUMN gridflow.channel.utility_id IS 'Utility';
-COMMENT ON COLUMN gridflow.channel.channel IS 'Channel exactly as the interval file writes it';
-COMMENT ON COLUMN gridflow.channel.duration_seconds IS 'Interval length of the channel''s reads, used when a read has no duration of its own';
-COMMENT ON COLUMN gridflow.channel.unit IS 'Unit of the channel''s values (gridflow.unit), used when the read has no unit column value and column_map gives no unit for value';
-COMMENT ON COLUMN gridflow.channel.description IS 'Free text';
-
-ALTER TABLE gridflow.batch
-    ADD COLUMN ambiguous_local_times bigint NOT NULL DEFAULT 0,
-    ADD COLUMN nonexistent_local_times bigint NOT NULL DEFAULT 0,
-    ADD COLUMN unpivoted_reads bigint;
-COMMENT ON COLUMN gridflow.batch.rows_duplicate IS 'Landed records (wide layouts: reads) whose key was already there (earlier in the file or from an earlier batch), resolved by the de-duplication policy';
-COMMENT ON COLUMN gridflow.batch.rows_kept IS 'New standardized rows: keys this batch brought first; records_read = rows_invalid + rows_duplicate + rows_kept (wide layouts: unpivoted_reads = rows_duplicate + rows_kept)';
-COMMENT ON COLUMN gridflow.batch.ambiguous_local_times IS 'Records with a local time (no offset) in the hour repeated when daylight saving time ends, resolved by the utility''s ambiguous_local_time (wide layouts: records with a value in a column of the repeated hour)';
-COMMENT ON COLUMN gridflow.batch.nonexistent_local_times IS 'Records with a local time (no offset) in the hour skipped when daylight saving time starts, read by PostgreSQL''s rule (as if the clock had not moved yet); wide layouts: records with a value in a column of the skipped hour, which are rejected';
-COMMENT ON COLUMN gridflow.batch.unpivoted_reads IS 'Wide layouts: reads the valid records were unpivoted into (rows_duplicate + rows_kept); NULL for long layouts';
-
--- Channels are all users' rows; units added by users are dumped, the
--- shipped ones come back with CREATE EXTENSION.
-SELECT pg_catalog.pg_extension_config_dump('gridflow.channel', '');
-SELECT pg_catalog.pg_extension_config_dump('gridflow.unit',
-    $$WHERE unit NOT IN ('Wh', 'kWh', 'MWh', 'varh', 'kvarh', 'W', 'kW', 'MW', 'var', 'kvar', 's', 'min', 'h')$$);
-GRANT SELECT, INSERT, UPDATE, DELETE ON gridflow.channel, gridflow.unit TO gridflow_pipeline;
-
-ALTER TABLE standardized.interval_read ADD COLUMN unit text;
-COMMENT ON COLUMN standardized.interval_read.unit IS 'Unit of value, when the utility says (a unit column, column_map.unit or gridflow.channel): the common unit (kWh, kvarh, ...) the value was converted into; NULL: the value as the utility gives it';
-COMMENT ON COLUMN standardized.interval_read.duration_seconds IS 'Interval length in seconds as given by the utility (converted from column_map.unit, implied by gridflow.channel, or the column length of a wide layout; NULL or 0: unknown)';
-COMMENT ON COLUMN standardized.interval_read.value IS 'Usage value of the kept read (sum of the duplicates under the sum policy), in unit';
-COMMENT ON COLUMN landing.reject.reason IS 'Reason code: field_count, unterminated_quote, text_after_quote, invalid_utf8, nul_byte, record_too_long, too_many_fields, invalid_value, missing_key, unknown_unit, ambiguous_local_time, nonexistent_local_time, outside_day';
-COMMENT ON TABLE standardized.meter_assignment IS 'Every meter-to-service-point row of the meter files and assignment files, in file order: the history that effective-dated linking and the multi-premise DQ checks read';
-
-CREATE OR REPLACE VIEW dq.timestamp_range WITH (security_invoker = true) AS
-SELECT p.utility_id,
-       pg_catalog.min(p.local_date) AS first_local_date,
-       pg_catalog.max(p.local_date) AS last_local_date,
-       pg_catalog.max(p.local_date) - pg_catalog.min(p.local_date) AS days,
-       pg_catalog.min(p.interval_start_ts) AS first_start_ts,
-       pg_catalog.max(p.interval_start_ts) AS last_start_ts,
-       pg_catalog.count(*) - pg_catalog.count(p.interval_start_ts) AS null_timestamps,
-       pg_catalog.count(*) FILTER (WHERE p.interval_start_ts OPERATOR(pg_catalog.<) '2020-01-01 00:00:00+00'::timestamptz) AS before_2020,
-       (SELECT coalesce(pg_catalog.sum(j.records), 0)::bigint
-          FROM dq.rejects j
-         WHERE j.target_column OPERATOR(pg_catalog.=) 'interval_start_ts'
-           AND (p.utility_id IS NULL OR j.utility_id OPERATOR(pg_catalog.=) p.utility_id)) AS rejected_timestamps,
-       (SELECT coalesce(pg_catalog.sum(b.ambiguous_local_times), 0)::bigint
-          FROM gridflow.batch b
-         WHERE p.utility_id IS NULL OR b.utility_id OPERATOR(pg_catalog.=) p.utility_id) AS ambiguous_local_times,
-       (SELECT coalesce(pg_catalog.sum(b.nonexistent_local_times), 0)::bigint
-          FROM gridflow.batch b
-         WHERE p.utility_id IS NULL OR b.utility_id OPERATOR(pg_catalog.=) p.utility_id) AS nonexistent_local_times
-  FROM product.usage_interval p
- GROUP BY GROUPING SETS ((p.utility_id), ())
- ORDER BY p.utility_id NULLS LAST;
-COMMENT ON VIEW dq.timestamp_range IS 'Range of read start times per utility and for all (utility_id NULL), in each utility''s local days; rejected_timestamps counts records rejected for an unreadable or missing start time';
-COMMENT ON COLUMN dq.timestamp_range.utility_id IS 'Utility; NULL for all utilities';
-COMMENT ON COLUMN dq.timestamp_range.first_local_date IS 'First local day with a read';
-COMMENT ON COLUMN dq.timestamp_range.last_local_date IS 'Last local day with a read';
-COMMENT ON COLUMN dq.timestamp_range.days IS 'last_local_date - first_local_date';
-COMMENT ON COLUMN dq.timestamp_range.first_start_ts IS 'Earliest interval start';
-COMMENT ON COLUMN dq.timestamp_range.last_start_ts IS 'Latest interval start';
-COMMENT ON COLUMN dq.timestamp_range.null_timestamps IS 'Reads without a start time (always 0: such records are rejected)';
-COMMENT ON COLUMN dq.timestamp_range.before_2020 IS 'Reads starting before 2020';
-COMMENT ON COLUMN dq.timestamp_range.rejected_timestamps IS 'Source records rejected because of their start time (dq.rejects)';
 COMMENT ON COLUMN dq.timestamp_range.ambiguous_local_times IS 'Source records with a local time without offset in an hour repeated when daylight saving time ends (gridflow.batch; resolved by the utility''s ambiguous_local_time, or by the wide_dst of a wide layout)';
 COMMENT ON COLUMN dq.timestamp_range.nonexistent_local_times IS 'Source records with a local time without offset in an hour skipped when daylight saving time starts (gridflow.batch)';
-
-CREATE OR REPLACE VIEW dq.multi_premise_meters WITH (security_invoker = true) AS
-WITH first_assigned AS (
-    -- a meter's first row in an assignment file (its meter file names no service point)
-    SELECT DISTINCT ON (a.utility_id, a.meter_id) a.utility_id, a.meter_id, a.service_point_id
-      FROM standardized.meter_assignment a
-      JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) a.batch_id
-     WHERE b.file_kind OPERATOR(pg_catalog.=) 'assignment'
-     ORDER BY a.utility_id, a.meter_id, a.batch_id, a.line_no
-)
-SELECT a.utility_id,
-       a.meter_id,
-       pg_catalog.count(DISTINCT a.service_point_id) AS service_points,
-       pg_catalog.count(*) AS assignment_rows,
-       pg_catalog.min(a.installed_at) AS first_installed_at,
-       pg_catalog.max(a.installed_at) AS last_installed_at,
-       coalesce(m.service_point_id, f.service_point_id) AS first_row_service_point
-  FROM standardized.meter_assignment a
-  LEFT JOIN standardized.meter m
-    ON m.utility_id OPERATOR(pg_catalog.=) a.utility_id AND m.meter_id OPERATOR(pg_catalog.=) a.meter_id
-  LEFT JOIN first_assigned f
-    ON f.utility_id OPERATOR(pg_catalog.=) a.utility_id AND f.meter_id OPERATOR(pg_catalog.=) a.meter_id
- GROUP BY a.utility_id, a.meter_id, m.service_point_id, f.service_point_id
-HAVING pg_catalog.count(DISTINCT a.service_point_id) OPERATOR(pg_catalog.>) 1
- ORDER BY a.utility_id, a.meter_id;
-COMMENT ON VIEW dq.multi_premise_meters IS 'Meters that the meter or assignment files put under more than one service point';
-COMMENT ON COLUMN dq.multi_premise_meters.utility_id IS 'Utility';
-COMMENT ON COLUMN dq.multi_premise_meters.meter_id IS 'Meter';
-COMMENT ON COLUMN dq.multi_premise_meters.service_points IS 'Distinct service points';
-COMMENT ON COLUMN dq.multi_premise_meters.assignment_rows IS 'Meter-file or assignment-file rows naming a service point';
-COMMENT ON COLUMN dq.multi_premise_meters.first_installed_at IS 'Earliest installation';
-COMMENT ON COLUMN dq.multi_premise_meters.last_installed_at IS 'Latest installation';
-COMMENT ON COLUMN dq.multi_premise_meters.first_row_service_point IS 'Service point of the meter''s first row in the meter file, or in the assignment file when there is one (what the first_row policy uses)';
-
-CREATE OR REPLACE VIEW dq.meter_link_ambiguity WITH (security_invoker = true) AS
--- not materialized: a condition on utility_id reaches the reads, and the
--- planner sees their statistics
-WITH reads AS NOT MATERIALIZED (
-    SELECT r.utility_id, r.meter_id, r.interval_start_ts, r.channel
-      FROM standardized.interval_read r
-      JOIN gridflow.utility u ON u.utility_id OPERATOR(pg_catalog.=) r.utility_id
-     WHERE u.service_point_link OPERATOR(pg_catalog.=) 'meter'
-), multi AS (
-    SELECT utility_id, meter_id
-      FROM standardized.meter_assignment
-     GROUP BY utility_id, meter_id
-    HAVING pg_catalog.count(DISTINCT service_point_id) OPERATOR(pg_catalog.>) 1
-), first_assigned AS (
-    -- a meter's first row in an assignment file (its meter file names no service point)
-    SELECT DISTINCT ON (a.utility_id, a.meter_id) a.utility_id, a.meter_id, a.service_point_id
-      FROM standardized.meter_assignment a
-      JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) a.batch_id
-     WHERE b.file_kind OPERATOR(pg_catalog.=) 'assignment'
-     ORDER BY a.utility_id, a.meter_id, a.batch_id, a.line_no
-), effective AS (
-    -- the assignments in force at each read: latest installation first
-    SELECT x.utility_id, x.meter_id, x.interval_start_ts, x.channel,
-           (pg_catalog.array_agg(a.service_point_id
-                                 ORDER BY a.installed_at DESC NULLS LAST, a.batch_id, a.line_no))[1]
-               AS service_point_id,
-           pg_catalog.count(DISTINCT a.service_point_id) AS candidates
-      FROM reads x
-      JOIN standardized.meter_assignment a
-        ON a.utility_id OPERATOR(pg_catalog.=) x.utility_id
-       AND a.meter_id OPERATOR(pg_catalog.=) x.meter_id
-     WHERE (a.installed_at IS NULL OR a.installed_at OPERATOR(pg_catalog.<=) x.interval_start_ts)
-       AND (a.removed_at IS NULL OR a.removed_at OPERATOR(pg_catalog.>) x.interval_start_ts)
-     GROUP BY x.utility_id, x.meter_id, x.interval_start_ts, x.channel
-), choice AS (
-    SELECT x.utility_id,
-           coalesce(m.service_point_id, f.service_point_id) AS first_row_sp,
-           e.service_point_id AS effective_sp,
-           coalesce(e.candidates, 0) AS candidates,
-           (mu.meter_id IS NOT NULL) AS multi_premise
-      FROM reads x
-      LEFT JOIN standardized.meter m
-        ON m.utility_id OPERATOR(pg_catalog.=) x.utility_id AND m.meter_id OPERATOR(pg_catalog.=) x.meter_id
-      LEFT JOIN first_assigned f
-        ON f.utility_id OPERATOR(pg_catalog.=) x.utility_id AND f.meter_id OPERATOR(pg_catalog.=) x.meter_id
-      LEFT JOIN multi mu
-        ON mu.utility_id OPERATOR(pg_catalog.=) x.utility_id AND mu.meter_id OPERATOR(pg_catalog.=) x.meter_id
-      LEFT JOIN effective e
-        ON e.utility_id OPERATOR(pg_catalog.=) x.utility_id AND e.meter_id OPERATOR(pg_catalog.=) x.meter_id
-       AND e.interval_start_ts OPERATOR(pg_catalog.=) x.interval_start_ts
-       AND e.channel OPERATOR(pg_catalog.=) x.channel
-)
-SELECT c.utility_id,
-       u.meter_link_policy AS policy,
-       pg_catalog.count(*) AS reads,
-       pg_catalog.count(*) FILTER (WHERE c.multi_premise) AS reads_on_multi_premise_meters,
-       pg_catalog.count(*) FILTER (WHERE c.candidates OPERATOR(pg_catalog.>) 1) AS reads_with_several_effective_assignments,
-       pg_catalog.count(*) FILTER (WHERE c.effective_sp IS NULL) AS reads_without_effective_assignment,
-       pg_catalog.count(*) FILTER (WHERE c.first_row_sp IS DISTINCT FROM c.effective_sp) AS reads_where_policies_differ
-  FROM choice c
-  JOIN gridflow.utility u ON u.utility_id OPERATOR(pg_catalog.=) c.utility_id
- GROUP BY c.utility_id, u.meter_link_policy
- ORDER BY c.utility_id;
-COMMENT ON VIEW dq.meter_link_ambiguity IS 'For utilities whose reads reach service points through meters: how ambiguous the link is, and how many reads the first_row and effective_dated policies would assign differently';
-COMMENT ON COLUMN dq.meter_link_ambiguity.utility_id IS 'Utility';
-COMMENT ON COLUMN dq.meter_link_ambiguity.policy IS 'The utility''s meter_link_policy (what the build used)';
-COMMENT ON COLUMN dq.meter_link_ambiguity.reads IS 'Standardized reads';
-COMMENT ON COLUMN dq.meter_link_ambiguity.reads_on_multi_premise_meters IS 'Reads whose meter is under several service points in the meter or assignment file';
-COMMENT ON COLUMN dq.meter_link_ambiguity.reads_with_several_effective_assignments IS 'Reads for which more than one service point is installed and not removed at the read''s time';
-COMMENT ON COLUMN dq.meter_link_ambiguity.reads_without_effective_assignment IS 'Reads for which no assignment is in effect at the read''s time';
-COMMENT ON COLUMN dq.meter_link_ambiguity.reads_where_policies_differ IS 'Reads that first_row and effective_dated would give different service points';
-
-CREATE OR REPLACE VIEW dq.batches WITH (security_invoker = true) AS
-SELECT b.batch_id, b.build_id, r.operation, b.utility_id, b.file_kind, b.file_path, b.file_bytes,
-       pg_catalog.encode(b.content_sha256, 'hex') AS sha256,
-       b.started_at, b.finished_at,
-       b.records_read + b.records_rejected AS records,
-       b.records_read, b.records_rejected, b.rows_invalid, b.rows_duplicate, b.rows_kept,
-       b.rows_matched, b.rows_replaced,
-       pg_catalog.round(100 * b.rows_duplicate
-                        / nullif(coalesce(b.unpivoted_reads, b.records_read), 0)::numeric, 1) AS duplicate_pct,
-       b.status,
-       b.unpivoted_reads,
-       b.ambiguous_local_times,
-       b.nonexistent_local_times
-  FROM gridflow.batch b
-  LEFT JOIN gridflow.build r ON r.build_id OPERATOR(pg_catalog.=) b.build_id
- ORDER BY b.batch_id;
-COMMENT ON VIEW dq.batches IS 'Figures of every file loaded, in arrival order, from records to kept rows (see dq.batch_quality for the quality of each batch''s reads)';
-COMMENT ON COLUMN dq.batches.batch_id IS 'Batch';
-COMMENT ON COLUMN dq.batches.build_id IS 'Run that loaded it';
-COMMENT ON COLUMN dq.batches.operation IS 'build or ingest';
-COMMENT ON COLUMN dq.batches.utility_id IS 'Utility';
-COMMENT ON COLUMN dq.batches.file_kind IS 'File kind';
-COMMENT ON COLUMN dq.batches.file_path IS 'File read';
-COMMENT ON COLUMN dq.batches.file_bytes IS 'Bytes read';
-COMMENT ON COLUMN dq.batches.sha256 IS 'SHA-256 of the file, in hex';
-COMMENT ON COLUMN dq.batches.started_at IS 'Start of reading';
-COMMENT ON COLUMN dq.batches.finished_at IS 'End of standardization';
-COMMENT ON COLUMN dq.batches.records IS 'Records in the file (blank lines and the header aside)';
-COMMENT ON COLUMN dq.batches.records_read IS 'Records landed';
-COMMENT ON COLUMN dq.batches.records_rejected IS 'Records rejected at landing';
-COMMENT ON COLUMN dq.batches.rows_invalid IS 'Landed records rejected at standardization';
-COMMENT ON COLUMN dq.batches.rows_duplicate IS 'Landed records (wide layouts: reads) whose key was already there (earlier in the file or from an earlier batch)';
-COMMENT ON COLUMN dq.batches.rows_kept IS 'New standardized rows (keys the batch brought first)';
-COMMENT ON COLUMN dq.batches.rows_matched IS 'Standardized rows of earlier batches the batch''s records matched';
-COMMENT ON COLUMN dq.batches.rows_replaced IS 'Of those, rows whose kept values the batch changed (keep_last corrections, sum)';
-COMMENT ON COLUMN dq.batches.duplicate_pct IS 'rows_duplicate as a percentage of records_read (wide layouts: of unpivoted_reads)';
-COMMENT ON COLUMN dq.batches.status IS 'loading or loaded';
 COMMENT ON COLUMN dq.batches.unpivoted_reads IS 'Wide layouts: reads the valid records were unpivoted into; NULL for long layouts';
 COMMENT ON COLUMN dq.batches.ambiguous_local_times IS 'Records with a local time in an hour repeated when daylight saving time ends';
 COMMENT ON COLUMN dq.batches.nonexistent_local_times IS 'Records with a local time in an hour skipped when daylight saving time starts';
-
-CREATE OR REPLACE VIEW dq.snapshot WITH (security_invoker = true) AS
-WITH
-u AS (
-    SELECT u.utility_id, pg_catalog.row_number() OVER (ORDER BY u.build_order, u.utility_id) AS pos
-      FROM gridflow.utility u
-     WHERE u.utility_id IN (SELECT b.utility_id FROM gridflow.batch b)
-),
--- ROW COUNTS: one line per metric, one column per utility, then the total
-metric(ord, label, utility_id, n) AS (
-    SELECT CASE r.table_name
-                WHEN 'landing.source_record' THEN 1 WHEN 'landing.reject' THEN 2
-                WHEN 'standardized.service_point' THEN 3 WHEN 'standardized.meter' THEN 4
-                WHEN 'standardized.interval_read' THEN 5 WHEN 'product.usage_interval' THEN 6
-                WHEN 'experience.daily_usage' THEN 7 END,
-           CASE r.table_name
-                WHEN 'landing.source_record' THEN 'Landing Records' WHEN 'landing.reject' THEN 'Rejected Records'
-                WHEN 'standardized.service_point' THEN 'Service Points' WHEN 'standardized.meter' THEN 'Meters'
-                WHEN 'standardized.interval_read' THEN 'Interval Reads' WHEN 'product.usage_interval' THEN 'Product Rows'
-                WHEN 'experience.daily_usage' THEN 'Daily Usage Rows' END,
-           r.utility_id, r.row_count
-      FROM dq.row_counts r
-     WHERE r.table_name OPERATOR(pg_catalog.<>) 'standardized.meter_assignment'
-    UNION ALL
-    SELECT 8, 'Service-Point Days', s.utility_id, s.service_point_days
-      FROM dq.experience_summary s
-    UNION ALL
-    SELECT 9, 'Service Points in Experience', s.utility_id, s.service_points
-      FROM dq.experience_summary s
-),
-metric_line AS (
-    SELECT m.ord,
-           '  ' OPERATOR(pg_catalog.||) pg_catalog.rpad(m.label, 28)
-           OPERATOR(pg_catalog.||) pg_catalog.string_agg(pg_catalog.lpad(gridflow.fmt_count(m.n), 11), '' ORDER BY u.pos)
-           OPERATOR(pg_catalog.||) pg_catalog.lpad(gridflow.fmt_count(coalesce(
-                   pg_catalog.max(t.n), pg_catalog.sum(m.n)::bigint)), 11) AS line
-      FROM metric m
-      JOIN u ON u.utility_id OPERATOR(pg_catalog.=) m.utility_id
-      LEFT JOIN metric t ON t.ord OPERATOR(pg_catalog.=) m.ord AND t.utility_id IS NULL
-     GROUP BY m.ord, m.label
-),
-dup AS (
-    SELECT d.*, u.pos FROM dq.source_duplicates d JOIN u USING (utility_id)
-     WHERE d.duplicate_rows OPERATOR(pg_catalog.>) 0
-),
-share AS (
-    SELECT s.*, u.pos FROM dq.dedup_value_share s JOIN u USING (utility_id)
-),
-ri AS (
-    SELECT r.*, u.pos FROM dq.referential_integrity r JOIN u USING (utility_id)
-),
-ri_total AS (
-    SELECT relationship, pg_catalog.sum(orphan_ids)::bigint AS ids, pg_catalog.sum(orphan_rows)::bigint AS rows_
-      FROM ri GROUP BY relationship
-),
-vp AS (SELECT * FROM dq.value_profile WHERE utility_id IS NULL),
-tr AS (SELECT * FROM dq.timestamp_range WHERE utility_id IS NULL),
-ex AS (SELECT * FROM dq.experience_summary WHERE utility_id IS NULL),
-rd AS (SELECT * FROM dq.readiness WHERE utility_id IS NULL),
-comp AS (
-    SELECT c.table_name,
-           pg_catalog.string_agg(c.column_name OPERATOR(pg_catalog.||) ' '
-                                 OPERATOR(pg_catalog.||) pg_catalog.round(c.pct_complete)::text
-                                 OPERATOR(pg_catalog.||) '% (' OPERATOR(pg_catalog.||) gridflow.fmt_count(c.non_null)
-                                 OPERATOR(pg_catalog.||) ' of ' OPERATOR(pg_catalog.||) gridflow.fmt_count(c.total_rows)
-                                 OPERATOR(pg_catalog.||) ')', ', ' ORDER BY c.column_name)
-               FILTER (WHERE c.pct_complete OPERATOR(pg_catalog.<) 100) AS incomplete
-      FROM dq.completeness c
-     WHERE c.utility_id IS NULL
-     GROUP BY c.table_name
-),
-lines(section, ord, line) AS (
-    SELECT 0, 1, 'IEDR Data Quality Snapshot'
-    UNION ALL
-    SELECT 0, 2, coalesce((SELECT 'Build ' OPERATOR(pg_catalog.||) b.build_id::text
-                                             OPERATOR(pg_catalog.||) ' of ' OPERATOR(pg_catalog.||) b.drop_dir
-                                        FROM gridflow.build b
-                                       WHERE b.build_id OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(x.build_id) FROM gridflow.batch x)),
-                                     'No build yet: run SELECT * FROM gridflow_build();')
-    UNION ALL
-    SELECT 0, 3, pg_catalog.repeat('-', 72)
-    -- ROW COUNTS
-    UNION ALL
-    SELECT 1, 0, pg_catalog.rpad('ROW COUNTS', 30)
-                 OPERATOR(pg_catalog.||) coalesce((SELECT pg_catalog.string_agg(pg_catalog.lpad(u.utility_id, 11), '' ORDER BY u.pos) FROM u), '')
-                 OPERATOR(pg_catalog.||) pg_catalog.lpad('Total', 11)
-    UNION ALL
-    SELECT 1, ord, line FROM metric_line
-    -- SOURCE DUPLICATES
-    UNION ALL
-    SELECT 2, 0, 'SOURCE DUPLICATES'
-    UNION ALL
-    SELECT 2, 1 + 10 * pg_catalog.row_number() OVER (ORDER BY d.pos, d.file_kind),
-           pg_catalog.format('  %s %s: %s duplicate rows (%s%% of %s); %s keys conflict, %s rows disagree with the first of their key',
-                             d.utility_id, d.file_kind, gridflow.fmt_count(d.duplicate_rows),
-                             pg_catalog.round(d.duplicate_pct), gridflow.fmt_count(d.source_rows),
-                             gridflow.fmt_count(d.conflicting_keys), gridflow.fmt_count(d.conflicting_rows))
-      FROM dup d
-    UNION ALL
-    SELECT 2, 1, '  none' WHERE NOT EXISTS (SELECT 1 FROM dup)
-    UNION ALL
-    SELECT 2, 900, pg_catalog.format('  Meters under several service points: %s', gridflow.fmt_count(pg_catalog.count(*)))
-      FROM dq.multi_premise_meters
-    UNION ALL
-    SELECT 2, 901, pg_catalog.format('  Service points listed with conflicting attributes: %s', gridflow.fmt_count(pg_catalog.count(*)))
-      FROM dq.conflicting_service_points
-    -- VALUE KEPT BY DEDUP
-    UNION ALL
-    SELECT 3, 0, 'INTERVAL VALUE KEPT BY DE-DUPLICATION'
-    UNION ALL
-    SELECT 3, 10 * pg_catalog.row_number() OVER (ORDER BY s.pos, s.channel NULLS FIRST),
-           CASE WHEN s.channel IS NULL
-                THEN pg_catalog.format('  %s %s (%s): %s of the raw value kept%s', CASE WHEN s.warning IS NOT NULL THEN '!!' ELSE 'OK' END,
-                                       s.utility_id, s.policy,
-                                       coalesce(s.kept_share_pct::text OPERATOR(pg_catalog.||) '%', 'n/a'),
-                                       CASE WHEN s.warning IS NOT NULL THEN ' <-- the dropped duplicates carry most of the usage' ELSE '' END)
-                ELSE pg_catalog.format('       channel %s: %s kept (%s of %s source rows kept)', s.channel,
-                                       coalesce(s.kept_share_pct::text OPERATOR(pg_catalog.||) '%', 'n/a'),
-                                       gridflow.fmt_count(s.kept_rows), gridflow.fmt_count(s.source_rows)) END
-      FROM share s
-     WHERE s.channel IS NULL OR s.kept_share_pct OPERATOR(pg_catalog.<) 99
-    -- REFERENTIAL INTEGRITY
-    UNION ALL
-    SELECT 4, 0, 'REFERENTIAL INTEGRITY'
-    UNION ALL
-    SELECT 4, 10, pg_catalog.format('  Intervals -> Meters:         %s orphan meter ids (%s rows) %s',
-                                    gridflow.fmt_count(ids), gridflow.fmt_count(rows_),
-                                    CASE WHEN ids OPERATOR(pg_catalog.=) 0 THEN 'OK' ELSE 'WARN' END)
-      FROM ri_total WHERE relationship OPERATOR(pg_catalog.=) 'interval_read.meter_id -> meter'
-    UNION ALL
-    SELECT 4, 20, pg_catalog.format('  Intervals -> Service Points: %s orphan SP IDs (%s rows) %s',
-                                    gridflow.fmt_count(ids), gridflow.fmt_count(rows_),
-                                    CASE WHEN rows_ OPERATOR(pg_catalog.=) 0 THEN 'OK' ELSE 'WARN' END)
-      FROM ri_total WHERE relationship OPERATOR(pg_catalog.=) 'interval_read.service_point_id -> service_point'
-    UNION ALL
-    SELECT 4, 20 + ri.pos,
-           pg_catalog.format('    %s: %s missing service points (%s rows)', ri.utility_id,
-                             gridflow.fmt_count(ri.orphan_ids), gridflow.fmt_count(ri.orphan_rows))
-      FROM ri WHERE ri.relationship OPERATOR(pg_catalog.=) 'interval_read.service_point_id -> service_point'
-                AND ri.orphan_rows OPERATOR(pg_catalog.>) 0
-    UNION ALL
-    SELECT 4, 200, pg_catalog.format('  Meters -> Service Points:    %s unknown SP IDs (%s meters) %s',
-                                     gridflow.fmt_count(ids), gridflow.fmt_count(rows_),
-                                     CASE WHEN ids OPERATOR(pg_catalog.=) 0 THEN 'OK' ELSE 'WARN' END)
-      FROM ri_total WHERE relationship OPERATOR(pg_catalog.=) 'meter.service_point_id -> service_point'
-    -- METER LINKS
-    UNION ALL
-    SELECT 5, 0, 'METER LINKS (reads that reach service points through meters)'
-    UNION ALL
-    SELECT 5, 10 * pg_catalog.row_number() OVER (ORDER BY a.utility_id),
-           pg_catalog.format('  %s (%s): %s of %s reads on meters under several service points; effective_dated and first_row differ on %s; %s without an effective assignment',
-                             a.utility_id, a.policy, gridflow.fmt_count(a.reads_on_multi_premise_meters),
-                             gridflow.fmt_count(a.reads), gridflow.fmt_count(a.reads_where_policies_differ),
-                             gridflow.fmt_count(a.reads_without_effective_assignment))
-      FROM dq.meter_link_ambiguity a
-    UNION ALL
-    SELECT 5, 1, '  none' WHERE NOT EXISTS (SELECT 1 FROM dq.meter_link_ambiguity)
-    -- COMPLETENESS
-    UNION ALL
-    SELECT 6, 0, 'COMPLETENESS (% non-null)'
-    UNION ALL
-    SELECT 6, CASE c.table_name WHEN 'standardized.interval_read' THEN 1 WHEN 'standardized.meter' THEN 2 ELSE 3 END,
-           '  ' OPERATOR(pg_catalog.||)
-           CASE c.table_name WHEN 'standardized.interval_read' THEN 'Intervals' WHEN 'standardized.meter' THEN 'Meters'
-                ELSE 'Service Points' END
-           OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||) coalesce(c.incomplete, 'all critical fields complete')
-      FROM comp c
-    -- INTERVAL VALUES
-    UNION ALL
-    SELECT 7, 0, 'INTERVAL VALUES'
-    UNION ALL
-    SELECT 7, 1, pg_catalog.format('  Range: %s to %s', gridflow.fmt_count(pg_catalog.round(vp.min_value)::bigint),
-                                   gridflow.fmt_count(pg_catalog.round(vp.max_value)::bigint)) FROM vp
-    UNION ALL
-    SELECT 7, 2, pg_catalog.format('  Mean: %s, Median: %s', gridflow.fmt_count(pg_catalog.round(vp.mean_value)::bigint),
-                                   gridflow.fmt_count(pg_catalog.round(vp.median_value)::bigint)) FROM vp
-    UNION ALL
-    SELECT 7, 3, pg_catalog.format('  Zeros: %s (%s%%)', gridflow.fmt_count(vp.zeros), vp.zero_pct) FROM vp
-    UNION ALL
-    SELECT 7, 4, pg_catalog.format('  Negatives: %s', gridflow.fmt_count(vp.negatives)) FROM vp
-    UNION ALL
-    SELECT 7, 5, pg_catalog.format('  Outliers (IQR): %s (%s%%)', gridflow.fmt_count(vp.iqr_outliers), vp.outlier_pct) FROM vp
-    -- TIMESTAMP RANGE
-    UNION ALL
-    SELECT 8, 0, 'TIMESTAMP RANGE (local days)'
-    UNION ALL
-    SELECT 8, 1, pg_catalog.format('  %s to %s (%s days)', tr.first_local_date, tr.last_local_date, tr.days) FROM tr
-    UNION ALL
-    SELECT 8, 2, pg_catalog.format('  Nulls: %s, Pre-2020: %s, Rejected timestamps: %s',
-                                   tr.null_timestamps, tr.before_2020, tr.rejected_timestamps) FROM tr
-    UNION ALL
-    SELECT 8, 10 + 10 * u.pos + pg_catalog.row_number() OVER (PARTITION BY u.pos ORDER BY l.file_kind),
-           pg_catalog.format('  %s %s file: %s local times in an hour repeated by a daylight-saving change, %s in a skipped hour',
-                             l.utility_id, l.file_kind, gridflow.fmt_count(l.ambiguous), gridflow.fmt_count(l.nonexistent))
-      FROM (SELECT b.utility_id, b.file_kind,
-                   pg_catalog.sum(b.ambiguous_local_times)::bigint AS ambiguous,
-                   pg_catalog.sum(b.nonexistent_local_times)::bigint AS nonexistent
-              FROM gridflow.batch b
-             GROUP BY b.utility_id, b.file_kind) l
-      JOIN u ON u.utility_id OPERATOR(pg_catalog.=) l.utility_id
-     WHERE l.ambiguous OPERATOR(pg_catalog.>) 0 OR l.nonexistent OPERATOR(pg_catalog.>) 0
-    -- EXPERIENCE
-    UNION ALL
-    SELECT 9, 0, 'EXPERIENCE LAYER'
-    UNION ALL
-    SELECT 9, 1, pg_catalog.format('  %s daily summaries (%s service-point days) for %s service points',
-                                   gridflow.fmt_count(ex.daily_rows), gridflow.fmt_count(ex.service_point_days),
-                                   gridflow.fmt_count(ex.service_points)) FROM ex
-    UNION ALL
-    SELECT 9, 2, pg_catalog.format('  Avg daily usage per channel: %s', gridflow.fmt_count(pg_catalog.round(ex.avg_daily_usage)::bigint)) FROM ex
-    UNION ALL
-    SELECT 9, 3, pg_catalog.format('  Peak value seen: %s', gridflow.fmt_count(pg_catalog.round(ex.max_peak_value)::bigint)) FROM ex
-    -- REJECTED RECORDS
-    UNION ALL
-    SELECT 10, 0, 'REJECTED RECORDS'
-    UNION ALL
-    SELECT 10, pg_catalog.row_number() OVER (ORDER BY j.utility_id, j.file_kind, j.stage, j.reason),
-           pg_catalog.format('  %s %s, %s: %s %s (lines %s to %s)', j.utility_id, j.file_kind, j.stage,
-                             gridflow.fmt_count(j.records), j.reason, j.first_line, j.last_line)
-      FROM (SELECT utility_id, file_kind, stage, reason, pg_catalog.sum(records)::bigint AS records,
-                   pg_catalog.min(first_line) AS first_line, pg_catalog.max(last_line) AS last_line
-              FROM dq.rejects
-             GROUP BY utility_id, file_kind, stage, reason) j
-    UNION ALL
-    SELECT 10, 1, '  none' WHERE NOT EXISTS (SELECT 1 FROM dq.rejects)
-    -- SUMMARY
-    UNION ALL
-    SELECT 11, 0, pg_catalog.repeat('-', 72)
-    UNION ALL
-    SELECT 11, 1, 'SUMMARY'
-    UNION ALL
-    SELECT 11, 2, pg_catalog.format('  Records ready for analysis: %s (%s / %s)',
-                                    gridflow.fmt_pct(rd.ready_reads, rd.reads), gridflow.fmt_count(rd.ready_reads),
-                                    gridflow.fmt_count(rd.reads)) FROM rd
-    UNION ALL
-    SELECT 11, 3, '  Issues to address:'
-     WHERE EXISTS (SELECT 1 FROM ri WHERE orphan_rows OPERATOR(pg_catalog.>) 0
-                                      AND relationship OPERATOR(pg_catalog.<>) 'meter.service_point_id -> service_point')
-        OR EXISTS (SELECT 1 FROM dup WHERE file_kind OPERATOR(pg_catalog.=) 'interval' AND duplicate_pct OPERATOR(pg_catalog.>) 50)
-        OR EXISTS (SELECT 1 FROM share WHERE channel IS NULL AND warning IS NOT NULL)
-        OR EXISTS (SELECT 1 FROM vp WHERE negatives OPERATOR(pg_catalog.>) 0)
-        OR EXISTS (SELECT 1 FROM dq.rejects)
-    UNION ALL
-    SELECT 11, 10 + ri.pos,
-           pg_catalog.format('    - %s service point ids missing from %s (%s reads; source issue)',
-                             gridflow.fmt_count(ri.orphan_ids), ri.utility_id, gridflow.fmt_count(ri.orphan_rows))
-      FROM ri WHERE ri.relationship OPERATOR(pg_catalog.=) 'interval_read.service_point_id -> service_point'
-                AND ri.orphan_rows OPERATOR(pg_catalog.>) 0
-    UNION ALL
-    SELECT 11, 30 + ri.pos,
-           pg_catalog.format('    - %s meter ids missing from %s (%s reads)',
-                             gridflow.fmt_count(ri.orphan_ids), ri.utility_id, gridflow.fmt_count(ri.orphan_rows))
-      FROM ri WHERE ri.relationship OPERATOR(pg_catalog.=) 'interval_read.meter_id -> meter'
-                AND ri.orphan_rows OPERATOR(pg_catalog.>) 0
-    UNION ALL
-    SELECT 11, 50 + d.pos,
-           pg_catalog.format('    - %s has %s%% duplicate interval readings (clarify with utility)',
-                             d.utility_id, pg_catalog.round(d.duplicate_pct))
-      FROM dup d WHERE d.file_kind OPERATOR(pg_catalog.=) 'interval' AND d.duplicate_pct OPERATOR(pg_catalog.>) 50
-    UNION ALL
-    SELECT 11, 70 + s.pos,
-           pg_catalog.format('    - %s de-duplication (%s) keeps only %s%% of the raw interval value',
-                             s.utility_id, s.policy, s.kept_share_pct)
-      FROM share s WHERE s.channel IS NULL AND s.warning IS NOT NULL
-    UNION ALL
-    SELECT 11, 90, '    - Negative usage values found' FROM vp WHERE vp.negatives OPERATOR(pg_catalog.>) 0
-    UNION ALL
-    SELECT 11, 91, pg_catalog.format('    - %s source records rejected (see dq.rejects)',
-                                     gridflow.fmt_count(pg_catalog.sum(records)::bigint))
-      FROM dq.rejects HAVING pg_catalog.sum(records) OPERATOR(pg_catalog.>) 0
-    UNION ALL
-    SELECT 11, 99, pg_catalog.repeat('-', 72)
-)
-SELECT pg_catalog.row_number() OVER (ORDER BY section, ord)::integer AS line_no,
-       line
-  FROM (SELECT section, ord, line FROM lines
-        UNION ALL
-        SELECT s, -1, '' FROM pg_catalog.generate_series(1, 11) s) l
- ORDER BY line_no;
-COMMENT ON VIEW dq.snapshot IS 'The data-quality report as text, one row per line, in order of line_no: row counts, duplicates, value kept by de-duplication, referential integrity, meter links, completeness, values, timestamps, experience, rejects and a summary';
-COMMENT ON COLUMN dq.snapshot.line_no IS 'Line number';
-COMMENT ON COLUMN dq.snapshot.line IS 'Text of the line';
 
 --
 -- Shards: a coordinator's configuration and functions, a shard's queue,
@@ -2321,25 +1854,6 @@ COMMENT ON TABLE gridflow.shard_stage_read IS 'Standardized reads of a utility s
 COMMENT ON TABLE gridflow.shard_stage_service_point IS 'On a shard: the service points of a utility split by hash, sent by the coordinator for the shard''s part; empty outside a build';
 COMMENT ON TABLE gridflow.shard_stage_meter IS 'On a shard: the meters of a utility split by hash, sent by the coordinator; empty outside a build';
 COMMENT ON TABLE gridflow.shard_stage_meter_assignment IS 'On a shard: the meter assignments of a utility split by hash, sent by the coordinator; empty outside a build';
-DO $$
-DECLARE
-    c record;
-BEGIN
-    FOR c IN
-        SELECT v.stage, a.attname, pg_catalog.col_description(t.oid, a.attnum) AS comment
-          FROM (VALUES ('gridflow.shard_stage_read'::regclass, 'standardized.interval_read'::regclass),
-                       ('gridflow.shard_stage_service_point'::regclass, 'standardized.service_point'::regclass),
-                       ('gridflow.shard_stage_meter'::regclass, 'standardized.meter'::regclass),
-                       ('gridflow.shard_stage_meter_assignment'::regclass, 'standardized.meter_assignment'::regclass))
-               AS v(stage, table_name)
-          JOIN pg_catalog.pg_class t ON t.oid OPERATOR(pg_catalog.=) v.table_name
-          JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) t.oid
-         WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
-    LOOP
-        EXECUTE pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', c.stage, c.attname, c.comment);
-    END LOOP;
-END
-$$;
 
 CREATE FUNCTION gridflow.shard_run_tasks(
     OUT tag text,
@@ -2403,3 +1917,25 @@ GRANT SELECT ON gridflow.shard, gridflow.shard_run TO gridflow_pipeline;
 GRANT INSERT ON gridflow.shard_task, gridflow.shard_stage_read, gridflow.shard_stage_service_point,
                 gridflow.shard_stage_meter, gridflow.shard_stage_meter_assignment
     TO gridflow_pipeline;
+
+--
+-- The views that define product and experience, and a shard's stage
+-- tables, carry the comments of the columns they mirror.
+--
+DO $$
+DECLARE
+    c record;
+BEGIN
+    FOR c IN
+        SELECT v.copy, a.attname, pg_catalog.col_description(a.attrelid, a.attnum) AS comment
+          FROM (VALUES ('gridflow.product_source', 'product.usage_interval'), ('gridflow.experience_source', 'experience.daily_usage'),
+                       ('gridflow.shard_stage_read', 'standardized.interval_read'), ('gridflow.shard_stage_service_point', 'standardized.service_point'),
+                       ('gridflow.shard_stage_meter', 'standardized.meter'), ('gridflow.shard_stage_meter_assignment', 'standardized.meter_assignment'))
+               AS v(copy, original)
+          JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) v.original::regclass
+         WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+    LOOP
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', c.copy, c.attname, c.comment);
+    END LOOP;
+END
+$$;

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * layout.c
+ * wide.c
  *	  Wide layouts: one record per meter and day, one column per interval.
  *
  * Some utilities send a day of reads as one record: the meter (and service
@@ -41,7 +41,7 @@
 #include "utils/date.h"
 #include "utils/datetime.h"
 
-#include "adapt.h"
+#include "conform.h"
 #include "parse.h"
 
 #define DAY_CACHE 8
@@ -90,7 +90,7 @@ struct GfWide
 GfWide *
 gf_wide_begin(GfUtility *u, GfSourceFile *f, GfReader *r, TupleDesc desc)
 {
-	GfFileAdapt *fa = f->adapt;
+	GfFileConform *fa = f->conform;
 	GfWide	   *w = palloc0(sizeof(GfWide));
 	int		   *taken;
 
@@ -236,7 +236,7 @@ add_read(GfWide *w, TimestampTz start, double value)
  */
 bool
 gf_wide_record(GfWide *w, const CsvRecord *rec, TimestampTz day, double factor,
-			   GfLoadStats *stats, GfAdaptReject *rj)
+			   GfLoadStats *stats, GfConformReject *rj)
 {
 	DayTemplate *t = day_template(w, (DateADT) gf_local_date(w->u, day));
 	bool		repeated = false;
@@ -251,14 +251,14 @@ gf_wide_record(GfWide *w, const CsvRecord *rec, TimestampTz day, double factor,
 		CHECK_FOR_INTERRUPTS();
 		if (f->len == 0)
 			continue;
-		r = parse_double(f->data, f->len, &v);
+		r = gf_parse_double(f->data, f->len, &v);
 		if (r == PARSE_EMPTY)
 			continue;
 		if (r != PARSE_OK)
 		{
 			rj->reason = "invalid_value";
 			rj->detail = psprintf("invalid double precision \"%s\" for column \"value\": %s",
-								  gf_reject_text(f->data, f->len, 200), parse_result_text(r));
+								  gf_reject_text(f->data, f->len, 200), gf_parse_result_text(r));
 			rj->source = w->names[i];
 			rj->target = "value";
 			w->nreads = 0;

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * adapt.c
+ * conform.c
  *	  What a utility's configuration asks of each record beyond mapping
  *	  columns: local times across daylight-saving changes, units, what
  *	  channels imply, and wide layouts.
@@ -10,7 +10,7 @@
  * gridflow.source_file, column_map.time_zone and unit) once.  For each file
  * the loader asks for a plan; it is NULL when the file needs nothing of
  * this, and then the loader only counts the local times its parser flags.
- * Otherwise, for each parsed record, gf_adapt_record():
+ * Otherwise, for each parsed record, gf_conform_record():
  *
  *	- counts local times in a repeated or skipped hour, rejects the record
  *	  for a repeated time under ambiguous_local_time = reject, and under
@@ -21,7 +21,7 @@
  *	  column_map.unit, else its channel's unit; the read's unit column then
  *	  names the common unit;
  *	- gives a read without duration the one its channel implies;
- *	- for a wide layout, unpivots the record into its reads (layout.c).
+ *	- for a wide layout, unpivots the record into its reads (wide.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -37,7 +37,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "adapt.h"
+#include "conform.h"
 
 /* a mapped numeric column converted from its unit */
 typedef struct ScaledColumn
@@ -50,9 +50,9 @@ typedef struct ScaledColumn
 	const char *target;
 } ScaledColumn;
 
-struct GfAdapt
+struct GfConform
 {
-	GfUtilityAdapt *ua;
+	GfUtilityConform *ua;
 	List	   *zones;			/* the file's timestamp columns */
 	/* in order: repeated interval starts seen, by series and earlier instant */
 	GfKeyTable *repeated;
@@ -108,9 +108,9 @@ wide_dst_from_name(const char *s)
  * that called the build.
  */
 void
-gf_adapt_read_utility(GfUtility *u, MemoryContext cxt)
+gf_conform_read_utility(GfUtility *u, MemoryContext cxt)
 {
-	GfUtilityAdapt *ua = MemoryContextAllocZero(cxt, sizeof(GfUtilityAdapt));
+	GfUtilityConform *ua = MemoryContextAllocZero(cxt, sizeof(GfUtilityConform));
 	Datum		arg = CStringGetTextDatum(u->utility_id);
 	Oid			type = TEXTOID;
 
@@ -121,7 +121,7 @@ gf_adapt_read_utility(GfUtility *u, MemoryContext cxt)
 	ua->ambiguity = ambiguity_from_name(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
 	ua->units = gf_units_read(cxt);
 	ua->channels = gf_channels_read(u->utility_id, ua->units, cxt);
-	u->adapt = ua;
+	u->conform = ua;
 }
 
 /*
@@ -129,9 +129,9 @@ gf_adapt_read_utility(GfUtility *u, MemoryContext cxt)
  * cxt (inside the build's SPI connection).
  */
 void
-gf_adapt_read_file(GfUtility *u, GfSourceFile *f, MemoryContext cxt)
+gf_conform_read_file(GfUtility *u, GfSourceFile *f, MemoryContext cxt)
 {
-	GfFileAdapt *fa = MemoryContextAllocZero(cxt, sizeof(GfFileAdapt));
+	GfFileConform *fa = MemoryContextAllocZero(cxt, sizeof(GfFileConform));
 	Datum		args[2];
 	Oid			types[2] = {TEXTOID, TEXTOID};
 	HeapTuple	tup;
@@ -140,7 +140,7 @@ gf_adapt_read_file(GfUtility *u, GfSourceFile *f, MemoryContext cxt)
 	Datum		d;
 
 	if (f->kind == GF_KIND_ASSIGNMENT)
-		u->adapt->has_assignment_file = true;
+		u->conform->has_assignment_file = true;
 	args[0] = CStringGetTextDatum(u->utility_id);
 	args[1] = CStringGetTextDatum(gf_kind_name(f->kind));
 	if (SPI_execute_with_args("SELECT layout, wide_columns, wide_interval_seconds, wide_dst "
@@ -180,10 +180,10 @@ gf_adapt_read_file(GfUtility *u, GfSourceFile *f, MemoryContext cxt)
 							  "AND (time_zone IS NOT NULL OR unit IS NOT NULL) ORDER BY target_column",
 							  2, types, args, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "gridflow: could not read gridflow.column_map");
-	fa->cols = MemoryContextAllocZero(cxt, sizeof(GfColumnAdapt) * Max(SPI_processed, 1));
+	fa->cols = MemoryContextAllocZero(cxt, sizeof(GfColumnConform) * Max(SPI_processed, 1));
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
-		GfColumnAdapt *c = &fa->cols[fa->ncols++];
+		GfColumnConform *c = &fa->cols[fa->ncols++];
 		char	   *tz = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
 		char	   *unit = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
 
@@ -200,13 +200,13 @@ gf_adapt_read_file(GfUtility *u, GfSourceFile *f, MemoryContext cxt)
 			c->time_zone = MemoryContextStrdup(cxt, tz);
 		}
 		if (unit != NULL)
-			c->unit = gf_units_find(u->adapt->units, unit, strlen(unit));
+			c->unit = gf_units_find(u->conform->units, unit, strlen(unit));
 	}
-	f->adapt = fa;
+	f->conform = fa;
 }
 
-static GfColumnAdapt *
-column_adapt(GfFileAdapt *fa, const char *target)
+static GfColumnConform *
+column_conform(GfFileConform *fa, const char *target)
 {
 	for (int i = 0; i < fa->ncols; i++)
 		if (strcmp(fa->cols[i].target, target) == 0)
@@ -216,10 +216,10 @@ column_adapt(GfFileAdapt *fa, const char *target)
 
 /* A new plan of file f begins: forget the zones of an earlier one. */
 void
-gf_adapt_plan_start(GfSourceFile *f)
+gf_conform_plan_start(GfSourceFile *f)
 {
-	if (f->adapt != NULL)
-		f->adapt->zones = NIL;
+	if (f->conform != NULL)
+		f->conform->zones = NIL;
 }
 
 /*
@@ -229,12 +229,12 @@ gf_adapt_plan_start(GfSourceFile *f)
  * take the later instant).
  */
 GfZone *
-gf_adapt_zone(GfUtility *u, GfSourceFile *f, const GfColumnMap *m, bool start)
+gf_conform_zone(GfUtility *u, GfSourceFile *f, const GfColumnMap *m, bool start)
 {
-	GfFileAdapt *fa = f->adapt;
-	GfColumnAdapt *c = column_adapt(fa, m->target);
+	GfFileConform *fa = f->conform;
+	GfColumnConform *c = column_conform(fa, m->target);
 	GfZone	   *z = palloc(sizeof(GfZone));
-	GfAmbiguity policy = u->adapt->ambiguity;
+	GfAmbiguity policy = u->conform->ambiguity;
 	int			n = list_length(fa->zones);
 
 	if (policy == GF_AMBIGUOUS_IN_ORDER && !(start && !fa->wide))
@@ -269,14 +269,14 @@ source_of(GfSourceFile *f, const char *target)
  * The plan of file f (its header read by r, standardized into a table of
  * descriptor desc), or NULL when its records need nothing from here.
  */
-GfAdapt *
-gf_adapt_begin(GfUtility *u, GfSourceFile *f, GfReader *r, TupleDesc desc)
+GfConform *
+gf_conform_begin(GfUtility *u, GfSourceFile *f, GfReader *r, TupleDesc desc)
 {
-	GfFileAdapt *fa = f->adapt;
-	GfUtilityAdapt *ua = u->adapt;
-	GfAdapt    *a;
+	GfFileConform *fa = f->conform;
+	GfUtilityConform *ua = u->conform;
+	GfConform    *a;
 	bool		interval = (f->kind == GF_KIND_INTERVAL);
-	List	   *zones = fa->zones;	/* made by the load's plan (gf_adapt_zone) */
+	List	   *zones = fa->zones;	/* made by the load's plan (gf_conform_zone) */
 
 	if (f->kind == GF_KIND_METER && u->sp_via_meter && is_mapped(f, "service_point_id") &&
 		ua->has_assignment_file)
@@ -294,7 +294,7 @@ gf_adapt_begin(GfUtility *u, GfSourceFile *f, GfReader *r, TupleDesc desc)
 				 errdetail("A wide layout gives its values in wide_columns and their length in wide_interval_seconds."),
 				 errhint("Remove those column_map rows.")));
 
-	a = palloc0(sizeof(GfAdapt));
+	a = palloc0(sizeof(GfConform));
 	a->ua = ua;
 	a->zones = zones;
 	a->att_sp = gf_attnum(desc, "service_point_id", true);
@@ -309,7 +309,7 @@ gf_adapt_begin(GfUtility *u, GfSourceFile *f, GfReader *r, TupleDesc desc)
 	a->scaled = palloc0(sizeof(ScaledColumn) * Max(fa->ncols, 1));
 	for (int i = 0; i < fa->ncols; i++)
 	{
-		GfColumnAdapt *c = &fa->cols[i];
+		GfColumnConform *c = &fa->cols[i];
 		int			att = gf_attnum(desc, c->target, true);
 		Oid			type;
 		ScaledColumn *s;
@@ -359,14 +359,14 @@ gf_adapt_begin(GfUtility *u, GfSourceFile *f, GfReader *r, TupleDesc desc)
 		pfree(a);
 		return NULL;
 	}
-	a->cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow adapt", ALLOCSET_SMALL_SIZES);
+	a->cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow conform", ALLOCSET_SMALL_SIZES);
 	initStringInfo(&a->key);
 	return a;
 }
 
 /* The wide layout of the plan, or NULL. */
 GfWide *
-gf_adapt_wide(GfAdapt *a)
+gf_conform_wide(GfConform *a)
 {
 	return a ? a->wide : NULL;
 }
@@ -386,7 +386,7 @@ key_text(StringInfo key, bool isnull, const char *p, uint32 len)
  * earlier instant, a later one takes the later instant.
  */
 static void
-resolve_in_order(GfAdapt *a, Datum *values, bool *isnull, const char **tptr, uint32 *tlen)
+resolve_in_order(GfConform *a, Datum *values, bool *isnull, const char **tptr, uint32 *tlen)
 {
 	TimestampTz earlier = DatumGetTimestampTz(values[a->att_start]);
 	GfZone	   *z = NULL;
@@ -415,7 +415,7 @@ resolve_in_order(GfAdapt *a, Datum *values, bool *isnull, const char **tptr, uin
 }
 
 static bool
-reject(GfAdaptReject *rj, const char *reason, char *detail, const char *source, const char *target)
+reject(GfConformReject *rj, const char *reason, char *detail, const char *source, const char *target)
 {
 	rj->reason = reason;
 	rj->detail = detail;
@@ -431,9 +431,9 @@ reject(GfAdaptReject *rj, const char *reason, char *detail, const char *source, 
  * rejects the record, with *rj saying why.
  */
 bool
-gf_adapt_record(GfAdapt *a, const CsvRecord *rec, Datum *values, bool *isnull,
-				const char **tptr, uint32 *tlen, int local_flags,
-				GfLoadStats *stats, GfAdaptReject *rj)
+gf_conform_record(GfConform *a, const CsvRecord *rec, Datum *values, bool *isnull,
+				  const char **tptr, uint32 *tlen, int local_flags,
+				  GfLoadStats *stats, GfConformReject *rj)
 {
 	const GfChannelInfo *ch = NULL;
 	const GfUnitInfo *unit = NULL;
@@ -548,7 +548,7 @@ gf_adapt_record(GfAdapt *a, const CsvRecord *rec, Datum *values, bool *isnull,
 
 /* Record the file's figures on local times and unpivoted reads in its batch. */
 void
-gf_adapt_record_batch(int64 batch_id, const GfLoadStats *stats)
+gf_conform_record_batch(int64 batch_id, const GfLoadStats *stats)
 {
 	Datum		args[4];
 	Oid			types[4] = {INT8OID, INT8OID, INT8OID, INT8OID};

@@ -1,0 +1,283 @@
+/*-------------------------------------------------------------------------
+ *
+ * config.c
+ *	  What a build, an ingest or a rebuild works from: the enabled
+ *	  utilities and their files, read from gridflow.utility, source_file
+ *	  and column_map (with what conform.c reads beside them), the drop
+ *	  directory they are below, and whether gridflow.shard places a utility
+ *	  on shards; the kinds of utility files, and the per-build state of a
+ *	  utility.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "conform.h"
+#include "gridflow.h"
+
+/* the kinds of files, in the order a utility's files are loaded */
+static const char *const kind_order[] = {"service_point", "meter", "assignment", "interval"};
+static const GfFileKind kind_value[] = {GF_KIND_SERVICE_POINT, GF_KIND_METER, GF_KIND_ASSIGNMENT,
+GF_KIND_INTERVAL};
+
+/*
+ * Per-build state of a utility.  What rows of every table point to (the
+ * utility id) lives in build_cxt; what is kept only while the utility is
+ * built (its service points and meters) goes in a child context.
+ */
+void
+gf_utility_init(GfUtility *u, MemoryContext build_cxt)
+{
+	MemoryContext old = MemoryContextSwitchTo(build_cxt);
+
+	u->cxt = AllocSetContextCreate(build_cxt, "gridflow utility", ALLOCSET_DEFAULT_SIZES);
+	u->tz = pg_tzset(u->time_zone);
+	if (u->tz == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("time zone \"%s\" of utility \"%s\" is not recognized",
+						u->time_zone, u->utility_id),
+				 errhint("Set gridflow.utility.time_zone to a name from pg_timezone_names.")));
+	u->utility_datum = CStringGetTextDatum(u->utility_id);
+	u->tzcache = palloc(sizeof(GfTzCache));
+	u->utccache = palloc(sizeof(GfTzCache));
+	for (int i = 0; i < GF_TZ_CACHE; i++)
+		u->tzcache->hour[i] = u->utccache->hour[i] = PG_INT64_MIN;
+	u->meters = NULL;
+	u->kept_service_points = NULL;
+	u->kept_meters = NULL;
+	MemoryContextSwitchTo(old);
+}
+
+/* Free what the utility kept in memory for its build. */
+void
+gf_utility_done(GfUtility *u)
+{
+	MemoryContextDelete(u->cxt);
+	u->cxt = NULL;
+	u->meters = NULL;
+	u->kept_service_points = NULL;
+	u->kept_meters = NULL;
+}
+
+static char *
+spi_text(HeapTuple tup, TupleDesc desc, int col)
+{
+	return SPI_getvalue(tup, desc, col);
+}
+
+/*
+ * Read the configuration: enabled utilities (all of them if all_utilities)
+ * in build order, and for each its files in kind order with their column
+ * maps, their paths below drop_dir (if given).  Everything is copied into
+ * cxt.
+ */
+List *
+gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt)
+{
+	List	   *files = NIL;
+	List	   *utilities = NIL;
+	MemoryContext old;
+	ListCell   *lc;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	if (SPI_execute(all_utilities ?
+					"SELECT utility_id, time_zone, service_point_link, meter_link_policy, "
+					"interval_dedup_policy FROM gridflow.utility "
+					"ORDER BY build_order, utility_id" :
+					"SELECT utility_id, time_zone, service_point_link, meter_link_policy, "
+					"interval_dedup_policy FROM gridflow.utility WHERE enabled "
+					"ORDER BY build_order, utility_id", false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "gridflow: could not read gridflow.utility");
+	old = MemoryContextSwitchTo(cxt);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		GfUtility  *u = palloc0(sizeof(GfUtility));
+		char	   *policy = spi_text(tup, desc, 5);
+
+		u->utility_id = spi_text(tup, desc, 1);
+		u->time_zone = spi_text(tup, desc, 2);
+		u->sp_via_meter = strcmp(spi_text(tup, desc, 3), "meter") == 0;
+		u->effective_dated = strcmp(spi_text(tup, desc, 4), "effective_dated") == 0;
+		u->policy = strcmp(policy, "keep_last") == 0 ? GF_KEEP_LAST :
+			strcmp(policy, "sum") == 0 ? GF_SUM : GF_KEEP_FIRST;
+		utilities = lappend(utilities, u);
+	}
+	MemoryContextSwitchTo(old);
+
+	foreach(lc, utilities)
+	{
+		GfUtility  *u = lfirst(lc);
+
+		gf_utility_init(u, cxt);
+		gf_conform_read_utility(u, cxt);
+		for (int k = 0; k < lengthof(kind_order); k++)
+		{
+			Datum		args[2];
+			Oid			types[2] = {TEXTOID, TEXTOID};
+			GfConfigFile  *bf;
+			char	   *rel;
+
+			args[0] = CStringGetTextDatum(u->utility_id);
+			args[1] = CStringGetTextDatum(kind_order[k]);
+			if (SPI_execute_with_args("SELECT file_path, delimiter, quote FROM gridflow.source_file "
+									  "WHERE utility_id = $1 AND file_kind = $2",
+									  2, types, args, NULL, false, 0) != SPI_OK_SELECT)
+				elog(ERROR, "gridflow: could not read gridflow.source_file");
+			if (SPI_processed == 0)
+				continue;
+
+			old = MemoryContextSwitchTo(cxt);
+			bf = palloc0(sizeof(GfConfigFile));
+			bf->utility = u;
+			bf->file.kind = kind_value[k];
+			rel = spi_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+			if (is_absolute_path(rel) || path_contains_parent_reference(rel))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("file_path \"%s\" of utility \"%s\" must be relative to the drop directory, without \"..\"",
+								rel, u->utility_id)));
+			bf->file.rel_path = rel;
+			bf->file.path = drop_dir ? psprintf("%s/%s", drop_dir, rel) : NULL;
+			bf->file.delimiter = gf_file_dialect_byte(spi_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2),
+													  "delimiter", kind_order[k], u->utility_id);
+			bf->file.quote = gf_file_dialect_byte(spi_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3),
+												  "quote", kind_order[k], u->utility_id);
+			if (bf->file.delimiter == bf->file.quote)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("delimiter and quote of the %s file of utility \"%s\" are the same",
+								kind_order[k], u->utility_id)));
+			MemoryContextSwitchTo(old);
+
+			if (SPI_execute_with_args("SELECT target_column::text, source_column, format, null_values "
+									  "FROM gridflow.column_map WHERE utility_id = $1 AND file_kind = $2 "
+									  "ORDER BY target_column",
+									  2, types, args, NULL, false, 0) != SPI_OK_SELECT)
+				elog(ERROR, "gridflow: could not read gridflow.column_map");
+			old = MemoryContextSwitchTo(cxt);
+			bf->file.nmaps = (int) SPI_processed;
+			bf->file.maps = palloc0(sizeof(GfColumnMap) * Max(SPI_processed, 1));
+			for (uint64 i = 0; i < SPI_processed; i++)
+			{
+				HeapTuple	tup = SPI_tuptable->vals[i];
+				TupleDesc	desc = SPI_tuptable->tupdesc;
+				GfColumnMap *m = &bf->file.maps[i];
+				bool		isnull;
+				Datum		arr;
+
+				CHECK_FOR_INTERRUPTS();
+				m->target = spi_text(tup, desc, 1);
+				m->source = spi_text(tup, desc, 2);
+				m->format = spi_text(tup, desc, 3);
+				arr = SPI_getbinval(tup, desc, 4, &isnull);
+				if (!isnull)
+				{
+					Datum	   *elems;
+					bool	   *enulls;
+					int			n;
+
+					deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false,
+									  TYPALIGN_INT, &elems, &enulls, &n);
+					m->nulls = palloc(sizeof(char *) * Max(n, 1));
+					for (int j = 0; j < n; j++)
+					{
+						CHECK_FOR_INTERRUPTS();
+						if (!enulls[j])
+							m->nulls[m->nnulls++] = TextDatumGetCString(elems[j]);
+					}
+				}
+			}
+			files = lappend(files, bf);
+			MemoryContextSwitchTo(old);
+			gf_conform_read_file(u, &bf->file, cxt);
+		}
+	}
+	SPI_finish();
+	return files;
+}
+
+/* A build needs at least one configured file. */
+void
+gf_require_config_files(List *files)
+{
+	if (files == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no utility files are configured"),
+				 errhint("Enable a utility in gridflow.utility and list its files in gridflow.source_file.")));
+}
+
+/*
+ * The drop directory a build function was given (its first argument; NULL
+ * means the shipped sample), canonical, into drop_dir (MAXPGPATH bytes).
+ */
+void
+gf_drop_dir_arg(FunctionCallInfo fcinfo, char *drop_dir)
+{
+	if (PG_ARGISNULL(0))
+		gf_sample_dir(drop_dir, MAXPGPATH);
+	else
+	{
+		char	   *d = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+		if (strlen(d) >= MAXPGPATH)
+			ereport(ERROR,
+					(errcode(ERRCODE_NAME_TOO_LONG),
+					 errmsg("drop directory path is too long")));
+		strlcpy(drop_dir, d, MAXPGPATH);
+		canonicalize_path(drop_dir);
+	}
+}
+
+/*
+ * Refuse to build on a coordinator what belongs to shards: any utility
+ * (utility_id NULL: gridflow_build() and gridflow_rebuild(), which build
+ * every utility here), or one utility.
+ */
+void
+gf_refuse_distributed(const char *utility_id, const char *what)
+{
+	Datum		arg;
+	Oid			type = TEXTOID;
+	bool		placed;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (utility_id == NULL)
+	{
+		if (SPI_execute("SELECT 1 FROM gridflow.shard LIMIT 1", true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "gridflow: could not read gridflow.shard");
+	}
+	else
+	{
+		arg = CStringGetTextDatum(utility_id);
+		if (SPI_execute_with_args("SELECT 1 FROM gridflow.shard WHERE utility_id OPERATOR(pg_catalog.=) $1 LIMIT 1",
+								  1, &type, &arg, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "gridflow: could not read gridflow.shard");
+	}
+	placed = (SPI_processed > 0);
+	SPI_finish();
+	if (placed && utility_id == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s cannot run on a coordinator of shards", what),
+				 errdetail("gridflow.shard places utilities on foreign servers; their layers are built there."),
+				 errhint("Run gridflow_build_distributed(), or delete the rows of gridflow.shard and run gridflow_distribute() to build every utility here.")));
+	if (placed)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s cannot load utility \"%s\", which is built on shards", what, utility_id),
+				 errhint("Put the files in the drop and run gridflow_build_distributed().")));
+}

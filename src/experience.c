@@ -1,0 +1,282 @@
+/*-------------------------------------------------------------------------
+ *
+ * experience.c
+ *	  experience.daily_usage: the daily summaries of a utility's reads,
+ *	  folded as the product writer (product.c) hands them over.
+ *
+ * Each read with a service point is folded into the summary of its
+ * service point, local day and channel: exact sum (fsum.c), count, peak
+ * and pit (aggregates.c), with local-midnight buckets (23 or 25 hours on
+ * daylight-saving days).  Reads arrive grouped by service point (the
+ * loader writes them in index order), so the days of one service point
+ * are complete when the next one starts: they are written then, in the
+ * order of the table's key, and memory holds one service point's days at
+ * a time.  The result is what gridflow.experience_source defines in SQL;
+ * the regression tests check that both agree.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "aggregates.h"
+#include "gridflow.h"
+#include "keytable.h"
+#include "localtime.h"
+
+typedef enum DayColumn
+{
+	DC_UTILITY,
+	DC_SERVICE_POINT,
+	DC_LOCAL_DATE,
+	DC_CHANNEL,
+	DC_BUCKET_START,
+	DC_BUCKET_END,
+	DC_TOTAL,
+	DC_COUNT,
+	DC_PEAK_VALUE,
+	DC_PEAK_TS,
+	DC_PIT_VALUE,
+	DC_PIT_TS
+} DayColumn;
+
+static const char *const day_column_names[] = {
+	"utility_id", "service_point_id", "local_date", "channel", "bucket_start",
+	"bucket_end", "total_usage", "interval_count", "peak_usage_value",
+	"peak_usage_ts", "pit_usage_value", "pit_usage_ts"
+};
+
+/* one daily summary being accumulated */
+typedef struct DayAgg
+{
+	int64		count;
+	PeakPitState pp;
+	FSum		sum;
+} DayAgg;
+
+struct GfDayWriter
+{
+	GfLoadTargets *t;
+	GfUtility  *u;
+	/* experience columns */
+	int			dnatts;
+	DayColumn  *dcol;
+	/* the days of the current service point */
+	MemoryContext days_cxt;
+	GfKeyTable *days;
+	StringInfoData cur_sp;
+	bool		have_sp;
+	StringInfoData key;
+};
+
+static void flush_days(GfDayWriter *em);
+
+/* Start the daily summaries of utility u's reads, in memory context cxt. */
+GfDayWriter *
+gf_day_writer_begin(GfLoadTargets *t, GfUtility *u, MemoryContext cxt)
+{
+	GfDayWriter *em = MemoryContextAllocZero(cxt, sizeof(GfDayWriter));
+	TupleDesc	ddesc = gf_bulk_tupdesc(t->experience);
+	MemoryContext old;
+
+	em->t = t;
+	em->u = u;
+	em->dnatts = ddesc->natts;
+	em->dcol = MemoryContextAlloc(cxt, sizeof(DayColumn) * ddesc->natts);
+	for (int i = 0; i < ddesc->natts; i++)
+	{
+		const char *name = NameStr(TupleDescAttr(ddesc, i)->attname);
+		int			k;
+
+		for (k = 0; k < lengthof(day_column_names); k++)
+			if (strcmp(name, day_column_names[k]) == 0)
+				break;
+		if (k == lengthof(day_column_names))
+			elog(ERROR, "gridflow: no source for column \"%s\" of experience.daily_usage", name);
+		em->dcol[i] = (DayColumn) k;
+	}
+	old = MemoryContextSwitchTo(cxt);
+	initStringInfo(&em->key);
+	initStringInfo(&em->cur_sp);
+	MemoryContextSwitchTo(old);
+	em->days_cxt = AllocSetContextCreate(cxt, "gridflow days", ALLOCSET_DEFAULT_SIZES);
+	em->days = gf_keytable_create(em->days_cxt, 64, sizeof(DayAgg));
+	em->have_sp = false;
+	return em;
+}
+
+/*
+ * A read of service point sp on local_date, channel ch, starting at start:
+ * its share of the day (a NULL value is counted in no figure).
+ */
+void
+gf_day_add(GfDayWriter *em, text *sp, text *ch, int32 local_date, TimestampTz start,
+		   bool value_null, double v)
+{
+	uint32		splen = VARSIZE_ANY_EXHDR(sp);
+	uint32		chlen = VARSIZE_ANY_EXHDR(ch);
+	DayAgg	   *day;
+	bool		found;
+
+	if (em->have_sp &&
+		(splen != (uint32) em->cur_sp.len || memcmp(VARDATA_ANY(sp), em->cur_sp.data, splen) != 0))
+		flush_days(em);
+	if (!em->have_sp)
+	{
+		resetStringInfo(&em->cur_sp);
+		appendBinaryStringInfo(&em->cur_sp, VARDATA_ANY(sp), (int) splen);
+		em->have_sp = true;
+	}
+	resetStringInfo(&em->key);
+	appendBinaryStringInfo(&em->key, (char *) &local_date, sizeof(local_date));
+	appendBinaryStringInfo(&em->key, VARDATA_ANY(ch), (int) chlen);
+	day = gf_keytable_find(em->days, em->key.data, (uint32) em->key.len,
+						   gf_key_hash(em->key.data, (uint32) em->key.len), true, &found);
+	if (!found)
+		gf_fsum_init(&day->sum);
+	if (!value_null)
+	{
+		gf_fsum_add(&day->sum, v, gf_fsum_grow, em->days_cxt);
+		day->count++;
+		gf_peak_pit_add(&day->pp, v, start, false);
+	}
+}
+
+/* a daily summary's key, decoded, for ordering the rows */
+typedef struct DayKey
+{
+	const char *ch;
+	uint32		chlen;
+	DateADT		local_date;
+	uint32		entry;
+} DayKey;
+
+/* the order of experience.daily_usage's primary key within a service point */
+static int
+day_key_cmp(const void *x, const void *y)
+{
+	const DayKey *a = (const DayKey *) x;
+	const DayKey *b = (const DayKey *) y;
+
+	if (a->local_date != b->local_date)
+		return a->local_date < b->local_date ? -1 : 1;
+	return gf_bytes_cmp(a->ch, a->chlen, b->ch, b->chlen);
+}
+
+/* Write the days of the current service point, in key order; forget them. */
+static void
+flush_days(GfDayWriter *em)
+{
+	GfUtility  *u = em->u;
+	GfBulk	   *out = em->t->experience;
+	uint32		n = em->days->nentries;
+	DayKey	   *keys;
+
+	if (!em->have_sp)
+		return;
+	keys = MemoryContextAlloc(em->days_cxt, sizeof(DayKey) * Max(n, 1));
+	for (uint32 e = 0; e < n; e++)
+	{
+		uint32		keylen;
+		const char *key = gf_keytable_key(em->days, e, &keylen);
+		DayKey	   *k = &keys[e];
+
+		memcpy(&k->local_date, key, sizeof(k->local_date));
+		k->ch = key + sizeof(k->local_date);
+		k->chlen = keylen - sizeof(k->local_date);
+		k->entry = e;
+	}
+	qsort(keys, n, sizeof(DayKey), day_key_cmp);
+
+	for (uint32 i = 0; i < n; i++)
+	{
+		DayAgg	   *day = gf_keytable_payload(em->days, keys[i].entry);
+		DateADT		local_date = keys[i].local_date;
+		TupleTableSlot *slot = gf_bulk_slot(out);
+		MemoryContext old;
+		int64		midnight;
+
+		CHECK_FOR_INTERRUPTS();
+		midnight = (int64) (local_date + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)) * USECS_PER_DAY;
+		old = MemoryContextSwitchTo(gf_bulk_memory(out));
+		for (int c = 0; c < em->dnatts; c++)
+		{
+			Datum		v = (Datum) 0;
+			bool		isnull = false;
+
+			switch (em->dcol[c])
+			{
+				case DC_UTILITY:
+					v = u->utility_datum;
+					break;
+				case DC_SERVICE_POINT:
+					v = PointerGetDatum(cstring_to_text_with_len(em->cur_sp.data, em->cur_sp.len));
+					break;
+				case DC_LOCAL_DATE:
+					v = DateADTGetDatum(local_date);
+					break;
+				case DC_CHANNEL:
+					v = PointerGetDatum(cstring_to_text_with_len(keys[i].ch, (int) keys[i].chlen));
+					break;
+				case DC_BUCKET_START:
+					v = TimestampTzGetDatum(gf_local_to_timestamptz(u, midnight));
+					break;
+				case DC_BUCKET_END:
+					v = TimestampTzGetDatum(gf_local_to_timestamptz(u, midnight + USECS_PER_DAY));
+					break;
+				case DC_TOTAL:
+					v = Float8GetDatum(gf_fsum_result(&day->sum));
+					if (unlikely(!isfinite(DatumGetFloat8(v)) && !day->sum.has_special))
+						gf_sum_overflow(psprintf("service point \"%.*s\", channel \"%.*s\" on %s (utility \"%s\")",
+												 em->cur_sp.len, em->cur_sp.data,
+												 (int) keys[i].chlen, keys[i].ch,
+												 DatumGetCString(DirectFunctionCall1(date_out,
+																					 DateADTGetDatum(local_date))),
+												 u->utility_id));
+					break;
+				case DC_COUNT:
+					v = Int32GetDatum((int32) day->count);
+					break;
+				case DC_PEAK_VALUE:
+					v = Float8GetDatum(day->pp.peak_value);
+					isnull = !day->pp.has_value;
+					break;
+				case DC_PEAK_TS:
+					v = TimestampTzGetDatum(day->pp.peak_ts);
+					isnull = !day->pp.has_value || day->pp.peak_ts_null;
+					break;
+				case DC_PIT_VALUE:
+					v = Float8GetDatum(day->pp.pit_value);
+					isnull = !day->pp.has_value;
+					break;
+				case DC_PIT_TS:
+					v = TimestampTzGetDatum(day->pp.pit_ts);
+					isnull = !day->pp.has_value || day->pp.pit_ts_null;
+					break;
+			}
+			slot->tts_values[c] = v;
+			slot->tts_isnull[c] = isnull;
+		}
+		MemoryContextSwitchTo(old);
+		gf_bulk_store(out, 128);
+		em->t->experience_rows++;
+	}
+	MemoryContextReset(em->days_cxt);
+	em->days = gf_keytable_create(em->days_cxt, 64, sizeof(DayAgg));
+	em->have_sp = false;
+}
+
+/* Write the days of the last service point. */
+void
+gf_day_writer_end(GfDayWriter *em)
+{
+	flush_days(em);
+}
