@@ -35,6 +35,7 @@ OBJS = \
 	src/layout.o \
 	src/load.o \
 	src/localtime.o \
+	src/orphans.o \
 	src/partition.o \
 	src/parse.o \
 	src/peakpit.o \
