@@ -129,3 +129,43 @@ COMMENT ON COLUMN gridflow.source_file.quote IS 'Quote character: one ASCII char
 
 -- chunk_records() refuses records that are not valid UTF-8.
 COMMENT ON FUNCTION gridflow.chunk_records(bytea) IS 'The records packed in one landing.source_chunk, with their line numbers; an error if the bytea is not a chunk or a record is not valid UTF-8';
+
+-- Relation files a crash left behind (listing and removal, superusers only).
+CREATE FUNCTION gridflow.orphan_relation_files(
+    OUT tablespace text,
+    OUT path text,
+    OUT filenode oid,
+    OUT bytes bigint,
+    OUT modified timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'gridflow_orphan_relation_files'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION gridflow.orphan_relation_files() IS 'Files of this database''s directories (every tablespace) that no relation owns: what a backend or server crash leaves of the relations its transaction was creating (a build''s new tables). A file counts when it is a relation file by name, not empty, named by no live or in-progress version of a pg_class row, and older than every transaction running now. Superusers only';
+
+CREATE FUNCTION gridflow.remove_orphan_relation_files(
+    OUT tablespace text,
+    OUT path text,
+    OUT filenode oid,
+    OUT bytes bigint,
+    OUT modified timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'gridflow_remove_orphan_relation_files'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION gridflow.remove_orphan_relation_files() IS 'Remove the files gridflow.orphan_relation_files() lists, and return them. Superusers only; run it after a crash, once the server has recovered';
+
+REVOKE EXECUTE ON FUNCTION gridflow.orphan_relation_files(), gridflow.remove_orphan_relation_files() FROM PUBLIC;
+
+-- Time zones are names of the IANA database (as pg_timezone_names lists
+-- them): a POSIX specification such as '+05' (which PostgreSQL reads as
+-- five hours west of Greenwich) or an unknown name is refused when the
+-- configuration is written, not when a build starts.
+--
+CREATE FUNCTION gridflow.is_time_zone(name text) RETURNS boolean
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+AS $$SELECT EXISTS (SELECT FROM pg_catalog.pg_timezone_names z WHERE pg_catalog.lower(z.name) OPERATOR(pg_catalog.=) pg_catalog.lower($1))$$;
+COMMENT ON FUNCTION gridflow.is_time_zone(text) IS 'Is name a time zone of the IANA database (pg_timezone_names), such as America/New_York or UTC, in any case as PostgreSQL reads them? POSIX specifications such as +05 are not';
+
+ALTER TABLE gridflow.utility ADD CONSTRAINT utility_time_zone_known CHECK (gridflow.is_time_zone(time_zone));
+ALTER TABLE gridflow.column_map ADD CONSTRAINT column_map_time_zone_known CHECK (gridflow.is_time_zone(time_zone));
+COMMENT ON COLUMN gridflow.utility.time_zone IS 'IANA time zone of the utility (a name of pg_timezone_names): local wall-clock times and integer dates are read in it, and daily buckets are its local days';
+COMMENT ON COLUMN gridflow.column_map.time_zone IS 'For timestamp targets: the IANA time zone (a name of pg_timezone_names) of times without offset in this column (e.g. UTC); NULL: the utility''s time_zone';
