@@ -35,7 +35,8 @@ COMMENT ON SCHEMA external IS 'gridflow views for external readers (gridflow_ext
 --
 CREATE FUNCTION gridflow.is_time_zone(name text) RETURNS boolean
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
-AS $$SELECT EXISTS (SELECT FROM pg_catalog.pg_timezone_names z WHERE pg_catalog.lower(z.name) OPERATOR(pg_catalog.=) pg_catalog.lower($1))$$;
+RETURN EXISTS (SELECT FROM pg_catalog.pg_timezone_names z
+                WHERE pg_catalog.lower(z.name) OPERATOR(pg_catalog.=) pg_catalog.lower(is_time_zone.name));
 COMMENT ON FUNCTION gridflow.is_time_zone(text) IS 'Is name a time zone of the IANA database (pg_timezone_names), such as America/New_York or UTC, in any case as PostgreSQL reads them? POSIX specifications such as +05 are not';
 
 --
