@@ -223,6 +223,8 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- one writer at a time, so that one row, the latest, remains
+    LOCK TABLE gridflow.configuration_dump IN EXCLUSIVE MODE;
     DELETE FROM gridflow.configuration_dump;
     INSERT INTO gridflow.configuration_dump (document) VALUES (gridflow.configuration_document());
     RETURN NULL;
