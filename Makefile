@@ -55,7 +55,8 @@ OBJS = \
 	src/build.o \
 	src/ingest.o \
 	src/distribute.o \
-	src/shard.o
+	src/shard.o \
+	src/orphans.o
 
 # The install script of the current version is built from the editable
 # sources in src/sql/; the full script of the first release (the base of

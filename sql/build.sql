@@ -47,9 +47,13 @@ UPDATE gridflow.column_map SET source_column = 'no_such_column'
 SELECT * FROM gridflow_build(:'sample');
 UPDATE gridflow.column_map SET source_column = 'value'
  WHERE utility_id = 'UTILITY2' AND file_kind = 'interval' AND target_column = 'value';
-UPDATE gridflow.utility SET time_zone = 'Mars/Olympus_Mons' WHERE utility_id = 'UTILITY1';
-SELECT * FROM gridflow_build(:'sample');
-UPDATE gridflow.utility SET time_zone = 'America/New_York' WHERE utility_id = 'UTILITY1';
+-- time zones are names of the IANA database, checked when configured: an
+-- unknown name, and a POSIX specification ('+05' would be UTC-5)
+UPDATE gridflow.utility SET time_zone = 'Mars/Olympus_Mons' WHERE utility_id = 'UTILITY1';  -- ERROR
+UPDATE gridflow.utility SET time_zone = '+05' WHERE utility_id = 'UTILITY1';  -- ERROR
+INSERT INTO gridflow.utility (utility_id, time_zone) VALUES ('TZBAD', 'UTC+5');  -- ERROR
+SELECT gridflow.is_time_zone('America/New_York') AS new_york, gridflow.is_time_zone('UTC') AS utc,
+       gridflow.is_time_zone('+05') AS posix, gridflow.is_time_zone('america/new_york') AS lower_case;
 INSERT INTO gridflow.column_map VALUES ('UTILITY1', 'meter', 'no_such_target', 'meter_id', NULL, '{}');
 SELECT * FROM gridflow_build(:'sample');
 DELETE FROM gridflow.column_map WHERE target_column = 'no_such_target';

@@ -83,7 +83,7 @@ SELECT object, uses FROM extension_uses
  WHERE schema NOT IN ('pg_catalog', 'gridflow', 'landing', 'standardized', 'product', 'experience', 'dq', 'external');
 -- No function of the extension is SECURITY DEFINER without a pinned
 -- search_path, and none has a body parsed when it is called (which would
--- resolve names with the caller's search_path).
+-- resolve names with the caller's search_path) unless it pins search_path.
 SELECT p.oid::regprocedure AS function, p.prosecdef, p.proconfig, l.lanname
   FROM pg_proc p
   JOIN pg_language l ON l.oid = p.prolang
@@ -91,7 +91,8 @@ SELECT p.oid::regprocedure AS function, p.prosecdef, p.proconfig, l.lanname
                   AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
   JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'gridflow'
  WHERE (p.prosecdef AND NOT coalesce(p.proconfig @> '{"search_path=pg_catalog, pg_temp"}', false))
-    OR (l.lanname <> 'c' AND l.lanname <> 'internal' AND p.prosqlbody IS NULL);
+    OR (l.lanname <> 'c' AND l.lanname <> 'internal' AND p.prosqlbody IS NULL
+        AND NOT coalesce(p.proconfig @> '{"search_path=pg_catalog, pg_temp"}', false));
 
 --
 -- A builder (pipeline, pg_read_server_files) plants its own operator and

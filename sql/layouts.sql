@@ -147,9 +147,7 @@ SELECT * FROM gridflow_build(:'dst');
 DELETE FROM gridflow.column_map WHERE utility_id = 'WIDEX' AND target_column = 'value';
 -- a time zone that does not exist, a unit on text, a unit gridflow does not know
 UPDATE gridflow.column_map SET time_zone = 'Mars/Olympus_Mons'
- WHERE utility_id = 'WIDEX' AND target_column = 'interval_start_ts';
-SELECT * FROM gridflow_build(:'dst');
-UPDATE gridflow.column_map SET time_zone = NULL WHERE utility_id = 'WIDEX';
+ WHERE utility_id = 'WIDEX' AND target_column = 'interval_start_ts';  -- ERROR
 UPDATE gridflow.column_map SET unit = 'kWh' WHERE utility_id = 'WIDEX' AND target_column = 'channel';
 SELECT * FROM gridflow_build(:'dst');
 UPDATE gridflow.column_map SET unit = NULL WHERE utility_id = 'WIDEX';

@@ -28,13 +28,26 @@ COMMENT ON SCHEMA dq IS 'gridflow data-quality views and the text snapshot repor
 COMMENT ON SCHEMA external IS 'gridflow views for external readers (gridflow_external): street, house number and house supplement masked, ZIP codes cut to three digits, rows of the reader''s utilities only';
 
 --
+-- Time zones are names of the IANA database (as pg_timezone_names lists
+-- them): a POSIX specification such as '+05' (which PostgreSQL reads as
+-- five hours west of Greenwich) or an unknown name is refused when the
+-- configuration is written, not when a build starts.
+--
+CREATE FUNCTION gridflow.is_time_zone(name text) RETURNS boolean
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+RETURN EXISTS (SELECT FROM pg_catalog.pg_timezone_names z
+                WHERE pg_catalog.lower(z.name) OPERATOR(pg_catalog.=) pg_catalog.lower(is_time_zone.name));
+COMMENT ON FUNCTION gridflow.is_time_zone(text) IS 'Is name a time zone of the IANA database (pg_timezone_names), such as America/New_York or UTC, in any case as PostgreSQL reads them? POSIX specifications such as +05 are not';
+
+--
 -- Configuration
 --
 CREATE TABLE gridflow.utility (
     utility_id text PRIMARY KEY
         CHECK (utility_id OPERATOR(pg_catalog.~) '^[A-Za-z][A-Za-z0-9_]*$'),
     description text,
-    time_zone text NOT NULL DEFAULT 'America/New_York',
+    time_zone text NOT NULL DEFAULT 'America/New_York'
+        CONSTRAINT utility_time_zone_known CHECK (gridflow.is_time_zone(time_zone)),
     build_order integer NOT NULL DEFAULT 100,
     service_point_link text NOT NULL DEFAULT 'read'
         CHECK (service_point_link IN ('read', 'meter')),
@@ -54,7 +67,7 @@ COMMENT ON CONSTRAINT utility_id_length ON gridflow.utility IS 'A utility id nam
 COMMENT ON TABLE gridflow.utility IS 'One row per utility that gridflow builds; how its reads reach a service point and how duplicates are resolved';
 COMMENT ON COLUMN gridflow.utility.utility_id IS 'Utility identifier, as it appears in every layer (e.g. UTILITY1): a letter, then letters, digits and underscores; unique whatever the case';
 COMMENT ON COLUMN gridflow.utility.description IS 'Free text';
-COMMENT ON COLUMN gridflow.utility.time_zone IS 'IANA time zone of the utility: local wall-clock times and integer dates are read in it, and daily buckets are its local days';
+COMMENT ON COLUMN gridflow.utility.time_zone IS 'IANA time zone of the utility (a name of pg_timezone_names): local wall-clock times and integer dates are read in it, and daily buckets are its local days';
 COMMENT ON COLUMN gridflow.utility.build_order IS 'Utilities are built in ascending build_order, then utility_id';
 COMMENT ON COLUMN gridflow.utility.service_point_link IS 'read: the interval file names the service point; meter: the service point is reached through the meter (see meter_link_policy)';
 COMMENT ON COLUMN gridflow.utility.meter_link_policy IS 'For service_point_link = meter: first_row takes the service point of the meter''s first row in the meter file; effective_dated takes the assignment installed on or before the read and not removed by then (latest installation wins)';
@@ -143,7 +156,8 @@ CREATE TABLE gridflow.column_map (
     source_column text NOT NULL,
     format text,
     null_values text[] NOT NULL DEFAULT '{}',
-    time_zone text,
+    time_zone text
+        CONSTRAINT column_map_time_zone_known CHECK (gridflow.is_time_zone(time_zone)),
     unit text REFERENCES gridflow.unit ON UPDATE CASCADE,
     PRIMARY KEY (utility_id, file_kind, target_column),
     FOREIGN KEY (utility_id, file_kind) REFERENCES gridflow.source_file
@@ -156,7 +170,7 @@ COMMENT ON COLUMN gridflow.column_map.target_column IS 'Column of the standardiz
 COMMENT ON COLUMN gridflow.column_map.source_column IS 'Header name in the file, matched case-insensitively, ignoring surrounding blanks; several targets may share one source column';
 COMMENT ON COLUMN gridflow.column_map.format IS 'For timestamp targets: iso8601 (default; no offset means the utility''s local time), epoch, or a pattern of YYYY MM DD HH24 MI SS US TZ such as YYYYMMDD (a date alone is local midnight)';
 COMMENT ON COLUMN gridflow.column_map.null_values IS 'Source strings, besides the empty unquoted field, that mean NULL; quote them in array literals (''{"null"}''), since an unquoted NULL element is an SQL NULL and matches nothing';
-COMMENT ON COLUMN gridflow.column_map.time_zone IS 'For timestamp targets: the IANA time zone of times without offset in this column (e.g. UTC); NULL: the utility''s time_zone';
+COMMENT ON COLUMN gridflow.column_map.time_zone IS 'For timestamp targets: the IANA time zone (a name of pg_timezone_names) of times without offset in this column (e.g. UTC); NULL: the utility''s time_zone';
 COMMENT ON COLUMN gridflow.column_map.unit IS 'For numeric targets: the unit the column is written in (gridflow.unit), converted into the common unit: e.g. min for a duration_seconds column in minutes, Wh for a value column in watt-hours (the read''s unit column then says kWh)';
 
 COMMENT ON CONSTRAINT source_file_path_in_drop ON gridflow.source_file IS 'A configured file stays inside the drop directory: whoever may edit the configuration cannot point a build at other server files';

@@ -73,18 +73,3 @@ VALUES
     ('UTILITY2', 'interval', 'value', 'value', NULL, '{}'),
     ('UTILITY2', 'interval', 'quality', 'quality', NULL, '{}'),
     ('UTILITY2', 'interval', 'interval_start_ts', 'timestamp', 'YYYYMMDD', '{}');
-
--- pg_dump keeps utilities added by users (the shipped rows come back with
--- CREATE EXTENSION; edits to them are not dumped), and every role mapping.
-SELECT pg_catalog.pg_extension_config_dump('gridflow.utility',
-    $$WHERE utility_id NOT IN ('UTILITY1', 'UTILITY2')$$);
-SELECT pg_catalog.pg_extension_config_dump('gridflow.source_file',
-    $$WHERE utility_id NOT IN ('UTILITY1', 'UTILITY2')$$);
-SELECT pg_catalog.pg_extension_config_dump('gridflow.column_map',
-    $$WHERE utility_id NOT IN ('UTILITY1', 'UTILITY2')$$);
-SELECT pg_catalog.pg_extension_config_dump('gridflow.role_utility', '');
--- Channels are all users' rows; units added by users are dumped, the
--- shipped ones come back with CREATE EXTENSION.
-SELECT pg_catalog.pg_extension_config_dump('gridflow.channel', '');
-SELECT pg_catalog.pg_extension_config_dump('gridflow.unit',
-    $$WHERE unit NOT IN ('Wh', 'kWh', 'MWh', 'varh', 'kvarh', 'W', 'kW', 'MW', 'var', 'kvar', 's', 'min', 'h')$$);

@@ -27,7 +27,6 @@ COMMENT ON COLUMN gridflow.shard.drop_dir IS 'A whole utility: the drop director
 COMMENT ON CONSTRAINT shard_server_once ON gridflow.shard IS 'A shard holds one part of a utility at most (each part is the utility''s partition there)';
 COMMENT ON CONSTRAINT shard_remainder ON gridflow.shard IS 'A remainder lies between 0 and hash_modulus - 1';
 COMMENT ON CONSTRAINT shard_drop_dir ON gridflow.shard IS 'Only a whole utility is read by its shard, from an absolute directory';
-SELECT pg_catalog.pg_extension_config_dump('gridflow.shard', '');
 
 CREATE SCHEMA gridflow_shard;
 COMMENT ON SCHEMA gridflow_shard IS 'gridflow on a coordinator: foreign tables over the tables of its shards that builds use, made by gridflow_distribute()';
