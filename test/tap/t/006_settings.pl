@@ -25,6 +25,17 @@ for my $d ('allowed', 'outside')
 	print $fh "a,b\n1,$d\n";
 	close $fh;
 }
+# The library to preload: the installed one, or the copy an install into
+# GRIDFLOW_DESTDIR made (which extension_destdir points CREATE EXTENSION
+# at, but not the preloading of libraries)
+my $library = 'gridflow';
+if (($ENV{GRIDFLOW_DESTDIR} // '') ne '')
+{
+	my $pkglibdir = `pg_config --pkglibdir`;
+	chomp $pkglibdir;
+	$library = "$ENV{GRIDFLOW_DESTDIR}$pkglibdir/gridflow";
+}
+
 my $read_outside = "SELECT fields[2] FROM gridflow.read_csv('$dir/outside/f.csv')";
 my $read_allowed = "SELECT fields[2] FROM gridflow.read_csv('$dir/allowed/f.csv')";
 
@@ -42,7 +53,7 @@ sub held_to_allowed
 }
 
 # 1. gridflow in shared_preload_libraries: ALTER SYSTEM in a fresh session
-my $node = new_gridflow_node('preload', shared_preload_libraries => "'gridflow'");
+my $node = new_gridflow_node('preload', shared_preload_libraries => "'$library'");
 is($node->safe_psql('postgres', $read_outside), 'outside', 'preload: no restriction at first');
 $node->safe_psql('postgres', "ALTER SYSTEM SET gridflow.allowed_directories = '$dir/allowed'");
 $node->reload;
@@ -61,7 +72,7 @@ $node->stop;
 
 # 2. session_preload_libraries, the same without a restart
 $node = new_gridflow_node('session_preload');
-$node->safe_psql('postgres', "ALTER SYSTEM SET session_preload_libraries = 'gridflow'");
+$node->safe_psql('postgres', "ALTER SYSTEM SET session_preload_libraries = '$library'");
 $node->reload;
 $node->safe_psql('postgres', "ALTER SYSTEM SET gridflow.allowed_directories = '$dir/allowed'");
 $node->reload;
@@ -76,7 +87,7 @@ $node = new_gridflow_node('no_preload');
 like($err, qr/unrecognized configuration parameter "gridflow.allowed_directories"/,
 	'no preload: ALTER SYSTEM alone does not know the setting');
 $node->safe_psql('postgres',
-	"LOAD 'gridflow';\nALTER SYSTEM SET gridflow.allowed_directories = '$dir/allowed'");
+	"LOAD '$library';\nALTER SYSTEM SET gridflow.allowed_directories = '$dir/allowed'");
 $node->reload;
 held_to_allowed($node, "LOAD 'gridflow' first");
 $node->stop;
