@@ -51,6 +51,7 @@ OBJS = \
 	src/bulk.o \
 	src/partition.o \
 	src/history.o \
+	src/swap.o \
 	src/load.o \
 	src/build.o \
 	src/ingest.o \
@@ -63,14 +64,20 @@ OBJS = \
 # every update path) and the upgrade scripts are plain files in
 # src/sql/versions/.
 SQL_SOURCES = $(sort $(wildcard $(srcdir)/src/sql/[0-9]*.sql))
-DATA_built = gridflow--$(EXTVERSION).sql
+# The update from the last release, 0.2.0, is its hand-written part
+# (src/sql/update/) followed by the sources of the objects it makes anew:
+# the layers and everything over them (frozen into src/sql/versions/ when
+# 0.3.0 is released).
+UPDATE_SOURCES = $(addprefix $(srcdir)/src/sql/,update/0.2.0--0.3.0.sql 20_layers.sql 35_layer_views.sql \
+	40_dq.sql 45_dq_snapshot.sql 56_external.sql 62_builds.sql 65_layer_privileges.sql 90_column_comments.sql)
+DATA_built = gridflow--$(EXTVERSION).sql gridflow--0.2.0--$(EXTVERSION).sql
 DATA = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/src/sql/versions/gridflow--*.sql))
 
 REGRESS = catalog upgrade reader aggregate build layers dq hostile ingest file_access privileges hijack hardening layouts edges onboard hostile_config
 
 # Isolation tests (PostgreSQL's isolation tester), run by installcheck after
 # the pg_regress suite: concurrent ingests, builds and readers.
-ISOLATION = ingest_concurrency
+ISOLATION = ingest_concurrency build_readers
 ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation
 
 # Fixtures are staged where the server's user can read them (see test/stage.sh).
@@ -79,7 +86,7 @@ export GRIDFLOW_TEST_DIR
 REGRESS_PREP = stage-fixtures
 
 
-PG_CPPFLAGS = -I$(srcdir)/src
+PG_CPPFLAGS = -I$(srcdir)/src -DGRIDFLOW_VERSION=\"$(EXTVERSION)\"
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 # Warnings as errors on request (.ci/run asks), not whenever CI is set:
 # packagers' builds set CI too, with compilers this code has not met.
@@ -101,6 +108,9 @@ all install installcheck:
 endif
 
 gridflow--$(EXTVERSION).sql: $(SQL_SOURCES)
+	cat $^ > $@
+
+gridflow--0.2.0--$(EXTVERSION).sql: $(UPDATE_SOURCES)
 	cat $^ > $@
 
 install: install-sample
@@ -196,10 +206,13 @@ bench-incremental:
 bench-shards:
 	bash test/bench/shards.sh
 
+bench-readers:
+	bash test/bench/readers.sh
+
 test:
 	bash test/test.sh
 
 .PHONY: install-sample uninstall-sample sample unitcheck metacheck depcheck isolationcheck dist \
-	fuzz fuzz-long tapcheck valgrindcheck run test bench bench-incremental bench-shards stage-fixtures
+	fuzz fuzz-long tapcheck valgrindcheck run test bench bench-incremental bench-shards bench-readers stage-fixtures
 stage-fixtures:
 	bash test/stage.sh '$(GRIDFLOW_TEST_DIR)'

@@ -42,6 +42,12 @@ SELECT f.t, f.h = n.h AS identical
 -- a file that is missing a column, a broken configuration.
 SELECT * FROM gridflow_build(:'testdir' || '/csv');
 SELECT * FROM gridflow_build('relative/dir');
+-- NULL (a script variable or a subquery that came back empty) is an
+-- error, never the sample: that is gridflow_build() with no argument
+SELECT * FROM gridflow_build(NULL);
+SELECT * FROM gridflow_build((SELECT drop_dir FROM gridflow.build WHERE false));
+SELECT * FROM gridflow_build_distributed(NULL);
+SELECT count(*) AS batches_kept FROM gridflow.batch;
 UPDATE gridflow.column_map SET source_column = 'no_such_column'
  WHERE utility_id = 'UTILITY2' AND file_kind = 'interval' AND target_column = 'value';
 SELECT * FROM gridflow_build(:'sample');

@@ -27,7 +27,7 @@ RESET ROLE;
 GRANT USAGE ON SCHEMA gridflow TO regress_plain;
 GRANT EXECUTE ON FUNCTION gridflow.read_csv(text, text[], text, text),
                           gridflow.read_csv_header(text, text, text),
-                          gridflow_build(text), gridflow_ingest(text, text, text),
+                          gridflow_build(text), gridflow_build(), gridflow_ingest(text, text, text),
                           gridflow_rebuild() TO regress_plain;
 SET ROLE regress_plain;
 SELECT * FROM gridflow.read_csv('/etc/passwd');

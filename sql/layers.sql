@@ -160,17 +160,18 @@ SELECT * FROM standardized.interval_read
  WHERE utility_id = 'UTILITY2' AND service_point_id = 'PREM-00000001'
    AND interval_start_ts >= '2025-02-03 05:00+00' AND interval_start_ts < '2025-02-04 05:00+00';
 RESET enable_seqscan;
-SELECT i.inhparent::regclass AS parent, inhrelid::regclass AS partition,
+-- the storage of every layer: a partition per utility, and for the reads,
+-- products and days one per month of the utility's local days
+SELECT p.parentrelid::regclass AS parent, p.relid::regclass AS partition,
        pg_get_expr(c.relpartbound, c.oid) AS bound
-  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
- WHERE c.relkind IN ('r', 'p')
-   AND (inhparent IN ('standardized.interval_read'::regclass, 'product.usage_interval'::regclass,
-                      'experience.daily_usage'::regclass)
-        OR inhparent IN (SELECT inhrelid FROM pg_inherits
-                          WHERE inhparent IN ('standardized.interval_read'::regclass,
-                                              'product.usage_interval'::regclass,
-                                              'experience.daily_usage'::regclass)))
- ORDER BY inhrelid::regclass::text;
+  FROM unnest(ARRAY['gridflow_store.source_chunk', 'gridflow_store.reject',
+                    'gridflow_store.service_point', 'gridflow_store.meter',
+                    'gridflow_store.meter_assignment', 'gridflow_store.interval_read',
+                    'gridflow_store.usage_interval', 'gridflow_store.daily_usage']::regclass[]) t
+ CROSS JOIN LATERAL pg_partition_tree(t) p
+  JOIN pg_class c ON c.oid = p.relid
+ WHERE p.level > 0
+ ORDER BY p.relid::regclass::text;
 
 -- Memory is bounded: with little gridflow.build_memory the reads are
 -- partitioned to temporary files by service point, and the result is the

@@ -200,16 +200,7 @@ SELECT r.utility_id, u.time_zone, r.meter_id AS wall, timezone(u.time_zone, r.in
 -- back to the shipped utilities
 DELETE FROM gridflow.utility WHERE utility_id LIKE 'TZ%';
 UPDATE gridflow.utility SET enabled = true WHERE utility_id IN ('UTILITY1', 'UTILITY2');
-DO $$
-DECLARE
-    t regclass;
-BEGIN
-    FOR t IN SELECT c.oid FROM pg_class c
-              WHERE c.relispartition AND c.relname ~ '_(longx|widex|linkx|tz[0-9])$' ORDER BY 1
-    LOOP
-        EXECUTE format('DROP TABLE %s', t);
-    END LOOP;
-END
-$$;
-SELECT relname AS partitions_left FROM pg_class WHERE relispartition AND relkind IN ('r', 'p') AND relname !~ '_utility[12](_[0-9]{6})?$' ORDER BY 1;
+-- a full build keeps the partitions of the utilities it builds, and drops
+-- the others'
 SELECT count(*) AS tables_built FROM gridflow_build() WHERE table_name IS NOT NULL;
+SELECT relname AS partitions_left FROM pg_class WHERE relispartition AND relkind IN ('r', 'p') AND relname !~ '_utility[12](_[0-9]{6})?$' ORDER BY 1;

@@ -28,7 +28,8 @@ SELECT p.oid::regprocedure AS function,
        has_function_privilege('gridflow_external', p.oid, 'EXECUTE') AS external,
        has_function_privilege('public', p.oid, 'EXECUTE') AS public
   FROM pg_proc p
- WHERE p.oid IN ('gridflow.read_csv'::regproc, 'gridflow.read_csv_header'::regproc, 'gridflow_build'::regproc)
+ WHERE p.oid IN ('gridflow.read_csv'::regproc, 'gridflow.read_csv_header'::regproc, 'gridflow_build(text)'::regprocedure,
+                 'gridflow_build()'::regprocedure)
  ORDER BY 1;
 CREATE FUNCTION pg_temp.privs(role name, rel regclass) RETURNS text
 LANGUAGE sql AS $$
@@ -47,11 +48,12 @@ SELECT c.oid::regclass AS relation,
                 CASE WHEN c.reloptions @> '{security_invoker=true}' THEN 'invoker' ELSE 'owner' END
             ELSE CASE WHEN c.relrowsecurity THEN 'rls' END END AS rows
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE n.nspname IN ('gridflow', 'landing', 'standardized', 'product', 'experience', 'dq', 'external')
+ WHERE n.nspname IN ('gridflow', 'landing', 'standardized', 'product', 'experience', 'dq', 'external',
+                     'gridflow_store', 'gridflow_next')
    AND c.relkind IN ('r', 'v', 'p') AND NOT c.relispartition
  ORDER BY n.nspname, c.relname;
--- The partitions builds create (one per utility) are read through their
--- parent: nobody but their owner may read them directly.
+-- The partitions builds create (per utility, per month) are read through
+-- their table: nobody but their owner may read them directly.
 SELECT c.oid::regclass AS partition,
        pg_temp.privs('gridflow_pipeline', c.oid) AS pipeline,
        pg_temp.privs('gridflow_internal', c.oid) AS internal,
@@ -59,7 +61,7 @@ SELECT c.oid::regclass AS partition,
        pg_temp.privs('public', c.oid) AS public,
        pg_get_userbyid(c.relowner) = (SELECT pg_get_userbyid(extowner) FROM pg_extension WHERE extname = 'gridflow') AS owned_by_extension_owner
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE n.nspname IN ('standardized', 'product', 'experience') AND c.relispartition AND c.relkind IN ('r', 'p')
+ WHERE n.nspname = 'gridflow_store' AND c.relispartition AND c.relkind IN ('r', 'p')
  ORDER BY c.oid::regclass::text;
 
 --
@@ -78,14 +80,19 @@ SELECT utility_id, stage, reason, target_column, records FROM dq.rejects ORDER B
 -- and writes nothing, changes no policy, grants nothing, maps no role
 INSERT INTO product.usage_interval SELECT * FROM product.usage_interval LIMIT 1;
 DELETE FROM standardized.service_point;
-TRUNCATE experience.daily_usage;
-ALTER TABLE product.usage_interval DISABLE ROW LEVEL SECURITY;
-DROP POLICY mapped_utility_rows ON product.usage_interval;
+-- nor in the tables behind the views
+INSERT INTO gridflow_store.usage_interval SELECT * FROM gridflow_store.usage_interval LIMIT 1;
+DELETE FROM gridflow_store.service_point;
+TRUNCATE gridflow_store.daily_usage;
+ALTER TABLE gridflow_store.usage_interval DISABLE ROW LEVEL SECURITY;
+DROP POLICY mapped_utility_rows ON gridflow_store.usage_interval;
+GRANT SELECT ON gridflow_store.usage_interval TO PUBLIC;
 GRANT SELECT ON product.usage_interval TO PUBLIC;
 INSERT INTO gridflow.role_utility VALUES ('regress_builder', 'UTILITY1');
 RESET ROLE;
 SELECT has_table_privilege('public', 'product.usage_interval', 'SELECT') AS public_reads_product,
-       (SELECT relrowsecurity FROM pg_class WHERE oid = 'product.usage_interval'::regclass) AS rls_still_on;
+       has_table_privilege('public', 'gridflow_store.usage_interval', 'SELECT') AS public_reads_storage,
+       (SELECT relrowsecurity FROM pg_class WHERE oid = 'gridflow_store.usage_interval'::regclass) AS rls_still_on;
 
 --
 -- Readers.  regress_u1 and regress_u2 are internal readers mapped to one
@@ -160,7 +167,7 @@ SELECT count(*) FROM product.usage_interval WHERE utility_id = 'UTILITY2' AND st
 -- utilities' rows (the configuration tables hold none, and autovacuum may
 -- analyze them at any moment)
 SELECT count(*) AS stats_rows FROM pg_stats s
- WHERE s.schemaname IN ('gridflow', 'landing', 'standardized', 'product', 'experience')
+ WHERE s.schemaname IN ('gridflow', 'landing', 'standardized', 'product', 'experience', 'gridflow_store')
    AND EXISTS (SELECT FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE n.nspname = s.schemaname AND c.relname = s.tablename
                   AND (c.relrowsecurity OR c.relispartition));
@@ -215,7 +222,7 @@ SELECT * FROM gridflow.read_csv(:'testdir' || '/drops/messy/utility2/utility2_se
 SELECT * FROM gridflow_build();
 -- through the statistics of the base tables or of the views
 SELECT count(*) AS stats_rows FROM pg_stats
- WHERE schemaname IN ('gridflow', 'landing', 'standardized', 'product', 'experience', 'external');
+ WHERE schemaname IN ('gridflow', 'landing', 'standardized', 'product', 'experience', 'external', 'gridflow_store');
 SELECT count(*) FROM pg_statistic;
 -- through functions that see the rows of the views, and error messages
 CREATE FUNCTION pg_temp.peek_ext1(utility text, secret text) RETURNS boolean
@@ -237,7 +244,7 @@ SELECT utility_id, service_point_id, house_num, street, house_supp, zip
   FROM standardized.service_point WHERE utility_id = 'UTILITY1' ORDER BY 1, 2;
 -- the statistics the readers could not see exist
 SELECT count(*) > 0 AS stats_exist FROM pg_stats
- WHERE schemaname = 'product' AND attname IN ('street', 'zip');
+ WHERE schemaname = 'gridflow_store' AND tablename LIKE 'usage\_interval%' AND attname IN ('street', 'zip');
 
 DELETE FROM gridflow.role_utility WHERE role_name LIKE 'regress\_%';
 DROP OWNED BY regress_builder, regress_u1, regress_u2, regress_ext1, regress_unmapped, regress_member;

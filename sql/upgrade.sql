@@ -10,9 +10,12 @@ SET check_function_bodies = off;
 CREATE FUNCTION pg_temp.signature() RETURNS SETOF text
 LANGUAGE sql AS $$
 WITH members AS (
+    -- the partitions builds make are members too, but data, not definition
     SELECT d.classid, d.objid
       FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
      WHERE d.refclassid = 'pg_extension'::regclass AND e.extname = 'gridflow' AND d.deptype = 'e'
+       AND NOT EXISTS (SELECT FROM pg_class p
+                        WHERE d.classid = 'pg_class'::regclass AND p.oid = d.objid AND p.relispartition)
 ), rels AS (
     SELECT c.* FROM pg_class c JOIN members m ON m.classid = 'pg_class'::regclass AND m.objid = c.oid
 )
@@ -78,9 +81,12 @@ SELECT extversion FROM pg_extension WHERE extname = 'gridflow';
 CREATE TEMP TABLE updated AS SELECT pg_temp.signature() AS fact;
 DROP EXTENSION gridflow CASCADE;
 
--- from the previous release, with a utility built whose id has an
--- underscore: its partitions are renamed (0.3.0 doubles the underscores
--- of partition names) and it builds again after the update
+-- from the previous release, with a history of batches (as a build of
+-- 0.2.0 recorded them; the library installed is the new one, which only
+-- builds once the update is done): the update keeps the history and stores
+-- the layers anew, empty, and gridflow_rebuild() makes them from it (a
+-- utility whose id has an underscore, whose partitions 0.3.0 names
+-- differently, among them)
 CREATE EXTENSION gridflow VERSION '0.2.0';
 \getenv testdir GRIDFLOW_TEST_DIR
 UPDATE gridflow.utility SET enabled = false;
@@ -90,28 +96,29 @@ SELECT 'U_ONE', file_kind, file_path FROM gridflow.source_file WHERE utility_id 
 INSERT INTO gridflow.column_map (utility_id, file_kind, target_column, source_column, format, null_values)
 SELECT 'U_ONE', file_kind, target_column, source_column, format, null_values
   FROM gridflow.column_map WHERE utility_id = 'UTILITY1';
-SELECT count(*) > 0 AS built FROM gridflow_build(:'testdir' || '/sample');
-CREATE TEMP TABLE u_one_before AS SELECT count(*) AS n FROM standardized.interval_read;
--- the names 0.2.0 gave them
-DO $$
-DECLARE
-    r record;
-BEGIN
-    FOR r IN SELECT c.oid::regclass AS rel, c.relkind, c.relname FROM pg_class c
-              WHERE c.relname ~ 'u__one' AND c.relkind IN ('r', 'p', 'i') ORDER BY c.relkind DESC
-    LOOP
-        EXECUTE format('ALTER %s %s RENAME TO %I', CASE WHEN r.relkind = 'i' THEN 'INDEX' ELSE 'TABLE' END,
-                       r.rel, replace(r.relname, 'u__one', 'u_one'));
-    END LOOP;
-END
-$$;
-SELECT relname FROM pg_class WHERE relname ~ 'u_+one_' ORDER BY 1;
+WITH b AS (
+    INSERT INTO gridflow.build (drop_dir, started_at, finished_at, operation)
+    VALUES (:'testdir' || '/sample', now(), now(), 'build') RETURNING build_id
+)
+INSERT INTO gridflow.batch (build_id, utility_id, file_kind, file_path, content_sha256, started_at, status)
+SELECT b.build_id, 'U_ONE', f.file_kind, :'testdir' || '/sample/' || f.file_path,
+       sha256(pg_read_binary_file(:'testdir' || '/sample/' || f.file_path)), now(), 'loaded'
+  FROM b, gridflow.source_file f
+  JOIN (VALUES ('service_point', 1), ('meter', 2), ('interval', 3)) k(kind, ord) ON k.kind = f.file_kind
+ WHERE f.utility_id = 'U_ONE'
+ ORDER BY k.ord;
+-- the new library refuses to build into the old version's layers
+SELECT gridflow_rebuild();
 ALTER EXTENSION gridflow UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'gridflow';
-SELECT relname FROM pg_class WHERE relname ~ 'u_+one_' ORDER BY 1;
-SELECT count(*) = (SELECT n FROM u_one_before) AS same_reads FROM standardized.interval_read;
-SELECT count(*) > 0 AS built FROM gridflow_build(:'testdir' || '/sample');
-SELECT count(*) = (SELECT n FROM u_one_before) AS same_reads FROM standardized.interval_read;
+SELECT count(*) AS reads_after_update FROM standardized.interval_read;
+SELECT count(*) AS batches_kept FROM gridflow.batch;
+SELECT count(*) > 0 AS rebuilt FROM gridflow_rebuild();
+SELECT count(*) > 0 AS has_reads,
+       count(*) = (SELECT count(*) FROM gridflow.read_csv(:'testdir' || '/sample/utility1/utility1_intervals.csv')
+                    WHERE reject_reason IS NULL) AS every_record_a_read
+  FROM standardized.interval_read;
+SELECT relname FROM pg_class WHERE relname ~ '^interval_read_u_+one' ORDER BY 1;
 DELETE FROM gridflow.utility WHERE utility_id = 'U_ONE';
 UPDATE gridflow.utility SET enabled = true;
 CREATE TEMP TABLE updated_last AS SELECT pg_temp.signature() AS fact;

@@ -41,6 +41,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/rel.h"
 #include "utils/varlena.h"
 
 #include "gridflow.h"
@@ -317,7 +318,12 @@ gf_check_opened_file(int fd, const char *path)
 #endif
 }
 
-/* Owner of the gridflow extension. */
+/*
+ * Owner of the gridflow extension, once it is known that the extension's
+ * objects in this database are those this library was built for: after a
+ * new library is installed, a database still at an older version has
+ * layers of the older shape, which the build's writers must not fill.
+ */
 static Oid
 extension_owner(void)
 {
@@ -326,6 +332,7 @@ extension_owner(void)
 	SysScanDesc scan;
 	HeapTuple	tup;
 	Oid			owner = InvalidOid;
+	char	   *version = NULL;
 
 	rel = table_open(ExtensionRelationId, AccessShareLock);
 	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
@@ -333,13 +340,28 @@ extension_owner(void)
 	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
 	tup = systable_getnext(scan);
 	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		d;
+
 		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+		d = heap_getattr(tup, Anum_pg_extension_extversion,
+						 RelationGetDescr(rel), &isnull);
+		if (!isnull)
+			version = TextDatumGetCString(d);
+	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	if (!OidIsValid(owner))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("extension \"gridflow\" is not installed in this database")));
+	if (version == NULL || strcmp(version, GRIDFLOW_VERSION) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"gridflow\" is at version %s in this database, but its library is version %s",
+						version ? version : "(unknown)", GRIDFLOW_VERSION),
+				 errhint("Run ALTER EXTENSION gridflow UPDATE, then SELECT gridflow_rebuild().")));
 	return owner;
 }
 

@@ -5,15 +5,19 @@
  *	  transaction; gridflow_rebuild(): every layer again from the files of
  *	  the recorded batches.
  *
- * Both truncate the layer tables (so a failure rolls back to the previous
- * state, and under wal_level = minimal nothing below is WAL-logged), then
- * stream the files of every utility, utility by utility and kind by kind,
- * through the loader: landing, standardized, and for reads their product
- * rows and daily summaries (product.c, experience.c).  The files of one
- * kind are de-duplicated together, in batch order, so a rebuild ends where
- * the incremental loads of the same files ended.  Indexes are built once at
- * the end, then the tables are analyzed.  Builds, rebuilds and ingests
- * exclude one another through a lock on gridflow.batch.
+ * Both write every utility into new partitions of the layers, made apart
+ * in the build's transaction (so a failure leaves the previous state, and
+ * under wal_level = minimal nothing below is WAL-logged), streaming the
+ * files of every utility, utility by utility and kind by kind, through the
+ * loader: landing, standardized, and for reads their product rows and
+ * daily summaries (product.c, experience.c).  The files of one kind are
+ * de-duplicated together, in batch order, so a rebuild ends where the
+ * incremental loads of the same files ended.  Each partition's indexes are
+ * built once it is written; at the end the new partitions are analyzed and
+ * swapped in (swap.c), under locks held for the catalog changes alone, so
+ * that readers read the previous build until the new one commits.
+ * Builds, rebuilds and ingests exclude one another through a lock on
+ * gridflow.batch.
  *
  *-------------------------------------------------------------------------
  */
@@ -44,46 +48,15 @@ PG_FUNCTION_INFO_V1(gridflow_rebuild);
 typedef GfBuildBatch BuildBatch;
 typedef GfConfigFile BuildFile;
 
-/* The bigint result of a one-value query (0 for NULL). */
-static uint64
-spi_count(const char *sql)
-{
-	bool		isnull;
-	int64		v;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(sql, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "gridflow: \"%s\" failed", sql);
-	v = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
-	return isnull ? 0 : (uint64) v;
-}
-
 static double
 ms_since(TimestampTz start)
 {
 	return (double) (GetCurrentTimestamp() - start) / 1000.0;
 }
 
-/*
- * End a bulk writer (rebuilding its indexes) and log it as a step whose
- * time is write_ms plus the index build.
- */
-static void
-end_target(List **steps, GfBulk *b, const char *step, const char *table, double write_ms)
-{
-	TimestampTz t0 = GetCurrentTimestamp();
-	int64		rows = (int64) gf_bulk_end(b);
-	double		index_ms = ms_since(t0);
-
-	gf_progress_notice(psprintf("index %s", table), -1, index_ms);
-	gf_build_add_step(steps, step, table, rows, write_ms + index_ms);
-}
-
-/* End the writer of a utility partition (indexing it); returns its rows. */
+/* End a writer (building its indexes); its rows, and the time taken into *ms. */
 static int64
-end_partition(GfBulk *b, double *ms, const char *table)
+end_writer(GfBulk *b, double *ms, const char *table)
 {
 	TimestampTz t0 = GetCurrentTimestamp();
 	int64		rows = (int64) gf_bulk_end(b);
@@ -105,51 +78,39 @@ sha256_hex(const uint8 *d)
 	return s;
 }
 
-/* A subquery of the batch numbers of a utility. */
-static char *
-utility_batches(const char *utility_id)
-{
-	return psprintf("(SELECT b.batch_id FROM gridflow.batch b WHERE b.utility_id OPERATOR(pg_catalog.=) %s)",
-					quote_literal_cstr(utility_id));
-}
-
 /*
- * Empty what a build writes.  GF_SCOPE_ALL: every layer and the history.
- * GF_SCOPE_COORDINATOR: the same, but of the layers of reads only the
- * partitions that are tables of this database (the foreign ones are the
- * shards', which build them).  GF_SCOPE_UTILITY: the rows of one utility
- * (its batches, landed records, rejects, dimensions and partitions), and
- * the batches whose numbers its new ones take.
+ * What a build empties.  The layers it does not: it makes every utility's
+ * partitions anew, apart, and swaps them in when it ends (swap.c); the
+ * partitions a failed build left are not there (its transaction made
+ * them).  GF_SCOPE_ALL and GF_SCOPE_COORDINATOR: the history of batches,
+ * which a build starts again from 1 (a rebuild keeps it), and on a
+ * coordinator what its last build staged for the shards.  GF_SCOPE_UTILITY:
+ * the batches of one utility, and the batches whose numbers its new ones
+ * take.
  */
 static void
-clear_layers(GfBuildScope scope, bool rebuild, List *files)
+clear_history(GfBuildScope scope, bool rebuild, List *files)
 {
-	if (scope == GF_SCOPE_ALL)
-	{
-		gf_spi_exec(rebuild ?
-					"TRUNCATE landing.source_chunk, landing.reject, standardized.service_point, "
-					"standardized.meter, standardized.meter_assignment, standardized.interval_read, "
-					"product.usage_interval, experience.daily_usage" :
-					"TRUNCATE landing.source_chunk, landing.reject, standardized.service_point, "
-					"standardized.meter, standardized.meter_assignment, standardized.interval_read, "
-					"product.usage_interval, experience.daily_usage, gridflow.batch RESTART IDENTITY",
-					SPI_OK_UTILITY);
-		return;
-	}
 	if (scope == GF_SCOPE_COORDINATOR)
+		gf_spi_exec("TRUNCATE gridflow.shard_stage_read", SPI_OK_UTILITY);
+	if (scope != GF_SCOPE_UTILITY)
 	{
-		gf_spi_exec("TRUNCATE landing.source_chunk, landing.reject, standardized.service_point, "
-					"standardized.meter, standardized.meter_assignment, gridflow.shard_stage_read, "
-					"gridflow.batch RESTART IDENTITY",
-					SPI_OK_UTILITY);
-		gf_local_partitions_command("TRUNCATE ", NULL);
+		/*
+		 * Row by row, and the numbers restarted by the sequence alone:
+		 * readers of the batches go on (ALTER TABLE ... RESTART would lock
+		 * them out until the build commits).
+		 */
+		if (!rebuild)
+		{
+			gf_spi_exec("DELETE FROM gridflow.batch", SPI_OK_DELETE);
+			gf_spi_exec("SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence('gridflow.batch', 'batch_id'), 1, false)",
+						SPI_OK_SELECT);
+		}
 		return;
 	}
 	/* one utility */
 	{
 		GfUtility  *u = ((GfConfigFile *) linitial(files))->utility;
-		const char *uid = quote_literal_cstr(u->utility_id);
-		const char *mine = utility_batches(u->utility_id);
 		StringInfoData taken;
 		ListCell   *lc;
 
@@ -164,56 +125,23 @@ clear_layers(GfBuildScope scope, bool rebuild, List *files)
 		}
 		if (taken.len == 0)
 			appendStringInfoString(&taken, "NULL");
-		gf_spi_exec(psprintf("DELETE FROM landing.source_chunk WHERE batch_id IN %s "
-							 "OR batch_id IN (%s)", mine, taken.data), SPI_OK_DELETE);
-		gf_spi_exec(psprintf("DELETE FROM landing.reject WHERE batch_id IN %s "
-							 "OR batch_id IN (%s)", mine, taken.data), SPI_OK_DELETE);
 		gf_spi_exec(psprintf("DELETE FROM gridflow.batch WHERE utility_id OPERATOR(pg_catalog.=) %s "
-							 "OR batch_id IN (%s)", uid, taken.data), SPI_OK_DELETE);
-		gf_spi_exec(psprintf("DELETE FROM standardized.service_point WHERE utility_id OPERATOR(pg_catalog.=) %s", uid),
+							 "OR batch_id IN (%s)", quote_literal_cstr(u->utility_id), taken.data),
 					SPI_OK_DELETE);
-		gf_spi_exec(psprintf("DELETE FROM standardized.meter WHERE utility_id OPERATOR(pg_catalog.=) %s", uid),
-					SPI_OK_DELETE);
-		gf_spi_exec(psprintf("DELETE FROM standardized.meter_assignment WHERE utility_id OPERATOR(pg_catalog.=) %s", uid),
-					SPI_OK_DELETE);
-		gf_local_partitions_command("TRUNCATE ", u->utility_id);
 	}
 }
 
 /*
- * Analyze what a build wrote: every table (GF_SCOPE_ALL), or the shared
- * tables and this database's own partitions of the layers of reads (the
- * shards analyze theirs), or the shared tables and one utility's
- * partitions.
- */
-static void
-analyze_layers(GfBuildScope scope, List *files)
-{
-	if (scope == GF_SCOPE_ALL)
-		gf_spi_exec("ANALYZE landing.reject, standardized.service_point, "
-					"standardized.meter, standardized.meter_assignment, standardized.interval_read, "
-					"product.usage_interval, experience.daily_usage, gridflow.batch",
-					SPI_OK_UTILITY);
-	else
-	{
-		gf_spi_exec("ANALYZE landing.reject, standardized.service_point, "
-					"standardized.meter, standardized.meter_assignment, gridflow.batch",
-					SPI_OK_UTILITY);
-		gf_local_partitions_command("ANALYZE ", scope == GF_SCOPE_UTILITY ?
-									((GfConfigFile *) linitial(files))->utility->utility_id : NULL);
-	}
-}
-
-/*
- * Load every BuildFile's batches into the layers, kind by kind and utility
- * by utility, after emptying what scope says; steps gets the figures of
- * each table.  A build records the batches as it goes (numbered in order,
- * or as the coordinator numbered them: a batch_id set beforehand); a
- * rebuild loads the recorded ones and checks that each file still has the
- * content it had.  A utility placed remotely (distribute.c) only gets its
- * batches numbered; one whose reads are staged has its reads written to
- * gridflow.shard_stage_read, without products and days (its shards make
- * them).
+ * Load every BuildFile's batches into new partitions of the layers, kind
+ * by kind and utility by utility; steps gets the figures of each table.
+ * The partitions are made apart (gridflow_next) and swapped in by the
+ * caller, last (gf_swap_layers()).  A build records the batches as it
+ * goes (numbered in order, or as the coordinator numbered them: a batch_id
+ * set beforehand); a rebuild loads the recorded ones and checks that each
+ * file still has the content it had.  A utility placed remotely
+ * (distribute.c) only gets its batches numbered; one whose reads are
+ * staged has its reads written to gridflow.shard_stage_read, without
+ * products and days (its shards make them).
  */
 /* what a build is doing, for the context of its errors (and cancels) */
 static void
@@ -231,11 +159,11 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 	ErrorContextCallback phase_cb;
 	const char *phase = NULL;
 	GfLoadTargets t;
-	TimestampTz t0;
 	double		read_ms = 0;
 	double		write_ms[4] = {0, 0, 0, 0};
-	int64		partition_rows[3] = {0, 0, 0};
-	double		partition_ms[3] = {0, 0, 0};
+	int64		rows[GF_STORE_TABLES] = {0};
+	double		index_ms[GF_STORE_TABLES] = {0};
+	int64		landed = 0;
 	int64		staged_rows = 0;
 	double		staged_ms = 0;
 	bool		local_reads = (scope != GF_SCOPE_COORDINATOR);
@@ -246,23 +174,39 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 	phase_cb.previous = error_context_stack;
 	error_context_stack = &phase_cb;
 
-	clear_layers(scope, rebuild, files);
-
+	clear_history(scope, rebuild, files);
 	memset(&t, 0, sizeof(t));
-	t.landing = gf_bulk_begin(gf_relation_oid("landing", "source_chunk"));
-	t.reject = gf_bulk_begin(gf_relation_oid("landing", "reject"));
-	t.service_point = gf_bulk_begin(gf_relation_oid("standardized", "service_point"));
-	t.meter = gf_bulk_begin(gf_relation_oid("standardized", "meter"));
-	t.assignment = gf_bulk_begin(gf_relation_oid("standardized", "meter_assignment"));
-	gf_check_landing_layout(t.landing);
 
 	foreach(lc, files)
 	{
 		BuildFile  *bf = lfirst(lc);
 		ListCell   *next = lnext(files, lc);
+		bool		first_of_utility = (foreach_current_index(lc) == 0 ||
+										((BuildFile *) list_nth(files, foreach_current_index(lc) - 1))->utility != bf->utility);
 		bool		last_of_utility = (next == NULL ||
 									   ((BuildFile *) lfirst(next))->utility != bf->utility);
-		GfPlacement place = bf->utility->placement;
+		GfUtility  *u = bf->utility;
+		GfPlacement place = u->placement;
+
+		if (first_of_utility && place != GF_PLACE_REMOTE)
+		{
+			/* the utility's new partitions, written apart */
+			t.landing = gf_store_writer(u, GF_STORE_CHUNK, true);
+			t.reject = gf_store_writer(u, GF_STORE_REJECT, true);
+			t.service_point = gf_store_writer(u, GF_STORE_SERVICE_POINT, true);
+			t.meter = gf_store_writer(u, GF_STORE_METER, true);
+			t.assignment = gf_store_writer(u, GF_STORE_ASSIGNMENT, true);
+			gf_check_landing_layout(t.landing);
+			if (place == GF_PLACE_STAGED)
+				t.interval = gf_bulk_begin(gf_relation_oid("gridflow", "shard_stage_read"));
+			else
+			{
+				local_reads = true;
+				t.interval = gf_store_writer(u, GF_STORE_READ, true);
+				t.product = gf_store_writer(u, GF_STORE_PRODUCT, true);
+				t.experience = gf_store_writer(u, GF_STORE_DAY, true);
+			}
+		}
 
 		if (bf->batches != NIL && place == GF_PLACE_REMOTE)
 		{
@@ -273,8 +217,7 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 			{
 				BuildBatch *bb = lfirst(bc);
 
-				bb->batch_id = gf_batch_begin(build_id, bf->utility->utility_id,
-											  bf->file.kind, bb->path, NULL);
+				bb->batch_id = gf_batch_begin(build_id, u->utility_id, bf->file.kind, bb->path, NULL);
 			}
 		}
 		else if (bf->batches != NIL)
@@ -283,30 +226,15 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 			ListCell   *bc;
 			double		ms;
 
-			/*
-			 * Each utility's reads, products and days go to its own
-			 * partitions, month by month; or the reads to the stage.
-			 */
-			if (t.interval == NULL && place == GF_PLACE_STAGED)
-				t.interval = gf_bulk_begin(gf_relation_oid("gridflow", "shard_stage_read"));
-			else if (t.interval == NULL)
-			{
-				local_reads = true;
-				t.interval = gf_month_writer(bf->utility, "standardized", "interval_read",
-											 "interval_start_ts");
-				t.product = gf_month_writer(bf->utility, "product", "usage_interval", "local_date");
-				t.experience = gf_month_writer(bf->utility, "experience", "daily_usage", "local_date");
-			}
-
-			load = gf_load_begin(&t, bf->utility, &bf->file);
+			load = gf_load_begin(&t, u, &bf->file);
 			foreach(bc, bf->batches)
 			{
 				BuildBatch *bb = lfirst(bc);
 
 				phase = psprintf("reading the %s file of utility %s", gf_kind_name(bf->file.kind),
-								 bf->utility->utility_id);
+								 u->utility_id);
 				if (!rebuild)
-					bb->batch_id = gf_batch_insert(bb->batch_id, build_id, bf->utility->utility_id,
+					bb->batch_id = gf_batch_insert(bb->batch_id, build_id, u->utility_id,
 												bf->file.kind, bb->path, NULL);
 				gf_load_file(load, bb->path, bb->batch_id, &bb->stats);
 				if (rebuild && bb->sha256 != NULL &&
@@ -319,15 +247,16 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 							 errdetail("Its SHA-256 is now %s.", sha256_hex(bb->stats.sha256)),
 							 errhint("Put the file back as it was, or start the history again with gridflow_build().")));
 				read_ms += bb->stats.read_ms;
-				gf_progress_notice(psprintf("read %s %s file %s (%lld bytes)", bf->utility->utility_id,
-								  gf_kind_name(bf->file.kind), bb->path,
-								  (long long) bb->stats.file_bytes),
-						 bb->stats.records_read + bb->stats.records_rejected, bb->stats.read_ms);
+				landed += bb->stats.records_read;
+				gf_progress_notice(psprintf("read %s %s file %s (%lld bytes)", u->utility_id,
+											gf_kind_name(bf->file.kind), bb->path,
+											(long long) bb->stats.file_bytes),
+								   bb->stats.records_read + bb->stats.records_rejected, bb->stats.read_ms);
 			}
 			phase = psprintf(bf->file.kind == GF_KIND_INTERVAL && place != GF_PLACE_STAGED ?
 							 "writing the %s rows of utility %s, with their products and days" :
 							 "writing the %s rows of utility %s",
-							 gf_kind_name(bf->file.kind), bf->utility->utility_id);
+							 gf_kind_name(bf->file.kind), u->utility_id);
 			ms = gf_load_end(load);
 			phase = NULL;
 			if (place == GF_PLACE_STAGED && bf->file.kind == GF_KIND_INTERVAL)
@@ -338,67 +267,77 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 				foreach(bc, bf->batches)
 					gf_batch_end(((BuildBatch *) lfirst(bc))->batch_id,
 								 &((BuildBatch *) lfirst(bc))->stats);
-			gf_progress_notice(psprintf("write %s %s rows", bf->utility->utility_id,
-							  gf_kind_name(bf->file.kind)), -1, ms);
+			gf_progress_notice(psprintf("write %s %s rows", u->utility_id,
+										gf_kind_name(bf->file.kind)), -1, ms);
 		}
 
-		if (last_of_utility)
+		if (last_of_utility && place != GF_PLACE_REMOTE)
 		{
 			/* the utility's partitions are complete: index them */
-			if (t.interval != NULL && place == GF_PLACE_STAGED)
-			{
+			phase = psprintf("indexing the new partitions of utility %s", u->utility_id);
+			(void) end_writer(t.landing, &index_ms[GF_STORE_CHUNK], "landing.source_record");
+			rows[GF_STORE_REJECT] += end_writer(t.reject, &index_ms[GF_STORE_REJECT], "landing.reject");
+			rows[GF_STORE_SERVICE_POINT] += end_writer(t.service_point, &index_ms[GF_STORE_SERVICE_POINT],
+													   "standardized.service_point");
+			rows[GF_STORE_METER] += end_writer(t.meter, &index_ms[GF_STORE_METER], "standardized.meter");
+			rows[GF_STORE_ASSIGNMENT] += end_writer(t.assignment, &index_ms[GF_STORE_ASSIGNMENT],
+													"standardized.meter_assignment");
+			if (place == GF_PLACE_STAGED)
 				staged_rows += (int64) gf_bulk_end(t.interval);
-				t.interval = NULL;
-			}
-			else if (t.interval != NULL)
+			else
 			{
-				partition_rows[0] += end_partition(t.interval, &partition_ms[0], "standardized.interval_read");
-				partition_rows[1] += end_partition(t.product, &partition_ms[1], "product.usage_interval");
-				partition_rows[2] += end_partition(t.experience, &partition_ms[2], "experience.daily_usage");
-				t.interval = t.product = t.experience = NULL;
-				/* months of an earlier build that this one did not fill */
-				gf_drop_empty_months(gf_utility_partition("standardized", "interval_read",
-														  bf->utility->utility_id, "interval_start_ts", true));
-				gf_drop_empty_months(gf_utility_partition("product", "usage_interval",
-														  bf->utility->utility_id, "local_date", true));
-				gf_drop_empty_months(gf_utility_partition("experience", "daily_usage",
-														  bf->utility->utility_id, "local_date", true));
+				rows[GF_STORE_READ] += end_writer(t.interval, &index_ms[GF_STORE_READ],
+												  "standardized.interval_read");
+				rows[GF_STORE_PRODUCT] += end_writer(t.product, &index_ms[GF_STORE_PRODUCT],
+													 "product.usage_interval");
+				rows[GF_STORE_DAY] += end_writer(t.experience, &index_ms[GF_STORE_DAY],
+												 "experience.daily_usage");
 			}
-			/* its service points and meters are no longer needed */
-			gf_utility_done(bf->utility);
+			phase = NULL;
+			memset(&t, 0, sizeof(t));
 		}
+		/* its service points and meters are no longer needed */
+		if (last_of_utility)
+			gf_utility_done(u);
 	}
 
-	end_target(steps, t.landing, "landing", "landing.source_record", read_ms);
-	/* row count of the view, not of its chunks */
-	((GfBuildStep *) llast(*steps))->rows = (int64) spi_count("SELECT sum(records)::bigint FROM landing.source_chunk");
-	end_target(steps, t.reject, "landing", "landing.reject", 0);
-	end_target(steps, t.service_point, "standardized", "standardized.service_point",
-			   write_ms[GF_KIND_SERVICE_POINT]);
-	end_target(steps, t.meter, "standardized", "standardized.meter", write_ms[GF_KIND_METER]);
-	end_target(steps, t.assignment, "standardized", "standardized.meter_assignment", 0);
+	gf_build_add_step(steps, "landing", "landing.source_record", landed, read_ms + index_ms[GF_STORE_CHUNK]);
+	gf_build_add_step(steps, "landing", "landing.reject", rows[GF_STORE_REJECT], index_ms[GF_STORE_REJECT]);
+	gf_build_add_step(steps, "standardized", "standardized.service_point", rows[GF_STORE_SERVICE_POINT],
+					  write_ms[GF_KIND_SERVICE_POINT] + index_ms[GF_STORE_SERVICE_POINT]);
+	gf_build_add_step(steps, "standardized", "standardized.meter", rows[GF_STORE_METER],
+					  write_ms[GF_KIND_METER] + index_ms[GF_STORE_METER]);
+	gf_build_add_step(steps, "standardized", "standardized.meter_assignment", rows[GF_STORE_ASSIGNMENT],
+					  index_ms[GF_STORE_ASSIGNMENT]);
 	if (local_reads)
 	{
-		gf_build_add_step(steps, "standardized", "standardized.interval_read", partition_rows[0],
-				 write_ms[GF_KIND_INTERVAL] + partition_ms[0]);
-		gf_build_add_step(steps, "product", "product.usage_interval", partition_rows[1], partition_ms[1]);
-		gf_build_add_step(steps, "experience", "experience.daily_usage", partition_rows[2], partition_ms[2]);
+		gf_build_add_step(steps, "standardized", "standardized.interval_read", rows[GF_STORE_READ],
+						  write_ms[GF_KIND_INTERVAL] + index_ms[GF_STORE_READ]);
+		gf_build_add_step(steps, "product", "product.usage_interval", rows[GF_STORE_PRODUCT],
+						  index_ms[GF_STORE_PRODUCT]);
+		gf_build_add_step(steps, "experience", "experience.daily_usage", rows[GF_STORE_DAY],
+						  index_ms[GF_STORE_DAY]);
 	}
 	if (staged_rows > 0)
 		gf_build_add_step(steps, "stage", "gridflow.shard_stage_read", staged_rows, staged_ms);
-
-	if (gf_statistics_target != 0)
-	{
-		int			nest = gf_statistics_begin();
-
-		t0 = GetCurrentTimestamp();
-		/* the packed landing chunks are read whole or by key: no statistics */
-		analyze_layers(scope, files);
-		AtEOXact_GUC(true, nest);
-		gf_build_add_step(steps, "analyze", NULL, -1, ms_since(t0));
-		gf_progress_notice("analyze", -1, ms_since(t0));
-	}
 	error_context_stack = phase_cb.previous;
+}
+
+/* The utilities of a build's files, once each, in order. */
+List *
+gf_build_utilities(List *files)
+{
+	List	   *ids = NIL;
+	ListCell   *lc;
+
+	foreach(lc, files)
+	{
+		char	   *uid = ((BuildFile *) lfirst(lc))->utility->utility_id;
+
+		if (ids == NIL || strcmp(llast(ids), uid) != 0)
+			ids = lappend(ids, uid);
+	}
+	return ids;
 }
 
 /* Record the end of a run. */
@@ -416,7 +355,7 @@ gridflow_build(PG_FUNCTION_ARGS)
 	int64		build_id;
 	ListCell   *lc;
 
-	gf_drop_dir_arg(fcinfo, drop_dir);
+	gf_drop_dir_arg(fcinfo, drop_dir, "gridflow_build");
 	gf_check_database_encoding();
 	/* the caller's rights checked, the build runs as the extension owner */
 	gf_build_enter(drop_dir, &security);
@@ -442,6 +381,7 @@ gridflow_build(PG_FUNCTION_ARGS)
 	build_id = gf_build_begin("build", drop_dir);
 	gf_build_layers(files, build_id, GF_SCOPE_ALL, false, &steps);
 	gf_build_end(build_id);
+	gf_swap_layers(gf_build_utilities(files), true, &steps);
 	gf_build_add_step(&steps, "total", NULL, -1, ms_since(start));
 	gf_build_return_steps(rsinfo, steps);
 
@@ -525,6 +465,7 @@ gridflow_rebuild(PG_FUNCTION_ARGS)
 	build_id = gf_build_begin("rebuild", NULL);
 	gf_build_layers(files, build_id, GF_SCOPE_ALL, true, &steps);
 	gf_build_end(build_id);
+	gf_swap_layers(gf_build_utilities(files), true, &steps);
 	gf_build_add_step(&steps, "total", NULL, -1, ms_since(start));
 	gf_build_return_steps(rsinfo, steps);
 

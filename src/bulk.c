@@ -222,6 +222,29 @@ gf_qualified_name(Oid relid)
 									  get_rel_name(relid));
 }
 
+/* The columns of a relation of any kind, quoted, comma-separated. */
+char *
+gf_column_list(Oid relid)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, i);
+
+		if (a->attisdropped)
+			continue;
+		if (buf.len > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, quote_identifier(NameStr(a->attname)));
+	}
+	relation_close(rel, AccessShareLock);
+	return buf.data;
+}
+
 /* Attribute index (0-based) of a column by name. */
 int
 gf_attnum(TupleDesc desc, const char *name, bool missing_ok)

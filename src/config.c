@@ -220,14 +220,22 @@ gf_require_config_files(List *files)
 }
 
 /*
- * The drop directory a build function was given (its first argument; NULL
- * means the shipped sample), canonical, into drop_dir (MAXPGPATH bytes).
+ * The drop directory a build function was given (its first argument; a
+ * call without one means the sample shipped with the extension),
+ * canonical, into drop_dir (MAXPGPATH bytes).  NULL is an error: a script
+ * variable or a subquery that comes back NULL must not replace the layers
+ * and the history of batches with the sample.
  */
 void
-gf_drop_dir_arg(FunctionCallInfo fcinfo, char *drop_dir)
+gf_drop_dir_arg(FunctionCallInfo fcinfo, char *drop_dir, const char *function)
 {
-	if (PG_ARGISNULL(0))
+	if (PG_NARGS() == 0)
 		gf_sample_dir(drop_dir, MAXPGPATH);
+	else if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the drop directory of %s() must not be NULL", function),
+				 errhint("Give the directory; the sample installed with the extension is SELECT * FROM gridflow_build() (no argument), or gridflow.sample_dir().")));
 	else
 	{
 		char	   *d = text_to_cstring(PG_GETARG_TEXT_PP(0));

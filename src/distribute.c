@@ -91,6 +91,13 @@ static const RemoteTable remote_tables[] = {
 	{"stage_meter_assignment", "gridflow", "shard_stage_meter_assignment", NULL},
 };
 
+/* the dimensions a shard building part of a utility gets from here */
+static const GfStore shared_dims[] = {GF_STORE_SERVICE_POINT, GF_STORE_METER, GF_STORE_ASSIGNMENT};
+
+/* what the coordinator reads back of a utility a shard builds whole */
+static const GfStore collected[] = {GF_STORE_REJECT, GF_STORE_SERVICE_POINT, GF_STORE_METER,
+GF_STORE_ASSIGNMENT};
+
 /* one row of gridflow.shard */
 typedef struct Placement
 {
@@ -354,18 +361,17 @@ create_foreign_table(const char *qname, Oid like, const char *skip, const char *
 				SPI_OK_UTILITY);
 	gf_spi_exec(psprintf("COMMENT ON FOREIGN TABLE %s IS %s", qname, quote_literal_cstr(comment)),
 				SPI_OK_UTILITY);
+	gf_add_to_extension(qname);
 }
 
-/* Drop a relation of whatever kind it is, and what hangs on it. */
+/*
+ * Drop a relation an earlier layout made (a member of the extension, or
+ * not if made by a version before 0.3.0), with what is below it.
+ */
 static void
 drop_relation(Oid relid)
 {
-	char		kind = get_rel_relkind(relid);
-
-	gf_spi_exec(psprintf("DROP %s %s CASCADE",
-						 kind == RELKIND_FOREIGN_TABLE ? "FOREIGN TABLE" : "TABLE",
-						 gf_qualified_name(relid)),
-				SPI_OK_UTILITY);
+	gf_partition_drop(relid);
 }
 
 /* The output row of gridflow_distribute(). */
@@ -377,7 +383,7 @@ put_layout(ReturnSetInfo *rsinfo, const char *utility_id, int layer, const char 
 	bool		nulls[5] = {false, false, false, false, false};
 
 	values[0] = CStringGetTextDatum(utility_id);
-	values[1] = CStringGetTextDatum(psprintf("%s.%s", gf_layer_schema[layer], gf_layer_table[layer]));
+	values[1] = CStringGetTextDatum(gf_store[layer].view);
 	values[2] = CStringGetTextDatum(partition);
 	values[3] = CStringGetTextDatum(placement);
 	if (servers == NIL)
@@ -454,12 +460,16 @@ gridflow_distribute(PG_FUNCTION_ARGS)
 	{
 		List	   *drop = NIL;
 
+		/* kept in cxt: SPI_finish() frees what was allocated while connected */
 		for (uint64 i = 0; i < SPI_processed; i++)
 		{
 			bool		isnull;
+			Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+															   SPI_tuptable->tupdesc, 1, &isnull));
+			MemoryContext spi = MemoryContextSwitchTo(cxt);
 
-			drop = lappend_oid(drop, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-																	SPI_tuptable->tupdesc, 1, &isnull)));
+			drop = lappend_oid(drop, relid);
+			MemoryContextSwitchTo(spi);
 		}
 		SPI_finish();
 		foreach(lc, drop)
@@ -472,7 +482,13 @@ gridflow_distribute(PG_FUNCTION_ARGS)
 					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "gridflow: could not read gridflow.utility");
 	for (uint64 i = 0; i < SPI_processed; i++)
-		utilities = lappend(utilities, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+	{
+		char	   *uid = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		MemoryContext spi = MemoryContextSwitchTo(cxt);
+
+		utilities = lappend(utilities, pstrdup(uid));
+		MemoryContextSwitchTo(spi);
+	}
 	SPI_finish();
 
 	/* the shards' tables, one foreign table each */
@@ -498,12 +514,12 @@ gridflow_distribute(PG_FUNCTION_ARGS)
 		const char *uid = lfirst(lc);
 		List	   *mine = utility_placements(places, uid);
 
-		for (int layer = 0; layer < GF_READ_LAYERS; layer++)
+		for (int layer = GF_STORE_FIRST_MONTHLY; layer < GF_STORE_TABLES; layer++)
 		{
-			Oid			nsp = get_namespace_oid(gf_layer_schema[layer], false);
-			Oid			parent = gf_relation_oid(gf_layer_schema[layer], gf_layer_table[layer]);
-			char	   *name = gf_partition_name(gf_layer_table[layer], uid, "");
-			const char *qname = quote_qualified_identifier(gf_layer_schema[layer], name);
+			Oid			nsp = get_namespace_oid("gridflow_store", false);
+			Oid			parent = gf_store_oid((GfStore) layer);
+			char	   *name = gf_partition_name(gf_store[layer].table, uid, "");
+			const char *qname = quote_qualified_identifier("gridflow_store", name);
 			Oid			relid = get_relname_relid(name, nsp);
 			List	   *names = NIL;
 			ListCell   *pc;
@@ -520,30 +536,31 @@ gridflow_distribute(PG_FUNCTION_ARGS)
 			{
 				Placement  *p = linitial(mine);
 
-				create_foreign_table(qname, parent, NULL, p->server, gf_layer_schema[layer], name,
+				create_foreign_table(qname, parent, NULL, p->server, "gridflow_store", name,
 									 psprintf("Partition of %s.%s for utility %s: the same partition on shard %s (made by gridflow_distribute())",
-											  gf_layer_schema[layer], gf_layer_table[layer], uid, p->server));
+											  "gridflow_store", gf_store[layer].table, uid, p->server));
 				names = list_make1(p->server);
 				put_layout(rsinfo, uid, layer, name, "shard", names);
 			}
 			else
 			{
 				gf_spi_exec(psprintf("CREATE TABLE %s (LIKE %s) PARTITION BY HASH (service_point_id)",
-									 qname, quote_qualified_identifier(gf_layer_schema[layer], gf_layer_table[layer])),
+									 qname, gf_qualified_name(gf_store_oid((GfStore) layer))),
 							SPI_OK_UTILITY);
 				gf_spi_exec(psprintf("COMMENT ON TABLE %s IS %s", qname,
 									 quote_literal_cstr(psprintf("Partition of %s.%s for utility %s, by hash of service_point_id: each partition is the same partition on one shard (made by gridflow_distribute())",
-																 gf_layer_schema[layer], gf_layer_table[layer], uid))),
+																 "gridflow_store", gf_store[layer].table, uid))),
 							SPI_OK_UTILITY);
+				gf_add_to_extension(qname);
 				foreach(pc, mine)
 				{
 					Placement  *p = lfirst(pc);
-					char	   *child = gf_partition_name(gf_layer_table[layer], uid, object_name("_%s", p->server));
-					const char *qchild = quote_qualified_identifier(gf_layer_schema[layer], child);
+					char	   *child = gf_partition_name(gf_store[layer].table, uid, object_name("_%s", p->server));
+					const char *qchild = quote_qualified_identifier("gridflow_store", child);
 
-					create_foreign_table(qchild, parent, NULL, p->server, gf_layer_schema[layer], name,
+					create_foreign_table(qchild, parent, NULL, p->server, "gridflow_store", name,
 										 psprintf("Rows of utility %s whose service point hashes to remainder %d of %d: partition %s.%s on shard %s (made by gridflow_distribute())",
-												  uid, p->remainder, p->modulus, gf_layer_schema[layer], name, p->server));
+												  uid, p->remainder, p->modulus, "gridflow_store", name, p->server));
 					gf_spi_exec(psprintf("ALTER TABLE %s ATTACH PARTITION %s FOR VALUES WITH (MODULUS %d, REMAINDER %d)",
 										 qname, qchild, p->modulus, p->remainder),
 								SPI_OK_UTILITY);
@@ -552,7 +569,7 @@ gridflow_distribute(PG_FUNCTION_ARGS)
 				put_layout(rsinfo, uid, layer, name, "hash", names);
 			}
 			gf_spi_exec(psprintf("ALTER TABLE %s ATTACH PARTITION %s FOR VALUES IN (%s)",
-								 quote_qualified_identifier(gf_layer_schema[layer], gf_layer_table[layer]),
+								 gf_qualified_name(gf_store_oid((GfStore) layer)),
 								 qname, quote_literal_cstr(uid)),
 						SPI_OK_UTILITY);
 		}
@@ -570,6 +587,7 @@ gridflow_distribute(PG_FUNCTION_ARGS)
 			gf_spi_exec(psprintf("COMMENT ON TABLE %s IS %s", qroute,
 								 quote_literal_cstr(psprintf("Reads of utility %s on their way to the stage of their shard, by the hash of service_point_id that partitions its layers (made by gridflow_distribute(), used by builds)", uid))),
 						SPI_OK_UTILITY);
+			gf_add_to_extension(qroute);
 			foreach(pc, mine)
 			{
 				Placement  *p = lfirst(pc);
@@ -589,6 +607,7 @@ gridflow_distribute(PG_FUNCTION_ARGS)
 
 	gf_build_leave(&security);
 	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
 	return (Datum) 0;
 }
 
@@ -670,48 +689,48 @@ check_layout(List *places, List *utilities)
 		const char *uid = lfirst(lc);
 		List	   *mine = utility_placements(places, uid);
 
-		for (int layer = 0; layer < GF_READ_LAYERS; layer++)
+		for (int layer = GF_STORE_FIRST_MONTHLY; layer < GF_STORE_TABLES; layer++)
 		{
-			Oid			parent = gf_relation_oid(gf_layer_schema[layer], gf_layer_table[layer]);
-			char	   *name = gf_partition_name(gf_layer_table[layer], uid, "");
-			Oid			relid = get_relname_relid(name, get_namespace_oid(gf_layer_schema[layer], false));
+			Oid			parent = gf_store_oid((GfStore) layer);
+			char	   *name = gf_partition_name(gf_store[layer].table, uid, "");
+			Oid			relid = get_relname_relid(name, get_namespace_oid("gridflow_store", false));
 			Placement  *first = mine ? linitial(mine) : NULL;
 
 			if (first == NULL)
 			{
 				if (OidIsValid(relid) && gf_partition_is_distributed(relid))
 					layout_mismatch(uid, psprintf("%s.%s is on shards; the utility is not placed on any.",
-												  gf_layer_schema[layer], name));
+												  "gridflow_store", name));
 			}
 			else if (first->modulus == 1)
 			{
 				char	   *server;
 
-				relid = existing(gf_layer_schema[layer], name, RELKIND_FOREIGN_TABLE, parent);
+				relid = existing("gridflow_store", name, RELKIND_FOREIGN_TABLE, parent);
 				server = OidIsValid(relid) ? foreign_server_of(relid) : NULL;
 				if (server == NULL || strcmp(server, first->server) != 0)
 					layout_mismatch(uid, psprintf("%s.%s is not a foreign table on server \"%s\".",
-												  gf_layer_schema[layer], name, first->server));
+												  "gridflow_store", name, first->server));
 			}
 			else
 			{
 				ListCell   *pc;
 
-				relid = existing(gf_layer_schema[layer], name, RELKIND_PARTITIONED_TABLE, parent);
+				relid = existing("gridflow_store", name, RELKIND_PARTITIONED_TABLE, parent);
 				if (!OidIsValid(relid) || !gf_partition_is_distributed(relid) ||
 					list_length(find_inheritance_children(relid, AccessShareLock)) != list_length(mine))
 					layout_mismatch(uid, psprintf("%s.%s is not partitioned by hash into %d shards.",
-												  gf_layer_schema[layer], name, first->modulus));
+												  "gridflow_store", name, first->modulus));
 				foreach(pc, mine)
 				{
 					Placement  *p = lfirst(pc);
-					char	   *child = gf_partition_name(gf_layer_table[layer], uid, object_name("_%s", p->server));
-					Oid			c = existing(gf_layer_schema[layer], child, RELKIND_FOREIGN_TABLE, relid);
+					char	   *child = gf_partition_name(gf_store[layer].table, uid, object_name("_%s", p->server));
+					Oid			c = existing("gridflow_store", child, RELKIND_FOREIGN_TABLE, relid);
 					char	   *server = OidIsValid(c) ? foreign_server_of(c) : NULL;
 
 					if (server == NULL || strcmp(server, p->server) != 0)
 						layout_mismatch(uid, psprintf("%s.%s is not a foreign table on server \"%s\".",
-													  gf_layer_schema[layer], child, p->server));
+													  "gridflow_store", child, p->server));
 				}
 			}
 		}
@@ -1034,7 +1053,7 @@ gridflow_build_distributed(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	GfBuildStep total;
 
-	gf_drop_dir_arg(fcinfo, drop_dir);
+	gf_drop_dir_arg(fcinfo, drop_dir, "gridflow_build_distributed");
 	gf_check_database_encoding();
 	require_postgres_fdw();
 	gf_build_enter(drop_dir, &security);
@@ -1136,16 +1155,25 @@ gridflow_build_distributed(PG_FUNCTION_ARGS)
 		initStringInfo(&task);
 		if (p->modulus > 1)
 		{
-			static const char *const dims[] = {"service_point", "meter", "meter_assignment"};
+			/* the utility's new dimensions, from the partitions this build made */
+			for (int i = 0; i < lengthof(shared_dims); i++)
+			{
+				GfStore		t = shared_dims[i];
+				Oid			staged = gf_store_partition(t, p->utility_id, true, false);
+				char	   *columns;
 
-			for (int i = 0; i < lengthof(dims); i++)
-				(void) on_shard(p->server, psprintf("sending the %s rows of utility %s", dims[i], p->utility_id),
-								psprintf("INSERT INTO %s SELECT * FROM standardized.%s "
-										 "WHERE utility_id OPERATOR(pg_catalog.=) %s",
+				if (!OidIsValid(staged))
+					elog(ERROR, "gridflow: utility \"%s\" has no new partition of %s",
+						 p->utility_id, gf_store[t].view);
+				columns = gf_column_list(staged);
+				(void) on_shard(p->server, psprintf("sending the %s rows of utility %s",
+													gf_store[t].table, p->utility_id),
+								psprintf("INSERT INTO %s (%s) SELECT %s FROM %s",
 										 quote_qualified_identifier("gridflow_shard",
-																	remote_table_name(p->server, psprintf("stage_%s", dims[i]))),
-										 dims[i], uid),
+																	remote_table_name(p->server, psprintf("stage_%s", gf_store[t].table))),
+										 columns, columns, gf_qualified_name(staged)),
 								SPI_OK_INSERT);
+			}
 		}
 		appendStringInfo(&task,
 						 "INSERT INTO %s (tag, operation, utility_id, drop_dir, build_id, file_kinds, batch_ids, "
@@ -1189,7 +1217,10 @@ gridflow_build_distributed(PG_FUNCTION_ARGS)
 	shard_steps = servers != NIL ? run_shards(servers) : NIL;
 	gf_build_add_step(&steps, "shards", NULL, -1, (double) (GetCurrentTimestamp() - t0) / 1000.0);
 
-	/* what the data-quality views need of the utilities the shards read */
+	/*
+	 * What the data-quality views need of the utilities the shards read,
+	 * into new partitions here, swapped in with the others.
+	 */
 	t0 = GetCurrentTimestamp();
 	foreach(lc, places)
 	{
@@ -1197,7 +1228,6 @@ gridflow_build_distributed(PG_FUNCTION_ARGS)
 		const char *uid = quote_literal_cstr(p->utility_id);
 		List	   *kinds;
 		List	   *ids = utility_batch_ids(files, p->utility_id, &kinds);
-		static const char *const dims[] = {"service_point", "meter", "meter_assignment"};
 		char	   *ids_sql;
 
 		if (ids == NIL || p->modulus > 1)
@@ -1214,27 +1244,28 @@ gridflow_build_distributed(PG_FUNCTION_ARGS)
 		gf_spi_exec(psprintf("UPDATE gridflow.batch SET build_id = " INT64_FORMAT
 							 " WHERE utility_id OPERATOR(pg_catalog.=) %s", build_id, uid),
 					SPI_OK_UPDATE);
-		for (int i = 0; i < lengthof(dims); i++)
-			(void) on_shard(p->server, psprintf("reading the %s rows of utility %s", dims[i], p->utility_id),
-							psprintf("INSERT INTO standardized.%s SELECT * FROM %s "
-									 "WHERE utility_id OPERATOR(pg_catalog.=) %s",
-									 dims[i],
-									 quote_qualified_identifier("gridflow_shard", remote_table_name(p->server, dims[i])),
-									 uid),
+		for (int i = 0; i < lengthof(collected); i++)
+		{
+			GfStore		t = collected[i];
+			Oid			staged = gf_store_partition(t, p->utility_id, true, true);
+			char	   *columns = gf_column_list(staged);
+
+			(void) on_shard(p->server, psprintf("reading the %s rows of utility %s", gf_store[t].table, p->utility_id),
+							psprintf("INSERT INTO %s (%s) SELECT %s FROM %s "
+									 "WHERE %s OPERATOR(pg_catalog.=) %s",
+									 gf_qualified_name(staged), columns, columns,
+									 quote_qualified_identifier("gridflow_shard",
+																remote_table_name(p->server, gf_store[t].table)),
+									 t == GF_STORE_REJECT ? "batch_id" : "utility_id",
+									 t == GF_STORE_REJECT ? psprintf("ANY (%s)", ids_sql) : uid),
 							SPI_OK_INSERT);
-		(void) on_shard(p->server, psprintf("reading the rejects of utility %s", p->utility_id),
-						psprintf("INSERT INTO landing.reject SELECT * FROM %s "
-								 "WHERE batch_id OPERATOR(pg_catalog.=) ANY (%s)",
-								 quote_qualified_identifier("gridflow_shard", remote_table_name(p->server, "reject")),
-								 ids_sql),
-						SPI_OK_INSERT);
+		}
 	}
-	if (servers != NIL)
-		gf_spi_exec("ANALYZE landing.reject, standardized.service_point, standardized.meter, "
-					"standardized.meter_assignment, gridflow.batch", SPI_OK_UTILITY);
 	gf_build_add_step(&steps, "collect", NULL, -1, (double) (GetCurrentTimestamp() - t0) / 1000.0);
 
 	gf_build_end(build_id);
+	/* the new partitions here in, those of utilities no longer built out */
+	gf_swap_layers(utilities, true, &steps);
 
 	foreach(lc, steps)
 		put_step(rsinfo, NULL, lfirst(lc));

@@ -250,6 +250,7 @@ typedef struct GfChunkWriter
 {
 	GfBulk	   *bulk;
 	int64		batch_id;
+	Datum		utility;		/* utility_id of the batch */
 	StringInfoData buf;
 	int32		records;
 	int64		first_line;
@@ -340,7 +341,7 @@ extern void gf_utility_init(GfUtility *u, MemoryContext cxt);
 extern void gf_utility_done(GfUtility *u);
 extern List *gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt);
 extern void gf_require_config_files(List *files);
-extern void gf_drop_dir_arg(FunctionCallInfo fcinfo, char *drop_dir);
+extern void gf_drop_dir_arg(FunctionCallInfo fcinfo, char *drop_dir, const char *function);
 extern void gf_refuse_distributed(const char *utility_id, const char *what);
 
 /*
@@ -359,13 +360,14 @@ extern char gf_file_dialect_byte(const char *s, const char *what, const char *ki
 extern void gf_file_sha256(const char *path, uint8 *digest);
 
 /* landing.c: landed records, packed; rejects */
-extern void gf_chunk_begin(GfChunkWriter *w, GfBulk *bulk, int64 batch_id);
+extern void gf_chunk_begin(GfChunkWriter *w, GfBulk *bulk, int64 batch_id, Datum utility);
 extern void gf_chunk_add(GfChunkWriter *w, int64 line, const char *raw, size_t len);
 extern void gf_chunk_end(GfChunkWriter *w);
-extern void gf_reject_write(GfBulk *rej, int64 batch_id, const CsvRecord *rec, const char *stage,
-							const char *reason, const char *detail, const char *source,
-							const char *target);
-extern void gf_reject_landing(GfBulk *rej, int64 batch_id, const CsvRecord *rec, size_t expected);
+extern void gf_reject_write(GfBulk *rej, Datum utility, int64 batch_id, const CsvRecord *rec,
+							const char *stage, const char *reason, const char *detail,
+							const char *source, const char *target);
+extern void gf_reject_landing(GfBulk *rej, Datum utility, int64 batch_id, const CsvRecord *rec,
+							  size_t expected);
 extern void gf_check_landing_layout(GfBulk *landing);
 
 /* meter_map.c: meters to service points */
@@ -406,6 +408,7 @@ extern int32 gf_days_entry(GfDays *days, uint32 i, Datum *sp, bool *sp_null);
 extern Oid	gf_relation_oid(const char *schema, const char *relname);
 extern TupleDesc gf_relation_desc(const char *schema, const char *relname);
 extern char *gf_qualified_name(Oid relid);
+extern char *gf_column_list(Oid relid);
 extern int	gf_attnum(TupleDesc desc, const char *name, bool missing_ok);
 extern GfBulk *gf_bulk_begin(Oid relid);
 extern TupleDesc gf_bulk_tupdesc(GfBulk *b);
@@ -424,26 +427,50 @@ extern void gf_bulk_delete(GfBulk *b, ItemPointer tid);
 extern bool gf_bulk_table_empty(GfBulk *b);
 
 /*
- * partition.c: the utility and month partitions of the layers of reads,
- * the routing of rows to them; which of them are tables here
+ * partition.c: the storage of the layers (gridflow_store), partitioned by
+ * utility and, for reads, products and days, by month; the partitions a
+ * build makes apart (gridflow_next); the routing of rows to their months;
+ * which partitions are tables here and which are a shard's
  */
-#define GF_READ_LAYERS 3
-extern const char *const gf_layer_schema[GF_READ_LAYERS];
-extern const char *const gf_layer_table[GF_READ_LAYERS];
+typedef enum GfStore
+{
+	GF_STORE_CHUNK,				/* landing.source_record's packed records */
+	GF_STORE_REJECT,
+	GF_STORE_SERVICE_POINT,
+	GF_STORE_METER,
+	GF_STORE_ASSIGNMENT,
+	GF_STORE_READ,
+	GF_STORE_PRODUCT,
+	GF_STORE_DAY,
+	GF_STORE_TABLES
+} GfStore;
 
+/* the layers of reads, partitioned by month too */
+#define GF_STORE_FIRST_MONTHLY GF_STORE_READ
+
+typedef struct GfStoreTable
+{
+	const char *table;			/* in gridflow_store */
+	const char *view;			/* what readers read */
+	const char *months;			/* range column of the months, or NULL */
+	const char *key;			/* the natural key, as constraint DDL */
+} GfStoreTable;
+
+extern const GfStoreTable gf_store[GF_STORE_TABLES];
+
+extern Oid	gf_store_oid(GfStore t);
 extern char *gf_partition_name(const char *table, const char *utility_id, const char *suffix);
-extern Oid	gf_utility_partition(const char *schema, const char *table,
-								 const char *utility_id, const char *range_column,
-								 bool may_replace);
-extern GfRoute *gf_month_route(GfUtility *u, const char *schema, const char *table,
-							   Oid parent, TupleDesc desc, bool may_replace);
-extern GfBulk *gf_month_writer(GfUtility *u, const char *schema, const char *table,
-							   const char *range_column);
+extern char *gf_partition_utility(Oid relid);
+extern Oid	gf_store_partition(GfStore t, const char *utility_id, bool staged, bool create);
+extern List *gf_store_partitions(GfStore t, bool local_only);
+extern GfBulk *gf_store_writer(GfUtility *u, GfStore t, bool staged);
+extern GfRoute *gf_month_route(GfUtility *u, GfStore t, Oid parent);
 extern Oid	gf_month_leaf_of_date(GfRoute *route, int32 day);
 extern int32 gf_month_of_date(int32 day);
-extern void gf_drop_empty_months(Oid parent);
 extern bool gf_partition_is_distributed(Oid relid);
-extern void gf_local_partitions_command(const char *command, const char *utility_id);
+extern void gf_add_to_extension(const char *qname);
+extern void gf_partition_release(Oid relid);
+extern void gf_partition_drop(Oid relid);
 
 /* history.c: gridflow.build and gridflow.batch rows, steps, the build lock */
 extern int64 gf_build_begin(const char *operation, const char *drop_dir);
@@ -462,5 +489,9 @@ extern void gf_lock_history(bool exclusive);
 /* build.c: gridflow_build(), gridflow_rebuild(), and the layers of a build */
 extern void gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild,
 							List **steps);
+extern List *gf_build_utilities(List *files);
+
+/* swap.c: a build's new partitions swapped in */
+extern void gf_swap_layers(List *utilities, bool drop_others, List **steps);
 
 #endif							/* GRIDFLOW_H */

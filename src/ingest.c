@@ -76,66 +76,25 @@ typedef struct IngestUtility
 	MemoryContext cxt;			/* of the whole ingest */
 } IngestUtility;
 
-static GfRoute *
-month_route(IngestUtility *iu, const char *schema, const char *table, Oid parent)
-{
-	Relation	rel = table_open(parent, AccessShareLock);
-	GfRoute    *route = gf_month_route(iu->u, schema, table, parent, RelationGetDescr(rel), false);
-
-	table_close(rel, NoLock);
-	return route;
-}
-
 /* The utility's partitions, created if create, else looked up. */
 static void
 utility_partitions(IngestUtility *iu, bool create)
 {
 	if (OidIsValid(iu->reads))
 		return;
-	if (!create)
-	{
-		char	   *name = gf_partition_name("interval_read", iu->u->utility_id, "");
-
-		if (!OidIsValid(get_relname_relid(name, get_namespace_oid("standardized", false))))
-			return;
-	}
+	if (!create && !OidIsValid(gf_store_partition(GF_STORE_READ, iu->u->utility_id, false, false)))
+		return;
 	{
 		MemoryContext old = MemoryContextSwitchTo(iu->cxt);
 
-		iu->reads = gf_utility_partition("standardized", "interval_read", iu->u->utility_id,
-										 "interval_start_ts", false);
-		iu->products = gf_utility_partition("product", "usage_interval", iu->u->utility_id,
-											"local_date", false);
-		iu->days = gf_utility_partition("experience", "daily_usage", iu->u->utility_id,
-										"local_date", false);
-		iu->reads_route = month_route(iu, "standardized", "interval_read", iu->reads);
-		iu->products_route = month_route(iu, "product", "usage_interval", iu->products);
-		iu->days_route = month_route(iu, "experience", "daily_usage", iu->days);
+		iu->reads = gf_store_partition(GF_STORE_READ, iu->u->utility_id, false, true);
+		iu->products = gf_store_partition(GF_STORE_PRODUCT, iu->u->utility_id, false, true);
+		iu->days = gf_store_partition(GF_STORE_DAY, iu->u->utility_id, false, true);
+		iu->reads_route = gf_month_route(iu->u, GF_STORE_READ, iu->reads);
+		iu->products_route = gf_month_route(iu->u, GF_STORE_PRODUCT, iu->products);
+		iu->days_route = gf_month_route(iu->u, GF_STORE_DAY, iu->days);
 		MemoryContextSwitchTo(old);
 	}
-}
-
-/* The column list of a relation, quoted, comma-separated. */
-static char *
-column_list(Oid relid)
-{
-	Relation	rel = table_open(relid, AccessShareLock);
-	TupleDesc	desc = RelationGetDescr(rel);
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	for (int i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute a = TupleDescAttr(desc, i);
-
-		if (a->attisdropped)
-			continue;
-		if (buf.len > 0)
-			appendStringInfoString(&buf, ", ");
-		appendStringInfoString(&buf, quote_identifier(NameStr(a->attname)));
-	}
-	table_close(rel, AccessShareLock);
-	return buf.data;
 }
 
 #define REFRESH_CHUNK 10000
@@ -287,7 +246,7 @@ refresh_days(IngestUtility *iu, GfDays *days)
 	{
 		MemoryContext old = MemoryContextSwitchTo(iu->cxt);
 
-		iu->product_columns = column_list(iu->products);
+		iu->product_columns = gf_column_list(iu->products);
 		MemoryContextSwitchTo(old);
 	}
 	for (uint32 from = 0; from < n; from += REFRESH_CHUNK)
@@ -633,20 +592,20 @@ ingest_file(ReturnSetInfo *rsinfo, IngestFile *f, int64 build_id)
 
 	memset(&t, 0, sizeof(t));
 	t.incremental = true;
-	t.landing = gf_bulk_begin_indexed(gf_relation_oid("landing", "source_chunk"));
-	t.reject = gf_bulk_begin_indexed(gf_relation_oid("landing", "reject"));
+	t.landing = gf_store_writer(u, GF_STORE_CHUNK, false);
+	t.reject = gf_store_writer(u, GF_STORE_REJECT, false);
 	gf_check_landing_layout(t.landing);
 	switch (kind)
 	{
 		case GF_KIND_SERVICE_POINT:
-			t.service_point = gf_bulk_begin_indexed(gf_relation_oid("standardized", "service_point"));
+			t.service_point = gf_store_writer(u, GF_STORE_SERVICE_POINT, false);
 			break;
 		case GF_KIND_METER:
-			t.meter = gf_bulk_begin_indexed(gf_relation_oid("standardized", "meter"));
-			t.assignment = gf_bulk_begin_indexed(gf_relation_oid("standardized", "meter_assignment"));
+			t.meter = gf_store_writer(u, GF_STORE_METER, false);
+			t.assignment = gf_store_writer(u, GF_STORE_ASSIGNMENT, false);
 			break;
 		case GF_KIND_ASSIGNMENT:
-			t.assignment = gf_bulk_begin_indexed(gf_relation_oid("standardized", "meter_assignment"));
+			t.assignment = gf_store_writer(u, GF_STORE_ASSIGNMENT, false);
 			break;
 		case GF_KIND_INTERVAL:
 			utility_partitions(iu, true);

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * landing.c
- *	  Landed records, packed: the writer that fills landing.source_chunk,
+ *	  Landed records, packed: the writer that fills the storage of
+ *	  landing.source_record (gridflow_store.source_chunk),
  *	  and gridflow.chunk_records(), which unpacks a chunk for the
  *	  landing.source_record view; the records that could not be used, in
  *	  landing.reject.
@@ -69,10 +70,11 @@ get_varint(const unsigned char *data, size_t len, size_t *pos, uint64 *out)
 }
 
 void
-gf_chunk_begin(GfChunkWriter *w, GfBulk *bulk, int64 batch_id)
+gf_chunk_begin(GfChunkWriter *w, GfBulk *bulk, int64 batch_id, Datum utility)
 {
 	w->bulk = bulk;
 	w->batch_id = batch_id;
+	w->utility = utility;
 	initStringInfo(&w->buf);
 	w->records = 0;
 	w->first_line = w->last_line = 0;
@@ -96,7 +98,8 @@ chunk_flush(GfChunkWriter *w)
 	slot->tts_values[2] = Int64GetDatum(w->last_line);
 	slot->tts_values[3] = Int32GetDatum(w->records);
 	slot->tts_values[4] = PointerGetDatum(data);
-	memset(slot->tts_isnull, 0, sizeof(bool) * 5);
+	slot->tts_values[5] = w->utility;
+	memset(slot->tts_isnull, 0, sizeof(bool) * 6);
 	gf_bulk_store(w->bulk, w->buf.len + 64);
 	resetStringInfo(&w->buf);
 	w->records = 0;
@@ -131,14 +134,14 @@ gf_chunk_end(GfChunkWriter *w)
 }
 
 /*
- * A reject of record rec of batch batch_id: its stage ("landing" or
- * "standardized"), reason code and detail, and the file and standardized
- * columns it concerns (NULL: none).
+ * A reject of record rec of batch batch_id of a utility: its stage
+ * ("landing" or "standardized"), reason code and detail, and the file and
+ * standardized columns it concerns (NULL: none).
  */
 void
-gf_reject_write(GfBulk *rej, int64 batch_id, const CsvRecord *rec, const char *stage,
-				const char *reason, const char *detail, const char *source,
-				const char *target)
+gf_reject_write(GfBulk *rej, Datum utility, int64 batch_id, const CsvRecord *rec,
+				const char *stage, const char *reason, const char *detail,
+				const char *source, const char *target)
 {
 	TupleTableSlot *slot = gf_bulk_slot(rej);
 	MemoryContext old = MemoryContextSwitchTo(gf_bulk_memory(rej));
@@ -153,6 +156,8 @@ gf_reject_write(GfBulk *rej, int64 batch_id, const CsvRecord *rec, const char *s
 
 		if (strcmp(name, "batch_id") == 0)
 			v = Int64GetDatum(batch_id);
+		else if (strcmp(name, "utility_id") == 0)
+			v = utility;
 		else if (strcmp(name, "line_no") == 0)
 			v = Int64GetDatum((int64) rec->first_line);
 		else if (strcmp(name, "end_line_no") == 0)
@@ -182,7 +187,8 @@ gf_reject_write(GfBulk *rej, int64 batch_id, const CsvRecord *rec, const char *s
 
 /* The reject of a record that is not a valid row of the file. */
 void
-gf_reject_landing(GfBulk *rej, int64 batch_id, const CsvRecord *rec, size_t expected)
+gf_reject_landing(GfBulk *rej, Datum utility, int64 batch_id, const CsvRecord *rec,
+				  size_t expected)
 {
 	char	   *detail;
 
@@ -194,8 +200,8 @@ gf_reject_landing(GfBulk *rej, int64 batch_id, const CsvRecord *rec, size_t expe
 	else
 		detail = psprintf("%s at byte " UINT64_FORMAT " of the record",
 						  gf_csv_reason_text(rec->reason), rec->reason_offset);
-	gf_reject_write(rej, batch_id, rec, "landing", gf_csv_reason_code(rec->reason), detail,
-					NULL, NULL);
+	gf_reject_write(rej, utility, batch_id, rec, "landing", gf_csv_reason_code(rec->reason),
+					detail, NULL, NULL);
 }
 
 /* The packed landing table has the columns gf_chunk_*() write. */
@@ -204,10 +210,11 @@ gf_check_landing_layout(GfBulk *landing)
 {
 	TupleDesc	d = gf_bulk_tupdesc(landing);
 
-	if (d->natts != 5 || gf_attnum(d, "batch_id", true) != 0 ||
+	if (d->natts != 6 || gf_attnum(d, "batch_id", true) != 0 ||
 		gf_attnum(d, "first_line", true) != 1 || gf_attnum(d, "last_line", true) != 2 ||
-		gf_attnum(d, "records", true) != 3 || gf_attnum(d, "data", true) != 4)
-		elog(ERROR, "gridflow: unexpected layout of landing.source_chunk");
+		gf_attnum(d, "records", true) != 3 || gf_attnum(d, "data", true) != 4 ||
+		gf_attnum(d, "utility_id", true) != 5)
+		elog(ERROR, "gridflow: unexpected layout of gridflow_store.source_chunk");
 }
 
 /*

@@ -131,8 +131,8 @@ typedef struct ReadingFile
 static void
 reject_record(ReadingFile *fr, const char *reason, const char *detail, const ColumnOp *op)
 {
-	gf_reject_write(fr->l->t->reject, fr->batch_id, &fr->rec, "standardized", reason, detail,
-					op ? op->source : NULL, op ? op->target : NULL);
+	gf_reject_write(fr->l->t->reject, fr->l->u->utility_datum, fr->batch_id, &fr->rec,
+					"standardized", reason, detail, op ? op->source : NULL, op ? op->target : NULL);
 	fr->stats->rows_invalid++;
 }
 
@@ -155,7 +155,7 @@ read_record(ReadingFile *fr, CsvStatus st)
 
 	if (st == CSV_REJECT)
 	{
-		gf_reject_landing(l->t->reject, fr->batch_id, rec, fr->r->header.nfields);
+		gf_reject_landing(l->t->reject, l->u->utility_datum, fr->batch_id, rec, fr->r->header.nfields);
 		stats->records_rejected++;
 		return false;
 	}
@@ -333,7 +333,7 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 	fr.wide = gf_conform_wide(fr.conform);
 	fr.meter_links = (f->kind == GF_KIND_METER && u->sp_via_meter &&
 					  gf_map_op_index(p, p->att_sp) >= 0);
-	gf_chunk_begin(&fr.chunks, l->t->landing, batch_id);
+	gf_chunk_begin(&fr.chunks, l->t->landing, batch_id, u->utility_datum);
 
 	/* per-record allocations, rejects' included, go away with the record */
 	l->file_cxt = MemoryContextSwitchTo(l->row_cxt);

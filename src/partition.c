@@ -1,43 +1,57 @@
 /*-------------------------------------------------------------------------
  *
  * partition.c
- *	  The partitions of the layers of reads: by utility, then by month of
- *	  the utility's local days, created by builds and ingests as rows come.
+ *	  The storage of the layers (gridflow_store): each table partitioned by
+ *	  utility, the tables of reads, products and days again by month of the
+ *	  utility's local days; partitions made by builds (apart, in
+ *	  gridflow_next, until swap.c swaps them in) and by ingests (in place),
+ *	  and the routing of rows to their months.
  *
- * standardized.interval_read, product.usage_interval and
- * experience.daily_usage are partitioned by LIST (utility_id); each
- * utility's partition (table_utility) is partitioned by RANGE on the month:
- * reads on interval_start_ts from the local midnight starting the month to
- * the one starting the next, products and days on local_date.  Leaves are
- * named table_utility_YYYYMM.
+ * A utility's partition of table t is named t_<utility> (see
+ * gf_partition_name()) and holds CHECK (utility_id = '<utility>'), which
+ * lets it be attached to its table without a scan; it is keyed (the
+ * unique index of the table's natural key) or, for the tables of reads,
+ * products and days, partitioned by RANGE on the month: reads from the
+ * local midnight starting the month to the one starting the next on
+ * interval_start_ts, products and days on local_date.  Leaves are named
+ * t_<utility>_YYYYMM and keyed.  Every partition is a member of the
+ * extension, so pg_dump leaves them out (a dump holds the configuration
+ * and the history, from which gridflow_rebuild() makes the layers again).
  *
  * Rows are written to the leaves directly (bulk.c's routed writers), so the
  * routing here must agree with the leaves' bounds exactly: a read goes to
  * the month whose bounds contain its start, computed with the same
  * time-zone rules as the bounds themselves.  A leaf whose bounds are not
  * the ones the utility's time zone gives now (the zone was changed) is
- * replaced by a build, which has emptied it, and refused by an ingest.
+ * refused by an ingest; a build makes every partition anew.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_inherits.h"
-#include "access/table.h"
-#include "storage/bufmgr.h"
-#include "utils/rel.h"
+#include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
 #include "utils/partcache.h"
+#include "utils/regproc.h"
+#include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -46,9 +60,129 @@
 
 #define UNIX_EPOCH_DAYS (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)
 
-/* the layers of reads (partitioned by utility, then month) */
-const char *const gf_layer_schema[GF_READ_LAYERS] = {"standardized", "product", "experience"};
-const char *const gf_layer_table[GF_READ_LAYERS] = {"interval_read", "usage_interval", "daily_usage"};
+/*
+ * The tables of gridflow_store, in the order a swap locks them (swap.c):
+ * the view readers read, the column the months of a utility range over
+ * (NULL: not by month), and the key of each utility's partition (or of
+ * each month), as DDL after ADD CONSTRAINT name.  The natural keys are
+ * enforced partition by partition (they hold the partition keys, so that
+ * is the same as for the whole table), not by indexes on the partitioned
+ * tables: a partition may then be a foreign table (shards, distribute.c).
+ */
+const GfStoreTable gf_store[GF_STORE_TABLES] = {
+	{"source_chunk", "landing.source_record", NULL, "PRIMARY KEY (batch_id, first_line)"},
+	{"reject", "landing.reject", NULL, "PRIMARY KEY (batch_id, line_no)"},
+	{"service_point", "standardized.service_point", NULL, "PRIMARY KEY (utility_id, service_point_id)"},
+	{"meter", "standardized.meter", NULL, "PRIMARY KEY (utility_id, meter_id)"},
+	{"meter_assignment", "standardized.meter_assignment", NULL, "PRIMARY KEY (utility_id, batch_id, line_no)"},
+	{"interval_read", "standardized.interval_read", "interval_start_ts",
+	"UNIQUE NULLS NOT DISTINCT (service_point_id, interval_start_ts, utility_id, meter_id, channel)"},
+	{"usage_interval", "product.usage_interval", "local_date",
+	"UNIQUE NULLS NOT DISTINCT (service_point_id, interval_start_ts, utility_id, meter_id, channel)"},
+	{"daily_usage", "experience.daily_usage", "local_date",
+	"PRIMARY KEY (service_point_id, local_date, utility_id, channel)"},
+};
+
+/* gridflow_store's table t */
+Oid
+gf_store_oid(GfStore t)
+{
+	return gf_relation_oid("gridflow_store", gf_store[t].table);
+}
+
+/* The name of the key constraint of a partition or leaf called name. */
+static char *
+key_name(GfStore t, const char *name)
+{
+	return psprintf(strncmp(gf_store[t].key, "PRIMARY", 7) == 0 ? "%s_pkey" : "%s_key", name);
+}
+
+/*
+ * Membership of the extension, as ALTER EXTENSION gridflow ADD/DROP TABLE
+ * record it, without the lock those take
+ * on the extension, which would make every transaction that makes or drops
+ * partitions wait for every other one until it commits (two ingests of
+ * different utilities that each start a month, say).  A lock that only
+ * keeps the extension from being dropped meanwhile is enough here: the
+ * relation is one this transaction made, or one it holds.
+ */
+static ObjectAddress
+lock_extension(void)
+{
+	ObjectAddress ext;
+
+	ext.classId = ExtensionRelationId;
+	ext.objectId = get_extension_oid("gridflow", false);
+	ext.objectSubId = 0;
+	LockDatabaseObject(ExtensionRelationId, ext.objectId, 0, AccessShareLock);
+	return ext;
+}
+
+static void
+set_membership(Oid relid, bool member)
+{
+	ObjectAddress ext = lock_extension();
+	ObjectAddress obj;
+	Oid			current;
+
+	obj.classId = RelationRelationId;
+	obj.objectId = relid;
+	obj.objectSubId = 0;
+	current = getExtensionOfObject(obj.classId, obj.objectId);
+	if (member && !OidIsValid(current))
+	{
+		recordDependencyOn(&obj, &ext, DEPENDENCY_EXTENSION);
+		recordExtObjInitPriv(obj.objectId, obj.classId);
+	}
+	else if (!member && current == ext.objectId)
+	{
+		(void) deleteDependencyRecordsForClass(obj.classId, obj.objectId,
+											   ExtensionRelationId, DEPENDENCY_EXTENSION);
+		removeExtObjInitPriv(obj.objectId, obj.classId);
+	}
+	CommandCounterIncrement();
+}
+
+/*
+ * Make a relation gridflow made (qname: a table or a foreign table) a
+ * member of the extension: pg_dump leaves it out, as it leaves out what
+ * it holds, which builds and gridflow_distribute() make again.
+ */
+void
+gf_add_to_extension(const char *qname)
+{
+	List	   *names = stringToQualifiedNameList(qname);
+	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(names), ShareUpdateExclusiveLock, false);
+
+	set_membership(relid, true);
+}
+
+/*
+ * Take a partition, and every partition below it, out of the extension,
+ * so that it can be dropped (a member of the extension cannot be).  This
+ * takes no lock that readers wait for.
+ */
+void
+gf_partition_release(Oid relid)
+{
+	List	   *tree = find_all_inheritors(relid, ShareUpdateExclusiveLock, NULL);
+	ListCell   *lc;
+
+	foreach(lc, tree)
+		set_membership(lfirst_oid(lc), false);
+}
+
+/* Drop a partition (a member of the extension) with what is below it. */
+void
+gf_partition_drop(Oid relid)
+{
+	const char *qname = gf_qualified_name(relid);
+	char		kind = get_rel_relkind(relid);
+
+	gf_partition_release(relid);
+	gf_spi_exec(psprintf("DROP %s %s", kind == RELKIND_FOREIGN_TABLE ? "FOREIGN TABLE" : "TABLE", qname),
+				SPI_OK_UTILITY);
+}
 
 /*
  * Name of a partition: the table's name, "_", the utility id in lower case
@@ -87,42 +221,75 @@ gf_partition_name(const char *table, const char *utility_id, const char *suffix)
 static bool
 is_utility_partition(Oid relid, Oid parent, const char *utility_id)
 {
-	HeapTuple	tup;
-	bool		isnull;
-	Datum		d;
-	PartitionBoundSpec *spec;
-	Const	   *c;
+	char	   *u;
 
 	if (!get_rel_relispartition(relid) || get_partition_parent(relid, false) != parent)
 		return false;
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	d = SysCacheGetAttr(RELOID, tup, Anum_pg_class_relpartbound, &isnull);
-	spec = isnull ? NULL : castNode(PartitionBoundSpec, stringToNode(TextDatumGetCString(d)));
-	ReleaseSysCache(tup);
-	if (spec == NULL || spec->strategy != PARTITION_STRATEGY_LIST ||
-		list_length(spec->listdatums) != 1 || !IsA(linitial(spec->listdatums), Const))
-		return false;
-	c = linitial(spec->listdatums);
-	return !c->constisnull && strcmp(TextDatumGetCString(c->constvalue), utility_id) == 0;
+	u = gf_partition_utility(relid);
+	return u != NULL && strcmp(u, utility_id) == 0;
 }
 
 /*
- * The partition of schema.table for a utility, partitioned by range of
- * range_column (its months), created if missing.  A partition of another
- * shape (from an older layout) is replaced if may_replace (a build, which
- * truncated it), else refused.
+ * Make schema.name, not attached: a utility's partition of table t (keyed,
+ * or partitioned by month), or one of its months (month: "YYYY-MM",
+ * keyed); with the CHECK that lets it be attached without a scan, a member
+ * of the extension.
+ */
+static void
+make_partition(GfStore t, const char *schema, const char *name, const char *utility_id,
+			   const char *month)
+{
+	const char *qname = quote_qualified_identifier(schema, name);
+	bool		by_month = (gf_store[t].months != NULL && month == NULL);
+
+	gf_spi_exec(psprintf("CREATE TABLE %s (LIKE %s INCLUDING CONSTRAINTS)%s%s", qname,
+						 quote_qualified_identifier("gridflow_store", gf_store[t].table),
+						 by_month ? " PARTITION BY RANGE " : "",
+						 by_month ? psprintf("(%s)", quote_identifier(gf_store[t].months)) : ""),
+				SPI_OK_UTILITY);
+	gf_spi_exec(psprintf("ALTER TABLE %s ADD CONSTRAINT utility_check CHECK (utility_id OPERATOR(pg_catalog.=) %s)",
+						 qname, quote_literal_cstr(utility_id)),
+				SPI_OK_UTILITY);
+	if (!by_month)
+		gf_spi_exec(psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", qname,
+							 quote_identifier(key_name(t, name)), gf_store[t].key),
+					SPI_OK_UTILITY);
+	gf_add_to_extension(qname);
+	gf_spi_exec(psprintf("COMMENT ON TABLE %s IS %s", qname,
+						 quote_literal_cstr(month ?
+											psprintf("Partition of gridflow_store.%s (%s) for utility %s, month %s of its local days (made by gridflow)",
+													 gf_store[t].table, gf_store[t].view, utility_id, month) :
+											psprintf("Partition of gridflow_store.%s (%s) for utility %s%s (made by gridflow)",
+													 gf_store[t].table, gf_store[t].view, utility_id,
+													 by_month ? ", by month of its local days" : ""))),
+				SPI_OK_UTILITY);
+}
+
+/*
+ * The partition of table t for a utility: the one in gridflow_store (made
+ * and attached if create and missing: an ingest), or, staged, the one a
+ * build makes in gridflow_next, not attached, which swap.c swaps in when
+ * the build ends.  InvalidOid when it does not exist and create is false.
  */
 Oid
-gf_utility_partition(const char *schema, const char *table, const char *utility_id,
-					 const char *range_column, bool may_replace)
+gf_store_partition(GfStore t, const char *utility_id, bool staged, bool create)
 {
-	Oid			nsp = get_namespace_oid(schema, false);
-	char	   *name = gf_partition_name(table, utility_id, "");
+	const char *schema = staged ? "gridflow_next" : "gridflow_store";
+	char	   *name = gf_partition_name(gf_store[t].table, utility_id, "");
 	const char *qname = quote_qualified_identifier(schema, name);
-	Oid			relid = get_relname_relid(name, nsp);
+	Oid			parent = gf_store_oid(t);
+	Oid			relid = get_relname_relid(name, get_namespace_oid(schema, false));
 
+	if (staged)
+	{
+		if (!OidIsValid(relid) && create)
+		{
+			make_partition(t, schema, name, utility_id, NULL);
+			CommandCounterIncrement();
+			relid = get_relname_relid(name, get_namespace_oid(schema, false));
+		}
+		return relid;
+	}
 	if (OidIsValid(relid) && gf_partition_is_distributed(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -130,45 +297,23 @@ gf_utility_partition(const char *schema, const char *table, const char *utility_
 						utility_id, qname),
 				 errhint("Build it with gridflow_build_distributed(), or make it local again: delete its rows of gridflow.shard and run gridflow_distribute().")));
 	/* a relation of that name that is not this utility's is never touched */
-	if (OidIsValid(relid) && !is_utility_partition(relid, gf_relation_oid(schema, table), utility_id))
+	if (OidIsValid(relid) && !is_utility_partition(relid, parent, utility_id))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_TABLE),
-				 errmsg("relation %s exists and is not the partition of %s.%s for utility \"%s\"",
-						qname, schema, table, utility_id),
+				 errmsg("relation %s exists and is not the partition of gridflow_store.%s for utility \"%s\"",
+						qname, gf_store[t].table, utility_id),
 				 errhint("Drop or rename it; gridflow names the partitions of utility \"%s\" so.",
 						 utility_id)));
-	if (OidIsValid(relid) && get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
+	if (!OidIsValid(relid) && create)
 	{
-		if (!may_replace)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("partition %s is not partitioned by month", qname),
-					 errhint("Run gridflow_build() or gridflow_rebuild() once, which partitions it.")));
-		gf_spi_exec(psprintf("DROP TABLE %s", qname), SPI_OK_UTILITY);
-		relid = InvalidOid;
-	}
-	if (!OidIsValid(relid))
-	{
-		/* made apart, then attached: readers of the parent are not blocked */
-		gf_spi_exec(psprintf("CREATE TABLE %s (LIKE %s) PARTITION BY RANGE (%s)",
-							 qname, quote_qualified_identifier(schema, table),
-							 quote_identifier(range_column)),
-					SPI_OK_UTILITY);
+		/* made apart, then attached: readers of the table are not blocked */
+		make_partition(t, schema, name, utility_id, NULL);
 		gf_spi_exec(psprintf("ALTER TABLE %s ATTACH PARTITION %s FOR VALUES IN (%s)",
-							 quote_qualified_identifier(schema, table), qname,
-							 quote_literal_cstr(utility_id)),
+							 gf_qualified_name(parent), qname, quote_literal_cstr(utility_id)),
 					SPI_OK_UTILITY);
-		gf_spi_exec(psprintf("COMMENT ON TABLE %s IS %s", qname,
-							 quote_literal_cstr(psprintf("Partition of %s.%s for utility %s, by month of its local days (created by gridflow)",
-														 schema, table, utility_id))),
-					SPI_OK_UTILITY);
-		relid = get_relname_relid(name, nsp);
+		CommandCounterIncrement();
+		relid = get_relname_relid(name, get_namespace_oid(schema, false));
 	}
-	if (!OidIsValid(relid) || !get_rel_relispartition(relid) ||
-		get_partition_parent(relid, false) != gf_relation_oid(schema, table))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s.%s\" is not a partition of %s.%s", schema, name, schema, table)));
 	return relid;
 }
 
@@ -202,12 +347,11 @@ typedef struct MonthRoute
 {
 	GfRoute		route;
 	GfUtility  *u;
-	const char *schema;
-	const char *table;
+	GfStore		t;
+	const char *schema;			/* of the utility's partition and its months */
 	Oid			parent;			/* the utility's partition */
 	int			att;			/* the routing column */
 	bool		by_instant;		/* timestamptz (else date) */
-	bool		may_replace;
 	/* the month of the last row */
 	int32		last;
 	int64		lo;
@@ -306,26 +450,6 @@ leaf_has_bounds(Oid leaf, Datum lo, Datum hi)
 	return ok;
 }
 
-/*
- * The key of a leaf, as DDL with two %s (the leaf, the name of its index).
- * The natural keys are enforced leaf by leaf (they hold the partition keys,
- * so that is the same as for the whole table), not by indexes on the
- * partitioned tables: a partition of the layers may then be a foreign
- * table (shards, distribute.c).
- */
-static const char *
-leaf_key_ddl(const char *table)
-{
-	if (strcmp(table, "interval_read") == 0 || strcmp(table, "usage_interval") == 0)
-		return "ALTER TABLE %s ADD CONSTRAINT %s UNIQUE NULLS NOT DISTINCT "
-			"(service_point_id, interval_start_ts, utility_id, meter_id, channel)";
-	if (strcmp(table, "daily_usage") == 0)
-		return "ALTER TABLE %s ADD CONSTRAINT %s PRIMARY KEY "
-			"(service_point_id, local_date, utility_id, channel)";
-	elog(ERROR, "gridflow: no key for table \"%s\"", table);
-	return NULL;
-}
-
 /* The leaf of a month: found, checked, or created. */
 static Oid
 month_leaf(void *arg, int64 key, bool create)
@@ -341,7 +465,7 @@ month_leaf(void *arg, int64 key, bool create)
 	const char *qname;
 
 	snprintf(suffix, sizeof(suffix), "_%04d%02d", month / 12, month % 12 + 1);
-	name = gf_partition_name(r->table, r->u->utility_id, suffix);
+	name = gf_partition_name(gf_store[r->t].table, r->u->utility_id, suffix);
 	qname = quote_qualified_identifier(r->schema, name);
 	month_bounds(r, month, &lo, &hi);
 	leaf = get_relname_relid(name, nsp);
@@ -360,13 +484,11 @@ month_leaf(void *arg, int64 key, bool create)
 							qname, r->u->utility_id),
 					 errhint("Drop or rename it; gridflow names the month partitions of utility \"%s\" so.",
 							 r->u->utility_id)));
-		if (!r->may_replace)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("partition %s does not hold the month it is named after in the time zone of utility \"%s\"",
-							qname, r->u->utility_id),
-					 errhint("The utility's time zone was changed: run gridflow_rebuild(), which makes the partitions again.")));
-		gf_spi_exec(psprintf("DROP TABLE %s", qname), SPI_OK_UTILITY);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("partition %s does not hold the month it is named after in the time zone of utility \"%s\"",
+						qname, r->u->utility_id),
+				 errhint("The utility's time zone was changed: run gridflow_rebuild(), which makes the partitions again.")));
 	}
 	if (!create)
 		return InvalidOid;
@@ -375,30 +497,21 @@ month_leaf(void *arg, int64 key, bool create)
 		bool		varlena;
 		Oid			type = r->by_instant ? TIMESTAMPTZOID : DATEOID;
 
-		const char *qparent = quote_qualified_identifier(r->schema, get_rel_name(r->parent));
-
 		/*
 		 * Made apart, then attached (SHARE UPDATE EXCLUSIVE on the parent):
 		 * readers of the layer are not blocked while an ingest makes a
 		 * month.
 		 */
 		getTypeOutputInfo(type, &typoutput, &varlena);
-		gf_spi_exec(psprintf("CREATE TABLE %s (LIKE %s)", qname, qparent), SPI_OK_UTILITY);
-		gf_spi_exec(psprintf(leaf_key_ddl(r->table), qname,
-							 quote_identifier(psprintf(strcmp(r->table, "daily_usage") == 0 ?
-													   "%s_pkey" : "%s_key", name))),
-					SPI_OK_UTILITY);
+		make_partition(r->t, r->schema, name, r->u->utility_id,
+					   psprintf("%04d-%02d", month / 12, month % 12 + 1));
 		gf_spi_exec(psprintf("ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%s) TO (%s)",
-							 qparent, qname,
+							 gf_qualified_name(r->parent), qname,
 							 quote_literal_cstr(OidOutputFunctionCall(typoutput, lo)),
 							 quote_literal_cstr(OidOutputFunctionCall(typoutput, hi))),
 					SPI_OK_UTILITY);
+		CommandCounterIncrement();
 	}
-	gf_spi_exec(psprintf("COMMENT ON TABLE %s IS %s", qname,
-						 quote_literal_cstr(psprintf("Partition of %s.%s for utility %s, month %04d-%02d of its local days (created by gridflow)",
-													 r->schema, r->table, r->u->utility_id,
-													 month / 12, month % 12 + 1))),
-				SPI_OK_UTILITY);
 	leaf = get_relname_relid(name, nsp);
 	if (!OidIsValid(leaf) || !leaf_has_bounds(leaf, lo, hi))
 		elog(ERROR, "gridflow: could not create partition %s", qname);
@@ -406,23 +519,27 @@ month_leaf(void *arg, int64 key, bool create)
 }
 
 /*
- * The routing of schema.table's rows for utility u to its month leaves
- * (parent: the utility's partition).  Reads route on interval_start_ts,
- * products and days on local_date.
+ * The routing of table t's rows for utility u to its month leaves (parent:
+ * the utility's partition, in gridflow_store or, for a build, in
+ * gridflow_next; the leaves go beside it).  Reads route on
+ * interval_start_ts, products and days on local_date.
  */
 GfRoute *
-gf_month_route(GfUtility *u, const char *schema, const char *table, Oid parent,
-			   TupleDesc desc, bool may_replace)
+gf_month_route(GfUtility *u, GfStore t, Oid parent)
 {
 	MonthRoute *r = palloc0(sizeof(MonthRoute));
 
 	r->u = u;
-	r->schema = pstrdup(schema);
-	r->table = pstrdup(table);
+	r->t = t;
+	r->schema = get_namespace_name(get_rel_namespace(parent));
 	r->parent = parent;
-	r->by_instant = (gf_attnum(desc, "local_date", true) < 0);
-	r->att = gf_attnum(desc, r->by_instant ? "interval_start_ts" : "local_date", false);
-	r->may_replace = may_replace;
+	r->by_instant = (strcmp(gf_store[t].months, "interval_start_ts") == 0);
+	{
+		Relation	rel = table_open(parent, AccessShareLock);
+
+		r->att = gf_attnum(RelationGetDescr(rel), gf_store[t].months, false);
+		table_close(rel, NoLock);
+	}
 	r->lo = r->hi = 0;
 	r->route.key = month_key;
 	r->route.leaf = month_leaf;
@@ -435,35 +552,6 @@ Oid
 gf_month_leaf_of_date(GfRoute *route, DateADT day)
 {
 	return month_leaf(route->arg, gf_month_of_date(day), true);
-}
-
-/*
- * Drop the month partitions of a utility's partition that hold nothing (a
- * build that emptied them and wrote other months).
- */
-void
-gf_drop_empty_months(Oid parent)
-{
-	List	   *leaves = find_inheritance_children(parent, AccessExclusiveLock);
-	ListCell   *lc;
-
-	foreach(lc, leaves)
-	{
-		Oid			leaf = lfirst_oid(lc);
-		Relation	rel;
-		bool		empty;
-
-		if (get_rel_relkind(leaf) != RELKIND_RELATION)
-			continue;
-		rel = table_open(leaf, AccessExclusiveLock);
-		empty = RelationGetNumberOfBlocks(rel) == 0;
-		table_close(rel, NoLock);
-		if (empty)
-			gf_spi_exec(psprintf("DROP TABLE %s",
-								 quote_qualified_identifier(get_namespace_name(get_rel_namespace(leaf)),
-															get_rel_name(leaf))),
-						SPI_OK_UTILITY);
-	}
 }
 
 /* ---------------------------------------------------------------------
@@ -490,77 +578,57 @@ gf_partition_is_distributed(Oid relid)
 	return hash;
 }
 
-/* The partitions (children) of a layer's parent that are tables here. */
-static List *
-local_children(Oid parent)
+/*
+ * The utility partitions of table t: those that are tables of this
+ * database (local_only), or all of them (foreign ones included).
+ */
+List *
+gf_store_partitions(GfStore t, bool local_only)
 {
-	List	   *children = find_inheritance_children(parent, AccessShareLock);
-	List	   *local = NIL;
+	List	   *children = find_inheritance_children(gf_store_oid(t), NoLock);
+	List	   *out = NIL;
 	ListCell   *lc;
 
 	foreach(lc, children)
-		if (!gf_partition_is_distributed(lfirst_oid(lc)))
-			local = lappend_oid(local, lfirst_oid(lc));
-	return local;
+		if (!local_only || !gf_partition_is_distributed(lfirst_oid(lc)))
+			out = lappend_oid(out, lfirst_oid(lc));
+	return out;
 }
 
-/* The partition of a layer for a utility, if it is a table here. */
-static Oid
-local_utility_partition(int layer, const char *utility_id)
+/* The utility of one of table t's partitions (from its bound), or NULL. */
+char *
+gf_partition_utility(Oid relid)
 {
-	char	   *name = gf_partition_name(gf_layer_table[layer], utility_id, "");
-	Oid			relid = get_relname_relid(name, get_namespace_oid(gf_layer_schema[layer], false));
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		isnull;
+	Datum		d;
+	PartitionBoundSpec *spec;
+	Const	   *c;
 
-	if (!OidIsValid(relid) || gf_partition_is_distributed(relid))
-		return InvalidOid;
-	return relid;
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	d = SysCacheGetAttr(RELOID, tup, Anum_pg_class_relpartbound, &isnull);
+	spec = isnull ? NULL : castNode(PartitionBoundSpec, stringToNode(TextDatumGetCString(d)));
+	ReleaseSysCache(tup);
+	if (spec == NULL || spec->strategy != PARTITION_STRATEGY_LIST ||
+		list_length(spec->listdatums) != 1 || !IsA(linitial(spec->listdatums), Const))
+		return NULL;
+	c = linitial(spec->listdatums);
+	return c->constisnull ? NULL : TextDatumGetCString(c->constvalue);
 }
 
 /*
- * Run command (TRUNCATE or ANALYZE) on the partitions of the layers of
- * reads that are tables in this database: those of one utility, or all of
- * them (a coordinator's full build; a foreign partition would be emptied
- * or read whole through its server).
- */
-void
-gf_local_partitions_command(const char *command, const char *utility_id)
-{
-	StringInfoData sql;
-
-	initStringInfo(&sql);
-	for (int i = 0; i < GF_READ_LAYERS; i++)
-	{
-		if (utility_id != NULL)
-		{
-			Oid			relid = local_utility_partition(i, utility_id);
-
-			if (OidIsValid(relid))
-				appendStringInfo(&sql, "%s%s", sql.len > 0 ? ", " : command, gf_qualified_name(relid));
-		}
-		else
-		{
-			ListCell   *lc;
-
-			foreach(lc, local_children(gf_relation_oid(gf_layer_schema[i], gf_layer_table[i])))
-				appendStringInfo(&sql, "%s%s", sql.len > 0 ? ", " : command, gf_qualified_name(lfirst_oid(lc)));
-		}
-	}
-	if (sql.len > 0)
-		gf_spi_exec(sql.data, SPI_OK_UTILITY);
-}
-
-/*
- * A writer of schema.table's rows for utility u, routed to its month
- * partitions (made as needed; a build may replace partitions of an older
- * shape, since it emptied them).
+ * A writer of table t's rows for utility u: into the partition a build
+ * makes (staged: a new table, written without shared buffers), or into
+ * the utility's partition in gridflow_store, keeping its indexes (an
+ * ingest); the rows of reads, products and days routed to their months.
  */
 GfBulk *
-gf_month_writer(GfUtility *u, const char *schema, const char *table, const char *range_column)
+gf_store_writer(GfUtility *u, GfStore t, bool staged)
 {
-	Oid			parent = gf_utility_partition(schema, table, u->utility_id, range_column, true);
-	Relation	rel = table_open(parent, AccessShareLock);
-	GfRoute    *route = gf_month_route(u, schema, table, parent, RelationGetDescr(rel), true);
+	Oid			partition = gf_store_partition(t, u->utility_id, staged, true);
 
-	table_close(rel, NoLock);
-	return gf_bulk_begin_routed(parent, false, route);
+	if (gf_store[t].months != NULL)
+		return gf_bulk_begin_routed(partition, !staged, gf_month_route(u, t, partition));
+	return staged ? gf_bulk_begin(partition) : gf_bulk_begin_indexed(partition);
 }

@@ -88,9 +88,9 @@ gf_product_begin(GfLoadTargets *t, GfUtility *u, TupleDesc rdesc)
 	TupleDesc	pdesc = gf_bulk_tupdesc(t->product);
 	/* a shard's build from staged reads (shard.c) writes no dimensions */
 	TupleDesc	mdesc = t->meter ? gf_bulk_tupdesc(t->meter) :
-		gf_relation_desc("standardized", "meter");
+		gf_relation_desc("gridflow_store", "meter");
 	TupleDesc	sdesc = t->service_point ? gf_bulk_tupdesc(t->service_point) :
-		gf_relation_desc("standardized", "service_point");
+		gf_relation_desc("gridflow_store", "service_point");
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow product",
 								ALLOCSET_DEFAULT_SIZES);

@@ -308,27 +308,27 @@ build_utility(ShardTask *t, MemoryContext cxt)
 	build_id = gf_build_begin("build", t->drop_dir);
 	gf_build_layers(files, build_id, GF_SCOPE_UTILITY, false, &steps);
 	gf_build_end(build_id);
+	gf_swap_layers(list_make1(t->utility_id), false, &steps);
 	gf_build_leave(&security);
 	return steps;
 }
 
 /*
- * The rows of a staged dimension of a utility, in memory as a build keeps
- * them (GfKept: by id, for the product rows).
+ * The rows of a dimension of a utility that this task staged (its new
+ * partition), in memory as a build keeps them (GfKept: by id, for the
+ * product rows).
  */
 static GfKept *
-kept_from_table(GfUtility *u, const char *table, const char *id_column)
+kept_from_table(GfUtility *u, GfStore t, const char *id_column)
 {
 	GfKept	   *k;
-	Datum		arg = u->utility_datum;
-	Oid			type = TEXTOID;
 	Portal		portal;
 	StringInfoData key;
 	int			id_att;
 	MemoryContext old = MemoryContextSwitchTo(u->cxt);
 
 	k = palloc(sizeof(GfKept));
-	k->desc = gf_relation_desc("standardized", table);
+	k->desc = gf_relation_desc("gridflow_store", gf_store[t].table);
 	k->keys = gf_keytable_create(u->cxt, 1024, sizeof(GfDedupRow));
 	initStringInfo(&key);
 	MemoryContextSwitchTo(old);
@@ -336,10 +336,11 @@ kept_from_table(GfUtility *u, const char *table, const char *id_column)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	portal = SPI_cursor_open_with_args(NULL,
-									   psprintf("SELECT * FROM standardized.%s WHERE utility_id OPERATOR(pg_catalog.=) $1",
-												table),
-									   1, &type, &arg, NULL, false, 0);
+	portal = SPI_cursor_open(NULL,
+							 SPI_prepare(psprintf("SELECT * FROM %s",
+												  gf_qualified_name(gf_store_partition(t, u->utility_id, true, false))),
+										 0, NULL),
+							 NULL, NULL, false);
 	for (;;)
 	{
 		SPI_cursor_fetch(portal, true, 10000);
@@ -396,7 +397,7 @@ build_hash_part(ShardTask *t, MemoryContext cxt)
 	Oid			type = TEXTOID;
 	TimestampTz t0 = GetCurrentTimestamp();
 	const char *uid = quote_literal_cstr(t->utility_id);
-	static const char *const dims[] = {"service_point", "meter", "meter_assignment"};
+	static const GfStore dims[] = {GF_STORE_SERVICE_POINT, GF_STORE_METER, GF_STORE_ASSIGNMENT};
 	int64		rows[3];
 	int64		reads = 0;
 
@@ -404,39 +405,39 @@ build_hash_part(ShardTask *t, MemoryContext cxt)
 	files = utility_files(t, cxt, false);
 	u = ((GfConfigFile *) linitial(files))->utility;
 
-	/* the utility's earlier rows here, whatever built them */
-	gf_spi_exec(psprintf("DELETE FROM landing.source_chunk WHERE batch_id IN "
-						 "(SELECT b.batch_id FROM gridflow.batch b WHERE b.utility_id OPERATOR(pg_catalog.=) %s)", uid),
-				SPI_OK_DELETE);
-	gf_spi_exec(psprintf("DELETE FROM landing.reject WHERE batch_id IN "
-						 "(SELECT b.batch_id FROM gridflow.batch b WHERE b.utility_id OPERATOR(pg_catalog.=) %s)", uid),
-				SPI_OK_DELETE);
+	/*
+	 * The utility's new partitions here, swapped in at the end: the staged
+	 * dimensions, and landing and rejects empty (the coordinator holds
+	 * them); its batches here, whatever built them, go.
+	 */
 	gf_spi_exec(psprintf("DELETE FROM gridflow.batch WHERE utility_id OPERATOR(pg_catalog.=) %s", uid),
 				SPI_OK_DELETE);
-	gf_local_partitions_command("TRUNCATE ", t->utility_id);
+	(void) gf_store_partition(GF_STORE_CHUNK, t->utility_id, true, true);
+	(void) gf_store_partition(GF_STORE_REJECT, t->utility_id, true, true);
 	for (int i = 0; i < lengthof(dims); i++)
 	{
-		gf_spi_exec(psprintf("DELETE FROM standardized.%s WHERE utility_id OPERATOR(pg_catalog.=) %s",
-							 dims[i], uid), SPI_OK_DELETE);
-		rows[i] = (int64) spi_rows(psprintf("INSERT INTO standardized.%s SELECT * FROM gridflow.shard_stage_%s "
-											"WHERE utility_id OPERATOR(pg_catalog.=) %s", dims[i], dims[i], uid),
+		Oid			staged = gf_store_partition(dims[i], t->utility_id, true, true);
+
+		rows[i] = (int64) spi_rows(psprintf("INSERT INTO %s SELECT * FROM gridflow.shard_stage_%s "
+											"WHERE utility_id OPERATOR(pg_catalog.=) %s",
+											gf_qualified_name(staged), gf_store[dims[i]].table, uid),
 								   SPI_OK_INSERT);
 		gf_spi_exec(psprintf("DELETE FROM gridflow.shard_stage_%s WHERE utility_id OPERATOR(pg_catalog.=) %s",
-							 dims[i], uid), SPI_OK_DELETE);
+							 gf_store[dims[i]].table, uid), SPI_OK_DELETE);
 	}
 	for (int i = 0; i < lengthof(dims); i++)
-		gf_build_add_step(&steps, "standardized", psprintf("standardized.%s", dims[i]), rows[i], 0);
+		gf_build_add_step(&steps, "standardized", (char *) gf_store[dims[i]].view, rows[i], 0);
 	gf_build_add_step(&steps, "dimensions", NULL, -1, ms_since(t0));
 
 	/* the reads, their products and days */
 	t0 = GetCurrentTimestamp();
 	CommandCounterIncrement();
-	u->kept_service_points = kept_from_table(u, "service_point", "service_point_id");
-	u->kept_meters = kept_from_table(u, "meter", "meter_id");
+	u->kept_service_points = kept_from_table(u, GF_STORE_SERVICE_POINT, "service_point_id");
+	u->kept_meters = kept_from_table(u, GF_STORE_METER, "meter_id");
 	memset(&targets, 0, sizeof(targets));
-	targets.interval = gf_month_writer(u, "standardized", "interval_read", "interval_start_ts");
-	targets.product = gf_month_writer(u, "product", "usage_interval", "local_date");
-	targets.experience = gf_month_writer(u, "experience", "daily_usage", "local_date");
+	targets.interval = gf_store_writer(u, GF_STORE_READ, true);
+	targets.product = gf_store_writer(u, GF_STORE_PRODUCT, true);
+	targets.experience = gf_store_writer(u, GF_STORE_DAY, true);
 	em = gf_product_begin(&targets, u, gf_bulk_tupdesc(targets.interval));
 
 	arg = u->utility_datum;
@@ -489,28 +490,12 @@ build_hash_part(ShardTask *t, MemoryContext cxt)
 		gf_build_add_step(&steps, "product", "product.usage_interval", p, 0);
 		gf_build_add_step(&steps, "experience", "experience.daily_usage", e, ms_since(i0));
 	}
-	gf_drop_empty_months(gf_utility_partition("standardized", "interval_read", u->utility_id,
-											  "interval_start_ts", true));
-	gf_drop_empty_months(gf_utility_partition("product", "usage_interval", u->utility_id,
-											  "local_date", true));
-	gf_drop_empty_months(gf_utility_partition("experience", "daily_usage", u->utility_id,
-											  "local_date", true));
 	gf_spi_exec(psprintf("DELETE FROM gridflow.shard_stage_read WHERE utility_id OPERATOR(pg_catalog.=) %s",
 						 uid), SPI_OK_DELETE);
 	gf_utility_done(u);
 	(void) reads;
-
-	if (gf_statistics_target != 0)
-	{
-		int			nest = gf_statistics_begin();	/* as a build analyzes */
-
-		t0 = GetCurrentTimestamp();
-		gf_spi_exec("ANALYZE standardized.service_point, standardized.meter, standardized.meter_assignment",
-					SPI_OK_UTILITY);
-		gf_local_partitions_command("ANALYZE ", u->utility_id);
-		AtEOXact_GUC(true, nest);
-		gf_build_add_step(&steps, "analyze", NULL, -1, ms_since(t0));
-	}
+	/* analyzed and swapped in, as a build ends */
+	gf_swap_layers(list_make1(t->utility_id), false, &steps);
 	gf_build_leave(&security);
 	return steps;
 }

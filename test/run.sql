@@ -4,7 +4,7 @@
 CREATE EXTENSION gridflow;
 \pset footer off
 SELECT step, table_name, row_count, round(elapsed_ms::numeric, 1) AS elapsed_ms
-  FROM gridflow_build(nullif(:'drop', ''));
+  FROM gridflow_build(coalesce(nullif(:'drop', ''), gridflow.sample_dir()));
 \pset tuples_only on
 \pset format unaligned
 SELECT line FROM dq.snapshot ORDER BY line_no;

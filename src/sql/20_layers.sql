@@ -1,23 +1,43 @@
 --
+-- Storage.  Every table with rows of a utility is partitioned by utility
+-- (LIST on utility_id) in schema gridflow_store, which readers neither see
+-- nor need: they read the views of the same names in the layer schemas
+-- (landing, standardized, product, experience).  Each utility's partition
+-- holds the unique index of the table's key; the tables of reads, products
+-- and days are partitioned again by month of the utility's local days.
+-- A build writes each utility's new partitions apart, in gridflow_next,
+-- and swaps them in when it is done (build.c, swap.c), so that readers see
+-- the previous build until it commits; ingests write into the partitions
+-- in place.  The partitions are members of the extension: pg_dump leaves
+-- them out (a dump holds the configuration and the history, from which
+-- gridflow_rebuild() makes the layers again).
+--
+CREATE SCHEMA gridflow_store;
+COMMENT ON SCHEMA gridflow_store IS 'gridflow storage: the partitioned tables behind the views of the layer schemas, and their partitions (machinery: read the views)';
+CREATE SCHEMA gridflow_next;
+COMMENT ON SCHEMA gridflow_next IS 'gridflow storage under construction: the partitions a build is writing, swapped into gridflow_store when it ends (empty outside a build)';
+
+--
 -- Landing: every record as read, and every record that could not be used.
 --
-CREATE TABLE landing.source_chunk (
+CREATE TABLE gridflow_store.source_chunk (
     batch_id bigint NOT NULL,
     first_line bigint NOT NULL,
     last_line bigint NOT NULL,
     records integer NOT NULL,
     data bytea NOT NULL,
-    PRIMARY KEY (batch_id, first_line)
-);
-ALTER TABLE landing.source_chunk ALTER COLUMN data SET STORAGE EXTERNAL;
-COMMENT ON TABLE landing.source_chunk IS 'Storage of landing.source_record: the valid records of each file, as read, packed a few kilobytes at a time in file order (read them through landing.source_record or gridflow.source_record())';
-COMMENT ON COLUMN landing.source_chunk.batch_id IS 'Batch (gridflow.batch) the records were read in';
-COMMENT ON COLUMN landing.source_chunk.first_line IS 'Line of the first record in the chunk';
-COMMENT ON COLUMN landing.source_chunk.last_line IS 'Line of the last record in the chunk';
-COMMENT ON COLUMN landing.source_chunk.records IS 'Records in the chunk';
-COMMENT ON COLUMN landing.source_chunk.data IS 'The records: for each, its line number and its bytes (decoded by gridflow.chunk_records())';
+    utility_id text NOT NULL
+) PARTITION BY LIST (utility_id);
+ALTER TABLE gridflow_store.source_chunk ALTER COLUMN data SET STORAGE EXTERNAL;
+COMMENT ON TABLE gridflow_store.source_chunk IS 'Storage of landing.source_record, partitioned by utility: the valid records of each file, as read, packed a few kilobytes at a time in file order (read them through landing.source_record or gridflow.source_record()); each partition keyed on (batch_id, first_line)';
+COMMENT ON COLUMN gridflow_store.source_chunk.batch_id IS 'Batch (gridflow.batch) the records were read in';
+COMMENT ON COLUMN gridflow_store.source_chunk.first_line IS 'Line of the first record in the chunk';
+COMMENT ON COLUMN gridflow_store.source_chunk.last_line IS 'Line of the last record in the chunk';
+COMMENT ON COLUMN gridflow_store.source_chunk.records IS 'Records in the chunk';
+COMMENT ON COLUMN gridflow_store.source_chunk.utility_id IS 'Utility of the batch';
+COMMENT ON COLUMN gridflow_store.source_chunk.data IS 'The records: for each, its line number and its bytes (decoded by gridflow.chunk_records())';
 
-CREATE TABLE landing.reject (
+CREATE TABLE gridflow_store.reject (
     batch_id bigint NOT NULL,
     line_no bigint NOT NULL,
     end_line_no bigint NOT NULL,
@@ -28,19 +48,20 @@ CREATE TABLE landing.reject (
     target_column text,
     record text,
     record_bytes bigint NOT NULL,
-    PRIMARY KEY (batch_id, line_no)
-);
-COMMENT ON TABLE landing.reject IS 'Records that gridflow could not use, with the reason: at landing (not a valid CSV row of the file) or at standardization (a value that does not parse, a missing key)';
-COMMENT ON COLUMN landing.reject.batch_id IS 'Batch (gridflow.batch) of the file';
-COMMENT ON COLUMN landing.reject.line_no IS 'Physical line the record starts on';
-COMMENT ON COLUMN landing.reject.end_line_no IS 'Physical line the record ends on (differs from line_no for records spanning lines)';
-COMMENT ON COLUMN landing.reject.stage IS 'landing: the record never reached landing.source_record; standardized: it is in landing.source_record but not in the standardized layer';
-COMMENT ON COLUMN landing.reject.reason IS 'Reason code: field_count, unterminated_quote, text_after_quote, invalid_utf8, nul_byte, record_too_long, too_many_fields, invalid_value, missing_key, unknown_unit, ambiguous_local_time, nonexistent_local_time, outside_day';
-COMMENT ON COLUMN landing.reject.detail IS 'Human-readable explanation';
-COMMENT ON COLUMN landing.reject.source_column IS 'File column at fault, for standardized rejects';
-COMMENT ON COLUMN landing.reject.target_column IS 'Standardized column it feeds, for standardized rejects';
-COMMENT ON COLUMN landing.reject.record IS 'The record''s raw text, cut to gridflow.reject_record_bytes bytes (invalid bytes replaced)';
-COMMENT ON COLUMN landing.reject.record_bytes IS 'Full length of the record in bytes';
+    utility_id text NOT NULL
+) PARTITION BY LIST (utility_id);
+COMMENT ON TABLE gridflow_store.reject IS 'Storage of landing.reject, partitioned by utility; each partition keyed on (batch_id, line_no)';
+COMMENT ON COLUMN gridflow_store.reject.batch_id IS 'Batch (gridflow.batch) of the file';
+COMMENT ON COLUMN gridflow_store.reject.line_no IS 'Physical line the record starts on';
+COMMENT ON COLUMN gridflow_store.reject.end_line_no IS 'Physical line the record ends on (differs from line_no for records spanning lines)';
+COMMENT ON COLUMN gridflow_store.reject.stage IS 'landing: the record never reached landing.source_record; standardized: it is in landing.source_record but not in the standardized layer';
+COMMENT ON COLUMN gridflow_store.reject.reason IS 'Reason code: field_count, unterminated_quote, text_after_quote, invalid_utf8, nul_byte, record_too_long, too_many_fields, invalid_value, missing_key, unknown_unit, ambiguous_local_time, nonexistent_local_time, outside_day';
+COMMENT ON COLUMN gridflow_store.reject.detail IS 'Human-readable explanation';
+COMMENT ON COLUMN gridflow_store.reject.source_column IS 'File column at fault, for standardized rejects';
+COMMENT ON COLUMN gridflow_store.reject.target_column IS 'Standardized column it feeds, for standardized rejects';
+COMMENT ON COLUMN gridflow_store.reject.record IS 'The record''s raw text, cut to gridflow.reject_record_bytes bytes (invalid bytes replaced)';
+COMMENT ON COLUMN gridflow_store.reject.record_bytes IS 'Full length of the record in bytes';
+COMMENT ON COLUMN gridflow_store.reject.utility_id IS 'Utility of the batch';
 
 --
 -- Standardized: one common model.  Lineage columns (batch_id, line_no) name
@@ -48,7 +69,7 @@ COMMENT ON COLUMN landing.reject.record_bytes IS 'Full length of the record in b
 -- shared the key, conflicting_rows those among them that disagree with the
 -- kept row.
 --
-CREATE TABLE standardized.service_point (
+CREATE TABLE gridflow_store.service_point (
     utility_id text NOT NULL,
     service_point_id text NOT NULL,
     service_point_number text,
@@ -66,30 +87,29 @@ CREATE TABLE standardized.service_point (
     line_no bigint NOT NULL,
     last_batch_id bigint NOT NULL,
     source_rows integer NOT NULL,
-    conflicting_rows integer NOT NULL,
-    PRIMARY KEY (utility_id, service_point_id)
-);
-COMMENT ON TABLE standardized.service_point IS 'Service points of every utility, one row per (utility_id, service_point_id): the first row in file order';
-COMMENT ON COLUMN standardized.service_point.utility_id IS 'Utility';
-COMMENT ON COLUMN standardized.service_point.service_point_id IS 'Service point identifier (utility2: the premise)';
-COMMENT ON COLUMN standardized.service_point.service_point_number IS 'Service point number, where the utility gives one';
-COMMENT ON COLUMN standardized.service_point.house_num IS 'House number (PII)';
-COMMENT ON COLUMN standardized.service_point.street IS 'Street (PII)';
-COMMENT ON COLUMN standardized.service_point.house_supp IS 'House supplement: unit, suite, building (PII)';
-COMMENT ON COLUMN standardized.service_point.city IS 'City';
-COMMENT ON COLUMN standardized.service_point.zip IS 'ZIP code (quasi-PII)';
-COMMENT ON COLUMN standardized.service_point.state IS 'State or region';
-COMMENT ON COLUMN standardized.service_point.installed_at IS 'When the service point was installed';
-COMMENT ON COLUMN standardized.service_point.removed_at IS 'When it was removed';
-COMMENT ON COLUMN standardized.service_point.created_at IS 'Record creation time at the utility (dates are local midnight)';
-COMMENT ON COLUMN standardized.service_point.updated_at IS 'Record update time at the utility';
-COMMENT ON COLUMN standardized.service_point.batch_id IS 'Lineage: batch of the kept source record';
-COMMENT ON COLUMN standardized.service_point.line_no IS 'Lineage: line of the kept source record';
-COMMENT ON COLUMN standardized.service_point.last_batch_id IS 'Lineage: latest batch with a record of this service point';
-COMMENT ON COLUMN standardized.service_point.source_rows IS 'Source records with this key';
-COMMENT ON COLUMN standardized.service_point.conflicting_rows IS 'Source records with this key whose attributes differ from the kept one (e.g. other addresses)';
+    conflicting_rows integer NOT NULL
+) PARTITION BY LIST (utility_id);
+COMMENT ON TABLE gridflow_store.service_point IS 'Storage of standardized.service_point, partitioned by utility; each partition keyed on (utility_id, service_point_id)';
+COMMENT ON COLUMN gridflow_store.service_point.utility_id IS 'Utility';
+COMMENT ON COLUMN gridflow_store.service_point.service_point_id IS 'Service point identifier (utility2: the premise)';
+COMMENT ON COLUMN gridflow_store.service_point.service_point_number IS 'Service point number, where the utility gives one';
+COMMENT ON COLUMN gridflow_store.service_point.house_num IS 'House number (PII)';
+COMMENT ON COLUMN gridflow_store.service_point.street IS 'Street (PII)';
+COMMENT ON COLUMN gridflow_store.service_point.house_supp IS 'House supplement: unit, suite, building (PII)';
+COMMENT ON COLUMN gridflow_store.service_point.city IS 'City';
+COMMENT ON COLUMN gridflow_store.service_point.zip IS 'ZIP code (quasi-PII)';
+COMMENT ON COLUMN gridflow_store.service_point.state IS 'State or region';
+COMMENT ON COLUMN gridflow_store.service_point.installed_at IS 'When the service point was installed';
+COMMENT ON COLUMN gridflow_store.service_point.removed_at IS 'When it was removed';
+COMMENT ON COLUMN gridflow_store.service_point.created_at IS 'Record creation time at the utility (dates are local midnight)';
+COMMENT ON COLUMN gridflow_store.service_point.updated_at IS 'Record update time at the utility';
+COMMENT ON COLUMN gridflow_store.service_point.batch_id IS 'Lineage: batch of the kept source record';
+COMMENT ON COLUMN gridflow_store.service_point.line_no IS 'Lineage: line of the kept source record';
+COMMENT ON COLUMN gridflow_store.service_point.last_batch_id IS 'Lineage: latest batch with a record of this service point';
+COMMENT ON COLUMN gridflow_store.service_point.source_rows IS 'Source records with this key';
+COMMENT ON COLUMN gridflow_store.service_point.conflicting_rows IS 'Source records with this key whose attributes differ from the kept one (e.g. other addresses)';
 
-CREATE TABLE standardized.meter (
+CREATE TABLE gridflow_store.meter (
     utility_id text NOT NULL,
     meter_id text NOT NULL,
     serial_number text,
@@ -104,46 +124,44 @@ CREATE TABLE standardized.meter (
     line_no bigint NOT NULL,
     last_batch_id bigint NOT NULL,
     source_rows integer NOT NULL,
-    conflicting_rows integer NOT NULL,
-    PRIMARY KEY (utility_id, meter_id)
-);
-COMMENT ON TABLE standardized.meter IS 'Meters of every utility, one row per (utility_id, meter_id): the first row in file order';
-COMMENT ON COLUMN standardized.meter.utility_id IS 'Utility';
-COMMENT ON COLUMN standardized.meter.meter_id IS 'Meter identifier (text, whatever the utility''s format)';
-COMMENT ON COLUMN standardized.meter.serial_number IS 'Serial or meter number';
-COMMENT ON COLUMN standardized.meter.meter_type IS 'Meter type';
-COMMENT ON COLUMN standardized.meter.meter_category IS 'Meter category or channel class';
-COMMENT ON COLUMN standardized.meter.service_point_id IS 'Service point of the meter''s first row (NULL where the meter file has no service point)';
-COMMENT ON COLUMN standardized.meter.installed_at IS 'Installation time of the first row';
-COMMENT ON COLUMN standardized.meter.removed_at IS 'Removal time of the first row';
-COMMENT ON COLUMN standardized.meter.created_at IS 'Record creation time at the utility';
-COMMENT ON COLUMN standardized.meter.updated_at IS 'Record update time at the utility';
-COMMENT ON COLUMN standardized.meter.batch_id IS 'Lineage: batch of the kept source record';
-COMMENT ON COLUMN standardized.meter.line_no IS 'Lineage: line of the kept source record';
-COMMENT ON COLUMN standardized.meter.last_batch_id IS 'Lineage: latest batch with a record of this meter';
-COMMENT ON COLUMN standardized.meter.source_rows IS 'Source records with this meter';
-COMMENT ON COLUMN standardized.meter.conflicting_rows IS 'Source records of this meter that differ from the kept one (another premise, another installation)';
+    conflicting_rows integer NOT NULL
+) PARTITION BY LIST (utility_id);
+COMMENT ON TABLE gridflow_store.meter IS 'Storage of standardized.meter, partitioned by utility; each partition keyed on (utility_id, meter_id)';
+COMMENT ON COLUMN gridflow_store.meter.utility_id IS 'Utility';
+COMMENT ON COLUMN gridflow_store.meter.meter_id IS 'Meter identifier (text, whatever the utility''s format)';
+COMMENT ON COLUMN gridflow_store.meter.serial_number IS 'Serial or meter number';
+COMMENT ON COLUMN gridflow_store.meter.meter_type IS 'Meter type';
+COMMENT ON COLUMN gridflow_store.meter.meter_category IS 'Meter category or channel class';
+COMMENT ON COLUMN gridflow_store.meter.service_point_id IS 'Service point of the meter''s first row (NULL where the meter file has no service point)';
+COMMENT ON COLUMN gridflow_store.meter.installed_at IS 'Installation time of the first row';
+COMMENT ON COLUMN gridflow_store.meter.removed_at IS 'Removal time of the first row';
+COMMENT ON COLUMN gridflow_store.meter.created_at IS 'Record creation time at the utility';
+COMMENT ON COLUMN gridflow_store.meter.updated_at IS 'Record update time at the utility';
+COMMENT ON COLUMN gridflow_store.meter.batch_id IS 'Lineage: batch of the kept source record';
+COMMENT ON COLUMN gridflow_store.meter.line_no IS 'Lineage: line of the kept source record';
+COMMENT ON COLUMN gridflow_store.meter.last_batch_id IS 'Lineage: latest batch with a record of this meter';
+COMMENT ON COLUMN gridflow_store.meter.source_rows IS 'Source records with this meter';
+COMMENT ON COLUMN gridflow_store.meter.conflicting_rows IS 'Source records of this meter that differ from the kept one (another premise, another installation)';
 
-CREATE TABLE standardized.meter_assignment (
+CREATE TABLE gridflow_store.meter_assignment (
     utility_id text NOT NULL,
     meter_id text NOT NULL,
     service_point_id text NOT NULL,
     installed_at timestamptz,
     removed_at timestamptz,
     batch_id bigint NOT NULL,
-    line_no bigint NOT NULL,
-    PRIMARY KEY (utility_id, batch_id, line_no)
-);
-COMMENT ON TABLE standardized.meter_assignment IS 'Every meter-to-service-point row of the meter files and assignment files, in file order: the history that effective-dated linking and the multi-premise DQ checks read';
-COMMENT ON COLUMN standardized.meter_assignment.utility_id IS 'Utility';
-COMMENT ON COLUMN standardized.meter_assignment.meter_id IS 'Meter';
-COMMENT ON COLUMN standardized.meter_assignment.service_point_id IS 'Service point the row assigns the meter to';
-COMMENT ON COLUMN standardized.meter_assignment.installed_at IS 'Start of the assignment (NULL: since ever)';
-COMMENT ON COLUMN standardized.meter_assignment.removed_at IS 'End of the assignment (NULL: still installed)';
-COMMENT ON COLUMN standardized.meter_assignment.batch_id IS 'Lineage: batch';
-COMMENT ON COLUMN standardized.meter_assignment.line_no IS 'Lineage: line';
+    line_no bigint NOT NULL
+) PARTITION BY LIST (utility_id);
+COMMENT ON TABLE gridflow_store.meter_assignment IS 'Storage of standardized.meter_assignment, partitioned by utility; each partition keyed on (utility_id, batch_id, line_no)';
+COMMENT ON COLUMN gridflow_store.meter_assignment.utility_id IS 'Utility';
+COMMENT ON COLUMN gridflow_store.meter_assignment.meter_id IS 'Meter';
+COMMENT ON COLUMN gridflow_store.meter_assignment.service_point_id IS 'Service point the row assigns the meter to';
+COMMENT ON COLUMN gridflow_store.meter_assignment.installed_at IS 'Start of the assignment (NULL: since ever)';
+COMMENT ON COLUMN gridflow_store.meter_assignment.removed_at IS 'End of the assignment (NULL: still installed)';
+COMMENT ON COLUMN gridflow_store.meter_assignment.batch_id IS 'Lineage: batch';
+COMMENT ON COLUMN gridflow_store.meter_assignment.line_no IS 'Lineage: line';
 
-CREATE TABLE standardized.interval_read (
+CREATE TABLE gridflow_store.interval_read (
     utility_id text NOT NULL,
     service_point_id text,
     meter_id text NOT NULL,
@@ -164,31 +182,31 @@ CREATE TABLE standardized.interval_read (
     source_value_sum double precision,
     unit text
 ) PARTITION BY LIST (utility_id);
-COMMENT ON TABLE standardized.interval_read IS 'Interval reads of every utility, one row per (utility_id, service_point_id, meter_id, interval_start_ts, channel), resolved by the utility''s interval_dedup_policy; partitioned by utility, then by month of the utility''s local days on interval_start_ts (builds and ingests create the partitions, each with a unique index on the key, NULLS NOT DISTINCT since a read without a service point still has one)';
-COMMENT ON COLUMN standardized.interval_read.utility_id IS 'Utility';
-COMMENT ON COLUMN standardized.interval_read.service_point_id IS 'Service point: from the read, or through the meter (NULL when the meter has none)';
-COMMENT ON COLUMN standardized.interval_read.meter_id IS 'Meter';
-COMMENT ON COLUMN standardized.interval_read.channel IS 'Channel as the utility names it (kWh and kVARh reads of one instant are different channels)';
-COMMENT ON COLUMN standardized.interval_read.interval_start_ts IS 'Start of the interval (offsets kept; integer dates are local midnight)';
-COMMENT ON COLUMN standardized.interval_read.interval_end_ts IS 'interval_start_ts + duration_seconds';
-COMMENT ON COLUMN standardized.interval_read.duration_seconds IS 'Interval length in seconds as given by the utility (converted from column_map.unit, implied by gridflow.channel, or the column length of a wide layout; NULL or 0: unknown)';
-COMMENT ON COLUMN standardized.interval_read.value IS 'Usage value of the kept read (sum of the duplicates under the sum policy), in unit';
-COMMENT ON COLUMN standardized.interval_read.quality IS 'Quality flag as the utility gives it';
-COMMENT ON COLUMN standardized.interval_read.last_update_time IS 'When the utility last updated the read';
-COMMENT ON COLUMN standardized.interval_read.exported_at IS 'When the utility exported it (the string null means NULL)';
-COMMENT ON COLUMN standardized.interval_read.batch_id IS 'Lineage: batch of the kept source record';
-COMMENT ON COLUMN standardized.interval_read.line_no IS 'Lineage: line of the kept source record';
-COMMENT ON COLUMN standardized.interval_read.last_batch_id IS 'Lineage: latest batch with a record of this key (differs from batch_id when a later file sent the read again: under keep_first the original stayed, under keep_last the correction is batch_id)';
-COMMENT ON COLUMN standardized.interval_read.source_rows IS 'Source records with this key (1: no duplicate)';
-COMMENT ON COLUMN standardized.interval_read.conflicting_rows IS 'Source records with this key whose value differs from the value of the first one (first_value)';
-COMMENT ON COLUMN standardized.interval_read.first_value IS 'Value of the first source record with this key, in arrival order (batch, then line)';
-COMMENT ON COLUMN standardized.interval_read.source_value_sum IS 'Sum of the values of all source records with this key: value / source_value_sum is the share of the raw value the dedup kept';
-COMMENT ON COLUMN standardized.interval_read.unit IS 'Unit of value, when the utility says (a unit column, column_map.unit or gridflow.channel): the common unit (kWh, kvarh, ...) the value was converted into; NULL: the value as the utility gives it';
+COMMENT ON TABLE gridflow_store.interval_read IS 'Storage of standardized.interval_read, partitioned by utility, then by month of the utility''s local days on interval_start_ts; each month keyed on (service_point_id, interval_start_ts, utility_id, meter_id, channel), NULLS NOT DISTINCT since a read without a service point still has one';
+COMMENT ON COLUMN gridflow_store.interval_read.utility_id IS 'Utility';
+COMMENT ON COLUMN gridflow_store.interval_read.service_point_id IS 'Service point: from the read, or through the meter (NULL when the meter has none)';
+COMMENT ON COLUMN gridflow_store.interval_read.meter_id IS 'Meter';
+COMMENT ON COLUMN gridflow_store.interval_read.channel IS 'Channel as the utility names it (kWh and kVARh reads of one instant are different channels)';
+COMMENT ON COLUMN gridflow_store.interval_read.interval_start_ts IS 'Start of the interval (offsets kept; integer dates are local midnight)';
+COMMENT ON COLUMN gridflow_store.interval_read.interval_end_ts IS 'interval_start_ts + duration_seconds';
+COMMENT ON COLUMN gridflow_store.interval_read.duration_seconds IS 'Interval length in seconds as given by the utility (converted from column_map.unit, implied by gridflow.channel, or the column length of a wide layout; NULL or 0: unknown)';
+COMMENT ON COLUMN gridflow_store.interval_read.value IS 'Usage value of the kept read (sum of the duplicates under the sum policy), in unit';
+COMMENT ON COLUMN gridflow_store.interval_read.quality IS 'Quality flag as the utility gives it';
+COMMENT ON COLUMN gridflow_store.interval_read.last_update_time IS 'When the utility last updated the read';
+COMMENT ON COLUMN gridflow_store.interval_read.exported_at IS 'When the utility exported it (the string null means NULL)';
+COMMENT ON COLUMN gridflow_store.interval_read.batch_id IS 'Lineage: batch of the kept source record';
+COMMENT ON COLUMN gridflow_store.interval_read.line_no IS 'Lineage: line of the kept source record';
+COMMENT ON COLUMN gridflow_store.interval_read.last_batch_id IS 'Lineage: latest batch with a record of this key (differs from batch_id when a later file sent the read again: under keep_first the original stayed, under keep_last the correction is batch_id)';
+COMMENT ON COLUMN gridflow_store.interval_read.source_rows IS 'Source records with this key (1: no duplicate)';
+COMMENT ON COLUMN gridflow_store.interval_read.conflicting_rows IS 'Source records with this key whose value differs from the value of the first one (first_value)';
+COMMENT ON COLUMN gridflow_store.interval_read.first_value IS 'Value of the first source record with this key, in arrival order (batch, then line)';
+COMMENT ON COLUMN gridflow_store.interval_read.source_value_sum IS 'Sum of the values of all source records with this key: value / source_value_sum is the share of the raw value the dedup kept';
+COMMENT ON COLUMN gridflow_store.interval_read.unit IS 'Unit of value, when the utility says (a unit column, column_map.unit or gridflow.channel): the common unit (kWh, kvarh, ...) the value was converted into; NULL: the value as the utility gives it';
 
 --
 -- Product: the interval-grain fact table.
 --
-CREATE TABLE product.usage_interval (
+CREATE TABLE gridflow_store.usage_interval (
     utility_id text NOT NULL,
     service_point_id text,
     meter_id text NOT NULL,
@@ -216,38 +234,38 @@ CREATE TABLE product.usage_interval (
     batch_id bigint NOT NULL,
     line_no bigint NOT NULL
 ) PARTITION BY LIST (utility_id);
-COMMENT ON TABLE product.usage_interval IS 'The usage fact table: one row per standardized interval read, with its meter and service point attributes (left joins: reads of unknown service points stay, flagged); partitioned by utility, then by month of local_date, each partition with a unique index on (service_point_id, interval_start_ts, utility_id, meter_id, channel) for look-ups by service point and day';
-COMMENT ON COLUMN product.usage_interval.utility_id IS 'Utility';
-COMMENT ON COLUMN product.usage_interval.service_point_id IS 'Service point (NULL when unknown)';
-COMMENT ON COLUMN product.usage_interval.meter_id IS 'Meter';
-COMMENT ON COLUMN product.usage_interval.channel IS 'Channel';
-COMMENT ON COLUMN product.usage_interval.interval_start_ts IS 'Start of the interval';
-COMMENT ON COLUMN product.usage_interval.interval_end_ts IS 'End of the interval';
-COMMENT ON COLUMN product.usage_interval.local_date IS 'Day of interval_start_ts in the utility''s time zone';
-COMMENT ON COLUMN product.usage_interval.duration_seconds IS 'Interval length in seconds';
-COMMENT ON COLUMN product.usage_interval.value IS 'Usage value';
-COMMENT ON COLUMN product.usage_interval.quality IS 'Quality flag';
-COMMENT ON COLUMN product.usage_interval.service_point_known IS 'The service point exists in standardized.service_point (false: orphan or unknown)';
-COMMENT ON COLUMN product.usage_interval.meter_known IS 'The meter exists in standardized.meter';
-COMMENT ON COLUMN product.usage_interval.serial_number IS 'Meter serial number';
-COMMENT ON COLUMN product.usage_interval.meter_type IS 'Meter type';
-COMMENT ON COLUMN product.usage_interval.meter_category IS 'Meter category';
-COMMENT ON COLUMN product.usage_interval.service_point_number IS 'Service point number';
-COMMENT ON COLUMN product.usage_interval.house_num IS 'House number (PII)';
-COMMENT ON COLUMN product.usage_interval.street IS 'Street (PII)';
-COMMENT ON COLUMN product.usage_interval.house_supp IS 'House supplement (PII)';
-COMMENT ON COLUMN product.usage_interval.city IS 'City';
-COMMENT ON COLUMN product.usage_interval.zip IS 'ZIP code (quasi-PII)';
-COMMENT ON COLUMN product.usage_interval.state IS 'State';
-COMMENT ON COLUMN product.usage_interval.last_update_time IS 'When the utility last updated the read';
-COMMENT ON COLUMN product.usage_interval.exported_at IS 'When the utility exported the read';
-COMMENT ON COLUMN product.usage_interval.batch_id IS 'Lineage: batch of the source record';
-COMMENT ON COLUMN product.usage_interval.line_no IS 'Lineage: line of the source record';
+COMMENT ON TABLE gridflow_store.usage_interval IS 'Storage of product.usage_interval, partitioned by utility, then by month of local_date; each month keyed on (service_point_id, interval_start_ts, utility_id, meter_id, channel) for look-ups by service point and day';
+COMMENT ON COLUMN gridflow_store.usage_interval.utility_id IS 'Utility';
+COMMENT ON COLUMN gridflow_store.usage_interval.service_point_id IS 'Service point (NULL when unknown)';
+COMMENT ON COLUMN gridflow_store.usage_interval.meter_id IS 'Meter';
+COMMENT ON COLUMN gridflow_store.usage_interval.channel IS 'Channel';
+COMMENT ON COLUMN gridflow_store.usage_interval.interval_start_ts IS 'Start of the interval';
+COMMENT ON COLUMN gridflow_store.usage_interval.interval_end_ts IS 'End of the interval';
+COMMENT ON COLUMN gridflow_store.usage_interval.local_date IS 'Day of interval_start_ts in the utility''s time zone';
+COMMENT ON COLUMN gridflow_store.usage_interval.duration_seconds IS 'Interval length in seconds';
+COMMENT ON COLUMN gridflow_store.usage_interval.value IS 'Usage value';
+COMMENT ON COLUMN gridflow_store.usage_interval.quality IS 'Quality flag';
+COMMENT ON COLUMN gridflow_store.usage_interval.service_point_known IS 'The service point exists in standardized.service_point (false: orphan or unknown)';
+COMMENT ON COLUMN gridflow_store.usage_interval.meter_known IS 'The meter exists in standardized.meter';
+COMMENT ON COLUMN gridflow_store.usage_interval.serial_number IS 'Meter serial number';
+COMMENT ON COLUMN gridflow_store.usage_interval.meter_type IS 'Meter type';
+COMMENT ON COLUMN gridflow_store.usage_interval.meter_category IS 'Meter category';
+COMMENT ON COLUMN gridflow_store.usage_interval.service_point_number IS 'Service point number';
+COMMENT ON COLUMN gridflow_store.usage_interval.house_num IS 'House number (PII)';
+COMMENT ON COLUMN gridflow_store.usage_interval.street IS 'Street (PII)';
+COMMENT ON COLUMN gridflow_store.usage_interval.house_supp IS 'House supplement (PII)';
+COMMENT ON COLUMN gridflow_store.usage_interval.city IS 'City';
+COMMENT ON COLUMN gridflow_store.usage_interval.zip IS 'ZIP code (quasi-PII)';
+COMMENT ON COLUMN gridflow_store.usage_interval.state IS 'State';
+COMMENT ON COLUMN gridflow_store.usage_interval.last_update_time IS 'When the utility last updated the read';
+COMMENT ON COLUMN gridflow_store.usage_interval.exported_at IS 'When the utility exported the read';
+COMMENT ON COLUMN gridflow_store.usage_interval.batch_id IS 'Lineage: batch of the source record';
+COMMENT ON COLUMN gridflow_store.usage_interval.line_no IS 'Lineage: line of the source record';
 
 --
 -- Experience: daily summaries.
 --
-CREATE TABLE experience.daily_usage (
+CREATE TABLE gridflow_store.daily_usage (
     utility_id text NOT NULL,
     service_point_id text NOT NULL,
     local_date date NOT NULL,
@@ -261,16 +279,159 @@ CREATE TABLE experience.daily_usage (
     pit_usage_value double precision,
     pit_usage_ts timestamptz
 ) PARTITION BY LIST (utility_id);
-COMMENT ON TABLE experience.daily_usage IS 'One row per (utility_id, service_point_id, local day, channel): total, count, peak and pit of the day''s reads; reads without a service point are not summarized (see dq.readiness); partitioned by utility, then by month of local_date, each partition keyed on (service_point_id, local_date, utility_id, channel)';
-COMMENT ON COLUMN experience.daily_usage.utility_id IS 'Utility';
-COMMENT ON COLUMN experience.daily_usage.service_point_id IS 'Service point';
-COMMENT ON COLUMN experience.daily_usage.local_date IS 'Local day in the utility''s time zone';
-COMMENT ON COLUMN experience.daily_usage.channel IS 'Channel (kWh and kVARh are never added together)';
-COMMENT ON COLUMN experience.daily_usage.bucket_start IS 'Local midnight starting the day';
-COMMENT ON COLUMN experience.daily_usage.bucket_end IS 'Next local midnight (exclusive): 23 or 25 hours after bucket_start on daylight-saving days';
-COMMENT ON COLUMN experience.daily_usage.total_usage IS 'Sum of the day''s values';
-COMMENT ON COLUMN experience.daily_usage.interval_count IS 'Reads with a value in the day';
-COMMENT ON COLUMN experience.daily_usage.peak_usage_value IS 'Largest value of the day';
-COMMENT ON COLUMN experience.daily_usage.peak_usage_ts IS 'Start of the read holding the peak (earliest on ties)';
-COMMENT ON COLUMN experience.daily_usage.pit_usage_value IS 'Smallest value of the day';
-COMMENT ON COLUMN experience.daily_usage.pit_usage_ts IS 'Start of the read holding the pit (earliest on ties)';
+COMMENT ON TABLE gridflow_store.daily_usage IS 'Storage of experience.daily_usage, partitioned by utility, then by month of local_date; each month keyed on (service_point_id, local_date, utility_id, channel)';
+COMMENT ON COLUMN gridflow_store.daily_usage.utility_id IS 'Utility';
+COMMENT ON COLUMN gridflow_store.daily_usage.service_point_id IS 'Service point';
+COMMENT ON COLUMN gridflow_store.daily_usage.local_date IS 'Local day in the utility''s time zone';
+COMMENT ON COLUMN gridflow_store.daily_usage.channel IS 'Channel (kWh and kVARh are never added together)';
+COMMENT ON COLUMN gridflow_store.daily_usage.bucket_start IS 'Local midnight starting the day';
+COMMENT ON COLUMN gridflow_store.daily_usage.bucket_end IS 'Next local midnight (exclusive): 23 or 25 hours after bucket_start on daylight-saving days';
+COMMENT ON COLUMN gridflow_store.daily_usage.total_usage IS 'Sum of the day''s values';
+COMMENT ON COLUMN gridflow_store.daily_usage.interval_count IS 'Reads with a value in the day';
+COMMENT ON COLUMN gridflow_store.daily_usage.peak_usage_value IS 'Largest value of the day';
+COMMENT ON COLUMN gridflow_store.daily_usage.peak_usage_ts IS 'Start of the read holding the peak (earliest on ties)';
+COMMENT ON COLUMN gridflow_store.daily_usage.pit_usage_value IS 'Smallest value of the day';
+COMMENT ON COLUMN gridflow_store.daily_usage.pit_usage_ts IS 'Start of the read holding the pit (earliest on ties)';
+
+--
+-- What readers read: a view of every table of the layers, in its layer's
+-- schema, with the table's name.  The views run with the rights of their
+-- reader (security_invoker): the grants and row-level security of the
+-- tables apply.  Their columns carry the tables' comments
+-- (90_column_comments.sql); the comment of each view gives its grain.
+--
+CREATE VIEW landing.reject WITH (security_invoker = true) AS
+SELECT utility_id,
+       batch_id,
+       line_no,
+       end_line_no,
+       stage,
+       reason,
+       detail,
+       source_column,
+       target_column,
+       record,
+       record_bytes
+  FROM gridflow_store.reject;
+COMMENT ON VIEW landing.reject IS 'One row per record of a file that gridflow could not use (grain: utility_id, batch_id, line_no), with the reason: at landing (not a valid CSV row of the file) or at standardization (a value that does not parse, a missing key)';
+
+CREATE VIEW standardized.service_point WITH (security_invoker = true) AS
+SELECT utility_id,
+       service_point_id,
+       service_point_number,
+       house_num,
+       street,
+       house_supp,
+       city,
+       zip,
+       state,
+       installed_at,
+       removed_at,
+       created_at,
+       updated_at,
+       batch_id,
+       line_no,
+       last_batch_id,
+       source_rows,
+       conflicting_rows
+  FROM gridflow_store.service_point;
+COMMENT ON VIEW standardized.service_point IS 'Service points of every utility (grain: one row per utility_id, service_point_id): the first row in file order';
+
+CREATE VIEW standardized.meter WITH (security_invoker = true) AS
+SELECT utility_id,
+       meter_id,
+       serial_number,
+       meter_type,
+       meter_category,
+       service_point_id,
+       installed_at,
+       removed_at,
+       created_at,
+       updated_at,
+       batch_id,
+       line_no,
+       last_batch_id,
+       source_rows,
+       conflicting_rows
+  FROM gridflow_store.meter;
+COMMENT ON VIEW standardized.meter IS 'Meters of every utility (grain: one row per utility_id, meter_id): the first row in file order';
+
+CREATE VIEW standardized.meter_assignment WITH (security_invoker = true) AS
+SELECT utility_id,
+       meter_id,
+       service_point_id,
+       installed_at,
+       removed_at,
+       batch_id,
+       line_no
+  FROM gridflow_store.meter_assignment;
+COMMENT ON VIEW standardized.meter_assignment IS 'Every meter-to-service-point row of the meter files and assignment files, in file order (grain: one row per utility_id, batch_id, line_no): the history that effective-dated linking and the multi-premise DQ checks read';
+
+CREATE VIEW standardized.interval_read WITH (security_invoker = true) AS
+SELECT utility_id,
+       service_point_id,
+       meter_id,
+       channel,
+       interval_start_ts,
+       interval_end_ts,
+       duration_seconds,
+       value,
+       quality,
+       last_update_time,
+       exported_at,
+       batch_id,
+       line_no,
+       last_batch_id,
+       source_rows,
+       conflicting_rows,
+       first_value,
+       source_value_sum,
+       unit
+  FROM gridflow_store.interval_read;
+COMMENT ON VIEW standardized.interval_read IS 'Interval reads of every utility (grain: one row per utility_id, service_point_id, meter_id, interval_start_ts, channel; a read without a service point has one NULL key part), resolved by the utility''s interval_dedup_policy';
+
+CREATE VIEW product.usage_interval WITH (security_invoker = true) AS
+SELECT utility_id,
+       service_point_id,
+       meter_id,
+       channel,
+       interval_start_ts,
+       interval_end_ts,
+       local_date,
+       duration_seconds,
+       value,
+       quality,
+       service_point_known,
+       meter_known,
+       serial_number,
+       meter_type,
+       meter_category,
+       service_point_number,
+       house_num,
+       street,
+       house_supp,
+       city,
+       zip,
+       state,
+       last_update_time,
+       exported_at,
+       batch_id,
+       line_no
+  FROM gridflow_store.usage_interval;
+COMMENT ON VIEW product.usage_interval IS 'The usage fact table (grain: one row per standardized interval read: utility_id, service_point_id, meter_id, interval_start_ts, channel), with its meter and service point attributes (left joins: reads of unknown service points stay, flagged)';
+
+CREATE VIEW experience.daily_usage WITH (security_invoker = true) AS
+SELECT utility_id,
+       service_point_id,
+       local_date,
+       channel,
+       bucket_start,
+       bucket_end,
+       total_usage,
+       interval_count,
+       peak_usage_value,
+       peak_usage_ts,
+       pit_usage_value,
+       pit_usage_ts
+  FROM gridflow_store.daily_usage;
+COMMENT ON VIEW experience.daily_usage IS 'Daily usage (grain: one row per utility_id, service_point_id, local_date, channel): total, count, peak and pit of the day''s reads; reads without a service point are not summarized (see dq.readiness)';

@@ -42,36 +42,11 @@ AS 'MODULE_PATHNAME', 'gridflow_chunk_records'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION gridflow.chunk_records(bytea) IS 'The records packed in one landing.source_chunk, with their line numbers; an error if the bytea is not a chunk or a record is not valid UTF-8';
 
-CREATE VIEW landing.source_record WITH (security_invoker = true) AS
-SELECT c.batch_id, r.line_no, r.record
-  FROM landing.source_chunk c
- CROSS JOIN LATERAL gridflow.chunk_records(c.data) r;
-COMMENT ON VIEW landing.source_record IS 'Every valid CSV record of every source file, as read (text, without line terminator), in file order; (batch_id, line_no) is unique.  For one record, gridflow.source_record(batch_id, line_no) is faster';
-COMMENT ON COLUMN landing.source_record.batch_id IS 'Batch (gridflow.batch) the record was read in';
-COMMENT ON COLUMN landing.source_record.line_no IS 'Physical line of the file the record starts on (1 is the header)';
-COMMENT ON COLUMN landing.source_record.record IS 'The record''s bytes exactly as in the file; gridflow.csv_fields() splits it';
-
-CREATE FUNCTION gridflow.source_record(batch_id bigint, line_no bigint)
-RETURNS text
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
-BEGIN ATOMIC
-    SELECT r.record
-      FROM (SELECT c.data
-              FROM landing.source_chunk c
-             WHERE c.batch_id OPERATOR(pg_catalog.=) source_record.batch_id
-               AND c.first_line OPERATOR(pg_catalog.<=) source_record.line_no
-             ORDER BY c.first_line DESC
-             LIMIT 1) c
-     CROSS JOIN LATERAL gridflow.chunk_records(c.data) r
-     WHERE r.line_no OPERATOR(pg_catalog.=) source_record.line_no;
-END;
-COMMENT ON FUNCTION gridflow.source_record(bigint, bigint) IS 'The landed record of a batch that starts on a line (lineage look-up); NULL if there is none';
-
 CREATE FUNCTION gridflow.sample_dir()
 RETURNS text
 AS 'MODULE_PATHNAME', 'gridflow_sample_dir'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION gridflow.sample_dir() IS 'Directory of the sample drop installed with the extension (what gridflow_build() reads by default)';
+COMMENT ON FUNCTION gridflow.sample_dir() IS 'Directory of the sample drop installed with the extension (what gridflow_build() with no argument reads)';
 
 --
 -- Peak and pit of (value, timestamp) pairs.
@@ -178,91 +153,21 @@ CREATE AGGREGATE gridflow.exact_sum(double precision) (
 COMMENT ON AGGREGATE gridflow.exact_sum(double precision) IS 'Sum of double precision values, exact and then correctly rounded, so independent of the order of the rows (unlike sum()); NULLs are ignored; NULL when there is no value';
 
 --
--- What the build writes into product and experience, in plain SQL so that
--- anyone can read what each layer means.  The build computes the same rows
--- in C (product.c, experience.c); the regression tests check that both
--- agree.  They run with the rights of the role reading them
--- (security_invoker), so they never show more than the layers would.
+-- Numbers as the DQ snapshot prints them.
 --
-CREATE VIEW gridflow.product_source WITH (security_invoker = true) AS
-SELECT r.utility_id,
-       r.service_point_id,
-       r.meter_id,
-       r.channel,
-       r.interval_start_ts,
-       r.interval_end_ts,
-       (pg_catalog.timezone(u.time_zone, r.interval_start_ts))::date AS local_date,
-       r.duration_seconds,
-       r.value,
-       r.quality,
-       sp.service_point_id IS NOT NULL AS service_point_known,
-       m.meter_id IS NOT NULL AS meter_known,
-       m.serial_number,
-       m.meter_type,
-       m.meter_category,
-       sp.service_point_number,
-       sp.house_num,
-       sp.street,
-       sp.house_supp,
-       sp.city,
-       sp.zip,
-       sp.state,
-       r.last_update_time,
-       r.exported_at,
-       r.batch_id,
-       r.line_no
-  FROM standardized.interval_read r
-  JOIN gridflow.utility u
-    ON u.utility_id OPERATOR(pg_catalog.=) r.utility_id
-  LEFT JOIN standardized.meter m
-    ON m.utility_id OPERATOR(pg_catalog.=) r.utility_id
-   AND m.meter_id OPERATOR(pg_catalog.=) r.meter_id
-  LEFT JOIN standardized.service_point sp
-    ON sp.utility_id OPERATOR(pg_catalog.=) r.utility_id
-   AND sp.service_point_id OPERATOR(pg_catalog.=) r.service_point_id;
-COMMENT ON VIEW gridflow.product_source IS 'Definition of product.usage_interval: standardized reads left-joined to their meter and service point (the build computes the same rows in C; the regression tests check they agree)';
+CREATE FUNCTION gridflow.fmt_count(n bigint)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN pg_catalog.to_char(n, 'FM999,999,999,999,990');
+COMMENT ON FUNCTION gridflow.fmt_count(bigint) IS 'A count with thousands separators, as the DQ snapshot prints it';
 
-CREATE VIEW gridflow.experience_source WITH (security_invoker = true) AS
-SELECT s.utility_id,
-       s.service_point_id,
-       s.local_date,
-       s.channel,
-       pg_catalog.timezone(s.time_zone, s.local_date::timestamp) AS bucket_start,
-       pg_catalog.timezone(s.time_zone, (s.local_date + 1)::timestamp) AS bucket_end,
-       s.total_usage,
-       s.interval_count,
-       (s.pp).peak_value AS peak_usage_value,
-       (s.pp).peak_ts AS peak_usage_ts,
-       (s.pp).pit_value AS pit_usage_value,
-       (s.pp).pit_ts AS pit_usage_ts
-  FROM (SELECT p.utility_id,
-               p.service_point_id,
-               p.local_date,
-               p.channel,
-               u.time_zone,
-               gridflow.exact_sum(p.value) AS total_usage,
-               pg_catalog.count(p.value)::integer AS interval_count,
-               gridflow.peak_pit(p.value, p.interval_start_ts) AS pp
-          FROM product.usage_interval p
-          JOIN gridflow.utility u
-            ON u.utility_id OPERATOR(pg_catalog.=) p.utility_id
-         WHERE p.service_point_id IS NOT NULL
-         GROUP BY p.utility_id, p.service_point_id, p.local_date, p.channel, u.time_zone) s;
-COMMENT ON VIEW gridflow.experience_source IS 'Definition of experience.daily_usage: product reads with a service point, grouped by utility, service point, local day and channel (the build computes the same rows in C; the regression tests check they agree)';
-
---
--- The build.
---
-CREATE FUNCTION @extschema@.gridflow_build(
-    drop_dir text DEFAULT NULL,
-    OUT step text,
-    OUT table_name text,
-    OUT row_count bigint,
-    OUT elapsed_ms double precision)
-RETURNS SETOF record
-AS 'MODULE_PATHNAME', 'gridflow_build'
-LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION @extschema@.gridflow_build(text) IS 'Rebuild every layer from a drop directory (DIR/utility1/utility1_intervals.csv and so on, as gridflow.source_file says; NULL: the sample installed with the extension), in the caller''s transaction: on error nothing changes. Returns one row per table written with its row count and time. The caller needs EXECUTE (granted to gridflow_pipeline) and superuser or pg_read_server_files; every file is checked against the caller and gridflow.allowed_directories. The build then runs as the owner of the extension (search_path pg_catalog, pg_temp), so the caller needs no privileges on the layers.';
+CREATE FUNCTION gridflow.fmt_pct(part numeric, whole numeric, digits integer DEFAULT 0)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN whole OPERATOR(pg_catalog.=) 0 THEN 'n/a'
+            ELSE pg_catalog.round(100 * part / whole, digits)::text
+                 OPERATOR(pg_catalog.||) '%' END;
+COMMENT ON FUNCTION gridflow.fmt_pct(numeric, numeric, integer) IS 'part / whole as a rounded percentage, as the DQ snapshot prints it';
 
 CREATE FUNCTION @extschema@.gridflow_ingest(
     path text,

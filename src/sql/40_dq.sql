@@ -9,20 +9,6 @@
 -- all utilities together (medians and percentages do not add up).
 --
 
-CREATE FUNCTION gridflow.fmt_count(n bigint)
-RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN pg_catalog.to_char(n, 'FM999,999,999,999,990');
-COMMENT ON FUNCTION gridflow.fmt_count(bigint) IS 'A count with thousands separators, as the DQ snapshot prints it';
-
-CREATE FUNCTION gridflow.fmt_pct(part numeric, whole numeric, digits integer DEFAULT 0)
-RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN whole OPERATOR(pg_catalog.=) 0 THEN 'n/a'
-            ELSE pg_catalog.round(100 * part / whole, digits)::text
-                 OPERATOR(pg_catalog.||) '%' END;
-COMMENT ON FUNCTION gridflow.fmt_pct(numeric, numeric, integer) IS 'part / whole as a rounded percentage, as the DQ snapshot prints it';
-
 CREATE VIEW dq.row_counts WITH (security_invoker = true) AS
 WITH u AS (
     SELECT DISTINCT b.utility_id FROM gridflow.batch b
@@ -275,7 +261,7 @@ SELECT b.utility_id,
        pg_catalog.min(j.line_no) AS first_line,
        pg_catalog.max(j.line_no) AS last_line,
        j.target_column
-  FROM landing.reject j
+  FROM gridflow_store.reject j
   JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) j.batch_id
  WHERE (SELECT pg_catalog.pg_has_role('gridflow_pipeline', 'USAGE'))
     OR b.utility_id OPERATOR(pg_catalog.=) ANY (

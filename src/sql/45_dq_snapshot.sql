@@ -80,7 +80,14 @@ lines(section, ord, line) AS (
                                        WHERE b.build_id OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(x.build_id) FROM gridflow.batch x)),
                                      'No build yet: run SELECT * FROM gridflow_build();')
     UNION ALL
-    SELECT 0, 3, pg_catalog.repeat('-', 72)
+    -- batches recorded, but no partition of the layers: a restored dump, or
+    -- an update that stored the layers anew
+    SELECT 0, 3, 'The layers are not built in this database (restored from a dump, or updated): run SELECT * FROM gridflow_rebuild();'
+     WHERE EXISTS (SELECT FROM gridflow.batch)
+       AND NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i
+                        WHERE i.inhparent OPERATOR(pg_catalog.=) 'gridflow_store.service_point'::pg_catalog.regclass)
+    UNION ALL
+    SELECT 0, 4, pg_catalog.repeat('-', 72)
     -- ROW COUNTS
     UNION ALL
     SELECT 1, 0, pg_catalog.rpad('ROW COUNTS', 30)

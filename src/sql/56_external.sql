@@ -33,7 +33,7 @@ SELECT p.utility_id,
        p.state,
        p.last_update_time,
        p.exported_at
-  FROM product.usage_interval p
+  FROM gridflow_store.usage_interval p
  WHERE (SELECT pg_catalog.pg_has_role('gridflow_pipeline', 'USAGE'))
     OR p.utility_id OPERATOR(pg_catalog.=) ANY (
            SELECT m.utility_id
@@ -80,7 +80,7 @@ SELECT s.utility_id,
        s.removed_at,
        s.created_at,
        s.updated_at
-  FROM standardized.service_point s
+  FROM gridflow_store.service_point s
  WHERE (SELECT pg_catalog.pg_has_role('gridflow_pipeline', 'USAGE'))
     OR s.utility_id OPERATOR(pg_catalog.=) ANY (
            SELECT m.utility_id
@@ -115,7 +115,7 @@ SELECT e.utility_id,
        e.peak_usage_ts,
        e.pit_usage_value,
        e.pit_usage_ts
-  FROM experience.daily_usage e
+  FROM gridflow_store.daily_usage e
  WHERE (SELECT pg_catalog.pg_has_role('gridflow_pipeline', 'USAGE'))
     OR e.utility_id OPERATOR(pg_catalog.=) ANY (
            SELECT m.utility_id

@@ -46,7 +46,6 @@ $$;
 --
 REVOKE EXECUTE ON FUNCTION gridflow.read_csv(text, text[], text, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION gridflow.read_csv_header(text, text, text) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION @extschema@.gridflow_build(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.gridflow_ingest(text, text, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.gridflow_rebuild() FROM PUBLIC;
 
@@ -58,39 +57,21 @@ REVOKE EXECUTE ON FUNCTION @extschema@.gridflow_rebuild() FROM PUBLIC;
 GRANT USAGE ON SCHEMA gridflow, landing, standardized, product, experience, dq TO gridflow_pipeline;
 GRANT EXECUTE ON FUNCTION gridflow.read_csv(text, text[], text, text),
                           gridflow.read_csv_header(text, text, text),
-                          @extschema@.gridflow_build(text),
                           @extschema@.gridflow_ingest(text, text, text),
                           @extschema@.gridflow_rebuild()
     TO gridflow_pipeline;
 GRANT SELECT, INSERT, UPDATE, DELETE ON gridflow.utility, gridflow.source_file, gridflow.column_map,
                                         gridflow.channel, gridflow.unit
     TO gridflow_pipeline;
-GRANT SELECT ON gridflow.batch, gridflow.build, gridflow.role_utility,
-                gridflow.product_source, gridflow.experience_source,
-                landing.source_chunk, landing.source_record, landing.reject,
-                standardized.service_point, standardized.meter,
-                standardized.meter_assignment, standardized.interval_read,
-                product.usage_interval, experience.daily_usage
-    TO gridflow_pipeline;
-GRANT SELECT ON ALL TABLES IN SCHEMA dq TO gridflow_pipeline;
+GRANT SELECT ON gridflow.batch, gridflow.build, gridflow.role_utility TO gridflow_pipeline;
 
 --
 -- Internal readers: every column of the layers after landing, and data
 -- quality; no configuration beyond the utilities, nothing in landing.
 --
 GRANT USAGE ON SCHEMA gridflow, standardized, product, experience, dq TO gridflow_internal;
-GRANT SELECT ON gridflow.utility, gridflow.batch, gridflow.build, gridflow.role_utility,
-                standardized.service_point, standardized.meter,
-                standardized.meter_assignment, standardized.interval_read,
-                product.usage_interval, experience.daily_usage
+GRANT SELECT ON gridflow.utility, gridflow.batch, gridflow.build, gridflow.role_utility
     TO gridflow_internal;
-GRANT SELECT ON ALL TABLES IN SCHEMA dq TO gridflow_internal;
-
---
--- External readers: the masked views, nothing else.
---
-GRANT USAGE ON SCHEMA external TO gridflow_external;
-GRANT SELECT ON ALL TABLES IN SCHEMA external TO gridflow_external;
 
 --
 -- Row-level security.  Every table with rows of a utility shows a role the
@@ -106,43 +87,3 @@ CREATE POLICY own_mappings ON gridflow.role_utility FOR SELECT TO PUBLIC
                     WHERE r.rolname OPERATOR(pg_catalog.=) role_utility.role_name
                       AND pg_catalog.pg_has_role(r.oid, 'USAGE')));
 COMMENT ON POLICY own_mappings ON gridflow.role_utility IS 'A role sees the mappings of the roles whose privileges it has';
-
-DO $$
-DECLARE
-    t regclass;
-    mapped text := 'SELECT m.utility_id FROM gridflow.role_utility m '
-                   'JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) m.role_name '
-                   'WHERE pg_catalog.pg_has_role(r.oid, ''USAGE'')';
-BEGIN
-    FOR t IN
-        SELECT x.t::regclass
-          FROM pg_catalog.unnest(ARRAY['gridflow.utility', 'gridflow.batch',
-                                       'landing.source_chunk', 'landing.reject',
-                                       'standardized.service_point', 'standardized.meter',
-                                       'standardized.meter_assignment', 'standardized.interval_read',
-                                       'product.usage_interval', 'experience.daily_usage']) AS x(t)
-    LOOP
-        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
-        IF t OPERATOR(pg_catalog.=) 'gridflow.utility'::regclass THEN
-            EXECUTE pg_catalog.format('CREATE POLICY pipeline_all_rows ON %s TO gridflow_pipeline '
-                                      'USING (true) WITH CHECK (true)', t);
-            EXECUTE pg_catalog.format('COMMENT ON POLICY pipeline_all_rows ON %s IS %L', t,
-                                      'gridflow_pipeline sees and edits the configuration of every utility');
-        ELSE
-            EXECUTE pg_catalog.format('CREATE POLICY pipeline_all_rows ON %s FOR SELECT TO gridflow_pipeline USING (true)', t);
-            EXECUTE pg_catalog.format('COMMENT ON POLICY pipeline_all_rows ON %s IS %L', t,
-                                      'gridflow_pipeline sees the rows of every utility');
-        END IF;
-        IF pg_catalog.starts_with(t::text, 'landing.') THEN
-            EXECUTE pg_catalog.format('CREATE POLICY mapped_utility_rows ON %s FOR SELECT TO PUBLIC USING ('
-                                      'batch_id OPERATOR(pg_catalog.=) ANY (SELECT b.batch_id FROM gridflow.batch b '
-                                      'WHERE b.utility_id OPERATOR(pg_catalog.=) ANY (%s)))', t, mapped);
-        ELSE
-            EXECUTE pg_catalog.format('CREATE POLICY mapped_utility_rows ON %s FOR SELECT TO PUBLIC USING ('
-                                      'utility_id OPERATOR(pg_catalog.=) ANY (%s))', t, mapped);
-        END IF;
-        EXECUTE pg_catalog.format('COMMENT ON POLICY mapped_utility_rows ON %s IS %L', t,
-                                  'A role sees the rows of the utilities mapped to it in gridflow.role_utility');
-    END LOOP;
-END
-$$;

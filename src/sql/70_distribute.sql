@@ -63,10 +63,10 @@ COMMENT ON COLUMN gridflow.shard_task.gridflow_version IS 'The coordinator''s ve
 COMMENT ON COLUMN gridflow.shard_task.xact_id IS 'The transaction that queued the task (set by default): gridflow.shard_run does only the tasks of its own transaction';
 COMMENT ON COLUMN gridflow.shard_task.queued_by IS 'The role that queued the task (set by default): gridflow.shard_run does only the tasks its caller queued';
 
-CREATE TABLE gridflow.shard_stage_read (LIKE standardized.interval_read);
-CREATE TABLE gridflow.shard_stage_service_point (LIKE standardized.service_point);
-CREATE TABLE gridflow.shard_stage_meter (LIKE standardized.meter);
-CREATE TABLE gridflow.shard_stage_meter_assignment (LIKE standardized.meter_assignment);
+CREATE TABLE gridflow.shard_stage_read (LIKE gridflow_store.interval_read);
+CREATE TABLE gridflow.shard_stage_service_point (LIKE gridflow_store.service_point);
+CREATE TABLE gridflow.shard_stage_meter (LIKE gridflow_store.meter);
+CREATE TABLE gridflow.shard_stage_meter_assignment (LIKE gridflow_store.meter_assignment);
 COMMENT ON TABLE gridflow.shard_stage_read IS 'Standardized reads of a utility split by hash, on their way to the shard that builds them (on a coordinator: read there, then routed; on a shard: received, then built); written by the owner of gridflow only, emptied when a build starts; empty outside a build';
 COMMENT ON TABLE gridflow.shard_stage_service_point IS 'On a shard: the service points of a utility split by hash, sent by the coordinator for the shard''s part; written by the owner of gridflow only, emptied when a build starts; empty outside a build';
 COMMENT ON TABLE gridflow.shard_stage_meter IS 'On a shard: the meters of a utility split by hash, sent by the coordinator; written by the owner of gridflow only, emptied when a build starts; empty outside a build';
@@ -111,26 +111,13 @@ AS 'MODULE_PATHNAME', 'gridflow_distribute'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.gridflow_distribute() IS 'Lay the layers of reads out as gridflow.shard says: the partitions of a utility on one shard become postgres_fdw foreign tables over the same partitions there; those of a utility split by hash, tables partitioned by hash of service_point_id whose partitions are foreign tables on each shard; those of other utilities, tables here again (made by the next build). Also makes the foreign tables of schema gridflow_shard that builds use. Rows are not moved: run gridflow_build_distributed() next. Needs postgres_fdw; for the owner of the extension only';
 
-CREATE FUNCTION @extschema@.gridflow_build_distributed(
-    drop_dir text DEFAULT NULL,
-    OUT server_name text,
-    OUT step text,
-    OUT table_name text,
-    OUT row_count bigint,
-    OUT elapsed_ms double precision)
-RETURNS SETOF record
-AS 'MODULE_PATHNAME', 'gridflow_build_distributed'
-LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION @extschema@.gridflow_build_distributed(text) IS 'Rebuild every layer from a drop directory, here and on the shards of gridflow.shard, in the caller''s transaction: local utilities are built here; a whole utility is read and built by its shard (from gridflow.shard.drop_dir, or this drop_dir); a utility split by hash is read and de-duplicated here, and its reads are built by the shards of their service points; all shards work at once. On error nothing changes anywhere (the shards'' work commits with this transaction). Returns one row per table written, with the shard that wrote it (server_name NULL: here). Rights as for gridflow_build(); needs postgres_fdw';
 
 REVOKE EXECUTE ON FUNCTION @extschema@.gridflow_distribute() FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION @extschema@.gridflow_build_distributed(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION gridflow.shard_run_tasks() FROM PUBLIC;
 -- The pipeline builds.  A coordinator's user mapping reaches its shards as
 -- the owner of gridflow there, who alone writes a shard's queue and stage
 -- tables and runs its work: the pipeline role may not, so that nobody can
 -- plant work or rows that a coordinator's build would run or build.
-GRANT EXECUTE ON FUNCTION @extschema@.gridflow_build_distributed(text) TO gridflow_pipeline;
 GRANT SELECT ON gridflow.shard TO gridflow_pipeline;
 REVOKE ALL ON gridflow.shard_task, gridflow.shard_run, gridflow.shard_stage_read,
               gridflow.shard_stage_service_point, gridflow.shard_stage_meter,

@@ -2,8 +2,8 @@
 # A backend killed with SIGKILL in the middle of a build: the cluster
 # restarts (restart_after_crash), recovers, and the previous build's tables
 # are exactly as they were; a new build then succeeds.  The backend is
-# killed twice: while it reads a file, and while it writes the experience
-# layer.  Both under wal_level = minimal (the build's writes to the tables
+# killed three times: while it reads a file, while it writes the layers'
+# new partitions, and while it waits to swap them in.  Both under wal_level = minimal (the build's writes to the tables
 # it truncated skip the WAL) and replica (they are all in the WAL, and
 # recovery replays them).
 
@@ -72,19 +72,38 @@ for my $wal_level ('minimal', 'replica')
 			  backend_fds($pid);
 		});
 
-	# while it writes the experience layer (it holds the month partitions of
-	# experience.daily_usage it writes to)
+	# while it writes utility2's reads with their products and days, into
+	# new partitions that only its transaction can name: once its interval
+	# file has been seen open, then closed, and before any index is built
+	my $seen = 0;
 	$kill_build->(
-		'while writing experience.daily_usage',
+		'while writing the reads, products and days',
 		sub {
 			my ($pid) = @_;
-			my %l = table_locks($node, $pid);
-			return grep { m{^experience\.daily_usage_utility\d_\d{6} RowExclusiveLock$} } keys %l;
+			my $open = grep { m{/utility2/utility2_intervals\.csv$} } backend_fds($pid);
+			$seen ||= $open;
+			return $seen && !$open
+			  && $node->safe_psql('postgres',
+				"SELECT count(*) = 0 FROM pg_stat_progress_create_index WHERE pid = $pid") eq 't';
 		});
+
+	# while it waits to swap its new partitions in: a reader holds the days
+	my $reader = background_session($node);
+	$reader->query_safe('BEGIN');
+	$reader->query_safe('SELECT count(*) FROM experience.daily_usage');
+	$kill_build->(
+		'while waiting to swap its partitions in',
+		sub {
+			my ($pid) = @_;
+			return $node->safe_psql('postgres',
+				"SELECT wait_event_type IN ('Lock', 'Extension') AND query LIKE '%gridflow_build%' "
+				  . "FROM pg_stat_activity WHERE pid = $pid") eq 't';
+		});
+	$reader->{run}->finish;    # the crash ended its connection too
 
 	# A new build succeeds, on the same drop.
 	is($node->safe_psql('postgres', "SELECT count(*) FROM gridflow_build('$drop')"),
-		'10', "a new build succeeds after the crashes (wal_level $wal_level)");
+		'11', "a new build succeeds after the crashes (wal_level $wal_level)");
 	is($node->safe_psql('postgres', 'SELECT count(*) FROM gridflow.build'),
 		$builds + 1, "and is logged (wal_level $wal_level)");
 	is( $node->safe_psql(

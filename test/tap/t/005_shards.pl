@@ -144,9 +144,9 @@ for my $drop (@drops)
 			"SELECT count(*) FROM experience.daily_usage WHERE utility_id <> 'UTILITY2'"),
 		'0', "$drop: shard2 has UTILITY2 rows only");
 	is( $coord->safe_psql('postgres',
-			"SELECT count(*) FROM (SELECT service_point_id FROM experience.daily_usage_utility2_shard1 "
+			"SELECT count(*) FROM (SELECT service_point_id FROM gridflow_store.daily_usage_utility2_shard1 "
 			  . "OFFSET 0) s WHERE "
-			  . "satisfies_hash_partition('experience.daily_usage_utility2'::regclass, 2, 1, service_point_id)"),
+			  . "satisfies_hash_partition('gridflow_store.daily_usage_utility2'::regclass, 2, 1, service_point_id)"),
 		'0', "$drop: shard1 has none of shard2's service points");
 }
 
@@ -240,7 +240,7 @@ my $plan = $coord->safe_psql('postgres',
 	  . "FROM product.usage_interval GROUP BY utility_id, service_point_id");
 note($plan);
 is(scalar(() = $plan =~ /Async Foreign Scan/g), 3, 'three asynchronous foreign scans');
-is(scalar(() = $plan =~ /Remote SQL: SELECT .*gridflow\.exact_sum\(value\), gridflow\.peak_pit\(value, interval_start_ts\) FROM product\.usage_interval_utility\d GROUP BY 1, 2/g),
+is(scalar(() = $plan =~ /Remote SQL: SELECT .*gridflow\.exact_sum\(value\), gridflow\.peak_pit\(value, interval_start_ts\) FROM gridflow_store\.usage_interval_utility\d GROUP BY 1, 2/g),
 	3, 'each shard aggregates its rows (gridflow aggregates shipped)');
 unlike($plan, qr/->\s+(Finalize |Partial )?(Hash|Group)Aggregate/, 'no aggregation on the coordinator');
 
@@ -249,7 +249,7 @@ $plan = $coord->safe_psql('postgres',
 	  . "EXPLAIN (VERBOSE, COSTS OFF) SELECT utility_id, count(*), gridflow.exact_sum(total_usage) "
 	  . "FROM experience.daily_usage GROUP BY utility_id");
 note($plan);
-like($plan, qr/Async Foreign Scan.*\n.*\n.*Aggregate on \(experience\.daily_usage_utility1/,
+like($plan, qr/Async Foreign Scan.*\n.*\n.*Aggregate on \(gridflow_store\.daily_usage_utility1/,
 	'by utility: the whole utility is aggregated on its shard');
 like($plan, qr/Partial HashAggregate/,
 	'by utility: the hash parts are aggregated partially on the coordinator (PostgreSQL 15)');

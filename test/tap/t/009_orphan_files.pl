@@ -22,16 +22,17 @@ my $before = layers_fingerprint($node);
 is($node->safe_psql('postgres', 'SELECT count(*) FROM gridflow.orphan_relation_files()'),
 	'0', 'no orphan files after clean builds');
 
-# Kill a build while it writes utility2's reads (it holds their new month
-# partitions), well after it created its tables.
+# Kill a build well after it created its tables: the new partitions it
+# writes, which other sessions cannot see in pg_class yet, though they see
+# its locks on them.
 my $session = background_session($node);
 my $pid = $session->query_safe('SELECT pg_backend_pid()');
 start_in_background($session, "SELECT count(*) FROM gridflow_build('$drop')");
 ok( wait_until(
 		sub {
 			$node->safe_psql('postgres',
-				"SELECT count(*) > 0 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-				  . "WHERE l.pid = $pid AND c.relname LIKE 'daily_usage_utility2_2%'") eq 't';
+				"SELECT count(*) >= 20 FROM pg_locks l WHERE l.pid = $pid AND l.locktype = 'relation' "
+				  . "AND NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = l.relation)") eq 't';
 		}),
 	'the build writes its new tables');
 kill 'KILL', $pid;

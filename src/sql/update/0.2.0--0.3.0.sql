@@ -1,8 +1,20 @@
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION gridflow UPDATE TO '0.3.0'" to load this file. \quit
 
--- gridflow 0.2.0 -> 0.3.0: only what changed (see CHANGELOG.md).
+-- gridflow 0.2.0 -> 0.3.0 (see CHANGELOG.md).  This is the hand-written
+-- part of the update: what changed in the objects that stay.  The layers
+-- are stored anew (gridflow_store, with views of the same names), so the
+-- update drops them and every object over them, and the build appends the
+-- sources that make those objects (see the Makefile): the layers are empty
+-- after the update; gridflow_rebuild() makes them again from the history.
 SET LOCAL search_path TO pg_catalog, pg_temp;
+
+-- NULL is no longer the sample: the builds are made again without their
+-- NULL default (62_builds.sql, appended), which CREATE OR REPLACE cannot
+-- take away.
+DROP FUNCTION @extschema@.gridflow_build(text);
+DROP FUNCTION @extschema@.gridflow_build_distributed(text);
+COMMENT ON FUNCTION gridflow.sample_dir() IS 'Directory of the sample drop installed with the extension (what gridflow_build() with no argument reads)';
 
 -- Unit factors are finite (NaN passed "factor > 0").
 ALTER TABLE gridflow.unit DROP CONSTRAINT unit_factor_check;
@@ -39,57 +51,6 @@ COMMENT ON TABLE gridflow.shard_stage_meter IS 'On a shard: the meters of a util
 COMMENT ON TABLE gridflow.shard_stage_meter_assignment IS 'On a shard: the meter assignments of a utility split by hash, sent by the coordinator; written by the owner of gridflow only, emptied when a build starts; empty outside a build';
 COMMENT ON FUNCTION gridflow.shard_run_tasks() IS 'On a shard: do the work its caller queued in gridflow.shard_task in the current transaction, in order (copy the utility''s configuration, then build it, or build this shard''s part of it from the stage tables), as the owner of the extension; returns what each task wrote. Tasks of other transactions or roles are never done (committed ones are deleted). For the owner of the extension, whom a coordinator''s user mapping reaches';
 
--- Partition names: the utility id in lower case with every underscore
--- doubled (UTILITY1_202501 could not be told from UTILITY1's January).
--- Partitions of utilities with an underscore in their id are renamed, with
--- their month leaves and their keys; utilities are found from the bounds.
--- (On a coordinator, a utility placed on shards is laid out again by
--- gridflow_distribute().)
-DO $$
-DECLARE
-    p record;
-    leaf record;
-    stem text;
-BEGIN
-    FOR p IN
-        SELECT c.oid, n.nspname, c.relname, t.relname AS table_name,
-               substring(pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM $re$IN \('([^']*)'\)$re$) AS utility_id
-          FROM pg_catalog.pg_inherits i
-          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
-          JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-          JOIN pg_catalog.pg_class t ON t.oid OPERATOR(pg_catalog.=) i.inhparent
-         WHERE i.inhparent IN ('standardized.interval_read'::pg_catalog.regclass,
-                               'product.usage_interval'::pg_catalog.regclass,
-                               'experience.daily_usage'::pg_catalog.regclass)
-           AND c.relkind OPERATOR(pg_catalog.=) 'p'
-    LOOP
-        CONTINUE WHEN p.utility_id IS NULL OR pg_catalog.strpos(p.utility_id, '_') OPERATOR(pg_catalog.=) 0;
-        stem := pg_catalog.replace(pg_catalog.lower(p.utility_id), '_', '__');
-        FOR leaf IN
-            SELECT c.oid, c.relname, pg_catalog.right(c.relname, 6) AS month,
-                   (SELECT x.conname FROM pg_catalog.pg_constraint x
-                     WHERE x.conrelid OPERATOR(pg_catalog.=) c.oid AND x.contype IN ('p', 'u')) AS key_name
-              FROM pg_catalog.pg_inherits i
-              JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
-             WHERE i.inhparent OPERATOR(pg_catalog.=) p.oid AND c.relkind OPERATOR(pg_catalog.=) 'r'
-               AND c.relname OPERATOR(pg_catalog.~) '_[0-9]{6}$'
-        LOOP
-            IF leaf.key_name IS NOT NULL THEN
-                EXECUTE pg_catalog.format('ALTER INDEX %I.%I RENAME TO %I', p.nspname, leaf.key_name,
-                    p.table_name OPERATOR(pg_catalog.||) '_' OPERATOR(pg_catalog.||) stem
-                        OPERATOR(pg_catalog.||) '_' OPERATOR(pg_catalog.||) leaf.month
-                        OPERATOR(pg_catalog.||) CASE WHEN leaf.key_name OPERATOR(pg_catalog.~) '_pkey$'
-                                                     THEN '_pkey' ELSE '_key' END);
-            END IF;
-            EXECUTE pg_catalog.format('ALTER TABLE %I.%I RENAME TO %I', p.nspname, leaf.relname,
-                p.table_name OPERATOR(pg_catalog.||) '_' OPERATOR(pg_catalog.||) stem
-                    OPERATOR(pg_catalog.||) '_' OPERATOR(pg_catalog.||) leaf.month);
-        END LOOP;
-        EXECUTE pg_catalog.format('ALTER TABLE %I.%I RENAME TO %I', p.nspname, p.relname,
-            p.table_name OPERATOR(pg_catalog.||) '_' OPERATOR(pg_catalog.||) stem);
-    END LOOP;
-END
-$$;
 REVOKE ALL ON gridflow.shard_task, gridflow.shard_run, gridflow.shard_stage_read,
               gridflow.shard_stage_service_point, gridflow.shard_stage_meter,
               gridflow.shard_stage_meter_assignment
@@ -295,3 +256,23 @@ SELECT pg_catalog.pg_extension_config_dump('gridflow.batch', '');
 SELECT pg_catalog.pg_extension_config_dump('gridflow.build', '');
 SELECT pg_catalog.pg_extension_config_dump('gridflow.batch_batch_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('gridflow.build_build_id_seq', '');
+
+--
+-- The layers and every object over them go: their sources, appended below,
+-- make them anew.  Nothing outside the extension may depend on them (the
+-- update stops and names it otherwise); their partitions go with them.
+--
+DROP VIEW dq.snapshot, dq.batch_quality, dq.batches, dq.completeness, dq.conflicting_service_points,
+    dq.dedup_value_share, dq.experience_summary, dq.meter_link_ambiguity, dq.multi_premise_meters,
+    dq.readiness, dq.referential_integrity, dq.rejects, dq.row_counts, dq.source_duplicates,
+    dq.timestamp_range, dq.value_profile,
+    external.daily_usage, external.service_point, external.usage_interval,
+    gridflow.experience_source, gridflow.product_source, landing.source_record;
+DROP FUNCTION gridflow.source_record(bigint, bigint);
+DROP TABLE landing.source_chunk, landing.reject, standardized.service_point, standardized.meter,
+    standardized.meter_assignment, standardized.interval_read, product.usage_interval,
+    experience.daily_usage;
+
+--
+-- What follows is appended from the sources by the build.
+--

@@ -1,0 +1,90 @@
+--
+-- Who reads the layers.  This file, like the other sources of the objects
+-- over the layers (20_layers.sql, 35_layer_views.sql, 40_dq.sql,
+-- 45_dq_snapshot.sql, 56_external.sql, 90_column_comments.sql), runs again
+-- when an update makes those objects anew: it only grants and (re)creates
+-- policies.
+--
+-- The pipeline reads every layer and the build's SQL definitions; the
+-- views of the layers run with their reader's rights, so each role also
+-- reads the partitioned tables behind them (never their partitions, which
+-- have no grants).
+--
+GRANT SELECT ON gridflow.product_source, gridflow.experience_source,
+                landing.source_record, landing.reject,
+                standardized.service_point, standardized.meter,
+                standardized.meter_assignment, standardized.interval_read,
+                product.usage_interval, experience.daily_usage
+    TO gridflow_pipeline;
+-- the views run with their reader's rights: they read the partitioned
+-- tables behind them (never their partitions, which have no grants)
+GRANT SELECT ON gridflow_store.source_chunk, gridflow_store.reject,
+                gridflow_store.service_point, gridflow_store.meter,
+                gridflow_store.meter_assignment, gridflow_store.interval_read,
+                gridflow_store.usage_interval, gridflow_store.daily_usage
+    TO gridflow_pipeline;
+GRANT SELECT ON ALL TABLES IN SCHEMA dq TO gridflow_pipeline;
+
+--
+-- Internal readers: every column of the layers after landing, and data
+-- quality; nothing in landing.
+--
+GRANT SELECT ON standardized.service_point, standardized.meter,
+                standardized.meter_assignment, standardized.interval_read,
+                product.usage_interval, experience.daily_usage
+    TO gridflow_internal;
+GRANT SELECT ON gridflow_store.service_point, gridflow_store.meter,
+                gridflow_store.meter_assignment, gridflow_store.interval_read,
+                gridflow_store.usage_interval, gridflow_store.daily_usage
+    TO gridflow_internal;
+GRANT SELECT ON ALL TABLES IN SCHEMA dq TO gridflow_internal;
+
+--
+-- External readers: the masked views, nothing else.
+--
+GRANT USAGE ON SCHEMA external TO gridflow_external;
+GRANT SELECT ON ALL TABLES IN SCHEMA external TO gridflow_external;
+
+--
+-- Row-level security.  Every table with rows of a utility shows a role the
+-- rows of the utilities mapped to it in gridflow.role_utility (through any
+-- role whose privileges it has); gridflow_pipeline sees every row.  The
+-- policies are for SELECT only: nobody but the owner writes the layers, and
+-- the owner (the build) is not subject to them; the pipeline also edits
+-- gridflow.utility.
+--
+DO $$
+DECLARE
+    t regclass;
+    mapped text := 'SELECT m.utility_id FROM gridflow.role_utility m '
+                   'JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) m.role_name '
+                   'WHERE pg_catalog.pg_has_role(r.oid, ''USAGE'')';
+BEGIN
+    FOR t IN
+        SELECT x.t::regclass
+          FROM pg_catalog.unnest(ARRAY['gridflow.utility', 'gridflow.batch',
+                                       'gridflow_store.source_chunk', 'gridflow_store.reject',
+                                       'gridflow_store.service_point', 'gridflow_store.meter',
+                                       'gridflow_store.meter_assignment', 'gridflow_store.interval_read',
+                                       'gridflow_store.usage_interval', 'gridflow_store.daily_usage']) AS x(t)
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE pg_catalog.format('DROP POLICY IF EXISTS pipeline_all_rows ON %s', t);
+        EXECUTE pg_catalog.format('DROP POLICY IF EXISTS mapped_utility_rows ON %s', t);
+        IF t OPERATOR(pg_catalog.=) 'gridflow.utility'::regclass THEN
+            EXECUTE pg_catalog.format('CREATE POLICY pipeline_all_rows ON %s TO gridflow_pipeline '
+                                      'USING (true) WITH CHECK (true)', t);
+            EXECUTE pg_catalog.format('COMMENT ON POLICY pipeline_all_rows ON %s IS %L', t,
+                                      'gridflow_pipeline sees and edits the configuration of every utility');
+        ELSE
+            EXECUTE pg_catalog.format('CREATE POLICY pipeline_all_rows ON %s FOR SELECT TO gridflow_pipeline USING (true)', t);
+            EXECUTE pg_catalog.format('COMMENT ON POLICY pipeline_all_rows ON %s IS %L', t,
+                                      'gridflow_pipeline sees the rows of every utility');
+        END IF;
+        EXECUTE pg_catalog.format('CREATE POLICY mapped_utility_rows ON %s FOR SELECT TO PUBLIC USING ('
+                                  'utility_id OPERATOR(pg_catalog.=) ANY (%s))', t, mapped);
+        EXECUTE pg_catalog.format('COMMENT ON POLICY mapped_utility_rows ON %s IS %L', t,
+                                  'A role sees the rows of the utilities mapped to it in gridflow.role_utility');
+    END LOOP;
+END
+$$;
