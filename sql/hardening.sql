@@ -107,6 +107,9 @@ SELECT line_no, reason, detail FROM landing.reject;
 UPDATE gridflow.source_file SET file_path = 'sum.csv' WHERE utility_id = 'OVERFLOWX';
 SELECT count(*) FROM gridflow_build(:'testdir' || '/drops/overflow');  -- ERROR
 SELECT local_date, total_usage, interval_count FROM experience.daily_usage;
+-- the same day brought by an ingest: the error's context is the phase, not
+-- the SQL the ingest runs inside
+SELECT outcome FROM gridflow_ingest(:'testdir' || '/drops/overflow/sum.csv', 'OVERFLOWX', 'interval');  -- ERROR
 -- exact_sum does the same; infinite terms still give an infinite sum
 SELECT gridflow.exact_sum(x) FROM (VALUES (1.5e308::float8), (1.5e308)) v(x);  -- ERROR
 SELECT gridflow.exact_sum(x) FROM (VALUES (1.5e308::float8), ('Infinity')) v(x);

@@ -231,6 +231,9 @@ SELECT * FROM gridflow_ingest(:'drops' || '/jan', 'UTILITY9');
 SELECT * FROM gridflow_ingest(:'drops' || '/jan', 'UTILITY2', 'interval');
 SELECT * FROM gridflow_ingest(:'drops' || '/jan/utility2/utility2_intervals.csv', 'UTILITY2', 'reading');
 SELECT * FROM gridflow_ingest(:'drops' || '/nowhere');
+-- a directory holding none of the configured files (the files a drop lacks
+-- are named: NOTICEs and "missing" rows above)
+SELECT * FROM gridflow_ingest('/tmp/gridflow-regress/csv');
 SELECT * FROM gridflow_ingest(:'drops' || '/feb/utility2/utility2_meters.csv', 'UTILITY1');
 SELECT * FROM gridflow_ingest('relative/path');
 -- a file that is not one of the utility's configured names needs its kind

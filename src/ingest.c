@@ -430,6 +430,52 @@ typedef struct IngestFile
 	char	   *path;
 } IngestFile;
 
+/*
+ * What the ingest is doing, for its errors: their context names the phase
+ * (and the file and line, when reading), not the SQL gridflow runs inside.
+ */
+static const char *ingest_phase = NULL;
+
+static char *
+ingest_context(const char *context)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	/* the reader's own line: gridflow file "...", line N */
+	for (const char *c = context; c != NULL && *c;)
+	{
+		const char *end = strchr(c, '\n');
+		size_t		len = end ? (size_t) (end - c) : strlen(c);
+
+		if (strncmp(c, "gridflow file \"", 15) == 0)
+			appendStringInfo(&buf, "%.*s\n", (int) len, c);
+		c = end ? end + 1 : NULL;
+	}
+	appendStringInfo(&buf, "gridflow ingest: %s", ingest_phase ? ingest_phase : "preparing");
+	return buf.data;
+}
+
+/* A configured file the drop does not have: a NOTICE and a result row. */
+static void
+put_missing(ReturnSetInfo *rsinfo, GfConfigFile *cf)
+{
+	Datum		values[12];
+	bool		nulls[12];
+
+	ereport(NOTICE,
+			(errmsg("the drop has no %s file of utility \"%s\": \"%s\" is not there",
+					gf_kind_name(cf->file.kind), cf->utility->utility_id, cf->file.path)));
+	for (int i = 0; i < lengthof(nulls); i++)
+		nulls[i] = true;
+	values[1] = CStringGetTextDatum(cf->utility->utility_id);
+	values[2] = CStringGetTextDatum(gf_kind_name(cf->file.kind));
+	values[3] = CStringGetTextDatum(cf->file.path);
+	values[4] = CStringGetTextDatum("missing");
+	nulls[1] = nulls[2] = nulls[3] = nulls[4] = false;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
 /* The output row of one file. */
 static void
 put_result(ReturnSetInfo *rsinfo, IngestFile *f, int64 batch_id, const char *outcome,
@@ -568,6 +614,8 @@ ingest_file(ReturnSetInfo *rsinfo, IngestFile *f, int64 build_id)
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 
+	ingest_phase = psprintf("checking whether the %s file of utility %s was loaded before",
+							gf_kind_name(kind), u->utility_id);
 	gf_file_sha256(f->path, digest);
 	same_as = same_content(u->utility_id, kind, digest);
 	if (same_as != 0)
@@ -578,6 +626,7 @@ ingest_file(ReturnSetInfo *rsinfo, IngestFile *f, int64 build_id)
 		MemoryContextSwitchTo(old);
 		put_result(rsinfo, f, 0, "unchanged", same_as, NULL, 0,
 				   (double) (GetCurrentTimestamp() - start) / 1000.0);
+		ingest_phase = NULL;
 		MemoryContextDelete(cxt);
 		return;
 	}
@@ -614,10 +663,12 @@ ingest_file(ReturnSetInfo *rsinfo, IngestFile *f, int64 build_id)
 	}
 
 	load = gf_load_begin(&t, u, &f->cf->file);
+	ingest_phase = psprintf("reading the %s file of utility %s", gf_kind_name(kind), u->utility_id);
 	gf_load_file(load, f->path, batch_id, &stats);
 	gf_progress_notice(psprintf("ingest: read %s %s file %s (%lld bytes)", u->utility_id,
 								gf_kind_name(kind), f->path, (long long) stats.file_bytes),
 					   stats.records_read + stats.records_rejected, stats.read_ms);
+	ingest_phase = psprintf("writing the %s rows of utility %s", gf_kind_name(kind), u->utility_id);
 	stats.write_ms = gf_load_end(load);
 	gf_progress_notice(psprintf("ingest: write %s %s rows (new %lld, matched %lld)",
 								u->utility_id, gf_kind_name(kind),
@@ -648,6 +699,8 @@ ingest_file(ReturnSetInfo *rsinfo, IngestFile *f, int64 build_id)
 	else
 	{
 		days = gf_days_create(cxt);
+		ingest_phase = psprintf("finding the reads that the %s rows of utility %s link anew",
+								gf_kind_name(kind), u->utility_id);
 		dimension_days(iu, kind, gf_load_new_ids(load), gf_load_seen_ids(load), days);
 		CommandCounterIncrement();
 	}
@@ -655,6 +708,7 @@ ingest_file(ReturnSetInfo *rsinfo, IngestFile *f, int64 build_id)
 	{
 		TimestampTz t0 = GetCurrentTimestamp();
 
+		ingest_phase = psprintf("refreshing the products and days of utility %s", u->utility_id);
 		refresh_days(iu, days);
 		gf_progress_notice(psprintf("ingest: refresh %s products and days (service-point days)", u->utility_id), ndays,
 						   (double) (GetCurrentTimestamp() - t0) / 1000.0);
@@ -664,6 +718,7 @@ ingest_file(ReturnSetInfo *rsinfo, IngestFile *f, int64 build_id)
 	MemoryContextSwitchTo(old);
 	put_result(rsinfo, f, batch_id, "loaded", 0, &stats, ndays,
 			   (double) (GetCurrentTimestamp() - start) / 1000.0);
+	ingest_phase = NULL;
 	MemoryContextDelete(cxt);
 }
 
@@ -685,6 +740,7 @@ gridflow_ingest(PG_FUNCTION_ARGS)
 	bool		is_dir;
 	List	   *config;
 	List	   *files = NIL;
+	List	   *missing = NIL;
 	List	   *utilities = NIL;
 	int64		build_id;
 	ListCell   *lc;
@@ -770,7 +826,11 @@ gridflow_ingest(PG_FUNCTION_ARGS)
 			struct stat fst;
 
 			if (stat(cf->file.path, &fst) < 0 && errno == ENOENT)
-				continue;		/* the drop does not have this file */
+			{
+				/* the drop does not have this file: said below */
+				missing = lappend(missing, cf);
+				continue;
+			}
 		}
 		else if (kind_name != NULL)
 		{
@@ -835,8 +895,27 @@ gridflow_ingest(PG_FUNCTION_ARGS)
 	check_snapshot_current();
 
 	build_id = gf_build_begin("ingest", path);
-	foreach(lc, files)
-		ingest_file(rsinfo, lfirst(lc), build_id);
+	foreach(lc, missing)
+		put_missing(rsinfo, lfirst(lc));
+	ingest_phase = NULL;
+	PG_TRY();
+	{
+		foreach(lc, files)
+			ingest_file(rsinfo, lfirst(lc), build_id);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		edata->context = ingest_context(edata->context);
+		ingest_phase = NULL;
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	ingest_phase = NULL;
 	gf_build_end(build_id);
 
 	gf_build_leave(&security);
