@@ -57,7 +57,7 @@ OBJS = \
 	src/ingest.o \
 	src/distribute.o \
 	src/shard.o \
-	src/orphans.o
+	src/orphans.o src/pseudonym.o
 
 # The install script of the current version is built from the editable
 # sources in src/sql/; the full script of the first release (the base of
@@ -69,7 +69,7 @@ SQL_SOURCES = $(sort $(wildcard $(srcdir)/src/sql/[0-9]*.sql))
 # the layers and everything over them (frozen into src/sql/versions/ when
 # 0.3.0 is released).
 UPDATE_SOURCES = $(addprefix $(srcdir)/src/sql/,update/0.2.0--0.3.0.sql 20_layers.sql 35_layer_views.sql \
-	40_dq.sql 45_dq_snapshot.sql 56_external.sql 62_builds.sql 65_layer_privileges.sql 90_column_comments.sql)
+	40_dq.sql 45_dq_snapshot.sql 55_pseudonyms.sql 56_external.sql 62_builds.sql 65_layer_privileges.sql 72_shard_stage_read.sql 90_column_comments.sql)
 DATA_built = gridflow--$(EXTVERSION).sql gridflow--0.2.0--$(EXTVERSION).sql
 DATA = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/src/sql/versions/gridflow--*.sql))
 

@@ -80,4 +80,25 @@ SELECT count(*) AS experience_differences FROM (
     UNION ALL
     (SELECT * FROM gridflow.experience_source EXCEPT ALL SELECT * FROM experience.daily_usage)) x;
 
+-- units, time resolution, local time and the monthly rollup on the real
+-- sample: UTILITY1's channels carry kWh and kVARh and times of day;
+-- UTILITY2's codes carry no unit and its reads only dates (no peak times)
+SELECT utility_id, unit, time_resolution, count(*) AS reads, count(duration_seconds) AS durations
+  FROM product.usage_interval GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
+SELECT utility_id, unit, time_resolution, count(*) AS days, count(peak_usage_ts) AS peak_times,
+       bool_and(peak_local IS NOT DISTINCT FROM peak_usage_ts AT TIME ZONE 'America/New_York') AS local_times
+  FROM experience.daily_usage GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
+SELECT service_point_id, channel, peak_usage_value, peak_usage_ts, peak_local
+  FROM experience.daily_usage WHERE utility_id = 'UTILITY1'
+ ORDER BY peak_usage_value DESC, service_point_id LIMIT 3;
+SELECT count(*) AS monthly_differences FROM (
+    (SELECT * FROM experience.monthly_usage EXCEPT ALL SELECT * FROM gridflow.monthly_source)
+    UNION ALL
+    (SELECT * FROM gridflow.monthly_source EXCEPT ALL SELECT * FROM experience.monthly_usage)) x;
+SELECT m.utility_id, m.month_start, count(*) AS rows, sum(m.day_count) AS days,
+       sum(m.day_count) = (SELECT count(*) FROM experience.daily_usage d
+                            WHERE d.utility_id = m.utility_id
+                              AND date_trunc('month', d.local_date) = m.month_start) AS every_day_once
+  FROM experience.monthly_usage m GROUP BY 1, 2 ORDER BY 1, 2;
+
 SELECT line FROM dq.snapshot WHERE line_no <> 2 ORDER BY line_no;

@@ -56,12 +56,14 @@ SELECT count(*) AS instants_with_two_channels
   FROM (SELECT service_point_id, meter_id, interval_start_ts FROM standardized.interval_read
          WHERE utility_id = 'UTILITY1' GROUP BY 1, 2, 3 HAVING count(DISTINCT channel) > 1) x;
 -- time-zone rules: integer dates are local midnight in America/New_York,
--- end = start + duration, the string null is NULL
-SELECT utility_id,
+-- end = start + duration, the string null is NULL; UTILITY2's dates alone
+-- are reads of day resolution whose duration (0 in the file) is unknown
+SELECT utility_id, time_resolution,
        bool_and((interval_start_ts AT TIME ZONE 'America/New_York')::time = '00:00') AS local_midnight,
-       bool_and(interval_end_ts = interval_start_ts + duration_seconds * interval '1 second') AS end_ok,
+       bool_and(interval_end_ts IS NOT DISTINCT FROM interval_start_ts + duration_seconds * interval '1 second') AS end_ok,
+       count(duration_seconds) AS durations, count(interval_end_ts) AS ends,
        count(exported_at) AS exported_at_values
-  FROM standardized.interval_read GROUP BY utility_id ORDER BY utility_id;
+  FROM standardized.interval_read GROUP BY utility_id, time_resolution ORDER BY utility_id;
 SELECT min(interval_start_ts), max(interval_start_ts)
   FROM standardized.interval_read WHERE utility_id = 'UTILITY2';
 -- dedup statistics add up to the landed records
@@ -81,20 +83,38 @@ SELECT utility_id, service_point_known, meter_known, count(*), count(city) AS wi
 SELECT count(*) AS wrong_local_date
   FROM product.usage_interval WHERE local_date <> (interval_start_ts AT TIME ZONE 'America/New_York')::date;
 
--- Experience: against a plain-SQL reference over product
+-- Experience: against a plain-SQL reference over product (a day with a
+-- read of day resolution has no peak or pit time)
 SELECT count(*) AS experience_mismatches FROM (
     SELECT utility_id, service_point_id, local_date, channel,
            sum(value) AS total_usage, count(value)::int AS interval_count,
            (array_agg(value ORDER BY value DESC, interval_start_ts))[1] AS peak_value,
-           (array_agg(interval_start_ts ORDER BY value DESC, interval_start_ts))[1] AS peak_ts,
+           CASE WHEN bool_and(time_resolution = 'interval')
+                THEN (array_agg(interval_start_ts ORDER BY value DESC, interval_start_ts))[1] END AS peak_ts,
            (array_agg(value ORDER BY value, interval_start_ts))[1] AS pit_value,
-           (array_agg(interval_start_ts ORDER BY value, interval_start_ts))[1] AS pit_ts
+           CASE WHEN bool_and(time_resolution = 'interval')
+                THEN (array_agg(interval_start_ts ORDER BY value, interval_start_ts))[1] END AS pit_ts
       FROM product.usage_interval WHERE service_point_id IS NOT NULL
      GROUP BY 1, 2, 3, 4
     EXCEPT
     SELECT utility_id, service_point_id, local_date, channel, total_usage, interval_count,
            peak_usage_value, peak_usage_ts, pit_usage_value, pit_usage_ts
       FROM experience.daily_usage) x;
+-- units and resolutions as configured: UTILITY1's channels name their unit,
+-- UTILITY2's codes do not; local times in the utility's zone
+SELECT utility_id, channel, unit, time_resolution, count(*) AS days,
+       count(peak_usage_ts) AS peak_times,
+       bool_and(peak_local IS NOT DISTINCT FROM peak_usage_ts AT TIME ZONE time_zone) AS peak_local_ok,
+       min(time_zone) AS time_zone
+  FROM experience.daily_usage GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4;
+-- the monthly rollup equals its SQL definition and adds up to the days
+SELECT (SELECT count(*) FROM (SELECT * FROM experience.monthly_usage EXCEPT ALL
+                              SELECT * FROM gridflow.monthly_source) a) AS months_not_in_source,
+       (SELECT count(*) FROM (SELECT * FROM gridflow.monthly_source EXCEPT ALL
+                              SELECT * FROM experience.monthly_usage) b) AS source_not_in_months,
+       (SELECT sum(day_count) FROM experience.monthly_usage) = (SELECT count(*) FROM experience.daily_usage) AS every_day_once,
+       (SELECT round(sum(total_usage)::numeric, 6) FROM experience.monthly_usage)
+         = (SELECT round(sum(total_usage)::numeric, 6) FROM experience.daily_usage) AS same_total;
 SELECT bool_and(bucket_start = (local_date::timestamp AT TIME ZONE 'America/New_York')
                 AND bucket_end = ((local_date + 1)::timestamp AT TIME ZONE 'America/New_York')) AS local_day_buckets
   FROM experience.daily_usage;
@@ -151,10 +171,14 @@ EXPLAIN (COSTS OFF)
 SELECT * FROM experience.daily_usage
  WHERE utility_id = 'UTILITY1' AND service_point_id = 'SP-00000001' AND local_date = '2025-01-30';
 -- ... and each utility's partition is split by month of its local days:
--- one service point and day of one utility is one partition of each layer
+-- reads and products on interval_start_ts (the month's local midnights),
+-- days on local_date: one service point and time range of one utility is
+-- one partition of each (a filter on product's local_date does not prune:
+-- filter on the time, as time-series tools do)
 EXPLAIN (COSTS OFF)
 SELECT * FROM product.usage_interval
- WHERE utility_id = 'UTILITY2' AND service_point_id = 'PREM-00000001' AND local_date = '2025-02-03';
+ WHERE utility_id = 'UTILITY2' AND service_point_id = 'PREM-00000001'
+   AND interval_start_ts >= '2025-02-03 05:00+00' AND interval_start_ts < '2025-02-04 05:00+00';
 EXPLAIN (COSTS OFF)
 SELECT * FROM standardized.interval_read
  WHERE utility_id = 'UTILITY2' AND service_point_id = 'PREM-00000001'
@@ -167,7 +191,8 @@ SELECT p.parentrelid::regclass AS parent, p.relid::regclass AS partition,
   FROM unnest(ARRAY['gridflow_store.source_chunk', 'gridflow_store.reject',
                     'gridflow_store.service_point', 'gridflow_store.meter',
                     'gridflow_store.meter_assignment', 'gridflow_store.interval_read',
-                    'gridflow_store.usage_interval', 'gridflow_store.daily_usage']::regclass[]) t
+                    'gridflow_store.usage_interval', 'gridflow_store.daily_usage',
+                    'gridflow_store.monthly_usage']::regclass[]) t
  CROSS JOIN LATERAL pg_partition_tree(t) p
   JOIN pg_class c ON c.oid = p.relid
  WHERE p.level > 0

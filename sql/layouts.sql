@@ -96,6 +96,21 @@ SELECT interval_start_ts, interval_end_ts, duration_seconds, value, line_no
   FROM standardized.interval_read
  WHERE utility_id = 'WIDEX' AND interval_start_ts >= '2025-11-02 00:00-04' AND interval_start_ts < '2025-11-02 03:00-05'
  ORDER BY interval_start_ts;
+-- what readers see of those days in local time: product's local_start
+-- gives 01:00 twice on 2025-11-02 (daylight, then standard time) and no
+-- 02:00 on 2025-03-09; days and months give their peaks and pits in local
+-- time too (the wide columns give times of day: interval resolution)
+SELECT interval_start_ts, local_start, time_zone, time_resolution FROM product.usage_interval
+ WHERE utility_id = 'WIDEX' AND interval_start_ts >= '2025-11-02 00:00-04' AND interval_start_ts < '2025-11-02 03:00-05'
+ ORDER BY interval_start_ts;
+SELECT interval_start_ts, local_start FROM product.usage_interval
+ WHERE utility_id = 'WIDEX' AND interval_start_ts >= '2025-03-09 00:00-05' AND interval_start_ts < '2025-03-09 04:00-04'
+ ORDER BY interval_start_ts;
+SELECT local_date, time_resolution, peak_usage_value, peak_local, pit_usage_value, pit_local
+  FROM experience.daily_usage WHERE utility_id = 'WIDEX' ORDER BY local_date;
+SELECT month_start, day_count, interval_count, total_usage, avg_daily_usage, peak_day, peak_day_usage,
+       peak_usage_value, peak_local
+  FROM experience.monthly_usage WHERE utility_id = 'WIDEX' ORDER BY month_start;
 
 -- The same day on a 24-hour wall clock (00:00 ... 23:00): the skipped
 -- 02:00 of 2025-03-09 is empty (a value there rejects the record), the

@@ -206,11 +206,23 @@ RESET ROLE;
 --
 SET ROLE regress_ext1;
 SELECT * FROM pg_temp.foreign_rows('UTILITY1');
-SELECT utility_id, service_point_id, house_num, street, house_supp, city, zip3, state
-  FROM external.service_point ORDER BY 1, 2;
+-- identifiers are pseudonyms (a keyed hash: random per database, so only
+-- their shape is shown here; they are checked against the key below)
+SELECT utility_id, service_point_id ~ '^sp_[0-9a-f]{24}$' AS sp_pseudonym,
+       service_point_number ~ '^spnum_[0-9a-f]{24}$' AS number_pseudonym,
+       house_num, street, house_supp, city, zip3, state
+  FROM external.service_point ORDER BY city;
 SELECT count(*) AS reads, count(house_num) AS house_nums, count(street) AS streets,
-       count(house_supp) AS house_supps, count(zip3) AS zip3s, max(length(zip3)) AS zip_digits
+       count(house_supp) AS house_supps, count(zip3) AS zip3s, max(length(zip3)) AS zip_digits,
+       bool_and(service_point_id ~ '^sp_[0-9a-f]{24}$') AS sp_pseudonyms,
+       bool_and(meter_id ~ '^meter_[0-9a-f]{24}$') AS meter_pseudonyms
   FROM external.usage_interval;
+-- the pseudonyms join: each day's service point is a service point
+SELECT count(*) AS days, count(s.service_point_id) AS joined
+  FROM external.daily_usage d LEFT JOIN external.service_point s USING (utility_id, service_point_id);
+-- the key is not the reader's
+SELECT * FROM gridflow.pseudonym_key;
+SELECT gridflow.pseudonym(NULL, 'sp', 'UTILITY1', 'SP-00000001') AS without_key;
 -- through the tables and views with the raw columns
 SELECT street FROM product.usage_interval;
 SELECT street FROM standardized.service_point;
@@ -239,9 +251,22 @@ SELECT count(*) FROM external.service_point WHERE pg_temp.peek_ext1(utility_id, 
 SELECT count(*) FROM external.daily_usage WHERE pg_temp.peek_ext1(utility_id, '');
 SELECT count(*) FROM external.service_point WHERE utility_id = 'UTILITY2' AND (zip3 || 'x')::integer > 0;
 RESET ROLE;
--- what the masks hide (the superuser's view of the same service points)
-SELECT utility_id, service_point_id, house_num, street, house_supp, zip
-  FROM standardized.service_point WHERE utility_id = 'UTILITY1' ORDER BY 1, 2;
+-- what the masks hide (the superuser's view of the same service points):
+-- each pseudonym is the keyed hash of its utility and identifier, and no
+-- identifier of the utility's shows through
+SELECT s.utility_id, s.service_point_id, s.house_num, s.street, s.house_supp, s.zip,
+       e.service_point_id = gridflow.pseudonym(k.key, 'sp', s.utility_id, s.service_point_id) AS keyed_hash
+  FROM standardized.service_point s
+  JOIN external.service_point e ON e.utility_id = s.utility_id AND e.city = s.city
+ CROSS JOIN gridflow.pseudonym_key k
+ WHERE s.utility_id = 'UTILITY1' ORDER BY 1, 2;
+SELECT count(*) AS utility_ids_shown
+  FROM (SELECT service_point_id AS id FROM external.usage_interval
+        UNION ALL SELECT meter_id FROM external.usage_interval
+        UNION ALL SELECT service_point_number FROM external.service_point) e
+ WHERE e.id IN (SELECT service_point_id FROM standardized.service_point
+                UNION ALL SELECT meter_id FROM standardized.meter
+                UNION ALL SELECT service_point_number FROM standardized.service_point);
 -- the statistics the readers could not see exist
 SELECT count(*) > 0 AS stats_exist FROM pg_stats
  WHERE schemaname = 'gridflow_store' AND tablename LIKE 'usage\_interval%' AND attname IN ('street', 'zip');

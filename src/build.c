@@ -292,6 +292,17 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 													 "product.usage_interval");
 				rows[GF_STORE_DAY] += end_writer(t.experience, &index_ms[GF_STORE_DAY],
 												 "experience.daily_usage");
+				/* the months, from the days (small: a rollup in SQL) */
+				{
+					TimestampTz m0 = GetCurrentTimestamp();
+
+					phase = psprintf("rolling the days of utility %s up into months", u->utility_id);
+					rows[GF_STORE_MONTH] += (int64)
+						gf_month_rollup(gf_store_partition(GF_STORE_DAY, u->utility_id, true, false),
+										gf_store_partition(GF_STORE_MONTH, u->utility_id, true, true),
+										(Datum) 0, (Datum) 0);
+					index_ms[GF_STORE_MONTH] += (double) (GetCurrentTimestamp() - m0) / 1000.0;
+				}
 			}
 			phase = NULL;
 			memset(&t, 0, sizeof(t));
@@ -317,6 +328,8 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 						  index_ms[GF_STORE_PRODUCT]);
 		gf_build_add_step(steps, "experience", "experience.daily_usage", rows[GF_STORE_DAY],
 						  index_ms[GF_STORE_DAY]);
+		gf_build_add_step(steps, "experience", "experience.monthly_usage", rows[GF_STORE_MONTH],
+						  index_ms[GF_STORE_MONTH]);
 	}
 	if (staged_rows > 0)
 		gf_build_add_step(steps, "stage", "gridflow.shard_stage_read", staged_rows, staged_ms);

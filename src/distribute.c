@@ -347,6 +347,37 @@ column_defs(Oid relid, const char *skip)
 						 a->attnotnull ? " NOT NULL" : "");
 	}
 	relation_close(rel, AccessShareLock);
+
+	/*
+	 * The CHECK constraints too: a foreign table becomes a partition only
+	 * when it has every CHECK constraint of its parent (those on a skipped
+	 * column are left out).
+	 */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(psprintf("SELECT pg_catalog.quote_ident(c.conname), pg_catalog.pg_get_constraintdef(c.oid), "
+							 "(SELECT pg_catalog.string_agg(a.attname::text, ',') FROM pg_catalog.pg_attribute a "
+							 "WHERE a.attrelid = c.conrelid AND a.attnum OPERATOR(pg_catalog.=) ANY (c.conkey)) "
+							 "FROM pg_catalog.pg_constraint c WHERE c.conrelid = %u AND c.contype = 'c' "
+							 "ORDER BY c.conname", relid), true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the constraints of relation %u", relid);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	tdesc = SPI_tuptable->tupdesc;
+		char	   *cols = SPI_getvalue(tup, tdesc, 3);
+		bool		skipped = false;
+
+		if (skip != NULL && cols != NULL)
+		{
+			for (char *col = strtok(cols, ","); col != NULL && !skipped; col = strtok(NULL, ","))
+				skipped = in_list(skip, col);
+		}
+		if (!skipped)
+			appendStringInfo(&buf, ", CONSTRAINT %s %s",
+							 SPI_getvalue(tup, tdesc, 1), SPI_getvalue(tup, tdesc, 2));
+	}
+	SPI_finish();
 	return buf.data;
 }
 
@@ -544,7 +575,7 @@ gridflow_distribute(PG_FUNCTION_ARGS)
 			}
 			else
 			{
-				gf_spi_exec(psprintf("CREATE TABLE %s (LIKE %s) PARTITION BY HASH (service_point_id)",
+				gf_spi_exec(psprintf("CREATE TABLE %s (LIKE %s INCLUDING CONSTRAINTS) PARTITION BY HASH (service_point_id)",
 									 qname, gf_qualified_name(gf_store_oid((GfStore) layer))),
 							SPI_OK_UTILITY);
 				gf_spi_exec(psprintf("COMMENT ON TABLE %s IS %s", qname,

@@ -20,6 +20,8 @@
 
 #include <math.h>
 
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -38,6 +40,8 @@ typedef enum DayColumn
 	DC_SERVICE_POINT,
 	DC_LOCAL_DATE,
 	DC_CHANNEL,
+	DC_UNIT,
+	DC_RESOLUTION,
 	DC_BUCKET_START,
 	DC_BUCKET_END,
 	DC_TOTAL,
@@ -49,7 +53,7 @@ typedef enum DayColumn
 } DayColumn;
 
 static const char *const day_column_names[] = {
-	"utility_id", "service_point_id", "local_date", "channel", "bucket_start",
+	"utility_id", "service_point_id", "local_date", "channel", "unit", "time_resolution", "bucket_start",
 	"bucket_end", "total_usage", "interval_count", "peak_usage_value",
 	"peak_usage_ts", "pit_usage_value", "pit_usage_ts"
 };
@@ -60,6 +64,9 @@ typedef struct DayAgg
 	int64		count;
 	PeakPitState pp;
 	FSum		sum;
+	text	   *unit;			/* of its reads, while they agree */
+	bool		unit_mixed;		/* reads of several units (or some of none) */
+	bool		day_resolution; /* a read without its time of day */
 } DayAgg;
 
 struct GfDayWriter
@@ -114,12 +121,13 @@ gf_day_writer_begin(GfLoadTargets *t, GfUtility *u, MemoryContext cxt)
 }
 
 /*
- * A read of service point sp on local_date, channel ch, starting at start:
- * its share of the day (a NULL value is counted in no figure).
+ * A read of service point sp on local_date, channel ch, in unit (NULL:
+ * none), starting at start (only its day when day_resolution): its share
+ * of the day (a NULL value is counted in no figure).
  */
 void
-gf_day_add(GfDayWriter *em, text *sp, text *ch, int32 local_date, TimestampTz start,
-		   bool value_null, double v)
+gf_day_add(GfDayWriter *em, text *sp, text *ch, text *unit, bool day_resolution,
+		   int32 local_date, TimestampTz start, bool value_null, double v)
 {
 	uint32		splen = VARSIZE_ANY_EXHDR(sp);
 	uint32		chlen = VARSIZE_ANY_EXHDR(ch);
@@ -141,7 +149,19 @@ gf_day_add(GfDayWriter *em, text *sp, text *ch, int32 local_date, TimestampTz st
 	day = gf_keytable_find(em->days, em->key.data, (uint32) em->key.len,
 						   gf_key_hash(em->key.data, (uint32) em->key.len), true, &found);
 	if (!found)
+	{
 		gf_fsum_init(&day->sum);
+		day->unit = unit ? (text *) MemoryContextAlloc(em->days_cxt, VARSIZE_ANY(unit)) : NULL;
+		if (unit)
+			memcpy(day->unit, unit, VARSIZE_ANY(unit));
+		day->unit_mixed = (unit == NULL);
+	}
+	else if (!day->unit_mixed &&
+			 (unit == NULL || VARSIZE_ANY_EXHDR(unit) != VARSIZE_ANY_EXHDR(day->unit) ||
+			  memcmp(VARDATA_ANY(unit), VARDATA_ANY(day->unit), VARSIZE_ANY_EXHDR(unit)) != 0))
+		day->unit_mixed = true;
+	if (day_resolution)
+		day->day_resolution = true;
 	if (!value_null)
 	{
 		gf_fsum_add(&day->sum, v, gf_fsum_grow, em->days_cxt);
@@ -226,6 +246,13 @@ flush_days(GfDayWriter *em)
 				case DC_CHANNEL:
 					v = PointerGetDatum(cstring_to_text_with_len(keys[i].ch, (int) keys[i].chlen));
 					break;
+				case DC_UNIT:
+					v = day->unit_mixed ? (Datum) 0 : PointerGetDatum(day->unit);
+					isnull = day->unit_mixed;
+					break;
+				case DC_RESOLUTION:
+					v = CStringGetTextDatum(day->day_resolution ? "day" : "interval");
+					break;
 				case DC_BUCKET_START:
 					v = TimestampTzGetDatum(gf_local_to_timestamptz(u, midnight));
 					break;
@@ -251,7 +278,7 @@ flush_days(GfDayWriter *em)
 					break;
 				case DC_PEAK_TS:
 					v = TimestampTzGetDatum(day->pp.peak_ts);
-					isnull = !day->pp.has_value || day->pp.peak_ts_null;
+					isnull = !day->pp.has_value || day->pp.peak_ts_null || day->day_resolution;
 					break;
 				case DC_PIT_VALUE:
 					v = Float8GetDatum(day->pp.pit_value);
@@ -259,7 +286,7 @@ flush_days(GfDayWriter *em)
 					break;
 				case DC_PIT_TS:
 					v = TimestampTzGetDatum(day->pp.pit_ts);
-					isnull = !day->pp.has_value || day->pp.pit_ts_null;
+					isnull = !day->pp.has_value || day->pp.pit_ts_null || day->day_resolution;
 					break;
 			}
 			slot->tts_values[c] = v;
@@ -279,4 +306,88 @@ void
 gf_day_writer_end(GfDayWriter *em)
 {
 	flush_days(em);
+}
+
+/*
+ * The monthly rollup (experience.monthly_usage) of the days of relation
+ * days, as SQL: what gridflow.monthly_source defines over
+ * experience.daily_usage.  The month's total is the exact sum of its days'
+ * totals; its peak day and its peak read are the earliest on ties.
+ */
+const char *
+gf_month_rollup_sql(const char *days)
+{
+	return psprintf("SELECT s.utility_id, s.service_point_id, s.month_start, s.channel, "
+					"CASE WHEN s.units OPERATOR(pg_catalog.=) s.day_count "
+					"AND s.unit_min OPERATOR(pg_catalog.=) s.unit_max THEN s.unit_min END AS unit, "
+					"CASE WHEN s.day_days OPERATOR(pg_catalog.>) 0 THEN 'day' ELSE 'interval' END AS time_resolution, "
+					"s.day_count, s.interval_count, s.total_usage, "
+					"s.total_usage OPERATOR(pg_catalog./) s.day_count AS avg_daily_usage, "
+					"pg_catalog.timezone('UTC', (s.pd).peak_ts)::date AS peak_day, "
+					"(s.pd).peak_value AS peak_day_usage, "
+					"(s.pr).peak_value AS peak_usage_value, (s.pr).peak_ts AS peak_usage_ts "
+					"FROM (SELECT d.utility_id, d.service_point_id, "
+					"pg_catalog.date_trunc('month', d.local_date::timestamp)::date AS month_start, "
+					"d.channel, pg_catalog.count(*)::integer AS day_count, "
+					"pg_catalog.count(d.unit)::integer AS units, "
+					"pg_catalog.min(d.unit) AS unit_min, pg_catalog.max(d.unit) AS unit_max, "
+					"pg_catalog.count(*) FILTER (WHERE d.time_resolution OPERATOR(pg_catalog.=) 'day') AS day_days, "
+					"pg_catalog.sum(d.interval_count)::integer AS interval_count, "
+					"gridflow.exact_sum(d.total_usage) AS total_usage, "
+					"gridflow.peak_pit(d.total_usage, pg_catalog.timezone('UTC', d.local_date::timestamp)) AS pd, "
+					"gridflow.peak_pit(d.peak_usage_value, d.peak_usage_ts) AS pr "
+					"FROM %s d "
+					"GROUP BY d.utility_id, d.service_point_id, "
+					"pg_catalog.date_trunc('month', d.local_date::timestamp)::date, d.channel) s",
+					days);
+}
+
+/*
+ * Write into relation months the rollup of the days of relation days: all
+ * of them (sps is 0), or those of the service points and months of the
+ * arrays sps (text[]) and months_start (date[], first days), whose rows in
+ * months are replaced.  Returns the rows written.
+ */
+uint64
+gf_month_rollup(Oid days, Oid months, Datum sps, Datum months_start)
+{
+	const char *qdays = gf_qualified_name(days);
+	const char *qmonths = gf_qualified_name(months);
+	const char *columns = gf_column_list(months);
+	Oid			types[2] = {TEXTARRAYOID, DATEARRAYOID};
+	Datum		args[2] = {sps, months_start};
+	uint64		rows;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (sps == (Datum) 0)
+	{
+		if (SPI_execute(psprintf("INSERT INTO %s (%s) SELECT %s FROM (%s) r", qmonths, columns, columns,
+								 gf_month_rollup_sql(qdays)), false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "gridflow: could not roll the days up into months");
+	}
+	else
+	{
+		const char *wanted =
+			"SELECT x.sp, x.m FROM ROWS FROM (pg_catalog.unnest($1::text[]), "
+			"pg_catalog.unnest($2::date[])) AS x(sp, m)";
+		const char *days_of = psprintf("(SELECT d.* FROM %s d JOIN (%s) w "
+									   "ON d.service_point_id OPERATOR(pg_catalog.=) w.sp "
+									   "AND d.local_date OPERATOR(pg_catalog.>=) w.m "
+									   "AND d.local_date OPERATOR(pg_catalog.<) (w.m OPERATOR(pg_catalog.+) '1 month'::interval)::date)",
+									   qdays, wanted);
+
+		if (SPI_execute_with_args(psprintf("DELETE FROM %s o USING (%s) w "
+										   "WHERE o.service_point_id OPERATOR(pg_catalog.=) w.sp "
+										   "AND o.month_start OPERATOR(pg_catalog.=) w.m",
+										   qmonths, wanted),
+								  2, types, args, NULL, false, 0) != SPI_OK_DELETE ||
+			SPI_execute_with_args(psprintf("INSERT INTO %s (%s) SELECT %s FROM (%s) r", qmonths,
+										   columns, columns, gf_month_rollup_sql(days_of)),
+								  2, types, args, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "gridflow: could not roll the days up into months");
+	}
+	rows = SPI_processed;
+	SPI_finish();
+	return rows;
 }

@@ -391,9 +391,11 @@ extern void gf_product_end(GfProductWriter *em);
 
 /* experience.c: their daily summaries (local_date: a DateADT) */
 extern GfDayWriter *gf_day_writer_begin(GfLoadTargets *t, GfUtility *u, MemoryContext cxt);
-extern void gf_day_add(GfDayWriter *dw, text *sp, text *ch, int32 local_date,
-					   TimestampTz start, bool value_null, double v);
+extern void gf_day_add(GfDayWriter *dw, text *sp, text *ch, text *unit, bool day_resolution,
+					   int32 local_date, TimestampTz start, bool value_null, double v);
 extern void gf_day_writer_end(GfDayWriter *dw);
+extern const char *gf_month_rollup_sql(const char *days);
+extern uint64 gf_month_rollup(Oid days, Oid months, Datum sps, Datum months_start);
 
 /* dayset.c: the service-point days an incremental load refreshes */
 extern GfDays *gf_days_create(MemoryContext cxt);
@@ -442,10 +444,14 @@ typedef enum GfStore
 	GF_STORE_READ,
 	GF_STORE_PRODUCT,
 	GF_STORE_DAY,
+	GF_STORE_MONTH,				/* experience.monthly_usage */
 	GF_STORE_TABLES
 } GfStore;
 
-/* the layers of reads, partitioned by month too */
+/*
+ * The layers of reads, from here to the end: reads, products and days
+ * (partitioned by month too) and months; what shards hold (distribute.c)
+ */
 #define GF_STORE_FIRST_MONTHLY GF_STORE_READ
 
 typedef struct GfStoreTable

@@ -46,6 +46,12 @@ gf_build_begin(const char *operation, const char *drop_dir)
 							  3, types, args, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "gridflow: could not record build");
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	/* the key of external readers' pseudonyms, made once (55_pseudonyms.sql) */
+	if (SPI_execute("INSERT INTO gridflow.pseudonym_key (key) "
+					"SELECT pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.gen_random_uuid()::text "
+					"OPERATOR(pg_catalog.||) pg_catalog.gen_random_uuid()::text, 'UTF8')) "
+					"ON CONFLICT DO NOTHING", false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "gridflow: could not make the key of the pseudonyms");
 	SPI_finish();
 	return id;
 }

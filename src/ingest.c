@@ -50,6 +50,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/datetime.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -182,16 +183,22 @@ refresh_chunk(IngestUtility *iu, GfDays *days, uint32 from, uint32 to)
 					  "AND ps.local_date = t.d "
 					  "WHERE ps.utility_id = $6 "
 					  "RETURNING utility_id, service_point_id, local_date, channel, value, "
-					  "interval_start_ts) "
-					  "INSERT INTO %s (utility_id, service_point_id, local_date, channel, "
-					  "bucket_start, bucket_end, total_usage, interval_count, peak_usage_value, "
-					  "peak_usage_ts, pit_usage_value, pit_usage_ts) "
+					  "interval_start_ts, unit, time_resolution) "
+					  "INSERT INTO %s (utility_id, service_point_id, local_date, channel, unit, "
+					  "time_resolution, bucket_start, bucket_end, total_usage, interval_count, "
+					  "peak_usage_value, peak_usage_ts, pit_usage_value, pit_usage_ts) "
 					  "SELECT s.utility_id, s.service_point_id, s.local_date, s.channel, "
+					  "CASE WHEN s.units = s.reads AND s.unit_min = s.unit_max THEN s.unit_min END, "
+					  "CASE WHEN s.day_reads > 0 THEN 'day' ELSE 'interval' END, "
 					  "pg_catalog.timezone($5, s.local_date::timestamp), "
 					  "pg_catalog.timezone($5, (s.local_date + 1)::timestamp), "
-					  "s.total_usage, s.interval_count, (s.pp).peak_value, (s.pp).peak_ts, "
-					  "(s.pp).pit_value, (s.pp).pit_ts "
+					  "s.total_usage, s.interval_count, (s.pp).peak_value, "
+					  "CASE WHEN s.day_reads = 0 THEN (s.pp).peak_ts END, "
+					  "(s.pp).pit_value, CASE WHEN s.day_reads = 0 THEN (s.pp).pit_ts END "
 					  "FROM (SELECT p.utility_id, p.service_point_id, p.local_date, p.channel, "
+					  "pg_catalog.count(*) AS reads, pg_catalog.count(p.unit) AS units, "
+					  "pg_catalog.min(p.unit) AS unit_min, pg_catalog.max(p.unit) AS unit_max, "
+					  "pg_catalog.count(*) FILTER (WHERE p.time_resolution = 'day') AS day_reads, "
 					  "gridflow.exact_sum(p.value) AS total_usage, "
 					  "pg_catalog.count(p.value)::integer AS interval_count, "
 					  "gridflow.peak_pit(p.value, p.interval_start_ts) AS pp "
@@ -211,6 +218,54 @@ refresh_chunk(IngestUtility *iu, GfDays *days, uint32 from, uint32 to)
 				 iu->u->utility_id, SPI_result_code_string(rc));
 	}
 	SPI_finish();
+}
+
+/*
+ * The months of the refreshed days rolled up again (experience.monthly_usage):
+ * each (service point, month) once.
+ */
+static void
+refresh_months(IngestUtility *iu, GfDays *days)
+{
+	uint32		n = gf_days_count(days);
+	GfKeyTable *seen = gf_keytable_create(CurrentMemoryContext, 256, 0);
+	Datum	   *sps = palloc(sizeof(Datum) * Max(n, 1));
+	Datum	   *months = palloc(sizeof(Datum) * Max(n, 1));
+	int			m = 0;
+	StringInfoData key;
+
+	initStringInfo(&key);
+	for (uint32 i = 0; i < n; i++)
+	{
+		Datum		sp;
+		bool		sp_null;
+		int32		day = gf_days_entry(days, i, &sp, &sp_null);
+		int32		month = gf_month_of_date(day);
+		DateADT		first = date2j(month / 12, month % 12 + 1, 1) - POSTGRES_EPOCH_JDATE;
+		text	   *t;
+		bool		found;
+
+		CHECK_FOR_INTERRUPTS();
+		if (sp_null)
+			continue;			/* reads without a service point have no days */
+		t = DatumGetTextPP(sp);
+		resetStringInfo(&key);
+		appendBinaryStringInfo(&key, (char *) &first, sizeof(first));
+		appendBinaryStringInfo(&key, VARDATA_ANY(t), (int) VARSIZE_ANY_EXHDR(t));
+		(void) gf_keytable_find(seen, key.data, (uint32) key.len,
+								gf_key_hash(key.data, (uint32) key.len), true, &found);
+		if (found)
+			continue;
+		sps[m] = sp;
+		months[m] = DateADTGetDatum(first);
+		m++;
+	}
+	if (m == 0)
+		return;
+	(void) gf_month_rollup(iu->days, gf_store_partition(GF_STORE_MONTH, iu->u->utility_id, false, true),
+						   PointerGetDatum(construct_array(sps, m, TEXTOID, -1, false, TYPALIGN_INT)),
+						   PointerGetDatum(construct_array(months, m, DATEOID, sizeof(DateADT), true,
+														   TYPALIGN_INT)));
 }
 
 /* Refresh the product rows and daily summaries of days. */
@@ -254,6 +309,7 @@ refresh_days(IngestUtility *iu, GfDays *days)
 		CHECK_FOR_INTERRUPTS();
 		refresh_chunk(iu, days, from, Min(n, from + REFRESH_CHUNK));
 	}
+	refresh_months(iu, days);
 }
 
 /*

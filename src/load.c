@@ -222,11 +222,25 @@ add_row(ReadingFile *fr)
 	bool		value_null = true;
 	DedupIn		in;
 
+	/*
+	 * A read whose start has no time of day (a date alone) is of day
+	 * resolution: when in the day it was taken is unknown.  A duration of 0
+	 * (or none) is unknown too: duration and end stay NULL.
+	 */
+	if (interval && p->att_resolution >= 0)
+	{
+		row->isnull[p->att_resolution] = false;
+		row->tptr[p->att_resolution] = row->start_has_time ? "interval" : "day";
+		row->tlen[p->att_resolution] = row->start_has_time ? 8 : 3;
+	}
+	if (interval && p->att_duration >= 0 && !row->isnull[p->att_duration] &&
+		DatumGetInt32(row->values[p->att_duration]) == 0)
+		row->isnull[p->att_duration] = true;
 	if (interval && p->att_end >= 0)
 	{
 		TimestampTz start = DatumGetTimestampTz(row->values[p->att_start]);
-		int64		dur = (p->att_duration >= 0 && !row->isnull[p->att_duration]) ?
-			DatumGetInt32(row->values[p->att_duration]) : 0;
+		bool		known = (p->att_duration >= 0 && !row->isnull[p->att_duration]);
+		int64		dur = known ? DatumGetInt32(row->values[p->att_duration]) : 0;
 		TimestampTz end = start + dur * USECS_PER_SEC;
 
 		if (dur < 0 || !IS_VALID_TIMESTAMP(end))
@@ -241,7 +255,7 @@ add_row(ReadingFile *fr)
 			return;
 		}
 		row->values[p->att_end] = TimestampTzGetDatum(end);
-		row->isnull[p->att_end] = false;
+		row->isnull[p->att_end] = !known;
 	}
 	if (interval && p->att_value >= 0 && !row->isnull[p->att_value])
 	{
@@ -351,8 +365,12 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 			if (!read_record(&fr, st))
 				continue;
 		}
-		if (fr.wide != NULL && !gf_wide_take(fr.wide, l->row.values, l->row.isnull))
-			continue;
+		if (fr.wide != NULL)
+		{
+			if (!gf_wide_take(fr.wide, l->row.values, l->row.isnull))
+				continue;
+			l->row.start_has_time = true;	/* the column gives the time of day */
+		}
 		add_row(&fr);
 	}
 	gf_dedup_flush(l, r, stats);

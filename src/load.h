@@ -82,6 +82,7 @@ typedef struct LoadPlan
 	int			att_channel;
 	int			att_end;
 	int			att_duration;
+	int			att_resolution;	/* time_resolution */
 	int			att_value;
 	int			att_installed;
 	int			att_removed;
@@ -96,6 +97,7 @@ typedef struct ParsedRow
 	const char **tptr;			/* text columns point into the record */
 	uint32	   *tlen;
 	int			local_flags;	/* GF_LOCAL_*: repeated or skipped local times */
+	bool		start_has_time; /* interval_start_ts gave a time of day */
 } ParsedRow;
 
 /*

@@ -76,7 +76,7 @@ is_managed(const LoadPlan *p, int att)
 		(att == p->att_utility || att == p->att_batch || att == p->att_line ||
 		 att == p->att_last_batch || att == p->att_source_rows ||
 		 att == p->att_conflicting || att == p->att_first_value ||
-		 att == p->att_value_sum || att == p->att_end);
+		 att == p->att_value_sum || att == p->att_end || att == p->att_resolution);
 }
 
 int
@@ -153,6 +153,7 @@ gf_map_plan(LoadPlan *p, GfUtility *u, GfSourceFile *f, TupleDesc desc)
 	p->att_channel = gf_attnum(desc, "channel", true);
 	p->att_end = gf_attnum(desc, "interval_end_ts", true);
 	p->att_duration = gf_attnum(desc, "duration_seconds", true);
+	p->att_resolution = gf_attnum(desc, "time_resolution", true);
 	p->att_value = gf_attnum(desc, "value", true);
 	p->att_installed = gf_attnum(desc, "installed_at", true);
 	p->att_removed = gf_attnum(desc, "removed_at", true);
@@ -258,6 +259,7 @@ gf_map_parse(LoadPlan *p, GfUtility *u, const CsvRecord *rec, ParsedRow *row,
 	for (int i = 0; i < p->natts; i++)
 		row->isnull[i] = true;
 	row->local_flags = 0;
+	row->start_has_time = true;
 
 	for (int i = 0; i < p->nops; i++)
 	{
@@ -309,6 +311,8 @@ gf_map_parse(LoadPlan *p, GfUtility *u, const CsvRecord *rec, ParsedRow *row,
 					r = gf_ts_parse(&op->fmt, f->data, f->len, &ts, NULL);
 					if (r != PARSE_OK)
 						break;
+					if (op->att == p->att_start)
+						row->start_has_time = ts.has_time;
 					if (ts.has_offset)
 						v = gf_ts_wall_usec(&ts) - (int64) ts.offset_seconds * USECS_PER_SEC -
 							GF_UNIX_TO_PG_USEC;

@@ -300,6 +300,7 @@ parse_iso(const char *s, const char *end, ParsedTimestamp *ts)
 		if (!read_digits(&s, end, 2, 2, &ts->hour) || s >= end || *s++ != ':' ||
 			!read_digits(&s, end, 2, 2, &ts->minute))
 			return PARSE_SYNTAX;
+		ts->has_time = true;
 		if (s < end && *s == ':')
 		{
 			s++;
@@ -367,6 +368,7 @@ parse_epoch(const char *s, const char *end, ParsedTimestamp *ts)
 	ts->minute = (int) (rem / 60 % 60);
 	ts->second = (int) (rem % 60);
 	ts->usec = usec;
+	ts->has_time = true;
 	ts->has_offset = true;
 	ts->offset_seconds = 0;
 	return PARSE_OK;
@@ -399,6 +401,7 @@ parse_pattern(const TsFormat *fmt, const char *s, const char *end,
 				break;
 			case TST_HOUR:
 				ok = read_digits(&s, end, w2, 2, &ts->hour);
+				ts->has_time = true;
 				break;
 			case TST_MINUTE:
 				ok = read_digits(&s, end, w2, 2, &ts->minute);

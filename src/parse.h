@@ -37,6 +37,7 @@ typedef struct ParsedTimestamp
 	int			minute;
 	int			second;
 	int			usec;
+	bool		has_time;		/* a time of day was written (not a date alone) */
 	bool		has_offset;		/* an offset or Z was written */
 	int			offset_seconds; /* east of UTC, when has_offset */
 } ParsedTimestamp;

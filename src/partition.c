@@ -77,10 +77,12 @@ const GfStoreTable gf_store[GF_STORE_TABLES] = {
 	{"meter_assignment", "standardized.meter_assignment", NULL, "PRIMARY KEY (utility_id, batch_id, line_no)"},
 	{"interval_read", "standardized.interval_read", "interval_start_ts",
 	"UNIQUE NULLS NOT DISTINCT (service_point_id, interval_start_ts, utility_id, meter_id, channel)"},
-	{"usage_interval", "product.usage_interval", "local_date",
+	{"usage_interval", "product.usage_interval", "interval_start_ts",
 	"UNIQUE NULLS NOT DISTINCT (service_point_id, interval_start_ts, utility_id, meter_id, channel)"},
 	{"daily_usage", "experience.daily_usage", "local_date",
 	"PRIMARY KEY (service_point_id, local_date, utility_id, channel)"},
+	{"monthly_usage", "experience.monthly_usage", NULL,
+	"PRIMARY KEY (service_point_id, month_start, utility_id, channel)"},
 };
 
 /* gridflow_store's table t */
@@ -521,8 +523,8 @@ month_leaf(void *arg, int64 key, bool create)
 /*
  * The routing of table t's rows for utility u to its month leaves (parent:
  * the utility's partition, in gridflow_store or, for a build, in
- * gridflow_next; the leaves go beside it).  Reads route on
- * interval_start_ts, products and days on local_date.
+ * gridflow_next; the leaves go beside it).  Reads and products route on
+ * interval_start_ts, days on local_date.
  */
 GfRoute *
 gf_month_route(GfUtility *u, GfStore t, Oid parent)

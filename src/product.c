@@ -56,6 +56,8 @@ struct GfProductWriter
 	int			r_start;
 	int			r_channel;
 	int			r_value;
+	int			r_unit;
+	int			r_resolution;
 	/* product columns */
 	int			pnatts;
 	ProductSource *psrc;
@@ -103,6 +105,8 @@ gf_product_begin(GfLoadTargets *t, GfUtility *u, TupleDesc rdesc)
 	em->r_start = gf_attnum(rdesc, "interval_start_ts", false);
 	em->r_channel = gf_attnum(rdesc, "channel", false);
 	em->r_value = gf_attnum(rdesc, "value", false);
+	em->r_unit = gf_attnum(rdesc, "unit", false);
+	em->r_resolution = gf_attnum(rdesc, "time_resolution", false);
 
 	em->pnatts = pdesc->natts;
 	em->psrc = MemoryContextAlloc(cxt, sizeof(ProductSource) * pdesc->natts);
@@ -254,6 +258,8 @@ gf_product_read(GfProductWriter *em, TupleTableSlot *read)
 	/* the day: (service point, local day, channel); reads without a service point are not summarized */
 	if (!rn[em->r_sp])
 		gf_day_add(em->days, DatumGetTextPP(rv[em->r_sp]), DatumGetTextPP(rv[em->r_channel]),
+				   rn[em->r_unit] ? NULL : DatumGetTextPP(rv[em->r_unit]),
+				   !rn[em->r_resolution] && VARSIZE_ANY_EXHDR(DatumGetTextPP(rv[em->r_resolution])) == 3,
 				   local_date, start, rn[em->r_value],
 				   rn[em->r_value] ? 0 : DatumGetFloat8(rv[em->r_value]));
 }

@@ -489,6 +489,11 @@ build_hash_part(ShardTask *t, MemoryContext cxt)
 		gf_build_add_step(&steps, "standardized", "standardized.interval_read", r, write_ms);
 		gf_build_add_step(&steps, "product", "product.usage_interval", p, 0);
 		gf_build_add_step(&steps, "experience", "experience.daily_usage", e, ms_since(i0));
+		i0 = GetCurrentTimestamp();
+		e = (int64) gf_month_rollup(gf_store_partition(GF_STORE_DAY, u->utility_id, true, false),
+									gf_store_partition(GF_STORE_MONTH, u->utility_id, true, true),
+									(Datum) 0, (Datum) 0);
+		gf_build_add_step(&steps, "experience", "experience.monthly_usage", e, ms_since(i0));
 	}
 	gf_spi_exec(psprintf("DELETE FROM gridflow.shard_stage_read WHERE utility_id OPERATOR(pg_catalog.=) %s",
 						 uid), SPI_OK_DELETE);

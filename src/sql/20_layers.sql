@@ -167,8 +167,9 @@ CREATE TABLE gridflow_store.interval_read (
     meter_id text NOT NULL,
     channel text NOT NULL,
     interval_start_ts timestamptz NOT NULL,
-    interval_end_ts timestamptz NOT NULL,
+    interval_end_ts timestamptz,
     duration_seconds integer,
+    time_resolution text NOT NULL CHECK (time_resolution IN ('interval', 'day')),
     value double precision,
     quality text,
     last_update_time timestamptz,
@@ -187,9 +188,10 @@ COMMENT ON COLUMN gridflow_store.interval_read.utility_id IS 'Utility';
 COMMENT ON COLUMN gridflow_store.interval_read.service_point_id IS 'Service point: from the read, or through the meter (NULL when the meter has none)';
 COMMENT ON COLUMN gridflow_store.interval_read.meter_id IS 'Meter';
 COMMENT ON COLUMN gridflow_store.interval_read.channel IS 'Channel as the utility names it (kWh and kVARh reads of one instant are different channels)';
-COMMENT ON COLUMN gridflow_store.interval_read.interval_start_ts IS 'Start of the interval (offsets kept; integer dates are local midnight)';
-COMMENT ON COLUMN gridflow_store.interval_read.interval_end_ts IS 'interval_start_ts + duration_seconds';
-COMMENT ON COLUMN gridflow_store.interval_read.duration_seconds IS 'Interval length in seconds as given by the utility (converted from column_map.unit, implied by gridflow.channel, or the column length of a wide layout; NULL or 0: unknown)';
+COMMENT ON COLUMN gridflow_store.interval_read.interval_start_ts IS 'Start of the interval (offsets kept; a date alone, or an integer date, is local midnight: see time_resolution)';
+COMMENT ON COLUMN gridflow_store.interval_read.interval_end_ts IS 'interval_start_ts + duration_seconds (NULL when the duration is unknown)';
+COMMENT ON COLUMN gridflow_store.interval_read.duration_seconds IS 'Interval length in seconds as given by the utility (converted from column_map.unit, implied by gridflow.channel, or the column length of a wide layout); NULL when unknown (a duration of 0 is read as unknown)';
+COMMENT ON COLUMN gridflow_store.interval_read.time_resolution IS 'interval: the file gives the start''s time of day; day: it gives a date alone (UTILITY2''s integer dates), so when in the day the read was taken is unknown and interval_start_ts is only the local midnight of its day';
 COMMENT ON COLUMN gridflow_store.interval_read.value IS 'Usage value of the kept read (sum of the duplicates under the sum policy), in unit';
 COMMENT ON COLUMN gridflow_store.interval_read.quality IS 'Quality flag as the utility gives it';
 COMMENT ON COLUMN gridflow_store.interval_read.last_update_time IS 'When the utility last updated the read';
@@ -212,10 +214,12 @@ CREATE TABLE gridflow_store.usage_interval (
     meter_id text NOT NULL,
     channel text NOT NULL,
     interval_start_ts timestamptz NOT NULL,
-    interval_end_ts timestamptz NOT NULL,
+    interval_end_ts timestamptz,
     local_date date NOT NULL,
     duration_seconds integer,
+    time_resolution text NOT NULL CHECK (time_resolution IN ('interval', 'day')),
     value double precision,
+    unit text,
     quality text,
     service_point_known boolean NOT NULL,
     meter_known boolean NOT NULL,
@@ -234,16 +238,18 @@ CREATE TABLE gridflow_store.usage_interval (
     batch_id bigint NOT NULL,
     line_no bigint NOT NULL
 ) PARTITION BY LIST (utility_id);
-COMMENT ON TABLE gridflow_store.usage_interval IS 'Storage of product.usage_interval, partitioned by utility, then by month of local_date; each month keyed on (service_point_id, interval_start_ts, utility_id, meter_id, channel) for look-ups by service point and day';
+COMMENT ON TABLE gridflow_store.usage_interval IS 'Storage of product.usage_interval, partitioned by utility, then by month of the utility''s local days on interval_start_ts (the bounds of standardized.interval_read''s months); each month keyed on (service_point_id, interval_start_ts, utility_id, meter_id, channel) for look-ups by service point and time';
 COMMENT ON COLUMN gridflow_store.usage_interval.utility_id IS 'Utility';
 COMMENT ON COLUMN gridflow_store.usage_interval.service_point_id IS 'Service point (NULL when unknown)';
 COMMENT ON COLUMN gridflow_store.usage_interval.meter_id IS 'Meter';
 COMMENT ON COLUMN gridflow_store.usage_interval.channel IS 'Channel';
 COMMENT ON COLUMN gridflow_store.usage_interval.interval_start_ts IS 'Start of the interval';
-COMMENT ON COLUMN gridflow_store.usage_interval.interval_end_ts IS 'End of the interval';
+COMMENT ON COLUMN gridflow_store.usage_interval.interval_end_ts IS 'End of the interval (NULL when the duration is unknown)';
 COMMENT ON COLUMN gridflow_store.usage_interval.local_date IS 'Day of interval_start_ts in the utility''s time zone';
-COMMENT ON COLUMN gridflow_store.usage_interval.duration_seconds IS 'Interval length in seconds';
-COMMENT ON COLUMN gridflow_store.usage_interval.value IS 'Usage value';
+COMMENT ON COLUMN gridflow_store.usage_interval.duration_seconds IS 'Interval length in seconds (NULL: unknown)';
+COMMENT ON COLUMN gridflow_store.usage_interval.time_resolution IS 'interval: the start''s time of day is known; day: only its day is (interval_start_ts is the local midnight)';
+COMMENT ON COLUMN gridflow_store.usage_interval.value IS 'Usage value, in unit';
+COMMENT ON COLUMN gridflow_store.usage_interval.unit IS 'Unit of value (kWh, kvarh, ...), from the utility''s configuration; NULL: the utility does not say (never add values across units)';
 COMMENT ON COLUMN gridflow_store.usage_interval.quality IS 'Quality flag';
 COMMENT ON COLUMN gridflow_store.usage_interval.service_point_known IS 'The service point exists in standardized.service_point (false: orphan or unknown)';
 COMMENT ON COLUMN gridflow_store.usage_interval.meter_known IS 'The meter exists in standardized.meter';
@@ -272,6 +278,8 @@ CREATE TABLE gridflow_store.daily_usage (
     channel text NOT NULL,
     bucket_start timestamptz NOT NULL,
     bucket_end timestamptz NOT NULL,
+    unit text,
+    time_resolution text NOT NULL CHECK (time_resolution IN ('interval', 'day')),
     total_usage double precision,
     interval_count integer NOT NULL,
     peak_usage_value double precision,
@@ -286,12 +294,49 @@ COMMENT ON COLUMN gridflow_store.daily_usage.local_date IS 'Local day in the uti
 COMMENT ON COLUMN gridflow_store.daily_usage.channel IS 'Channel (kWh and kVARh are never added together)';
 COMMENT ON COLUMN gridflow_store.daily_usage.bucket_start IS 'Local midnight starting the day';
 COMMENT ON COLUMN gridflow_store.daily_usage.bucket_end IS 'Next local midnight (exclusive): 23 or 25 hours after bucket_start on daylight-saving days';
+COMMENT ON COLUMN gridflow_store.daily_usage.unit IS 'Unit of the day''s values (NULL: unknown, or reads of several units)';
+COMMENT ON COLUMN gridflow_store.daily_usage.time_resolution IS 'interval: every read of the day has its time of day; day: some read has only its date, so the peak and pit times are unknown (NULL)';
 COMMENT ON COLUMN gridflow_store.daily_usage.total_usage IS 'Sum of the day''s values';
 COMMENT ON COLUMN gridflow_store.daily_usage.interval_count IS 'Reads with a value in the day';
 COMMENT ON COLUMN gridflow_store.daily_usage.peak_usage_value IS 'Largest value of the day';
-COMMENT ON COLUMN gridflow_store.daily_usage.peak_usage_ts IS 'Start of the read holding the peak (earliest on ties)';
+COMMENT ON COLUMN gridflow_store.daily_usage.peak_usage_ts IS 'Start of the read holding the peak (earliest on ties); NULL when the day''s time_resolution is day';
 COMMENT ON COLUMN gridflow_store.daily_usage.pit_usage_value IS 'Smallest value of the day';
-COMMENT ON COLUMN gridflow_store.daily_usage.pit_usage_ts IS 'Start of the read holding the pit (earliest on ties)';
+COMMENT ON COLUMN gridflow_store.daily_usage.pit_usage_ts IS 'Start of the read holding the pit (earliest on ties); NULL when the day''s time_resolution is day';
+
+--
+-- Experience: monthly rollup of the days.
+--
+CREATE TABLE gridflow_store.monthly_usage (
+    utility_id text NOT NULL,
+    service_point_id text NOT NULL,
+    month_start date NOT NULL,
+    channel text NOT NULL,
+    unit text,
+    time_resolution text NOT NULL CHECK (time_resolution IN ('interval', 'day')),
+    day_count integer NOT NULL,
+    interval_count integer NOT NULL,
+    total_usage double precision,
+    avg_daily_usage double precision,
+    peak_day date,
+    peak_day_usage double precision,
+    peak_usage_value double precision,
+    peak_usage_ts timestamptz
+) PARTITION BY LIST (utility_id);
+COMMENT ON TABLE gridflow_store.monthly_usage IS 'Storage of experience.monthly_usage, partitioned by utility; each partition keyed on (service_point_id, month_start, utility_id, channel)';
+COMMENT ON COLUMN gridflow_store.monthly_usage.utility_id IS 'Utility';
+COMMENT ON COLUMN gridflow_store.monthly_usage.service_point_id IS 'Service point';
+COMMENT ON COLUMN gridflow_store.monthly_usage.month_start IS 'First local day of the month, in the utility''s time zone';
+COMMENT ON COLUMN gridflow_store.monthly_usage.channel IS 'Channel';
+COMMENT ON COLUMN gridflow_store.monthly_usage.unit IS 'Unit of the month''s values (NULL: unknown, or days of several units)';
+COMMENT ON COLUMN gridflow_store.monthly_usage.time_resolution IS 'interval: every day of the month has the times of its reads; day: some day has only dates (peak_usage_ts unknown)';
+COMMENT ON COLUMN gridflow_store.monthly_usage.day_count IS 'Days of the month with a row in experience.daily_usage (days without reads have none)';
+COMMENT ON COLUMN gridflow_store.monthly_usage.interval_count IS 'Reads with a value in the month';
+COMMENT ON COLUMN gridflow_store.monthly_usage.total_usage IS 'Sum of the days'' total_usage (an exact sum of them, rounded once)';
+COMMENT ON COLUMN gridflow_store.monthly_usage.avg_daily_usage IS 'total_usage / day_count: the mean of the days with data';
+COMMENT ON COLUMN gridflow_store.monthly_usage.peak_day IS 'Day of the largest total_usage (earliest on ties)';
+COMMENT ON COLUMN gridflow_store.monthly_usage.peak_day_usage IS 'The largest daily total_usage of the month';
+COMMENT ON COLUMN gridflow_store.monthly_usage.peak_usage_value IS 'Largest read value of the month';
+COMMENT ON COLUMN gridflow_store.monthly_usage.peak_usage_ts IS 'Start of the read holding it (earliest on ties); NULL when its day''s time_resolution is day';
 
 --
 -- What readers read: a view of every table of the layers, in its layer's
@@ -375,6 +420,7 @@ SELECT utility_id,
        interval_start_ts,
        interval_end_ts,
        duration_seconds,
+       time_resolution,
        value,
        quality,
        last_update_time,
@@ -391,47 +437,86 @@ SELECT utility_id,
 COMMENT ON VIEW standardized.interval_read IS 'Interval reads of every utility (grain: one row per utility_id, service_point_id, meter_id, interval_start_ts, channel; a read without a service point has one NULL key part), resolved by the utility''s interval_dedup_policy';
 
 CREATE VIEW product.usage_interval WITH (security_invoker = true) AS
-SELECT utility_id,
-       service_point_id,
-       meter_id,
-       channel,
-       interval_start_ts,
-       interval_end_ts,
-       local_date,
-       duration_seconds,
-       value,
-       quality,
-       service_point_known,
-       meter_known,
-       serial_number,
-       meter_type,
-       meter_category,
-       service_point_number,
-       house_num,
-       street,
-       house_supp,
-       city,
-       zip,
-       state,
-       last_update_time,
-       exported_at,
-       batch_id,
-       line_no
-  FROM gridflow_store.usage_interval;
+SELECT p.utility_id,
+       p.service_point_id,
+       p.meter_id,
+       p.channel,
+       p.interval_start_ts,
+       p.interval_end_ts,
+       p.local_date,
+       u.time_zone,
+       pg_catalog.timezone(u.time_zone, p.interval_start_ts) AS local_start,
+       p.duration_seconds,
+       p.time_resolution,
+       p.value,
+       p.unit,
+       p.quality,
+       p.service_point_known,
+       p.meter_known,
+       p.serial_number,
+       p.meter_type,
+       p.meter_category,
+       p.service_point_number,
+       p.house_num,
+       p.street,
+       p.house_supp,
+       p.city,
+       p.zip,
+       p.state,
+       p.last_update_time,
+       p.exported_at,
+       p.batch_id,
+       p.line_no
+  FROM gridflow_store.usage_interval p
+  LEFT JOIN gridflow.utility u ON u.utility_id OPERATOR(pg_catalog.=) p.utility_id;
 COMMENT ON VIEW product.usage_interval IS 'The usage fact table (grain: one row per standardized interval read: utility_id, service_point_id, meter_id, interval_start_ts, channel), with its meter and service point attributes (left joins: reads of unknown service points stay, flagged)';
+COMMENT ON COLUMN product.usage_interval.time_zone IS 'Time zone of the utility (gridflow.utility.time_zone): local_date and local_start are in it';
+COMMENT ON COLUMN product.usage_interval.local_start IS 'interval_start_ts as the local wall-clock time of the utility (for day resolution: the local midnight of the day)';
 
 CREATE VIEW experience.daily_usage WITH (security_invoker = true) AS
-SELECT utility_id,
-       service_point_id,
-       local_date,
-       channel,
-       bucket_start,
-       bucket_end,
-       total_usage,
-       interval_count,
-       peak_usage_value,
-       peak_usage_ts,
-       pit_usage_value,
-       pit_usage_ts
-  FROM gridflow_store.daily_usage;
-COMMENT ON VIEW experience.daily_usage IS 'Daily usage (grain: one row per utility_id, service_point_id, local_date, channel): total, count, peak and pit of the day''s reads; reads without a service point are not summarized (see dq.readiness)';
+SELECT d.utility_id,
+       d.service_point_id,
+       d.local_date,
+       d.channel,
+       d.unit,
+       d.time_resolution,
+       u.time_zone,
+       d.bucket_start,
+       d.bucket_end,
+       d.total_usage,
+       d.interval_count,
+       d.peak_usage_value,
+       d.peak_usage_ts,
+       pg_catalog.timezone(u.time_zone, d.peak_usage_ts) AS peak_local,
+       d.pit_usage_value,
+       d.pit_usage_ts,
+       pg_catalog.timezone(u.time_zone, d.pit_usage_ts) AS pit_local
+  FROM gridflow_store.daily_usage d
+  LEFT JOIN gridflow.utility u ON u.utility_id OPERATOR(pg_catalog.=) d.utility_id;
+COMMENT ON VIEW experience.daily_usage IS 'Daily usage (grain: one row per utility_id, service_point_id, local_date, channel): total, count, peak and pit of the day''s reads, in their unit; reads without a service point are not summarized (see dq.readiness)';
+COMMENT ON COLUMN experience.daily_usage.time_zone IS 'Time zone of the utility: local_date, peak_local and pit_local are in it';
+COMMENT ON COLUMN experience.daily_usage.peak_local IS 'peak_usage_ts as the local wall-clock time of the utility (NULL with it)';
+COMMENT ON COLUMN experience.daily_usage.pit_local IS 'pit_usage_ts as the local wall-clock time of the utility (NULL with it)';
+
+CREATE VIEW experience.monthly_usage WITH (security_invoker = true) AS
+SELECT m.utility_id,
+       m.service_point_id,
+       m.month_start,
+       m.channel,
+       m.unit,
+       m.time_resolution,
+       u.time_zone,
+       m.day_count,
+       m.interval_count,
+       m.total_usage,
+       m.avg_daily_usage,
+       m.peak_day,
+       m.peak_day_usage,
+       m.peak_usage_value,
+       m.peak_usage_ts,
+       pg_catalog.timezone(u.time_zone, m.peak_usage_ts) AS peak_local
+  FROM gridflow_store.monthly_usage m
+  LEFT JOIN gridflow.utility u ON u.utility_id OPERATOR(pg_catalog.=) m.utility_id;
+COMMENT ON VIEW experience.monthly_usage IS 'Monthly usage (grain: one row per utility_id, service_point_id, month_start, channel): the month''s days rolled up, kept by builds and ingests, so that charts over months need not add every day';
+COMMENT ON COLUMN experience.monthly_usage.time_zone IS 'Time zone of the utility: month_start, peak_day and peak_local are in it';
+COMMENT ON COLUMN experience.monthly_usage.peak_local IS 'peak_usage_ts as the local wall-clock time of the utility';

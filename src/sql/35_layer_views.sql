@@ -45,8 +45,12 @@ SELECT r.utility_id,
        r.interval_start_ts,
        r.interval_end_ts,
        (pg_catalog.timezone(u.time_zone, r.interval_start_ts))::date AS local_date,
+       u.time_zone,
+       pg_catalog.timezone(u.time_zone, r.interval_start_ts) AS local_start,
        r.duration_seconds,
+       r.time_resolution,
        r.value,
+       r.unit,
        r.quality,
        sp.service_point_id IS NOT NULL AS service_point_known,
        m.meter_id IS NOT NULL AS meter_known,
@@ -76,30 +80,94 @@ SELECT r.utility_id,
 COMMENT ON VIEW gridflow.product_source IS 'Definition of product.usage_interval: standardized reads left-joined to their meter and service point (the build computes the same rows in C; the regression tests check they agree)';
 
 CREATE VIEW gridflow.experience_source WITH (security_invoker = true) AS
-SELECT s.utility_id,
-       s.service_point_id,
-       s.local_date,
-       s.channel,
-       pg_catalog.timezone(s.time_zone, s.local_date::timestamp) AS bucket_start,
-       pg_catalog.timezone(s.time_zone, (s.local_date + 1)::timestamp) AS bucket_end,
-       s.total_usage,
-       s.interval_count,
-       (s.pp).peak_value AS peak_usage_value,
-       (s.pp).peak_ts AS peak_usage_ts,
-       (s.pp).pit_value AS pit_usage_value,
-       (s.pp).pit_ts AS pit_usage_ts
-  FROM (SELECT p.utility_id,
-               p.service_point_id,
-               p.local_date,
-               p.channel,
-               u.time_zone,
-               gridflow.exact_sum(p.value) AS total_usage,
-               pg_catalog.count(p.value)::integer AS interval_count,
-               gridflow.peak_pit(p.value, p.interval_start_ts) AS pp
-          FROM product.usage_interval p
-          JOIN gridflow.utility u
-            ON u.utility_id OPERATOR(pg_catalog.=) p.utility_id
-         WHERE p.service_point_id IS NOT NULL
-         GROUP BY p.utility_id, p.service_point_id, p.local_date, p.channel, u.time_zone) s;
+SELECT t.utility_id,
+       t.service_point_id,
+       t.local_date,
+       t.channel,
+       t.unit,
+       t.time_resolution,
+       t.time_zone,
+       t.bucket_start,
+       t.bucket_end,
+       t.total_usage,
+       t.interval_count,
+       t.peak_usage_value,
+       t.peak_usage_ts,
+       pg_catalog.timezone(t.time_zone, t.peak_usage_ts) AS peak_local,
+       t.pit_usage_value,
+       t.pit_usage_ts,
+       pg_catalog.timezone(t.time_zone, t.pit_usage_ts) AS pit_local
+  FROM (SELECT s.utility_id,
+               s.service_point_id,
+               s.local_date,
+               s.channel,
+               -- one unit when every read has it; day resolution when some read has only its day
+               CASE WHEN s.units OPERATOR(pg_catalog.=) s.reads
+                     AND s.unit_min OPERATOR(pg_catalog.=) s.unit_max THEN s.unit_min END AS unit,
+               CASE WHEN s.day_reads OPERATOR(pg_catalog.>) 0 THEN 'day' ELSE 'interval' END AS time_resolution,
+               s.time_zone,
+               pg_catalog.timezone(s.time_zone, s.local_date::timestamp) AS bucket_start,
+               pg_catalog.timezone(s.time_zone, (s.local_date OPERATOR(pg_catalog.+) 1)::timestamp) AS bucket_end,
+               s.total_usage,
+               s.interval_count,
+               (s.pp).peak_value AS peak_usage_value,
+               CASE WHEN s.day_reads OPERATOR(pg_catalog.=) 0 THEN (s.pp).peak_ts END AS peak_usage_ts,
+               (s.pp).pit_value AS pit_usage_value,
+               CASE WHEN s.day_reads OPERATOR(pg_catalog.=) 0 THEN (s.pp).pit_ts END AS pit_usage_ts
+          FROM (SELECT p.utility_id,
+                       p.service_point_id,
+                       p.local_date,
+                       p.channel,
+                       u.time_zone,
+                       pg_catalog.count(*) AS reads,
+                       pg_catalog.count(p.unit) AS units,
+                       pg_catalog.min(p.unit) AS unit_min,
+                       pg_catalog.max(p.unit) AS unit_max,
+                       pg_catalog.count(*) FILTER (WHERE p.time_resolution OPERATOR(pg_catalog.=) 'day') AS day_reads,
+                       gridflow.exact_sum(p.value) AS total_usage,
+                       pg_catalog.count(p.value)::integer AS interval_count,
+                       gridflow.peak_pit(p.value, p.interval_start_ts) AS pp
+                  FROM product.usage_interval p
+                  JOIN gridflow.utility u
+                    ON u.utility_id OPERATOR(pg_catalog.=) p.utility_id
+                 WHERE p.service_point_id IS NOT NULL
+                 GROUP BY p.utility_id, p.service_point_id, p.local_date, p.channel, u.time_zone) s) t;
 COMMENT ON VIEW gridflow.experience_source IS 'Definition of experience.daily_usage: product reads with a service point, grouped by utility, service point, local day and channel (the build computes the same rows in C; the regression tests check they agree)';
+
+CREATE VIEW gridflow.monthly_source WITH (security_invoker = true) AS
+SELECT m.utility_id,
+       m.service_point_id,
+       m.month_start,
+       m.channel,
+       CASE WHEN m.units OPERATOR(pg_catalog.=) m.day_count
+             AND m.unit_min OPERATOR(pg_catalog.=) m.unit_max THEN m.unit_min END AS unit,
+       CASE WHEN m.day_days OPERATOR(pg_catalog.>) 0 THEN 'day' ELSE 'interval' END AS time_resolution,
+       u.time_zone,
+       m.day_count,
+       m.interval_count,
+       m.total_usage,
+       m.total_usage OPERATOR(pg_catalog./) m.day_count AS avg_daily_usage,
+       pg_catalog.timezone('UTC', (m.pd).peak_ts)::date AS peak_day,
+       (m.pd).peak_value AS peak_day_usage,
+       (m.pr).peak_value AS peak_usage_value,
+       (m.pr).peak_ts AS peak_usage_ts,
+       pg_catalog.timezone(u.time_zone, (m.pr).peak_ts) AS peak_local
+  FROM (SELECT d.utility_id,
+               d.service_point_id,
+               pg_catalog.date_trunc('month', d.local_date::timestamp)::date AS month_start,
+               d.channel,
+               pg_catalog.count(*)::integer AS day_count,
+               pg_catalog.count(d.unit)::integer AS units,
+               pg_catalog.min(d.unit) AS unit_min,
+               pg_catalog.max(d.unit) AS unit_max,
+               pg_catalog.count(*) FILTER (WHERE d.time_resolution OPERATOR(pg_catalog.=) 'day') AS day_days,
+               pg_catalog.sum(d.interval_count)::integer AS interval_count,
+               gridflow.exact_sum(d.total_usage) AS total_usage,
+               -- the peak day, earliest on ties (a day as an instant, for peak_pit)
+               gridflow.peak_pit(d.total_usage, pg_catalog.timezone('UTC', d.local_date::timestamp)) AS pd,
+               gridflow.peak_pit(d.peak_usage_value, d.peak_usage_ts) AS pr
+          FROM experience.daily_usage d
+         GROUP BY d.utility_id, d.service_point_id, pg_catalog.date_trunc('month', d.local_date::timestamp)::date, d.channel) m
+  LEFT JOIN gridflow.utility u ON u.utility_id OPERATOR(pg_catalog.=) m.utility_id;
+COMMENT ON VIEW gridflow.monthly_source IS 'Definition of experience.monthly_usage: the days of experience.daily_usage grouped by utility, service point, local month and channel (builds and ingests compute the same rows; the regression tests check they agree)';
 

@@ -8,7 +8,7 @@ INSERT INTO gridflow.utility
 VALUES
     ('UTILITY1', 'Service point on every read; the meter file is a read log',
      'America/New_York', 10, 'read', 'first_row', 'keep_first'),
-    ('UTILITY2', 'Reads reach the service point (premise) through the meter file',
+    ('UTILITY2', 'Reads reach the service point (premise) through the meter file; reads carry a date without a time of day (day resolution) and numeric channel codes whose meaning and unit the utility does not document (unit unknown)',
      'America/New_York', 20, 'meter', 'first_row', 'keep_first');
 
 INSERT INTO gridflow.source_file (utility_id, file_kind, file_path) VALUES
@@ -73,3 +73,13 @@ VALUES
     ('UTILITY2', 'interval', 'value', 'value', NULL, '{}'),
     ('UTILITY2', 'interval', 'quality', 'quality', NULL, '{}'),
     ('UTILITY2', 'interval', 'interval_start_ts', 'timestamp', 'YYYYMMDD', '{}');
+
+-- UTILITY1's channels, as their names say: unit and interval length.
+-- UTILITY2's numeric channel codes are not documented: no rows, its values
+-- keep unit NULL.
+INSERT INTO gridflow.channel (utility_id, channel, duration_seconds, unit, description) VALUES
+    ('UTILITY1', 'KWH 15 Minute Interval Read Interval', 900, 'kWh', 'Energy, 15-minute intervals'),
+    ('UTILITY1', 'KWH 5 Minute Interval Read Interval', 300, 'kWh', 'Energy, 5-minute intervals'),
+    ('UTILITY1', 'KWH Net 15 Minute Interval Read Interval', 900, 'kWh', 'Net energy (delivered less received), 15-minute intervals'),
+    ('UTILITY1', 'KWH Received 5 Minute Interval Read Interval', 300, 'kWh', 'Energy received from the customer (exported to the grid), 5-minute intervals'),
+    ('UTILITY1', 'KVARH 5 Minute Interval Read Interval', 300, 'kvarh', 'Reactive energy, 5-minute intervals');

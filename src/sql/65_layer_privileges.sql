@@ -10,18 +10,19 @@
 -- reads the partitioned tables behind them (never their partitions, which
 -- have no grants).
 --
-GRANT SELECT ON gridflow.product_source, gridflow.experience_source,
+GRANT SELECT ON gridflow.product_source, gridflow.experience_source, gridflow.monthly_source,
                 landing.source_record, landing.reject,
                 standardized.service_point, standardized.meter,
                 standardized.meter_assignment, standardized.interval_read,
-                product.usage_interval, experience.daily_usage
+                product.usage_interval, experience.daily_usage, experience.monthly_usage
     TO gridflow_pipeline;
 -- the views run with their reader's rights: they read the partitioned
 -- tables behind them (never their partitions, which have no grants)
 GRANT SELECT ON gridflow_store.source_chunk, gridflow_store.reject,
                 gridflow_store.service_point, gridflow_store.meter,
                 gridflow_store.meter_assignment, gridflow_store.interval_read,
-                gridflow_store.usage_interval, gridflow_store.daily_usage
+                gridflow_store.usage_interval, gridflow_store.daily_usage,
+                gridflow_store.monthly_usage
     TO gridflow_pipeline;
 GRANT SELECT ON ALL TABLES IN SCHEMA dq TO gridflow_pipeline;
 
@@ -31,11 +32,12 @@ GRANT SELECT ON ALL TABLES IN SCHEMA dq TO gridflow_pipeline;
 --
 GRANT SELECT ON standardized.service_point, standardized.meter,
                 standardized.meter_assignment, standardized.interval_read,
-                product.usage_interval, experience.daily_usage
+                product.usage_interval, experience.daily_usage, experience.monthly_usage
     TO gridflow_internal;
 GRANT SELECT ON gridflow_store.service_point, gridflow_store.meter,
                 gridflow_store.meter_assignment, gridflow_store.interval_read,
-                gridflow_store.usage_interval, gridflow_store.daily_usage
+                gridflow_store.usage_interval, gridflow_store.daily_usage,
+                gridflow_store.monthly_usage
     TO gridflow_internal;
 GRANT SELECT ON ALL TABLES IN SCHEMA dq TO gridflow_internal;
 
@@ -66,7 +68,8 @@ BEGIN
                                        'gridflow_store.source_chunk', 'gridflow_store.reject',
                                        'gridflow_store.service_point', 'gridflow_store.meter',
                                        'gridflow_store.meter_assignment', 'gridflow_store.interval_read',
-                                       'gridflow_store.usage_interval', 'gridflow_store.daily_usage']) AS x(t)
+                                       'gridflow_store.usage_interval', 'gridflow_store.daily_usage',
+                                       'gridflow_store.monthly_usage']) AS x(t)
     LOOP
         EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
         EXECUTE pg_catalog.format('DROP POLICY IF EXISTS pipeline_all_rows ON %s', t);

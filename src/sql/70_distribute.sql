@@ -63,11 +63,9 @@ COMMENT ON COLUMN gridflow.shard_task.gridflow_version IS 'The coordinator''s ve
 COMMENT ON COLUMN gridflow.shard_task.xact_id IS 'The transaction that queued the task (set by default): gridflow.shard_run does only the tasks of its own transaction';
 COMMENT ON COLUMN gridflow.shard_task.queued_by IS 'The role that queued the task (set by default): gridflow.shard_run does only the tasks its caller queued';
 
-CREATE TABLE gridflow.shard_stage_read (LIKE gridflow_store.interval_read);
 CREATE TABLE gridflow.shard_stage_service_point (LIKE gridflow_store.service_point);
 CREATE TABLE gridflow.shard_stage_meter (LIKE gridflow_store.meter);
 CREATE TABLE gridflow.shard_stage_meter_assignment (LIKE gridflow_store.meter_assignment);
-COMMENT ON TABLE gridflow.shard_stage_read IS 'Standardized reads of a utility split by hash, on their way to the shard that builds them (on a coordinator: read there, then routed; on a shard: received, then built); written by the owner of gridflow only, emptied when a build starts; empty outside a build';
 COMMENT ON TABLE gridflow.shard_stage_service_point IS 'On a shard: the service points of a utility split by hash, sent by the coordinator for the shard''s part; written by the owner of gridflow only, emptied when a build starts; empty outside a build';
 COMMENT ON TABLE gridflow.shard_stage_meter IS 'On a shard: the meters of a utility split by hash, sent by the coordinator; written by the owner of gridflow only, emptied when a build starts; empty outside a build';
 COMMENT ON TABLE gridflow.shard_stage_meter_assignment IS 'On a shard: the meter assignments of a utility split by hash, sent by the coordinator; written by the owner of gridflow only, emptied when a build starts; empty outside a build';
@@ -119,7 +117,7 @@ REVOKE EXECUTE ON FUNCTION gridflow.shard_run_tasks() FROM PUBLIC;
 -- tables and runs its work: the pipeline role may not, so that nobody can
 -- plant work or rows that a coordinator's build would run or build.
 GRANT SELECT ON gridflow.shard TO gridflow_pipeline;
-REVOKE ALL ON gridflow.shard_task, gridflow.shard_run, gridflow.shard_stage_read,
+REVOKE ALL ON gridflow.shard_task, gridflow.shard_run,
               gridflow.shard_stage_service_point, gridflow.shard_stage_meter,
               gridflow.shard_stage_meter_assignment
     FROM gridflow_pipeline;

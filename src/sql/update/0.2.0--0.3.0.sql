@@ -257,6 +257,23 @@ SELECT pg_catalog.pg_extension_config_dump('gridflow.build', '');
 SELECT pg_catalog.pg_extension_config_dump('gridflow.batch_batch_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('gridflow.build_build_id_seq', '');
 
+-- UTILITY1's channels as their names say (unit and interval length), and
+-- what UTILITY2's files do not say; a configuration of the user's stays.
+UPDATE gridflow.utility
+   SET description = 'Reads reach the service point (premise) through the meter file; reads carry a date without a time of day (day resolution) and numeric channel codes whose meaning and unit the utility does not document (unit unknown)'
+ WHERE utility_id OPERATOR(pg_catalog.=) 'UTILITY2'
+   AND description OPERATOR(pg_catalog.=) 'Reads reach the service point (premise) through the meter file';
+INSERT INTO gridflow.channel (utility_id, channel, duration_seconds, unit, description)
+SELECT v.utility_id, v.channel, v.duration_seconds, v.unit, v.description
+  FROM (VALUES ('UTILITY1', 'KWH 15 Minute Interval Read Interval', 900, 'kWh', 'Energy, 15-minute intervals'),
+               ('UTILITY1', 'KWH 5 Minute Interval Read Interval', 300, 'kWh', 'Energy, 5-minute intervals'),
+               ('UTILITY1', 'KWH Net 15 Minute Interval Read Interval', 900, 'kWh', 'Net energy (delivered less received), 15-minute intervals'),
+               ('UTILITY1', 'KWH Received 5 Minute Interval Read Interval', 300, 'kWh', 'Energy received from the customer (exported to the grid), 5-minute intervals'),
+               ('UTILITY1', 'KVARH 5 Minute Interval Read Interval', 300, 'kvarh', 'Reactive energy, 5-minute intervals'))
+       AS v(utility_id, channel, duration_seconds, unit, description)
+ WHERE EXISTS (SELECT FROM gridflow.utility u WHERE u.utility_id OPERATOR(pg_catalog.=) 'UTILITY1')
+   AND NOT EXISTS (SELECT FROM gridflow.channel c WHERE c.utility_id OPERATOR(pg_catalog.=) 'UTILITY1');
+
 --
 -- The layers and every object over them go: their sources, appended below,
 -- make them anew.  Nothing outside the extension may depend on them (the
@@ -269,6 +286,8 @@ DROP VIEW dq.snapshot, dq.batch_quality, dq.batches, dq.completeness, dq.conflic
     external.daily_usage, external.service_point, external.usage_interval,
     gridflow.experience_source, gridflow.product_source, landing.source_record;
 DROP FUNCTION gridflow.source_record(bigint, bigint);
+-- a shard's stage of reads has the columns of the reads, which changed
+DROP TABLE gridflow.shard_stage_read;
 DROP TABLE landing.source_chunk, landing.reject, standardized.service_point, standardized.meter,
     standardized.meter_assignment, standardized.interval_read, product.usage_interval,
     experience.daily_usage;
