@@ -77,7 +77,7 @@ REGRESS = catalog upgrade reader aggregate build layers dq hostile ingest file_a
 
 # Isolation tests (PostgreSQL's isolation tester), run by installcheck after
 # the pg_regress suite: concurrent ingests, builds and readers.
-ISOLATION = ingest_concurrency build_readers
+ISOLATION = ingest_concurrency build_readers config_analyze
 ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation
 
 # Fixtures are staged where the server's user can read them (see test/stage.sh).
