@@ -11,6 +11,8 @@
 #   make fuzz            the fuzz targets for a minute (part of make test);
 #                        make fuzz-long FUZZ_SECONDS=N for longer, with coverage
 #   make tapcheck        the TAP tests (part of make test)
+#   make jdbccheck       what JDBC (BI tools) lists of the catalog, against a
+#                        running server (part of make test)
 #   make valgrindcheck   the pg_regress suite under valgrind
 #   make bench SCALE=N   benchmarks against plain PostgreSQL, the COPY floor
 #                        and DuckDB; bench-incremental, bench-shards too
@@ -189,6 +191,12 @@ fuzz-long:
 tapcheck:
 	bash test/tap.sh
 
+# The BI client tests against the server in the PG* variables (make test
+# runs them in a throwaway cluster): the catalog as JDBC lists it to a
+# reader role (test/jdbc).  See test/bi.sh.
+jdbccheck:
+	bash test/bi.sh jdbc
+
 # The pg_regress suite with the server under valgrind (slow; see
 # test/valgrind.sh).
 valgrindcheck:
@@ -213,6 +221,6 @@ test:
 	bash test/test.sh
 
 .PHONY: install-sample uninstall-sample sample unitcheck metacheck depcheck isolationcheck dist \
-	fuzz fuzz-long tapcheck valgrindcheck run test bench bench-incremental bench-shards bench-readers stage-fixtures
+	fuzz fuzz-long tapcheck jdbccheck valgrindcheck run test bench bench-incremental bench-shards bench-readers stage-fixtures
 stage-fixtures:
 	bash test/stage.sh '$(GRIDFLOW_TEST_DIR)'

@@ -3,7 +3,8 @@
 # (Debian 12 with the PostgreSQL 15 server; run as root to install):
 # the server headers, make and gcc, pg_virtualenv, IPC::Run for the TAP
 # tests; with the argument "test", clang with libFuzzer for the fuzz
-# targets too.
+# targets and what the BI client tests need too; with "bi", only the
+# latter: a JDK and Debian's PostgreSQL JDBC driver.
 set -euo pipefail
 PGVER="${PGVER:-15}"
 need=()
@@ -14,6 +15,11 @@ command -v pg_virtualenv >/dev/null || need+=(postgresql-common)
 perl -MIPC::Run -e1 2>/dev/null || need+=(libipc-run-perl)
 # the fuzz targets: clang with libFuzzer and the sanitizers, and for the
 # coverage report of "make fuzz-long" the llvm tools beside it
+# the BI client tests (test/bi.sh)
+if [ "${1:-}" = test ] || [ "${1:-}" = bi ]; then
+    command -v javac >/dev/null || need+=(default-jdk-headless)
+    [ -f /usr/share/java/postgresql.jar ] || need+=(libpostgresql-jdbc-java)
+fi
 if [ "${1:-}" != test ]; then
     :
 elif ! command -v clang >/dev/null; then
