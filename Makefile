@@ -13,6 +13,8 @@
 #   make tapcheck        the TAP tests (part of make test)
 #   make jdbccheck       what JDBC (BI tools) lists of the catalog, against a
 #                        running server (part of make test)
+#   make nodecheck       a dashboard's queries through node-postgres, against
+#                        a running server (part of make test)
 #   make valgrindcheck   the pg_regress suite under valgrind
 #   make bench SCALE=N   benchmarks against plain PostgreSQL, the COPY floor
 #                        and DuckDB; bench-incremental, bench-shards too
@@ -193,9 +195,13 @@ tapcheck:
 
 # The BI client tests against the server in the PG* variables (make test
 # runs them in a throwaway cluster): the catalog as JDBC lists it to a
-# reader role (test/jdbc).  See test/bi.sh.
+# reader role (test/jdbc), and a dashboard's queries through node-postgres
+# (test/node).  See test/bi.sh.
 jdbccheck:
 	bash test/bi.sh jdbc
+
+nodecheck:
+	bash test/bi.sh node
 
 # The pg_regress suite with the server under valgrind (slow; see
 # test/valgrind.sh).
@@ -221,6 +227,6 @@ test:
 	bash test/test.sh
 
 .PHONY: install-sample uninstall-sample sample unitcheck metacheck depcheck isolationcheck dist \
-	fuzz fuzz-long tapcheck jdbccheck valgrindcheck run test bench bench-incremental bench-shards bench-readers stage-fixtures
+	fuzz fuzz-long tapcheck jdbccheck nodecheck valgrindcheck run test bench bench-incremental bench-shards bench-readers stage-fixtures
 stage-fixtures:
 	bash test/stage.sh '$(GRIDFLOW_TEST_DIR)'

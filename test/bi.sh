@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
 # The BI client tests, against the server that the PG* variables point to
-# (make jdbccheck; make test runs them in a throwaway cluster of their own,
-# made by pg_virtualenv):
+# (make jdbccheck, make nodecheck; make test runs both in a throwaway
+# cluster of their own, made by pg_virtualenv):
 #
 #   jdbc  a Java program reads the catalog through Debian's PostgreSQL JDBC
-#         driver, as BI tools do (test/jdbc/CatalogListing.java).
+#         driver, as BI tools do (test/jdbc/CatalogListing.java);
+#   node  a Node.js program runs a dashboard's queries through node-postgres
+#         (test/node/dashboard.mjs), installed from the npm registry into
+#         GRIDFLOW_NODE_DIR (default /tmp/gridflow-node), outside the tree.
 #
-#   bash test/bi.sh [jdbc]
+#   bash test/bi.sh [jdbc] [node]          (both when none is named)
 #
 # Both work on a database of their own, gridflow_bi (made anew, with the
 # extension and a build of the sample shipped with it), as login roles made
 # for the run with a random password: gridflow_bi_internal and
 # gridflow_bi_external (granted gridflow_internal and gridflow_external,
-# mapped to UTILITY1).  The database and the roles are dropped at the
-# end.  The output is compared with its expected file (test/jdbc/expected),
+# mapped to UTILITY1) for JDBC, gridflow_bi_dash_internal (UTILITY1 and
+# UTILITY2) and gridflow_bi_dash_external (UTILITY2) for the dashboard.
+# The database and the roles are dropped at the end.  Each output is
+# compared with its expected file (test/jdbc/expected, test/node/expected),
 # like pg_regress: a difference is printed and fails the run.  Outputs are
-# left in test/jdbc/results (git-ignored); to accept a changed output, read
-# the diff and copy the result over the expected file.
+# left in test/jdbc/results and test/node/results (git-ignored); to accept
+# a changed output, read the diff and copy the result over the expected
+# file.
 set -euo pipefail
 shopt -s nullglob
 cd "$(dirname "$0")/.."
@@ -24,9 +30,9 @@ top="$PWD"
 bash test/setup.sh bi
 
 what=("$@")
-[ "${#what[@]}" -gt 0 ] || what=(jdbc)
+[ "${#what[@]}" -gt 0 ] || what=(jdbc node)
 for w in "${what[@]}"; do
-    case "$w" in jdbc) ;; *) echo "bi.sh: unknown test \"$w\" (jdbc)" >&2; exit 2 ;; esac
+    case "$w" in jdbc|node) ;; *) echo "bi.sh: unknown test \"$w\" (jdbc or node)" >&2; exit 2 ;; esac
 done
 
 db=gridflow_bi
@@ -35,7 +41,7 @@ password="$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
 host="${PGHOST:-localhost}"
 case "$host" in /*) tcp_host=localhost ;; *) tcp_host="$host" ;; esac
 port="${PGPORT:-5432}"
-roles=(gridflow_bi_internal gridflow_bi_external)
+roles=(gridflow_bi_internal gridflow_bi_external gridflow_bi_dash_internal gridflow_bi_dash_external)
 
 psql_admin() {
     psql -X -q -v ON_ERROR_STOP=1 "$@"
@@ -57,8 +63,12 @@ CREATE EXTENSION gridflow;
 SELECT count(*) AS tables_built FROM gridflow_build() WHERE table_name IS NOT NULL \gset
 CREATE ROLE gridflow_bi_internal LOGIN PASSWORD :'password' IN ROLE gridflow_internal;
 CREATE ROLE gridflow_bi_external LOGIN PASSWORD :'password' IN ROLE gridflow_external;
+CREATE ROLE gridflow_bi_dash_internal LOGIN PASSWORD :'password' IN ROLE gridflow_internal;
+CREATE ROLE gridflow_bi_dash_external LOGIN PASSWORD :'password' IN ROLE gridflow_external;
 INSERT INTO gridflow.role_utility VALUES
-    ('gridflow_bi_internal', 'UTILITY1'), ('gridflow_bi_external', 'UTILITY1');
+    ('gridflow_bi_internal', 'UTILITY1'), ('gridflow_bi_external', 'UTILITY1'),
+    ('gridflow_bi_dash_internal', 'UTILITY1'), ('gridflow_bi_dash_internal', 'UTILITY2'),
+    ('gridflow_bi_dash_external', 'UTILITY2');
 EOF
 
 status=0
@@ -89,6 +99,29 @@ for w in "${what[@]}"; do
         rm -rf "$classes"
         [ "$jstatus" = 0 ] || { echo "bi.sh: CatalogListing failed (exit $jstatus)" >&2; status=1; }
         compare test/jdbc/expected/catalog.out test/jdbc/results/catalog.out
+        ;;
+    node)
+        dir="${GRIDFLOW_NODE_DIR:-/tmp/gridflow-node}"
+        mkdir -p "$dir"
+        cp test/node/package.json test/node/dashboard.mjs "$dir/"
+        if ! (cd "$dir" && npm install --no-audit --no-fund --no-package-lock --loglevel=error >/dev/null); then
+            echo "bi.sh: npm could not install node-postgres into $dir (is the npm registry reachable?)" >&2
+            exit 1
+        fi
+        rm -rf test/node/results
+        echo "node: $(node --version), pg $(node -p "require('$dir/node_modules/pg/package.json').version"), dashboard queries on $db"
+        nstatus=0
+        PGHOST="$host" PGPORT="$port" PGDATABASE="$db" GRIDFLOW_BI_PASSWORD="$password" \
+            GRIDFLOW_BI_INTERNAL=gridflow_bi_dash_internal GRIDFLOW_BI_EXTERNAL=gridflow_bi_dash_external \
+            node "$dir/dashboard.mjs" "$top/test/node/results" || nstatus=$?
+        [ "$nstatus" = 0 ] || { echo "bi.sh: dashboard.mjs failed (exit $nstatus)" >&2; status=1; }
+        for f in test/node/expected/*.out; do
+            compare "$f" "test/node/results/$(basename "$f")"
+        done
+        for f in test/node/results/*.out; do
+            [ -f "test/node/expected/$(basename "$f")" ] ||
+                { echo "bi.sh: $f has no expected file" >&2; status=1; }
+        done
         ;;
     esac
 done
