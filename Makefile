@@ -11,6 +11,10 @@
 #   make fuzz            the fuzz targets for a minute (part of make test);
 #                        make fuzz-long FUZZ_SECONDS=N for longer, with coverage
 #   make tapcheck        the TAP tests (part of make test)
+#   make jdbccheck       what JDBC (BI tools) lists of the catalog, against a
+#                        running server (part of make test)
+#   make nodecheck       a dashboard's queries through node-postgres, against
+#                        a running server (part of make test)
 #   make valgrindcheck   the pg_regress suite under valgrind
 #   make bench SCALE=N   benchmarks against plain PostgreSQL, the COPY floor
 #                        and DuckDB; bench-incremental, bench-shards too
@@ -69,15 +73,16 @@ SQL_SOURCES = $(sort $(wildcard $(srcdir)/src/sql/[0-9]*.sql))
 # the layers and everything over them (frozen into src/sql/versions/ when
 # 0.3.0 is released).
 UPDATE_SOURCES = $(addprefix $(srcdir)/src/sql/,update/0.2.0--0.3.0.sql 20_layers.sql 35_layer_views.sql \
-	40_dq.sql 45_dq_snapshot.sql 55_pseudonyms.sql 56_external.sql 62_builds.sql 65_layer_privileges.sql 72_shard_stage_read.sql 90_column_comments.sql)
+	40_dq.sql 45_dq_snapshot.sql 55_pseudonyms.sql 56_external.sql 62_builds.sql 64_calendar.sql 65_layer_privileges.sql \
+	72_shard_stage_read.sql 90_column_comments.sql)
 DATA_built = gridflow--$(EXTVERSION).sql gridflow--0.2.0--$(EXTVERSION).sql
 DATA = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/src/sql/versions/gridflow--*.sql))
 
-REGRESS = catalog upgrade reader aggregate build layers dq hostile ingest file_access privileges hijack hardening layouts edges onboard hostile_config
+REGRESS = catalog upgrade reader aggregate build layers dq hostile ingest file_access privileges hijack hardening layouts edges onboard hostile_config calendar
 
 # Isolation tests (PostgreSQL's isolation tester), run by installcheck after
 # the pg_regress suite: concurrent ingests, builds and readers.
-ISOLATION = ingest_concurrency build_readers
+ISOLATION = ingest_concurrency build_readers config_analyze
 ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation
 
 # Fixtures are staged where the server's user can read them (see test/stage.sh).
@@ -189,6 +194,16 @@ fuzz-long:
 tapcheck:
 	bash test/tap.sh
 
+# The BI client tests against the server in the PG* variables (make test
+# runs them in a throwaway cluster): the catalog as JDBC lists it to a
+# reader role (test/jdbc), and a dashboard's queries through node-postgres
+# (test/node).  See test/bi.sh.
+jdbccheck:
+	bash test/bi.sh jdbc
+
+nodecheck:
+	bash test/bi.sh node
+
 # The pg_regress suite with the server under valgrind (slow; see
 # test/valgrind.sh).
 valgrindcheck:
@@ -213,6 +228,6 @@ test:
 	bash test/test.sh
 
 .PHONY: install-sample uninstall-sample sample unitcheck metacheck depcheck isolationcheck dist \
-	fuzz fuzz-long tapcheck valgrindcheck run test bench bench-incremental bench-shards bench-readers stage-fixtures
+	fuzz fuzz-long tapcheck jdbccheck nodecheck valgrindcheck run test bench bench-incremental bench-shards bench-readers stage-fixtures
 stage-fixtures:
 	bash test/stage.sh '$(GRIDFLOW_TEST_DIR)'

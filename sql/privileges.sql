@@ -112,7 +112,8 @@ INSERT INTO gridflow.role_utility VALUES
     ('regress_u2_group', 'UTILITY2'), ('regress_no_such_role', 'UTILITY2');
 
 -- Rows with a utility other than the reader's, in every relation it can
--- read that has a utility_id (the DQ rows with utility_id NULL are totals).
+-- read that has a utility_id (the DQ rows with utility_id NULL are totals),
+-- the tables behind the views included: internal readers may name them.
 CREATE FUNCTION pg_temp.foreign_rows(mine text)
 RETURNS TABLE (relation regclass, visible_rows bigint, other_utility_rows bigint)
 LANGUAGE plpgsql AS $$
@@ -123,7 +124,8 @@ BEGIN
         SELECT c.oid
           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'utility_id'
-         WHERE n.nspname IN ('gridflow', 'landing', 'standardized', 'product', 'experience', 'dq', 'external')
+         WHERE n.nspname IN ('gridflow', 'landing', 'standardized', 'product', 'experience', 'dq', 'external',
+                             'gridflow_store')
            AND c.relkind IN ('r', 'v', 'p') AND has_table_privilege(c.oid, 'SELECT')
            AND has_schema_privilege(n.oid, 'USAGE')
          ORDER BY n.nspname, c.relname

@@ -6,7 +6,8 @@
  *	  and column_map (with what conform.c reads beside them), the drop
  *	  directory they are below, and whether gridflow.shard places a utility
  *	  on shards; the kinds of utility files, and the per-build state of a
- *	  utility.
+ *	  utility.  The configuration tables are analyzed first when they
+ *	  changed.
  *
  *-------------------------------------------------------------------------
  */
@@ -15,7 +16,9 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
@@ -74,10 +77,62 @@ spi_text(HeapTuple tup, TupleDesc desc, int col)
 }
 
 /*
+ * ANALYZE the configuration tables that changed since their last ANALYZE
+ * (rows written, as pg_stat_user_tables.n_mod_since_analyze counts them) or
+ * were never analyzed, so that the planner knows how few rows they hold
+ * (unanalyzed, a table of two utilities is planned as if it held hundreds).
+ * Called in SPI, as the owner of the extension, who owns these tables.
+ *
+ * ANALYZE runs in the caller's transaction and holds its SHARE UPDATE
+ * EXCLUSIVE lock on each table until that transaction ends; another build
+ * or ingest, or an ANALYZE anywhere, that holds it now is never waited for:
+ * each table is locked first without waiting, the tables that are not
+ * available are left for the next run (quietly: ANALYZE (SKIP_LOCKED) would
+ * warn about them), and ANALYZE (SKIP_LOCKED) is given only the others.
+ */
+static void
+analyze_config_tables(void)
+{
+	StringInfoData sql;
+	bool		any = false;
+
+	if (SPI_execute("SELECT c.oid, pg_catalog.quote_ident(c.relname) FROM pg_catalog.pg_class c "
+					"WHERE c.relnamespace OPERATOR(pg_catalog.=) 'gridflow'::pg_catalog.regnamespace "
+					"AND c.relname OPERATOR(pg_catalog.=) ANY ('{utility,source_file,column_map,channel,"
+					"unit,role_utility,shard}'::pg_catalog.name[]) "
+					"AND c.relkind OPERATOR(pg_catalog.=) 'r' "
+					"AND pg_catalog.pg_has_role(c.relowner, 'USAGE') "
+					"AND (c.reltuples OPERATOR(pg_catalog.<) 0 "
+					"OR pg_catalog.pg_stat_get_mod_since_analyze(c.oid) OPERATOR(pg_catalog.>) 0 "
+					"OR (pg_catalog.pg_stat_get_last_analyze_time(c.oid) IS NULL "
+					"AND pg_catalog.pg_stat_get_last_autoanalyze_time(c.oid) IS NULL)) "
+					"ORDER BY c.relname", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "gridflow: could not read the statistics of the configuration tables");
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "ANALYZE (SKIP_LOCKED) ");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc, 1, &isnull));
+
+		if (!ConditionalLockRelationOid(relid, ShareUpdateExclusiveLock))
+			continue;
+		appendStringInfo(&sql, "%sgridflow.%s", any ? ", " : "",
+						 SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
+		any = true;
+	}
+	if (any && SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "gridflow: could not analyze the configuration tables");
+	pfree(sql.data);
+}
+
+/*
  * Read the configuration: enabled utilities (all of them if all_utilities)
  * in build order, and for each its files in kind order with their column
  * maps, their paths below drop_dir (if given).  Everything is copied into
- * cxt.
+ * cxt.  The configuration tables that changed are analyzed first.
  */
 List *
 gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt)
@@ -89,6 +144,8 @@ gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+
+	analyze_config_tables();
 
 	if (SPI_execute(all_utilities ?
 					"SELECT utility_id, time_zone, service_point_link, meter_link_policy, "

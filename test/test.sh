@@ -3,9 +3,10 @@
 # (make depcheck), unit tests of the PostgreSQL-free C and of the release
 # files, a minute of fuzzing of the same code, then the
 # pg_regress suite and the isolation tests in a throwaway cluster (with the
-# figures on the real utility sample when it is beside the project), then
-# the TAP tests (crash recovery, cancellation, a file changing while it is
-# read, bounded memory, a coordinator and two shards).
+# figures on the real utility sample when it is beside the project), the
+# BI client tests (JDBC, node-postgres) in another one, then the TAP tests
+# (crash recovery, cancellation, a file changing while it is read, bounded
+# memory, a coordinator and two shards).
 # Exits non-zero when anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +38,10 @@ else
 fi
 
 pg_virtualenv -t "${cluster_opts[@]}" bash test/regress.sh
+
+# what BI clients see: the catalog through JDBC, a dashboard's queries
+# through node-postgres (test/bi.sh), in a throwaway cluster of their own
+pg_virtualenv -t "${cluster_opts[@]}" bash test/bi.sh
 
 # clusters of their own (PostgreSQL::Test::Cluster): crashes, cancels,
 # memory, a coordinator and shards

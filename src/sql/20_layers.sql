@@ -29,7 +29,7 @@ CREATE TABLE gridflow_store.source_chunk (
     utility_id text NOT NULL
 ) PARTITION BY LIST (utility_id);
 ALTER TABLE gridflow_store.source_chunk ALTER COLUMN data SET STORAGE EXTERNAL;
-COMMENT ON TABLE gridflow_store.source_chunk IS 'Storage of landing.source_record, partitioned by utility: the valid records of each file, as read, packed a few kilobytes at a time in file order (read them through landing.source_record or gridflow.source_record()); each partition keyed on (batch_id, first_line)';
+COMMENT ON TABLE gridflow_store.source_chunk IS 'Storage of landing.source_record (grain: one row per batch_id, first_line: a chunk of records), partitioned by utility: the valid records of each file, as read, packed a few kilobytes at a time in file order (read them through landing.source_record or gridflow.source_record()); each partition keyed on (batch_id, first_line)';
 COMMENT ON COLUMN gridflow_store.source_chunk.batch_id IS 'Batch (gridflow.batch) the records were read in';
 COMMENT ON COLUMN gridflow_store.source_chunk.first_line IS 'Line of the first record in the chunk';
 COMMENT ON COLUMN gridflow_store.source_chunk.last_line IS 'Line of the last record in the chunk';
@@ -50,7 +50,7 @@ CREATE TABLE gridflow_store.reject (
     record_bytes bigint NOT NULL,
     utility_id text NOT NULL
 ) PARTITION BY LIST (utility_id);
-COMMENT ON TABLE gridflow_store.reject IS 'Storage of landing.reject, partitioned by utility; each partition keyed on (batch_id, line_no)';
+COMMENT ON TABLE gridflow_store.reject IS 'Storage of landing.reject (grain: one row per utility_id, batch_id, line_no), partitioned by utility; each partition keyed on (batch_id, line_no)';
 COMMENT ON COLUMN gridflow_store.reject.batch_id IS 'Batch (gridflow.batch) of the file';
 COMMENT ON COLUMN gridflow_store.reject.line_no IS 'Physical line the record starts on';
 COMMENT ON COLUMN gridflow_store.reject.end_line_no IS 'Physical line the record ends on (differs from line_no for records spanning lines)';
@@ -89,7 +89,7 @@ CREATE TABLE gridflow_store.service_point (
     source_rows integer NOT NULL,
     conflicting_rows integer NOT NULL
 ) PARTITION BY LIST (utility_id);
-COMMENT ON TABLE gridflow_store.service_point IS 'Storage of standardized.service_point, partitioned by utility; each partition keyed on (utility_id, service_point_id)';
+COMMENT ON TABLE gridflow_store.service_point IS 'Storage of standardized.service_point (grain: one row per utility_id, service_point_id), partitioned by utility; each partition keyed on (utility_id, service_point_id)';
 COMMENT ON COLUMN gridflow_store.service_point.utility_id IS 'Utility';
 COMMENT ON COLUMN gridflow_store.service_point.service_point_id IS 'Service point identifier (utility2: the premise)';
 COMMENT ON COLUMN gridflow_store.service_point.service_point_number IS 'Service point number, where the utility gives one';
@@ -126,7 +126,7 @@ CREATE TABLE gridflow_store.meter (
     source_rows integer NOT NULL,
     conflicting_rows integer NOT NULL
 ) PARTITION BY LIST (utility_id);
-COMMENT ON TABLE gridflow_store.meter IS 'Storage of standardized.meter, partitioned by utility; each partition keyed on (utility_id, meter_id)';
+COMMENT ON TABLE gridflow_store.meter IS 'Storage of standardized.meter (grain: one row per utility_id, meter_id), partitioned by utility; each partition keyed on (utility_id, meter_id)';
 COMMENT ON COLUMN gridflow_store.meter.utility_id IS 'Utility';
 COMMENT ON COLUMN gridflow_store.meter.meter_id IS 'Meter identifier (text, whatever the utility''s format)';
 COMMENT ON COLUMN gridflow_store.meter.serial_number IS 'Serial or meter number';
@@ -152,7 +152,7 @@ CREATE TABLE gridflow_store.meter_assignment (
     batch_id bigint NOT NULL,
     line_no bigint NOT NULL
 ) PARTITION BY LIST (utility_id);
-COMMENT ON TABLE gridflow_store.meter_assignment IS 'Storage of standardized.meter_assignment, partitioned by utility; each partition keyed on (utility_id, batch_id, line_no)';
+COMMENT ON TABLE gridflow_store.meter_assignment IS 'Storage of standardized.meter_assignment (grain: one row per utility_id, batch_id, line_no), partitioned by utility; each partition keyed on (utility_id, batch_id, line_no)';
 COMMENT ON COLUMN gridflow_store.meter_assignment.utility_id IS 'Utility';
 COMMENT ON COLUMN gridflow_store.meter_assignment.meter_id IS 'Meter';
 COMMENT ON COLUMN gridflow_store.meter_assignment.service_point_id IS 'Service point the row assigns the meter to';
@@ -183,7 +183,7 @@ CREATE TABLE gridflow_store.interval_read (
     source_value_sum double precision,
     unit text
 ) PARTITION BY LIST (utility_id);
-COMMENT ON TABLE gridflow_store.interval_read IS 'Storage of standardized.interval_read, partitioned by utility, then by month of the utility''s local days on interval_start_ts; each month keyed on (service_point_id, interval_start_ts, utility_id, meter_id, channel), NULLS NOT DISTINCT since a read without a service point still has one';
+COMMENT ON TABLE gridflow_store.interval_read IS 'Storage of standardized.interval_read (grain: one row per utility_id, service_point_id, meter_id, interval_start_ts, channel), partitioned by utility, then by month of the utility''s local days on interval_start_ts; each month keyed on (service_point_id, interval_start_ts, utility_id, meter_id, channel), NULLS NOT DISTINCT since a read without a service point still has one';
 COMMENT ON COLUMN gridflow_store.interval_read.utility_id IS 'Utility';
 COMMENT ON COLUMN gridflow_store.interval_read.service_point_id IS 'Service point: from the read, or through the meter (NULL when the meter has none)';
 COMMENT ON COLUMN gridflow_store.interval_read.meter_id IS 'Meter';
@@ -238,7 +238,7 @@ CREATE TABLE gridflow_store.usage_interval (
     batch_id bigint NOT NULL,
     line_no bigint NOT NULL
 ) PARTITION BY LIST (utility_id);
-COMMENT ON TABLE gridflow_store.usage_interval IS 'Storage of product.usage_interval, partitioned by utility, then by month of the utility''s local days on interval_start_ts (the bounds of standardized.interval_read''s months); each month keyed on (service_point_id, interval_start_ts, utility_id, meter_id, channel) for look-ups by service point and time';
+COMMENT ON TABLE gridflow_store.usage_interval IS 'Storage of product.usage_interval (grain: one row per utility_id, service_point_id, meter_id, interval_start_ts, channel), partitioned by utility, then by month of the utility''s local days on interval_start_ts (the bounds of standardized.interval_read''s months); each month keyed on (service_point_id, interval_start_ts, utility_id, meter_id, channel) for look-ups by service point and time';
 COMMENT ON COLUMN gridflow_store.usage_interval.utility_id IS 'Utility';
 COMMENT ON COLUMN gridflow_store.usage_interval.service_point_id IS 'Service point (NULL when unknown)';
 COMMENT ON COLUMN gridflow_store.usage_interval.meter_id IS 'Meter';
@@ -287,7 +287,7 @@ CREATE TABLE gridflow_store.daily_usage (
     pit_usage_value double precision,
     pit_usage_ts timestamptz
 ) PARTITION BY LIST (utility_id);
-COMMENT ON TABLE gridflow_store.daily_usage IS 'Storage of experience.daily_usage, partitioned by utility, then by month of local_date; each month keyed on (service_point_id, local_date, utility_id, channel)';
+COMMENT ON TABLE gridflow_store.daily_usage IS 'Storage of experience.daily_usage (grain: one row per utility_id, service_point_id, local_date, channel), partitioned by utility, then by month of local_date; each month keyed on (service_point_id, local_date, utility_id, channel)';
 COMMENT ON COLUMN gridflow_store.daily_usage.utility_id IS 'Utility';
 COMMENT ON COLUMN gridflow_store.daily_usage.service_point_id IS 'Service point';
 COMMENT ON COLUMN gridflow_store.daily_usage.local_date IS 'Local day in the utility''s time zone';
@@ -322,7 +322,7 @@ CREATE TABLE gridflow_store.monthly_usage (
     peak_usage_value double precision,
     peak_usage_ts timestamptz
 ) PARTITION BY LIST (utility_id);
-COMMENT ON TABLE gridflow_store.monthly_usage IS 'Storage of experience.monthly_usage, partitioned by utility; each partition keyed on (service_point_id, month_start, utility_id, channel)';
+COMMENT ON TABLE gridflow_store.monthly_usage IS 'Storage of experience.monthly_usage (grain: one row per utility_id, service_point_id, month_start, channel), partitioned by utility; each partition keyed on (service_point_id, month_start, utility_id, channel)';
 COMMENT ON COLUMN gridflow_store.monthly_usage.utility_id IS 'Utility';
 COMMENT ON COLUMN gridflow_store.monthly_usage.service_point_id IS 'Service point';
 COMMENT ON COLUMN gridflow_store.monthly_usage.month_start IS 'First local day of the month, in the utility''s time zone';

@@ -46,7 +46,7 @@ SELECT p.utility_id,
              FROM gridflow.role_utility m
              JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) m.role_name
             WHERE pg_catalog.pg_has_role(r.oid, 'USAGE'));
-COMMENT ON VIEW external.usage_interval IS 'product.usage_interval for external readers: identifiers are pseudonyms (a keyed hash: the same identifier always has the same one, so external readers can join on them), address masked, ZIP cut to three digits, lineage left out, rows of the reader''s utilities';
+COMMENT ON VIEW external.usage_interval IS 'product.usage_interval for external readers (grain: one row per utility_id, service_point_id, meter_id, interval_start_ts, channel, the identifiers being pseudonyms): identifiers are pseudonyms (a keyed hash: the same identifier always has the same one, so external readers can join on them), address masked, ZIP cut to three digits, lineage left out, rows of the reader''s utilities';
 
 CREATE VIEW external.service_point WITH (security_barrier = true) AS
 SELECT s.utility_id,
@@ -70,7 +70,7 @@ SELECT s.utility_id,
              FROM gridflow.role_utility m
              JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) m.role_name
             WHERE pg_catalog.pg_has_role(r.oid, 'USAGE'));
-COMMENT ON VIEW external.service_point IS 'standardized.service_point for external readers: identifiers are pseudonyms, address masked, ZIP cut to three digits, lineage left out, rows of the reader''s utilities';
+COMMENT ON VIEW external.service_point IS 'standardized.service_point for external readers (grain: one row per utility_id, service_point_id, the identifiers being pseudonyms): identifiers are pseudonyms, address masked, ZIP cut to three digits, lineage left out, rows of the reader''s utilities';
 
 CREATE VIEW external.daily_usage WITH (security_barrier = true) AS
 SELECT e.utility_id,
@@ -99,7 +99,7 @@ SELECT e.utility_id,
              FROM gridflow.role_utility m
              JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) m.role_name
             WHERE pg_catalog.pg_has_role(r.oid, 'USAGE'));
-COMMENT ON VIEW external.daily_usage IS 'experience.daily_usage for external readers: service points as pseudonyms, rows of the reader''s utilities';
+COMMENT ON VIEW external.daily_usage IS 'experience.daily_usage for external readers (grain: one row per utility_id, service_point_id, local_date, channel, the identifiers being pseudonyms): service points as pseudonyms, rows of the reader''s utilities';
 
 CREATE VIEW external.monthly_usage WITH (security_barrier = true) AS
 SELECT m.utility_id,
@@ -127,7 +127,7 @@ SELECT m.utility_id,
              FROM gridflow.role_utility m
              JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) m.role_name
             WHERE pg_catalog.pg_has_role(r.oid, 'USAGE'));
-COMMENT ON VIEW external.monthly_usage IS 'experience.monthly_usage for external readers: service points as pseudonyms, rows of the reader''s utilities';
+COMMENT ON VIEW external.monthly_usage IS 'experience.monthly_usage for external readers (grain: one row per utility_id, service_point_id, month_start, channel, the identifiers being pseudonyms): service points as pseudonyms, rows of the reader''s utilities';
 
 --
 -- The pseudonyms and masked columns; the other columns carry the comments

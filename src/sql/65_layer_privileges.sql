@@ -25,6 +25,10 @@ GRANT SELECT ON gridflow_store.source_chunk, gridflow_store.reject,
                 gridflow_store.monthly_usage
     TO gridflow_pipeline;
 GRANT SELECT ON ALL TABLES IN SCHEMA dq TO gridflow_pipeline;
+-- and may name them: a BI tool lists a table its role may read (JDBC's
+-- hideUnprivilegedObjects looks at table privileges alone), and the row
+-- security below holds when it is read directly
+GRANT USAGE ON SCHEMA gridflow_store TO gridflow_pipeline, gridflow_internal;
 
 --
 -- Internal readers: every column of the layers after landing, and data
