@@ -60,6 +60,7 @@ OBJS = \
 	src/build.o \
 	src/ingest.o \
 	src/distribute.o \
+	src/dq.o \
 	src/shard.o \
 	src/orphans.o src/pseudonym.o
 

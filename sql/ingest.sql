@@ -11,7 +11,8 @@
 \set split '/tmp/gridflow-regress/split'
 SET client_min_messages = notice;
 
--- Every row of every layer, as one digest per table (lineage included).
+-- Every row of every layer and DQ view, as one digest per table (lineage
+-- included).
 CREATE FUNCTION pg_temp.layer_digests()
 RETURNS TABLE (table_name text, row_count bigint, digest text)
 LANGUAGE plpgsql AS $$
@@ -24,7 +25,14 @@ BEGIN
                        'standardized.meter_assignment',
                        'standardized.interval_read',
                        'product.usage_interval',
-                       'experience.daily_usage']
+                       'experience.daily_usage',
+                       'experience.monthly_usage',
+                       -- the DQ figures the runs stored (dq.batch_quality's
+                       -- loaded_at is the batch's, which a rebuild keeps)
+                       'dq.row_counts', 'dq.source_duplicates', 'dq.dedup_value_share',
+                       'dq.referential_integrity', 'dq.completeness', 'dq.value_profile',
+                       'dq.timestamp_range', 'dq.experience_summary', 'dq.meter_link_ambiguity',
+                       'dq.batch_quality', 'dq.readiness', 'dq.snapshot']
     LOOP
         EXECUTE format('SELECT count(*), md5(coalesce(string_agg(t::text, ''|'' ORDER BY t::text), '''')) FROM %s t',
                        table_name) INTO row_count, digest;

@@ -127,6 +127,7 @@ BEGIN
          WHERE n.nspname IN ('gridflow', 'landing', 'standardized', 'product', 'experience', 'dq', 'external',
                              'gridflow_store')
            AND c.relkind IN ('r', 'v', 'p') AND has_table_privilege(c.oid, 'SELECT')
+           AND c.relname NOT LIKE '%\_history'
            AND has_schema_privilege(n.oid, 'USAGE')
          ORDER BY n.nspname, c.relname
     LOOP
@@ -138,9 +139,35 @@ BEGIN
 END
 $$;
 GRANT EXECUTE ON FUNCTION pg_temp.foreign_rows(text) TO PUBLIC;
+-- the stored DQ history (its size depends on how many builds ran before):
+-- how many tables the reader sees rows in, and rows of other utilities
+CREATE FUNCTION pg_temp.foreign_history_rows(mine text)
+RETURNS TABLE (tables_with_rows bigint, other_utility_rows bigint)
+LANGUAGE sql AS $$
+SELECT count(*) FILTER (WHERE f.visible_rows > 0), coalesce(sum(f.other_utility_rows), 0)::bigint
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ CROSS JOIN LATERAL (SELECT (xpath('/row/v/text()', query_to_xml(format(
+            'SELECT count(*) AS v FROM %s', c.oid::regclass), false, true, '')))[1]::text::bigint AS visible_rows,
+                            (xpath('/row/v/text()', query_to_xml(format(
+            'SELECT count(*) AS v FROM %s WHERE utility_id IS DISTINCT FROM %L', c.oid::regclass, mine),
+            false, true, '')))[1]::text::bigint AS other_utility_rows) f
+ WHERE n.nspname = 'dq' AND c.relname LIKE '%\_history' AND has_table_privilege(c.oid, 'SELECT')
+$$;
+GRANT EXECUTE ON FUNCTION pg_temp.foreign_history_rows(text) TO PUBLIC;
 
 SET ROLE regress_u1;
 SELECT * FROM pg_temp.foreign_rows('UTILITY1');
+SELECT * FROM pg_temp.foreign_history_rows('UTILITY1');
+-- the stored quartiles of all utilities together are not for it: its total
+-- row is computed over the values it sees
+SELECT count(*) AS all_utility_totals_seen FROM dq.value_total;
+SELECT v.median_value = r.median AND v.q1 = r.q1 AND v.q3 = r.q3 AND v.reads = r.reads AS total_is_its_own
+  FROM dq.value_profile v,
+       (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY value) AS median,
+               percentile_cont(0.25) WITHIN GROUP (ORDER BY value) AS q1,
+               percentile_cont(0.75) WITHIN GROUP (ORDER BY value) AS q3, count(*) AS reads
+          FROM standardized.interval_read) r
+ WHERE v.is_total;
 SELECT * FROM gridflow.role_utility;
 SELECT line FROM dq.snapshot WHERE line LIKE '%UTILITY%' OR line LIKE '%Records%' ORDER BY line_no;
 -- asking for the other utility's rows directly
@@ -193,6 +220,7 @@ REVOKE SELECT ON gridflow.product_source FROM regress_u1;
 
 SET ROLE regress_u2;
 SELECT * FROM pg_temp.foreign_rows('UTILITY2');
+SELECT * FROM pg_temp.foreign_history_rows('UTILITY2');
 SELECT utility_id, stage, reason, records FROM dq.rejects ORDER BY 1, 2, 3;
 RESET ROLE;
 SET ROLE regress_member;

@@ -23,9 +23,11 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "libpq/pqformat.h"
+#include "utils/array.h"
 #include "utils/float.h"
 #include "utils/timestamp.h"
 
@@ -354,6 +356,49 @@ gridflow_exact_sum_finalfn(PG_FUNCTION_ARGS)
 			gf_sum_overflow(NULL);
 		PG_RETURN_FLOAT8(r);
 	}
+}
+
+/*
+ * gridflow.exact_sum_partials(double precision): the state of exact_sum as
+ * an array of non-overlapping doubles whose exact sum is the exact sum of
+ * the values (Shewchuk's partials).  Stored, such arrays let sums be
+ * combined later without a second rounding: exact_sum() over the elements
+ * of several arrays is the correctly rounded sum of all their values.  An
+ * empty sum gives {0}; a non-finite one its one special value.
+ */
+PG_FUNCTION_INFO_V1(gridflow_exact_sum_partials_finalfn);
+
+Datum
+gridflow_exact_sum_partials_finalfn(PG_FUNCTION_ARGS)
+{
+	ExactSumState *s;
+	Datum	   *elems;
+	int			n;
+
+	(void) agg_context(fcinfo, "gridflow_exact_sum_partials_finalfn");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	s = (ExactSumState *) PG_GETARG_POINTER(0);
+	if (s->count == 0)
+		PG_RETURN_NULL();
+	if (s->sum.overflow && !s->sum.has_special)
+		gf_sum_overflow(NULL);
+	if (s->sum.has_special)
+	{
+		elems = palloc(sizeof(Datum));
+		elems[0] = Float8GetDatum(s->sum.special);
+		n = 1;
+	}
+	else
+	{
+		n = Max(s->sum.n, 1);
+		elems = palloc(sizeof(Datum) * n);
+		elems[0] = Float8GetDatum(0.0);
+		for (int i = 0; i < s->sum.n; i++)
+			elems[i] = Float8GetDatum(s->sum.p[i]);
+	}
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL,
+										  TYPALIGN_DOUBLE));
 }
 
 /*

@@ -394,7 +394,7 @@ gridflow_build(PG_FUNCTION_ARGS)
 	build_id = gf_build_begin("build", drop_dir);
 	gf_build_layers(files, build_id, GF_SCOPE_ALL, false, &steps);
 	gf_build_end(build_id);
-	gf_swap_layers(gf_build_utilities(files), true, &steps);
+	gf_swap_layers(gf_build_utilities(files), true, build_id, &steps);
 	gf_build_add_step(&steps, "total", NULL, -1, ms_since(start));
 	gf_build_return_steps(rsinfo, steps);
 
@@ -478,7 +478,7 @@ gridflow_rebuild(PG_FUNCTION_ARGS)
 	build_id = gf_build_begin("rebuild", NULL);
 	gf_build_layers(files, build_id, GF_SCOPE_ALL, true, &steps);
 	gf_build_end(build_id);
-	gf_swap_layers(gf_build_utilities(files), true, &steps);
+	gf_swap_layers(gf_build_utilities(files), true, build_id, &steps);
 	gf_build_add_step(&steps, "total", NULL, -1, ms_since(start));
 	gf_build_return_steps(rsinfo, steps);
 

@@ -1296,7 +1296,7 @@ gridflow_build_distributed(PG_FUNCTION_ARGS)
 
 	gf_build_end(build_id);
 	/* the new partitions here in, those of utilities no longer built out */
-	gf_swap_layers(utilities, true, &steps);
+	gf_swap_layers(utilities, true, build_id, &steps);
 
 	foreach(lc, steps)
 		put_step(rsinfo, NULL, lfirst(lc));

@@ -478,6 +478,12 @@ extern void gf_add_to_extension(const char *qname);
 extern void gf_partition_release(Oid relid);
 extern void gf_partition_drop(Oid relid);
 
+/* dq.c: the stored data-quality figures of a run */
+extern void gf_dq_refresh(const char *utility_id, int64 build_id, const Oid *rels);
+extern void gf_dq_refresh_current(const char *utility_id, int64 build_id);
+extern void gf_dq_forget_others(List *utilities);
+extern void gf_dq_refresh_total(bool clear);
+
 /* history.c: gridflow.build and gridflow.batch rows, steps, the build lock */
 extern int64 gf_build_begin(const char *operation, const char *drop_dir);
 extern void gf_build_end(int64 build_id);
@@ -498,6 +504,6 @@ extern void gf_build_layers(List *files, int64 build_id, GfBuildScope scope, boo
 extern List *gf_build_utilities(List *files);
 
 /* swap.c: a build's new partitions swapped in */
-extern void gf_swap_layers(List *utilities, bool drop_others, List **steps);
+extern void gf_swap_layers(List *utilities, bool drop_others, int64 build_id, List **steps);
 
 #endif							/* GRIDFLOW_H */

@@ -971,6 +971,11 @@ gridflow_ingest(PG_FUNCTION_ARGS)
 		ReThrowError(edata);
 	}
 	PG_END_TRY();
+	/* the data-quality figures of the utilities ingested */
+	ingest_phase = "computing the data-quality figures";
+	foreach(lc, utilities)
+		gf_dq_refresh_current(((IngestUtility *) lfirst(lc))->u->utility_id, build_id);
+	gf_dq_refresh_total(false);
 	ingest_phase = NULL;
 	gf_build_end(build_id);
 

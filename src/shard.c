@@ -308,7 +308,7 @@ build_utility(ShardTask *t, MemoryContext cxt)
 	build_id = gf_build_begin("build", t->drop_dir);
 	gf_build_layers(files, build_id, GF_SCOPE_UTILITY, false, &steps);
 	gf_build_end(build_id);
-	gf_swap_layers(list_make1(t->utility_id), false, &steps);
+	gf_swap_layers(list_make1(t->utility_id), false, build_id, &steps);
 	gf_build_leave(&security);
 	return steps;
 }
@@ -499,8 +499,8 @@ build_hash_part(ShardTask *t, MemoryContext cxt)
 						 uid), SPI_OK_DELETE);
 	gf_utility_done(u);
 	(void) reads;
-	/* analyzed and swapped in, as a build ends */
-	gf_swap_layers(list_make1(t->utility_id), false, &steps);
+	/* analyzed and swapped in, as a build ends (the coordinator keeps the DQ of the whole utility) */
+	gf_swap_layers(list_make1(t->utility_id), false, 0, &steps);
 	gf_build_leave(&security);
 	return steps;
 }

@@ -307,6 +307,51 @@ analyze_tables(List *plan)
 	AtEOXact_GUC(true, nest);
 }
 
+/*
+ * Store the data-quality figures of each utility built (build_id 0: none,
+ * a shard building part of a utility), from the partitions the build made,
+ * or for a utility whose layers are a shard's, from those that reach it;
+ * steps gets a "dq" step.  With drop_others, the figures of the utilities
+ * not built stop being current.
+ */
+static void
+refresh_dq(List *utilities, bool drop_others, int64 build_id, List *plan, List **steps)
+{
+	TimestampTz start = GetCurrentTimestamp();
+	ListCell   *lc;
+
+	if (build_id == 0)
+		return;
+	foreach(lc, utilities)
+	{
+		char	   *uid = lfirst(lc);
+		Oid			rels[GF_STORE_TABLES];
+		ListCell   *pc;
+
+		for (int t = 0; t < GF_STORE_TABLES; t++)
+		{
+			Oid			live = get_relname_relid(gf_partition_name(gf_store[t].table, uid, ""),
+												 get_namespace_oid("gridflow_store", false));
+
+			/* a shard's partitions are read where they are */
+			rels[t] = OidIsValid(live) && gf_partition_is_distributed(live) ? live : InvalidOid;
+		}
+		foreach(pc, plan)
+		{
+			SwapItem   *item = lfirst(pc);
+
+			if (OidIsValid(item->staged) && item->utility_id != NULL && strcmp(item->utility_id, uid) == 0)
+				rels[item->t] = item->staged;
+		}
+		CHECK_FOR_INTERRUPTS();
+		gf_dq_refresh(uid, build_id, rels);
+	}
+	if (drop_others)
+		gf_dq_forget_others(utilities);
+	gf_dq_refresh_total(drop_others);
+	gf_build_add_step(steps, "dq", NULL, -1, (double) (GetCurrentTimestamp() - start) / 1000.0);
+}
+
 /* what the end of a build is doing, for the context of its errors (and cancels) */
 static void
 swap_phase_callback(void *arg)
@@ -324,7 +369,7 @@ swap_phase_callback(void *arg)
  * lock the tables to the end).  The build's last step.
  */
 void
-gf_swap_layers(List *utilities, bool drop_others, List **steps)
+gf_swap_layers(List *utilities, bool drop_others, int64 build_id, List **steps)
 {
 	TimestampTz start = GetCurrentTimestamp();
 	List	   *plan = plan_swap(utilities, drop_others);
@@ -335,7 +380,10 @@ gf_swap_layers(List *utilities, bool drop_others, List **steps)
 	const char *phase = NULL;
 
 	if (plan == NIL)
+	{
+		refresh_dq(utilities, drop_others, build_id, NIL, steps);
 		return;
+	}
 	phase_cb.callback = swap_phase_callback;
 	phase_cb.arg = &phase;
 	phase_cb.previous = error_context_stack;
@@ -371,6 +419,10 @@ gf_swap_layers(List *utilities, bool drop_others, List **steps)
 		AtEOXact_GUC(true, nest);
 	}
 	gf_build_add_step(steps, "analyze", NULL, -1, (double) (GetCurrentTimestamp() - start) / 1000.0);
+
+	/* the data-quality figures of the new partitions, before readers wait */
+	phase = "computing the data-quality figures";
+	refresh_dq(utilities, drop_others, build_id, plan, steps);
 
 	locked = GetCurrentTimestamp();
 	phase = "swapping in the new partitions";

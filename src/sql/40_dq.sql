@@ -1,47 +1,656 @@
 --
--- Data quality.  Every view but dq.rejects runs with the privileges of the
--- role reading it (security_invoker), so grants and row-level security on
--- the layers apply to the figures too.  Landing is for the pipeline only:
--- the landing row counts come from the batch figures, and dq.rejects, the
--- one window onto landing.reject for other readers, shows counts only and
--- filters rows by utility itself.  Views with a utility_id column give one
--- row per utility; where a row with utility_id NULL is present it covers
--- all utilities together (medians and percentages do not add up).
+-- Data quality.  The figures are computed once per run, not each time they
+-- are read: at the end of a build (before its new partitions are swapped
+-- in) and of an ingest, gridflow.dq_refresh() computes the figures of each
+-- utility the run loaded and stores them in the *_history tables of this
+-- schema, one set per run (gridflow.build.build_id) and utility, so that
+-- DQ over time is kept.  dq.current_run names, for each utility, the run
+-- whose figures are current; the dq views read those rows (a handful per
+-- utility), add totals over the utilities the reader may see, and format
+-- them.  Exact quantiles need every value: dq.value_distribution keeps, per
+-- utility and unit, how many reads have each value, and the quantiles of
+-- several utilities are computed from it.
+--
+-- Every view but dq.rejects runs with the privileges of the role reading
+-- it (security_invoker), and the stored tables have the row-level security
+-- of the layers (65_layer_privileges.sql), so a reader sees the figures of
+-- its utilities only, and totals over those.  Landing is for the pipeline
+-- only: the landing row counts come from the batch figures, and dq.rejects,
+-- the one window onto landing.reject for other readers, shows counts only
+-- and filters rows by utility itself.  Rows that are totals over several
+-- utilities (or several batches, or channels) have is_total true: leave
+-- them out before adding rows up.
 --
 
+-- exact sums that can be stored and combined later without a second rounding
+CREATE FUNCTION gridflow.exact_sum_partials_finalfn(internal)
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'gridflow_exact_sum_partials_finalfn'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION gridflow.exact_sum_partials_finalfn(internal) IS 'Final function of gridflow.exact_sum_partials()';
+
+CREATE AGGREGATE gridflow.exact_sum_partials(double precision) (
+    SFUNC = gridflow.exact_sum_transfn,
+    STYPE = internal,
+    SSPACE = 80,
+    COMBINEFUNC = gridflow.exact_sum_combinefn,
+    SERIALFUNC = gridflow.exact_sum_serialfn,
+    DESERIALFUNC = gridflow.exact_sum_deserialfn,
+    FINALFUNC = gridflow.exact_sum_partials_finalfn,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE gridflow.exact_sum_partials(double precision) IS 'The exact sum of double precision values as non-overlapping partial sums (an array whose exact sum is the exact sum of the values): stored, such arrays combine later without a second rounding, gridflow.exact_sum() over the elements of several arrays being the correctly rounded sum of all their values; NULL when there is no value';
+
+CREATE TABLE dq.current_run (
+    utility_id text PRIMARY KEY,
+    build_id bigint NOT NULL,
+    refreshed_at timestamptz NOT NULL
+);
+COMMENT ON TABLE dq.current_run IS 'Which run''s stored DQ figures are current, per utility (grain: one row per utility_id): the last build, rebuild or ingest that loaded the utility';
+COMMENT ON COLUMN dq.current_run.utility_id IS 'Utility';
+COMMENT ON COLUMN dq.current_run.build_id IS 'The run (gridflow.build) whose figures the dq views show';
+COMMENT ON COLUMN dq.current_run.refreshed_at IS 'When they were computed';
+
+CREATE TABLE dq.row_counts_history (
+    build_id bigint NOT NULL,
+    utility_id text NOT NULL,
+    table_name text NOT NULL,
+    row_count bigint NOT NULL,
+    PRIMARY KEY (build_id, utility_id, table_name)
+);
+COMMENT ON TABLE dq.row_counts_history IS 'Rows of each layer table, and of the lists dq.conflicting_service_points and dq.multi_premise_meters, per run and utility (grain: one row per build_id, utility_id, table_name); dq.row_counts shows the current run''s layer tables';
+
+CREATE TABLE dq.source_duplicates_history (
+    build_id bigint NOT NULL,
+    utility_id text NOT NULL,
+    file_kind text NOT NULL,
+    source_rows bigint NOT NULL,
+    kept_rows bigint NOT NULL,
+    keys_with_duplicates bigint NOT NULL,
+    conflicting_keys bigint NOT NULL,
+    conflicting_rows bigint NOT NULL,
+    PRIMARY KEY (build_id, utility_id, file_kind)
+);
+COMMENT ON TABLE dq.source_duplicates_history IS 'Duplicate source records per run, utility and file kind (grain: one row per build_id, utility_id, file_kind); dq.source_duplicates shows the current run''s';
+
+CREATE TABLE dq.dedup_value_share_history (
+    build_id bigint NOT NULL,
+    utility_id text NOT NULL,
+    channel text,
+    unit text,
+    policy text NOT NULL,
+    kept_rows bigint NOT NULL,
+    source_rows bigint NOT NULL,
+    kept_value_partials double precision[],
+    source_value_partials double precision[],
+    UNIQUE NULLS NOT DISTINCT (build_id, utility_id, channel)
+);
+COMMENT ON TABLE dq.dedup_value_share_history IS 'Value kept by de-duplication per run, utility and channel (grain: one row per build_id, utility_id, channel), the sums as exact partials; dq.dedup_value_share shows the current run''s';
+
+CREATE TABLE dq.referential_integrity_history (
+    build_id bigint NOT NULL,
+    utility_id text NOT NULL,
+    relationship text NOT NULL,
+    orphan_ids bigint NOT NULL,
+    orphan_rows bigint NOT NULL,
+    checked_rows bigint NOT NULL,
+    PRIMARY KEY (build_id, utility_id, relationship)
+);
+COMMENT ON TABLE dq.referential_integrity_history IS 'Orphans per run, utility and relationship (grain: one row per build_id, utility_id, relationship); dq.referential_integrity shows the current run''s';
+
+CREATE TABLE dq.completeness_history (
+    build_id bigint NOT NULL,
+    utility_id text NOT NULL,
+    table_name text NOT NULL,
+    column_name text NOT NULL,
+    total_rows bigint NOT NULL,
+    non_null bigint NOT NULL,
+    PRIMARY KEY (build_id, utility_id, table_name, column_name)
+);
+COMMENT ON TABLE dq.completeness_history IS 'Non-null values of the critical columns per run and utility (grain: one row per build_id, utility_id, table_name, column_name); dq.completeness shows the current run''s';
+
+CREATE TABLE dq.value_profile_history (
+    build_id bigint NOT NULL,
+    utility_id text NOT NULL,
+    unit text,
+    reads bigint NOT NULL,
+    null_values bigint NOT NULL,
+    min_value double precision,
+    max_value double precision,
+    value_partials double precision[],
+    median_value double precision,
+    q1 double precision,
+    q3 double precision,
+    zeros bigint NOT NULL,
+    negatives bigint NOT NULL,
+    iqr_outliers bigint NOT NULL,
+    UNIQUE NULLS NOT DISTINCT (build_id, utility_id, unit)
+);
+COMMENT ON TABLE dq.value_profile_history IS 'Profile of the standardized values per run, utility and unit (grain: one row per build_id, utility_id, unit), the sum as exact partials; dq.value_profile shows the current run''s';
+
+CREATE TABLE dq.value_distribution (
+    utility_id text NOT NULL,
+    unit text,
+    value_list double precision[] NOT NULL,
+    read_counts bigint[] NOT NULL,
+    UNIQUE NULLS NOT DISTINCT (utility_id, unit)
+);
+COMMENT ON TABLE dq.value_distribution IS 'How many standardized reads have each value, per utility and unit (grain: one row per utility_id, unit), as of the current run: the exact quantiles of several utilities are computed from it (gridflow.value_quantiles())';
+COMMENT ON COLUMN dq.value_distribution.utility_id IS 'Utility';
+COMMENT ON COLUMN dq.value_distribution.unit IS 'Unit of the values (NULL: unknown)';
+COMMENT ON COLUMN dq.value_distribution.value_list IS 'The distinct values (reads without a value left out), in ascending order';
+COMMENT ON COLUMN dq.value_distribution.read_counts IS 'How many reads have each value of value_list, element by element';
+
+CREATE TABLE dq.value_total (
+    runs text[] PRIMARY KEY,
+    utilities text[] NOT NULL,
+    q1 double precision,
+    median double precision,
+    q3 double precision,
+    iqr_outliers bigint NOT NULL
+);
+COMMENT ON TABLE dq.value_total IS 'The exact quartiles of the values of every utility together (grain: one row per set of runs that made the utilities'' figures): dq.value_profile''s total row reads the row of the current runs when its reader sees all of those utilities, and computes them from dq.value_distribution otherwise (ingests of different utilities at once each add a row, neither of which may be current)';
+COMMENT ON COLUMN dq.value_total.runs IS 'The run of each utility, as utility_id=build_id, in order (dq.current_run when they were computed)';
+COMMENT ON COLUMN dq.value_total.utilities IS 'The utilities whose values they cover, in order';
+COMMENT ON COLUMN dq.value_total.q1 IS 'First quartile';
+COMMENT ON COLUMN dq.value_total.median IS 'Median';
+COMMENT ON COLUMN dq.value_total.q3 IS 'Third quartile';
+COMMENT ON COLUMN dq.value_total.iqr_outliers IS 'Reads outside the IQR fences';
+
+CREATE TABLE dq.experience_summary_history (
+    build_id bigint NOT NULL,
+    utility_id text NOT NULL,
+    daily_rows bigint NOT NULL,
+    service_point_days bigint NOT NULL,
+    service_points bigint NOT NULL,
+    channel_list text[] NOT NULL,
+    total_usage_partials double precision[],
+    total_usage_count bigint NOT NULL,
+    max_peak_value double precision,
+    PRIMARY KEY (build_id, utility_id)
+);
+COMMENT ON TABLE dq.experience_summary_history IS 'The experience layer per run and utility (grain: one row per build_id, utility_id); dq.experience_summary shows the current run''s';
+
+CREATE TABLE dq.meter_link_ambiguity_history (
+    build_id bigint NOT NULL,
+    utility_id text NOT NULL,
+    policy text NOT NULL,
+    reads bigint NOT NULL,
+    reads_on_multi_premise_meters bigint NOT NULL,
+    reads_with_several_effective_assignments bigint NOT NULL,
+    reads_without_effective_assignment bigint NOT NULL,
+    reads_where_policies_differ bigint NOT NULL,
+    PRIMARY KEY (build_id, utility_id)
+);
+COMMENT ON TABLE dq.meter_link_ambiguity_history IS 'Ambiguity of the meter to service point link per run and utility whose reads reach service points through meters (grain: one row per build_id, utility_id); dq.meter_link_ambiguity shows the current run''s';
+
+CREATE TABLE dq.batch_quality_history (
+    build_id bigint NOT NULL,
+    batch_id bigint NOT NULL,
+    utility_id text NOT NULL,
+    reads bigint NOT NULL,
+    orphan_reads bigint NOT NULL,
+    unknown_meter_reads bigint NOT NULL,
+    ready_reads bigint NOT NULL,
+    reads_without_service_point bigint NOT NULL,
+    with_value bigint NOT NULL,
+    value_partials double precision[],
+    min_value double precision,
+    max_value double precision,
+    zero_values bigint NOT NULL,
+    negative_values bigint NOT NULL,
+    first_day date,
+    last_day date,
+    first_start_ts timestamptz,
+    last_start_ts timestamptz,
+    null_timestamps bigint NOT NULL,
+    before_2020 bigint NOT NULL,
+    conflicting_keys bigint NOT NULL,
+    conflicting_records bigint NOT NULL,
+    resent_keys bigint NOT NULL,
+    PRIMARY KEY (build_id, batch_id)
+);
+COMMENT ON TABLE dq.batch_quality_history IS 'The quality of the reads whose kept record came from each batch, per run (grain: one row per build_id, batch_id): dq.batch_quality, dq.readiness and dq.timestamp_range show the current run''s';
+
+-- DQ over time is history: pg_dump keeps it (the layers it describes are
+-- made again by gridflow_rebuild() after a restore, which stores the
+-- figures of that run beside the older ones)
+SELECT pg_catalog.pg_extension_config_dump('dq.current_run', '');
+SELECT pg_catalog.pg_extension_config_dump('dq.row_counts_history', '');
+SELECT pg_catalog.pg_extension_config_dump('dq.source_duplicates_history', '');
+SELECT pg_catalog.pg_extension_config_dump('dq.dedup_value_share_history', '');
+SELECT pg_catalog.pg_extension_config_dump('dq.referential_integrity_history', '');
+SELECT pg_catalog.pg_extension_config_dump('dq.completeness_history', '');
+SELECT pg_catalog.pg_extension_config_dump('dq.value_profile_history', '');
+SELECT pg_catalog.pg_extension_config_dump('dq.value_distribution', '');
+SELECT pg_catalog.pg_extension_config_dump('dq.value_total', '');
+SELECT pg_catalog.pg_extension_config_dump('dq.experience_summary_history', '');
+SELECT pg_catalog.pg_extension_config_dump('dq.meter_link_ambiguity_history', '');
+SELECT pg_catalog.pg_extension_config_dump('dq.batch_quality_history', '');
+
+DO $$
+DECLARE
+    c record;
+BEGIN
+    -- the history tables' columns say what the views' say, and more
+    FOR c IN
+        SELECT a.attrelid::regclass AS rel, a.attname
+          FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid IN ('dq.row_counts_history'::regclass, 'dq.source_duplicates_history'::regclass,
+                              'dq.dedup_value_share_history'::regclass, 'dq.referential_integrity_history'::regclass,
+                              'dq.completeness_history'::regclass, 'dq.value_profile_history'::regclass,
+                              'dq.experience_summary_history'::regclass, 'dq.meter_link_ambiguity_history'::regclass,
+                              'dq.batch_quality_history'::regclass)
+           AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+    LOOP
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', c.rel, c.attname,
+            CASE c.attname
+                WHEN 'build_id' THEN 'The run (gridflow.build) that computed the figures'
+                WHEN 'utility_id' THEN 'Utility'
+                WHEN 'batch_id' THEN 'Batch'
+                WHEN 'table_name' THEN 'Table'
+                WHEN 'column_name' THEN 'Critical column'
+                WHEN 'file_kind' THEN 'service_point, meter or interval'
+                WHEN 'channel' THEN 'Channel'
+                WHEN 'unit' THEN 'Unit of the values (NULL: unknown, or several)'
+                WHEN 'policy' THEN 'The utility''s policy the run used'
+                WHEN 'relationship' THEN 'Which reference is checked'
+                WHEN 'kept_value_partials' THEN 'Sum of the kept values, as exact partials (gridflow.exact_sum() of the elements)'
+                WHEN 'source_value_partials' THEN 'Sum of the values of all source records, as exact partials'
+                WHEN 'value_partials' THEN 'Sum of the values, as exact partials (gridflow.exact_sum() of the elements)'
+                WHEN 'total_usage_partials' THEN 'Sum of total_usage, as exact partials'
+                WHEN 'total_usage_count' THEN 'Daily rows with a total_usage'
+                WHEN 'channel_list' THEN 'The distinct channels'
+                WHEN 'with_value' THEN 'Reads with a value'
+                ELSE 'As the column of the same name of the dq view'
+            END);
+    END LOOP;
+END
+$$;
+
+--
+-- Exact quantiles of a distribution of values (as dq.value_distribution
+-- keeps them), as percentile_cont() computes them over the values
+-- themselves (the same interpolation, in the same floating-point steps).
+--
+CREATE FUNCTION gridflow.value_quantiles(value_list double precision[], read_counts bigint[],
+                                         OUT q1 double precision, OUT median double precision,
+                                         OUT q3 double precision, OUT iqr_outliers bigint)
+AS 'MODULE_PATHNAME', 'gridflow_value_quantiles'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION gridflow.value_quantiles(double precision[], bigint[]) IS 'Exact first quartile, median and third quartile of a distribution of values (read_counts[i] reads of value value_list[i], in any order), the same figures as percentile_cont() over the values; iqr_outliers counts the reads outside Q1 - 1.5 IQR .. Q3 + 1.5 IQR';
+
+--
+-- Compute and store the DQ figures of one utility for run build: called by
+-- builds (on the new partitions, before they are swapped in) and ingests
+-- (on the utility's partitions), as the owner of gridflow.  Each relation
+-- argument is the utility's partition of the layer, or its partitioned
+-- table (filtered on the utility).  Every read, product and day is scanned
+-- once or twice; the rest reads the dimensions.
+--
+CREATE FUNCTION gridflow.dq_refresh(build bigint, utility text, reads regclass, products regclass,
+                                    days regclass, service_points regclass, meters regclass,
+                                    assignments regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    link text;
+    link_policy text;
+    read_policy text;
+    -- a relation the utility has no rows in: an empty one of the same shape
+    r_reads text := coalesce(reads::text, '(SELECT * FROM gridflow_store.interval_read WHERE false)');
+    r_products text := coalesce(products::text, '(SELECT * FROM gridflow_store.usage_interval WHERE false)');
+    r_days text := coalesce(days::text, '(SELECT * FROM gridflow_store.daily_usage WHERE false)');
+    r_service_points text := coalesce(service_points::text, '(SELECT * FROM gridflow_store.service_point WHERE false)');
+    r_meters text := coalesce(meters::text, '(SELECT * FROM gridflow_store.meter WHERE false)');
+    r_assignments text := coalesce(assignments::text, '(SELECT * FROM gridflow_store.meter_assignment WHERE false)');
+BEGIN
+    SELECT u.service_point_link, u.meter_link_policy, u.interval_dedup_policy
+      INTO link, link_policy, read_policy
+      FROM gridflow.utility u WHERE u.utility_id = utility;
+    DELETE FROM dq.current_run c WHERE c.utility_id = utility;
+    INSERT INTO dq.current_run VALUES (utility, build, clock_timestamp());
+    DELETE FROM dq.row_counts_history h WHERE h.build_id = build AND h.utility_id = utility;
+    DELETE FROM dq.source_duplicates_history h WHERE h.build_id = build AND h.utility_id = utility;
+    DELETE FROM dq.dedup_value_share_history h WHERE h.build_id = build AND h.utility_id = utility;
+    DELETE FROM dq.referential_integrity_history h WHERE h.build_id = build AND h.utility_id = utility;
+    DELETE FROM dq.completeness_history h WHERE h.build_id = build AND h.utility_id = utility;
+    DELETE FROM dq.value_profile_history h WHERE h.build_id = build AND h.utility_id = utility;
+    DELETE FROM dq.experience_summary_history h WHERE h.build_id = build AND h.utility_id = utility;
+    DELETE FROM dq.meter_link_ambiguity_history h WHERE h.build_id = build AND h.utility_id = utility;
+    DELETE FROM dq.batch_quality_history h WHERE h.build_id = build AND h.utility_id = utility;
+    DELETE FROM dq.value_distribution v WHERE v.utility_id = utility;
+
+    -- the reads, one pass: per batch, channel and unit
+    EXECUTE format($q$
+WITH g AS MATERIALIZED (
+    SELECT r.batch_id, r.channel, r.unit,
+           count(*) AS n, sum(r.source_rows) AS src,
+           count(*) FILTER (WHERE r.source_rows > 1) AS dup_keys,
+           count(*) FILTER (WHERE r.conflicting_rows > 0) AS conf_keys,
+           coalesce(sum(r.conflicting_rows), 0) AS conf_rows,
+           count(*) FILTER (WHERE r.last_batch_id <> r.batch_id) AS resent,
+           gridflow.exact_sum_partials(r.value) AS kept_p,
+           gridflow.exact_sum_partials(r.source_value_sum) AS src_p,
+           count(r.service_point_id) AS c_sp, count(r.meter_id) AS c_m,
+           count(r.interval_start_ts) AS c_ts, count(r.value) AS c_v,
+           min(r.value) AS min_v, max(r.value) AS max_v,
+           count(*) FILTER (WHERE r.value = 0) AS zeros,
+           count(*) FILTER (WHERE r.value < 0) AS negatives
+      FROM %1$s r
+     WHERE r.utility_id = $2
+     GROUP BY r.batch_id, r.channel, r.unit
+), dup AS (
+    INSERT INTO dq.source_duplicates_history
+    SELECT $1, $2, 'interval', coalesce(sum(g.src), 0), coalesce(sum(g.n), 0), coalesce(sum(g.dup_keys), 0),
+           coalesce(sum(g.conf_keys), 0), coalesce(sum(g.conf_rows), 0)
+      FROM g
+), share AS (
+    INSERT INTO dq.dedup_value_share_history
+    SELECT $1, $2, g.channel,
+           CASE WHEN bool_and(g.unit IS NOT NULL) AND min(g.unit) = max(g.unit) THEN min(g.unit) END,
+           $3, sum(g.n), sum(g.src),
+           (SELECT gridflow.exact_sum_partials(x) FROM g g2, unnest(g2.kept_p) x
+             WHERE g2.channel IS NOT DISTINCT FROM g.channel),
+           (SELECT gridflow.exact_sum_partials(x) FROM g g2, unnest(g2.src_p) x
+             WHERE g2.channel IS NOT DISTINCT FROM g.channel)
+      FROM g
+     GROUP BY g.channel
+), comp AS (
+    INSERT INTO dq.completeness_history
+    SELECT $1, $2, 'standardized.interval_read', c.column_name, s.n, c.non_null
+      FROM (SELECT coalesce(sum(g.n), 0) AS n, coalesce(sum(g.c_sp), 0) AS sp, coalesce(sum(g.c_m), 0) AS m,
+                   coalesce(sum(g.c_ts), 0) AS ts, coalesce(sum(g.c_v), 0) AS v FROM g) s
+     CROSS JOIN LATERAL (VALUES ('service_point_id', s.sp), ('meter_id', s.m),
+                                ('interval_start_ts', s.ts), ('value', s.v)) c(column_name, non_null)
+), profile AS (
+    INSERT INTO dq.value_profile_history
+    SELECT $1, $2, g.unit, sum(g.n), sum(g.n) - sum(g.c_v), min(g.min_v), max(g.max_v),
+           (SELECT gridflow.exact_sum_partials(x) FROM g g2, unnest(g2.kept_p) x
+             WHERE g2.unit IS NOT DISTINCT FROM g.unit),
+           NULL, NULL, NULL, sum(g.zeros), sum(g.negatives), 0
+      FROM g
+     GROUP BY g.unit
+), rows_ AS (
+    INSERT INTO dq.row_counts_history SELECT $1, $2, 'standardized.interval_read', coalesce(sum(g.n), 0) FROM g
+)
+INSERT INTO dq.batch_quality_history
+       (build_id, batch_id, utility_id, reads, orphan_reads, unknown_meter_reads, ready_reads,
+        reads_without_service_point, with_value, zero_values, negative_values, null_timestamps, before_2020,
+        conflicting_keys, conflicting_records, resent_keys)
+SELECT $1, g.batch_id, $2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+       sum(g.conf_keys), sum(g.conf_rows), sum(g.resent)
+  FROM g
+ GROUP BY g.batch_id
+$q$, r_reads) USING build, utility, read_policy;
+
+    -- the values: their distribution, and from it the exact quantiles
+    EXECUTE format($q$
+INSERT INTO dq.value_distribution
+SELECT $1, v.unit, array_agg(v.value ORDER BY v.value), array_agg(v.n ORDER BY v.value)
+  FROM (SELECT r.unit, r.value, count(*) AS n
+          FROM %1$s r
+         WHERE r.utility_id = $1 AND r.value IS NOT NULL
+         GROUP BY r.unit, r.value) v
+ GROUP BY v.unit
+$q$, r_reads) USING utility;
+    UPDATE dq.value_profile_history h
+       SET q1 = q.q1, median_value = q.median, q3 = q.q3, iqr_outliers = coalesce(q.iqr_outliers, 0)
+      FROM dq.value_distribution d
+     CROSS JOIN LATERAL gridflow.value_quantiles(d.value_list, d.read_counts) q
+     WHERE d.utility_id = utility AND d.unit IS NOT DISTINCT FROM h.unit
+       AND h.build_id = build AND h.utility_id = utility;
+
+    -- the products, one pass: per batch
+    EXECUTE format($q$
+WITH g AS MATERIALIZED (
+    SELECT p.batch_id,
+           count(*) AS n,
+           count(*) FILTER (WHERE NOT p.service_point_known) AS orphan,
+           count(*) FILTER (WHERE NOT p.meter_known) AS unknown_meter,
+           count(*) FILTER (WHERE p.service_point_known AND p.meter_known) AS ready,
+           count(*) FILTER (WHERE p.service_point_id IS NULL) AS without_sp,
+           count(p.value) AS with_value,
+           gridflow.exact_sum_partials(p.value) AS value_p,
+           min(p.value) AS min_v, max(p.value) AS max_v,
+           count(*) FILTER (WHERE p.value = 0) AS zeros,
+           count(*) FILTER (WHERE p.value < 0) AS negatives,
+           min(p.local_date) AS first_day, max(p.local_date) AS last_day,
+           min(p.interval_start_ts) AS first_ts, max(p.interval_start_ts) AS last_ts,
+           count(*) - count(p.interval_start_ts) AS null_ts,
+           count(*) FILTER (WHERE p.interval_start_ts < '2020-01-01 00:00:00+00'::timestamptz) AS before_2020,
+           array_agg(DISTINCT p.meter_id) FILTER (WHERE NOT p.meter_known) AS orphan_meters,
+           array_agg(DISTINCT p.service_point_id) FILTER (WHERE NOT p.service_point_known) AS orphan_sps
+      FROM %1$s p
+     WHERE p.utility_id = $2
+     GROUP BY p.batch_id
+), ri AS (
+    INSERT INTO dq.referential_integrity_history
+    SELECT $1, $2, 'interval_read.meter_id -> meter',
+           (SELECT count(DISTINCT x) FROM g, unnest(g.orphan_meters) x),
+           coalesce(sum(g.unknown_meter), 0), coalesce(sum(g.n), 0)
+      FROM g
+    UNION ALL
+    SELECT $1, $2, 'interval_read.service_point_id -> service_point',
+           (SELECT count(DISTINCT x) FROM g, unnest(g.orphan_sps) x),
+           coalesce(sum(g.orphan), 0), coalesce(sum(g.n), 0)
+      FROM g
+), rows_ AS (
+    INSERT INTO dq.row_counts_history SELECT $1, $2, 'product.usage_interval', coalesce(sum(g.n), 0) FROM g
+), new_batches AS (
+    INSERT INTO dq.batch_quality_history
+           (build_id, batch_id, utility_id, reads, orphan_reads, unknown_meter_reads, ready_reads,
+            reads_without_service_point, with_value, zero_values, negative_values, null_timestamps, before_2020,
+            conflicting_keys, conflicting_records, resent_keys)
+    SELECT $1, g.batch_id, $2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+      FROM g
+     WHERE NOT EXISTS (SELECT FROM dq.batch_quality_history h
+                        WHERE h.build_id = $1 AND h.batch_id = g.batch_id)
+)
+UPDATE dq.batch_quality_history h
+   SET reads = g.n, orphan_reads = g.orphan, unknown_meter_reads = g.unknown_meter, ready_reads = g.ready,
+       reads_without_service_point = g.without_sp, with_value = g.with_value, value_partials = g.value_p,
+       min_value = g.min_v, max_value = g.max_v, zero_values = g.zeros, negative_values = g.negatives,
+       first_day = g.first_day, last_day = g.last_day, first_start_ts = g.first_ts, last_start_ts = g.last_ts,
+       null_timestamps = g.null_ts, before_2020 = g.before_2020
+  FROM g
+ WHERE h.build_id = $1 AND h.batch_id = g.batch_id
+$q$, r_products) USING build, utility;
+
+    -- the days: totals, then distinct service point days and service points
+    EXECUTE format($q$
+WITH t AS MATERIALIZED (
+    SELECT count(*) AS n, gridflow.exact_sum_partials(d.total_usage) AS p, count(d.total_usage) AS c,
+           max(d.peak_usage_value) AS mx
+      FROM %1$s d
+     WHERE d.utility_id = $2
+), spd AS MATERIALIZED (
+    SELECT d.service_point_id, count(*) AS n
+      FROM %1$s d
+     WHERE d.utility_id = $2
+     GROUP BY d.service_point_id, d.local_date
+), ch AS (
+    SELECT d.channel FROM %1$s d WHERE d.utility_id = $2 AND d.channel IS NOT NULL GROUP BY d.channel
+), rows_ AS (
+    INSERT INTO dq.row_counts_history SELECT $1, $2, 'experience.daily_usage', t.n FROM t
+)
+INSERT INTO dq.experience_summary_history
+SELECT $1, $2, t.n,
+       (SELECT count(*) FROM spd),
+       (SELECT count(*) FROM (SELECT spd.service_point_id FROM spd GROUP BY spd.service_point_id) x),
+       coalesce((SELECT array_agg(ch.channel ORDER BY ch.channel) FROM ch), '{}'),
+       t.p, t.c, t.mx
+  FROM t
+$q$, r_days) USING build, utility;
+
+    -- the dimensions
+    EXECUTE format($q$
+WITH sp AS MATERIALIZED (
+    SELECT count(*) AS n, coalesce(sum(s.source_rows), 0) AS src,
+           count(*) FILTER (WHERE s.source_rows > 1) AS dup_keys,
+           count(*) FILTER (WHERE s.conflicting_rows > 0) AS conf_keys,
+           coalesce(sum(s.conflicting_rows), 0) AS conf_rows,
+           count(s.service_point_id) AS c_sp, count(s.city) AS c_city, count(s.zip) AS c_zip
+      FROM %1$s s WHERE s.utility_id = $2
+), m AS MATERIALIZED (
+    SELECT count(*) AS n, coalesce(sum(x.source_rows), 0) AS src,
+           count(*) FILTER (WHERE x.source_rows > 1) AS dup_keys,
+           count(*) FILTER (WHERE x.conflicting_rows > 0) AS conf_keys,
+           coalesce(sum(x.conflicting_rows), 0) AS conf_rows,
+           count(x.meter_id) AS c_m, count(x.service_point_id) AS c_sp,
+           count(DISTINCT x.service_point_id) FILTER (WHERE x.service_point_id IS NOT NULL AND s.service_point_id IS NULL)
+               AS orphan_ids,
+           count(*) FILTER (WHERE x.service_point_id IS NOT NULL AND s.service_point_id IS NULL) AS orphan_rows
+      FROM %2$s x
+      LEFT JOIN %1$s s ON s.utility_id = x.utility_id AND s.service_point_id = x.service_point_id
+     WHERE x.utility_id = $2
+), a AS (
+    SELECT count(*) AS n FROM %3$s a WHERE a.utility_id = $2
+), dup AS (
+    INSERT INTO dq.source_duplicates_history
+    SELECT $1, $2, 'service_point', sp.src, sp.n, sp.dup_keys, sp.conf_keys, sp.conf_rows FROM sp
+    UNION ALL
+    SELECT $1, $2, 'meter', m.src, m.n, m.dup_keys, m.conf_keys, m.conf_rows FROM m
+), ri AS (
+    INSERT INTO dq.referential_integrity_history
+    SELECT $1, $2, 'meter.service_point_id -> service_point', m.orphan_ids, m.orphan_rows, m.n FROM m
+), comp AS (
+    INSERT INTO dq.completeness_history
+    SELECT $1, $2, 'standardized.meter', 'meter_id', m.n, m.c_m FROM m
+    UNION ALL SELECT $1, $2, 'standardized.meter', 'service_point_id', m.n, m.c_sp FROM m
+    UNION ALL SELECT $1, $2, 'standardized.service_point', 'service_point_id', sp.n, sp.c_sp FROM sp
+    UNION ALL SELECT $1, $2, 'standardized.service_point', 'city', sp.n, sp.c_city FROM sp
+    UNION ALL SELECT $1, $2, 'standardized.service_point', 'zip', sp.n, sp.c_zip FROM sp
+)
+INSERT INTO dq.row_counts_history
+SELECT $1, $2, 'standardized.service_point', sp.n FROM sp
+UNION ALL SELECT $1, $2, 'standardized.meter', m.n FROM m
+UNION ALL SELECT $1, $2, 'standardized.meter_assignment', a.n FROM a
+-- the rows of the dq lists (dq.snapshot counts them)
+UNION ALL SELECT $1, $2, 'dq.conflicting_service_points', sp.conf_keys FROM sp
+UNION ALL SELECT $1, $2, 'dq.multi_premise_meters', count(*)
+            FROM (SELECT x.meter_id FROM %3$s x WHERE x.utility_id = $2
+                   GROUP BY x.meter_id HAVING count(DISTINCT x.service_point_id) > 1) mp
+$q$, r_service_points, r_meters, r_assignments) USING build, utility;
+
+    -- how ambiguous the link of reads to service points through meters is
+    IF link = 'meter' THEN
+        EXECUTE format($q$
+WITH a AS MATERIALIZED (
+    SELECT a.meter_id, a.service_point_id, a.installed_at, a.removed_at, a.batch_id, a.line_no
+      FROM %3$s a
+     WHERE a.utility_id = $2
+), multi AS (
+    SELECT a.meter_id
+      FROM a
+     GROUP BY a.meter_id
+    HAVING count(DISTINCT a.service_point_id) > 1
+), first_assigned AS (
+    -- a meter's first row in an assignment file (its meter file names no service point)
+    SELECT DISTINCT ON (a.meter_id) a.meter_id, a.service_point_id
+      FROM a
+      JOIN gridflow.batch b ON b.batch_id = a.batch_id
+     WHERE b.file_kind = 'assignment'
+     ORDER BY a.meter_id, a.batch_id, a.line_no
+), bounds AS (
+    -- the instants at which a meter's assignments in force change
+    SELECT a.meter_id, '-infinity'::timestamptz AS t FROM a
+    UNION
+    SELECT a.meter_id, a.installed_at FROM a WHERE a.installed_at IS NOT NULL
+    UNION
+    SELECT a.meter_id, a.removed_at FROM a WHERE a.removed_at IS NOT NULL
+), segment AS (
+    -- between two of them, the same assignments are in force: the latest
+    -- installation first, and how many service points
+    SELECT b.meter_id, b.t AS t_start, lead(b.t) OVER (PARTITION BY b.meter_id ORDER BY b.t) AS t_end
+      FROM bounds b
+), effective AS (
+    SELECT g.meter_id, g.t_start, g.t_end,
+           (array_agg(a.service_point_id ORDER BY a.installed_at DESC NULLS LAST, a.batch_id, a.line_no))[1]
+               AS service_point_id,
+           count(DISTINCT a.service_point_id) AS candidates
+      FROM segment g
+      JOIN a ON a.meter_id = g.meter_id
+            AND (a.installed_at IS NULL OR a.installed_at <= g.t_start)
+            AND (a.removed_at IS NULL OR a.removed_at > g.t_start)
+     GROUP BY g.meter_id, g.t_start, g.t_end
+), choice AS (
+    -- each read falls in one segment of its meter's (or none: no assignment in force)
+    SELECT coalesce(m.service_point_id, f.service_point_id) AS first_row_sp,
+           e.service_point_id AS effective_sp,
+           coalesce(e.candidates, 0) AS candidates,
+           (mu.meter_id IS NOT NULL) AS multi_premise
+      FROM %1$s x
+      LEFT JOIN %2$s m ON m.utility_id = x.utility_id AND m.meter_id = x.meter_id
+      LEFT JOIN first_assigned f ON f.meter_id = x.meter_id
+      LEFT JOIN multi mu ON mu.meter_id = x.meter_id
+      LEFT JOIN effective e
+        ON e.meter_id = x.meter_id AND x.interval_start_ts >= e.t_start
+       AND (e.t_end IS NULL OR x.interval_start_ts < e.t_end)
+     WHERE x.utility_id = $2
+)
+INSERT INTO dq.meter_link_ambiguity_history
+SELECT $1, $2, $3, count(*),
+       count(*) FILTER (WHERE c.multi_premise),
+       count(*) FILTER (WHERE c.candidates > 1),
+       count(*) FILTER (WHERE c.effective_sp IS NULL),
+       count(*) FILTER (WHERE c.first_row_sp IS DISTINCT FROM c.effective_sp)
+  FROM choice c
+$q$, r_reads, r_meters, r_assignments) USING build, utility, link_policy;
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION gridflow.dq_refresh(bigint, text, regclass, regclass, regclass, regclass, regclass, regclass) IS 'Compute and store the DQ figures of one utility for a run, from the given relations of its layers (builds and ingests call it; the owner of gridflow only)';
+REVOKE ALL ON FUNCTION gridflow.dq_refresh(bigint, text, regclass, regclass, regclass, regclass, regclass, regclass) FROM PUBLIC;
+
+--
+-- After the utilities of a run are stored: the quartiles of all their
+-- values together, so that readers of every utility need not compute them.
+--
+CREATE FUNCTION gridflow.dq_refresh_total(clear boolean)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DELETE FROM dq.value_total WHERE clear;
+INSERT INTO dq.value_total
+SELECT u.runs, u.utilities, q.q1, q.median, q.q3, coalesce(q.iqr_outliers, 0)
+  FROM (SELECT coalesce(array_agg(r.utility_id OPERATOR(pg_catalog.||) '=' OPERATOR(pg_catalog.||) r.build_id
+                                  ORDER BY r.utility_id OPERATOR(pg_catalog.||) '=' OPERATOR(pg_catalog.||) r.build_id), '{}') AS runs,
+               coalesce(array_agg(r.utility_id ORDER BY r.utility_id), '{}') AS utilities
+          FROM dq.current_run r) u,
+       (SELECT array_agg(x.v) AS v, array_agg(x.n) AS n
+          FROM dq.value_distribution d,
+               ROWS FROM (unnest(d.value_list), unnest(d.read_counts)) AS x(v, n)) a
+ CROSS JOIN LATERAL gridflow.value_quantiles(a.v, a.n) q
+ON CONFLICT (runs) DO NOTHING;
+$fn$;
+COMMENT ON FUNCTION gridflow.dq_refresh_total(boolean) IS 'Store the quartiles of the values of every utility together, after a run stored its utilities'' figures; clear: first forget those of earlier runs (a build of every utility) (the owner of gridflow only)';
+REVOKE ALL ON FUNCTION gridflow.dq_refresh_total(boolean) FROM PUBLIC;
+
+--
+-- The views: the current run's rows of each utility the reader may see.
+--
 CREATE VIEW dq.row_counts WITH (security_invoker = true) AS
 WITH u AS (
     SELECT DISTINCT b.utility_id FROM gridflow.batch b
-), c(ord, layer, table_name, utility_id, row_count) AS (
-    SELECT 1, 'landing', 'landing.source_record', b.utility_id, pg_catalog.sum(b.records_read)::bigint
+), c(table_name, utility_id, row_count) AS (
+    SELECT 'landing.source_record', b.utility_id, pg_catalog.sum(b.records_read)::bigint
       FROM gridflow.batch b
      GROUP BY b.utility_id
     UNION ALL
-    SELECT 2, 'landing', 'landing.reject', b.utility_id,
+    SELECT 'landing.reject', b.utility_id,
            pg_catalog.sum(b.records_rejected OPERATOR(pg_catalog.+) b.rows_invalid)::bigint
       FROM gridflow.batch b
      GROUP BY b.utility_id
     UNION ALL
-    SELECT 3, 'standardized', 'standardized.service_point', utility_id, pg_catalog.count(*)
-      FROM standardized.service_point GROUP BY utility_id
-    UNION ALL
-    SELECT 4, 'standardized', 'standardized.meter', utility_id, pg_catalog.count(*)
-      FROM standardized.meter GROUP BY utility_id
-    UNION ALL
-    SELECT 5, 'standardized', 'standardized.meter_assignment', utility_id, pg_catalog.count(*)
-      FROM standardized.meter_assignment GROUP BY utility_id
-    UNION ALL
-    SELECT 6, 'standardized', 'standardized.interval_read', utility_id, pg_catalog.count(*)
-      FROM standardized.interval_read GROUP BY utility_id
-    UNION ALL
-    SELECT 7, 'product', 'product.usage_interval', utility_id, pg_catalog.count(*)
-      FROM product.usage_interval GROUP BY utility_id
-    UNION ALL
-    SELECT 8, 'experience', 'experience.daily_usage', utility_id, pg_catalog.count(*)
-      FROM experience.daily_usage GROUP BY utility_id
+    SELECT h.table_name, h.utility_id, h.row_count
+      FROM dq.row_counts_history h
+      JOIN dq.current_run r
+        ON r.utility_id OPERATOR(pg_catalog.=) h.utility_id AND r.build_id OPERATOR(pg_catalog.=) h.build_id
 ), t(ord, layer, table_name) AS (
-    SELECT DISTINCT ord, layer, table_name FROM c
-    UNION
     VALUES (1, 'landing', 'landing.source_record'), (2, 'landing', 'landing.reject'),
            (3, 'standardized', 'standardized.service_point'), (4, 'standardized', 'standardized.meter'),
            (5, 'standardized', 'standardized.meter_assignment'), (6, 'standardized', 'standardized.interval_read'),
@@ -49,47 +658,30 @@ WITH u AS (
 )
 SELECT t.layer, t.table_name, u.utility_id, coalesce(c.row_count, 0) AS row_count
   FROM t CROSS JOIN u
-  LEFT JOIN c ON c.ord OPERATOR(pg_catalog.=) t.ord AND c.utility_id OPERATOR(pg_catalog.=) u.utility_id
+  LEFT JOIN c ON c.table_name OPERATOR(pg_catalog.=) t.table_name AND c.utility_id OPERATOR(pg_catalog.=) u.utility_id
  ORDER BY t.ord, u.utility_id;
-COMMENT ON VIEW dq.row_counts IS 'Rows per layer table and utility (utilities of the current build); the landing tables are counted from the batch figures, which roles that may not read landing can see';
+COMMENT ON VIEW dq.row_counts IS 'Rows per layer table and utility (grain: one row per table_name, utility_id; utilities of the current build): the landing tables counted from the batch figures, which roles that may not read landing can see, the others as the last run that loaded the utility stored them';
 COMMENT ON COLUMN dq.row_counts.layer IS 'Medallion layer';
 COMMENT ON COLUMN dq.row_counts.table_name IS 'Table';
 COMMENT ON COLUMN dq.row_counts.utility_id IS 'Utility';
 COMMENT ON COLUMN dq.row_counts.row_count IS 'Rows';
 
 CREATE VIEW dq.source_duplicates WITH (security_invoker = true) AS
-WITH k(file_kind, utility_id, kept_rows, source_rows, keys_with_duplicates, conflicting_keys, conflicting_rows) AS (
-    SELECT 'service_point', utility_id, pg_catalog.count(*), pg_catalog.sum(source_rows),
-           pg_catalog.count(*) FILTER (WHERE source_rows OPERATOR(pg_catalog.>) 1),
-           pg_catalog.count(*) FILTER (WHERE conflicting_rows OPERATOR(pg_catalog.>) 0),
-           pg_catalog.sum(conflicting_rows)
-      FROM standardized.service_point GROUP BY utility_id
-    UNION ALL
-    SELECT 'meter', utility_id, pg_catalog.count(*), pg_catalog.sum(source_rows),
-           pg_catalog.count(*) FILTER (WHERE source_rows OPERATOR(pg_catalog.>) 1),
-           pg_catalog.count(*) FILTER (WHERE conflicting_rows OPERATOR(pg_catalog.>) 0),
-           pg_catalog.sum(conflicting_rows)
-      FROM standardized.meter GROUP BY utility_id
-    UNION ALL
-    SELECT 'interval', utility_id, pg_catalog.count(*), pg_catalog.sum(source_rows),
-           pg_catalog.count(*) FILTER (WHERE source_rows OPERATOR(pg_catalog.>) 1),
-           pg_catalog.count(*) FILTER (WHERE conflicting_rows OPERATOR(pg_catalog.>) 0),
-           pg_catalog.sum(conflicting_rows)
-      FROM standardized.interval_read GROUP BY utility_id
-)
-SELECT utility_id,
-       file_kind,
-       source_rows::bigint AS source_rows,
-       kept_rows,
-       (source_rows - kept_rows)::bigint AS duplicate_rows,
-       pg_catalog.round(100 * (source_rows - kept_rows)
-                        / nullif(source_rows, 0)::numeric, 1) AS duplicate_pct,
-       keys_with_duplicates,
-       conflicting_keys,
-       conflicting_rows::bigint AS conflicting_rows
-  FROM k
- ORDER BY utility_id, file_kind;
-COMMENT ON VIEW dq.source_duplicates IS 'Duplicate source records per utility and file kind: records sharing a natural key, and among them those whose values conflict';
+SELECT h.utility_id,
+       h.file_kind,
+       h.source_rows,
+       h.kept_rows,
+       h.source_rows - h.kept_rows AS duplicate_rows,
+       pg_catalog.round(100 * (h.source_rows - h.kept_rows)
+                        / nullif(h.source_rows, 0)::numeric, 1)::numeric(5,1) AS duplicate_pct,
+       h.keys_with_duplicates,
+       h.conflicting_keys,
+       h.conflicting_rows
+  FROM dq.source_duplicates_history h
+  JOIN dq.current_run r
+    ON r.utility_id OPERATOR(pg_catalog.=) h.utility_id AND r.build_id OPERATOR(pg_catalog.=) h.build_id
+ ORDER BY h.utility_id, h.file_kind;
+COMMENT ON VIEW dq.source_duplicates IS 'Duplicate source records per utility and file kind (grain: one row per utility_id, file_kind): records sharing a natural key, and among them those whose values conflict';
 COMMENT ON COLUMN dq.source_duplicates.utility_id IS 'Utility';
 COMMENT ON COLUMN dq.source_duplicates.file_kind IS 'service_point, meter or interval';
 COMMENT ON COLUMN dq.source_duplicates.source_rows IS 'Valid source records';
@@ -101,73 +693,68 @@ COMMENT ON COLUMN dq.source_duplicates.conflicting_keys IS 'Keys whose records d
 COMMENT ON COLUMN dq.source_duplicates.conflicting_rows IS 'Records that disagree with the first record of their key (under keep_first: dropped records that disagree with the kept one)';
 
 CREATE VIEW dq.dedup_value_share WITH (security_invoker = true) AS
-SELECT r.utility_id,
-       r.channel,
-       u.interval_dedup_policy AS policy,
-       pg_catalog.count(*) AS kept_rows,
-       pg_catalog.sum(r.source_rows)::bigint AS source_rows,
-       gridflow.exact_sum(r.value) AS kept_value,
-       gridflow.exact_sum(r.source_value_sum) AS source_value,
-       pg_catalog.round((100 * gridflow.exact_sum(r.value)
-                         / nullif(gridflow.exact_sum(r.source_value_sum), 0))::numeric, 1)
-           AS kept_share_pct,
-       CASE WHEN gridflow.exact_sum(r.source_value_sum) OPERATOR(pg_catalog.<>) 0
-             AND gridflow.exact_sum(r.value) / gridflow.exact_sum(r.source_value_sum)
-                 OPERATOR(pg_catalog.<) 0.99
+WITH c AS (
+    SELECT h.*
+      FROM dq.dedup_value_share_history h
+      JOIN dq.current_run r
+        ON r.utility_id OPERATOR(pg_catalog.=) h.utility_id AND r.build_id OPERATOR(pg_catalog.=) h.build_id
+), s AS (
+    SELECT c.utility_id, c.channel, c.unit, c.policy, c.kept_rows, c.source_rows,
+           (SELECT gridflow.exact_sum(x) FROM pg_catalog.unnest(c.kept_value_partials) x) AS kept_value,
+           (SELECT gridflow.exact_sum(x) FROM pg_catalog.unnest(c.source_value_partials) x) AS source_value,
+           false AS is_total
+      FROM c
+    UNION ALL
+    SELECT c.utility_id, NULL, NULL, pg_catalog.min(c.policy),
+           pg_catalog.sum(c.kept_rows)::bigint, pg_catalog.sum(c.source_rows)::bigint,
+           (SELECT gridflow.exact_sum(x) FROM c c2, pg_catalog.unnest(c2.kept_value_partials) x
+             WHERE c2.utility_id OPERATOR(pg_catalog.=) c.utility_id),
+           (SELECT gridflow.exact_sum(x) FROM c c2, pg_catalog.unnest(c2.source_value_partials) x
+             WHERE c2.utility_id OPERATOR(pg_catalog.=) c.utility_id),
+           true
+      FROM c
+     GROUP BY c.utility_id
+)
+SELECT s.utility_id,
+       s.channel,
+       s.policy,
+       s.kept_rows,
+       s.source_rows,
+       s.kept_value,
+       s.source_value,
+       pg_catalog.round((100 * s.kept_value / nullif(s.source_value, 0))::numeric, 1)::numeric(5,1) AS kept_share_pct,
+       CASE WHEN s.source_value OPERATOR(pg_catalog.<>) 0
+             AND s.kept_value / s.source_value OPERATOR(pg_catalog.<) 0.99
             THEN 'LOW: de-duplication keeps ' OPERATOR(pg_catalog.||)
-                 pg_catalog.round((100 * gridflow.exact_sum(r.value)
-                                   / gridflow.exact_sum(r.source_value_sum))::numeric, 1)
+                 pg_catalog.round((100 * s.kept_value / s.source_value)::numeric, 1)
                  OPERATOR(pg_catalog.||) '% of the raw value'
-       END AS warning
-  FROM standardized.interval_read r
-  JOIN gridflow.utility u ON u.utility_id OPERATOR(pg_catalog.=) r.utility_id
- GROUP BY GROUPING SETS ((r.utility_id, u.interval_dedup_policy, r.channel),
-                         (r.utility_id, u.interval_dedup_policy))
- ORDER BY r.utility_id, r.channel NULLS FIRST;
-COMMENT ON VIEW dq.dedup_value_share IS 'How much of the raw interval value the de-duplication keeps, per utility (channel NULL) and per channel; warning is set below 99%';
+       END AS warning,
+       s.unit,
+       s.is_total
+  FROM s
+ ORDER BY s.utility_id, s.is_total DESC, s.channel;
+COMMENT ON VIEW dq.dedup_value_share IS 'How much of the raw interval value the de-duplication keeps (grain: one row per utility_id, channel, and one total row per utility with channel NULL and is_total true, which adds channels of different units: compare shares, not values); warning is set below 99%';
 COMMENT ON COLUMN dq.dedup_value_share.utility_id IS 'Utility';
 COMMENT ON COLUMN dq.dedup_value_share.channel IS 'Channel; NULL on the utility''s total row';
-COMMENT ON COLUMN dq.dedup_value_share.policy IS 'The utility''s interval_dedup_policy';
+COMMENT ON COLUMN dq.dedup_value_share.policy IS 'The utility''s interval_dedup_policy (as the run that computed the figures used it)';
 COMMENT ON COLUMN dq.dedup_value_share.kept_rows IS 'Standardized reads';
 COMMENT ON COLUMN dq.dedup_value_share.source_rows IS 'Source records behind them';
 COMMENT ON COLUMN dq.dedup_value_share.kept_value IS 'Sum of the standardized values';
 COMMENT ON COLUMN dq.dedup_value_share.source_value IS 'Sum of the values of all source records';
 COMMENT ON COLUMN dq.dedup_value_share.kept_share_pct IS 'kept_value as a percentage of source_value';
 COMMENT ON COLUMN dq.dedup_value_share.warning IS 'Set when less than 99% of the raw value is kept';
+COMMENT ON COLUMN dq.dedup_value_share.unit IS 'Unit of the channel''s values (NULL: unknown, or several; NULL on total rows)';
+COMMENT ON COLUMN dq.dedup_value_share.is_total IS 'true on the row of all the utility''s channels: leave it out before adding rows up';
 
 CREATE VIEW dq.referential_integrity WITH (security_invoker = true) AS
-SELECT r.utility_id,
-       'interval_read.meter_id -> meter' AS relationship,
-       pg_catalog.count(DISTINCT r.meter_id) FILTER (WHERE m.meter_id IS NULL) AS orphan_ids,
-       pg_catalog.count(*) FILTER (WHERE m.meter_id IS NULL) AS orphan_rows,
-       pg_catalog.count(*) AS checked_rows
-  FROM standardized.interval_read r
-  LEFT JOIN standardized.meter m
-    ON m.utility_id OPERATOR(pg_catalog.=) r.utility_id AND m.meter_id OPERATOR(pg_catalog.=) r.meter_id
- GROUP BY r.utility_id
-UNION ALL
-SELECT r.utility_id,
-       'interval_read.service_point_id -> service_point',
-       pg_catalog.count(DISTINCT r.service_point_id) FILTER (WHERE sp.service_point_id IS NULL),
-       pg_catalog.count(*) FILTER (WHERE sp.service_point_id IS NULL),
-       pg_catalog.count(*)
-  FROM standardized.interval_read r
-  LEFT JOIN standardized.service_point sp
-    ON sp.utility_id OPERATOR(pg_catalog.=) r.utility_id
-   AND sp.service_point_id OPERATOR(pg_catalog.=) r.service_point_id
- GROUP BY r.utility_id
-UNION ALL
-SELECT m.utility_id,
-       'meter.service_point_id -> service_point',
-       pg_catalog.count(DISTINCT m.service_point_id) FILTER (WHERE m.service_point_id IS NOT NULL AND sp.service_point_id IS NULL),
-       pg_catalog.count(*) FILTER (WHERE m.service_point_id IS NOT NULL AND sp.service_point_id IS NULL),
-       pg_catalog.count(*)
-  FROM standardized.meter m
-  LEFT JOIN standardized.service_point sp
-    ON sp.utility_id OPERATOR(pg_catalog.=) m.utility_id
-   AND sp.service_point_id OPERATOR(pg_catalog.=) m.service_point_id
- GROUP BY m.utility_id;
-COMMENT ON VIEW dq.referential_integrity IS 'Orphans per utility: reads whose meter or service point is not in the standardized tables (a read with no service point at all counts as an orphan row), meters whose service point is unknown';
+SELECT h.utility_id, h.relationship, h.orphan_ids, h.orphan_rows, h.checked_rows
+  FROM dq.referential_integrity_history h
+  JOIN dq.current_run r
+    ON r.utility_id OPERATOR(pg_catalog.=) h.utility_id AND r.build_id OPERATOR(pg_catalog.=) h.build_id
+ ORDER BY h.utility_id,
+          CASE h.relationship WHEN 'interval_read.meter_id -> meter' THEN 1
+                              WHEN 'interval_read.service_point_id -> service_point' THEN 2 ELSE 3 END;
+COMMENT ON VIEW dq.referential_integrity IS 'Orphans per utility (grain: one row per utility_id, relationship): reads whose meter or service point is not in the standardized tables (a read with no service point at all counts as an orphan row), meters whose service point is unknown';
 COMMENT ON COLUMN dq.referential_integrity.utility_id IS 'Utility';
 COMMENT ON COLUMN dq.referential_integrity.relationship IS 'Which reference is checked';
 COMMENT ON COLUMN dq.referential_integrity.orphan_ids IS 'Distinct referenced ids that do not exist';
@@ -175,68 +762,81 @@ COMMENT ON COLUMN dq.referential_integrity.orphan_rows IS 'Rows whose reference 
 COMMENT ON COLUMN dq.referential_integrity.checked_rows IS 'Rows checked';
 
 CREATE VIEW dq.completeness WITH (security_invoker = true) AS
-SELECT 'standardized.interval_read' AS table_name, c.column_name, s.utility_id, s.total_rows, c.non_null,
-       pg_catalog.round(100 * c.non_null / nullif(s.total_rows, 0)::numeric, 1) AS pct_complete
-  FROM (SELECT utility_id, pg_catalog.count(*) AS total_rows,
-               pg_catalog.count(service_point_id) AS sp, pg_catalog.count(meter_id) AS m,
-               pg_catalog.count(interval_start_ts) AS ts, pg_catalog.count(value) AS v
-          FROM standardized.interval_read GROUP BY GROUPING SETS ((utility_id), ())) s
- CROSS JOIN LATERAL (VALUES (1, 'service_point_id', s.sp), (2, 'meter_id', s.m),
-                            (3, 'interval_start_ts', s.ts), (4, 'value', s.v)) c(ord, column_name, non_null)
-UNION ALL
-SELECT 'standardized.meter', c.column_name, s.utility_id, s.total_rows, c.non_null,
-       pg_catalog.round(100 * c.non_null / nullif(s.total_rows, 0)::numeric, 1)
-  FROM (SELECT utility_id, pg_catalog.count(*) AS total_rows,
-               pg_catalog.count(meter_id) AS m, pg_catalog.count(service_point_id) AS sp
-          FROM standardized.meter GROUP BY GROUPING SETS ((utility_id), ())) s
- CROSS JOIN LATERAL (VALUES (1, 'meter_id', s.m), (2, 'service_point_id', s.sp)) c(ord, column_name, non_null)
-UNION ALL
-SELECT 'standardized.service_point', c.column_name, s.utility_id, s.total_rows, c.non_null,
-       pg_catalog.round(100 * c.non_null / nullif(s.total_rows, 0)::numeric, 1)
-  FROM (SELECT utility_id, pg_catalog.count(*) AS total_rows,
-               pg_catalog.count(service_point_id) AS sp, pg_catalog.count(city) AS city,
-               pg_catalog.count(zip) AS zip
-          FROM standardized.service_point GROUP BY GROUPING SETS ((utility_id), ())) s
- CROSS JOIN LATERAL (VALUES (1, 'service_point_id', s.sp), (2, 'city', s.city), (3, 'zip', s.zip)) c(ord, column_name, non_null);
-COMMENT ON VIEW dq.completeness IS 'Share of non-null values in the critical columns of the standardized tables, per utility and for all (utility_id NULL)';
+WITH c AS (
+    SELECT h.table_name, h.column_name, h.utility_id, h.total_rows, h.non_null, false AS is_total
+      FROM dq.completeness_history h
+      JOIN dq.current_run r
+        ON r.utility_id OPERATOR(pg_catalog.=) h.utility_id AND r.build_id OPERATOR(pg_catalog.=) h.build_id
+), a AS (
+    SELECT * FROM c
+    UNION ALL
+    SELECT c.table_name, c.column_name, NULL, pg_catalog.sum(c.total_rows)::bigint,
+           pg_catalog.sum(c.non_null)::bigint, true
+      FROM c
+     GROUP BY c.table_name, c.column_name
+)
+SELECT a.table_name, a.column_name, a.utility_id, a.total_rows, a.non_null,
+       pg_catalog.round(100 * a.non_null / nullif(a.total_rows, 0)::numeric, 1)::numeric(5,1) AS pct_complete,
+       a.is_total
+  FROM a;
+COMMENT ON VIEW dq.completeness IS 'Share of non-null values in the critical columns of the standardized tables (grain: one row per table_name, column_name, utility_id; and per table_name, column_name over the reader''s utilities, with utility_id NULL and is_total true)';
 COMMENT ON COLUMN dq.completeness.table_name IS 'Table';
 COMMENT ON COLUMN dq.completeness.column_name IS 'Critical column';
 COMMENT ON COLUMN dq.completeness.utility_id IS 'Utility; NULL for all utilities';
 COMMENT ON COLUMN dq.completeness.total_rows IS 'Rows';
 COMMENT ON COLUMN dq.completeness.non_null IS 'Rows with a value in the column';
 COMMENT ON COLUMN dq.completeness.pct_complete IS 'non_null as a percentage of total_rows';
+COMMENT ON COLUMN dq.completeness.is_total IS 'true on the rows of all the reader''s utilities: leave them out before adding rows up';
 
 CREATE VIEW dq.value_profile WITH (security_invoker = true) AS
-WITH s AS (
-    SELECT utility_id,
-           pg_catalog.count(*) AS reads,
-           pg_catalog.count(*) - pg_catalog.count(value) AS null_values,
-           pg_catalog.min(value) AS min_value,
-           pg_catalog.max(value) AS max_value,
-           gridflow.exact_sum(value) / nullif(pg_catalog.count(value), 0) AS mean_value,
-           pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY value) AS median_value,
-           pg_catalog.percentile_cont(0.25) WITHIN GROUP (ORDER BY value) AS q1,
-           pg_catalog.percentile_cont(0.75) WITHIN GROUP (ORDER BY value) AS q3,
-           pg_catalog.count(*) FILTER (WHERE value OPERATOR(pg_catalog.=) 0) AS zeros,
-           pg_catalog.count(*) FILTER (WHERE value OPERATOR(pg_catalog.<) 0) AS negatives
-      FROM standardized.interval_read
-     GROUP BY GROUPING SETS ((utility_id), ())
+WITH c AS (
+    SELECT h.*
+      FROM dq.value_profile_history h
+      JOIN dq.current_run r
+        ON r.utility_id OPERATOR(pg_catalog.=) h.utility_id AND r.build_id OPERATOR(pg_catalog.=) h.build_id
+), q AS MATERIALIZED (
+    -- the quartiles of every value the reader may see: stored, when it sees
+    -- every utility, else from their distribution
+    (SELECT t.q1, t.median, t.q3, t.iqr_outliers
+       FROM dq.value_total t
+      WHERE t.runs OPERATOR(pg_catalog.=)
+            ARRAY(SELECT r.utility_id OPERATOR(pg_catalog.||) '=' OPERATOR(pg_catalog.||) r.build_id
+                    FROM dq.current_run r
+                   ORDER BY r.utility_id OPERATOR(pg_catalog.||) '=' OPERATOR(pg_catalog.||) r.build_id))
+    UNION ALL
+    (SELECT q.q1, q.median, q.q3, q.iqr_outliers
+       FROM (SELECT pg_catalog.array_agg(x.v) AS v, pg_catalog.array_agg(x.n) AS n
+               FROM dq.value_distribution d,
+                    ROWS FROM (pg_catalog.unnest(d.value_list), pg_catalog.unnest(d.read_counts)) AS x(v, n)) a
+      CROSS JOIN LATERAL gridflow.value_quantiles(a.v, a.n) q)
+    LIMIT 1
+), s AS (
+    SELECT c.utility_id, c.unit, c.reads, c.null_values, c.min_value, c.max_value,
+           (SELECT gridflow.exact_sum(x) FROM pg_catalog.unnest(c.value_partials) x)
+               / nullif(c.reads OPERATOR(pg_catalog.-) c.null_values, 0) AS mean_value,
+           c.median_value, c.q1, c.q3, c.zeros, c.negatives, c.iqr_outliers, false AS is_total
+      FROM c
+    UNION ALL
+    SELECT NULL, NULL, coalesce(pg_catalog.sum(c.reads), 0)::bigint, coalesce(pg_catalog.sum(c.null_values), 0)::bigint,
+           pg_catalog.min(c.min_value), pg_catalog.max(c.max_value),
+           (SELECT gridflow.exact_sum(x) FROM c c2, pg_catalog.unnest(c2.value_partials) x)
+               / nullif(pg_catalog.sum(c.reads OPERATOR(pg_catalog.-) c.null_values), 0),
+           (SELECT q.median FROM q), (SELECT q.q1 FROM q), (SELECT q.q3 FROM q),
+           coalesce(pg_catalog.sum(c.zeros), 0)::bigint, coalesce(pg_catalog.sum(c.negatives), 0)::bigint,
+           coalesce((SELECT q.iqr_outliers FROM q), 0), true
+      FROM c
 )
 SELECT s.utility_id, s.reads, s.null_values, s.min_value, s.max_value, s.mean_value,
        s.median_value, s.q1, s.q3, s.zeros,
-       pg_catalog.round(100 * s.zeros / nullif(s.reads, 0)::numeric, 1) AS zero_pct,
+       pg_catalog.round(100 * s.zeros / nullif(s.reads, 0)::numeric, 1)::numeric(5,1) AS zero_pct,
        s.negatives,
-       o.outliers AS iqr_outliers,
-       pg_catalog.round(100 * o.outliers / nullif(s.reads, 0)::numeric, 1) AS outlier_pct
+       s.iqr_outliers,
+       pg_catalog.round(100 * s.iqr_outliers / nullif(s.reads, 0)::numeric, 1)::numeric(5,1) AS outlier_pct,
+       s.unit,
+       s.is_total
   FROM s
- CROSS JOIN LATERAL (
-    SELECT pg_catalog.count(*) AS outliers
-      FROM standardized.interval_read r
-     WHERE (s.utility_id IS NULL OR r.utility_id OPERATOR(pg_catalog.=) s.utility_id)
-       AND (r.value OPERATOR(pg_catalog.<) s.q1 - 1.5 * (s.q3 - s.q1)
-            OR r.value OPERATOR(pg_catalog.>) s.q3 + 1.5 * (s.q3 - s.q1))) o
- ORDER BY s.utility_id NULLS LAST;
-COMMENT ON VIEW dq.value_profile IS 'Profile of standardized interval values per utility and for all (utility_id NULL): range, mean, quartiles, zeros, negatives and IQR outliers (outside Q1 - 1.5 IQR .. Q3 + 1.5 IQR)';
+ ORDER BY s.is_total, s.utility_id, s.unit;
+COMMENT ON VIEW dq.value_profile IS 'Profile of standardized interval values (grain: one row per utility_id, unit; and one row over all the reader''s utilities and units, utility_id NULL and is_total true, the figure of the product brief): range, mean, quartiles, zeros, negatives and IQR outliers (outside Q1 - 1.5 IQR .. Q3 + 1.5 IQR); the quartiles are exact';
 COMMENT ON COLUMN dq.value_profile.utility_id IS 'Utility; NULL for all utilities';
 COMMENT ON COLUMN dq.value_profile.reads IS 'Standardized reads';
 COMMENT ON COLUMN dq.value_profile.null_values IS 'Reads without a value';
@@ -251,6 +851,8 @@ COMMENT ON COLUMN dq.value_profile.zero_pct IS 'zeros as a percentage of reads';
 COMMENT ON COLUMN dq.value_profile.negatives IS 'Reads with a negative value';
 COMMENT ON COLUMN dq.value_profile.iqr_outliers IS 'Reads outside the IQR fences';
 COMMENT ON COLUMN dq.value_profile.outlier_pct IS 'iqr_outliers as a percentage of reads';
+COMMENT ON COLUMN dq.value_profile.unit IS 'Unit of the values (NULL: unknown; and on the total row, which mixes units)';
+COMMENT ON COLUMN dq.value_profile.is_total IS 'true on the row of all the reader''s utilities and units: leave it out before adding rows up';
 
 CREATE VIEW dq.rejects WITH (security_barrier = true) AS
 SELECT b.utility_id,
@@ -282,28 +884,48 @@ COMMENT ON COLUMN dq.rejects.last_line IS 'Last line concerned';
 COMMENT ON COLUMN dq.rejects.target_column IS 'Standardized column whose value was rejected (NULL for landing rejects)';
 
 CREATE VIEW dq.timestamp_range WITH (security_invoker = true) AS
-SELECT p.utility_id,
-       pg_catalog.min(p.local_date) AS first_local_date,
-       pg_catalog.max(p.local_date) AS last_local_date,
-       pg_catalog.max(p.local_date) - pg_catalog.min(p.local_date) AS days,
-       pg_catalog.min(p.interval_start_ts) AS first_start_ts,
-       pg_catalog.max(p.interval_start_ts) AS last_start_ts,
-       pg_catalog.count(*) - pg_catalog.count(p.interval_start_ts) AS null_timestamps,
-       pg_catalog.count(*) FILTER (WHERE p.interval_start_ts OPERATOR(pg_catalog.<) '2020-01-01 00:00:00+00'::timestamptz) AS before_2020,
+WITH c AS (
+    SELECT h.*
+      FROM dq.batch_quality_history h
+      JOIN dq.current_run r
+        ON r.utility_id OPERATOR(pg_catalog.=) h.utility_id AND r.build_id OPERATOR(pg_catalog.=) h.build_id
+     WHERE h.reads OPERATOR(pg_catalog.>) 0
+), s AS (
+    SELECT c.utility_id, pg_catalog.min(c.first_day) AS first_local_date, pg_catalog.max(c.last_day) AS last_local_date,
+           pg_catalog.min(c.first_start_ts) AS first_start_ts, pg_catalog.max(c.last_start_ts) AS last_start_ts,
+           pg_catalog.sum(c.null_timestamps)::bigint AS null_timestamps, pg_catalog.sum(c.before_2020)::bigint AS before_2020,
+           false AS is_total
+      FROM c
+     GROUP BY c.utility_id
+    UNION ALL
+    SELECT NULL, pg_catalog.min(c.first_day), pg_catalog.max(c.last_day),
+           pg_catalog.min(c.first_start_ts), pg_catalog.max(c.last_start_ts),
+           coalesce(pg_catalog.sum(c.null_timestamps), 0)::bigint, coalesce(pg_catalog.sum(c.before_2020), 0)::bigint,
+           true
+      FROM c
+)
+SELECT s.utility_id,
+       s.first_local_date,
+       s.last_local_date,
+       s.last_local_date - s.first_local_date AS days,
+       s.first_start_ts,
+       s.last_start_ts,
+       s.null_timestamps,
+       s.before_2020,
        (SELECT coalesce(pg_catalog.sum(j.records), 0)::bigint
           FROM dq.rejects j
          WHERE j.target_column OPERATOR(pg_catalog.=) 'interval_start_ts'
-           AND (p.utility_id IS NULL OR j.utility_id OPERATOR(pg_catalog.=) p.utility_id)) AS rejected_timestamps,
+           AND (s.utility_id IS NULL OR j.utility_id OPERATOR(pg_catalog.=) s.utility_id)) AS rejected_timestamps,
        (SELECT coalesce(pg_catalog.sum(b.ambiguous_local_times), 0)::bigint
           FROM gridflow.batch b
-         WHERE p.utility_id IS NULL OR b.utility_id OPERATOR(pg_catalog.=) p.utility_id) AS ambiguous_local_times,
+         WHERE s.utility_id IS NULL OR b.utility_id OPERATOR(pg_catalog.=) s.utility_id) AS ambiguous_local_times,
        (SELECT coalesce(pg_catalog.sum(b.nonexistent_local_times), 0)::bigint
           FROM gridflow.batch b
-         WHERE p.utility_id IS NULL OR b.utility_id OPERATOR(pg_catalog.=) p.utility_id) AS nonexistent_local_times
-  FROM product.usage_interval p
- GROUP BY GROUPING SETS ((p.utility_id), ())
- ORDER BY p.utility_id NULLS LAST;
-COMMENT ON VIEW dq.timestamp_range IS 'Range of read start times per utility and for all (utility_id NULL), in each utility''s local days; rejected_timestamps counts records rejected for an unreadable or missing start time';
+         WHERE s.utility_id IS NULL OR b.utility_id OPERATOR(pg_catalog.=) s.utility_id) AS nonexistent_local_times,
+       s.is_total
+  FROM s
+ ORDER BY s.is_total, s.utility_id;
+COMMENT ON VIEW dq.timestamp_range IS 'Range of read start times (grain: one row per utility_id; and one over the reader''s utilities, utility_id NULL and is_total true), in each utility''s local days; rejected_timestamps counts records rejected for an unreadable or missing start time';
 COMMENT ON COLUMN dq.timestamp_range.utility_id IS 'Utility; NULL for all utilities';
 COMMENT ON COLUMN dq.timestamp_range.first_local_date IS 'First local day with a read';
 COMMENT ON COLUMN dq.timestamp_range.last_local_date IS 'Last local day with a read';
@@ -315,19 +937,36 @@ COMMENT ON COLUMN dq.timestamp_range.before_2020 IS 'Reads starting before 2020'
 COMMENT ON COLUMN dq.timestamp_range.rejected_timestamps IS 'Source records rejected because of their start time (dq.rejects)';
 COMMENT ON COLUMN dq.timestamp_range.ambiguous_local_times IS 'Source records with a local time without offset in an hour repeated when daylight saving time ends (gridflow.batch; resolved by the utility''s ambiguous_local_time, or by the wide_dst of a wide layout)';
 COMMENT ON COLUMN dq.timestamp_range.nonexistent_local_times IS 'Source records with a local time without offset in an hour skipped when daylight saving time starts (gridflow.batch)';
+COMMENT ON COLUMN dq.timestamp_range.is_total IS 'true on the row of all the reader''s utilities: leave it out before adding rows up';
 
 CREATE VIEW dq.experience_summary WITH (security_invoker = true) AS
-SELECT e.utility_id,
-       pg_catalog.count(*) AS daily_rows,
-       pg_catalog.count(DISTINCT (e.utility_id, e.service_point_id, e.local_date)) AS service_point_days,
-       pg_catalog.count(DISTINCT (e.utility_id, e.service_point_id)) AS service_points,
-       pg_catalog.count(DISTINCT e.channel) AS channels,
-       gridflow.exact_sum(e.total_usage) / nullif(pg_catalog.count(e.total_usage), 0) AS avg_daily_usage,
-       pg_catalog.max(e.peak_usage_value) AS max_peak_value
-  FROM experience.daily_usage e
- GROUP BY GROUPING SETS ((e.utility_id), ())
- ORDER BY e.utility_id NULLS LAST;
-COMMENT ON VIEW dq.experience_summary IS 'Experience layer per utility and for all (utility_id NULL)';
+WITH c AS (
+    SELECT h.*
+      FROM dq.experience_summary_history h
+      JOIN dq.current_run r
+        ON r.utility_id OPERATOR(pg_catalog.=) h.utility_id AND r.build_id OPERATOR(pg_catalog.=) h.build_id
+     WHERE h.daily_rows OPERATOR(pg_catalog.>) 0
+), s AS (
+    SELECT c.utility_id, c.daily_rows, c.service_point_days, c.service_points,
+           pg_catalog.cardinality(c.channel_list)::bigint AS channels,
+           (SELECT gridflow.exact_sum(x) FROM pg_catalog.unnest(c.total_usage_partials) x)
+               / nullif(c.total_usage_count, 0) AS avg_daily_usage,
+           c.max_peak_value, false AS is_total
+      FROM c
+    UNION ALL
+    SELECT NULL, coalesce(pg_catalog.sum(c.daily_rows), 0)::bigint, coalesce(pg_catalog.sum(c.service_point_days), 0)::bigint,
+           coalesce(pg_catalog.sum(c.service_points), 0)::bigint,
+           (SELECT pg_catalog.count(DISTINCT x) FROM c c2, pg_catalog.unnest(c2.channel_list) x),
+           (SELECT gridflow.exact_sum(x) FROM c c2, pg_catalog.unnest(c2.total_usage_partials) x)
+               / nullif(pg_catalog.sum(c.total_usage_count), 0),
+           pg_catalog.max(c.max_peak_value), true
+      FROM c
+)
+SELECT s.utility_id, s.daily_rows, s.service_point_days, s.service_points, s.channels, s.avg_daily_usage,
+       s.max_peak_value, s.is_total
+  FROM s
+ ORDER BY s.is_total, s.utility_id;
+COMMENT ON VIEW dq.experience_summary IS 'Experience layer (grain: one row per utility_id; and one over the reader''s utilities, utility_id NULL and is_total true); avg_daily_usage averages days of every channel, whatever their unit: see dq.dedup_value_share and experience.daily_usage for figures per channel and unit';
 COMMENT ON COLUMN dq.experience_summary.utility_id IS 'Utility; NULL for all utilities';
 COMMENT ON COLUMN dq.experience_summary.daily_rows IS 'Rows of experience.daily_usage (service point, day, channel)';
 COMMENT ON COLUMN dq.experience_summary.service_point_days IS 'Distinct (service point, local day) with data';
@@ -335,6 +974,24 @@ COMMENT ON COLUMN dq.experience_summary.service_points IS 'Distinct service poin
 COMMENT ON COLUMN dq.experience_summary.channels IS 'Distinct channels';
 COMMENT ON COLUMN dq.experience_summary.avg_daily_usage IS 'Mean of total_usage over the rows';
 COMMENT ON COLUMN dq.experience_summary.max_peak_value IS 'Largest peak';
+COMMENT ON COLUMN dq.experience_summary.is_total IS 'true on the row of all the reader''s utilities: leave it out before adding rows up';
+
+CREATE VIEW dq.meter_link_ambiguity WITH (security_invoker = true) AS
+SELECT h.utility_id, h.policy, h.reads, h.reads_on_multi_premise_meters, h.reads_with_several_effective_assignments,
+       h.reads_without_effective_assignment, h.reads_where_policies_differ
+  FROM dq.meter_link_ambiguity_history h
+  JOIN dq.current_run r
+    ON r.utility_id OPERATOR(pg_catalog.=) h.utility_id AND r.build_id OPERATOR(pg_catalog.=) h.build_id
+ WHERE h.reads OPERATOR(pg_catalog.>) 0
+ ORDER BY h.utility_id;
+COMMENT ON VIEW dq.meter_link_ambiguity IS 'For utilities whose reads reach service points through meters (grain: one row per utility_id): how ambiguous the link is, and how many reads the first_row and effective_dated policies would assign differently';
+COMMENT ON COLUMN dq.meter_link_ambiguity.utility_id IS 'Utility';
+COMMENT ON COLUMN dq.meter_link_ambiguity.policy IS 'The utility''s meter_link_policy (what the run used)';
+COMMENT ON COLUMN dq.meter_link_ambiguity.reads IS 'Standardized reads';
+COMMENT ON COLUMN dq.meter_link_ambiguity.reads_on_multi_premise_meters IS 'Reads whose meter is under several service points in the meter or assignment file';
+COMMENT ON COLUMN dq.meter_link_ambiguity.reads_with_several_effective_assignments IS 'Reads for which more than one service point is installed and not removed at the read''s time';
+COMMENT ON COLUMN dq.meter_link_ambiguity.reads_without_effective_assignment IS 'Reads for which no assignment is in effect at the read''s time';
+COMMENT ON COLUMN dq.meter_link_ambiguity.reads_where_policies_differ IS 'Reads that first_row and effective_dated would give different service points';
 
 CREATE VIEW dq.conflicting_service_points WITH (security_invoker = true) AS
 SELECT utility_id, service_point_id, source_rows, conflicting_rows, batch_id, line_no
@@ -382,78 +1039,6 @@ COMMENT ON COLUMN dq.multi_premise_meters.first_installed_at IS 'Earliest instal
 COMMENT ON COLUMN dq.multi_premise_meters.last_installed_at IS 'Latest installation';
 COMMENT ON COLUMN dq.multi_premise_meters.first_row_service_point IS 'Service point of the meter''s first row in the meter file, or in the assignment file when there is one (what the first_row policy uses)';
 
-CREATE VIEW dq.meter_link_ambiguity WITH (security_invoker = true) AS
--- not materialized: a condition on utility_id reaches the reads, and the
--- planner sees their statistics
-WITH reads AS NOT MATERIALIZED (
-    SELECT r.utility_id, r.meter_id, r.interval_start_ts, r.channel
-      FROM standardized.interval_read r
-      JOIN gridflow.utility u ON u.utility_id OPERATOR(pg_catalog.=) r.utility_id
-     WHERE u.service_point_link OPERATOR(pg_catalog.=) 'meter'
-), multi AS (
-    SELECT utility_id, meter_id
-      FROM standardized.meter_assignment
-     GROUP BY utility_id, meter_id
-    HAVING pg_catalog.count(DISTINCT service_point_id) OPERATOR(pg_catalog.>) 1
-), first_assigned AS (
-    -- a meter's first row in an assignment file (its meter file names no service point)
-    SELECT DISTINCT ON (a.utility_id, a.meter_id) a.utility_id, a.meter_id, a.service_point_id
-      FROM standardized.meter_assignment a
-      JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) a.batch_id
-     WHERE b.file_kind OPERATOR(pg_catalog.=) 'assignment'
-     ORDER BY a.utility_id, a.meter_id, a.batch_id, a.line_no
-), effective AS (
-    -- the assignments in force at each read: latest installation first
-    SELECT x.utility_id, x.meter_id, x.interval_start_ts, x.channel,
-           (pg_catalog.array_agg(a.service_point_id
-                                 ORDER BY a.installed_at DESC NULLS LAST, a.batch_id, a.line_no))[1]
-               AS service_point_id,
-           pg_catalog.count(DISTINCT a.service_point_id) AS candidates
-      FROM reads x
-      JOIN standardized.meter_assignment a
-        ON a.utility_id OPERATOR(pg_catalog.=) x.utility_id
-       AND a.meter_id OPERATOR(pg_catalog.=) x.meter_id
-     WHERE (a.installed_at IS NULL OR a.installed_at OPERATOR(pg_catalog.<=) x.interval_start_ts)
-       AND (a.removed_at IS NULL OR a.removed_at OPERATOR(pg_catalog.>) x.interval_start_ts)
-     GROUP BY x.utility_id, x.meter_id, x.interval_start_ts, x.channel
-), choice AS (
-    SELECT x.utility_id,
-           coalesce(m.service_point_id, f.service_point_id) AS first_row_sp,
-           e.service_point_id AS effective_sp,
-           coalesce(e.candidates, 0) AS candidates,
-           (mu.meter_id IS NOT NULL) AS multi_premise
-      FROM reads x
-      LEFT JOIN standardized.meter m
-        ON m.utility_id OPERATOR(pg_catalog.=) x.utility_id AND m.meter_id OPERATOR(pg_catalog.=) x.meter_id
-      LEFT JOIN first_assigned f
-        ON f.utility_id OPERATOR(pg_catalog.=) x.utility_id AND f.meter_id OPERATOR(pg_catalog.=) x.meter_id
-      LEFT JOIN multi mu
-        ON mu.utility_id OPERATOR(pg_catalog.=) x.utility_id AND mu.meter_id OPERATOR(pg_catalog.=) x.meter_id
-      LEFT JOIN effective e
-        ON e.utility_id OPERATOR(pg_catalog.=) x.utility_id AND e.meter_id OPERATOR(pg_catalog.=) x.meter_id
-       AND e.interval_start_ts OPERATOR(pg_catalog.=) x.interval_start_ts
-       AND e.channel OPERATOR(pg_catalog.=) x.channel
-)
-SELECT c.utility_id,
-       u.meter_link_policy AS policy,
-       pg_catalog.count(*) AS reads,
-       pg_catalog.count(*) FILTER (WHERE c.multi_premise) AS reads_on_multi_premise_meters,
-       pg_catalog.count(*) FILTER (WHERE c.candidates OPERATOR(pg_catalog.>) 1) AS reads_with_several_effective_assignments,
-       pg_catalog.count(*) FILTER (WHERE c.effective_sp IS NULL) AS reads_without_effective_assignment,
-       pg_catalog.count(*) FILTER (WHERE c.first_row_sp IS DISTINCT FROM c.effective_sp) AS reads_where_policies_differ
-  FROM choice c
-  JOIN gridflow.utility u ON u.utility_id OPERATOR(pg_catalog.=) c.utility_id
- GROUP BY c.utility_id, u.meter_link_policy
- ORDER BY c.utility_id;
-COMMENT ON VIEW dq.meter_link_ambiguity IS 'For utilities whose reads reach service points through meters: how ambiguous the link is, and how many reads the first_row and effective_dated policies would assign differently';
-COMMENT ON COLUMN dq.meter_link_ambiguity.utility_id IS 'Utility';
-COMMENT ON COLUMN dq.meter_link_ambiguity.policy IS 'The utility''s meter_link_policy (what the build used)';
-COMMENT ON COLUMN dq.meter_link_ambiguity.reads IS 'Standardized reads';
-COMMENT ON COLUMN dq.meter_link_ambiguity.reads_on_multi_premise_meters IS 'Reads whose meter is under several service points in the meter or assignment file';
-COMMENT ON COLUMN dq.meter_link_ambiguity.reads_with_several_effective_assignments IS 'Reads for which more than one service point is installed and not removed at the read''s time';
-COMMENT ON COLUMN dq.meter_link_ambiguity.reads_without_effective_assignment IS 'Reads for which no assignment is in effect at the read''s time';
-COMMENT ON COLUMN dq.meter_link_ambiguity.reads_where_policies_differ IS 'Reads that first_row and effective_dated would give different service points';
-
 CREATE VIEW dq.batches WITH (security_invoker = true) AS
 SELECT b.batch_id, b.build_id, r.operation, b.utility_id, b.file_kind, b.file_path, b.file_bytes,
        pg_catalog.encode(b.content_sha256, 'hex') AS sha256,
@@ -500,61 +1085,76 @@ COMMENT ON COLUMN dq.batches.nonexistent_local_times IS 'Records with a local ti
 -- kept record came from it), and of all batches together (batch_id NULL).
 --
 CREATE VIEW dq.batch_quality WITH (security_invoker = true) AS
-WITH reads AS (
-    SELECT p.batch_id,
-           pg_catalog.count(*) AS reads,
-           pg_catalog.count(*) FILTER (WHERE NOT p.service_point_known) AS orphan_reads,
-           pg_catalog.count(*) FILTER (WHERE NOT p.meter_known) AS unknown_meter_reads,
-           pg_catalog.count(p.value) AS with_value,
-           gridflow.exact_sum(p.value) AS value_sum,
-           pg_catalog.min(p.value) AS min_value,
-           pg_catalog.max(p.value) AS max_value,
-           pg_catalog.count(*) FILTER (WHERE p.value OPERATOR(pg_catalog.=) 0) AS zero_values,
-           pg_catalog.count(*) FILTER (WHERE p.value OPERATOR(pg_catalog.<) 0) AS negative_values,
-           pg_catalog.min(p.local_date) AS first_day,
-           pg_catalog.max(p.local_date) AS last_day
-      FROM product.usage_interval p
-     GROUP BY p.batch_id
-), keys AS (
-    SELECT r.batch_id,
-           pg_catalog.count(*) FILTER (WHERE r.conflicting_rows OPERATOR(pg_catalog.>) 0) AS conflicting_keys,
-           pg_catalog.sum(r.conflicting_rows) AS conflicting_records,
-           pg_catalog.count(*) FILTER (WHERE r.last_batch_id OPERATOR(pg_catalog.<>) r.batch_id) AS resent_keys
-      FROM standardized.interval_read r
-     GROUP BY r.batch_id
+WITH r AS (
+    SELECT h.*
+      FROM dq.batch_quality_history h
+      JOIN dq.current_run c
+        ON c.utility_id OPERATOR(pg_catalog.=) h.utility_id AND c.build_id OPERATOR(pg_catalog.=) h.build_id
+), s AS (
+    SELECT b.batch_id, b.utility_id, b.file_kind, b.finished_at,
+           b.records_read + b.records_rejected AS records, b.records_rejected + b.rows_invalid AS rejected,
+           b.rows_duplicate, b.rows_kept, b.rows_matched, b.rows_replaced,
+           r.reads, r.orphan_reads, r.unknown_meter_reads, r.with_value, r.value_partials,
+           r.min_value, r.max_value, r.zero_values, r.negative_values, r.first_day, r.last_day,
+           r.conflicting_keys, r.conflicting_records, r.resent_keys
+      FROM gridflow.batch b
+      LEFT JOIN r ON r.batch_id OPERATOR(pg_catalog.=) b.batch_id
 )
-SELECT b.batch_id,
-       b.utility_id,
-       b.file_kind,
-       b.finished_at AS loaded_at,
-       pg_catalog.sum(b.records_read + b.records_rejected)::bigint AS records,
-       pg_catalog.sum(b.records_rejected + b.rows_invalid)::bigint AS rejected,
-       pg_catalog.round(100 * pg_catalog.sum(b.records_rejected + b.rows_invalid)
-                        / nullif(pg_catalog.sum(b.records_read + b.records_rejected), 0), 1) AS rejected_pct,
-       pg_catalog.sum(b.rows_duplicate)::bigint AS duplicates,
-       pg_catalog.sum(b.rows_kept)::bigint AS new_rows,
-       pg_catalog.sum(b.rows_matched)::bigint AS matched_rows,
-       pg_catalog.sum(b.rows_replaced)::bigint AS replaced_rows,
-       coalesce(pg_catalog.sum(r.reads), 0)::bigint AS reads,
-       coalesce(pg_catalog.sum(r.orphan_reads), 0)::bigint AS orphan_reads,
-       pg_catalog.round(100 * pg_catalog.sum(r.orphan_reads) / nullif(pg_catalog.sum(r.reads), 0), 1) AS orphan_pct,
-       coalesce(pg_catalog.sum(r.unknown_meter_reads), 0)::bigint AS unknown_meter_reads,
-       coalesce(pg_catalog.sum(k.conflicting_keys), 0)::bigint AS conflicting_keys,
-       coalesce(pg_catalog.sum(k.conflicting_records), 0)::bigint AS conflicting_records,
-       coalesce(pg_catalog.sum(k.resent_keys), 0)::bigint AS resent_keys,
-       pg_catalog.min(r.min_value) AS min_value,
-       pg_catalog.max(r.max_value) AS max_value,
-       gridflow.exact_sum(r.value_sum) / nullif(pg_catalog.sum(r.with_value), 0) AS mean_value,
-       coalesce(pg_catalog.sum(r.zero_values), 0)::bigint AS zero_values,
-       coalesce(pg_catalog.sum(r.negative_values), 0)::bigint AS negative_values,
-       pg_catalog.min(r.first_day) AS first_day,
-       pg_catalog.max(r.last_day) AS last_day
-  FROM gridflow.batch b
-  LEFT JOIN reads r ON r.batch_id OPERATOR(pg_catalog.=) b.batch_id
-  LEFT JOIN keys k ON k.batch_id OPERATOR(pg_catalog.=) b.batch_id
- GROUP BY GROUPING SETS ((b.batch_id, b.utility_id, b.file_kind, b.finished_at), ())
- ORDER BY b.batch_id NULLS LAST;
-COMMENT ON VIEW dq.batch_quality IS 'DQ over time: per batch, the quality of the reads whose kept record came from it (rejects, duplicates, orphans, conflicts, values, days), and the same for all batches together (batch_id NULL). Filter on batch_id for one batch';
+SELECT s.batch_id,
+       s.utility_id,
+       s.file_kind,
+       s.finished_at AS loaded_at,
+       s.records::bigint AS records,
+       s.rejected::bigint AS rejected,
+       pg_catalog.round(100 * s.rejected / nullif(s.records, 0)::numeric, 1)::numeric(5,1) AS rejected_pct,
+       s.rows_duplicate::bigint AS duplicates,
+       s.rows_kept::bigint AS new_rows,
+       s.rows_matched::bigint AS matched_rows,
+       s.rows_replaced::bigint AS replaced_rows,
+       coalesce(s.reads, 0) AS reads,
+       coalesce(s.orphan_reads, 0) AS orphan_reads,
+       pg_catalog.round(100 * s.orphan_reads / nullif(s.reads, 0)::numeric, 1)::numeric(5,1) AS orphan_pct,
+       coalesce(s.unknown_meter_reads, 0) AS unknown_meter_reads,
+       coalesce(s.conflicting_keys, 0) AS conflicting_keys,
+       coalesce(s.conflicting_records, 0) AS conflicting_records,
+       coalesce(s.resent_keys, 0) AS resent_keys,
+       s.min_value,
+       s.max_value,
+       (SELECT gridflow.exact_sum(x) FROM pg_catalog.unnest(s.value_partials) x) / nullif(s.with_value, 0) AS mean_value,
+       coalesce(s.zero_values, 0) AS zero_values,
+       coalesce(s.negative_values, 0) AS negative_values,
+       s.first_day,
+       s.last_day,
+       false AS is_total
+  FROM s
+UNION ALL
+SELECT NULL, NULL, NULL, NULL,
+       pg_catalog.sum(s.records)::bigint,
+       pg_catalog.sum(s.rejected)::bigint,
+       pg_catalog.round(100 * pg_catalog.sum(s.rejected) / nullif(pg_catalog.sum(s.records), 0), 1)::numeric(5,1),
+       pg_catalog.sum(s.rows_duplicate)::bigint,
+       pg_catalog.sum(s.rows_kept)::bigint,
+       pg_catalog.sum(s.rows_matched)::bigint,
+       pg_catalog.sum(s.rows_replaced)::bigint,
+       coalesce(pg_catalog.sum(s.reads), 0)::bigint,
+       coalesce(pg_catalog.sum(s.orphan_reads), 0)::bigint,
+       pg_catalog.round(100 * pg_catalog.sum(s.orphan_reads) / nullif(pg_catalog.sum(s.reads), 0), 1)::numeric(5,1),
+       coalesce(pg_catalog.sum(s.unknown_meter_reads), 0)::bigint,
+       coalesce(pg_catalog.sum(s.conflicting_keys), 0)::bigint,
+       coalesce(pg_catalog.sum(s.conflicting_records), 0)::bigint,
+       coalesce(pg_catalog.sum(s.resent_keys), 0)::bigint,
+       pg_catalog.min(s.min_value),
+       pg_catalog.max(s.max_value),
+       (SELECT gridflow.exact_sum(x) FROM s s2, pg_catalog.unnest(s2.value_partials) x)
+           / nullif(pg_catalog.sum(s.with_value), 0),
+       coalesce(pg_catalog.sum(s.zero_values), 0)::bigint,
+       coalesce(pg_catalog.sum(s.negative_values), 0)::bigint,
+       pg_catalog.min(s.first_day),
+       pg_catalog.max(s.last_day),
+       true
+  FROM s
+ ORDER BY 1 NULLS LAST;
+COMMENT ON VIEW dq.batch_quality IS 'DQ over time (grain: one row per batch_id; and one over all the reader''s batches, batch_id NULL and is_total true): per batch, the quality of the reads whose kept record came from it (rejects, duplicates, orphans, conflicts, values, days). Filter on batch_id for one batch; dq.batch_quality_history keeps the figures of earlier runs';
 COMMENT ON COLUMN dq.batch_quality.batch_id IS 'Batch (NULL: all batches)';
 COMMENT ON COLUMN dq.batch_quality.utility_id IS 'Utility of the batch';
 COMMENT ON COLUMN dq.batch_quality.file_kind IS 'File kind';
@@ -580,20 +1180,40 @@ COMMENT ON COLUMN dq.batch_quality.zero_values IS 'Reads of value 0';
 COMMENT ON COLUMN dq.batch_quality.negative_values IS 'Reads of negative value';
 COMMENT ON COLUMN dq.batch_quality.first_day IS 'First local day of the reads';
 COMMENT ON COLUMN dq.batch_quality.last_day IS 'Last local day of the reads';
+COMMENT ON COLUMN dq.batch_quality.is_total IS 'true on the row of all the reader''s batches: leave it out before adding rows up';
 
 CREATE VIEW dq.readiness WITH (security_invoker = true) AS
-SELECT utility_id,
-       pg_catalog.count(*) AS reads,
-       pg_catalog.count(*) FILTER (WHERE service_point_known AND meter_known) AS ready_reads,
-       pg_catalog.round(100 * pg_catalog.count(*) FILTER (WHERE service_point_known AND meter_known)
-                        / nullif(pg_catalog.count(*), 0)::numeric, 1) AS ready_pct,
-       pg_catalog.count(*) FILTER (WHERE NOT service_point_known) AS unknown_service_point_reads,
-       pg_catalog.count(*) FILTER (WHERE service_point_id IS NULL) AS reads_without_service_point,
-       pg_catalog.count(*) FILTER (WHERE NOT meter_known) AS unknown_meter_reads
-  FROM product.usage_interval
- GROUP BY GROUPING SETS ((utility_id), ())
- ORDER BY utility_id NULLS LAST;
-COMMENT ON VIEW dq.readiness IS 'Reads ready for analysis (service point and meter both known) per utility and for all (utility_id NULL)';
+WITH c AS (
+    SELECT h.*
+      FROM dq.batch_quality_history h
+      JOIN dq.current_run r
+        ON r.utility_id OPERATOR(pg_catalog.=) h.utility_id AND r.build_id OPERATOR(pg_catalog.=) h.build_id
+     WHERE h.reads OPERATOR(pg_catalog.>) 0
+), s AS (
+    SELECT c.utility_id, pg_catalog.sum(c.reads)::bigint AS reads, pg_catalog.sum(c.ready_reads)::bigint AS ready_reads,
+           pg_catalog.sum(c.orphan_reads)::bigint AS unknown_service_point_reads,
+           pg_catalog.sum(c.reads_without_service_point)::bigint AS reads_without_service_point,
+           pg_catalog.sum(c.unknown_meter_reads)::bigint AS unknown_meter_reads, false AS is_total
+      FROM c
+     GROUP BY c.utility_id
+    UNION ALL
+    SELECT NULL, coalesce(pg_catalog.sum(c.reads), 0)::bigint, coalesce(pg_catalog.sum(c.ready_reads), 0)::bigint,
+           coalesce(pg_catalog.sum(c.orphan_reads), 0)::bigint,
+           coalesce(pg_catalog.sum(c.reads_without_service_point), 0)::bigint,
+           coalesce(pg_catalog.sum(c.unknown_meter_reads), 0)::bigint, true
+      FROM c
+)
+SELECT s.utility_id,
+       s.reads,
+       s.ready_reads,
+       pg_catalog.round(100 * s.ready_reads / nullif(s.reads, 0)::numeric, 1)::numeric(5,1) AS ready_pct,
+       s.unknown_service_point_reads,
+       s.reads_without_service_point,
+       s.unknown_meter_reads,
+       s.is_total
+  FROM s
+ ORDER BY s.is_total, s.utility_id;
+COMMENT ON VIEW dq.readiness IS 'Reads ready for analysis, service point and meter both known (grain: one row per utility_id; and one over the reader''s utilities, utility_id NULL and is_total true)';
 COMMENT ON COLUMN dq.readiness.utility_id IS 'Utility; NULL for all utilities';
 COMMENT ON COLUMN dq.readiness.reads IS 'Product rows';
 COMMENT ON COLUMN dq.readiness.ready_reads IS 'Rows whose service point and meter are known';
@@ -601,3 +1221,4 @@ COMMENT ON COLUMN dq.readiness.ready_pct IS 'ready_reads as a percentage of read
 COMMENT ON COLUMN dq.readiness.unknown_service_point_reads IS 'Rows whose service point is not in standardized.service_point (or missing)';
 COMMENT ON COLUMN dq.readiness.reads_without_service_point IS 'Rows with no service point at all (left out of experience)';
 COMMENT ON COLUMN dq.readiness.unknown_meter_reads IS 'Rows whose meter is not in standardized.meter';
+COMMENT ON COLUMN dq.readiness.is_total IS 'true on the row of all the reader''s utilities: leave it out before adding rows up';

@@ -41,6 +41,14 @@ metric_line AS (
       LEFT JOIN metric t ON t.ord OPERATOR(pg_catalog.=) m.ord AND t.utility_id IS NULL
      GROUP BY m.ord, m.label
 ),
+-- the rows of the dq lists, as the runs counted them
+listed AS (
+    SELECT h.table_name, h.row_count
+      FROM dq.row_counts_history h
+      JOIN dq.current_run r
+        ON r.utility_id OPERATOR(pg_catalog.=) h.utility_id AND r.build_id OPERATOR(pg_catalog.=) h.build_id
+     WHERE h.table_name IN ('dq.multi_premise_meters', 'dq.conflicting_service_points')
+),
 dup AS (
     SELECT d.*, u.pos FROM dq.source_duplicates d JOIN u USING (utility_id)
      WHERE d.duplicate_rows OPERATOR(pg_catalog.>) 0
@@ -108,11 +116,15 @@ lines(section, ord, line) AS (
     UNION ALL
     SELECT 2, 1, '  none' WHERE NOT EXISTS (SELECT 1 FROM dup)
     UNION ALL
-    SELECT 2, 900, pg_catalog.format('  Meters under several service points: %s', gridflow.fmt_count(pg_catalog.count(*)))
-      FROM dq.multi_premise_meters
+    SELECT 2, 900, pg_catalog.format('  Meters under several service points: %s',
+                                     gridflow.fmt_count((SELECT coalesce(pg_catalog.sum(l.row_count), 0)::bigint
+                                                           FROM listed l
+                                                          WHERE l.table_name OPERATOR(pg_catalog.=) 'dq.multi_premise_meters')))
     UNION ALL
-    SELECT 2, 901, pg_catalog.format('  Service points listed with conflicting attributes: %s', gridflow.fmt_count(pg_catalog.count(*)))
-      FROM dq.conflicting_service_points
+    SELECT 2, 901, pg_catalog.format('  Service points listed with conflicting attributes: %s',
+                                     gridflow.fmt_count((SELECT coalesce(pg_catalog.sum(l.row_count), 0)::bigint
+                                                           FROM listed l
+                                                          WHERE l.table_name OPERATOR(pg_catalog.=) 'dq.conflicting_service_points')))
     -- VALUE KEPT BY DEDUP
     UNION ALL
     SELECT 3, 0, 'INTERVAL VALUE KEPT BY DE-DUPLICATION'

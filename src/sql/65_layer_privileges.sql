@@ -73,7 +73,12 @@ BEGIN
                                        'gridflow_store.service_point', 'gridflow_store.meter',
                                        'gridflow_store.meter_assignment', 'gridflow_store.interval_read',
                                        'gridflow_store.usage_interval', 'gridflow_store.daily_usage',
-                                       'gridflow_store.monthly_usage']) AS x(t)
+                                       'gridflow_store.monthly_usage',
+                                       'dq.current_run', 'dq.row_counts_history', 'dq.source_duplicates_history',
+                                       'dq.dedup_value_share_history', 'dq.referential_integrity_history',
+                                       'dq.completeness_history', 'dq.value_profile_history',
+                                       'dq.value_distribution', 'dq.experience_summary_history',
+                                       'dq.meter_link_ambiguity_history', 'dq.batch_quality_history']) AS x(t)
     LOOP
         EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
         EXECUTE pg_catalog.format('DROP POLICY IF EXISTS pipeline_all_rows ON %s', t);
@@ -93,5 +98,14 @@ BEGIN
         EXECUTE pg_catalog.format('COMMENT ON POLICY mapped_utility_rows ON %s IS %L', t,
                                   'A role sees the rows of the utilities mapped to it in gridflow.role_utility');
     END LOOP;
+    -- the quartiles of all utilities together: to roles that see them all
+    ALTER TABLE dq.value_total ENABLE ROW LEVEL SECURITY;
+    DROP POLICY IF EXISTS pipeline_all_rows ON dq.value_total;
+    DROP POLICY IF EXISTS mapped_utility_rows ON dq.value_total;
+    CREATE POLICY pipeline_all_rows ON dq.value_total FOR SELECT TO gridflow_pipeline USING (true);
+    COMMENT ON POLICY pipeline_all_rows ON dq.value_total IS 'gridflow_pipeline sees the rows of every utility';
+    EXECUTE pg_catalog.format('CREATE POLICY mapped_utility_rows ON dq.value_total FOR SELECT TO PUBLIC USING ('
+                              'utilities OPERATOR(pg_catalog.<@) ARRAY(%s))', mapped);
+    COMMENT ON POLICY mapped_utility_rows ON dq.value_total IS 'A role sees the figures of all utilities together only when every one of them is mapped to it';
 END
 $$;

@@ -103,7 +103,7 @@ for my $wal_level ('minimal', 'replica')
 
 	# A new build succeeds, on the same drop.
 	is($node->safe_psql('postgres', "SELECT count(*) FROM gridflow_build('$drop')"),
-		'12', "a new build succeeds after the crashes (wal_level $wal_level)");
+		'13', "a new build succeeds after the crashes (wal_level $wal_level)");
 	is($node->safe_psql('postgres', 'SELECT count(*) FROM gridflow.build'),
 		$builds + 1, "and is logged (wal_level $wal_level)");
 	is( $node->safe_psql(

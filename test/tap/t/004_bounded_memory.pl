@@ -84,7 +84,7 @@ sub build_peak
 				"SELECT state FROM pg_stat_activity WHERE pid = $pid") ne 'active';
 		});
 	my ($out, $err) = finish_background($session);
-	is($out, '12', "build of $drop");
+	is($out, '13', "build of $drop");
 	is($err, '', 'without error');
 	$session->quit;
 	return $peak;

@@ -94,7 +94,7 @@ for my $drop ('plain', 'padded')
 {
 	my $t0 = time;
 	is($node->safe_psql('postgres', "SELECT count(*) FROM gridflow_build('$tmpdir/$drop')"),
-		'12', "a build with the $drop header completes");
+		'13', "a build with the $drop header completes");
 	push @timings, [ "complete build, $drop header", time - $t0 ];
 	is($node->safe_psql('postgres', $reads_sql),
 		'2|26|26|26|29|2025-01-03 23:59:59+00',

@@ -1,0 +1,262 @@
+/*-------------------------------------------------------------------------
+ *
+ * dq.c
+ *	  The stored data-quality figures: at the end of a build and of an
+ *	  ingest, gridflow.dq_refresh() (40_dq.sql) computes the figures of
+ *	  each utility the run loaded, from the relations that hold its rows,
+ *	  and stores them for the dq views to read.
+ *
+ * A build computes them from the partitions it made (before they are
+ * swapped in, so that readers are not kept waiting by the computation),
+ * or, for a utility whose layers are a shard's, from the partitions that
+ * reach the shard; an ingest from the utility's partitions.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "common/int.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+
+#include "gridflow.h"
+
+/* the layers gridflow.dq_refresh() reads, in the order of its arguments */
+static const GfStore refresh_tables[] = {GF_STORE_READ, GF_STORE_PRODUCT, GF_STORE_DAY,
+GF_STORE_SERVICE_POINT, GF_STORE_METER, GF_STORE_ASSIGNMENT};
+
+/*
+ * Store the DQ figures of utility_id for run build_id, reading the
+ * relations rels[GfStore] (InvalidOid: the utility has no such rows).
+ */
+void
+gf_dq_refresh(const char *utility_id, int64 build_id, const Oid *rels)
+{
+	Oid			types[2 + lengthof(refresh_tables)];
+	Datum		args[2 + lengthof(refresh_tables)];
+	char		nulls[2 + lengthof(refresh_tables)];
+	int			nest;
+
+	types[0] = INT8OID;
+	args[0] = Int64GetDatum(build_id);
+	nulls[0] = ' ';
+	types[1] = TEXTOID;
+	args[1] = CStringGetTextDatum(utility_id);
+	nulls[1] = ' ';
+	for (int i = 0; i < lengthof(refresh_tables); i++)
+	{
+		Oid			relid = rels[refresh_tables[i]];
+
+		types[2 + i] = REGCLASSOID;
+		args[2 + i] = ObjectIdGetDatum(relid);
+		nulls[2 + i] = OidIsValid(relid) ? ' ' : 'n';
+	}
+	/* its sorts and hashes may use the memory of a build, not spill */
+	nest = NewGUCNestLevel();
+	(void) set_config_option("work_mem", psprintf("%d", gf_build_memory_kb), PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT gridflow.dq_refresh($1, $2, $3, $4, $5, $6, $7, $8)",
+							  lengthof(args), types, args, nulls, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "gridflow: could not compute the data-quality figures of utility %s", utility_id);
+	SPI_finish();
+	AtEOXact_GUC(true, nest);
+}
+
+/* The same, from the utility's partitions in gridflow_store (ingests). */
+void
+gf_dq_refresh_current(const char *utility_id, int64 build_id)
+{
+	Oid			rels[GF_STORE_TABLES];
+
+	for (int t = 0; t < GF_STORE_TABLES; t++)
+		rels[t] = gf_store_partition((GfStore) t, utility_id, false, false);
+	gf_dq_refresh(utility_id, build_id, rels);
+}
+
+/*
+ * After the utilities of a run: the figures of all together; clear (a
+ * build of every utility): those of earlier runs are forgotten.
+ */
+void
+gf_dq_refresh_total(bool clear)
+{
+	int			nest = NewGUCNestLevel();
+
+	(void) set_config_option("work_mem", psprintf("%d", gf_build_memory_kb), PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	gf_spi_exec(psprintf("SELECT gridflow.dq_refresh_total(%s)", clear ? "true" : "false"), SPI_OK_SELECT);
+	AtEOXact_GUC(true, nest);
+}
+
+/*
+ * After a build of every utility: the figures of the utilities it did not
+ * build (their layers are gone) are no longer current.
+ */
+void
+gf_dq_forget_others(List *utilities)
+{
+	StringInfoData list;
+	ListCell   *lc;
+
+	initStringInfo(&list);
+	foreach(lc, utilities)
+		appendStringInfo(&list, "%s%s", list.len > 0 ? ", " : "", quote_literal_cstr(lfirst(lc)));
+	if (list.len == 0)
+		appendStringInfoString(&list, "NULL");
+	gf_spi_exec(psprintf("DELETE FROM dq.current_run WHERE utility_id NOT IN (%s) OR utility_id IS NULL",
+						 list.data), SPI_OK_DELETE);
+	gf_spi_exec(psprintf("DELETE FROM dq.value_distribution WHERE utility_id NOT IN (%s)", list.data),
+				SPI_OK_DELETE);
+}
+
+/*
+ * SQL: gridflow.value_quantiles(vals float8[], counts bigint[]) RETURNS
+ * (q1, median, q3, iqr_outliers): the exact quartiles of a distribution of
+ * values (counts[i] reads of value vals[i], in any order, a value possibly
+ * more than once), as percentile_cont() computes them over the values
+ * themselves: the same interpolation in the same floating-point steps, and
+ * NaN above every other value as PostgreSQL sorts it.  iqr_outliers counts
+ * the values outside Q1 - 1.5 IQR .. Q3 + 1.5 IQR.  All NULL (and 0
+ * outliers) for no value.
+ */
+typedef struct ValueCount
+{
+	double		v;
+	int64		n;
+} ValueCount;
+
+static int
+value_count_cmp(const void *a, const void *b)
+{
+	double		x = ((const ValueCount *) a)->v;
+	double		y = ((const ValueCount *) b)->v;
+
+	/* as float8_cmp_internal: NaN equal to itself, above everything else */
+	if (isnan(x))
+		return isnan(y) ? 0 : 1;
+	if (isnan(y))
+		return -1;
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/* the value of 0-based rank k (cum[i]: reads up to and including i) */
+static double
+value_at_rank(const ValueCount *vc, const int64 *cum, int n, int64 k)
+{
+	int			lo = 0,
+				hi = n - 1;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (cum[mid] > k)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return vc[lo].v;
+}
+
+PG_FUNCTION_INFO_V1(gridflow_value_quantiles);
+
+Datum
+gridflow_value_quantiles(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[4];
+	bool		nulls[4] = {true, true, true, false};
+	Datum	   *vd,
+			   *cd;
+	bool	   *vnull,
+			   *cnull;
+	int			nv,
+				nc,
+				n = 0;
+	ValueCount *vc;
+	int64	   *cum;
+	int64		total = 0,
+				outliers = 0;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "gridflow_value_quantiles: return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	values[3] = Int64GetDatum(0);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(0), FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL,
+					  TYPALIGN_DOUBLE, &vd, &vnull, &nv);
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), INT8OID, sizeof(int64), FLOAT8PASSBYVAL,
+					  TYPALIGN_DOUBLE, &cd, &cnull, &nc);
+	if (nv != nc)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("values and counts differ in length (%d and %d)", nv, nc)));
+	vc = palloc(sizeof(ValueCount) * Max(nv, 1));
+	for (int i = 0; i < nv; i++)
+	{
+		int64		c;
+
+		if (vnull[i] || cnull[i])
+			continue;
+		c = DatumGetInt64(cd[i]);
+		if (c < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a count of a distribution is negative: " INT64_FORMAT, c)));
+		if (c == 0)
+			continue;
+		vc[n].v = DatumGetFloat8(vd[i]);
+		vc[n].n = c;
+		n++;
+	}
+	if (n == 0)
+		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+	qsort(vc, n, sizeof(ValueCount), value_count_cmp);
+	cum = palloc(sizeof(int64) * n);
+	for (int i = 0; i < n; i++)
+	{
+		if (pg_add_s64_overflow(total, vc[i].n, &total))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("the counts of a distribution add up to more than a bigint holds")));
+		cum[i] = total;
+	}
+	{
+		static const double pct[3] = {0.25, 0.5, 0.75};
+		double		q[3];
+
+		for (int i = 0; i < 3; i++)
+		{
+			/* as percentile_cont_final_common() and float8_lerp() */
+			double		first_row = floor(pct[i] * (total - 1));
+			double		second_row = ceil(pct[i] * (total - 1));
+			double		proportion = (pct[i] * (total - 1)) - first_row;
+			double		lo = value_at_rank(vc, cum, n, (int64) first_row);
+			double		hi = value_at_rank(vc, cum, n, (int64) second_row);
+
+			q[i] = lo + (proportion * (hi - lo));
+		}
+		for (int i = 0; i < n; i++)
+		{
+			if (vc[i].v < q[0] - 1.5 * (q[2] - q[0]) || vc[i].v > q[2] + 1.5 * (q[2] - q[0]))
+				outliers += vc[i].n;
+		}
+		values[0] = Float8GetDatum(q[0]);
+		values[1] = Float8GetDatum(q[1]);
+		values[2] = Float8GetDatum(q[2]);
+		nulls[0] = nulls[1] = nulls[2] = false;
+	}
+	values[3] = Int64GetDatum(outliers);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
