@@ -114,6 +114,16 @@ for u in utility1 utility2; do
     fi
 done
 sync_tree "$gen/onboard" "$dir/drops/onboard"
+# The drop of the plans test (DIR/drops/scale5): utilities 1 and 2 at scale
+# 5 (250,000 records, 32,000 standardized reads, 10 MB).  Written only when
+# it is missing or was made by another version of the generator: its stamp,
+# written last, names the generator's checksum and arguments.
+stamp="$(sha256sum "$top/data/gridflow_gen.c" | cut -d' ' -f1) -s 5 -S 1 -u 1,2"
+if [ "$(cat "$dir/drops/scale5/.stamp" 2>/dev/null)" != "$stamp" ]; then
+    "$gen/gridflow_gen" -s 5 -S 1 -u 1,2 "$gen/scale5" 2>/dev/null
+    sync_tree "$gen/scale5" "$dir/drops/scale5"
+    make_file "$dir/drops/scale5/.stamp" "$stamp"
+fi
 bash "$top/test/hostile.sh" "$dir/hostile"
 sample="${GRIDFLOW_IEDR_SAMPLE:-$top/../shared/iedr-sample}"
 if [ -d "$sample" ]; then
