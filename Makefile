@@ -17,7 +17,10 @@
 #                        a running server (part of make test)
 #   make valgrindcheck   the pg_regress suite under valgrind
 #   make bench SCALE=N   benchmarks against plain PostgreSQL, the COPY floor
-#                        and DuckDB; bench-incremental, bench-shards too
+#                        and DuckDB; bench-incremental, bench-shards and
+#                        bench-readers too
+#   make bench-dq SCALE=N  the DQ views and a dashboard's queries, timed
+#                        against a build of the same drop
 #   make unitcheck       the C without a server, and metacheck (META.json,
 #                        gridflow.control, Makefile and CHANGELOG.md agree)
 #   make depcheck        no two C modules call each other; the headers' blocks
@@ -225,10 +228,13 @@ bench-shards:
 bench-readers:
 	bash test/bench/readers.sh
 
+bench-dq:
+	bash test/bench/dq.sh
+
 test:
 	bash test/test.sh
 
 .PHONY: install-sample uninstall-sample sample unitcheck metacheck depcheck isolationcheck dist \
-	fuzz fuzz-long tapcheck jdbccheck nodecheck valgrindcheck run test bench bench-incremental bench-shards bench-readers stage-fixtures
+	fuzz fuzz-long tapcheck jdbccheck nodecheck valgrindcheck run test bench bench-incremental bench-shards bench-readers bench-dq stage-fixtures
 stage-fixtures:
 	bash test/stage.sh '$(GRIDFLOW_TEST_DIR)'

@@ -5,7 +5,11 @@
 #
 # The sourcing script sets: top (the project), scale, log_name.
 # Environment: BENCH_DIR (default /tmp/gridflow-bench), COMPETITOR (default
-# ../shared/bench beside the project), BENCH_PORT (default 54330).
+# ../shared/bench beside the project), BENCH_PORT (default 54330),
+# GRIDFLOW_DESTDIR (as for "make test": install gridflow into that directory
+# instead of the server's, and point the bench cluster at it with
+# extension_destdir: install_gridflow, bench_install, bench_cluster and
+# destdir_conf honour it).
 
 work="${BENCH_DIR:-/tmp/gridflow-bench}"
 competitor="${COMPETITOR:-$top/../shared/bench}"
@@ -27,10 +31,32 @@ log="$work/$log_name"
 : > "$log"
 say() { printf '%s\n' "$*" | tee -a "$log"; }
 
+destdir="${GRIDFLOW_DESTDIR:-}"
+
+install_gridflow() {   # install_gridflow DIR: build and install the checkout in DIR
+    make -s -C "$1" >/dev/null
+    if [ -n "$destdir" ]; then
+        make -s -C "$1" install DESTDIR="$destdir" >/dev/null
+        chmod -R a+rX "$destdir"
+    else
+        make -s -C "$1" install >/dev/null
+    fi
+}
+
+# destdir_conf CONF: make the extension_destdir line of the server
+# configuration CONF GRIDFLOW_DESTDIR's (none without it); true when it
+# changed (a running server must be restarted)
+destdir_conf() {
+    local want=""
+    [ -z "$destdir" ] || want="extension_destdir = '$destdir'"
+    [ "$(grep '^extension_destdir = ' "$1" || true)" != "$want" ] || return 1
+    sed -i '/^extension_destdir = /d' "$1"
+    [ -z "$want" ] || echo "$want" >> "$1"
+}
+
 bench_install() {   # build and install gridflow and the generator
     bash "$top/test/setup.sh"
-    make -s -C "$top" >/dev/null
-    make -s -C "$top" install >/dev/null
+    install_gridflow "$top"
     make -s -C "$top" data/gridflow_gen >/dev/null
 }
 
@@ -51,6 +77,9 @@ bench_cluster() {   # start (or reuse) the cluster; a fresh gridflow in it
         bash "$competitor/pg_cluster.sh" init "$cluster" "$port" >>"$log"
     fi
     eval "$(bash "$competitor/pg_cluster.sh" env "$cluster")"
+    if destdir_conf "$cluster/data/postgresql.conf" && pg_isready -q; then
+        bash "$competitor/pg_cluster.sh" stop "$cluster" >>"$log"
+    fi
     if ! pg_isready -q; then
         bash "$competitor/pg_cluster.sh" start "$cluster" >>"$log"
     fi

@@ -30,8 +30,7 @@ source_top="${BENCH_SOURCE:-$top}"
 commit="$(git -C "$source_top" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [ "$source_top" != "$top" ]; then
     bash "$top/test/setup.sh"
-    make -s -C "$source_top" >/dev/null
-    make -s -C "$source_top" install >/dev/null
+    install_gridflow "$source_top"
     make -s -C "$top" data/gridflow_gen >/dev/null
 else
     bench_install

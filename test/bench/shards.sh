@@ -53,6 +53,9 @@ max_wal_size = 4GB
 autovacuum = off
 EOF
     fi
+    if destdir_conf "$d/postgresql.conf"; then
+        as_pg "$bindir/pg_ctl" -D "$d" -m fast -w stop >/dev/null 2>&1 || true
+    fi
     as_pg "$bindir/pg_ctl" -D "$d" status >/dev/null 2>&1 ||
         as_pg "$bindir/pg_ctl" -D "$d" -l "$d.log" -w start >>"$log"
 }
