@@ -110,6 +110,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
+# the objects are made again when a header changes (PGXS tracks no headers
+# unless the server was configured with --enable-depend)
+$(OBJS): $(wildcard $(srcdir)/src/*.h)
 else
 # Without the server headers only the targets that install them work.
 all install installcheck:

@@ -460,6 +460,7 @@ typedef struct GfStoreTable
 	const char *view;			/* what readers read */
 	const char *months;			/* range column of the months, or NULL */
 	const char *key;			/* the natural key, as constraint DDL */
+	const char *lookup;			/* columns of an index for readers, or NULL */
 } GfStoreTable;
 
 extern const GfStoreTable gf_store[GF_STORE_TABLES];

@@ -63,8 +63,10 @@
 /*
  * The tables of gridflow_store, in the order a swap locks them (swap.c):
  * the view readers read, the column the months of a utility range over
- * (NULL: not by month), and the key of each utility's partition (or of
- * each month), as DDL after ADD CONSTRAINT name.  The natural keys are
+ * (NULL: not by month), the key of each utility's partition (or of each
+ * month), as DDL after ADD CONSTRAINT name, and the columns of an index
+ * for what readers look up besides the key (a meter's reads; the days of
+ * one date, by peak).  The natural keys are
  * enforced partition by partition (they hold the partition keys, so that
  * is the same as for the whole table), not by indexes on the partitioned
  * tables: a partition may then be a foreign table (shards, distribute.c).
@@ -78,9 +80,11 @@ const GfStoreTable gf_store[GF_STORE_TABLES] = {
 	{"interval_read", "standardized.interval_read", "interval_start_ts",
 	"UNIQUE NULLS NOT DISTINCT (service_point_id, interval_start_ts, utility_id, meter_id, channel)"},
 	{"usage_interval", "product.usage_interval", "interval_start_ts",
-	"UNIQUE NULLS NOT DISTINCT (service_point_id, interval_start_ts, utility_id, meter_id, channel)"},
+		"UNIQUE NULLS NOT DISTINCT (service_point_id, interval_start_ts, utility_id, meter_id, channel)",
+	"meter_id, interval_start_ts"},
 	{"daily_usage", "experience.daily_usage", "local_date",
-	"PRIMARY KEY (service_point_id, local_date, utility_id, channel)"},
+		"PRIMARY KEY (service_point_id, local_date, utility_id, channel)",
+	"local_date, channel, peak_usage_value DESC, service_point_id"},
 	{"monthly_usage", "experience.monthly_usage", NULL,
 	"PRIMARY KEY (service_point_id, month_start, utility_id, channel)"},
 };
@@ -255,6 +259,10 @@ make_partition(GfStore t, const char *schema, const char *name, const char *util
 	if (!by_month)
 		gf_spi_exec(psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", qname,
 							 quote_identifier(key_name(t, name)), gf_store[t].key),
+					SPI_OK_UTILITY);
+	if (!by_month && gf_store[t].lookup != NULL)
+		gf_spi_exec(psprintf("CREATE INDEX %s ON %s (%s)",
+							 quote_identifier(psprintf("%s_lookup", name)), qname, gf_store[t].lookup),
 					SPI_OK_UTILITY);
 	gf_add_to_extension(qname);
 	gf_spi_exec(psprintf("COMMENT ON TABLE %s IS %s", qname,

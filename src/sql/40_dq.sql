@@ -873,7 +873,7 @@ SELECT b.utility_id,
             WHERE pg_catalog.pg_has_role(r.oid, 'USAGE'))
  GROUP BY b.utility_id, b.file_kind, j.stage, j.reason, j.target_column
  ORDER BY b.utility_id, b.file_kind, j.stage, j.reason, j.target_column;
-COMMENT ON VIEW dq.rejects IS 'Rejected source records per utility, file kind, stage, reason and column (details in landing.reject, for the pipeline).  It runs with the rights of its owner, so that readers without access to landing see these counts, and shows the utilities of the reader (gridflow.role_utility; all of them for gridflow_pipeline)';
+COMMENT ON VIEW dq.rejects IS 'Rejected source records (grain: one row per utility_id, file_kind, stage, reason, target_column; details in landing.reject, for the pipeline).  It runs with the rights of its owner, so that readers without access to landing see these counts, and shows the utilities of the reader (gridflow.role_utility; all of them for gridflow_pipeline)';
 COMMENT ON COLUMN dq.rejects.utility_id IS 'Utility';
 COMMENT ON COLUMN dq.rejects.file_kind IS 'File kind';
 COMMENT ON COLUMN dq.rejects.stage IS 'landing or standardized';
@@ -998,7 +998,7 @@ SELECT utility_id, service_point_id, source_rows, conflicting_rows, batch_id, li
   FROM standardized.service_point
  WHERE conflicting_rows OPERATOR(pg_catalog.>) 0
  ORDER BY utility_id, service_point_id;
-COMMENT ON VIEW dq.conflicting_service_points IS 'Service points listed more than once with different attributes (such as other addresses); the first listing was kept';
+COMMENT ON VIEW dq.conflicting_service_points IS 'Service points listed more than once with different attributes (grain: one row per utility_id, service_point_id) (such as other addresses); the first listing was kept';
 COMMENT ON COLUMN dq.conflicting_service_points.utility_id IS 'Utility';
 COMMENT ON COLUMN dq.conflicting_service_points.service_point_id IS 'Service point';
 COMMENT ON COLUMN dq.conflicting_service_points.source_rows IS 'Source records with this id';
@@ -1030,7 +1030,7 @@ SELECT a.utility_id,
  GROUP BY a.utility_id, a.meter_id, m.service_point_id, f.service_point_id
 HAVING pg_catalog.count(DISTINCT a.service_point_id) OPERATOR(pg_catalog.>) 1
  ORDER BY a.utility_id, a.meter_id;
-COMMENT ON VIEW dq.multi_premise_meters IS 'Meters that the meter or assignment files put under more than one service point';
+COMMENT ON VIEW dq.multi_premise_meters IS 'Meters that the meter or assignment files put under more than one service point (grain: one row per utility_id, meter_id)';
 COMMENT ON COLUMN dq.multi_premise_meters.utility_id IS 'Utility';
 COMMENT ON COLUMN dq.multi_premise_meters.meter_id IS 'Meter';
 COMMENT ON COLUMN dq.multi_premise_meters.service_points IS 'Distinct service points';
@@ -1047,7 +1047,7 @@ SELECT b.batch_id, b.build_id, r.operation, b.utility_id, b.file_kind, b.file_pa
        b.records_read, b.records_rejected, b.rows_invalid, b.rows_duplicate, b.rows_kept,
        b.rows_matched, b.rows_replaced,
        pg_catalog.round(100 * b.rows_duplicate
-                        / nullif(coalesce(b.unpivoted_reads, b.records_read), 0)::numeric, 1) AS duplicate_pct,
+                        / nullif(coalesce(b.unpivoted_reads, b.records_read), 0)::numeric, 1)::numeric(5,1) AS duplicate_pct,
        b.status,
        b.unpivoted_reads,
        b.ambiguous_local_times,
@@ -1055,7 +1055,7 @@ SELECT b.batch_id, b.build_id, r.operation, b.utility_id, b.file_kind, b.file_pa
   FROM gridflow.batch b
   LEFT JOIN gridflow.build r ON r.build_id OPERATOR(pg_catalog.=) b.build_id
  ORDER BY b.batch_id;
-COMMENT ON VIEW dq.batches IS 'Figures of every file loaded, in arrival order, from records to kept rows (see dq.batch_quality for the quality of each batch''s reads)';
+COMMENT ON VIEW dq.batches IS 'Figures of every file loaded (grain: one row per batch_id), in arrival order, from records to kept rows (see dq.batch_quality for the quality of each batch''s reads)';
 COMMENT ON COLUMN dq.batches.batch_id IS 'Batch';
 COMMENT ON COLUMN dq.batches.build_id IS 'Run that loaded it';
 COMMENT ON COLUMN dq.batches.operation IS 'build or ingest';

@@ -205,12 +205,17 @@ else
               ORDER BY peak_usage_value DESC, service_point_id
               LIMIT 10" "$dym"
         if [ -n "$meter" ]; then
+            # the local day as a range of the timestamp, which prunes the
+            # products (partitioned on it), as time-series tools filter
+            day_from="$(q "SELECT ($(sql_quote "$day")::date::timestamp AT TIME ZONE time_zone)::text FROM gridflow.utility WHERE utility_id = $uq")"
+            day_to="$(q "SELECT (($(sql_quote "$day")::date + 1)::timestamp AT TIME ZONE time_zone)::text FROM gridflow.utility WHERE utility_id = $uq")"
             add_item "d-meter-day-$lu" "(d) a meter's reads of a day, $u" \
-                "EXECUTE d_$lu($uq, $(sql_quote "$meter"), $(sql_quote "$day"))" \
-                "PREPARE d_$lu(text, text, date) AS
+                "EXECUTE d_$lu($uq, $(sql_quote "$meter"), $(sql_quote "$day_from"), $(sql_quote "$day_to"))" \
+                "PREPARE d_$lu(text, text, timestamptz, timestamptz) AS
                  SELECT $c_d
                    FROM product.usage_interval
-                  WHERE utility_id = \$1 AND meter_id = \$2 AND local_date = \$3
+                  WHERE utility_id = \$1 AND meter_id = \$2
+                    AND interval_start_ts >= \$3 AND interval_start_ts < \$4
                   ORDER BY interval_start_ts, channel" "$dym"
         fi
         add_item "f-calendar-$lu" "(f) a dense calendar month, $u" \

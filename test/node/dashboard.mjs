@@ -124,13 +124,13 @@ try {
     ['UTILITY2', '1', '2025-01-23']);
 
   await run(internal, 'meter_day_reads',
-    "one day's reads of one meter (internal role)",
+    "one local day's reads of one meter, as a range of interval_start_ts, which prunes the products (internal role)",
     `SELECT interval_start_ts, interval_end_ts, channel, value, quality, duration_seconds,
             service_point_id, service_point_known, meter_known
        FROM product.usage_interval
-      WHERE utility_id = $1 AND meter_id = $2 AND local_date = $3
+      WHERE utility_id = $1 AND meter_id = $2 AND interval_start_ts >= $3 AND interval_start_ts < $4
       ORDER BY interval_start_ts, channel`,
-    ['UTILITY2', '3942009480', '2025-01-24']);
+    ['UTILITY2', '3942009480', '2025-01-24 00:00 America/New_York', '2025-01-25 00:00 America/New_York']);
 
   const dense = await run(internal, 'calendar_days',
     'every day of a month for one service point and channel, with or without usage: the calendar joined to daily usage through the utility\'s time zone (internal role)',
