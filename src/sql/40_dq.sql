@@ -171,6 +171,19 @@ CREATE TABLE dq.experience_summary_history (
 );
 COMMENT ON TABLE dq.experience_summary_history IS 'The experience layer per run and utility (grain: one row per build_id, utility_id); dq.experience_summary shows the current run''s';
 
+CREATE TABLE dq.experience_unit_history (
+    build_id bigint NOT NULL,
+    utility_id text NOT NULL,
+    unit text,
+    daily_rows bigint NOT NULL,
+    total_usage_partials double precision[],
+    total_usage_count bigint NOT NULL,
+    day_resolution_rows bigint NOT NULL,
+    UNIQUE NULLS NOT DISTINCT (build_id, utility_id, unit)
+);
+COMMENT ON TABLE dq.experience_unit_history IS 'The days of the experience layer per run, utility and unit (grain: one row per build_id, utility_id, unit): dq.snapshot averages daily usage per unit from them, never across units';
+COMMENT ON COLUMN dq.experience_unit_history.day_resolution_rows IS 'Daily rows of reads given as dates without a time of day (time_resolution day): their peak and pit times are unknown';
+
 CREATE TABLE dq.meter_link_ambiguity_history (
     build_id bigint NOT NULL,
     utility_id text NOT NULL,
@@ -227,6 +240,7 @@ SELECT pg_catalog.pg_extension_config_dump('dq.value_total', '');
 SELECT pg_catalog.pg_extension_config_dump('dq.experience_summary_history', '');
 SELECT pg_catalog.pg_extension_config_dump('dq.meter_link_ambiguity_history', '');
 SELECT pg_catalog.pg_extension_config_dump('dq.batch_quality_history', '');
+SELECT pg_catalog.pg_extension_config_dump('dq.experience_unit_history', '');
 
 DO $$
 DECLARE
@@ -240,6 +254,7 @@ BEGIN
                               'dq.dedup_value_share_history'::regclass, 'dq.referential_integrity_history'::regclass,
                               'dq.completeness_history'::regclass, 'dq.value_profile_history'::regclass,
                               'dq.experience_summary_history'::regclass, 'dq.meter_link_ambiguity_history'::regclass,
+                              'dq.experience_unit_history'::regclass,
                               'dq.batch_quality_history'::regclass)
            AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
     LOOP
@@ -262,6 +277,8 @@ BEGIN
                 WHEN 'total_usage_count' THEN 'Daily rows with a total_usage'
                 WHEN 'channel_list' THEN 'The distinct channels'
                 WHEN 'with_value' THEN 'Reads with a value'
+                WHEN 'daily_rows' THEN 'Rows of experience.daily_usage'
+                WHEN 'day_resolution_rows' THEN 'Daily rows of reads given as dates without a time of day (time_resolution day): their peak and pit times are unknown'
                 ELSE 'As the column of the same name of the dq view'
             END);
     END LOOP;
@@ -321,6 +338,7 @@ BEGIN
     DELETE FROM dq.experience_summary_history h WHERE h.build_id = build AND h.utility_id = utility;
     DELETE FROM dq.meter_link_ambiguity_history h WHERE h.build_id = build AND h.utility_id = utility;
     DELETE FROM dq.batch_quality_history h WHERE h.build_id = build AND h.utility_id = utility;
+    DELETE FROM dq.experience_unit_history h WHERE h.build_id = build AND h.utility_id = utility;
     DELETE FROM dq.value_distribution v WHERE v.utility_id = utility;
 
     -- the reads, one pass: per batch, channel and unit
@@ -475,6 +493,13 @@ WITH t AS MATERIALIZED (
     SELECT d.channel FROM %1$s d WHERE d.utility_id = $2 AND d.channel IS NOT NULL GROUP BY d.channel
 ), rows_ AS (
     INSERT INTO dq.row_counts_history SELECT $1, $2, 'experience.daily_usage', t.n FROM t
+), units AS (
+    INSERT INTO dq.experience_unit_history
+    SELECT $1, $2, d.unit, count(*), gridflow.exact_sum_partials(d.total_usage), count(d.total_usage),
+           count(*) FILTER (WHERE d.time_resolution = 'day')
+      FROM %1$s d
+     WHERE d.utility_id = $2
+     GROUP BY d.unit
 )
 INSERT INTO dq.experience_summary_history
 SELECT $1, $2, t.n,

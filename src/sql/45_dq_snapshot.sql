@@ -41,6 +41,21 @@ metric_line AS (
       LEFT JOIN metric t ON t.ord OPERATOR(pg_catalog.=) m.ord AND t.utility_id IS NULL
      GROUP BY m.ord, m.label
 ),
+-- the days per unit, as the runs counted them
+eu AS (
+    SELECT h.unit, pg_catalog.sum(h.daily_rows)::bigint AS daily_rows,
+           (SELECT gridflow.exact_sum(x) FROM dq.experience_unit_history h2
+              JOIN dq.current_run r2
+                ON r2.utility_id OPERATOR(pg_catalog.=) h2.utility_id AND r2.build_id OPERATOR(pg_catalog.=) h2.build_id
+             CROSS JOIN LATERAL pg_catalog.unnest(h2.total_usage_partials) x
+             WHERE h2.unit IS NOT DISTINCT FROM h.unit)
+               / nullif(pg_catalog.sum(h.total_usage_count), 0) AS avg_usage,
+           pg_catalog.sum(h.day_resolution_rows)::bigint AS day_rows
+      FROM dq.experience_unit_history h
+      JOIN dq.current_run r
+        ON r.utility_id OPERATOR(pg_catalog.=) h.utility_id AND r.build_id OPERATOR(pg_catalog.=) h.build_id
+     GROUP BY h.unit
+),
 -- the rows of the dq lists, as the runs counted them
 listed AS (
     SELECT h.table_name, h.row_count
@@ -228,9 +243,22 @@ lines(section, ord, line) AS (
                                    gridflow.fmt_count(ex.daily_rows), gridflow.fmt_count(ex.service_point_days),
                                    gridflow.fmt_count(ex.service_points)) FROM ex
     UNION ALL
-    SELECT 9, 2, pg_catalog.format('  Avg daily usage per channel: %s', gridflow.fmt_count(pg_catalog.round(ex.avg_daily_usage)::bigint)) FROM ex
+    -- averages per unit, never across units
+    SELECT 9, 2 + (pg_catalog.row_number() OVER (ORDER BY eu.unit NULLS LAST))::integer,
+           pg_catalog.format('  Avg daily usage, %s: %s (%s daily rows)',
+                             coalesce(eu.unit, 'unit unknown'),
+                             CASE WHEN eu.avg_usage OPERATOR(pg_catalog.>=) 100
+                                  THEN gridflow.fmt_count(pg_catalog.round(eu.avg_usage)::bigint)
+                                  ELSE pg_catalog.round(eu.avg_usage::numeric, 3)::text END,
+                             gridflow.fmt_count(eu.daily_rows))
+      FROM eu
     UNION ALL
-    SELECT 9, 3, pg_catalog.format('  Peak value seen: %s', gridflow.fmt_count(pg_catalog.round(ex.max_peak_value)::bigint)) FROM ex
+    SELECT 9, 50, pg_catalog.format('  %s daily rows of reads given as dates without a time of day: their peak and pit times are unknown (NULL)',
+                                    gridflow.fmt_count(pg_catalog.sum(eu.day_rows)::bigint))
+      FROM eu
+    HAVING pg_catalog.sum(eu.day_rows) OPERATOR(pg_catalog.>) 0
+    UNION ALL
+    SELECT 9, 40, pg_catalog.format('  Peak value seen: %s', gridflow.fmt_count(pg_catalog.round(ex.max_peak_value)::bigint)) FROM ex
     -- REJECTED RECORDS
     UNION ALL
     SELECT 10, 0, 'REJECTED RECORDS'

@@ -78,7 +78,8 @@ BEGIN
                                        'dq.dedup_value_share_history', 'dq.referential_integrity_history',
                                        'dq.completeness_history', 'dq.value_profile_history',
                                        'dq.value_distribution', 'dq.experience_summary_history',
-                                       'dq.meter_link_ambiguity_history', 'dq.batch_quality_history']) AS x(t)
+                                       'dq.meter_link_ambiguity_history', 'dq.batch_quality_history',
+                                       'dq.experience_unit_history']) AS x(t)
     LOOP
         EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
         EXECUTE pg_catalog.format('DROP POLICY IF EXISTS pipeline_all_rows ON %s', t);
