@@ -23,9 +23,11 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/timestamp.h"
 
 #include "gridflow.h"
 
@@ -258,5 +260,289 @@ gridflow_value_quantiles(PG_FUNCTION_ARGS)
 		nulls[0] = nulls[1] = nulls[2] = false;
 	}
 	values[3] = Int64GetDatum(outliers);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * SQL: gridflow.meter_link_figures(utility_id, reads, meters, assignments)
+ * RETURNS (reads, reads_on_multi_premise_meters,
+ * reads_with_several_effective_assignments,
+ * reads_without_effective_assignment, reads_where_policies_differ): how
+ * the reads of a utility whose reads reach service points through meters
+ * would be linked under each meter_link_policy (dq.meter_link_ambiguity).
+ *
+ * first_row: the meter's service point in the meter file, else its first
+ * row of an assignment file; effective_dated: of the assignment rows in
+ * force at the read's start (installed at or before it, not removed by
+ * then), the latest installed (no installation date last), then the first
+ * in file order.  The reads and the assignment rows are read in the order
+ * of meter (bytewise), and each read is matched against its meter's rows
+ * in memory: one pass over each, whatever the number of meters.
+ */
+typedef struct LinkRow
+{
+	char	   *sp;				/* NULL: the row names no service point */
+	bool		has_installed;
+	TimestampTz installed;
+	bool		has_removed;
+	TimestampTz removed;
+	int64		batch_id;
+	int64		line_no;
+} LinkRow;
+
+/* is row a preferred to row b as the effective assignment? */
+static bool
+link_row_before(const LinkRow *a, const LinkRow *b)
+{
+	if (a->has_installed != b->has_installed)
+		return a->has_installed;	/* no installation date last */
+	if (a->has_installed && a->installed != b->installed)
+		return a->installed > b->installed; /* latest first */
+	if (a->batch_id != b->batch_id)
+		return a->batch_id < b->batch_id;
+	return a->line_no < b->line_no;
+}
+
+static bool
+same_sp(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* the name of relation relid, as SQL can use it */
+static char *
+relation_sql_name(Oid relid)
+{
+	return DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid)));
+}
+
+/* text column col of an SPI row, copied into cxt; NULL for NULL */
+static char *
+spi_text(HeapTuple tup, TupleDesc desc, int col, MemoryContext cxt)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	return isnull ? NULL : MemoryContextStrdup(cxt, TextDatumGetCString(d));
+}
+
+PG_FUNCTION_INFO_V1(gridflow_meter_link_figures);
+
+Datum
+gridflow_meter_link_figures(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	int64		counts[5] = {0, 0, 0, 0, 0};
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	MemoryContext meter_cxt;
+	Portal		reads_cursor;
+	Portal		rows_cursor = NULL;
+	SPITupleTable *rows_batch = NULL;
+	uint64		rows_pos = 0;
+	bool		rows_done = false;
+	char	   *meter = NULL;	/* the meter whose rows are in rows[] */
+	LinkRow    *rows = NULL;
+	int			nrows = 0,
+				maxrows = 0;
+	char	   *assigned_sp = NULL; /* its first row of an assignment file */
+	bool		have_assigned = false;
+	bool		multi = false;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "gridflow_meter_link_figures: return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+	{
+		for (int i = 0; i < 5; i++)
+			values[i] = Int64GetDatum(0);
+		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+	}
+	args[0] = PointerGetDatum(PG_GETARG_TEXT_PP(0));
+	meter_cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow meter link", ALLOCSET_DEFAULT_SIZES);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	reads_cursor = SPI_cursor_open_with_args(NULL,
+											 psprintf("SELECT x.meter_id, x.interval_start_ts, %s "
+													  "FROM %s x %s "
+													  "WHERE x.utility_id OPERATOR(pg_catalog.=) $1 "
+													  "ORDER BY x.meter_id COLLATE \"C\"",
+													  PG_ARGISNULL(2) ? "NULL::text" : "m.service_point_id",
+													  relation_sql_name(PG_GETARG_OID(1)),
+													  PG_ARGISNULL(2) ? "" :
+													  psprintf("LEFT JOIN %s m ON m.utility_id OPERATOR(pg_catalog.=) x.utility_id "
+															   "AND m.meter_id OPERATOR(pg_catalog.=) x.meter_id",
+															   relation_sql_name(PG_GETARG_OID(2)))),
+											 1, argtypes, args, NULL, true, 0);
+	if (!PG_ARGISNULL(3))
+		rows_cursor = SPI_cursor_open_with_args(NULL,
+												psprintf("SELECT a.meter_id, a.service_point_id, a.installed_at, a.removed_at, "
+														 "a.batch_id, a.line_no, b.file_kind OPERATOR(pg_catalog.=) 'assignment' "
+														 "FROM %s a "
+														 "LEFT JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) a.batch_id "
+														 "WHERE a.utility_id OPERATOR(pg_catalog.=) $1 AND a.meter_id IS NOT NULL "
+														 "ORDER BY a.meter_id COLLATE \"C\", a.batch_id, a.line_no",
+														 relation_sql_name(PG_GETARG_OID(3))),
+												1, argtypes, args, NULL, true, 0);
+	else
+		rows_done = true;
+
+	for (;;)
+	{
+		SPITupleTable *batch;
+		uint64		nreads;
+
+		SPI_cursor_fetch(reads_cursor, true, 10000);
+		if (SPI_processed == 0)
+			break;
+		batch = SPI_tuptable;
+		nreads = SPI_processed;
+		for (uint64 r = 0; r < nreads; r++)
+		{
+			HeapTuple	tup = batch->vals[r];
+			bool		isnull;
+			Datum		md = SPI_getbinval(tup, batch->tupdesc, 1, &isnull);
+			char	   *read_meter = isnull ? NULL : TextDatumGetCString(md);
+			TimestampTz ts = DatumGetTimestampTz(SPI_getbinval(tup, batch->tupdesc, 2, &isnull));
+			char	   *meter_sp = spi_text(tup, batch->tupdesc, 3, CurrentMemoryContext);
+			const LinkRow *best = NULL;
+			int			candidates = 0;
+			const char *first_row_sp;
+
+			CHECK_FOR_INTERRUPTS();
+			/* the rows of the read's meter, read once per meter */
+			if (read_meter != NULL && (meter == NULL || strcmp(meter, read_meter) != 0))
+			{
+				MemoryContextReset(meter_cxt);
+				meter = MemoryContextStrdup(meter_cxt, read_meter);
+				nrows = 0;
+				maxrows = 0;
+				rows = NULL;
+				assigned_sp = NULL;
+				have_assigned = false;
+				multi = false;
+				while (!rows_done)
+				{
+					HeapTuple	rt;
+					TupleDesc	rd;
+					int			cmp;
+
+					if (rows_batch == NULL || rows_pos >= rows_batch->numvals)
+					{
+						if (rows_batch != NULL)
+							SPI_freetuptable(rows_batch);
+						SPI_cursor_fetch(rows_cursor, true, 10000);
+						if (SPI_processed == 0)
+						{
+							rows_batch = NULL;
+							rows_done = true;
+							break;
+						}
+						rows_batch = SPI_tuptable;
+						rows_pos = 0;
+					}
+					rt = rows_batch->vals[rows_pos];
+					rd = rows_batch->tupdesc;
+					{
+						char	   *row_meter = TextDatumGetCString(SPI_getbinval(rt, rd, 1, &isnull));
+
+						cmp = strcmp(row_meter, meter);
+						pfree(row_meter);
+					}
+					if (cmp > 0)
+						break;	/* a later meter's: stays for it */
+					rows_pos++;
+					if (cmp < 0)
+						continue;	/* a meter without reads */
+					if (nrows == maxrows)
+					{
+						maxrows = Max(8, maxrows * 2);
+						rows = rows == NULL ? MemoryContextAlloc(meter_cxt, sizeof(LinkRow) * maxrows) :
+							repalloc(rows, sizeof(LinkRow) * maxrows);
+					}
+					{
+						LinkRow    *lr = &rows[nrows++];
+						Datum		d;
+
+						lr->sp = spi_text(rt, rd, 2, meter_cxt);
+						d = SPI_getbinval(rt, rd, 3, &isnull);
+						lr->has_installed = !isnull;
+						lr->installed = isnull ? 0 : DatumGetTimestampTz(d);
+						d = SPI_getbinval(rt, rd, 4, &isnull);
+						lr->has_removed = !isnull;
+						lr->removed = isnull ? 0 : DatumGetTimestampTz(d);
+						lr->batch_id = DatumGetInt64(SPI_getbinval(rt, rd, 5, &isnull));
+						lr->line_no = DatumGetInt64(SPI_getbinval(rt, rd, 6, &isnull));
+						d = SPI_getbinval(rt, rd, 7, &isnull);
+						if (!isnull && DatumGetBool(d) && !have_assigned)
+						{
+							/* its first row of an assignment file, in file order */
+							assigned_sp = lr->sp;
+							have_assigned = true;
+						}
+						if (lr->sp != NULL && !multi)
+						{
+							for (int k = 0; k < nrows - 1; k++)
+								if (rows[k].sp != NULL && strcmp(rows[k].sp, lr->sp) != 0)
+									multi = true;
+						}
+					}
+				}
+			}
+			/* the rows in force at the read's start */
+			if (read_meter != NULL)
+			{
+				for (int k = 0; k < nrows; k++)
+				{
+					const LinkRow *lr = &rows[k];
+
+					if ((lr->has_installed && lr->installed > ts) || (lr->has_removed && lr->removed <= ts))
+						continue;
+					if (best == NULL || link_row_before(lr, best))
+						best = lr;
+					if (lr->sp != NULL)
+					{
+						bool		known = false;
+
+						/* distinct service points: one seen in an earlier row in force? */
+						for (int j = 0; j < k && !known; j++)
+						{
+							const LinkRow *o = &rows[j];
+
+							if (o->sp != NULL && strcmp(o->sp, lr->sp) == 0 &&
+								!((o->has_installed && o->installed > ts) || (o->has_removed && o->removed <= ts)))
+								known = true;
+						}
+						if (!known)
+							candidates++;
+					}
+				}
+			}
+			first_row_sp = meter_sp != NULL ? meter_sp : (read_meter != NULL ? assigned_sp : NULL);
+			counts[0]++;
+			if (read_meter != NULL && multi)
+				counts[1]++;
+			if (candidates > 1)
+				counts[2]++;
+			if (best == NULL || best->sp == NULL)
+				counts[3]++;
+			if (!same_sp(first_row_sp, best ? best->sp : NULL))
+				counts[4]++;
+			if (read_meter != NULL)
+				pfree(read_meter);
+			if (meter_sp != NULL)
+				pfree(meter_sp);
+		}
+		SPI_freetuptable(batch);
+	}
+	SPI_cursor_close(reads_cursor);
+	if (rows_cursor != NULL)
+		SPI_cursor_close(rows_cursor);
+	SPI_finish();
+	MemoryContextDelete(meter_cxt);
+	for (int i = 0; i < 5; i++)
+		values[i] = Int64GetDatum(counts[i]);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -298,6 +298,20 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION gridflow.value_quantiles(double precision[], bigint[]) IS 'Exact first quartile, median and third quartile of a distribution of values (read_counts[i] reads of value value_list[i], in any order), the same figures as percentile_cont() over the values; iqr_outliers counts the reads outside Q1 - 1.5 IQR .. Q3 + 1.5 IQR';
 
 --
+-- How the reads of a utility linked to service points through meters
+-- would be linked under each meter_link_policy (dq.meter_link_ambiguity).
+--
+CREATE FUNCTION gridflow.meter_link_figures(utility_id text, reads regclass, meters regclass, assignments regclass,
+                                            OUT reads bigint, OUT reads_on_multi_premise_meters bigint,
+                                            OUT reads_with_several_effective_assignments bigint,
+                                            OUT reads_without_effective_assignment bigint,
+                                            OUT reads_where_policies_differ bigint)
+AS 'MODULE_PATHNAME', 'gridflow_meter_link_figures'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION gridflow.meter_link_figures(text, regclass, regclass, regclass) IS 'How the reads of a utility (reads: its relation of standardized reads) would be linked to service points under each meter_link_policy, from its meters and assignments: the figures of dq.meter_link_ambiguity, in one pass over the reads and the assignments in meter order (the owner of gridflow only)';
+REVOKE ALL ON FUNCTION gridflow.meter_link_figures(text, regclass, regclass, regclass) FROM PUBLIC;
+
+--
 -- Compute and store the DQ figures of one utility for run build: called by
 -- builds (on the new partitions, before they are swapped in) and ingests
 -- (on the utility's partitions), as the owner of gridflow.  Each relation
@@ -561,69 +575,11 @@ UNION ALL SELECT $1, $2, 'dq.multi_premise_meters', count(*)
 $q$, r_service_points, r_meters, r_assignments) USING build, utility;
 
     -- how ambiguous the link of reads to service points through meters is
+    -- (gridflow.meter_link_figures(): one pass over reads and assignments)
     IF link = 'meter' THEN
-        EXECUTE format($q$
-WITH a AS MATERIALIZED (
-    SELECT a.meter_id, a.service_point_id, a.installed_at, a.removed_at, a.batch_id, a.line_no
-      FROM %3$s a
-     WHERE a.utility_id = $2
-), multi AS (
-    SELECT a.meter_id
-      FROM a
-     GROUP BY a.meter_id
-    HAVING count(DISTINCT a.service_point_id) > 1
-), first_assigned AS (
-    -- a meter's first row in an assignment file (its meter file names no service point)
-    SELECT DISTINCT ON (a.meter_id) a.meter_id, a.service_point_id
-      FROM a
-      JOIN gridflow.batch b ON b.batch_id = a.batch_id
-     WHERE b.file_kind = 'assignment'
-     ORDER BY a.meter_id, a.batch_id, a.line_no
-), bounds AS (
-    -- the instants at which a meter's assignments in force change
-    SELECT a.meter_id, '-infinity'::timestamptz AS t FROM a
-    UNION
-    SELECT a.meter_id, a.installed_at FROM a WHERE a.installed_at IS NOT NULL
-    UNION
-    SELECT a.meter_id, a.removed_at FROM a WHERE a.removed_at IS NOT NULL
-), segment AS (
-    -- between two of them, the same assignments are in force: the latest
-    -- installation first, and how many service points
-    SELECT b.meter_id, b.t AS t_start, lead(b.t) OVER (PARTITION BY b.meter_id ORDER BY b.t) AS t_end
-      FROM bounds b
-), effective AS (
-    SELECT g.meter_id, g.t_start, g.t_end,
-           (array_agg(a.service_point_id ORDER BY a.installed_at DESC NULLS LAST, a.batch_id, a.line_no))[1]
-               AS service_point_id,
-           count(DISTINCT a.service_point_id) AS candidates
-      FROM segment g
-      JOIN a ON a.meter_id = g.meter_id
-            AND (a.installed_at IS NULL OR a.installed_at <= g.t_start)
-            AND (a.removed_at IS NULL OR a.removed_at > g.t_start)
-     GROUP BY g.meter_id, g.t_start, g.t_end
-), choice AS (
-    -- each read falls in one segment of its meter's (or none: no assignment in force)
-    SELECT coalesce(m.service_point_id, f.service_point_id) AS first_row_sp,
-           e.service_point_id AS effective_sp,
-           coalesce(e.candidates, 0) AS candidates,
-           (mu.meter_id IS NOT NULL) AS multi_premise
-      FROM %1$s x
-      LEFT JOIN %2$s m ON m.utility_id = x.utility_id AND m.meter_id = x.meter_id
-      LEFT JOIN first_assigned f ON f.meter_id = x.meter_id
-      LEFT JOIN multi mu ON mu.meter_id = x.meter_id
-      LEFT JOIN effective e
-        ON e.meter_id = x.meter_id AND x.interval_start_ts >= e.t_start
-       AND (e.t_end IS NULL OR x.interval_start_ts < e.t_end)
-     WHERE x.utility_id = $2
-)
-INSERT INTO dq.meter_link_ambiguity_history
-SELECT $1, $2, $3, count(*),
-       count(*) FILTER (WHERE c.multi_premise),
-       count(*) FILTER (WHERE c.candidates > 1),
-       count(*) FILTER (WHERE c.effective_sp IS NULL),
-       count(*) FILTER (WHERE c.first_row_sp IS DISTINCT FROM c.effective_sp)
-  FROM choice c
-$q$, r_reads, r_meters, r_assignments) USING build, utility, link_policy;
+        INSERT INTO dq.meter_link_ambiguity_history
+        SELECT build, utility, link_policy, f.*
+          FROM gridflow.meter_link_figures(utility, reads, meters, assignments) f;
     END IF;
 END
 $fn$;
