@@ -217,3 +217,17 @@ SELECT m.t, m.h = p.h AS same_rows
     USING (t)
  ORDER BY m.t;
 RESET gridflow.build_memory;
+
+-- experience.utility_daily_usage: the days added up over service points,
+-- row for row (both ways), unit NULL when a day's channel mixes units
+WITH agg AS (
+    SELECT utility_id, local_date, channel,
+           CASE WHEN bool_and(unit IS NOT NULL) AND min(unit) = max(unit) THEN min(unit) END AS unit,
+           count(*) AS service_points, sum(interval_count) AS interval_count,
+           gridflow.exact_sum(total_usage) AS total_usage, max(peak_usage_value) AS peak_usage_value
+      FROM experience.daily_usage GROUP BY utility_id, local_date, channel
+)
+SELECT (SELECT count(*) FROM experience.utility_daily_usage) AS rollup_rows,
+       (SELECT count(*) FROM agg) AS day_groups,
+       (SELECT count(*) FROM (SELECT * FROM experience.utility_daily_usage EXCEPT SELECT * FROM agg) x) AS only_in_rollup,
+       (SELECT count(*) FROM (SELECT * FROM agg EXCEPT SELECT * FROM experience.utility_daily_usage) x) AS only_in_days;

@@ -245,6 +245,17 @@ SELECT format('CALL pg_temp.plan_check(%L, %L, %L, %s, %s, %L)', 'dashboard',
                   ORDER BY utility_id, local_date, channel$q$,
               :needed + :slack, :needed, '202501')
 \gexec
+-- the same from the rollup the builds keep
+SELECT count(*) AS needed FROM experience.utility_daily_usage
+ WHERE local_date >= '2025-01-01' AND local_date < '2025-02-01' \gset
+SELECT format('CALL pg_temp.plan_check(%L, %L, %L, %s, %s)', 'dashboard',
+              'daily totals per utility and channel over a month, from the rollup',
+              $q$SELECT utility_id, local_date, channel, service_points, total_usage, interval_count AS reads
+                   FROM experience.utility_daily_usage
+                  WHERE local_date >= '2025-01-01' AND local_date < '2025-02-01'
+                  ORDER BY utility_id, local_date, channel$q$,
+              :needed + :slack, :needed)
+\gexec
 SELECT count(*) AS needed FROM experience.daily_usage
  WHERE utility_id = 'UTILITY2' AND channel = '1' AND local_date = '2025-01-23' \gset
 SELECT format('CALL pg_temp.plan_check(%L, %L, %L, %s, %s, %L)', 'dashboard',

@@ -119,6 +119,8 @@ gf_dq_forget_others(List *utilities)
 						 list.data), SPI_OK_DELETE);
 	gf_spi_exec(psprintf("DELETE FROM dq.value_distribution WHERE utility_id NOT IN (%s)", list.data),
 				SPI_OK_DELETE);
+	gf_spi_exec(psprintf("DELETE FROM gridflow_store.utility_daily_usage WHERE utility_id NOT IN (%s)", list.data),
+				SPI_OK_DELETE);
 }
 
 /*

@@ -520,3 +520,45 @@ SELECT m.utility_id,
 COMMENT ON VIEW experience.monthly_usage IS 'Monthly usage (grain: one row per utility_id, service_point_id, month_start, channel): the month''s days rolled up, kept by builds and ingests, so that charts over months need not add every day';
 COMMENT ON COLUMN experience.monthly_usage.time_zone IS 'Time zone of the utility: month_start, peak_day and peak_local are in it';
 COMMENT ON COLUMN experience.monthly_usage.peak_local IS 'peak_usage_ts as the local wall-clock time of the utility';
+
+CREATE TABLE gridflow_store.utility_daily_usage (
+    utility_id text NOT NULL,
+    local_date date NOT NULL,
+    channel text NOT NULL,
+    unit text,
+    service_points bigint NOT NULL,
+    interval_count bigint NOT NULL,
+    total_usage double precision,
+    peak_usage_value double precision,
+    PRIMARY KEY (utility_id, local_date, channel)
+);
+COMMENT ON TABLE gridflow_store.utility_daily_usage IS 'Storage of experience.utility_daily_usage (grain: one row per utility_id, local_date, channel), computed from the days by every build and ingest';
+
+CREATE VIEW experience.utility_daily_usage WITH (security_invoker = true) AS
+SELECT d.utility_id, d.local_date, d.channel, d.unit, d.service_points, d.interval_count, d.total_usage,
+       d.peak_usage_value
+  FROM gridflow_store.utility_daily_usage d;
+COMMENT ON VIEW experience.utility_daily_usage IS 'Daily totals of a utility (grain: one row per utility_id, local_date, channel): the days of experience.daily_usage added up over the service points, kept by builds and ingests, so that a dashboard of a utility''s days need not add up every service point';
+COMMENT ON COLUMN experience.utility_daily_usage.utility_id IS 'Utility';
+COMMENT ON COLUMN experience.utility_daily_usage.local_date IS 'Local day (the utility''s time zone)';
+COMMENT ON COLUMN experience.utility_daily_usage.channel IS 'Channel';
+COMMENT ON COLUMN experience.utility_daily_usage.unit IS 'Unit of the values (NULL: unknown, or several that day)';
+COMMENT ON COLUMN experience.utility_daily_usage.service_points IS 'Service points with usage that day';
+COMMENT ON COLUMN experience.utility_daily_usage.interval_count IS 'Reads behind the day''s totals';
+COMMENT ON COLUMN experience.utility_daily_usage.total_usage IS 'Sum of the service points'' total_usage, exact and rounded once';
+COMMENT ON COLUMN experience.utility_daily_usage.peak_usage_value IS 'Largest peak of a service point that day';
+-- the storage's columns say what the view's say
+DO $$
+DECLARE
+    c record;
+BEGIN
+    FOR c IN
+        SELECT a.attname, pg_catalog.col_description(a.attrelid, a.attnum) AS comment
+          FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid OPERATOR(pg_catalog.=) 'experience.utility_daily_usage'::regclass
+           AND a.attnum OPERATOR(pg_catalog.>) 0
+    LOOP
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN gridflow_store.utility_daily_usage.%I IS %L', c.attname, c.comment);
+    END LOOP;
+END
+$$;

@@ -354,6 +354,7 @@ BEGIN
     DELETE FROM dq.batch_quality_history h WHERE h.build_id = build AND h.utility_id = utility;
     DELETE FROM dq.experience_unit_history h WHERE h.build_id = build AND h.utility_id = utility;
     DELETE FROM dq.value_distribution v WHERE v.utility_id = utility;
+    DELETE FROM gridflow_store.utility_daily_usage d WHERE d.utility_id = utility;
 
     -- the reads, one pass: per batch, channel and unit
     EXECUTE format($q$
@@ -507,6 +508,15 @@ WITH t AS MATERIALIZED (
     SELECT d.channel FROM %1$s d WHERE d.utility_id = $2 AND d.channel IS NOT NULL GROUP BY d.channel
 ), rows_ AS (
     INSERT INTO dq.row_counts_history SELECT $1, $2, 'experience.daily_usage', t.n FROM t
+), utility_days AS (
+    -- experience.utility_daily_usage: the days added up over service points
+    INSERT INTO gridflow_store.utility_daily_usage
+    SELECT $2, d.local_date, d.channel,
+           CASE WHEN bool_and(d.unit IS NOT NULL) AND min(d.unit) = max(d.unit) THEN min(d.unit) END,
+           count(*), coalesce(sum(d.interval_count), 0), gridflow.exact_sum(d.total_usage), max(d.peak_usage_value)
+      FROM %1$s d
+     WHERE d.utility_id = $2 AND d.channel IS NOT NULL
+     GROUP BY d.local_date, d.channel
 ), units AS (
     INSERT INTO dq.experience_unit_history
     SELECT $1, $2, d.unit, count(*), gridflow.exact_sum_partials(d.total_usage), count(d.total_usage),

@@ -159,6 +159,13 @@ else
           WHERE local_date >= \$1 AND local_date < \$2
           GROUP BY utility_id, local_date, channel
           ORDER BY utility_id, local_date, channel" "$ym"
+    add_item "b2-utility-days" "(b2) the same from experience.utility_daily_usage" \
+        "EXECUTE b2($(sql_quote "$month"), $(sql_quote "$next"))" \
+        "PREPARE b2(date, date) AS
+         SELECT utility_id, local_date, channel, service_points, total_usage, interval_count AS reads
+           FROM experience.utility_daily_usage
+          WHERE local_date >= \$1 AND local_date < \$2
+          ORDER BY utility_id, local_date, channel" "$ym"
     add_item "e-monthly-totals" "(e) monthly totals per utility and channel" \
         "EXECUTE e($(sql_quote "$month"), $(sql_quote "$next"))" \
         "PREPARE e(date, date) AS

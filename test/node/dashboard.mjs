@@ -104,7 +104,7 @@ try {
       ORDER BY local_date, channel`,
     [...sp, ...month]);
 
-  await run(internal, 'daily_totals',
+  const totals = await run(internal, 'daily_totals',
     'daily totals per utility and channel over a month (internal role, mapped to both utilities)',
     `SELECT utility_id, local_date, channel, count(*) AS service_points,
             sum(total_usage::numeric) AS total_usage, sum(interval_count) AS reads
@@ -113,6 +113,17 @@ try {
       GROUP BY utility_id, local_date, channel
       ORDER BY utility_id, local_date, channel`,
     month);
+
+  const rollup = await run(internal, 'utility_daily_totals',
+    'the same daily totals from the rollup builds and ingests keep, experience.utility_daily_usage (internal role)',
+    `SELECT utility_id, local_date, channel, service_points, total_usage, interval_count AS reads
+       FROM experience.utility_daily_usage
+      WHERE local_date >= $1 AND local_date < $2
+      ORDER BY utility_id, local_date, channel`,
+    month);
+  const key = (r) => [r.utility_id, r.local_date, r.channel, r.service_points, r.reads].join('|');
+  if (JSON.stringify(rollup.rows.map(key)) !== JSON.stringify(totals.rows.map(key)))
+    failures.push('utility_daily_totals: the rollup differs from the days added up');
 
   await run(internal, 'top_peaks',
     'the top 10 service points by peak of one channel in a day (internal role)',
