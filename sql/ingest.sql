@@ -27,7 +27,7 @@ BEGIN
                        'product.usage_interval',
                        'experience.daily_usage',
                        'experience.monthly_usage',
-                       'experience.utility_daily_usage',
+                       'experience.utility_daily_usage', 'experience.utility_monthly_usage',
                        -- the DQ figures the runs stored (dq.batch_quality's
                        -- loaded_at is the batch's, which a rebuild keeps)
                        'dq.row_counts', 'dq.source_duplicates', 'dq.dedup_value_share',

@@ -231,3 +231,23 @@ SELECT (SELECT count(*) FROM experience.utility_daily_usage) AS rollup_rows,
        (SELECT count(*) FROM agg) AS day_groups,
        (SELECT count(*) FROM (SELECT * FROM experience.utility_daily_usage EXCEPT SELECT * FROM agg) x) AS only_in_rollup,
        (SELECT count(*) FROM (SELECT * FROM agg EXCEPT SELECT * FROM experience.utility_daily_usage) x) AS only_in_days;
+
+-- experience.utility_monthly_usage: the months of the days added up, and
+-- the same service points, days and reads as experience.monthly_usage
+WITH agg AS (
+    SELECT utility_id, date_trunc('month', local_date)::date AS month_start, channel,
+           CASE WHEN bool_and(unit IS NOT NULL) AND min(unit) = max(unit) THEN min(unit) END AS unit,
+           count(DISTINCT service_point_id) AS service_points, count(*) AS service_point_days,
+           sum(interval_count) AS interval_count, gridflow.exact_sum(total_usage) AS total_usage,
+           max(peak_usage_value) AS peak_usage_value
+      FROM experience.daily_usage GROUP BY 1, 2, 3
+), monthly AS (
+    SELECT utility_id, month_start, channel, count(*) AS service_points, sum(day_count) AS service_point_days,
+           sum(interval_count) AS interval_count
+      FROM experience.monthly_usage GROUP BY 1, 2, 3
+)
+SELECT (SELECT count(*) FROM experience.utility_monthly_usage) AS rollup_rows,
+       (SELECT count(*) FROM (SELECT * FROM experience.utility_monthly_usage EXCEPT SELECT * FROM agg) x) AS only_in_rollup,
+       (SELECT count(*) FROM (SELECT * FROM agg EXCEPT SELECT * FROM experience.utility_monthly_usage) x) AS only_in_days,
+       (SELECT count(*) FROM (SELECT utility_id, month_start, channel, service_points, service_point_days, interval_count
+                                FROM experience.utility_monthly_usage EXCEPT SELECT * FROM monthly) x) AS unlike_monthly_usage;

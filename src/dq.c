@@ -121,6 +121,8 @@ gf_dq_forget_others(List *utilities)
 				SPI_OK_DELETE);
 	gf_spi_exec(psprintf("DELETE FROM gridflow_store.utility_daily_usage WHERE utility_id NOT IN (%s)", list.data),
 				SPI_OK_DELETE);
+	gf_spi_exec(psprintf("DELETE FROM gridflow_store.utility_monthly_usage WHERE utility_id NOT IN (%s)", list.data),
+				SPI_OK_DELETE);
 }
 
 /*

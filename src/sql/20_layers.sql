@@ -547,6 +547,35 @@ COMMENT ON COLUMN experience.utility_daily_usage.service_points IS 'Service poin
 COMMENT ON COLUMN experience.utility_daily_usage.interval_count IS 'Reads behind the day''s totals';
 COMMENT ON COLUMN experience.utility_daily_usage.total_usage IS 'Sum of the service points'' total_usage, exact and rounded once';
 COMMENT ON COLUMN experience.utility_daily_usage.peak_usage_value IS 'Largest peak of a service point that day';
+CREATE TABLE gridflow_store.utility_monthly_usage (
+    utility_id text NOT NULL,
+    month_start date NOT NULL,
+    channel text NOT NULL,
+    unit text,
+    service_points bigint NOT NULL,
+    service_point_days bigint NOT NULL,
+    interval_count bigint NOT NULL,
+    total_usage double precision,
+    peak_usage_value double precision,
+    PRIMARY KEY (utility_id, month_start, channel)
+);
+COMMENT ON TABLE gridflow_store.utility_monthly_usage IS 'Storage of experience.utility_monthly_usage (grain: one row per utility_id, month_start, channel), computed from the days by every build and ingest';
+
+CREATE VIEW experience.utility_monthly_usage WITH (security_invoker = true) AS
+SELECT m.utility_id, m.month_start, m.channel, m.unit, m.service_points, m.service_point_days, m.interval_count,
+       m.total_usage, m.peak_usage_value
+  FROM gridflow_store.utility_monthly_usage m;
+COMMENT ON VIEW experience.utility_monthly_usage IS 'Monthly totals of a utility (grain: one row per utility_id, month_start, channel): the days of experience.daily_usage of each local month added up over the service points, kept by builds and ingests';
+COMMENT ON COLUMN experience.utility_monthly_usage.utility_id IS 'Utility';
+COMMENT ON COLUMN experience.utility_monthly_usage.month_start IS 'First local day of the month (the utility''s time zone)';
+COMMENT ON COLUMN experience.utility_monthly_usage.channel IS 'Channel';
+COMMENT ON COLUMN experience.utility_monthly_usage.unit IS 'Unit of the values (NULL: unknown, or several that month)';
+COMMENT ON COLUMN experience.utility_monthly_usage.service_points IS 'Service points with usage that month';
+COMMENT ON COLUMN experience.utility_monthly_usage.service_point_days IS 'Service-point days with usage that month (rows of experience.daily_usage)';
+COMMENT ON COLUMN experience.utility_monthly_usage.interval_count IS 'Reads behind the month''s totals';
+COMMENT ON COLUMN experience.utility_monthly_usage.total_usage IS 'Sum of the days'' total_usage, exact and rounded once';
+COMMENT ON COLUMN experience.utility_monthly_usage.peak_usage_value IS 'Largest peak of a service point that month';
+
 -- the storage's columns say what the view's say
 DO $$
 DECLARE
@@ -559,6 +588,14 @@ BEGIN
            AND a.attnum OPERATOR(pg_catalog.>) 0
     LOOP
         EXECUTE pg_catalog.format('COMMENT ON COLUMN gridflow_store.utility_daily_usage.%I IS %L', c.attname, c.comment);
+    END LOOP;
+    FOR c IN
+        SELECT a.attname, pg_catalog.col_description(a.attrelid, a.attnum) AS comment
+          FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid OPERATOR(pg_catalog.=) 'experience.utility_monthly_usage'::regclass
+           AND a.attnum OPERATOR(pg_catalog.>) 0
+    LOOP
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN gridflow_store.utility_monthly_usage.%I IS %L', c.attname, c.comment);
     END LOOP;
 END
 $$;

@@ -355,6 +355,7 @@ BEGIN
     DELETE FROM dq.experience_unit_history h WHERE h.build_id = build AND h.utility_id = utility;
     DELETE FROM dq.value_distribution v WHERE v.utility_id = utility;
     DELETE FROM gridflow_store.utility_daily_usage d WHERE d.utility_id = utility;
+    DELETE FROM gridflow_store.utility_monthly_usage m WHERE m.utility_id = utility;
 
     -- the reads, one pass: per batch, channel and unit
     EXECUTE format($q$
@@ -517,6 +518,26 @@ WITH t AS MATERIALIZED (
       FROM %1$s d
      WHERE d.utility_id = $2 AND d.channel IS NOT NULL
      GROUP BY d.local_date, d.channel
+), utility_months AS (
+    -- experience.utility_monthly_usage: the days of each month added up
+    -- over service points (hash aggregates, no count(DISTINCT))
+    INSERT INTO gridflow_store.utility_monthly_usage
+    SELECT $2, t.month_start, t.channel, t.unit, c.service_points, t.days, t.reads, t.total, t.peak
+      FROM (SELECT pg_catalog.date_trunc('month', d.local_date)::date AS month_start, d.channel,
+                   CASE WHEN bool_and(d.unit IS NOT NULL) AND min(d.unit) = max(d.unit) THEN min(d.unit) END AS unit,
+                   count(*) AS days, coalesce(sum(d.interval_count), 0) AS reads,
+                   gridflow.exact_sum(d.total_usage) AS total, max(d.peak_usage_value) AS peak
+              FROM %1$s d
+             WHERE d.utility_id = $2 AND d.channel IS NOT NULL
+             GROUP BY 1, 2) t
+      JOIN (SELECT x.month_start, x.channel, count(*) AS service_points
+              FROM (SELECT pg_catalog.date_trunc('month', d.local_date)::date AS month_start, d.channel,
+                           d.service_point_id
+                      FROM %1$s d
+                     WHERE d.utility_id = $2 AND d.channel IS NOT NULL
+                     GROUP BY 1, 2, 3) x
+             GROUP BY x.month_start, x.channel) c
+        ON c.month_start = t.month_start AND c.channel = t.channel
 ), units AS (
     INSERT INTO dq.experience_unit_history
     SELECT $1, $2, d.unit, count(*), gridflow.exact_sum_partials(d.total_usage), count(d.total_usage),

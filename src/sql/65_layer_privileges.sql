@@ -15,7 +15,7 @@ GRANT SELECT ON gridflow.product_source, gridflow.experience_source, gridflow.mo
                 standardized.service_point, standardized.meter,
                 standardized.meter_assignment, standardized.interval_read,
                 product.usage_interval, experience.daily_usage, experience.monthly_usage,
-                experience.utility_daily_usage
+                experience.utility_daily_usage, experience.utility_monthly_usage
     TO gridflow_pipeline;
 -- the views run with their reader's rights: they read the partitioned
 -- tables behind them (never their partitions, which have no grants)
@@ -23,7 +23,8 @@ GRANT SELECT ON gridflow_store.source_chunk, gridflow_store.reject,
                 gridflow_store.service_point, gridflow_store.meter,
                 gridflow_store.meter_assignment, gridflow_store.interval_read,
                 gridflow_store.usage_interval, gridflow_store.daily_usage,
-                gridflow_store.monthly_usage, gridflow_store.utility_daily_usage
+                gridflow_store.monthly_usage, gridflow_store.utility_daily_usage,
+                gridflow_store.utility_monthly_usage
     TO gridflow_pipeline;
 GRANT SELECT ON ALL TABLES IN SCHEMA dq TO gridflow_pipeline;
 -- and may name them: a BI tool lists a table its role may read (JDBC's
@@ -38,12 +39,13 @@ GRANT USAGE ON SCHEMA gridflow_store TO gridflow_pipeline, gridflow_internal;
 GRANT SELECT ON standardized.service_point, standardized.meter,
                 standardized.meter_assignment, standardized.interval_read,
                 product.usage_interval, experience.daily_usage, experience.monthly_usage,
-                experience.utility_daily_usage
+                experience.utility_daily_usage, experience.utility_monthly_usage
     TO gridflow_internal;
 GRANT SELECT ON gridflow_store.service_point, gridflow_store.meter,
                 gridflow_store.meter_assignment, gridflow_store.interval_read,
                 gridflow_store.usage_interval, gridflow_store.daily_usage,
-                gridflow_store.monthly_usage, gridflow_store.utility_daily_usage
+                gridflow_store.monthly_usage, gridflow_store.utility_daily_usage,
+                gridflow_store.utility_monthly_usage
     TO gridflow_internal;
 GRANT SELECT ON ALL TABLES IN SCHEMA dq TO gridflow_internal;
 
@@ -76,6 +78,7 @@ BEGIN
                                        'gridflow_store.meter_assignment', 'gridflow_store.interval_read',
                                        'gridflow_store.usage_interval', 'gridflow_store.daily_usage',
                                        'gridflow_store.monthly_usage', 'gridflow_store.utility_daily_usage',
+                                       'gridflow_store.utility_monthly_usage',
                                        'dq.current_run', 'dq.row_counts_history', 'dq.source_duplicates_history',
                                        'dq.dedup_value_share_history', 'dq.referential_integrity_history',
                                        'dq.completeness_history', 'dq.value_profile_history',

@@ -176,6 +176,14 @@ else
           WHERE month_start >= \$1 AND month_start < \$2
           GROUP BY utility_id, month_start, channel
           ORDER BY utility_id, month_start, channel" "$ym"
+    add_item "e2-utility-months" "(e2) the same from experience.utility_monthly_usage" \
+        "EXECUTE e2($(sql_quote "$month"), $(sql_quote "$next"))" \
+        "PREPARE e2(date, date) AS
+         SELECT utility_id, month_start, channel, service_points, total_usage, interval_count AS reads,
+                service_point_days
+           FROM experience.utility_monthly_usage
+          WHERE month_start >= \$1 AND month_start < \$2
+          ORDER BY utility_id, month_start, channel" "$ym"
     for u in UTILITY2 UTILITY1; do
         uq="$(sql_quote "$u")"
         inmonth="local_date >= $(sql_quote "$month") AND local_date < $(sql_quote "$next")"
