@@ -1,6 +1,9 @@
--- Validation of interval reads (VEE), configuration: the quality codes and
--- the validation rules shipped for the sample utilities, the checks on the
--- rules' parameters, and the rules in the configuration a dump keeps.
+-- Validation of interval reads (VEE): the quality codes and the validation
+-- rules shipped for the sample utilities, the checks on the rules'
+-- parameters, the rules in the configuration a dump keeps; then the rules
+-- of one read (off_grid, negative, ceiling) on hand-made files
+-- (data/drops/vee), daylight-saving days included, in a build, an ingest
+-- and a rebuild.
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS gridflow CASCADE;
 CREATE EXTENSION gridflow;
@@ -72,9 +75,91 @@ SELECT utility_id, rule, enabled, parameters FROM gridflow.vee_rule WHERE rule I
 SELECT (SELECT document FROM gridflow.configuration_dump) = (SELECT document FROM saved) AS dump_as_saved;
 
 -- who may read and edit them: the pipeline edits the rules; internal
--- readers read the codes; external readers neither
+-- readers read the codes and the rules (gridflow.product_source applies
+-- them); external readers neither
 SELECT r.role, t.tbl, p.priv, has_table_privilege(r.role, t.tbl, p.priv) AS granted
   FROM (VALUES ('gridflow_pipeline'), ('gridflow_internal'), ('gridflow_external')) r(role)
  CROSS JOIN (VALUES ('gridflow.vee_rule'), ('gridflow.quality_code')) t(tbl)
  CROSS JOIN (VALUES ('SELECT'), ('UPDATE')) p(priv)
  ORDER BY 1, 2, 3;
+
+--
+-- The rules of one read, on hand-made reads of utility VEEX (America/New_York):
+-- a, built, then b, ingested (corrections replace: keep_last).
+--
+SET timezone = 'America/New_York';
+SET datestyle = 'ISO, YMD';
+SET extra_float_digits = 1;
+\getenv testdir GRIDFLOW_TEST_DIR
+\set vee :testdir '/drops/vee'
+UPDATE gridflow.utility SET enabled = false WHERE utility_id IN ('UTILITY1', 'UTILITY2');
+DELETE FROM gridflow.utility WHERE utility_id = 'VEETEST2';
+INSERT INTO gridflow.utility (utility_id, service_point_link, interval_dedup_policy)
+VALUES ('VEEX', 'read', 'keep_last');
+INSERT INTO gridflow.source_file (utility_id, file_kind, file_path) VALUES ('VEEX', 'interval', 'reads.csv');
+INSERT INTO gridflow.column_map (utility_id, file_kind, target_column, source_column, format) VALUES
+    ('VEEX', 'interval', 'service_point_id', 'sp', NULL),
+    ('VEEX', 'interval', 'meter_id', 'meter', NULL),
+    ('VEEX', 'interval', 'channel', 'channel', NULL),
+    ('VEEX', 'interval', 'interval_start_ts', 'start', 'iso8601'),
+    ('VEEX', 'interval', 'duration_seconds', 'seconds', NULL),
+    ('VEEX', 'interval', 'value', 'kwh', NULL);
+-- the defaults, with ceiling on at 100
+INSERT INTO gridflow.vee_rule (utility_id, rule, enabled, parameters)
+SELECT 'VEEX', rule, true, CASE WHEN rule = 'ceiling' THEN '{"max": 100}' ELSE parameters END
+  FROM gridflow.vee_rule WHERE utility_id = 'UTILITY1';
+SELECT rule, enabled, parameters FROM gridflow.vee_rule WHERE utility_id = 'VEEX' AND rule IN ('off_grid', 'negative', 'ceiling') ORDER BY rule;
+SELECT count(*) > 0 AS built FROM gridflow_build(:'vee' || '/a');
+
+-- off_grid: a start that is not a whole number of durations after the
+-- local midnight (the read's own duration, when it divides a day: not the
+-- 7-minute read; no duration, no grid), on the spring-forward day (03:07
+-- EDT) and in the repeated hour of the fall-back day (01:50 EST) as on any
+-- other; negative: below zero (-0 is not); ceiling: at or above max (100,
+-- not 99.99)
+SELECT service_point_id AS sp, meter_id AS meter, channel, local_start, interval_start_ts AT TIME ZONE 'UTC' AS start_utc,
+       duration_seconds AS seconds, value, raw_value, quality_code, vee_flags
+  FROM product.usage_interval WHERE utility_id = 'VEEX'
+ ORDER BY service_point_id, meter_id, channel, interval_start_ts;
+SELECT q.espi_name, count(*) AS reads
+  FROM product.usage_interval p JOIN gridflow.quality_code q ON q.code = p.quality_code
+ WHERE p.utility_id = 'VEEX' GROUP BY q.espi_name ORDER BY 1;
+-- the build wrote what gridflow.product_source defines
+SELECT (SELECT count(*) FROM (SELECT * FROM product.usage_interval EXCEPT ALL SELECT * FROM gridflow.product_source) a)
+     + (SELECT count(*) FROM (SELECT * FROM gridflow.product_source EXCEPT ALL SELECT * FROM product.usage_interval) b)
+       AS product_differences;
+
+-- an ingest: the negative read corrected (valid now), a new negative read,
+-- a new service point's read off the grid
+SELECT utility, kind, outcome, rows_kept, rows_replaced FROM gridflow_ingest(:'vee' || '/b');
+SELECT service_point_id AS sp, local_start, value, raw_value, quality_code, vee_flags
+  FROM product.usage_interval
+ WHERE utility_id = 'VEEX' AND (local_date = '2025-03-09' OR service_point_id = 'S3')
+ ORDER BY service_point_id, interval_start_ts;
+SELECT (SELECT count(*) FROM (SELECT * FROM product.usage_interval EXCEPT ALL SELECT * FROM gridflow.product_source) a)
+     + (SELECT count(*) FROM (SELECT * FROM gridflow.product_source EXCEPT ALL SELECT * FROM product.usage_interval) b)
+       AS product_differences;
+-- ... and a rebuild of the same files gives the same products
+CREATE TEMP TABLE after_ingest AS
+SELECT md5(string_agg(p::text, '|' ORDER BY p.service_point_id, p.meter_id, p.channel, p.interval_start_ts)) AS digest,
+       count(*) AS reads
+  FROM product.usage_interval p WHERE p.utility_id = 'VEEX';
+SELECT count(*) > 0 AS rebuilt FROM gridflow_rebuild();
+SELECT a.reads, a.digest = md5(string_agg(p::text, '|' ORDER BY p.service_point_id, p.meter_id, p.channel, p.interval_start_ts))
+       AS rebuild_equals_ingest
+  FROM product.usage_interval p, after_ingest a WHERE p.utility_id = 'VEEX' GROUP BY a.reads, a.digest;
+
+-- a rule disabled applies from the next build: negative off, ceiling lower
+UPDATE gridflow.vee_rule SET enabled = false WHERE utility_id = 'VEEX' AND rule = 'negative';
+UPDATE gridflow.vee_rule SET parameters = '{"max": 99.99}' WHERE utility_id = 'VEEX' AND rule = 'ceiling';
+SELECT count(*) > 0 AS rebuilt FROM gridflow_rebuild();
+SELECT quality_code, vee_flags, count(*) AS reads, min(value) AS min_value, max(value) AS max_value
+  FROM product.usage_interval WHERE utility_id = 'VEEX' GROUP BY 1, 2 ORDER BY 1, 2;
+-- a utility without rules: every read valid
+DELETE FROM gridflow.vee_rule WHERE utility_id = 'VEEX';
+SELECT count(*) > 0 AS rebuilt FROM gridflow_rebuild();
+SELECT quality_code, vee_flags, count(*) AS reads, count(*) FILTER (WHERE raw_value IS NOT DISTINCT FROM value) AS raw_is_value
+  FROM product.usage_interval WHERE utility_id = 'VEEX' GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT (SELECT count(*) FROM (SELECT * FROM product.usage_interval EXCEPT ALL SELECT * FROM gridflow.product_source) a)
+     + (SELECT count(*) FROM (SELECT * FROM gridflow.product_source EXCEPT ALL SELECT * FROM product.usage_interval) b)
+       AS product_differences;

@@ -67,12 +67,13 @@ GRANT SELECT ON gridflow.batch, gridflow.build, gridflow.role_utility, gridflow.
 
 --
 -- Internal readers: every column of the layers after landing, and data
--- quality; no configuration beyond the utilities (and the quality codes),
--- nothing in landing.
+-- quality; no configuration beyond the utilities (and the quality codes and
+-- validation rules, which gridflow.product_source applies), nothing in
+-- landing.
 --
 GRANT USAGE ON SCHEMA gridflow, standardized, product, experience, dq TO gridflow_internal;
 GRANT SELECT ON gridflow.utility, gridflow.batch, gridflow.build, gridflow.role_utility,
-                gridflow.quality_code
+                gridflow.quality_code, gridflow.vee_rule
     TO gridflow_internal;
 
 --

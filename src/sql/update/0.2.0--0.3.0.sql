@@ -201,7 +201,7 @@ CREATE TABLE gridflow.vee_rule (
     PRIMARY KEY (utility_id, rule),
     CONSTRAINT vee_rule_parameters CHECK (gridflow.vee_parameters_valid(rule, parameters))
 );
-COMMENT ON TABLE gridflow.vee_rule IS 'Validation rules of a utility''s interval reads (VEE), one row per rule; a rule without a row, or disabled, is not applied. Shipped for UTILITY1 and UTILITY2 with the defaults. Rules: interval_count (reads of a local day and channel against the intervals the day''s length implies), gap (an expected interval missing between two reads of a meter and channel), off_grid (a start off the channel''s interval grid), negative (a value below zero), zero_run (min_intervals or more consecutive zero reads), spike (a read above ratio times the third-largest read of its local day and channel, when that is at least floor), flat_line (min_intervals or more consecutive identical non-zero values), ceiling (a value at or above max), high_low (a day''s total outside [low, high] times the median daily total of the previous days days, with at least min_days such days). This version stores and checks the rules; the build does not apply them yet';
+COMMENT ON TABLE gridflow.vee_rule IS 'Validation rules of a utility''s interval reads (VEE), one row per rule; a rule without a row, or disabled, is not applied. Shipped for UTILITY1 and UTILITY2 with the defaults. Rules: interval_count (reads of a local day and channel against the intervals the day''s length implies), gap (an expected interval missing between two reads of a meter and channel), off_grid (a start off the channel''s interval grid), negative (a value below zero), zero_run (min_intervals or more consecutive zero reads), spike (a read above ratio times the third-largest read of its local day and channel, when that is at least floor), flat_line (min_intervals or more consecutive identical non-zero values), ceiling (a value at or above max), high_low (a day''s total outside [low, high] times the median daily total of the previous days days, with at least min_days such days). Builds, ingests and rebuilds apply off_grid, negative and ceiling so far (product.usage_interval.quality_code and vee_flags; gridflow.product_source says how); the other rules are stored and checked, not applied yet';
 COMMENT ON COLUMN gridflow.vee_rule.utility_id IS 'Utility';
 COMMENT ON COLUMN gridflow.vee_rule.rule IS 'Rule name: interval_count, gap, off_grid, negative, zero_run, spike, flat_line, ceiling or high_low';
 COMMENT ON COLUMN gridflow.vee_rule.enabled IS 'Whether the rule is applied (false: kept with its parameters, not applied)';
@@ -223,6 +223,7 @@ SELECT u.utility_id, r.rule, r.enabled, r.parameters::jsonb
  WHERE u.utility_id OPERATOR(pg_catalog.=) ANY (ARRAY['UTILITY1', 'UTILITY2']);
 GRANT SELECT, INSERT, UPDATE, DELETE ON gridflow.vee_rule TO gridflow_pipeline;
 GRANT SELECT ON gridflow.quality_code TO gridflow_pipeline, gridflow_internal;
+GRANT SELECT ON gridflow.vee_rule TO gridflow_internal;
 
 -- Dumps: the configuration as one document (gridflow.configuration_dump) instead of
 -- its tables, with batches, builds and their sequences.  The tables' own
