@@ -88,6 +88,10 @@ SELECT utility_id, unit, time_resolution, count(*) AS reads, count(duration_seco
 SELECT utility_id, unit, time_resolution, count(*) AS days, count(peak_usage_ts) AS peak_times,
        bool_and(peak_local IS NOT DISTINCT FROM peak_usage_ts AT TIME ZONE 'America/New_York') AS local_times
   FROM experience.daily_usage GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
+-- validation with the shipped rules (those of one read so far): no read
+-- of the sample is negative or off its grid, so every read is valid
+SELECT utility_id, quality_code, vee_flags, count(*) AS reads
+  FROM product.usage_interval GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
 SELECT service_point_id, channel, peak_usage_value, peak_usage_ts, peak_local
   FROM experience.daily_usage WHERE utility_id = 'UTILITY1'
  ORDER BY peak_usage_value DESC, service_point_id LIMIT 3;

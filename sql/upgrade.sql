@@ -70,6 +70,12 @@ UNION ALL
 SELECT 'source_file ' || f::text FROM gridflow.source_file f
 UNION ALL
 SELECT 'column_map ' || m::text FROM gridflow.column_map m
+UNION ALL
+SELECT 'channel ' || c::text FROM gridflow.channel c
+UNION ALL
+SELECT 'vee_rule ' || r::text FROM gridflow.vee_rule r
+UNION ALL
+SELECT 'quality_code ' || q::text FROM gridflow.quality_code q
 $$;
 
 RESET check_function_bodies;

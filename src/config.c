@@ -129,6 +129,41 @@ analyze_config_tables(void)
 }
 
 /*
+ * The utility's enabled validation rules that product rows apply read by
+ * read (product.c; gridflow.product_source says the same in SQL).
+ */
+static void
+read_vee_rules(GfUtility *u)
+{
+	Datum		arg = CStringGetTextDatum(u->utility_id);
+	Oid			type = TEXTOID;
+
+	if (SPI_execute_with_args("SELECT rule, (parameters OPERATOR(pg_catalog.->>) 'max')::pg_catalog.float8 "
+							  "FROM gridflow.vee_rule "
+							  "WHERE utility_id OPERATOR(pg_catalog.=) $1 AND enabled",
+							  1, &type, &arg, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "gridflow: could not read gridflow.vee_rule");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *rule = spi_text(tup, desc, 1);
+		bool		isnull;
+		Datum		max = SPI_getbinval(tup, desc, 2, &isnull);
+
+		if (strcmp(rule, "off_grid") == 0)
+			u->vee_off_grid = true;
+		else if (strcmp(rule, "negative") == 0)
+			u->vee_negative = true;
+		else if (strcmp(rule, "ceiling") == 0 && !isnull)
+		{
+			u->vee_ceiling = true;
+			u->vee_ceiling_max = DatumGetFloat8(max);
+		}
+	}
+}
+
+/*
  * Read the configuration: enabled utilities (all of them if all_utilities)
  * in build order, and for each its files in kind order with their column
  * maps, their paths below drop_dir (if given).  Everything is copied into
@@ -179,6 +214,7 @@ gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt)
 
 		gf_utility_init(u, cxt);
 		gf_conform_read_utility(u, cxt);
+		read_vee_rules(u);
 		for (int k = 0; k < lengthof(kind_order); k++)
 		{
 			Datum		args[2];

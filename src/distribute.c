@@ -844,8 +844,8 @@ shard_in_context(const char *context)
 }
 
 /*
- * The configuration of a utility (its row, files, column maps and
- * channels, and every unit), as JSON for its shards.
+ * The configuration of a utility (its row, files, column maps, channels
+ * and validation rules, and every unit), as JSON for its shards.
  */
 static char *
 utility_configuration(const char *utility_id)
@@ -869,6 +869,8 @@ utility_configuration(const char *utility_id)
 							  "  FROM gridflow.column_map m WHERE m.utility_id OPERATOR(pg_catalog.=) $1), "
 							  "'channel', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c)), '[]') "
 							  "  FROM gridflow.channel c WHERE c.utility_id OPERATOR(pg_catalog.=) $1), "
+"'vee_rule', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r)), '[]') "
+							  "  FROM gridflow.vee_rule r WHERE r.utility_id OPERATOR(pg_catalog.=) $1), "
 							  "'unit', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(x)), '[]') "
 							  "  FROM gridflow.unit x))::text",
 							  1, &type, &arg, NULL, true, 0) != SPI_OK_SELECT || SPI_processed != 1)

@@ -193,6 +193,11 @@ typedef struct GfUtility
 	MemoryContext cxt;			/* lives while the utility is built */
 	struct GfUtilityConform *conform;	/* conform.h */
 	GfPlacement placement;		/* GF_PLACE_LOCAL but on a coordinator */
+	/* the enabled read-level validation rules (gridflow.vee_rule) */
+	bool		vee_off_grid;
+	bool		vee_negative;
+	bool		vee_ceiling;
+	double		vee_ceiling_max;	/* ceiling: flagged at or above */
 } GfUtility;
 
 typedef struct GfSourceFile

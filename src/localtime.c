@@ -216,17 +216,16 @@ gf_local_to_timestamptz(GfUtility *u, int64 wall_usec)
 }
 
 /*
- * Local day (as a PostgreSQL date) of an instant in the utility's zone.
- * The offset is cached per UTC hour when it is the same at both ends of
- * the hour.
+ * Local wall-clock time of an instant in the utility's zone, as a
+ * PostgreSQL timestamp (what timezone(zone, ts) gives).  The offset is
+ * cached per UTC hour when it is the same at both ends of the hour.
  */
-int32
-gf_local_date(GfUtility *u, TimestampTz ts)
+int64
+gf_local_timestamp(GfUtility *u, TimestampTz ts)
 {
 	int64		hour = ts >= 0 ? ts / USECS_PER_HOUR : -((-ts + USECS_PER_HOUR - 1) / USECS_PER_HOUR);
 	int			slot = (int) ((uint64) hour % GF_TZ_CACHE);
 	int			offset;			/* seconds west of UTC */
-	int64		local;
 
 	if (u->utccache->hour[slot] == hour)
 		offset = u->utccache->offset[slot];
@@ -253,6 +252,14 @@ gf_local_date(GfUtility *u, TimestampTz ts)
 					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 					 errmsg("timestamp out of range")));
 	}
-	local = ts - (int64) offset * USECS_PER_SEC;
+	return ts - (int64) offset * USECS_PER_SEC;
+}
+
+/* Local day (as a PostgreSQL date) of an instant in the utility's zone. */
+int32
+gf_local_date(GfUtility *u, TimestampTz ts)
+{
+	int64		local = gf_local_timestamp(u, ts);
+
 	return (int32) (local >= 0 ? local / USECS_PER_DAY : -((-local + USECS_PER_DAY - 1) / USECS_PER_DAY));
 }

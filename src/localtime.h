@@ -88,5 +88,6 @@ gf_zone_local(GfZone *z, int64 wall_usec, int *flags)
  */
 extern TimestampTz gf_local_to_timestamptz(GfUtility *u, int64 wall_usec);
 extern int32 gf_local_date(GfUtility *u, TimestampTz ts);	/* a DateADT */
+extern int64 gf_local_timestamp(GfUtility *u, TimestampTz ts);	/* a Timestamp */
 
 #endif							/* GRIDFLOW_LOCALTIME_H */

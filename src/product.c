@@ -6,12 +6,15 @@
  *
  * For every kept read the product writer writes its product row (the
  * read, its meter's and its service point's attributes from the rows the
- * build keeps in memory, its local day, and whether meter and service
- * point are known) and hands the read to the daily summaries
- * (experience.c).  The result is what gridflow.product_source defines in
- * SQL; the regression tests check that both agree.  Which product column
- * comes from where is decided by name, once: from the read if it has the
- * column, else from the meter, else from the service point.
+ * build keeps in memory, its local day, whether meter and service point
+ * are known, and its quality code and the validation rules it failed)
+ * and hands the read to the daily summaries (experience.c).  The rules
+ * applied here are those of one read alone (off_grid, negative, ceiling,
+ * as gridflow.vee_rule enables them for the utility).  The result is what
+ * gridflow.product_source defines in SQL; the regression tests check that
+ * both agree.  Which product column comes from where is decided by name,
+ * once: from the read if it has the column, else from the meter, else
+ * from the service point.
  *
  *-------------------------------------------------------------------------
  */
@@ -20,8 +23,10 @@
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/float.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -42,8 +47,24 @@ typedef enum ProductSource
 	PS_SERVICE_POINT,
 	PS_LOCAL_DATE,
 	PS_SERVICE_POINT_KNOWN,
-	PS_METER_KNOWN
+	PS_METER_KNOWN,
+	PS_QUALITY_CODE,
+	PS_VEE_FLAGS,
+	PS_RAW_VALUE
 } ProductSource;
+
+/*
+ * The validation rules a read can fail here, as bits, in the order
+ * vee_flags lists them (the order of gridflow.product_source).
+ */
+#define VEE_OFF_GRID	0x01
+#define VEE_NEGATIVE	0x02
+#define VEE_CEILING		0x04
+#define VEE_COMBINATIONS 8
+
+/* ESPI QualityOfReading (gridflow.quality_code) */
+#define QUALITY_VALID			0
+#define QUALITY_QUESTIONABLE	10
 
 struct GfProductWriter
 {
@@ -58,6 +79,9 @@ struct GfProductWriter
 	int			r_value;
 	int			r_unit;
 	int			r_resolution;
+	int			r_duration;
+	/* vee_flags of each combination of failed rules (0: NULL) */
+	Datum		vee_flags[VEE_COMBINATIONS];
 	/* product columns */
 	int			pnatts;
 	ProductSource *psrc;
@@ -107,6 +131,7 @@ gf_product_begin(GfLoadTargets *t, GfUtility *u, TupleDesc rdesc)
 	em->r_value = gf_attnum(rdesc, "value", false);
 	em->r_unit = gf_attnum(rdesc, "unit", false);
 	em->r_resolution = gf_attnum(rdesc, "time_resolution", false);
+	em->r_duration = gf_attnum(rdesc, "duration_seconds", false);
 
 	em->pnatts = pdesc->natts;
 	em->psrc = MemoryContextAlloc(cxt, sizeof(ProductSource) * pdesc->natts);
@@ -130,8 +155,17 @@ gf_product_begin(GfLoadTargets *t, GfUtility *u, TupleDesc rdesc)
 			em->psrc[i] = PS_SERVICE_POINT_KNOWN;
 		else if (strcmp(name, "meter_known") == 0 && a->atttypid == BOOLOID)
 			em->psrc[i] = PS_METER_KNOWN;
+		else if (strcmp(name, "quality_code") == 0 && a->atttypid == INT2OID)
+			em->psrc[i] = PS_QUALITY_CODE;
+		else if (strcmp(name, "vee_flags") == 0 && a->atttypid == TEXTARRAYOID)
+			em->psrc[i] = PS_VEE_FLAGS;
+		else if (strcmp(name, "raw_value") == 0 && a->atttypid == FLOAT8OID)
+			em->psrc[i] = PS_RAW_VALUE, src = em->r_value;
 		else
 			elog(ERROR, "gridflow: no source for column \"%s\" of product.usage_interval", name);
+		if (em->psrc[i] == PS_RAW_VALUE &&
+			TupleDescAttr(rdesc, src)->atttypid != a->atttypid)
+			elog(ERROR, "gridflow: column \"%s\" of product.usage_interval has another type than its source", name);
 		if (from != NULL && TupleDescAttr(from, src)->atttypid != a->atttypid)
 			elog(ERROR, "gridflow: column \"%s\" of product.usage_interval has another type than its source", name);
 		em->patt[i] = src;
@@ -147,6 +181,21 @@ gf_product_begin(GfLoadTargets *t, GfUtility *u, TupleDesc rdesc)
 		{
 			initStringInfo(&em->last_meter.way[w].id);
 			initStringInfo(&em->last_sp.way[w].id);
+		}
+		em->vee_flags[0] = (Datum) 0;
+		for (int c = 1; c < VEE_COMBINATIONS; c++)
+		{
+			Datum		names[3];
+			int			n = 0;
+
+			if (c & VEE_OFF_GRID)
+				names[n++] = CStringGetTextDatum("off_grid");
+			if (c & VEE_NEGATIVE)
+				names[n++] = CStringGetTextDatum("negative");
+			if (c & VEE_CEILING)
+				names[n++] = CStringGetTextDatum("ceiling");
+			em->vee_flags[c] = PointerGetDatum(construct_array(names, n, TEXTOID, -1, false,
+															   TYPALIGN_INT));
 		}
 		MemoryContextSwitchTo(old);
 	}
@@ -213,7 +262,33 @@ gf_product_read(GfProductWriter *em, TupleTableSlot *read)
 	DateADT		local_date = gf_local_date(u, start);
 	bool		meter_known;
 	bool		sp_known;
+	int			failed = 0;
 	TupleTableSlot *p = gf_bulk_slot(em->t->product);
+
+	/* the rules of the read alone (NaN compares as PostgreSQL's float8 does) */
+	if (!rn[em->r_value])
+	{
+		float8		value = DatumGetFloat8(rv[em->r_value]);
+
+		if (u->vee_negative && float8_lt(value, 0.0))
+			failed |= VEE_NEGATIVE;
+		if (u->vee_ceiling && float8_ge(value, u->vee_ceiling_max))
+			failed |= VEE_CEILING;
+	}
+	if (u->vee_off_grid && !rn[em->r_duration])
+	{
+		int32		duration = DatumGetInt32(rv[em->r_duration]);
+
+		/* the grid: multiples of the duration from the local midnight */
+		if (duration > 0 && SECS_PER_DAY % duration == 0)
+		{
+			int64		local = gf_local_timestamp(u, start);
+			int64		of_day = local - (int64) local_date * USECS_PER_DAY;
+
+			if (of_day % ((int64) duration * USECS_PER_SEC) != 0)
+				failed |= VEE_OFF_GRID;
+		}
+	}
 
 	meter_known = lookup_kept(em, u->kept_meters, DatumGetTextPP(rv[em->r_meter]),
 							  em->meter_slot, &em->last_meter);
@@ -250,6 +325,18 @@ gf_product_read(GfProductWriter *em, TupleTableSlot *read)
 			case PS_METER_KNOWN:
 				p->tts_values[i] = BoolGetDatum(meter_known);
 				p->tts_isnull[i] = false;
+				break;
+			case PS_QUALITY_CODE:
+				p->tts_values[i] = Int16GetDatum(failed ? QUALITY_QUESTIONABLE : QUALITY_VALID);
+				p->tts_isnull[i] = false;
+				break;
+			case PS_VEE_FLAGS:
+				p->tts_values[i] = em->vee_flags[failed];
+				p->tts_isnull[i] = (failed == 0);
+				break;
+			case PS_RAW_VALUE:
+				p->tts_values[i] = rv[src];
+				p->tts_isnull[i] = rn[src];
 				break;
 		}
 	}

@@ -191,8 +191,8 @@ excluded_set(const char *schema, const char *table, const char *key)
 
 /*
  * The coordinator's configuration of the task's utility, over this
- * database's: its row, its files, column maps and channels replaced, every
- * unit added or updated.
+ * database's: its row, its files, column maps, channels and validation
+ * rules replaced, every unit added or updated.
  */
 static void
 apply_configuration(ShardTask *t)
@@ -209,6 +209,7 @@ apply_configuration(ShardTask *t)
 		"ON CONFLICT (utility_id) DO UPDATE SET %s",
 		"DELETE FROM gridflow.source_file WHERE utility_id OPERATOR(pg_catalog.=) $2 AND $1 IS NOT NULL",
 		"DELETE FROM gridflow.channel WHERE utility_id OPERATOR(pg_catalog.=) $2 AND $1 IS NOT NULL",
+		"DELETE FROM gridflow.vee_rule WHERE utility_id OPERATOR(pg_catalog.=) $2 AND $1 IS NOT NULL",
 		"INSERT INTO gridflow.source_file SELECT x.* FROM pg_catalog.jsonb_populate_recordset("
 		"NULL::gridflow.source_file, $1::jsonb OPERATOR(pg_catalog.->) 'source_file') x "
 		"WHERE x.utility_id OPERATOR(pg_catalog.=) $2",
@@ -217,6 +218,9 @@ apply_configuration(ShardTask *t)
 		"WHERE x.utility_id OPERATOR(pg_catalog.=) $2",
 		"INSERT INTO gridflow.channel SELECT x.* FROM pg_catalog.jsonb_populate_recordset("
 		"NULL::gridflow.channel, $1::jsonb OPERATOR(pg_catalog.->) 'channel') x "
+		"WHERE x.utility_id OPERATOR(pg_catalog.=) $2",
+		"INSERT INTO gridflow.vee_rule SELECT x.* FROM pg_catalog.jsonb_populate_recordset("
+		"NULL::gridflow.vee_rule, $1::jsonb OPERATOR(pg_catalog.->) 'vee_rule') x "
 		"WHERE x.utility_id OPERATOR(pg_catalog.=) $2",
 	};
 

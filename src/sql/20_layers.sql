@@ -221,6 +221,9 @@ CREATE TABLE gridflow_store.usage_interval (
     value double precision,
     unit text,
     quality text,
+    quality_code smallint NOT NULL,
+    vee_flags text[],
+    raw_value double precision,
     service_point_known boolean NOT NULL,
     meter_known boolean NOT NULL,
     serial_number text,
@@ -251,6 +254,9 @@ COMMENT ON COLUMN gridflow_store.usage_interval.time_resolution IS 'interval: th
 COMMENT ON COLUMN gridflow_store.usage_interval.value IS 'Usage value, in unit';
 COMMENT ON COLUMN gridflow_store.usage_interval.unit IS 'Unit of value (kWh, kvarh, ...), from the utility''s configuration; NULL: the utility does not say (never add values across units)';
 COMMENT ON COLUMN gridflow_store.usage_interval.quality IS 'Quality flag';
+COMMENT ON COLUMN gridflow_store.usage_interval.quality_code IS 'ESPI QualityOfReading of the read (gridflow.quality_code): 0 valid (failed no enabled rule of gridflow.vee_rule applied so far: off_grid, negative, ceiling), 10 questionable (failed one; value kept as sent)';
+COMMENT ON COLUMN gridflow_store.usage_interval.vee_flags IS 'The validation rules the read failed, in the order off_grid, negative, ceiling; NULL when none';
+COMMENT ON COLUMN gridflow_store.usage_interval.raw_value IS 'The value as the utility sent it (standardized.interval_read.value); equal to value, since no value is estimated or edited yet';
 COMMENT ON COLUMN gridflow_store.usage_interval.service_point_known IS 'The service point exists in standardized.service_point (false: orphan or unknown)';
 COMMENT ON COLUMN gridflow_store.usage_interval.meter_known IS 'The meter exists in standardized.meter';
 COMMENT ON COLUMN gridflow_store.usage_interval.serial_number IS 'Meter serial number';
@@ -451,6 +457,9 @@ SELECT p.utility_id,
        p.value,
        p.unit,
        p.quality,
+       p.quality_code,
+       p.vee_flags,
+       p.raw_value,
        p.service_point_known,
        p.meter_known,
        p.serial_number,

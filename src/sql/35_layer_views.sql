@@ -52,6 +52,9 @@ SELECT r.utility_id,
        r.value,
        r.unit,
        r.quality,
+       (CASE WHEN f.vee_flags IS NULL THEN 0 ELSE 10 END)::smallint AS quality_code,
+       f.vee_flags,
+       r.value AS raw_value,
        sp.service_point_id IS NOT NULL AS service_point_known,
        m.meter_id IS NOT NULL AS meter_known,
        m.serial_number,
@@ -76,8 +79,34 @@ SELECT r.utility_id,
    AND m.meter_id OPERATOR(pg_catalog.=) r.meter_id
   LEFT JOIN standardized.service_point sp
     ON sp.utility_id OPERATOR(pg_catalog.=) r.utility_id
-   AND sp.service_point_id OPERATOR(pg_catalog.=) r.service_point_id;
-COMMENT ON VIEW gridflow.product_source IS 'Definition of product.usage_interval: standardized reads left-joined to their meter and service point (the build computes the same rows in C; the regression tests check they agree)';
+   AND sp.service_point_id OPERATOR(pg_catalog.=) r.service_point_id
+  -- the utility's enabled rules that concern one read alone
+  LEFT JOIN (SELECT vr.utility_id,
+                    pg_catalog.bool_or(vr.rule OPERATOR(pg_catalog.=) 'off_grid') AS off_grid,
+                    pg_catalog.bool_or(vr.rule OPERATOR(pg_catalog.=) 'negative') AS negative,
+                    pg_catalog.max((vr.parameters OPERATOR(pg_catalog.->>) 'max')::double precision)
+                        FILTER (WHERE vr.rule OPERATOR(pg_catalog.=) 'ceiling') AS ceiling_max
+               FROM gridflow.vee_rule vr
+              WHERE vr.enabled
+              GROUP BY vr.utility_id) v
+    ON v.utility_id OPERATOR(pg_catalog.=) r.utility_id
+  -- the rules the read fails: off_grid, a start that is not a multiple of
+  -- its duration (one that divides a day) after the local midnight;
+  -- negative, a value below zero; ceiling, a value at or above max
+ CROSS JOIN LATERAL (
+        SELECT CASE WHEN pg_catalog.cardinality(a.failed) OPERATOR(pg_catalog.>) 0 THEN a.failed END AS vee_flags
+          FROM (SELECT pg_catalog.array_remove(ARRAY[
+                   CASE WHEN v.off_grid AND r.duration_seconds OPERATOR(pg_catalog.>) 0 THEN
+                        CASE WHEN pg_catalog.mod(86400, r.duration_seconds) OPERATOR(pg_catalog.=) 0
+                              AND pg_catalog.mod(EXTRACT(epoch FROM pg_catalog.timezone(u.time_zone, r.interval_start_ts)::time),
+                                                 r.duration_seconds::numeric) OPERATOR(pg_catalog.<>) 0
+                             THEN 'off_grid' END
+                   END,
+                   CASE WHEN v.negative AND r.value OPERATOR(pg_catalog.<) 0::double precision
+                        THEN 'negative' END,
+                   CASE WHEN r.value OPERATOR(pg_catalog.>=) v.ceiling_max
+                        THEN 'ceiling' END]::text[], NULL) AS failed) a) f;
+COMMENT ON VIEW gridflow.product_source IS 'Definition of product.usage_interval: standardized reads left-joined to their meter and service point, with the validation rules of gridflow.vee_rule that concern one read alone (the build computes the same rows in C; the regression tests check they agree)';
 
 CREATE VIEW gridflow.experience_source WITH (security_invoker = true) AS
 SELECT t.utility_id,

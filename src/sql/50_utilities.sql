@@ -83,3 +83,21 @@ INSERT INTO gridflow.channel (utility_id, channel, duration_seconds, unit, descr
     ('UTILITY1', 'KWH Net 15 Minute Interval Read Interval', 900, 'kWh', 'Net energy (delivered less received), 15-minute intervals'),
     ('UTILITY1', 'KWH Received 5 Minute Interval Read Interval', 300, 'kWh', 'Energy received from the customer (exported to the grid), 5-minute intervals'),
     ('UTILITY1', 'KVARH 5 Minute Interval Read Interval', 300, 'kvarh', 'Reactive energy, 5-minute intervals');
+
+-- Validation rules (gridflow.vee_rule), the defaults for both utilities:
+-- every rule on but ceiling, whose max (just under a million: the largest
+-- values of the real sample, up to 999,956, look like a six-digit register
+-- rolling over or a sentinel) is for a utility that knows its registers.
+INSERT INTO gridflow.vee_rule (utility_id, rule, enabled, parameters)
+SELECT u.utility_id, r.rule, r.enabled, r.parameters::jsonb
+  FROM (VALUES ('UTILITY1'), ('UTILITY2')) AS u(utility_id)
+ CROSS JOIN (VALUES ('interval_count', true, '{}'),
+                    ('gap', true, '{}'),
+                    ('off_grid', true, '{}'),
+                    ('negative', true, '{}'),
+                    ('zero_run', true, '{"min_intervals": 8}'),
+                    ('spike', true, '{"ratio": 10, "floor": 1}'),
+                    ('flat_line', true, '{"min_intervals": 16}'),
+                    ('ceiling', false, '{"max": 999000}'),
+                    ('high_low', true, '{"low": 0.2, "high": 5, "days": 28, "min_days": 7}'))
+       AS r(rule, enabled, parameters);

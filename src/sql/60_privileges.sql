@@ -61,16 +61,19 @@ GRANT EXECUTE ON FUNCTION gridflow.read_csv(text, text[], text, text),
                           @extschema@.gridflow_rebuild()
     TO gridflow_pipeline;
 GRANT SELECT, INSERT, UPDATE, DELETE ON gridflow.utility, gridflow.source_file, gridflow.column_map,
-                                        gridflow.channel, gridflow.unit
+                                        gridflow.channel, gridflow.unit, gridflow.vee_rule
     TO gridflow_pipeline;
-GRANT SELECT ON gridflow.batch, gridflow.build, gridflow.role_utility TO gridflow_pipeline;
+GRANT SELECT ON gridflow.batch, gridflow.build, gridflow.role_utility, gridflow.quality_code TO gridflow_pipeline;
 
 --
 -- Internal readers: every column of the layers after landing, and data
--- quality; no configuration beyond the utilities, nothing in landing.
+-- quality; no configuration beyond the utilities (and the quality codes and
+-- validation rules, which gridflow.product_source applies), nothing in
+-- landing.
 --
 GRANT USAGE ON SCHEMA gridflow, standardized, product, experience, dq TO gridflow_internal;
-GRANT SELECT ON gridflow.utility, gridflow.batch, gridflow.build, gridflow.role_utility
+GRANT SELECT ON gridflow.utility, gridflow.batch, gridflow.build, gridflow.role_utility,
+                gridflow.quality_code, gridflow.vee_rule
     TO gridflow_internal;
 
 --

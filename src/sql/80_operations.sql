@@ -38,7 +38,7 @@ REVOKE EXECUTE ON FUNCTION gridflow.orphan_relation_files(), gridflow.remove_orp
 --
 CREATE FUNCTION gridflow.configuration_tables() RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN ARRAY['unit', 'utility', 'source_file', 'column_map', 'channel', 'role_utility', 'shard'];
+RETURN ARRAY['unit', 'utility', 'source_file', 'column_map', 'channel', 'role_utility', 'shard', 'vee_rule'];
 COMMENT ON FUNCTION gridflow.configuration_tables() IS 'The configuration tables of schema gridflow that gridflow.configuration_dump holds, each after the tables it refers to';
 
 CREATE FUNCTION gridflow.configuration_document() RETURNS jsonb

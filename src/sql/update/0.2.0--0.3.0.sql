@@ -132,6 +132,99 @@ ALTER TABLE gridflow.column_map ADD CONSTRAINT column_map_time_zone_known CHECK 
 COMMENT ON COLUMN gridflow.utility.time_zone IS 'IANA time zone of the utility (a name of pg_timezone_names): local wall-clock times and integer dates are read in it, and daily buckets are its local days';
 COMMENT ON COLUMN gridflow.column_map.time_zone IS 'For timestamp targets: the IANA time zone (a name of pg_timezone_names) of times without offset in this column (e.g. UTC); NULL: the utility''s time_zone';
 
+-- Validation of interval reads (VEE): the quality codes a read can carry,
+-- and each utility's validation rules (10_schemas_config.sql), shipped for
+-- UTILITY1 and UTILITY2 as 50_utilities.sql ships them.
+CREATE TABLE gridflow.quality_code (
+    code smallint PRIMARY KEY,
+    espi_name text NOT NULL UNIQUE,
+    description text NOT NULL
+);
+COMMENT ON TABLE gridflow.quality_code IS 'Quality codes of interval reads: the values of NAESB ESPI (Green Button) QualityOfReading that gridflow uses, with their ESPI names; shipped with the extension';
+COMMENT ON COLUMN gridflow.quality_code.code IS 'QualityOfReading value';
+COMMENT ON COLUMN gridflow.quality_code.espi_name IS 'Name of the value in the ESPI QualityOfReading enumeration';
+COMMENT ON COLUMN gridflow.quality_code.description IS 'What the code means for a read of gridflow';
+-- The names are those of the ESPI QualityOfReading enumeration as Green
+-- Button implementations spell them; they were checked against those
+-- implementations, not against the ESPI schema document itself.
+INSERT INTO gridflow.quality_code (code, espi_name, description) VALUES
+    (0, 'valid', 'Passed every enabled validation rule of its utility (gridflow.vee_rule)'),
+    (8, 'estimated using reference day', 'Estimated from the same wall-clock interval of reference days (the same weekday of earlier weeks)'),
+    (9, 'estimated using linear interpolation', 'Estimated by linear interpolation between the actual reads before and after it'),
+    (10, 'questionable', 'Failed one or more enabled validation rules; the value is kept as the utility sent it');
+
+CREATE FUNCTION gridflow.vee_number(x jsonb, lowest numeric, integral boolean) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN pg_catalog.jsonb_typeof(x) OPERATOR(pg_catalog.=) 'number'
+            THEN x::numeric OPERATOR(pg_catalog.>=) lowest
+                 AND (NOT integral OR x::numeric OPERATOR(pg_catalog.=) pg_catalog.trunc(x::numeric))
+            ELSE false END;
+COMMENT ON FUNCTION gridflow.vee_number(jsonb, numeric, boolean) IS 'Is x a JSON number of at least lowest (and a whole number, if integral)? For the parameters of gridflow.vee_rule';
+
+CREATE FUNCTION gridflow.vee_parameters_valid(rule text, parameters jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+    WHEN pg_catalog.jsonb_typeof(parameters) IS DISTINCT FROM 'object' THEN false
+    WHEN rule OPERATOR(pg_catalog.=) ANY (ARRAY['interval_count', 'gap', 'off_grid', 'negative'])
+        THEN parameters OPERATOR(pg_catalog.=) '{}'::jsonb
+    WHEN rule OPERATOR(pg_catalog.=) ANY (ARRAY['zero_run', 'flat_line'])
+        THEN (parameters OPERATOR(pg_catalog.-) 'min_intervals') OPERATOR(pg_catalog.=) '{}'::jsonb
+             AND gridflow.vee_number(parameters OPERATOR(pg_catalog.->) 'min_intervals', 2, true)
+    WHEN rule OPERATOR(pg_catalog.=) 'spike'
+        THEN (parameters OPERATOR(pg_catalog.-) ARRAY['ratio', 'floor']) OPERATOR(pg_catalog.=) '{}'::jsonb
+             AND gridflow.vee_number(parameters OPERATOR(pg_catalog.->) 'ratio', 1, false)
+             AND gridflow.vee_number(parameters OPERATOR(pg_catalog.->) 'floor', 0, false)
+    WHEN rule OPERATOR(pg_catalog.=) 'ceiling'
+        THEN (parameters OPERATOR(pg_catalog.-) 'max') OPERATOR(pg_catalog.=) '{}'::jsonb
+             AND gridflow.vee_number(parameters OPERATOR(pg_catalog.->) 'max', 0, false)
+    WHEN rule OPERATOR(pg_catalog.=) 'high_low'
+        THEN (parameters OPERATOR(pg_catalog.-) ARRAY['low', 'high', 'days', 'min_days']) OPERATOR(pg_catalog.=) '{}'::jsonb
+             AND gridflow.vee_number(parameters OPERATOR(pg_catalog.->) 'low', 0, false)
+             AND gridflow.vee_number(parameters OPERATOR(pg_catalog.->) 'high', 0, false)
+             AND gridflow.vee_number(parameters OPERATOR(pg_catalog.->) 'days', 1, true)
+             AND gridflow.vee_number(parameters OPERATOR(pg_catalog.->) 'min_days', 1, true)
+             AND (parameters OPERATOR(pg_catalog.->) 'low')::numeric
+                 OPERATOR(pg_catalog.<) (parameters OPERATOR(pg_catalog.->) 'high')::numeric
+             AND (parameters OPERATOR(pg_catalog.->) 'min_days')::numeric
+                 OPERATOR(pg_catalog.<=) (parameters OPERATOR(pg_catalog.->) 'days')::numeric
+    ELSE false
+END;
+COMMENT ON FUNCTION gridflow.vee_parameters_valid(text, jsonb) IS 'Are parameters the complete and valid parameters of a validation rule of gridflow.vee_rule (every key the rule has, no other, each a number in range)?';
+
+CREATE TABLE gridflow.vee_rule (
+    utility_id text NOT NULL REFERENCES gridflow.utility ON UPDATE CASCADE ON DELETE CASCADE,
+    rule text NOT NULL
+        CHECK (rule IN ('interval_count', 'gap', 'off_grid', 'negative', 'zero_run', 'spike',
+                        'flat_line', 'ceiling', 'high_low')),
+    enabled boolean NOT NULL DEFAULT true,
+    parameters jsonb NOT NULL DEFAULT '{}',
+    PRIMARY KEY (utility_id, rule),
+    CONSTRAINT vee_rule_parameters CHECK (gridflow.vee_parameters_valid(rule, parameters))
+);
+COMMENT ON TABLE gridflow.vee_rule IS 'Validation rules of a utility''s interval reads (VEE), one row per rule; a rule without a row, or disabled, is not applied. Shipped for UTILITY1 and UTILITY2 with the defaults. Rules: interval_count (reads of a local day and channel against the intervals the day''s length implies), gap (an expected interval missing between two reads of a meter and channel), off_grid (a start off the channel''s interval grid), negative (a value below zero), zero_run (min_intervals or more consecutive zero reads), spike (a read above ratio times the third-largest read of its local day and channel, when that is at least floor), flat_line (min_intervals or more consecutive identical non-zero values), ceiling (a value at or above max), high_low (a day''s total outside [low, high] times the median daily total of the previous days days, with at least min_days such days). Builds, ingests and rebuilds apply off_grid, negative and ceiling so far (product.usage_interval.quality_code and vee_flags; gridflow.product_source says how); the other rules are stored and checked, not applied yet';
+COMMENT ON COLUMN gridflow.vee_rule.utility_id IS 'Utility';
+COMMENT ON COLUMN gridflow.vee_rule.rule IS 'Rule name: interval_count, gap, off_grid, negative, zero_run, spike, flat_line, ceiling or high_low';
+COMMENT ON COLUMN gridflow.vee_rule.enabled IS 'Whether the rule is applied (false: kept with its parameters, not applied)';
+COMMENT ON COLUMN gridflow.vee_rule.parameters IS 'The rule''s parameters, every one of them (gridflow.vee_parameters_valid): zero_run and flat_line {"min_intervals": n >= 2}; spike {"ratio": >= 1, "floor": >= 0}; ceiling {"max": >= 0}; high_low {"low", "high" (low < high), "days", "min_days" (whole numbers, min_days <= days)}; the other rules {}';
+COMMENT ON CONSTRAINT vee_rule_parameters ON gridflow.vee_rule IS 'A rule has exactly its own parameters, each a number in range';
+INSERT INTO gridflow.vee_rule (utility_id, rule, enabled, parameters)
+SELECT u.utility_id, r.rule, r.enabled, r.parameters::jsonb
+  FROM gridflow.utility u
+ CROSS JOIN (VALUES ('interval_count', true, '{}'),
+                    ('gap', true, '{}'),
+                    ('off_grid', true, '{}'),
+                    ('negative', true, '{}'),
+                    ('zero_run', true, '{"min_intervals": 8}'),
+                    ('spike', true, '{"ratio": 10, "floor": 1}'),
+                    ('flat_line', true, '{"min_intervals": 16}'),
+                    ('ceiling', false, '{"max": 999000}'),
+                    ('high_low', true, '{"low": 0.2, "high": 5, "days": 28, "min_days": 7}'))
+       AS r(rule, enabled, parameters)
+ WHERE u.utility_id OPERATOR(pg_catalog.=) ANY (ARRAY['UTILITY1', 'UTILITY2']);
+GRANT SELECT, INSERT, UPDATE, DELETE ON gridflow.vee_rule TO gridflow_pipeline;
+GRANT SELECT ON gridflow.quality_code TO gridflow_pipeline, gridflow_internal;
+GRANT SELECT ON gridflow.vee_rule TO gridflow_internal;
+
 -- Dumps: the configuration as one document (gridflow.configuration_dump) instead of
 -- its tables, with batches, builds and their sequences.  The tables' own
 -- registrations are removed by taking them out of the extension and back in.
@@ -147,7 +240,7 @@ END
 $$;
 CREATE FUNCTION gridflow.configuration_tables() RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN ARRAY['unit', 'utility', 'source_file', 'column_map', 'channel', 'role_utility', 'shard'];
+RETURN ARRAY['unit', 'utility', 'source_file', 'column_map', 'channel', 'role_utility', 'shard', 'vee_rule'];
 COMMENT ON FUNCTION gridflow.configuration_tables() IS 'The configuration tables of schema gridflow that gridflow.configuration_dump holds, each after the tables it refers to';
 
 CREATE FUNCTION gridflow.configuration_document() RETURNS jsonb

@@ -1,0 +1,165 @@
+-- Validation of interval reads (VEE): the quality codes and the validation
+-- rules shipped for the sample utilities, the checks on the rules'
+-- parameters, the rules in the configuration a dump keeps; then the rules
+-- of one read (off_grid, negative, ceiling) on hand-made files
+-- (data/drops/vee), daylight-saving days included, in a build, an ingest
+-- and a rebuild.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS gridflow CASCADE;
+CREATE EXTENSION gridflow;
+RESET client_min_messages;
+
+-- the ESPI QualityOfReading codes gridflow uses
+SELECT code, espi_name FROM gridflow.quality_code ORDER BY code;
+
+-- the shipped rules: the same defaults for both utilities, ceiling off
+SELECT utility_id, rule, enabled, parameters FROM gridflow.vee_rule ORDER BY utility_id, rule;
+
+-- parameters: exactly the rule's own keys, numbers in range
+SELECT r.rule, p.parameters, gridflow.vee_parameters_valid(r.rule, p.parameters::jsonb) AS valid
+  FROM (VALUES ('negative', '{}'),
+               ('negative', '{"max": 1}'),
+               ('negative', '[]'),
+               ('negative', 'null'),
+               ('zero_run', '{"min_intervals": 8}'),
+               ('zero_run', '{"min_intervals": 2}'),
+               ('zero_run', '{"min_intervals": 1}'),
+               ('zero_run', '{"min_intervals": 8.5}'),
+               ('zero_run', '{"min_intervals": "8"}'),
+               ('zero_run', '{}'),
+               ('flat_line', '{"min_intervals": 16, "floor": 1}'),
+               ('spike', '{"ratio": 10, "floor": 1}'),
+               ('spike', '{"ratio": 2.5, "floor": 0}'),
+               ('spike', '{"ratio": 0.5, "floor": 1}'),
+               ('spike', '{"ratio": 10, "floor": -1}'),
+               ('spike', '{"ratio": 10}'),
+               ('ceiling', '{"max": 999000}'),
+               ('ceiling', '{"max": -1}'),
+               ('high_low', '{"low": 0.2, "high": 5, "days": 28, "min_days": 7}'),
+               ('high_low', '{"low": 5, "high": 5, "days": 28, "min_days": 7}'),
+               ('high_low', '{"low": 0.2, "high": 5, "days": 5, "min_days": 7}'),
+               ('high_low', '{"low": 0.2, "high": 5, "days": 28.5, "min_days": 7}'),
+               ('gap', '{}'),
+               ('no_such_rule', '{}')) AS p(rule_name, parameters)
+  CROSS JOIN LATERAL (SELECT p.rule_name AS rule) r;
+
+-- the table refuses what the check refuses, and unknown rules
+INSERT INTO gridflow.utility (utility_id, time_zone) VALUES ('VEETEST', 'Europe/Paris');
+INSERT INTO gridflow.vee_rule (utility_id, rule, parameters) VALUES ('VEETEST', 'zero_run', '{"min_intervals": 1}');
+INSERT INTO gridflow.vee_rule (utility_id, rule) VALUES ('VEETEST', 'spike');
+INSERT INTO gridflow.vee_rule (utility_id, rule) VALUES ('VEETEST', 'stuck');
+INSERT INTO gridflow.vee_rule (utility_id, rule) VALUES ('NOSUCH', 'negative');
+-- a rule without parameters takes {} and is enabled
+INSERT INTO gridflow.vee_rule (utility_id, rule) VALUES ('VEETEST', 'negative');
+INSERT INTO gridflow.vee_rule (utility_id, rule, enabled, parameters)
+VALUES ('VEETEST', 'zero_run', false, '{"min_intervals": 4}');
+SELECT utility_id, rule, enabled, parameters FROM gridflow.vee_rule WHERE utility_id = 'VEETEST' ORDER BY rule;
+-- one rule per utility and name
+INSERT INTO gridflow.vee_rule (utility_id, rule) VALUES ('VEETEST', 'negative');
+-- the rules follow their utility
+UPDATE gridflow.utility SET utility_id = 'VEETEST2' WHERE utility_id = 'VEETEST';
+SELECT utility_id, rule FROM gridflow.vee_rule WHERE utility_id LIKE 'VEETEST%' ORDER BY rule;
+
+-- the configuration a dump keeps holds the rules, and a document restored
+-- (what pg_restore inserts) puts them back
+SELECT pg_catalog.jsonb_array_length(document -> 'vee_rule') AS rules_in_dump FROM gridflow.configuration_dump;
+CREATE TEMP TABLE saved AS SELECT document FROM gridflow.configuration_dump;
+DELETE FROM gridflow.utility WHERE utility_id = 'VEETEST2';
+UPDATE gridflow.vee_rule SET enabled = false WHERE rule = 'spike';
+SELECT count(*) AS rules, count(*) FILTER (WHERE NOT enabled) AS disabled FROM gridflow.vee_rule;
+INSERT INTO gridflow.configuration_dump (document) SELECT document FROM saved;
+SELECT count(*) AS rules, count(*) FILTER (WHERE NOT enabled) AS disabled,
+       count(*) FILTER (WHERE utility_id = 'VEETEST2') AS veetest2_rules
+  FROM gridflow.vee_rule;
+SELECT utility_id, rule, enabled, parameters FROM gridflow.vee_rule WHERE rule IN ('spike', 'zero_run') ORDER BY 1, 2;
+SELECT (SELECT document FROM gridflow.configuration_dump) = (SELECT document FROM saved) AS dump_as_saved;
+
+-- who may read and edit them: the pipeline edits the rules; internal
+-- readers read the codes and the rules (gridflow.product_source applies
+-- them); external readers neither
+SELECT r.role, t.tbl, p.priv, has_table_privilege(r.role, t.tbl, p.priv) AS granted
+  FROM (VALUES ('gridflow_pipeline'), ('gridflow_internal'), ('gridflow_external')) r(role)
+ CROSS JOIN (VALUES ('gridflow.vee_rule'), ('gridflow.quality_code')) t(tbl)
+ CROSS JOIN (VALUES ('SELECT'), ('UPDATE')) p(priv)
+ ORDER BY 1, 2, 3;
+
+--
+-- The rules of one read, on hand-made reads of utility VEEX (America/New_York):
+-- a, built, then b, ingested (corrections replace: keep_last).
+--
+SET timezone = 'America/New_York';
+SET datestyle = 'ISO, YMD';
+SET extra_float_digits = 1;
+\getenv testdir GRIDFLOW_TEST_DIR
+\set vee :testdir '/drops/vee'
+UPDATE gridflow.utility SET enabled = false WHERE utility_id IN ('UTILITY1', 'UTILITY2');
+DELETE FROM gridflow.utility WHERE utility_id = 'VEETEST2';
+INSERT INTO gridflow.utility (utility_id, service_point_link, interval_dedup_policy)
+VALUES ('VEEX', 'read', 'keep_last');
+INSERT INTO gridflow.source_file (utility_id, file_kind, file_path) VALUES ('VEEX', 'interval', 'reads.csv');
+INSERT INTO gridflow.column_map (utility_id, file_kind, target_column, source_column, format) VALUES
+    ('VEEX', 'interval', 'service_point_id', 'sp', NULL),
+    ('VEEX', 'interval', 'meter_id', 'meter', NULL),
+    ('VEEX', 'interval', 'channel', 'channel', NULL),
+    ('VEEX', 'interval', 'interval_start_ts', 'start', 'iso8601'),
+    ('VEEX', 'interval', 'duration_seconds', 'seconds', NULL),
+    ('VEEX', 'interval', 'value', 'kwh', NULL);
+-- the defaults, with ceiling on at 100
+INSERT INTO gridflow.vee_rule (utility_id, rule, enabled, parameters)
+SELECT 'VEEX', rule, true, CASE WHEN rule = 'ceiling' THEN '{"max": 100}' ELSE parameters END
+  FROM gridflow.vee_rule WHERE utility_id = 'UTILITY1';
+SELECT rule, enabled, parameters FROM gridflow.vee_rule WHERE utility_id = 'VEEX' AND rule IN ('off_grid', 'negative', 'ceiling') ORDER BY rule;
+SELECT count(*) > 0 AS built FROM gridflow_build(:'vee' || '/a');
+
+-- off_grid: a start that is not a whole number of durations after the
+-- local midnight (the read's own duration, when it divides a day: not the
+-- 7-minute read; no duration, no grid), on the spring-forward day (03:07
+-- EDT) and in the repeated hour of the fall-back day (01:50 EST) as on any
+-- other; negative: below zero (-0 is not); ceiling: at or above max (100,
+-- not 99.99)
+SELECT service_point_id AS sp, meter_id AS meter, channel, local_start, interval_start_ts AT TIME ZONE 'UTC' AS start_utc,
+       duration_seconds AS seconds, value, raw_value, quality_code, vee_flags
+  FROM product.usage_interval WHERE utility_id = 'VEEX'
+ ORDER BY service_point_id, meter_id, channel, interval_start_ts;
+SELECT q.espi_name, count(*) AS reads
+  FROM product.usage_interval p JOIN gridflow.quality_code q ON q.code = p.quality_code
+ WHERE p.utility_id = 'VEEX' GROUP BY q.espi_name ORDER BY 1;
+-- the build wrote what gridflow.product_source defines
+SELECT (SELECT count(*) FROM (SELECT * FROM product.usage_interval EXCEPT ALL SELECT * FROM gridflow.product_source) a)
+     + (SELECT count(*) FROM (SELECT * FROM gridflow.product_source EXCEPT ALL SELECT * FROM product.usage_interval) b)
+       AS product_differences;
+
+-- an ingest: the negative read corrected (valid now), a new negative read,
+-- a new service point's read off the grid
+SELECT utility, kind, outcome, rows_kept, rows_replaced FROM gridflow_ingest(:'vee' || '/b');
+SELECT service_point_id AS sp, local_start, value, raw_value, quality_code, vee_flags
+  FROM product.usage_interval
+ WHERE utility_id = 'VEEX' AND (local_date = '2025-03-09' OR service_point_id = 'S3')
+ ORDER BY service_point_id, interval_start_ts;
+SELECT (SELECT count(*) FROM (SELECT * FROM product.usage_interval EXCEPT ALL SELECT * FROM gridflow.product_source) a)
+     + (SELECT count(*) FROM (SELECT * FROM gridflow.product_source EXCEPT ALL SELECT * FROM product.usage_interval) b)
+       AS product_differences;
+-- ... and a rebuild of the same files gives the same products
+CREATE TEMP TABLE after_ingest AS
+SELECT md5(string_agg(p::text, '|' ORDER BY p.service_point_id, p.meter_id, p.channel, p.interval_start_ts)) AS digest,
+       count(*) AS reads
+  FROM product.usage_interval p WHERE p.utility_id = 'VEEX';
+SELECT count(*) > 0 AS rebuilt FROM gridflow_rebuild();
+SELECT a.reads, a.digest = md5(string_agg(p::text, '|' ORDER BY p.service_point_id, p.meter_id, p.channel, p.interval_start_ts))
+       AS rebuild_equals_ingest
+  FROM product.usage_interval p, after_ingest a WHERE p.utility_id = 'VEEX' GROUP BY a.reads, a.digest;
+
+-- a rule disabled applies from the next build: negative off, ceiling lower
+UPDATE gridflow.vee_rule SET enabled = false WHERE utility_id = 'VEEX' AND rule = 'negative';
+UPDATE gridflow.vee_rule SET parameters = '{"max": 99.99}' WHERE utility_id = 'VEEX' AND rule = 'ceiling';
+SELECT count(*) > 0 AS rebuilt FROM gridflow_rebuild();
+SELECT quality_code, vee_flags, count(*) AS reads, min(value) AS min_value, max(value) AS max_value
+  FROM product.usage_interval WHERE utility_id = 'VEEX' GROUP BY 1, 2 ORDER BY 1, 2;
+-- a utility without rules: every read valid
+DELETE FROM gridflow.vee_rule WHERE utility_id = 'VEEX';
+SELECT count(*) > 0 AS rebuilt FROM gridflow_rebuild();
+SELECT quality_code, vee_flags, count(*) AS reads, count(*) FILTER (WHERE raw_value IS NOT DISTINCT FROM value) AS raw_is_value
+  FROM product.usage_interval WHERE utility_id = 'VEEX' GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT (SELECT count(*) FROM (SELECT * FROM product.usage_interval EXCEPT ALL SELECT * FROM gridflow.product_source) a)
+     + (SELECT count(*) FROM (SELECT * FROM gridflow.product_source EXCEPT ALL SELECT * FROM product.usage_interval) b)
+       AS product_differences;
