@@ -36,6 +36,21 @@ static const GfStore refresh_tables[] = {GF_STORE_READ, GF_STORE_PRODUCT, GF_STO
 GF_STORE_SERVICE_POINT, GF_STORE_METER, GF_STORE_ASSIGNMENT};
 
 /*
+ * The DQ computations' sorts and hashes may use the memory of a build
+ * rather than spill; returns the GUC nest level to give AtEOXact_GUC(true,
+ * ...) after them.
+ */
+static int
+dq_memory_begin(void)
+{
+	int			nest = NewGUCNestLevel();
+
+	(void) set_config_option("work_mem", psprintf("%d", gf_build_memory_kb), PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return nest;
+}
+
+/*
  * Store the DQ figures of utility_id for run build_id, reading the
  * relations rels[GfStore] (InvalidOid: the utility has no such rows).
  */
@@ -61,10 +76,7 @@ gf_dq_refresh(const char *utility_id, int64 build_id, const Oid *rels)
 		args[2 + i] = ObjectIdGetDatum(relid);
 		nulls[2 + i] = OidIsValid(relid) ? ' ' : 'n';
 	}
-	/* its sorts and hashes may use the memory of a build, not spill */
-	nest = NewGUCNestLevel();
-	(void) set_config_option("work_mem", psprintf("%d", gf_build_memory_kb), PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	nest = dq_memory_begin();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("SELECT gridflow.dq_refresh($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -92,10 +104,8 @@ gf_dq_refresh_current(const char *utility_id, int64 build_id)
 void
 gf_dq_refresh_total(bool clear)
 {
-	int			nest = NewGUCNestLevel();
+	int			nest = dq_memory_begin();
 
-	(void) set_config_option("work_mem", psprintf("%d", gf_build_memory_kb), PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
 	gf_spi_exec(psprintf("SELECT gridflow.dq_refresh_total(%s)", clear ? "true" : "false"), SPI_OK_SELECT);
 	AtEOXact_GUC(true, nest);
 }
@@ -313,13 +323,6 @@ same_sp(const char *a, const char *b)
 	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-/* the name of relation relid, as SQL can use it */
-static char *
-relation_sql_name(Oid relid)
-{
-	return DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid)));
-}
-
 /* text column col of an SPI row, copied into cxt; NULL for NULL */
 static char *
 spi_text(HeapTuple tup, TupleDesc desc, int col, MemoryContext cxt)
@@ -374,11 +377,11 @@ gridflow_meter_link_figures(PG_FUNCTION_ARGS)
 													  "WHERE x.utility_id OPERATOR(pg_catalog.=) $1 "
 													  "ORDER BY x.meter_id COLLATE \"C\"",
 													  PG_ARGISNULL(2) ? "NULL::text" : "m.service_point_id",
-													  relation_sql_name(PG_GETARG_OID(1)),
+													  gf_qualified_name(PG_GETARG_OID(1)),
 													  PG_ARGISNULL(2) ? "" :
 													  psprintf("LEFT JOIN %s m ON m.utility_id OPERATOR(pg_catalog.=) x.utility_id "
 															   "AND m.meter_id OPERATOR(pg_catalog.=) x.meter_id",
-															   relation_sql_name(PG_GETARG_OID(2)))),
+															   gf_qualified_name(PG_GETARG_OID(2)))),
 											 1, argtypes, args, NULL, true, 0);
 	if (!PG_ARGISNULL(3))
 		rows_cursor = SPI_cursor_open_with_args(NULL,
@@ -388,7 +391,7 @@ gridflow_meter_link_figures(PG_FUNCTION_ARGS)
 														 "LEFT JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) a.batch_id "
 														 "WHERE a.utility_id OPERATOR(pg_catalog.=) $1 AND a.meter_id IS NOT NULL "
 														 "ORDER BY a.meter_id COLLATE \"C\", a.batch_id, a.line_no",
-														 relation_sql_name(PG_GETARG_OID(3))),
+														 gf_qualified_name(PG_GETARG_OID(3))),
 												1, argtypes, args, NULL, true, 0);
 	else
 		rows_done = true;

@@ -591,20 +591,13 @@ DECLARE
     c record;
 BEGIN
     FOR c IN
-        SELECT a.attname, pg_catalog.col_description(a.attrelid, a.attnum) AS comment
-          FROM pg_catalog.pg_attribute a
-         WHERE a.attrelid OPERATOR(pg_catalog.=) 'experience.utility_daily_usage'::regclass
-           AND a.attnum OPERATOR(pg_catalog.>) 0
+        SELECT v.t, a.attname, pg_catalog.col_description(a.attrelid, a.attnum) AS comment
+          FROM pg_catalog.unnest(ARRAY['utility_daily_usage', 'utility_monthly_usage']) AS v(t)
+          JOIN pg_catalog.pg_attribute a
+            ON a.attrelid OPERATOR(pg_catalog.=) ('experience.' OPERATOR(pg_catalog.||) v.t)::regclass
+         WHERE a.attnum OPERATOR(pg_catalog.>) 0
     LOOP
-        EXECUTE pg_catalog.format('COMMENT ON COLUMN gridflow_store.utility_daily_usage.%I IS %L', c.attname, c.comment);
-    END LOOP;
-    FOR c IN
-        SELECT a.attname, pg_catalog.col_description(a.attrelid, a.attnum) AS comment
-          FROM pg_catalog.pg_attribute a
-         WHERE a.attrelid OPERATOR(pg_catalog.=) 'experience.utility_monthly_usage'::regclass
-           AND a.attnum OPERATOR(pg_catalog.>) 0
-    LOOP
-        EXECUTE pg_catalog.format('COMMENT ON COLUMN gridflow_store.utility_monthly_usage.%I IS %L', c.attname, c.comment);
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN gridflow_store.%I.%I IS %L', c.t, c.attname, c.comment);
     END LOOP;
 END
 $$;

@@ -330,6 +330,7 @@ DECLARE
     link text;
     link_policy text;
     read_policy text;
+    history regclass;
     -- a relation the utility has no rows in: an empty one of the same shape
     r_reads text := coalesce(reads::text, '(SELECT * FROM gridflow_store.interval_read WHERE false)');
     r_products text := coalesce(products::text, '(SELECT * FROM gridflow_store.usage_interval WHERE false)');
@@ -343,16 +344,13 @@ BEGIN
       FROM gridflow.utility u WHERE u.utility_id = utility;
     DELETE FROM dq.current_run c WHERE c.utility_id = utility;
     INSERT INTO dq.current_run VALUES (utility, build, clock_timestamp());
-    DELETE FROM dq.row_counts_history h WHERE h.build_id = build AND h.utility_id = utility;
-    DELETE FROM dq.source_duplicates_history h WHERE h.build_id = build AND h.utility_id = utility;
-    DELETE FROM dq.dedup_value_share_history h WHERE h.build_id = build AND h.utility_id = utility;
-    DELETE FROM dq.referential_integrity_history h WHERE h.build_id = build AND h.utility_id = utility;
-    DELETE FROM dq.completeness_history h WHERE h.build_id = build AND h.utility_id = utility;
-    DELETE FROM dq.value_profile_history h WHERE h.build_id = build AND h.utility_id = utility;
-    DELETE FROM dq.experience_summary_history h WHERE h.build_id = build AND h.utility_id = utility;
-    DELETE FROM dq.meter_link_ambiguity_history h WHERE h.build_id = build AND h.utility_id = utility;
-    DELETE FROM dq.batch_quality_history h WHERE h.build_id = build AND h.utility_id = utility;
-    DELETE FROM dq.experience_unit_history h WHERE h.build_id = build AND h.utility_id = utility;
+    -- this run's figures of the utility, if it stores them again
+    FOR history IN
+        SELECT c.oid::regclass FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'dq' AND c.relkind = 'r' AND c.relname LIKE '%\_history'
+    LOOP
+        EXECUTE format('DELETE FROM %s WHERE build_id = $1 AND utility_id = $2', history) USING build, utility;
+    END LOOP;
     DELETE FROM dq.value_distribution v WHERE v.utility_id = utility;
     DELETE FROM gridflow_store.utility_daily_usage d WHERE d.utility_id = utility;
     DELETE FROM gridflow_store.utility_monthly_usage m WHERE m.utility_id = utility;
