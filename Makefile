@@ -64,6 +64,7 @@ OBJS = \
 	src/ingest.o \
 	src/distribute.o \
 	src/dq.o \
+	src/dqacc.o \
 	src/shard.o \
 	src/orphans.o src/pseudonym.o
 

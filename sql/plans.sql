@@ -314,5 +314,45 @@ SELECT r.statement, n.node_type, max(n.handled) AS handled, round(max(n.handled)
  ORDER BY r.ord, handled DESC, n.node_type;
 \o
 
+-- The DQ figures the build gathered while writing its layers (dqacc.c)
+-- equal those gridflow.dq_refresh() computes by scanning the layers (what
+-- ingests do): every stored row, exact-sum partials included, computed
+-- again from the partitions of each utility under the same run, compared
+-- table by table (refreshed_at aside).
+CREATE FUNCTION pg_temp.dq_stored()
+RETURNS TABLE (table_name text, row_count bigint, digest text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    t regclass;
+BEGIN
+    FOR t IN
+        SELECT c.oid::regclass FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE (n.nspname = 'dq' AND c.relkind = 'r' AND c.relname <> 'current_run')
+            OR (n.nspname = 'gridflow_store' AND c.relname IN ('utility_daily_usage', 'utility_monthly_usage'))
+         ORDER BY 1::text
+    LOOP
+        table_name := t::text;
+        EXECUTE format('SELECT count(*), md5(coalesce(string_agg(x::text, %L ORDER BY x::text), %L)) FROM %s x',
+                       E'\n', '', t) INTO row_count, digest;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+CREATE TEMP TABLE gathered AS SELECT * FROM pg_temp.dq_stored();
+SELECT count(*) AS utilities
+  FROM dq.current_run c,
+       LATERAL gridflow.dq_refresh(c.build_id, c.utility_id,
+           format('gridflow_store.interval_read_%s', lower(c.utility_id))::regclass,
+           format('gridflow_store.usage_interval_%s', lower(c.utility_id))::regclass,
+           format('gridflow_store.daily_usage_%s', lower(c.utility_id))::regclass,
+           format('gridflow_store.service_point_%s', lower(c.utility_id))::regclass,
+           format('gridflow_store.meter_%s', lower(c.utility_id))::regclass,
+           format('gridflow_store.meter_assignment_%s', lower(c.utility_id))::regclass,
+           false) r;
+SELECT gridflow.dq_refresh_total(true);
+SELECT g.table_name, g.row_count, s.row_count = g.row_count AND s.digest = g.digest AS same_when_scanned
+  FROM gathered g JOIN pg_temp.dq_stored() s USING (table_name)
+ ORDER BY 1;
+
 \c :regress_db
 DROP DATABASE regress_gridflow_plans;

@@ -372,8 +372,6 @@ Datum
 gridflow_exact_sum_partials_finalfn(PG_FUNCTION_ARGS)
 {
 	ExactSumState *s;
-	Datum	   *elems;
-	int			n;
 
 	(void) agg_context(fcinfo, "gridflow_exact_sum_partials_finalfn");
 	if (PG_ARGISNULL(0))
@@ -381,24 +379,38 @@ gridflow_exact_sum_partials_finalfn(PG_FUNCTION_ARGS)
 	s = (ExactSumState *) PG_GETARG_POINTER(0);
 	if (s->count == 0)
 		PG_RETURN_NULL();
-	if (s->sum.overflow && !s->sum.has_special)
+	PG_RETURN_DATUM(gf_fsum_partials_datum(&s->sum));
+}
+
+/*
+ * The partials of an exact sum of at least one value as a float8[] (what
+ * gridflow.exact_sum_partials() returns): {0} for a zero sum, the one
+ * special value of a non-finite one.
+ */
+Datum
+gf_fsum_partials_datum(const FSum *sum)
+{
+	Datum	   *elems;
+	int			n;
+
+	if (sum->overflow && !sum->has_special)
 		gf_sum_overflow(NULL);
-	if (s->sum.has_special)
+	if (sum->has_special)
 	{
 		elems = palloc(sizeof(Datum));
-		elems[0] = Float8GetDatum(s->sum.special);
+		elems[0] = Float8GetDatum(sum->special);
 		n = 1;
 	}
 	else
 	{
-		n = Max(s->sum.n, 1);
+		n = Max(sum->n, 1);
 		elems = palloc(sizeof(Datum) * n);
 		elems[0] = Float8GetDatum(0.0);
-		for (int i = 0; i < s->sum.n; i++)
-			elems[i] = Float8GetDatum(s->sum.p[i]);
+		for (int i = 0; i < sum->n; i++)
+			elems[i] = Float8GetDatum(sum->p[i]);
 	}
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL,
-										  TYPALIGN_DOUBLE));
+	return PointerGetDatum(construct_array(elems, n, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL,
+										   TYPALIGN_DOUBLE));
 }
 
 /*

@@ -32,5 +32,6 @@ extern void gf_peak_pit_add(PeakPitState *s, double v, TimestampTz ts, bool ts_n
 /* exact sums: partials allocated in the memory context ctx (FSumGrow) */
 extern void *gf_fsum_grow(void *ctx, void *old, int old_cap, int new_cap);
 extern void gf_sum_overflow(const char *what) pg_attribute_noreturn();
+extern Datum gf_fsum_partials_datum(const FSum *sum);
 
 #endif							/* GRIDFLOW_AGGREGATES_H */

@@ -175,6 +175,7 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 	error_context_stack = &phase_cb;
 
 	clear_history(scope, rebuild, files);
+	gf_dq_acc_reset();
 	memset(&t, 0, sizeof(t));
 
 	foreach(lc, files)
@@ -202,6 +203,8 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 			else
 			{
 				local_reads = true;
+				/* the DQ figures of its reads, products and days, as they are written */
+				t.dq = gf_dq_acc_begin(u->utility_id);
 				t.interval = gf_store_writer(u, GF_STORE_READ, true);
 				t.product = gf_store_writer(u, GF_STORE_PRODUCT, true);
 				t.experience = gf_store_writer(u, GF_STORE_DAY, true);

@@ -55,11 +55,11 @@ dq_memory_begin(void)
  * relations rels[GfStore] (InvalidOid: the utility has no such rows).
  */
 void
-gf_dq_refresh(const char *utility_id, int64 build_id, const Oid *rels)
+gf_dq_refresh(const char *utility_id, int64 build_id, const Oid *rels, bool gathered)
 {
-	Oid			types[2 + lengthof(refresh_tables)];
-	Datum		args[2 + lengthof(refresh_tables)];
-	char		nulls[2 + lengthof(refresh_tables)];
+	Oid			types[3 + lengthof(refresh_tables)];
+	Datum		args[3 + lengthof(refresh_tables)];
+	char		nulls[3 + lengthof(refresh_tables)];
 	int			nest;
 
 	types[0] = INT8OID;
@@ -76,10 +76,13 @@ gf_dq_refresh(const char *utility_id, int64 build_id, const Oid *rels)
 		args[2 + i] = ObjectIdGetDatum(relid);
 		nulls[2 + i] = OidIsValid(relid) ? ' ' : 'n';
 	}
+	types[2 + lengthof(refresh_tables)] = BOOLOID;
+	args[2 + lengthof(refresh_tables)] = BoolGetDatum(gathered);
+	nulls[2 + lengthof(refresh_tables)] = ' ';
 	nest = dq_memory_begin();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT gridflow.dq_refresh($1, $2, $3, $4, $5, $6, $7, $8)",
+	if (SPI_execute_with_args("SELECT gridflow.dq_refresh($1, $2, $3, $4, $5, $6, $7, $8, $9)",
 							  lengthof(args), types, args, nulls, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "gridflow: could not compute the data-quality figures of utility %s", utility_id);
 	SPI_finish();
@@ -94,7 +97,7 @@ gf_dq_refresh_current(const char *utility_id, int64 build_id)
 
 	for (int t = 0; t < GF_STORE_TABLES; t++)
 		rels[t] = gf_store_partition((GfStore) t, utility_id, false, false);
-	gf_dq_refresh(utility_id, build_id, rels);
+	gf_dq_refresh(utility_id, build_id, rels, false);
 }
 
 /*

@@ -293,6 +293,8 @@ flush_days(GfDayWriter *em)
 			slot->tts_isnull[c] = isnull;
 		}
 		MemoryContextSwitchTo(old);
+		if (em->t->dq != NULL)
+			gf_dq_acc_day(em->t->dq, slot);
 		gf_bulk_store(out, 128);
 		em->t->experience_rows++;
 	}

@@ -248,6 +248,7 @@ typedef struct GfLoadTargets
 	GfBulk	   *experience;
 	uint64		experience_rows;
 	bool		incremental;	/* tables hold earlier batches (gridflow_ingest) */
+	struct GfDqAcc *dq;			/* a build's DQ figures of them (dqacc.c) */
 } GfLoadTargets;
 
 /* the packing of landed records (landing.c) */
@@ -485,10 +486,19 @@ extern void gf_partition_release(Oid relid);
 extern void gf_partition_drop(Oid relid);
 
 /* dq.c: the stored data-quality figures of a run */
-extern void gf_dq_refresh(const char *utility_id, int64 build_id, const Oid *rels);
+extern void gf_dq_refresh(const char *utility_id, int64 build_id, const Oid *rels, bool gathered);
 extern void gf_dq_refresh_current(const char *utility_id, int64 build_id);
 extern void gf_dq_forget_others(List *utilities);
 extern void gf_dq_refresh_total(bool clear);
+
+/* dqacc.c: a build's DQ figures, gathered as its writers write */
+typedef struct GfDqAcc GfDqAcc;
+extern GfDqAcc *gf_dq_acc_begin(const char *utility_id);
+extern GfDqAcc *gf_dq_acc_get(const char *utility_id);
+extern void gf_dq_acc_reset(void);
+extern void gf_dq_acc_read(GfDqAcc *a, TupleTableSlot *slot);
+extern void gf_dq_acc_product(GfDqAcc *a, TupleTableSlot *slot);
+extern void gf_dq_acc_day(GfDqAcc *a, TupleTableSlot *slot);
 
 /* history.c: gridflow.build and gridflow.batch rows, steps, the build lock */
 extern int64 gf_build_begin(const char *operation, const char *drop_dir);

@@ -265,6 +265,9 @@ gf_product_read(GfProductWriter *em, TupleTableSlot *read)
 	int			failed = 0;
 	TupleTableSlot *p = gf_bulk_slot(em->t->product);
 
+	if (em->t->dq != NULL)
+		gf_dq_acc_read(em->t->dq, read);
+
 	/* the rules of the read alone (NaN compares as PostgreSQL's float8 does) */
 	if (!rn[em->r_value])
 	{
@@ -340,6 +343,8 @@ gf_product_read(GfProductWriter *em, TupleTableSlot *read)
 				break;
 		}
 	}
+	if (em->t->dq != NULL)
+		gf_dq_acc_product(em->t->dq, p);
 	gf_bulk_store(em->t->product, 256);
 
 	/* the day: (service point, local day, channel); reads without a service point are not summarized */

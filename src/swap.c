@@ -344,8 +344,10 @@ refresh_dq(List *utilities, bool drop_others, int64 build_id, List *plan, List *
 				rels[item->t] = item->staged;
 		}
 		CHECK_FOR_INTERRUPTS();
-		gf_dq_refresh(uid, build_id, rels);
+		/* what the build gathered while writing, for the layers it wrote */
+		gf_dq_refresh(uid, build_id, rels, gf_dq_acc_get(uid) != NULL);
 	}
+	gf_dq_acc_reset();
 	if (drop_others)
 		gf_dq_forget_others(utilities);
 	gf_dq_refresh_total(drop_others);

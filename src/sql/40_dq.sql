@@ -312,6 +312,16 @@ COMMENT ON FUNCTION gridflow.meter_link_figures(text, regclass, regclass, regcla
 REVOKE ALL ON FUNCTION gridflow.meter_link_figures(text, regclass, regclass, regclass) FROM PUBLIC;
 
 --
+-- The DQ figures of a utility that the build under way gathered while it
+-- wrote the utility's reads, products and days (dqacc.c), one part at a
+-- time, each with its own columns: read by gridflow.dq_refresh() only.
+CREATE FUNCTION gridflow.dq_build_figures(utility_id text, part text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'gridflow_dq_build_figures'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION gridflow.dq_build_figures(text, text) IS 'The DQ figures of a utility gathered by the build under way while it wrote the layers, one part (reads, values, products, orphans, days, day_groups, month_groups, day_units) at a time, for gridflow.dq_refresh() (the owner of gridflow only)';
+REVOKE ALL ON FUNCTION gridflow.dq_build_figures(text, text) FROM PUBLIC;
+
 -- Compute and store the DQ figures of one utility for run build: called by
 -- builds (on the new partitions, before they are swapped in) and ingests
 -- (on the utility's partitions), as the owner of gridflow.  Each relation
@@ -321,7 +331,7 @@ REVOKE ALL ON FUNCTION gridflow.meter_link_figures(text, regclass, regclass, reg
 --
 CREATE FUNCTION gridflow.dq_refresh(build bigint, utility text, reads regclass, products regclass,
                                     days regclass, service_points regclass, meters regclass,
-                                    assignments regclass)
+                                    assignments regclass, gathered boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -338,6 +348,10 @@ DECLARE
     r_service_points text := coalesce(service_points::text, '(SELECT * FROM gridflow_store.service_point WHERE false)');
     r_meters text := coalesce(meters::text, '(SELECT * FROM gridflow_store.meter WHERE false)');
     r_assignments text := coalesce(assignments::text, '(SELECT * FROM gridflow_store.meter_assignment WHERE false)');
+    -- the figures of the reads and products, per group (gathered: by the build's writers)
+    g_reads text;
+    g_products text;
+    g_orphans text;
 BEGIN
     SELECT u.service_point_link, u.meter_link_policy, u.interval_dedup_policy
       INTO link, link_policy, read_policy
@@ -356,8 +370,15 @@ BEGIN
     DELETE FROM gridflow_store.utility_monthly_usage m WHERE m.utility_id = utility;
 
     -- the reads, one pass: per batch, channel and unit
-    EXECUTE format($q$
-WITH g AS MATERIALIZED (
+    IF gathered THEN
+        g_reads := $g$
+    SELECT * FROM gridflow.dq_build_figures($2, 'reads')
+        AS f(batch_id bigint, channel text, unit text, n bigint, src bigint, dup_keys bigint, conf_keys bigint,
+             conf_rows bigint, resent bigint, kept_p double precision[], src_p double precision[], c_sp bigint,
+             c_m bigint, c_ts bigint, c_v bigint, min_v double precision, max_v double precision, zeros bigint,
+             negatives bigint)$g$;
+    ELSE
+        g_reads := format($g$
     SELECT r.batch_id, r.channel, r.unit,
            count(*) AS n, sum(r.source_rows) AS src,
            count(*) FILTER (WHERE r.source_rows > 1) AS dup_keys,
@@ -373,7 +394,10 @@ WITH g AS MATERIALIZED (
            count(*) FILTER (WHERE r.value < 0) AS negatives
       FROM %1$s r
      WHERE r.utility_id = $2
-     GROUP BY r.batch_id, r.channel, r.unit
+     GROUP BY r.batch_id, r.channel, r.unit$g$, r_reads);
+    END IF;
+    EXECUTE format($q$
+WITH g AS MATERIALIZED (%1$s
 ), dup AS (
     INSERT INTO dq.source_duplicates_history
     SELECT $1, $2, 'interval', coalesce(sum(g.src), 0), coalesce(sum(g.n), 0), coalesce(sum(g.dup_keys), 0),
@@ -416,10 +440,16 @@ SELECT $1, g.batch_id, $2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
        sum(g.conf_keys), sum(g.conf_rows), sum(g.resent)
   FROM g
  GROUP BY g.batch_id
-$q$, r_reads) USING build, utility, read_policy;
+$q$, g_reads) USING build, utility, read_policy;
 
     -- the values: their distribution, and from it the exact quantiles
-    EXECUTE format($q$
+    IF gathered THEN
+        INSERT INTO dq.value_distribution
+        SELECT utility, f.unit, f.value_list, f.read_counts
+          FROM gridflow.dq_build_figures(utility, 'values')
+            AS f(unit text, value_list double precision[], read_counts bigint[]);
+    ELSE
+        EXECUTE format($q$
 INSERT INTO dq.value_distribution
 SELECT $1, v.unit, array_agg(v.value ORDER BY v.value), array_agg(v.n ORDER BY v.value)
   FROM (SELECT r.unit, r.value, count(*) AS n
@@ -428,6 +458,7 @@ SELECT $1, v.unit, array_agg(v.value ORDER BY v.value), array_agg(v.n ORDER BY v
          GROUP BY r.unit, r.value) v
  GROUP BY v.unit
 $q$, r_reads) USING utility;
+    END IF;
     UPDATE dq.value_profile_history h
        SET q1 = q.q1, median_value = q.median, q3 = q.q3, iqr_outliers = coalesce(q.iqr_outliers, 0)
       FROM dq.value_distribution d
@@ -436,8 +467,17 @@ $q$, r_reads) USING utility;
        AND h.build_id = build AND h.utility_id = utility;
 
     -- the products, one pass: per batch
-    EXECUTE format($q$
-WITH g AS MATERIALIZED (
+    IF gathered THEN
+        g_products := $g$
+    SELECT * FROM gridflow.dq_build_figures($2, 'products')
+        AS f(batch_id bigint, n bigint, orphan bigint, unknown_meter bigint, ready bigint, without_sp bigint,
+             with_value bigint, value_p double precision[], min_v double precision, max_v double precision,
+             zeros bigint, negatives bigint, first_day date, last_day date, first_ts timestamptz,
+             last_ts timestamptz, null_ts bigint, before_2020 bigint)$g$;
+        g_orphans := $g$
+    SELECT * FROM gridflow.dq_build_figures($2, 'orphans') AS f(meters bigint, service_points bigint)$g$;
+    ELSE
+        g_products := format($g$
     SELECT p.batch_id,
            count(*) AS n,
            count(*) FILTER (WHERE NOT p.service_point_known) AS orphan,
@@ -457,16 +497,21 @@ WITH g AS MATERIALIZED (
            array_agg(DISTINCT p.service_point_id) FILTER (WHERE NOT p.service_point_known) AS orphan_sps
       FROM %1$s p
      WHERE p.utility_id = $2
-     GROUP BY p.batch_id
+     GROUP BY p.batch_id$g$, r_products);
+        g_orphans := $g$
+    SELECT (SELECT count(DISTINCT x) FROM g, unnest(g.orphan_meters) x) AS meters,
+           (SELECT count(DISTINCT x) FROM g, unnest(g.orphan_sps) x) AS service_points$g$;
+    END IF;
+    EXECUTE format($q$
+WITH g AS MATERIALIZED (%1$s
+), o AS MATERIALIZED (%2$s
 ), ri AS (
     INSERT INTO dq.referential_integrity_history
-    SELECT $1, $2, 'interval_read.meter_id -> meter',
-           (SELECT count(DISTINCT x) FROM g, unnest(g.orphan_meters) x),
+    SELECT $1, $2, 'interval_read.meter_id -> meter', (SELECT o.meters FROM o),
            coalesce(sum(g.unknown_meter), 0), coalesce(sum(g.n), 0)
       FROM g
     UNION ALL
-    SELECT $1, $2, 'interval_read.service_point_id -> service_point',
-           (SELECT count(DISTINCT x) FROM g, unnest(g.orphan_sps) x),
+    SELECT $1, $2, 'interval_read.service_point_id -> service_point', (SELECT o.service_points FROM o),
            coalesce(sum(g.orphan), 0), coalesce(sum(g.n), 0)
       FROM g
 ), rows_ AS (
@@ -489,9 +534,42 @@ UPDATE dq.batch_quality_history h
        null_timestamps = g.null_ts, before_2020 = g.before_2020
   FROM g
  WHERE h.build_id = $1 AND h.batch_id = g.batch_id
-$q$, r_products) USING build, utility;
+$q$, g_products, g_orphans) USING build, utility;
 
-    -- the days: totals, then distinct service point days and service points
+    -- the days: totals, distinct service point days and service points, the rollups
+    IF gathered THEN
+        EXECUTE $q$
+WITH t AS MATERIALIZED (
+    SELECT * FROM gridflow.dq_build_figures($2, 'days')
+        AS f(n bigint, p double precision[], c bigint, mx double precision, sp_days bigint, sps bigint,
+             channels text[])
+), rows_ AS (
+    INSERT INTO dq.row_counts_history SELECT $1, $2, 'experience.daily_usage', t.n FROM t
+), utility_days AS (
+    INSERT INTO gridflow_store.utility_daily_usage
+    SELECT $2, f.local_date, f.channel, f.unit, f.days, f.reads, f.total, f.peak
+      FROM gridflow.dq_build_figures($2, 'day_groups')
+        AS f(local_date date, channel text, unit text, days bigint, reads bigint, total double precision,
+             peak double precision)
+), utility_months AS (
+    INSERT INTO gridflow_store.utility_monthly_usage
+    SELECT $2, f.month_start, f.channel, f.unit, f.service_points, f.days, f.reads, f.total, f.peak
+      FROM gridflow.dq_build_figures($2, 'month_groups')
+        AS f(month_start date, channel text, unit text, service_points bigint, days bigint, reads bigint,
+             total double precision, peak double precision)
+), units AS (
+    INSERT INTO dq.experience_unit_history
+    SELECT $1, $2, f.unit, f.n, f.p, f.c, f.day_days
+      FROM gridflow.dq_build_figures($2, 'day_units')
+        AS f(unit text, n bigint, p double precision[], c bigint, day_days bigint)
+)
+INSERT INTO dq.experience_summary_history
+SELECT $1, $2, t.n, t.sp_days, t.sps,
+       coalesce((SELECT array_agg(x ORDER BY x) FROM unnest(t.channels) x), '{}'),
+       t.p, t.c, t.mx
+  FROM t
+$q$ USING build, utility;
+    ELSE
     EXECUTE format($q$
 WITH t AS MATERIALIZED (
     SELECT count(*) AS n, gridflow.exact_sum_partials(d.total_usage) AS p, count(d.total_usage) AS c,
@@ -552,6 +630,7 @@ SELECT $1, $2, t.n,
        t.p, t.c, t.mx
   FROM t
 $q$, r_days) USING build, utility;
+    END IF;
 
     -- the dimensions
     EXECUTE format($q$
@@ -612,8 +691,8 @@ $q$, r_service_points, r_meters, r_assignments) USING build, utility;
     END IF;
 END
 $fn$;
-COMMENT ON FUNCTION gridflow.dq_refresh(bigint, text, regclass, regclass, regclass, regclass, regclass, regclass) IS 'Compute and store the DQ figures of one utility for a run, from the given relations of its layers (builds and ingests call it; the owner of gridflow only)';
-REVOKE ALL ON FUNCTION gridflow.dq_refresh(bigint, text, regclass, regclass, regclass, regclass, regclass, regclass) FROM PUBLIC;
+COMMENT ON FUNCTION gridflow.dq_refresh(bigint, text, regclass, regclass, regclass, regclass, regclass, regclass, boolean) IS 'Compute and store the DQ figures of one utility for a run, from the given relations of its layers, or (gathered) from what the build gathered while writing them (builds and ingests call it; the owner of gridflow only)';
+REVOKE ALL ON FUNCTION gridflow.dq_refresh(bigint, text, regclass, regclass, regclass, regclass, regclass, regclass, boolean) FROM PUBLIC;
 
 --
 -- After the utilities of a run are stored: the quartiles of all their

@@ -1,0 +1,1086 @@
+/*-------------------------------------------------------------------------
+ *
+ * dqacc.c
+ *	  The DQ figures of a build, gathered while its writers write: every
+ *	  kept read (standardized.c hands it to the product writer), every
+ *	  product row (product.c) and every day (experience.c) passes here
+ *	  once, so the figures gridflow.dq_refresh() would otherwise compute by
+ *	  scanning the new partitions again are ready when the build ends.
+ *
+ * What is gathered is exactly what dq_refresh()'s SQL gathers from the
+ * relations (40_dq.sql): per batch, channel and unit of the reads; the
+ * number of reads of each value of each unit; per batch of the products,
+ * with the distinct unknown meters and service points; the days in total,
+ * per local day and channel, per month and channel and per unit.  The
+ * figures are handed to SQL by gridflow.dq_build_figures(), and from there
+ * on stored by the same statements as an ingest's (which still scan the
+ * partitions they changed): the regression tests compare an ingest's
+ * figures with those a rebuild gathers here.  Exact sums are Shewchuk
+ * partials (fsum.c) added in the order the rows are written, the order a
+ * scan of the new partition reads them in.
+ *
+ * Memory: a few figures per group (batches x channels x units, local days
+ * x channels), one entry per distinct value of the reads and per distinct
+ * unknown meter and service point; it lives until the build's figures are
+ * stored (gf_dq_acc_reset()) or its transaction ends.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/tupdesc.h"
+#include "catalog/pg_type.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/float.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+#include "aggregates.h"
+#include "gridflow.h"
+#include "keytable.h"
+
+/* an exact sum with its count of values (NULL when there are none) */
+typedef struct AccSum
+{
+	int64		count;
+	FSum		sum;
+} AccSum;
+
+/* a float8 minimum and maximum as min() and max() find them (NaN largest) */
+typedef struct AccRange
+{
+	bool		any;
+	double		min;
+	double		max;
+} AccRange;
+
+/* a text value of a group: its bytes, or NULL */
+typedef struct AccText
+{
+	bool		isnull;
+	uint32		len;
+	char	   *data;
+} AccText;
+
+/* one unit over the rows of a group: the unit when all have the same one */
+typedef struct AccUnit
+{
+	bool		any_null;
+	bool		mixed;
+	bool		any;
+	AccText		unit;
+} AccUnit;
+
+/* reads, per batch, channel and unit */
+typedef struct ReadGroup
+{
+	int64		batch_id;
+	AccText		channel;
+	AccText		unit;
+	int64		n,
+				src,
+				dup_keys,
+				conf_keys,
+				conf_rows,
+				resent,
+				c_sp,
+				c_m,
+				c_ts,
+				c_v,
+				zeros,
+				negatives;
+	AccSum		kept;
+	AccSum		source;
+	AccRange	range;
+	struct ReadGroup *next;
+} ReadGroup;
+
+/* the reads of one value of one unit: the value first seen, and how many */
+typedef struct ValueCount
+{
+	double		value;
+	int64		reads;
+} ValueCount;
+
+typedef struct ValueUnit
+{
+	AccText		unit;
+	GfKeyTable *values;			/* normalized value -> ValueCount */
+	struct ValueUnit *next;
+} ValueUnit;
+
+/* products, per batch */
+typedef struct ProductGroup
+{
+	int64		batch_id;
+	int64		n,
+				orphan,
+				unknown_meter,
+				ready,
+				without_sp,
+				with_value,
+				zeros,
+				negatives,
+				null_ts,
+				before_2020;
+	AccSum		value;
+	AccRange	range;
+	bool		any_day;
+	DateADT		first_day,
+				last_day;
+	bool		any_ts;
+	TimestampTz first_ts,
+				last_ts;
+	struct ProductGroup *next;
+} ProductGroup;
+
+/* days per local day and channel, or per month and channel */
+typedef struct DayGroup
+{
+	AccUnit		unit;
+	int64		service_points; /* months: distinct; days: one per row */
+	int64		last_sp;		/* months: the service point counted last */
+	int64		days;
+	int64		reads;
+	AccSum		total;
+	AccRange	peak;
+} DayGroup;
+
+/* days per unit */
+typedef struct DayUnit
+{
+	AccText		unit;
+	int64		n,
+				day_days;
+	AccSum		total;
+	struct DayUnit *next;
+} DayUnit;
+
+typedef struct GfDqAcc
+{
+	char	   *utility_id;
+	MemoryContext cxt;
+	struct GfDqAcc *next;
+
+	/* attribute numbers (0-based) of the columns read, per descriptor */
+	TupleDesc	read_desc;
+	int			r_batch,
+				r_channel,
+				r_unit,
+				r_source_rows,
+				r_conflicting,
+				r_last_batch,
+				r_value,
+				r_value_sum,
+				r_sp,
+				r_meter,
+				r_start;
+	TupleDesc	product_desc;
+	int			p_batch,
+				p_sp_known,
+				p_meter_known,
+				p_sp,
+				p_meter,
+				p_value,
+				p_local_date,
+				p_start;
+	TupleDesc	day_desc;
+	int			d_sp,
+				d_local_date,
+				d_channel,
+				d_unit,
+				d_resolution,
+				d_total,
+				d_count,
+				d_peak;
+
+	ReadGroup  *reads;
+	ReadGroup  *last_read;
+	ValueUnit  *value_units;
+	ValueUnit  *last_value_unit;
+	ProductGroup *products;
+	ProductGroup *last_product;
+	GfKeyTable *orphan_meters;	/* ids: no payload */
+	GfKeyTable *orphan_sps;
+
+	/* the days in total */
+	int64		days;
+	AccSum		day_total;
+	AccRange	day_peak;
+	int64		sp_days;
+	int64		sps;
+	int64		sp_seq;			/* which service point's days these are */
+	StringInfoData last_sp;
+	bool		have_last;
+	DateADT		last_date;
+	GfKeyTable *channels;		/* non-null channels: no payload */
+	GfKeyTable *day_groups;		/* date + channel -> DayGroup */
+	GfKeyTable *month_groups;	/* month + channel -> DayGroup */
+	DayUnit    *day_units;
+	DayUnit    *last_day_unit;
+	StringInfoData keybuf;
+} GfDqAcc;
+
+/* the accumulators of the build under way, one per utility */
+static MemoryContext acc_cxt = NULL;
+static GfDqAcc *accs = NULL;
+
+static void
+acc_context_gone(void *arg)
+{
+	acc_cxt = NULL;
+	accs = NULL;
+}
+
+/* Forget every accumulator (before a build, and once its figures are stored). */
+void
+gf_dq_acc_reset(void)
+{
+	if (acc_cxt != NULL)
+		MemoryContextDelete(acc_cxt);	/* its callback clears both */
+	acc_cxt = NULL;
+	accs = NULL;
+}
+
+/* The accumulator of utility_id in this build, or NULL. */
+GfDqAcc *
+gf_dq_acc_get(const char *utility_id)
+{
+	for (GfDqAcc *a = accs; a != NULL; a = a->next)
+		if (strcmp(a->utility_id, utility_id) == 0)
+			return a;
+	return NULL;
+}
+
+/*
+ * The accumulator of utility_id, made on first use: it lives in the
+ * transaction, and is forgotten when it ends.
+ */
+GfDqAcc *
+gf_dq_acc_begin(const char *utility_id)
+{
+	GfDqAcc    *a = gf_dq_acc_get(utility_id);
+	MemoryContext old;
+
+	if (a != NULL)
+		return a;
+	if (acc_cxt == NULL)
+	{
+		MemoryContextCallback *cb;
+
+		acc_cxt = AllocSetContextCreate(TopTransactionContext, "gridflow DQ figures",
+										ALLOCSET_DEFAULT_SIZES);
+		cb = MemoryContextAlloc(acc_cxt, sizeof(MemoryContextCallback));
+		cb->func = acc_context_gone;
+		cb->arg = NULL;
+		MemoryContextRegisterResetCallback(acc_cxt, cb);
+	}
+	old = MemoryContextSwitchTo(acc_cxt);
+	a = palloc0(sizeof(GfDqAcc));
+	a->utility_id = pstrdup(utility_id);
+	a->cxt = acc_cxt;
+	a->orphan_meters = gf_keytable_create(acc_cxt, 64, 0);
+	a->orphan_sps = gf_keytable_create(acc_cxt, 64, 0);
+	a->channels = gf_keytable_create(acc_cxt, 8, 0);
+	a->day_groups = gf_keytable_create(acc_cxt, 256, sizeof(DayGroup));
+	a->month_groups = gf_keytable_create(acc_cxt, 64, sizeof(DayGroup));
+	initStringInfo(&a->last_sp);
+	initStringInfo(&a->keybuf);
+	a->next = accs;
+	accs = a;
+	MemoryContextSwitchTo(old);
+	return a;
+}
+
+/* ---------------------------------------------------------------------
+ * Small figures
+ * ---------------------------------------------------------------------
+ */
+
+static int
+attnum_of(TupleDesc desc, const char *name)
+{
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, i);
+
+		if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0)
+			return i;
+	}
+	elog(ERROR, "gridflow: column \"%s\" not found for the DQ figures", name);
+	return -1;					/* keep the compiler quiet */
+}
+
+static inline void
+sum_add(GfDqAcc *a, AccSum *s, bool isnull, Datum d)
+{
+	if (isnull)
+		return;
+	if (s->count == 0)
+		gf_fsum_init(&s->sum);
+	gf_fsum_add(&s->sum, DatumGetFloat8(d), gf_fsum_grow, a->cxt);
+	s->count++;
+}
+
+static inline void
+range_add(AccRange *r, bool isnull, Datum d)
+{
+	double		v;
+
+	if (isnull)
+		return;
+	v = DatumGetFloat8(d);
+	if (!r->any)
+	{
+		r->any = true;
+		r->min = r->max = v;
+		return;
+	}
+	if (float8_lt(v, r->min))
+		r->min = v;
+	if (float8_gt(v, r->max))
+		r->max = v;
+}
+
+static inline bool
+text_equals(const AccText *t, bool isnull, Datum d)
+{
+	text	   *x;
+
+	if (isnull || t->isnull)
+		return isnull == t->isnull;
+	x = DatumGetTextPP(d);
+	return VARSIZE_ANY_EXHDR(x) == t->len && memcmp(VARDATA_ANY(x), t->data, t->len) == 0;
+}
+
+static void
+text_keep(GfDqAcc *a, AccText *t, bool isnull, Datum d)
+{
+	t->isnull = isnull;
+	if (!isnull)
+	{
+		text	   *x = DatumGetTextPP(d);
+
+		t->len = VARSIZE_ANY_EXHDR(x);
+		t->data = MemoryContextAlloc(a->cxt, t->len + 1);
+		memcpy(t->data, VARDATA_ANY(x), t->len);
+		t->data[t->len] = '\0';
+	}
+}
+
+static Datum
+text_datum(const AccText *t, bool *isnull)
+{
+	*isnull = t->isnull;
+	return t->isnull ? (Datum) 0 : PointerGetDatum(cstring_to_text_with_len(t->data, (int) t->len));
+}
+
+/* the unit of a group: CASE WHEN bool_and(unit IS NOT NULL) AND min(unit) = max(unit) */
+static void
+unit_add(GfDqAcc *a, AccUnit *u, bool isnull, Datum d)
+{
+	if (isnull)
+	{
+		u->any_null = true;
+		return;
+	}
+	if (!u->any)
+	{
+		u->any = true;
+		text_keep(a, &u->unit, false, d);
+	}
+	else if (!u->mixed && !text_equals(&u->unit, false, d))
+		u->mixed = true;
+}
+
+static Datum
+unit_datum(const AccUnit *u, bool *isnull)
+{
+	if (u->any_null || u->mixed || !u->any)
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
+	return text_datum(&u->unit, isnull);
+}
+
+/* the id of a text in a set (keys only) */
+static void
+set_add(GfKeyTable *t, Datum d)
+{
+	text	   *x = DatumGetTextPP(d);
+	const char *s = VARDATA_ANY(x);
+	uint32		len = VARSIZE_ANY_EXHDR(x);
+	bool		found;
+
+	(void) gf_keytable_find(t, s, len, gf_key_hash(s, len), true, &found);
+}
+
+/* ---------------------------------------------------------------------
+ * The rows, as the writers write them
+ * ---------------------------------------------------------------------
+ */
+
+/* A kept read (the standardized row, every column set). */
+void
+gf_dq_acc_read(GfDqAcc *a, TupleTableSlot *slot)
+{
+	Datum	   *v = slot->tts_values;
+	bool	   *n = slot->tts_isnull;
+	ReadGroup  *g = a->last_read;
+	int64		batch_id;
+
+	if (a->read_desc != slot->tts_tupleDescriptor)
+	{
+		TupleDesc	d = slot->tts_tupleDescriptor;
+
+		a->read_desc = d;
+		a->r_batch = attnum_of(d, "batch_id");
+		a->r_channel = attnum_of(d, "channel");
+		a->r_unit = attnum_of(d, "unit");
+		a->r_source_rows = attnum_of(d, "source_rows");
+		a->r_conflicting = attnum_of(d, "conflicting_rows");
+		a->r_last_batch = attnum_of(d, "last_batch_id");
+		a->r_value = attnum_of(d, "value");
+		a->r_value_sum = attnum_of(d, "source_value_sum");
+		a->r_sp = attnum_of(d, "service_point_id");
+		a->r_meter = attnum_of(d, "meter_id");
+		a->r_start = attnum_of(d, "interval_start_ts");
+	}
+	batch_id = DatumGetInt64(v[a->r_batch]);
+
+	/* its group: most often the last one */
+	if (g == NULL || g->batch_id != batch_id ||
+		!text_equals(&g->channel, n[a->r_channel], v[a->r_channel]) ||
+		!text_equals(&g->unit, n[a->r_unit], v[a->r_unit]))
+	{
+		for (g = a->reads; g != NULL; g = g->next)
+			if (g->batch_id == batch_id &&
+				text_equals(&g->channel, n[a->r_channel], v[a->r_channel]) &&
+				text_equals(&g->unit, n[a->r_unit], v[a->r_unit]))
+				break;
+		if (g == NULL)
+		{
+			g = MemoryContextAllocZero(a->cxt, sizeof(ReadGroup));
+			g->batch_id = batch_id;
+			text_keep(a, &g->channel, n[a->r_channel], v[a->r_channel]);
+			text_keep(a, &g->unit, n[a->r_unit], v[a->r_unit]);
+			g->next = a->reads;
+			a->reads = g;
+		}
+		a->last_read = g;
+	}
+
+	g->n++;
+	if (!n[a->r_source_rows])
+	{
+		int32		src = DatumGetInt32(v[a->r_source_rows]);
+
+		g->src += src;
+		if (src > 1)
+			g->dup_keys++;
+	}
+	if (!n[a->r_conflicting])
+	{
+		int32		conf = DatumGetInt32(v[a->r_conflicting]);
+
+		g->conf_rows += conf;
+		if (conf > 0)
+			g->conf_keys++;
+	}
+	if (!n[a->r_last_batch] && DatumGetInt64(v[a->r_last_batch]) != batch_id)
+		g->resent++;
+	sum_add(a, &g->kept, n[a->r_value], v[a->r_value]);
+	sum_add(a, &g->source, n[a->r_value_sum], v[a->r_value_sum]);
+	g->c_sp += !n[a->r_sp];
+	g->c_m += !n[a->r_meter];
+	g->c_ts += !n[a->r_start];
+	if (!n[a->r_value])
+	{
+		double		x = DatumGetFloat8(v[a->r_value]);
+		ValueUnit  *vu = a->last_value_unit;
+		double		key;
+		ValueCount *vc;
+		bool		found;
+
+		g->c_v++;
+		range_add(&g->range, false, v[a->r_value]);
+		if (float8_eq(x, 0.0))
+			g->zeros++;
+		if (float8_lt(x, 0.0))
+			g->negatives++;
+
+		/* the distribution of the values of its unit */
+		if (vu == NULL || !text_equals(&vu->unit, n[a->r_unit], v[a->r_unit]))
+		{
+			for (vu = a->value_units; vu != NULL; vu = vu->next)
+				if (text_equals(&vu->unit, n[a->r_unit], v[a->r_unit]))
+					break;
+			if (vu == NULL)
+			{
+				vu = MemoryContextAllocZero(a->cxt, sizeof(ValueUnit));
+				text_keep(a, &vu->unit, n[a->r_unit], v[a->r_unit]);
+				vu->values = gf_keytable_create(a->cxt, 1024, sizeof(ValueCount));
+				vu->next = a->value_units;
+				a->value_units = vu;
+			}
+			a->last_value_unit = vu;
+		}
+		/* values equal as float8 share an entry: -0 is 0, every NaN one NaN */
+		key = isnan(x) ? get_float8_nan() : (x == 0.0 ? 0.0 : x);
+		vc = gf_keytable_find(vu->values, (const char *) &key, sizeof(key),
+							  gf_key_hash((const char *) &key, sizeof(key)), true, &found);
+		if (!found)
+		{
+			vc->value = x;
+			vc->reads = 0;
+		}
+		vc->reads++;
+	}
+}
+
+/* A product row. */
+void
+gf_dq_acc_product(GfDqAcc *a, TupleTableSlot *slot)
+{
+	Datum	   *v = slot->tts_values;
+	bool	   *n = slot->tts_isnull;
+	ProductGroup *g = a->last_product;
+	int64		batch_id;
+	bool		sp_known,
+				meter_known;
+
+	if (a->product_desc != slot->tts_tupleDescriptor)
+	{
+		TupleDesc	d = slot->tts_tupleDescriptor;
+
+		a->product_desc = d;
+		a->p_batch = attnum_of(d, "batch_id");
+		a->p_sp_known = attnum_of(d, "service_point_known");
+		a->p_meter_known = attnum_of(d, "meter_known");
+		a->p_sp = attnum_of(d, "service_point_id");
+		a->p_meter = attnum_of(d, "meter_id");
+		a->p_value = attnum_of(d, "value");
+		a->p_local_date = attnum_of(d, "local_date");
+		a->p_start = attnum_of(d, "interval_start_ts");
+	}
+	batch_id = DatumGetInt64(v[a->p_batch]);
+	if (g == NULL || g->batch_id != batch_id)
+	{
+		for (g = a->products; g != NULL; g = g->next)
+			if (g->batch_id == batch_id)
+				break;
+		if (g == NULL)
+		{
+			g = MemoryContextAllocZero(a->cxt, sizeof(ProductGroup));
+			g->batch_id = batch_id;
+			g->next = a->products;
+			a->products = g;
+		}
+		a->last_product = g;
+	}
+
+	sp_known = !n[a->p_sp_known] && DatumGetBool(v[a->p_sp_known]);
+	meter_known = !n[a->p_meter_known] && DatumGetBool(v[a->p_meter_known]);
+	g->n++;
+	if (!n[a->p_sp_known] && !sp_known)
+	{
+		g->orphan++;
+		if (!n[a->p_sp])
+			set_add(a->orphan_sps, v[a->p_sp]);
+	}
+	if (!n[a->p_meter_known] && !meter_known)
+	{
+		g->unknown_meter++;
+		if (!n[a->p_meter])
+			set_add(a->orphan_meters, v[a->p_meter]);
+	}
+	if (sp_known && meter_known)
+		g->ready++;
+	g->without_sp += n[a->p_sp];
+	if (!n[a->p_value])
+	{
+		double		x = DatumGetFloat8(v[a->p_value]);
+
+		g->with_value++;
+		sum_add(a, &g->value, false, v[a->p_value]);
+		range_add(&g->range, false, v[a->p_value]);
+		if (float8_eq(x, 0.0))
+			g->zeros++;
+		if (float8_lt(x, 0.0))
+			g->negatives++;
+	}
+	if (!n[a->p_local_date])
+	{
+		DateADT		d = DatumGetDateADT(v[a->p_local_date]);
+
+		if (!g->any_day)
+		{
+			g->any_day = true;
+			g->first_day = g->last_day = d;
+		}
+		else
+		{
+			g->first_day = Min(g->first_day, d);
+			g->last_day = Max(g->last_day, d);
+		}
+	}
+	if (n[a->p_start])
+		g->null_ts++;
+	else
+	{
+		TimestampTz ts = DatumGetTimestampTz(v[a->p_start]);
+
+		if (!g->any_ts)
+		{
+			g->any_ts = true;
+			g->first_ts = g->last_ts = ts;
+		}
+		else
+		{
+			g->first_ts = Min(g->first_ts, ts);
+			g->last_ts = Max(g->last_ts, ts);
+		}
+		/* 2020-01-01 00:00:00+00 */
+		if (ts < (TimestampTz) (date2j(2020, 1, 1) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY)
+			g->before_2020++;
+	}
+}
+
+/* the group of a day or month and channel */
+static DayGroup *
+day_group(GfDqAcc *a, GfKeyTable *t, DateADT date, text *channel)
+{
+	bool		found;
+	DayGroup   *g;
+
+	resetStringInfo(&a->keybuf);
+	appendBinaryStringInfo(&a->keybuf, (char *) &date, sizeof(date));
+	appendBinaryStringInfo(&a->keybuf, VARDATA_ANY(channel), VARSIZE_ANY_EXHDR(channel));
+	g = gf_keytable_find(t, a->keybuf.data, (uint32) a->keybuf.len,
+						 gf_key_hash(a->keybuf.data, (uint32) a->keybuf.len), true, &found);
+	if (!found)
+	{
+		memset(g, 0, sizeof(DayGroup));
+		g->last_sp = -1;
+	}
+	return g;
+}
+
+static void
+day_group_add(GfDqAcc *a, DayGroup *g, TupleTableSlot *slot, bool month)
+{
+	Datum	   *v = slot->tts_values;
+	bool	   *n = slot->tts_isnull;
+
+	unit_add(a, &g->unit, n[a->d_unit], v[a->d_unit]);
+	g->days++;
+	if (!month)
+		g->service_points++;
+	else if (g->last_sp != a->sp_seq)
+	{
+		g->service_points++;
+		g->last_sp = a->sp_seq;
+	}
+	if (!n[a->d_count])
+		g->reads += DatumGetInt32(v[a->d_count]);
+	sum_add(a, &g->total, n[a->d_total], v[a->d_total]);
+	range_add(&g->peak, n[a->d_peak], v[a->d_peak]);
+}
+
+/*
+ * A day (experience.daily_usage row).  The days of a service point come
+ * together, in the order of their local day (experience.c), so its
+ * distinct days and the distinct service points of each month are
+ * counted as they change.
+ */
+void
+gf_dq_acc_day(GfDqAcc *a, TupleTableSlot *slot)
+{
+	Datum	   *v = slot->tts_values;
+	bool	   *n = slot->tts_isnull;
+	text	   *sp;
+	DateADT		date;
+	bool		new_sp;
+	DayUnit    *du = a->last_day_unit;
+
+	if (a->day_desc != slot->tts_tupleDescriptor)
+	{
+		TupleDesc	d = slot->tts_tupleDescriptor;
+
+		a->day_desc = d;
+		a->d_sp = attnum_of(d, "service_point_id");
+		a->d_local_date = attnum_of(d, "local_date");
+		a->d_channel = attnum_of(d, "channel");
+		a->d_unit = attnum_of(d, "unit");
+		a->d_resolution = attnum_of(d, "time_resolution");
+		a->d_total = attnum_of(d, "total_usage");
+		a->d_count = attnum_of(d, "interval_count");
+		a->d_peak = attnum_of(d, "peak_usage_value");
+	}
+	/* the writer always sets these (the table's key) */
+	if (n[a->d_sp] || n[a->d_local_date])
+		elog(ERROR, "gridflow: a day without service point or local day");
+	sp = DatumGetTextPP(v[a->d_sp]);
+	date = DatumGetDateADT(v[a->d_local_date]);
+
+	a->days++;
+	sum_add(a, &a->day_total, n[a->d_total], v[a->d_total]);
+	range_add(&a->day_peak, n[a->d_peak], v[a->d_peak]);
+
+	new_sp = !a->have_last || (uint32) a->last_sp.len != VARSIZE_ANY_EXHDR(sp) ||
+		memcmp(a->last_sp.data, VARDATA_ANY(sp), a->last_sp.len) != 0;
+	if (new_sp)
+	{
+		resetStringInfo(&a->last_sp);
+		appendBinaryStringInfo(&a->last_sp, VARDATA_ANY(sp), VARSIZE_ANY_EXHDR(sp));
+		a->sps++;
+		a->sp_seq++;
+		a->sp_days++;
+		a->last_date = date;
+		a->have_last = true;
+	}
+	else if (date != a->last_date)
+	{
+		if (date < a->last_date)
+			elog(ERROR, "gridflow: the days of service point \"%s\" are not in order", a->last_sp.data);
+		a->sp_days++;
+		a->last_date = date;
+	}
+
+	if (!n[a->d_channel])
+	{
+		text	   *ch = DatumGetTextPP(v[a->d_channel]);
+		DateADT		month = date;
+
+		set_add(a->channels, v[a->d_channel]);
+		day_group_add(a, day_group(a, a->day_groups, date, ch), slot, false);
+		if (DATE_NOT_FINITE(date))
+			month = date;
+		else
+		{
+			int			y,
+						m,
+						d;
+
+			j2date(date + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+			month = date2j(y, m, 1) - POSTGRES_EPOCH_JDATE;
+		}
+		day_group_add(a, day_group(a, a->month_groups, month, ch), slot, true);
+	}
+
+	if (du == NULL || !text_equals(&du->unit, n[a->d_unit], v[a->d_unit]))
+	{
+		for (du = a->day_units; du != NULL; du = du->next)
+			if (text_equals(&du->unit, n[a->d_unit], v[a->d_unit]))
+				break;
+		if (du == NULL)
+		{
+			du = MemoryContextAllocZero(a->cxt, sizeof(DayUnit));
+			text_keep(a, &du->unit, n[a->d_unit], v[a->d_unit]);
+			du->next = a->day_units;
+			a->day_units = du;
+		}
+		a->last_day_unit = du;
+	}
+	du->n++;
+	sum_add(a, &du->total, n[a->d_total], v[a->d_total]);
+	if (!n[a->d_resolution])
+	{
+		text	   *r = DatumGetTextPP(v[a->d_resolution]);
+
+		if (VARSIZE_ANY_EXHDR(r) == 3 && memcmp(VARDATA_ANY(r), "day", 3) == 0)
+			du->day_days++;
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * gridflow.dq_build_figures(utility_id text, part text) RETURNS SETOF record
+ * ---------------------------------------------------------------------
+ */
+
+static Datum
+partials_datum(const AccSum *s, bool *isnull)
+{
+	*isnull = (s->count == 0);
+	return s->count == 0 ? (Datum) 0 : gf_fsum_partials_datum(&s->sum);
+}
+
+static Datum
+sum_datum(const AccSum *s, bool *isnull)
+{
+	double		r;
+
+	*isnull = (s->count == 0);
+	if (s->count == 0)
+		return (Datum) 0;
+	r = gf_fsum_result(&s->sum);
+	if (!isfinite(r) && !s->sum.has_special)
+		gf_sum_overflow(NULL);
+	return Float8GetDatum(r);
+}
+
+static int
+value_count_cmp(const void *x, const void *y)
+{
+	return float8_cmp_internal(((const ValueCount *) x)->value, ((const ValueCount *) y)->value);
+}
+
+/* the columns of each part, as the SQL that reads it names them */
+typedef struct FigurePart
+{
+	const char *name;
+	int			natts;
+	Oid			types[20];
+} FigurePart;
+
+static const FigurePart parts[] = {
+	{"reads", 19, {INT8OID, TEXTOID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
+	FLOAT8ARRAYOID, FLOAT8ARRAYOID, INT8OID, INT8OID, INT8OID, INT8OID, FLOAT8OID, FLOAT8OID, INT8OID, INT8OID}},
+	{"values", 3, {TEXTOID, FLOAT8ARRAYOID, INT8ARRAYOID}},
+	{"products", 18, {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, FLOAT8ARRAYOID, FLOAT8OID,
+	FLOAT8OID, INT8OID, INT8OID, DATEOID, DATEOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, INT8OID}},
+	{"orphans", 2, {INT8OID, INT8OID}},
+	{"days", 7, {INT8OID, FLOAT8ARRAYOID, INT8OID, FLOAT8OID, INT8OID, INT8OID, TEXTARRAYOID}},
+	{"day_groups", 7, {DATEOID, TEXTOID, TEXTOID, INT8OID, INT8OID, FLOAT8OID, FLOAT8OID}},
+	{"month_groups", 8, {DATEOID, TEXTOID, TEXTOID, INT8OID, INT8OID, INT8OID, FLOAT8OID, FLOAT8OID}},
+	{"day_units", 5, {TEXTOID, INT8OID, FLOAT8ARRAYOID, INT8OID, INT8OID}},
+};
+
+static void
+put_day_groups(GfDqAcc *a, GfKeyTable *t, bool month, Tuplestorestate *ts, TupleDesc desc)
+{
+	for (uint32 i = 0; i < t->nentries; i++)
+	{
+		DayGroup   *g = gf_keytable_payload(t, i);
+		uint32		len;
+		const char *key = gf_keytable_key(t, i, &len);
+		DateADT		date;
+		Datum		v[8];
+		bool		nl[8] = {0};
+		int			c = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		memcpy(&date, key, sizeof(date));
+		v[c++] = DateADTGetDatum(date);
+		v[c++] = PointerGetDatum(cstring_to_text_with_len(key + sizeof(date), (int) (len - sizeof(date))));
+		v[c] = unit_datum(&g->unit, &nl[c]);
+		c++;
+		if (month)
+			v[c++] = Int64GetDatum(g->service_points);
+		v[c++] = Int64GetDatum(g->days);
+		v[c++] = Int64GetDatum(g->reads);
+		v[c] = sum_datum(&g->total, &nl[c]);
+		c++;
+		nl[c] = !g->peak.any;
+		v[c++] = Float8GetDatum(g->peak.max);
+		tuplestore_putvalues(ts, desc, v, nl);
+	}
+}
+
+PG_FUNCTION_INFO_V1(gridflow_dq_build_figures);
+
+Datum
+gridflow_dq_build_figures(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *utility_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *part = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	const FigurePart *fp = NULL;
+	GfDqAcc    *a = gf_dq_acc_get(utility_id);
+	TupleDesc	desc;
+	Tuplestorestate *ts;
+
+	for (int i = 0; i < lengthof(parts); i++)
+		if (strcmp(parts[i].name, part) == 0)
+			fp = &parts[i];
+	if (fp == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown part \"%s\" of the DQ figures", part)));
+	if (a == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no DQ figures of utility \"%s\" were gathered in this transaction", utility_id),
+				 errdetail("A build gathers them while it writes the utility's layers; they are read when it stores them.")));
+	InitMaterializedSRF(fcinfo, 0);
+	desc = rsinfo->setDesc;
+	ts = rsinfo->setResult;
+	if (desc->natts != fp->natts)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("the DQ figures \"%s\" have %d columns, not %d", part, fp->natts, desc->natts)));
+	for (int i = 0; i < desc->natts; i++)
+		if (TupleDescAttr(desc, i)->atttypid != fp->types[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column %d of the DQ figures \"%s\" is of type %s, not %s", i + 1, part,
+							format_type_be(fp->types[i]), format_type_be(TupleDescAttr(desc, i)->atttypid))));
+
+	if (strcmp(part, "reads") == 0)
+	{
+		for (ReadGroup *g = a->reads; g != NULL; g = g->next)
+		{
+			Datum		v[19];
+			bool		nl[19] = {0};
+			int			c = 0;
+
+			v[c++] = Int64GetDatum(g->batch_id);
+			v[c] = text_datum(&g->channel, &nl[c]);
+			c++;
+			v[c] = text_datum(&g->unit, &nl[c]);
+			c++;
+			v[c++] = Int64GetDatum(g->n);
+			v[c++] = Int64GetDatum(g->src);
+			v[c++] = Int64GetDatum(g->dup_keys);
+			v[c++] = Int64GetDatum(g->conf_keys);
+			v[c++] = Int64GetDatum(g->conf_rows);
+			v[c++] = Int64GetDatum(g->resent);
+			v[c] = partials_datum(&g->kept, &nl[c]);
+			c++;
+			v[c] = partials_datum(&g->source, &nl[c]);
+			c++;
+			v[c++] = Int64GetDatum(g->c_sp);
+			v[c++] = Int64GetDatum(g->c_m);
+			v[c++] = Int64GetDatum(g->c_ts);
+			v[c++] = Int64GetDatum(g->c_v);
+			nl[c] = !g->range.any;
+			v[c++] = Float8GetDatum(g->range.min);
+			nl[c] = !g->range.any;
+			v[c++] = Float8GetDatum(g->range.max);
+			v[c++] = Int64GetDatum(g->zeros);
+			v[c++] = Int64GetDatum(g->negatives);
+			tuplestore_putvalues(ts, desc, v, nl);
+		}
+	}
+	else if (strcmp(part, "values") == 0)
+	{
+		for (ValueUnit *vu = a->value_units; vu != NULL; vu = vu->next)
+		{
+			uint32		nv = vu->values->nentries;
+			ValueCount *sorted = palloc(sizeof(ValueCount) * Max(nv, 1));
+			Datum	   *vals = palloc(sizeof(Datum) * Max(nv, 1));
+			Datum	   *counts = palloc(sizeof(Datum) * Max(nv, 1));
+			Datum		v[3];
+			bool		nl[3] = {0};
+
+			for (uint32 i = 0; i < nv; i++)
+				sorted[i] = *(ValueCount *) gf_keytable_payload(vu->values, i);
+			qsort(sorted, nv, sizeof(ValueCount), value_count_cmp);
+			for (uint32 i = 0; i < nv; i++)
+			{
+				vals[i] = Float8GetDatum(sorted[i].value);
+				counts[i] = Int64GetDatum(sorted[i].reads);
+			}
+			v[0] = text_datum(&vu->unit, &nl[0]);
+			v[1] = PointerGetDatum(construct_array(vals, (int) nv, FLOAT8OID, sizeof(float8),
+												   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+			v[2] = PointerGetDatum(construct_array(counts, (int) nv, INT8OID, sizeof(int64),
+												   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+			tuplestore_putvalues(ts, desc, v, nl);
+			pfree(sorted);
+			pfree(vals);
+			pfree(counts);
+		}
+	}
+	else if (strcmp(part, "products") == 0)
+	{
+		for (ProductGroup *g = a->products; g != NULL; g = g->next)
+		{
+			Datum		v[18];
+			bool		nl[18] = {0};
+			int			c = 0;
+
+			v[c++] = Int64GetDatum(g->batch_id);
+			v[c++] = Int64GetDatum(g->n);
+			v[c++] = Int64GetDatum(g->orphan);
+			v[c++] = Int64GetDatum(g->unknown_meter);
+			v[c++] = Int64GetDatum(g->ready);
+			v[c++] = Int64GetDatum(g->without_sp);
+			v[c++] = Int64GetDatum(g->with_value);
+			v[c] = partials_datum(&g->value, &nl[c]);
+			c++;
+			nl[c] = !g->range.any;
+			v[c++] = Float8GetDatum(g->range.min);
+			nl[c] = !g->range.any;
+			v[c++] = Float8GetDatum(g->range.max);
+			v[c++] = Int64GetDatum(g->zeros);
+			v[c++] = Int64GetDatum(g->negatives);
+			nl[c] = !g->any_day;
+			v[c++] = DateADTGetDatum(g->first_day);
+			nl[c] = !g->any_day;
+			v[c++] = DateADTGetDatum(g->last_day);
+			nl[c] = !g->any_ts;
+			v[c++] = TimestampTzGetDatum(g->first_ts);
+			nl[c] = !g->any_ts;
+			v[c++] = TimestampTzGetDatum(g->last_ts);
+			v[c++] = Int64GetDatum(g->null_ts);
+			v[c++] = Int64GetDatum(g->before_2020);
+			tuplestore_putvalues(ts, desc, v, nl);
+		}
+	}
+	else if (strcmp(part, "orphans") == 0)
+	{
+		Datum		v[2];
+		bool		nl[2] = {0};
+
+		v[0] = Int64GetDatum((int64) a->orphan_meters->nentries);
+		v[1] = Int64GetDatum((int64) a->orphan_sps->nentries);
+		tuplestore_putvalues(ts, desc, v, nl);
+	}
+	else if (strcmp(part, "days") == 0)
+	{
+		Datum		v[7];
+		bool		nl[7] = {0};
+		Datum	   *chs = palloc(sizeof(Datum) * Max(a->channels->nentries, 1));
+
+		for (uint32 i = 0; i < a->channels->nentries; i++)
+		{
+			uint32		len;
+			const char *k = gf_keytable_key(a->channels, i, &len);
+
+			chs[i] = PointerGetDatum(cstring_to_text_with_len(k, (int) len));
+		}
+		v[0] = Int64GetDatum(a->days);
+		v[1] = partials_datum(&a->day_total, &nl[1]);
+		v[2] = Int64GetDatum(a->day_total.count);
+		nl[3] = !a->day_peak.any;
+		v[3] = Float8GetDatum(a->day_peak.max);
+		v[4] = Int64GetDatum(a->sp_days);
+		v[5] = Int64GetDatum(a->sps);
+		v[6] = PointerGetDatum(construct_array(chs, (int) a->channels->nentries, TEXTOID, -1, false,
+											   TYPALIGN_INT));
+		tuplestore_putvalues(ts, desc, v, nl);
+	}
+	else if (strcmp(part, "day_groups") == 0)
+		put_day_groups(a, a->day_groups, false, ts, desc);
+	else if (strcmp(part, "month_groups") == 0)
+		put_day_groups(a, a->month_groups, true, ts, desc);
+	else
+	{
+		for (DayUnit *du = a->day_units; du != NULL; du = du->next)
+		{
+			Datum		v[5];
+			bool		nl[5] = {0};
+
+			v[0] = text_datum(&du->unit, &nl[0]);
+			v[1] = Int64GetDatum(du->n);
+			v[2] = partials_datum(&du->total, &nl[2]);
+			v[3] = Int64GetDatum(du->total.count);
+			v[4] = Int64GetDatum(du->day_days);
+			tuplestore_putvalues(ts, desc, v, nl);
+		}
+	}
+	return (Datum) 0;
+}
