@@ -30,6 +30,7 @@
 #include "utils/timestamp.h"
 
 #include "gridflow.h"
+#include "keytable.h"
 
 /* the layers gridflow.dq_refresh() reads, in the order of its arguments */
 static const GfStore refresh_tables[] = {GF_STORE_READ, GF_STORE_PRODUCT, GF_STORE_DAY,
@@ -292,9 +293,10 @@ gridflow_value_quantiles(PG_FUNCTION_ARGS)
  * row of an assignment file; effective_dated: of the assignment rows in
  * force at the read's start (installed at or before it, not removed by
  * then), the latest installed (no installation date last), then the first
- * in file order.  The reads and the assignment rows are read in the order
- * of meter (bytewise), and each read is matched against its meter's rows
- * in memory: one pass over each, whatever the number of meters.
+ * in file order.  The meters and the assignment rows are held in memory by
+ * meter (a few dozen bytes a row, as the build holds them), and the reads
+ * are matched against their meter's rows as a scan returns them: one pass
+ * over each relation, no sort, whatever the number of meters.
  */
 typedef struct LinkRow
 {
@@ -305,7 +307,20 @@ typedef struct LinkRow
 	TimestampTz removed;
 	int64		batch_id;
 	int64		line_no;
+	bool		assignment_file;	/* from an assignment file (else a meter file) */
 } LinkRow;
+
+/* a meter: its service point in the meter file and its assignment rows */
+typedef struct LinkMeter
+{
+	char	   *meter_sp;		/* NULL: not in the meter file, or none there */
+	LinkRow    *rows;
+	int			nrows;
+	int			maxrows;
+	bool		ready;			/* rows in file order, the figures below set */
+	const char *assigned_sp;	/* its first row of an assignment file */
+	bool		multi;			/* its rows name several service points */
+} LinkMeter;
 
 /* is row a preferred to row b as the effective assignment? */
 static bool
@@ -318,6 +333,20 @@ link_row_before(const LinkRow *a, const LinkRow *b)
 	if (a->batch_id != b->batch_id)
 		return a->batch_id < b->batch_id;
 	return a->line_no < b->line_no;
+}
+
+/* assignment rows in file order */
+static int
+link_row_file_cmp(const void *x, const void *y)
+{
+	const LinkRow *a = (const LinkRow *) x;
+	const LinkRow *b = (const LinkRow *) y;
+
+	if (a->batch_id != b->batch_id)
+		return a->batch_id < b->batch_id ? -1 : 1;
+	if (a->line_no != b->line_no)
+		return a->line_no < b->line_no ? -1 : 1;
+	return 0;
 }
 
 static bool
@@ -336,223 +365,228 @@ spi_text(HeapTuple tup, TupleDesc desc, int col, MemoryContext cxt)
 	return isnull ? NULL : MemoryContextStrdup(cxt, TextDatumGetCString(d));
 }
 
+/* the entry of the meter whose id is text column col of an SPI row (insert: make it) */
+static LinkMeter *
+link_meter(GfKeyTable *meters, HeapTuple tup, TupleDesc desc, int col, bool insert)
+{
+	bool		isnull;
+	text	   *id = DatumGetTextPP(SPI_getbinval(tup, desc, col, &isnull));
+	bool		found;
+	LinkMeter  *m;
+
+	if (isnull)
+		return NULL;
+	m = gf_keytable_find(meters, VARDATA_ANY(id), VARSIZE_ANY_EXHDR(id),
+						 gf_key_hash(VARDATA_ANY(id), VARSIZE_ANY_EXHDR(id)), insert, &found);
+	if (m != NULL && !found)
+		memset(m, 0, sizeof(LinkMeter));
+	return m;
+}
+
+/* put a meter's rows in file order and find its first assignment and whether it is shared */
+static void
+link_meter_ready(LinkMeter *m)
+{
+	bool		have_assigned = false;
+
+	if (m->ready)
+		return;
+	if (m->nrows > 1)
+		qsort(m->rows, m->nrows, sizeof(LinkRow), link_row_file_cmp);
+	for (int k = 0; k < m->nrows; k++)
+	{
+		const LinkRow *lr = &m->rows[k];
+
+		if (lr->assignment_file && !have_assigned)
+		{
+			m->assigned_sp = lr->sp;
+			have_assigned = true;
+		}
+		if (lr->sp != NULL && !m->multi)
+			for (int j = 0; j < k; j++)
+				if (m->rows[j].sp != NULL && strcmp(m->rows[j].sp, lr->sp) != 0)
+				{
+					m->multi = true;
+					break;
+				}
+	}
+	m->ready = true;
+}
+
+/* run query (one text argument) and hand each row to fn */
+static void
+link_scan(const char *query, Datum arg, void (*fn) (HeapTuple, TupleDesc, void *), void *state)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1] = {arg};
+	Portal		cursor = SPI_cursor_open_with_args(NULL, query, 1, argtypes, args, NULL, true, 0);
+
+	for (;;)
+	{
+		SPI_cursor_fetch(cursor, true, 10000);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			fn(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, state);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(cursor);
+}
+
+typedef struct LinkState
+{
+	GfKeyTable *meters;
+	MemoryContext cxt;
+	int64		counts[5];
+} LinkState;
+
+static void
+link_meter_row(HeapTuple tup, TupleDesc desc, void *arg)
+{
+	LinkState  *st = arg;
+	LinkMeter  *m = link_meter(st->meters, tup, desc, 1, true);
+
+	m->meter_sp = spi_text(tup, desc, 2, st->cxt);
+}
+
+static void
+link_assignment_row(HeapTuple tup, TupleDesc desc, void *arg)
+{
+	LinkState  *st = arg;
+	LinkMeter  *m = link_meter(st->meters, tup, desc, 1, true);
+	LinkRow    *lr;
+	bool		isnull;
+	Datum		d;
+
+	if (m->nrows == m->maxrows)
+	{
+		m->maxrows = Max(4, m->maxrows * 2);
+		m->rows = m->rows == NULL ? MemoryContextAlloc(st->cxt, sizeof(LinkRow) * m->maxrows) :
+			repalloc(m->rows, sizeof(LinkRow) * m->maxrows);
+	}
+	lr = &m->rows[m->nrows++];
+	lr->sp = spi_text(tup, desc, 2, st->cxt);
+	d = SPI_getbinval(tup, desc, 3, &isnull);
+	lr->has_installed = !isnull;
+	lr->installed = isnull ? 0 : DatumGetTimestampTz(d);
+	d = SPI_getbinval(tup, desc, 4, &isnull);
+	lr->has_removed = !isnull;
+	lr->removed = isnull ? 0 : DatumGetTimestampTz(d);
+	lr->batch_id = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
+	lr->line_no = DatumGetInt64(SPI_getbinval(tup, desc, 6, &isnull));
+	d = SPI_getbinval(tup, desc, 7, &isnull);
+	lr->assignment_file = !isnull && DatumGetBool(d);
+}
+
+static inline bool
+link_row_in_force(const LinkRow *lr, TimestampTz ts)
+{
+	return !((lr->has_installed && lr->installed > ts) || (lr->has_removed && lr->removed <= ts));
+}
+
+static void
+link_read(HeapTuple tup, TupleDesc desc, void *arg)
+{
+	LinkState  *st = arg;
+	bool		isnull;
+	bool		no_meter;
+	TimestampTz ts;
+	LinkMeter  *m = NULL;
+	const LinkRow *best = NULL;
+	int			candidates = 0;
+	const char *first_row_sp = NULL;
+
+	(void) SPI_getbinval(tup, desc, 1, &no_meter);
+	ts = DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull));
+	if (!no_meter)
+		m = link_meter(st->meters, tup, desc, 1, false);
+	if (m != NULL)
+	{
+		link_meter_ready(m);
+		/* the rows in force at the read's start */
+		for (int k = 0; k < m->nrows; k++)
+		{
+			const LinkRow *lr = &m->rows[k];
+
+			if (!link_row_in_force(lr, ts))
+				continue;
+			if (best == NULL || link_row_before(lr, best))
+				best = lr;
+			if (lr->sp != NULL)
+			{
+				bool		known = false;
+
+				/* distinct service points: one seen in an earlier row in force? */
+				for (int j = 0; j < k && !known; j++)
+				{
+					const LinkRow *o = &m->rows[j];
+
+					if (o->sp != NULL && strcmp(o->sp, lr->sp) == 0 && link_row_in_force(o, ts))
+						known = true;
+				}
+				if (!known)
+					candidates++;
+			}
+		}
+		first_row_sp = m->meter_sp != NULL ? m->meter_sp : m->assigned_sp;
+	}
+	st->counts[0]++;
+	if (m != NULL && m->multi)
+		st->counts[1]++;
+	if (candidates > 1)
+		st->counts[2]++;
+	if (best == NULL || best->sp == NULL)
+		st->counts[3]++;
+	if (!same_sp(first_row_sp, best ? best->sp : NULL))
+		st->counts[4]++;
+}
+
 PG_FUNCTION_INFO_V1(gridflow_meter_link_figures);
 
 Datum
 gridflow_meter_link_figures(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	int64		counts[5] = {0, 0, 0, 0, 0};
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1];
-	MemoryContext meter_cxt;
-	Portal		reads_cursor;
-	Portal		rows_cursor = NULL;
-	SPITupleTable *rows_batch = NULL;
-	uint64		rows_pos = 0;
-	bool		rows_done = false;
-	char	   *meter = NULL;	/* the meter whose rows are in rows[] */
-	LinkRow    *rows = NULL;
-	int			nrows = 0,
-				maxrows = 0;
-	char	   *assigned_sp = NULL; /* its first row of an assignment file */
-	bool		have_assigned = false;
-	bool		multi = false;
+	Datum		utility;
+	LinkState	st;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "gridflow_meter_link_figures: return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+	memset(&st, 0, sizeof(st));
+	if (!PG_ARGISNULL(0) && !PG_ARGISNULL(1))
 	{
-		for (int i = 0; i < 5; i++)
-			values[i] = Int64GetDatum(0);
-		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+		utility = PointerGetDatum(PG_GETARG_TEXT_PP(0));
+		st.cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow meter link", ALLOCSET_DEFAULT_SIZES);
+		st.meters = gf_keytable_create(st.cxt, 1024, sizeof(LinkMeter));
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (!PG_ARGISNULL(2))
+			link_scan(psprintf("SELECT m.meter_id, m.service_point_id FROM %s m "
+							   "WHERE m.utility_id OPERATOR(pg_catalog.=) $1 AND m.meter_id IS NOT NULL",
+							   gf_qualified_name(PG_GETARG_OID(2))),
+					  utility, link_meter_row, &st);
+		if (!PG_ARGISNULL(3))
+			link_scan(psprintf("SELECT a.meter_id, a.service_point_id, a.installed_at, a.removed_at, "
+							   "a.batch_id, a.line_no, b.file_kind OPERATOR(pg_catalog.=) 'assignment' "
+							   "FROM %s a "
+							   "LEFT JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) a.batch_id "
+							   "WHERE a.utility_id OPERATOR(pg_catalog.=) $1 AND a.meter_id IS NOT NULL",
+							   gf_qualified_name(PG_GETARG_OID(3))),
+					  utility, link_assignment_row, &st);
+		link_scan(psprintf("SELECT x.meter_id, x.interval_start_ts FROM %s x "
+						   "WHERE x.utility_id OPERATOR(pg_catalog.=) $1",
+						   gf_qualified_name(PG_GETARG_OID(1))),
+				  utility, link_read, &st);
+		SPI_finish();
+		MemoryContextDelete(st.cxt);
 	}
-	args[0] = PointerGetDatum(PG_GETARG_TEXT_PP(0));
-	meter_cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow meter link", ALLOCSET_DEFAULT_SIZES);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	reads_cursor = SPI_cursor_open_with_args(NULL,
-											 psprintf("SELECT x.meter_id, x.interval_start_ts, %s "
-													  "FROM %s x %s "
-													  "WHERE x.utility_id OPERATOR(pg_catalog.=) $1 "
-													  "ORDER BY x.meter_id COLLATE \"C\"",
-													  PG_ARGISNULL(2) ? "NULL::text" : "m.service_point_id",
-													  gf_qualified_name(PG_GETARG_OID(1)),
-													  PG_ARGISNULL(2) ? "" :
-													  psprintf("LEFT JOIN %s m ON m.utility_id OPERATOR(pg_catalog.=) x.utility_id "
-															   "AND m.meter_id OPERATOR(pg_catalog.=) x.meter_id",
-															   gf_qualified_name(PG_GETARG_OID(2)))),
-											 1, argtypes, args, NULL, true, 0);
-	if (!PG_ARGISNULL(3))
-		rows_cursor = SPI_cursor_open_with_args(NULL,
-												psprintf("SELECT a.meter_id, a.service_point_id, a.installed_at, a.removed_at, "
-														 "a.batch_id, a.line_no, b.file_kind OPERATOR(pg_catalog.=) 'assignment' "
-														 "FROM %s a "
-														 "LEFT JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) a.batch_id "
-														 "WHERE a.utility_id OPERATOR(pg_catalog.=) $1 AND a.meter_id IS NOT NULL "
-														 "ORDER BY a.meter_id COLLATE \"C\", a.batch_id, a.line_no",
-														 gf_qualified_name(PG_GETARG_OID(3))),
-												1, argtypes, args, NULL, true, 0);
-	else
-		rows_done = true;
-
-	for (;;)
-	{
-		SPITupleTable *batch;
-		uint64		nreads;
-
-		SPI_cursor_fetch(reads_cursor, true, 10000);
-		if (SPI_processed == 0)
-			break;
-		batch = SPI_tuptable;
-		nreads = SPI_processed;
-		for (uint64 r = 0; r < nreads; r++)
-		{
-			HeapTuple	tup = batch->vals[r];
-			bool		isnull;
-			Datum		md = SPI_getbinval(tup, batch->tupdesc, 1, &isnull);
-			char	   *read_meter = isnull ? NULL : TextDatumGetCString(md);
-			TimestampTz ts = DatumGetTimestampTz(SPI_getbinval(tup, batch->tupdesc, 2, &isnull));
-			char	   *meter_sp = spi_text(tup, batch->tupdesc, 3, CurrentMemoryContext);
-			const LinkRow *best = NULL;
-			int			candidates = 0;
-			const char *first_row_sp;
-
-			CHECK_FOR_INTERRUPTS();
-			/* the rows of the read's meter, read once per meter */
-			if (read_meter != NULL && (meter == NULL || strcmp(meter, read_meter) != 0))
-			{
-				MemoryContextReset(meter_cxt);
-				meter = MemoryContextStrdup(meter_cxt, read_meter);
-				nrows = 0;
-				maxrows = 0;
-				rows = NULL;
-				assigned_sp = NULL;
-				have_assigned = false;
-				multi = false;
-				while (!rows_done)
-				{
-					HeapTuple	rt;
-					TupleDesc	rd;
-					int			cmp;
-
-					if (rows_batch == NULL || rows_pos >= rows_batch->numvals)
-					{
-						if (rows_batch != NULL)
-							SPI_freetuptable(rows_batch);
-						SPI_cursor_fetch(rows_cursor, true, 10000);
-						if (SPI_processed == 0)
-						{
-							rows_batch = NULL;
-							rows_done = true;
-							break;
-						}
-						rows_batch = SPI_tuptable;
-						rows_pos = 0;
-					}
-					rt = rows_batch->vals[rows_pos];
-					rd = rows_batch->tupdesc;
-					{
-						char	   *row_meter = TextDatumGetCString(SPI_getbinval(rt, rd, 1, &isnull));
-
-						cmp = strcmp(row_meter, meter);
-						pfree(row_meter);
-					}
-					if (cmp > 0)
-						break;	/* a later meter's: stays for it */
-					rows_pos++;
-					if (cmp < 0)
-						continue;	/* a meter without reads */
-					if (nrows == maxrows)
-					{
-						maxrows = Max(8, maxrows * 2);
-						rows = rows == NULL ? MemoryContextAlloc(meter_cxt, sizeof(LinkRow) * maxrows) :
-							repalloc(rows, sizeof(LinkRow) * maxrows);
-					}
-					{
-						LinkRow    *lr = &rows[nrows++];
-						Datum		d;
-
-						lr->sp = spi_text(rt, rd, 2, meter_cxt);
-						d = SPI_getbinval(rt, rd, 3, &isnull);
-						lr->has_installed = !isnull;
-						lr->installed = isnull ? 0 : DatumGetTimestampTz(d);
-						d = SPI_getbinval(rt, rd, 4, &isnull);
-						lr->has_removed = !isnull;
-						lr->removed = isnull ? 0 : DatumGetTimestampTz(d);
-						lr->batch_id = DatumGetInt64(SPI_getbinval(rt, rd, 5, &isnull));
-						lr->line_no = DatumGetInt64(SPI_getbinval(rt, rd, 6, &isnull));
-						d = SPI_getbinval(rt, rd, 7, &isnull);
-						if (!isnull && DatumGetBool(d) && !have_assigned)
-						{
-							/* its first row of an assignment file, in file order */
-							assigned_sp = lr->sp;
-							have_assigned = true;
-						}
-						if (lr->sp != NULL && !multi)
-						{
-							for (int k = 0; k < nrows - 1; k++)
-								if (rows[k].sp != NULL && strcmp(rows[k].sp, lr->sp) != 0)
-									multi = true;
-						}
-					}
-				}
-			}
-			/* the rows in force at the read's start */
-			if (read_meter != NULL)
-			{
-				for (int k = 0; k < nrows; k++)
-				{
-					const LinkRow *lr = &rows[k];
-
-					if ((lr->has_installed && lr->installed > ts) || (lr->has_removed && lr->removed <= ts))
-						continue;
-					if (best == NULL || link_row_before(lr, best))
-						best = lr;
-					if (lr->sp != NULL)
-					{
-						bool		known = false;
-
-						/* distinct service points: one seen in an earlier row in force? */
-						for (int j = 0; j < k && !known; j++)
-						{
-							const LinkRow *o = &rows[j];
-
-							if (o->sp != NULL && strcmp(o->sp, lr->sp) == 0 &&
-								!((o->has_installed && o->installed > ts) || (o->has_removed && o->removed <= ts)))
-								known = true;
-						}
-						if (!known)
-							candidates++;
-					}
-				}
-			}
-			first_row_sp = meter_sp != NULL ? meter_sp : (read_meter != NULL ? assigned_sp : NULL);
-			counts[0]++;
-			if (read_meter != NULL && multi)
-				counts[1]++;
-			if (candidates > 1)
-				counts[2]++;
-			if (best == NULL || best->sp == NULL)
-				counts[3]++;
-			if (!same_sp(first_row_sp, best ? best->sp : NULL))
-				counts[4]++;
-			if (read_meter != NULL)
-				pfree(read_meter);
-			if (meter_sp != NULL)
-				pfree(meter_sp);
-		}
-		SPI_freetuptable(batch);
-	}
-	SPI_cursor_close(reads_cursor);
-	if (rows_cursor != NULL)
-		SPI_cursor_close(rows_cursor);
-	SPI_finish();
-	MemoryContextDelete(meter_cxt);
 	for (int i = 0; i < 5; i++)
-		values[i] = Int64GetDatum(counts[i]);
+		values[i] = Int64GetDatum(st.counts[i]);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -135,6 +135,9 @@ CREATE TABLE dq.value_distribution (
     read_counts bigint[] NOT NULL,
     UNIQUE NULLS NOT DISTINCT (utility_id, unit)
 );
+-- written once per run and read whole: stored out of line, not compressed
+ALTER TABLE dq.value_distribution ALTER COLUMN value_list SET STORAGE EXTERNAL,
+    ALTER COLUMN read_counts SET STORAGE EXTERNAL;
 COMMENT ON TABLE dq.value_distribution IS 'How many standardized reads have each value, per utility and unit (grain: one row per utility_id, unit), as of the current run: the exact quantiles of several utilities are computed from it (gridflow.value_quantiles())';
 COMMENT ON COLUMN dq.value_distribution.utility_id IS 'Utility';
 COMMENT ON COLUMN dq.value_distribution.unit IS 'Unit of the values (NULL: unknown)';
@@ -678,8 +681,11 @@ UNION ALL SELECT $1, $2, 'standardized.meter_assignment', a.n FROM a
 -- the rows of the dq lists (dq.snapshot counts them)
 UNION ALL SELECT $1, $2, 'dq.conflicting_service_points', sp.conf_keys FROM sp
 UNION ALL SELECT $1, $2, 'dq.multi_premise_meters', count(*)
-            FROM (SELECT x.meter_id FROM %3$s x WHERE x.utility_id = $2
-                   GROUP BY x.meter_id HAVING count(DISTINCT x.service_point_id) > 1) mp
+            FROM (SELECT d.meter_id
+                    FROM (SELECT x.meter_id, x.service_point_id FROM %3$s x
+                           WHERE x.utility_id = $2 AND x.service_point_id IS NOT NULL
+                           GROUP BY x.meter_id, x.service_point_id) d
+                   GROUP BY d.meter_id HAVING count(*) > 1) mp
 $q$, r_service_points, r_meters, r_assignments) USING build, utility;
 
     -- how ambiguous the link of reads to service points through meters is
