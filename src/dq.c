@@ -322,6 +322,15 @@ typedef struct LinkMeter
 	bool		multi;			/* its rows name several service points */
 } LinkMeter;
 
+struct GfLinkFigures
+{
+	MemoryContext cxt;
+	GfKeyTable *meters;			/* meter id -> LinkMeter */
+	LinkMeter  *last;			/* the meter of the last read, and its id */
+	StringInfoData last_id;
+	int64		counts[GF_LINK_FIGURES];
+};
+
 /* is row a preferred to row b as the effective assignment? */
 static bool
 link_row_before(const LinkRow *a, const LinkRow *b)
@@ -355,35 +364,89 @@ same_sp(const char *a, const char *b)
 	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-/* text column col of an SPI row, copied into cxt; NULL for NULL */
-static char *
-spi_text(HeapTuple tup, TupleDesc desc, int col, MemoryContext cxt)
+static inline bool
+link_row_in_force(const LinkRow *lr, TimestampTz ts)
 {
-	bool		isnull;
-	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
-
-	return isnull ? NULL : MemoryContextStrdup(cxt, TextDatumGetCString(d));
+	return !((lr->has_installed && lr->installed > ts) || (lr->has_removed && lr->removed <= ts));
 }
 
-/* the entry of the meter whose id is text column col of an SPI row (insert: make it) */
-static LinkMeter *
-link_meter(GfKeyTable *meters, HeapTuple tup, TupleDesc desc, int col, bool insert)
+/* Figures of the meter link, empty: meters and assignment rows first, then the reads. */
+GfLinkFigures *
+gf_link_figures_create(MemoryContext parent)
 {
-	bool		isnull;
-	text	   *id = DatumGetTextPP(SPI_getbinval(tup, desc, col, &isnull));
-	bool		found;
-	LinkMeter  *m;
+	MemoryContext cxt = AllocSetContextCreate(parent, "gridflow meter link", ALLOCSET_DEFAULT_SIZES);
+	GfLinkFigures *lf = MemoryContextAllocZero(cxt, sizeof(GfLinkFigures));
 
-	if (isnull)
-		return NULL;
-	m = gf_keytable_find(meters, VARDATA_ANY(id), VARSIZE_ANY_EXHDR(id),
-						 gf_key_hash(VARDATA_ANY(id), VARSIZE_ANY_EXHDR(id)), insert, &found);
+	lf->cxt = cxt;
+	lf->meters = gf_keytable_create(cxt, 1024, sizeof(LinkMeter));
+	lf->last_id.data = NULL;
+	return lf;
+}
+
+static LinkMeter *
+link_meter(GfLinkFigures *lf, text *id, bool insert)
+{
+	bool		found;
+	LinkMeter  *m = gf_keytable_find(lf->meters, VARDATA_ANY(id), VARSIZE_ANY_EXHDR(id),
+									 gf_key_hash(VARDATA_ANY(id), VARSIZE_ANY_EXHDR(id)), insert, &found);
+
 	if (m != NULL && !found)
 		memset(m, 0, sizeof(LinkMeter));
 	return m;
 }
 
-/* put a meter's rows in file order and find its first assignment and whether it is shared */
+/* a copy of t (NULL: NULL) as a C string in lf's memory */
+static char *
+link_text(GfLinkFigures *lf, text *t)
+{
+	char	   *s;
+	int			len;
+
+	if (t == NULL)
+		return NULL;
+	len = VARSIZE_ANY_EXHDR(t);
+	s = MemoryContextAlloc(lf->cxt, len + 1);
+	memcpy(s, VARDATA_ANY(t), len);
+	s[len] = '\0';
+	return s;
+}
+
+/* A meter of the meter table (meter not NULL) and its service point (or NULL). */
+void
+gf_link_figures_meter(GfLinkFigures *lf, text *meter, text *sp)
+{
+	LinkMeter  *m = link_meter(lf, meter, true);
+
+	m->meter_sp = link_text(lf, sp);
+}
+
+/* A row of the assignment table whose meter is not NULL. */
+void
+gf_link_figures_assignment(GfLinkFigures *lf, text *meter, text *sp, bool has_installed,
+						   TimestampTz installed, bool has_removed, TimestampTz removed,
+						   int64 batch_id, int64 line_no, bool assignment_file)
+{
+	LinkMeter  *m = link_meter(lf, meter, true);
+	LinkRow    *lr;
+
+	if (m->nrows == m->maxrows)
+	{
+		m->maxrows = Max(4, m->maxrows * 2);
+		m->rows = m->rows == NULL ? MemoryContextAlloc(lf->cxt, sizeof(LinkRow) * m->maxrows) :
+			repalloc(m->rows, sizeof(LinkRow) * m->maxrows);
+	}
+	lr = &m->rows[m->nrows++];
+	lr->sp = link_text(lf, sp);
+	lr->has_installed = has_installed;
+	lr->installed = has_installed ? installed : 0;
+	lr->has_removed = has_removed;
+	lr->removed = has_removed ? removed : 0;
+	lr->batch_id = batch_id;
+	lr->line_no = line_no;
+	lr->assignment_file = assignment_file;
+}
+
+/* put a meter's rows in file order; find its first assignment and whether it is shared */
 static void
 link_meter_ready(LinkMeter *m)
 {
@@ -413,96 +476,38 @@ link_meter_ready(LinkMeter *m)
 	m->ready = true;
 }
 
-/* run query (one text argument) and hand each row to fn */
-static void
-link_scan(const char *query, Datum arg, void (*fn) (HeapTuple, TupleDesc, void *), void *state)
+/* A read: its meter (NULL: none) and start. */
+void
+gf_link_figures_read(GfLinkFigures *lf, text *meter, TimestampTz ts)
 {
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1] = {arg};
-	Portal		cursor = SPI_cursor_open_with_args(NULL, query, 1, argtypes, args, NULL, true, 0);
-
-	for (;;)
-	{
-		SPI_cursor_fetch(cursor, true, 10000);
-		if (SPI_processed == 0)
-			break;
-		for (uint64 r = 0; r < SPI_processed; r++)
-		{
-			CHECK_FOR_INTERRUPTS();
-			fn(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, state);
-		}
-		SPI_freetuptable(SPI_tuptable);
-	}
-	SPI_cursor_close(cursor);
-}
-
-typedef struct LinkState
-{
-	GfKeyTable *meters;
-	MemoryContext cxt;
-	int64		counts[5];
-} LinkState;
-
-static void
-link_meter_row(HeapTuple tup, TupleDesc desc, void *arg)
-{
-	LinkState  *st = arg;
-	LinkMeter  *m = link_meter(st->meters, tup, desc, 1, true);
-
-	m->meter_sp = spi_text(tup, desc, 2, st->cxt);
-}
-
-static void
-link_assignment_row(HeapTuple tup, TupleDesc desc, void *arg)
-{
-	LinkState  *st = arg;
-	LinkMeter  *m = link_meter(st->meters, tup, desc, 1, true);
-	LinkRow    *lr;
-	bool		isnull;
-	Datum		d;
-
-	if (m->nrows == m->maxrows)
-	{
-		m->maxrows = Max(4, m->maxrows * 2);
-		m->rows = m->rows == NULL ? MemoryContextAlloc(st->cxt, sizeof(LinkRow) * m->maxrows) :
-			repalloc(m->rows, sizeof(LinkRow) * m->maxrows);
-	}
-	lr = &m->rows[m->nrows++];
-	lr->sp = spi_text(tup, desc, 2, st->cxt);
-	d = SPI_getbinval(tup, desc, 3, &isnull);
-	lr->has_installed = !isnull;
-	lr->installed = isnull ? 0 : DatumGetTimestampTz(d);
-	d = SPI_getbinval(tup, desc, 4, &isnull);
-	lr->has_removed = !isnull;
-	lr->removed = isnull ? 0 : DatumGetTimestampTz(d);
-	lr->batch_id = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
-	lr->line_no = DatumGetInt64(SPI_getbinval(tup, desc, 6, &isnull));
-	d = SPI_getbinval(tup, desc, 7, &isnull);
-	lr->assignment_file = !isnull && DatumGetBool(d);
-}
-
-static inline bool
-link_row_in_force(const LinkRow *lr, TimestampTz ts)
-{
-	return !((lr->has_installed && lr->installed > ts) || (lr->has_removed && lr->removed <= ts));
-}
-
-static void
-link_read(HeapTuple tup, TupleDesc desc, void *arg)
-{
-	LinkState  *st = arg;
-	bool		isnull;
-	bool		no_meter;
-	TimestampTz ts;
 	LinkMeter  *m = NULL;
 	const LinkRow *best = NULL;
 	int			candidates = 0;
 	const char *first_row_sp = NULL;
 
-	(void) SPI_getbinval(tup, desc, 1, &no_meter);
-	ts = DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull));
-	if (!no_meter)
-		m = link_meter(st->meters, tup, desc, 1, false);
+	if (meter != NULL)
+	{
+		const char *id = VARDATA_ANY(meter);
+		int			len = VARSIZE_ANY_EXHDR(meter);
+
+		/* the reads of a meter tend to come together */
+		if (lf->last_id.data != NULL && lf->last_id.len == len && memcmp(lf->last_id.data, id, len) == 0)
+			m = lf->last;
+		else
+		{
+			m = link_meter(lf, meter, false);
+			if (lf->last_id.data == NULL)
+			{
+				MemoryContext old = MemoryContextSwitchTo(lf->cxt);
+
+				initStringInfo(&lf->last_id);
+				MemoryContextSwitchTo(old);
+			}
+			resetStringInfo(&lf->last_id);
+			appendBinaryStringInfo(&lf->last_id, id, len);
+			lf->last = m;
+		}
+	}
 	if (m != NULL)
 	{
 		link_meter_ready(m);
@@ -533,15 +538,99 @@ link_read(HeapTuple tup, TupleDesc desc, void *arg)
 		}
 		first_row_sp = m->meter_sp != NULL ? m->meter_sp : m->assigned_sp;
 	}
-	st->counts[0]++;
+	lf->counts[0]++;
 	if (m != NULL && m->multi)
-		st->counts[1]++;
+		lf->counts[1]++;
 	if (candidates > 1)
-		st->counts[2]++;
+		lf->counts[2]++;
 	if (best == NULL || best->sp == NULL)
-		st->counts[3]++;
+		lf->counts[3]++;
 	if (!same_sp(first_row_sp, best ? best->sp : NULL))
-		st->counts[4]++;
+		lf->counts[4]++;
+}
+
+/*
+ * The figures: reads, reads on multi-premise meters, with several
+ * effective assignments, without one, where the policies differ.
+ */
+void
+gf_link_figures_counts(GfLinkFigures *lf, int64 *counts)
+{
+	memcpy(counts, lf->counts, sizeof(lf->counts));
+}
+
+/* Free lf. */
+void
+gf_link_figures_end(GfLinkFigures *lf)
+{
+	MemoryContextDelete(lf->cxt);
+}
+
+/* run query (one text argument) and hand each row to fn */
+static void
+link_scan(const char *query, Datum arg, void (*fn) (HeapTuple, TupleDesc, GfLinkFigures *),
+		  GfLinkFigures *lf)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1] = {arg};
+	Portal		cursor = SPI_cursor_open_with_args(NULL, query, 1, argtypes, args, NULL, true, 0);
+
+	for (;;)
+	{
+		SPI_cursor_fetch(cursor, true, 10000);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			fn(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, lf);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(cursor);
+}
+
+/* text column col of an SPI row, or NULL */
+static text *
+spi_text_arg(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	return isnull ? NULL : DatumGetTextPP(d);
+}
+
+static void
+link_meter_row(HeapTuple tup, TupleDesc desc, GfLinkFigures *lf)
+{
+	gf_link_figures_meter(lf, spi_text_arg(tup, desc, 1), spi_text_arg(tup, desc, 2));
+}
+
+static void
+link_assignment_row(HeapTuple tup, TupleDesc desc, GfLinkFigures *lf)
+{
+	bool		no_installed,
+				no_removed,
+				isnull;
+	Datum		installed = SPI_getbinval(tup, desc, 3, &no_installed);
+	Datum		removed = SPI_getbinval(tup, desc, 4, &no_removed);
+	Datum		file = SPI_getbinval(tup, desc, 7, &isnull);
+
+	gf_link_figures_assignment(lf, spi_text_arg(tup, desc, 1), spi_text_arg(tup, desc, 2),
+							   !no_installed, no_installed ? 0 : DatumGetTimestampTz(installed),
+							   !no_removed, no_removed ? 0 : DatumGetTimestampTz(removed),
+							   DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull)),
+							   DatumGetInt64(SPI_getbinval(tup, desc, 6, &isnull)),
+							   !isnull && DatumGetBool(file));
+}
+
+static void
+link_read_row(HeapTuple tup, TupleDesc desc, GfLinkFigures *lf)
+{
+	bool		isnull;
+
+	gf_link_figures_read(lf, spi_text_arg(tup, desc, 1),
+						 DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull)));
 }
 
 PG_FUNCTION_INFO_V1(gridflow_meter_link_figures);
@@ -550,27 +639,25 @@ Datum
 gridflow_meter_link_figures(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[5];
-	bool		nulls[5] = {false, false, false, false, false};
-	Datum		utility;
-	LinkState	st;
+	Datum		values[GF_LINK_FIGURES];
+	bool		nulls[GF_LINK_FIGURES] = {0};
+	int64		counts[GF_LINK_FIGURES] = {0};
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "gridflow_meter_link_figures: return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
-	memset(&st, 0, sizeof(st));
 	if (!PG_ARGISNULL(0) && !PG_ARGISNULL(1))
 	{
-		utility = PointerGetDatum(PG_GETARG_TEXT_PP(0));
-		st.cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow meter link", ALLOCSET_DEFAULT_SIZES);
-		st.meters = gf_keytable_create(st.cxt, 1024, sizeof(LinkMeter));
+		Datum		utility = PointerGetDatum(PG_GETARG_TEXT_PP(0));
+		GfLinkFigures *lf = gf_link_figures_create(CurrentMemoryContext);
+
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		if (!PG_ARGISNULL(2))
 			link_scan(psprintf("SELECT m.meter_id, m.service_point_id FROM %s m "
 							   "WHERE m.utility_id OPERATOR(pg_catalog.=) $1 AND m.meter_id IS NOT NULL",
 							   gf_qualified_name(PG_GETARG_OID(2))),
-					  utility, link_meter_row, &st);
+					  utility, link_meter_row, lf);
 		if (!PG_ARGISNULL(3))
 			link_scan(psprintf("SELECT a.meter_id, a.service_point_id, a.installed_at, a.removed_at, "
 							   "a.batch_id, a.line_no, b.file_kind OPERATOR(pg_catalog.=) 'assignment' "
@@ -578,15 +665,16 @@ gridflow_meter_link_figures(PG_FUNCTION_ARGS)
 							   "LEFT JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) a.batch_id "
 							   "WHERE a.utility_id OPERATOR(pg_catalog.=) $1 AND a.meter_id IS NOT NULL",
 							   gf_qualified_name(PG_GETARG_OID(3))),
-					  utility, link_assignment_row, &st);
+					  utility, link_assignment_row, lf);
 		link_scan(psprintf("SELECT x.meter_id, x.interval_start_ts FROM %s x "
 						   "WHERE x.utility_id OPERATOR(pg_catalog.=) $1",
 						   gf_qualified_name(PG_GETARG_OID(1))),
-				  utility, link_read, &st);
+				  utility, link_read_row, lf);
 		SPI_finish();
-		MemoryContextDelete(st.cxt);
+		gf_link_figures_counts(lf, counts);
+		gf_link_figures_end(lf);
 	}
-	for (int i = 0; i < 5; i++)
-		values[i] = Int64GetDatum(st.counts[i]);
+	for (int i = 0; i < GF_LINK_FIGURES; i++)
+		values[i] = Int64GetDatum(counts[i]);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -2,16 +2,23 @@
  *
  * dqacc.c
  *	  The DQ figures of a build, gathered while its writers write: every
- *	  kept read (standardized.c hands it to the product writer), every
- *	  product row (product.c) and every day (experience.c) passes here
- *	  once, so the figures gridflow.dq_refresh() would otherwise compute by
- *	  scanning the new partitions again are ready when the build ends.
+ *	  kept service point and meter, every meter-assignment row
+ *	  (standardized.c), every kept read (handed to the product writer),
+ *	  every product row (product.c) and every day (experience.c) passes
+ *	  here once, so the figures gridflow.dq_refresh() would otherwise
+ *	  compute by scanning the new partitions again are ready when the
+ *	  build ends.
  *
  * What is gathered is exactly what dq_refresh()'s SQL gathers from the
- * relations (40_dq.sql): per batch, channel and unit of the reads; the
- * number of reads of each value of each unit; per batch of the products,
- * with the distinct unknown meters and service points; the days in total,
- * per local day and channel, per month and channel and per unit.  The
+ * relations (40_dq.sql): the keyed figures and completeness of service
+ * points and meters, meters naming unknown service points, multi-premise
+ * meters; per batch, channel and unit of the reads; the number of reads
+ * of each value of each unit; per batch of the products, with the
+ * distinct unknown meters and service points; the days in total, per
+ * local day and channel, per month and channel and per unit; and where
+ * reads reach service points through meters, the meter-link figures
+ * (dq.c's gf_link_figures_*(): a utility's meters and assignment rows are
+ * written before its reads, so each read is matched as it passes).  The
  * figures are handed to SQL by gridflow.dq_build_figures(), and from there
  * on stored by the same statements as an ingest's (which still scan the
  * partitions they changed): the regression tests compare an ingest's
@@ -20,9 +27,11 @@
  * scan of the new partition reads them in.
  *
  * Memory: a few figures per group (batches x channels x units, local days
- * x channels), one entry per distinct value of the reads and per distinct
- * unknown meter and service point; it lives until the build's figures are
- * stored (gf_dq_acc_reset()) or its transaction ends.
+ * x channels), one entry per distinct value of the reads, per service
+ * point, per meter of the assignment rows (with its rows, where reads
+ * link through meters) and per distinct unknown meter and service point;
+ * it lives until the build's figures are stored (gf_dq_acc_reset()) or
+ * its transaction ends.
  *
  *-------------------------------------------------------------------------
  */
@@ -157,6 +166,14 @@ typedef struct DayGroup
 	AccRange	peak;
 } DayGroup;
 
+/* a meter of the assignment rows: the first service point they name */
+typedef struct AssignedMeter
+{
+	char	   *sp;
+	uint32		len;
+	bool		multi;			/* another one too */
+} AssignedMeter;
+
 /* days per unit */
 typedef struct DayUnit
 {
@@ -204,6 +221,35 @@ typedef struct GfDqAcc
 				d_total,
 				d_count,
 				d_peak;
+
+	TupleDesc	sp_desc;
+	int			s_source_rows,
+				s_conflicting,
+				s_sp,
+				s_city,
+				s_zip;
+	TupleDesc	meter_desc;
+	int			m_source_rows,
+				m_conflicting,
+				m_meter,
+				m_sp;
+	TupleDesc	assignment_desc;
+	int			a_meter,
+				a_sp,
+				a_installed,
+				a_removed,
+				a_batch,
+				a_line;
+	GfLinkFigures *link;		/* reads reach service points through meters */
+
+	/* service points, meters (as dq_refresh() reads them), assignment rows */
+	int64		sp_figures[8];	/* n, src, dup_keys, conf_keys, conf_rows, c_sp, c_city, c_zip */
+	int64		meter_figures[9];	/* n, src, dup_keys, conf_keys, conf_rows, c_m, c_sp,
+									 * orphan_ids, orphan_rows */
+	int64		assignment_figures[2];	/* rows, multi-premise meters */
+	GfKeyTable *sp_ids;			/* the service points: no payload */
+	GfKeyTable *meter_orphans;	/* service points of meters not among them */
+	GfKeyTable *assigned;		/* meter (NULL: a key of its own) -> AssignedMeter */
 
 	ReadGroup  *reads;
 	ReadGroup  *last_read;
@@ -268,7 +314,7 @@ gf_dq_acc_get(const char *utility_id)
  * transaction, and is forgotten when it ends.
  */
 GfDqAcc *
-gf_dq_acc_begin(const char *utility_id)
+gf_dq_acc_begin(const char *utility_id, bool meter_link)
 {
 	GfDqAcc    *a = gf_dq_acc_get(utility_id);
 	MemoryContext old;
@@ -293,6 +339,11 @@ gf_dq_acc_begin(const char *utility_id)
 	a->orphan_meters = gf_keytable_create(acc_cxt, 64, 0);
 	a->orphan_sps = gf_keytable_create(acc_cxt, 64, 0);
 	a->channels = gf_keytable_create(acc_cxt, 8, 0);
+	a->sp_ids = gf_keytable_create(acc_cxt, 1024, 0);
+	a->meter_orphans = gf_keytable_create(acc_cxt, 64, 0);
+	a->assigned = gf_keytable_create(acc_cxt, 1024, sizeof(AssignedMeter));
+	if (meter_link)
+		a->link = gf_link_figures_create(acc_cxt);
 	a->day_groups = gf_keytable_create(acc_cxt, 256, sizeof(DayGroup));
 	a->month_groups = gf_keytable_create(acc_cxt, 64, sizeof(DayGroup));
 	initStringInfo(&a->last_sp);
@@ -432,6 +483,156 @@ set_add(GfKeyTable *t, Datum d)
  * ---------------------------------------------------------------------
  */
 
+/* the keyed figures of a kept service point or meter row */
+static void
+dimension_keys(int64 *f, TupleTableSlot *slot, int source_rows, int conflicting)
+{
+	f[0]++;
+	if (!slot->tts_isnull[source_rows])
+	{
+		int32		src = DatumGetInt32(slot->tts_values[source_rows]);
+
+		f[1] += src;
+		if (src > 1)
+			f[2]++;
+	}
+	if (!slot->tts_isnull[conflicting])
+	{
+		int32		conf = DatumGetInt32(slot->tts_values[conflicting]);
+
+		if (conf > 0)
+			f[3]++;
+		f[4] += conf;
+	}
+}
+
+/*
+ * A kept service point or meter (the standardized row, every column set).
+ * A utility's service points are written before its meters (its files
+ * are read in that order), so a meter's service point is known or not.
+ */
+void
+gf_dq_acc_dimension(GfDqAcc *a, GfFileKind kind, TupleTableSlot *slot)
+{
+	Datum	   *v = slot->tts_values;
+	bool	   *n = slot->tts_isnull;
+
+	if (kind == GF_KIND_SERVICE_POINT)
+	{
+		if (a->sp_desc != slot->tts_tupleDescriptor)
+		{
+			TupleDesc	d = slot->tts_tupleDescriptor;
+
+			a->sp_desc = d;
+			a->s_source_rows = attnum_of(d, "source_rows");
+			a->s_conflicting = attnum_of(d, "conflicting_rows");
+			a->s_sp = attnum_of(d, "service_point_id");
+			a->s_city = attnum_of(d, "city");
+			a->s_zip = attnum_of(d, "zip");
+		}
+		dimension_keys(a->sp_figures, slot, a->s_source_rows, a->s_conflicting);
+		a->sp_figures[5] += !n[a->s_sp];
+		a->sp_figures[6] += !n[a->s_city];
+		a->sp_figures[7] += !n[a->s_zip];
+		if (!n[a->s_sp])
+			set_add(a->sp_ids, v[a->s_sp]);
+	}
+	else if (kind == GF_KIND_METER)
+	{
+		if (a->meter_desc != slot->tts_tupleDescriptor)
+		{
+			TupleDesc	d = slot->tts_tupleDescriptor;
+
+			a->meter_desc = d;
+			a->m_source_rows = attnum_of(d, "source_rows");
+			a->m_conflicting = attnum_of(d, "conflicting_rows");
+			a->m_meter = attnum_of(d, "meter_id");
+			a->m_sp = attnum_of(d, "service_point_id");
+		}
+		dimension_keys(a->meter_figures, slot, a->m_source_rows, a->m_conflicting);
+		a->meter_figures[5] += !n[a->m_meter];
+		if (a->link != NULL && !n[a->m_meter])
+			gf_link_figures_meter(a->link, DatumGetTextPP(v[a->m_meter]),
+								  n[a->m_sp] ? NULL : DatumGetTextPP(v[a->m_sp]));
+		if (!n[a->m_sp])
+		{
+			text	   *sp = DatumGetTextPP(v[a->m_sp]);
+			bool		found;
+
+			a->meter_figures[6]++;
+			(void) gf_keytable_find(a->sp_ids, VARDATA_ANY(sp), VARSIZE_ANY_EXHDR(sp),
+									gf_key_hash(VARDATA_ANY(sp), VARSIZE_ANY_EXHDR(sp)), false, &found);
+			if (!found)
+			{
+				a->meter_figures[8]++;
+				set_add(a->meter_orphans, v[a->m_sp]);
+			}
+		}
+	}
+}
+
+/*
+ * A meter-assignment row (of a meter or an assignment file): counted, and
+ * its meter is multi-premise once its rows name two service points.
+ */
+void
+gf_dq_acc_assignment(GfDqAcc *a, GfFileKind kind, TupleTableSlot *slot)
+{
+	Datum	   *v = slot->tts_values;
+	bool	   *n = slot->tts_isnull;
+	text	   *sp;
+	AssignedMeter *m;
+	bool		found;
+
+	if (a->assignment_desc != slot->tts_tupleDescriptor)
+	{
+		TupleDesc	d = slot->tts_tupleDescriptor;
+
+		a->assignment_desc = d;
+		a->a_meter = attnum_of(d, "meter_id");
+		a->a_sp = attnum_of(d, "service_point_id");
+		a->a_installed = attnum_of(d, "installed_at");
+		a->a_removed = attnum_of(d, "removed_at");
+		a->a_batch = attnum_of(d, "batch_id");
+		a->a_line = attnum_of(d, "line_no");
+	}
+	a->assignment_figures[0]++;
+	if (a->link != NULL && !n[a->a_meter])
+		gf_link_figures_assignment(a->link, DatumGetTextPP(v[a->a_meter]),
+								   n[a->a_sp] ? NULL : DatumGetTextPP(v[a->a_sp]),
+								   !n[a->a_installed], DatumGetTimestampTz(v[a->a_installed]),
+								   !n[a->a_removed], DatumGetTimestampTz(v[a->a_removed]),
+								   DatumGetInt64(v[a->a_batch]), DatumGetInt64(v[a->a_line]),
+								   kind == GF_KIND_ASSIGNMENT);
+	if (n[a->a_sp])
+		return;
+	sp = DatumGetTextPP(v[a->a_sp]);
+	resetStringInfo(&a->keybuf);
+	if (n[a->a_meter])
+		appendStringInfoChar(&a->keybuf, '\0');
+	else
+	{
+		text	   *meter = DatumGetTextPP(v[a->a_meter]);
+
+		appendStringInfoChar(&a->keybuf, '\1');
+		appendBinaryStringInfo(&a->keybuf, VARDATA_ANY(meter), VARSIZE_ANY_EXHDR(meter));
+	}
+	m = gf_keytable_find(a->assigned, a->keybuf.data, (uint32) a->keybuf.len,
+						 gf_key_hash(a->keybuf.data, (uint32) a->keybuf.len), true, &found);
+	if (!found)
+	{
+		m->len = VARSIZE_ANY_EXHDR(sp);
+		m->sp = MemoryContextAlloc(a->cxt, m->len + 1);
+		memcpy(m->sp, VARDATA_ANY(sp), m->len);
+		m->multi = false;
+	}
+	else if (!m->multi && (m->len != VARSIZE_ANY_EXHDR(sp) || memcmp(m->sp, VARDATA_ANY(sp), m->len) != 0))
+	{
+		m->multi = true;
+		a->assignment_figures[1]++;
+	}
+}
+
 /* A kept read (the standardized row, every column set). */
 void
 gf_dq_acc_read(GfDqAcc *a, TupleTableSlot *slot)
@@ -506,6 +707,9 @@ gf_dq_acc_read(GfDqAcc *a, TupleTableSlot *slot)
 	g->c_sp += !n[a->r_sp];
 	g->c_m += !n[a->r_meter];
 	g->c_ts += !n[a->r_start];
+	if (a->link != NULL)
+		gf_link_figures_read(a->link, n[a->r_meter] ? NULL : DatumGetTextPP(v[a->r_meter]),
+							 n[a->r_start] ? 0 : DatumGetTimestampTz(v[a->r_start]));
 	if (!n[a->r_value])
 	{
 		double		x = DatumGetFloat8(v[a->r_value]);
@@ -856,7 +1060,23 @@ static const FigurePart parts[] = {
 	{"day_groups", 7, {DATEOID, TEXTOID, TEXTOID, INT8OID, INT8OID, FLOAT8OID, FLOAT8OID}},
 	{"month_groups", 8, {DATEOID, TEXTOID, TEXTOID, INT8OID, INT8OID, INT8OID, FLOAT8OID, FLOAT8OID}},
 	{"day_units", 5, {TEXTOID, INT8OID, FLOAT8ARRAYOID, INT8OID, INT8OID}},
+	{"service_points", 8, {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID}},
+	{"meters", 9, {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID}},
+	{"assignments", 2, {INT8OID, INT8OID}},
+	{"meter_link", GF_LINK_FIGURES, {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID}},
 };
+
+/* one row of int64 figures */
+static void
+put_figures(const int64 *f, int n, Tuplestorestate *ts, TupleDesc desc)
+{
+	Datum		v[9];
+	bool		nl[9] = {0};
+
+	for (int i = 0; i < n; i++)
+		v[i] = Int64GetDatum(f[i]);
+	tuplestore_putvalues(ts, desc, v, nl);
+}
 
 static void
 put_day_groups(GfDqAcc *a, GfKeyTable *t, bool month, Tuplestorestate *ts, TupleDesc desc)
@@ -1067,6 +1287,27 @@ gridflow_dq_build_figures(PG_FUNCTION_ARGS)
 		put_day_groups(a, a->day_groups, false, ts, desc);
 	else if (strcmp(part, "month_groups") == 0)
 		put_day_groups(a, a->month_groups, true, ts, desc);
+	else if (strcmp(part, "service_points") == 0)
+		put_figures(a->sp_figures, 8, ts, desc);
+	else if (strcmp(part, "meters") == 0)
+	{
+		a->meter_figures[7] = a->meter_orphans->nentries;
+		put_figures(a->meter_figures, 9, ts, desc);
+	}
+	else if (strcmp(part, "assignments") == 0)
+		put_figures(a->assignment_figures, 2, ts, desc);
+	else if (strcmp(part, "meter_link") == 0)
+	{
+		int64		counts[GF_LINK_FIGURES];
+
+		if (a->link == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("no meter-link figures of utility \"%s\" were gathered", utility_id),
+					 errdetail("They are gathered for utilities whose reads reach service points through meters.")));
+		gf_link_figures_counts(a->link, counts);
+		put_figures(counts, GF_LINK_FIGURES, ts, desc);
+	}
 	else
 	{
 		for (DayUnit *du = a->day_units; du != NULL; du = du->next)

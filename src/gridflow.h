@@ -491,14 +491,28 @@ extern void gf_dq_refresh_current(const char *utility_id, int64 build_id);
 extern void gf_dq_forget_others(List *utilities);
 extern void gf_dq_refresh_total(bool clear);
 
+/* dq.c: how ambiguous the link of reads to service points through meters is */
+#define GF_LINK_FIGURES 5
+typedef struct GfLinkFigures GfLinkFigures;
+extern GfLinkFigures *gf_link_figures_create(MemoryContext parent);
+extern void gf_link_figures_meter(GfLinkFigures *lf, text *meter, text *sp);
+extern void gf_link_figures_assignment(GfLinkFigures *lf, text *meter, text *sp, bool has_installed,
+									   TimestampTz installed, bool has_removed, TimestampTz removed,
+									   int64 batch_id, int64 line_no, bool assignment_file);
+extern void gf_link_figures_read(GfLinkFigures *lf, text *meter, TimestampTz ts);
+extern void gf_link_figures_counts(GfLinkFigures *lf, int64 *counts);
+extern void gf_link_figures_end(GfLinkFigures *lf);
+
 /* dqacc.c: a build's DQ figures, gathered as its writers write */
 typedef struct GfDqAcc GfDqAcc;
-extern GfDqAcc *gf_dq_acc_begin(const char *utility_id);
+extern GfDqAcc *gf_dq_acc_begin(const char *utility_id, bool meter_link);
 extern GfDqAcc *gf_dq_acc_get(const char *utility_id);
 extern void gf_dq_acc_reset(void);
 extern void gf_dq_acc_read(GfDqAcc *a, TupleTableSlot *slot);
 extern void gf_dq_acc_product(GfDqAcc *a, TupleTableSlot *slot);
 extern void gf_dq_acc_day(GfDqAcc *a, TupleTableSlot *slot);
+extern void gf_dq_acc_dimension(GfDqAcc *a, GfFileKind kind, TupleTableSlot *slot);
+extern void gf_dq_acc_assignment(GfDqAcc *a, GfFileKind kind, TupleTableSlot *slot);
 
 /* history.c: gridflow.build and gridflow.batch rows, steps, the build lock */
 extern int64 gf_build_begin(const char *operation, const char *drop_dir);

@@ -269,7 +269,7 @@ add_row(ReadingFile *fr)
 	if (f->kind == GF_KIND_METER && p->att_sp >= 0 && !row->isnull[p->att_sp])
 	{
 		gf_std_write_assignment(l->t->assignment, u, p, row, fr->batch_id,
-								(int64) rec->first_line);
+								(int64) rec->first_line, l->t->dq);
 		stats->assignments++;
 	}
 	/* an assignment file: every row is kept, in file order */
@@ -278,7 +278,7 @@ add_row(ReadingFile *fr)
 		if (u->sp_via_meter && !l->incremental)
 			gf_meter_map_add(u, p, row);
 		gf_std_write_assignment(l->t->assignment, u, p, row, fr->batch_id,
-								(int64) rec->first_line);
+								(int64) rec->first_line, l->t->dq);
 		stats->assignments++;
 		return;
 	}

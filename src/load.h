@@ -245,7 +245,7 @@ extern int	gf_spill_partitions(Size used, double fraction_read);
 /* standardized.c: the kept rows written */
 extern uint32 gf_std_write_kept(GfLoad *l, GfKeyTable *keys);
 extern void gf_std_write_assignment(GfBulk *b, GfUtility *u, LoadPlan *p, ParsedRow *row,
-									int64 batch_id, int64 line_no);
+									int64 batch_id, int64 line_no, struct GfDqAcc *dq);
 extern Size gf_std_sort_bytes(void);
 
 #endif							/* GRIDFLOW_LOAD_H */

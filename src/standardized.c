@@ -361,6 +361,8 @@ gf_std_write_kept(GfLoad *l, GfKeyTable *keys)
 				l->new_ids = lappend(l->new_ids, id);
 			MemoryContextSwitchTo(old);
 		}
+		else if (l->t->dq != NULL)
+			gf_dq_acc_dimension(l->t->dq, p->kind, slot);
 		if (d->existing)
 		{
 			/* the row of an earlier batch makes way for its new version */
@@ -384,7 +386,7 @@ gf_std_write_kept(GfLoad *l, GfKeyTable *keys)
 /* One meter-assignment row (every meter row that names a service point). */
 void
 gf_std_write_assignment(GfBulk *b, GfUtility *u, LoadPlan *p, ParsedRow *row, int64 batch_id,
-						int64 line_no)
+						int64 line_no, GfDqAcc *dq)
 {
 	TupleTableSlot *slot = gf_bulk_slot(b);
 	TupleDesc	desc = slot->tts_tupleDescriptor;
@@ -416,6 +418,8 @@ gf_std_write_assignment(GfBulk *b, GfUtility *u, LoadPlan *p, ParsedRow *row, in
 		slot->tts_isnull[i] = !present;
 	}
 	MemoryContextSwitchTo(old);
+	if (dq != NULL)
+		gf_dq_acc_assignment(dq, p->kind, slot);
 	gf_bulk_store(b, 96);
 }
 

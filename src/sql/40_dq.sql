@@ -355,6 +355,9 @@ DECLARE
     g_reads text;
     g_products text;
     g_orphans text;
+    g_service_points text;
+    g_meters text;
+    g_assignments text;
 BEGIN
     SELECT u.service_point_link, u.meter_link_policy, u.interval_dedup_policy
       INTO link, link_policy, read_policy
@@ -636,15 +639,26 @@ $q$, r_days) USING build, utility;
     END IF;
 
     -- the dimensions
-    EXECUTE format($q$
-WITH sp AS MATERIALIZED (
+    IF gathered THEN
+        g_service_points := $g$
+    SELECT * FROM gridflow.dq_build_figures($2, 'service_points')
+        AS f(n bigint, src bigint, dup_keys bigint, conf_keys bigint, conf_rows bigint, c_sp bigint,
+             c_city bigint, c_zip bigint)$g$;
+        g_meters := $g$
+    SELECT * FROM gridflow.dq_build_figures($2, 'meters')
+        AS f(n bigint, src bigint, dup_keys bigint, conf_keys bigint, conf_rows bigint, c_m bigint, c_sp bigint,
+             orphan_ids bigint, orphan_rows bigint)$g$;
+        g_assignments := $g$
+    SELECT * FROM gridflow.dq_build_figures($2, 'assignments') AS f(n bigint, multi_premise bigint)$g$;
+    ELSE
+        g_service_points := format($g$
     SELECT count(*) AS n, coalesce(sum(s.source_rows), 0) AS src,
            count(*) FILTER (WHERE s.source_rows > 1) AS dup_keys,
            count(*) FILTER (WHERE s.conflicting_rows > 0) AS conf_keys,
            coalesce(sum(s.conflicting_rows), 0) AS conf_rows,
            count(s.service_point_id) AS c_sp, count(s.city) AS c_city, count(s.zip) AS c_zip
-      FROM %1$s s WHERE s.utility_id = $2
-), m AS MATERIALIZED (
+      FROM %1$s s WHERE s.utility_id = $2$g$, r_service_points);
+        g_meters := format($g$
     SELECT count(*) AS n, coalesce(sum(x.source_rows), 0) AS src,
            count(*) FILTER (WHERE x.source_rows > 1) AS dup_keys,
            count(*) FILTER (WHERE x.conflicting_rows > 0) AS conf_keys,
@@ -655,9 +669,20 @@ WITH sp AS MATERIALIZED (
            count(*) FILTER (WHERE x.service_point_id IS NOT NULL AND s.service_point_id IS NULL) AS orphan_rows
       FROM %2$s x
       LEFT JOIN %1$s s ON s.utility_id = x.utility_id AND s.service_point_id = x.service_point_id
-     WHERE x.utility_id = $2
-), a AS (
-    SELECT count(*) AS n FROM %3$s a WHERE a.utility_id = $2
+     WHERE x.utility_id = $2$g$, r_service_points, r_meters);
+        g_assignments := format($g$
+    SELECT (SELECT count(*) FROM %1$s a WHERE a.utility_id = $2) AS n,
+           (SELECT count(*)
+              FROM (SELECT d.meter_id
+                      FROM (SELECT x.meter_id, x.service_point_id FROM %1$s x
+                             WHERE x.utility_id = $2 AND x.service_point_id IS NOT NULL
+                             GROUP BY x.meter_id, x.service_point_id) d
+                     GROUP BY d.meter_id HAVING count(*) > 1) mp) AS multi_premise$g$, r_assignments);
+    END IF;
+    EXECUTE format($q$
+WITH sp AS MATERIALIZED (%1$s
+), m AS MATERIALIZED (%2$s
+), a AS MATERIALIZED (%3$s
 ), dup AS (
     INSERT INTO dq.source_duplicates_history
     SELECT $1, $2, 'service_point', sp.src, sp.n, sp.dup_keys, sp.conf_keys, sp.conf_rows FROM sp
@@ -680,17 +705,17 @@ UNION ALL SELECT $1, $2, 'standardized.meter', m.n FROM m
 UNION ALL SELECT $1, $2, 'standardized.meter_assignment', a.n FROM a
 -- the rows of the dq lists (dq.snapshot counts them)
 UNION ALL SELECT $1, $2, 'dq.conflicting_service_points', sp.conf_keys FROM sp
-UNION ALL SELECT $1, $2, 'dq.multi_premise_meters', count(*)
-            FROM (SELECT d.meter_id
-                    FROM (SELECT x.meter_id, x.service_point_id FROM %3$s x
-                           WHERE x.utility_id = $2 AND x.service_point_id IS NOT NULL
-                           GROUP BY x.meter_id, x.service_point_id) d
-                   GROUP BY d.meter_id HAVING count(*) > 1) mp
-$q$, r_service_points, r_meters, r_assignments) USING build, utility;
+UNION ALL SELECT $1, $2, 'dq.multi_premise_meters', a.multi_premise FROM a
+$q$, g_service_points, g_meters, g_assignments) USING build, utility;
 
     -- how ambiguous the link of reads to service points through meters is
     -- (gridflow.meter_link_figures(): one pass over reads and assignments)
-    IF link = 'meter' THEN
+    IF link = 'meter' AND gathered THEN
+        INSERT INTO dq.meter_link_ambiguity_history
+        SELECT build, utility, link_policy, f.*
+          FROM gridflow.dq_build_figures(utility, 'meter_link')
+            AS f(reads bigint, multi bigint, several bigint, without_assignment bigint, differ bigint);
+    ELSIF link = 'meter' THEN
         INSERT INTO dq.meter_link_ambiguity_history
         SELECT build, utility, link_policy, f.*
           FROM gridflow.meter_link_figures(utility, reads, meters, assignments) f;
