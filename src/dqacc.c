@@ -166,12 +166,34 @@ typedef struct DayGroup
 	AccRange	peak;
 } DayGroup;
 
-/* a meter of the assignment rows: the first service point they name */
+/* a text value kept by an accumulator: bytes and length (NULL: data NULL) */
+typedef struct AccId
+{
+	char	   *data;
+	uint32		len;
+} AccId;
+
+/*
+ * A meter of the assignment rows (dq.multi_premise_meters): its rows, the
+ * distinct service points they name, their installations, its service
+ * point in the meter file and its first row of an assignment file.
+ */
 typedef struct AssignedMeter
 {
-	char	   *sp;
-	uint32		len;
-	bool		multi;			/* another one too */
+	int64		rows;
+	int			nsps;
+	int			maxsps;
+	AccId		first_sp;		/* the first distinct service point */
+	AccId	   *more_sps;		/* the others */
+	bool		any_installed;
+	TimestampTz first_installed;
+	TimestampTz last_installed;
+	bool		meter_known;	/* its kept meter row, and that row's service point */
+	AccId		meter_sp;
+	bool		have_assigned;	/* its first assignment-file row (batch, line) */
+	int64		assigned_batch;
+	int64		assigned_line;
+	AccId		assigned_sp;
 } AssignedMeter;
 
 /* days per unit */
@@ -249,7 +271,7 @@ typedef struct GfDqAcc
 	int64		assignment_figures[2];	/* rows, multi-premise meters */
 	GfKeyTable *sp_ids;			/* the service points: no payload */
 	GfKeyTable *meter_orphans;	/* service points of meters not among them */
-	GfKeyTable *assigned;		/* meter (NULL: a key of its own) -> AssignedMeter */
+	GfKeyTable *assigned;		/* '\1' meter ('\0': NULL) -> AssignedMeter */
 
 	ReadGroup  *reads;
 	ReadGroup  *last_read;
@@ -483,6 +505,57 @@ set_add(GfKeyTable *t, Datum d)
  * ---------------------------------------------------------------------
  */
 
+/* keep a copy of a text datum (isnull: NULL) */
+static void
+id_keep(GfDqAcc *a, AccId *id, bool isnull, Datum d)
+{
+	if (isnull)
+	{
+		id->data = NULL;
+		id->len = 0;
+		return;
+	}
+	{
+		text	   *t = DatumGetTextPP(d);
+
+		id->len = VARSIZE_ANY_EXHDR(t);
+		id->data = MemoryContextAlloc(a->cxt, id->len + 1);
+		memcpy(id->data, VARDATA_ANY(t), id->len);
+		id->data[id->len] = '\0';
+	}
+}
+
+static Datum
+id_datum(const AccId *id, bool *isnull)
+{
+	*isnull = (id->data == NULL);
+	return id->data == NULL ? (Datum) 0 : PointerGetDatum(cstring_to_text_with_len(id->data, (int) id->len));
+}
+
+/* the entry of a meter of the assignment rows (NULL: one entry of its own) */
+static AssignedMeter *
+assigned_meter(GfDqAcc *a, bool isnull, Datum meter, bool insert)
+{
+	AssignedMeter *m;
+	bool		found;
+
+	resetStringInfo(&a->keybuf);
+	if (isnull)
+		appendStringInfoChar(&a->keybuf, '\0');
+	else
+	{
+		text	   *t = DatumGetTextPP(meter);
+
+		appendStringInfoChar(&a->keybuf, '\1');
+		appendBinaryStringInfo(&a->keybuf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+	}
+	m = gf_keytable_find(a->assigned, a->keybuf.data, (uint32) a->keybuf.len,
+						 gf_key_hash(a->keybuf.data, (uint32) a->keybuf.len), insert, &found);
+	if (m != NULL && !found)
+		memset(m, 0, sizeof(AssignedMeter));
+	return m;
+}
+
 /* the keyed figures of a kept service point or meter row */
 static void
 dimension_keys(int64 *f, TupleTableSlot *slot, int source_rows, int conflicting)
@@ -554,6 +627,21 @@ gf_dq_acc_dimension(GfDqAcc *a, GfFileKind kind, TupleTableSlot *slot)
 		if (a->link != NULL && !n[a->m_meter])
 			gf_link_figures_meter(a->link, DatumGetTextPP(v[a->m_meter]),
 								  n[a->m_sp] ? NULL : DatumGetTextPP(v[a->m_sp]));
+		if (!n[a->m_meter])
+		{
+			/*
+			 * Its rows of the meter file naming a service point are written
+			 * (as assignment rows) before it: a meter without any is no
+			 * multi-premise meter.
+			 */
+			AssignedMeter *m = assigned_meter(a, false, v[a->m_meter], false);
+
+			if (m != NULL)
+			{
+				m->meter_known = true;
+				id_keep(a, &m->meter_sp, n[a->m_sp], v[a->m_sp]);
+			}
+		}
 		if (!n[a->m_sp])
 		{
 			text	   *sp = DatumGetTextPP(v[a->m_sp]);
@@ -604,33 +692,67 @@ gf_dq_acc_assignment(GfDqAcc *a, GfFileKind kind, TupleTableSlot *slot)
 								   !n[a->a_removed], DatumGetTimestampTz(v[a->a_removed]),
 								   DatumGetInt64(v[a->a_batch]), DatumGetInt64(v[a->a_line]),
 								   kind == GF_KIND_ASSIGNMENT);
+
+	m = assigned_meter(a, n[a->a_meter], v[a->a_meter], true);
+	m->rows++;
+	if (!n[a->a_installed])
+	{
+		TimestampTz t = DatumGetTimestampTz(v[a->a_installed]);
+
+		if (!m->any_installed)
+		{
+			m->any_installed = true;
+			m->first_installed = m->last_installed = t;
+		}
+		else
+		{
+			m->first_installed = Min(m->first_installed, t);
+			m->last_installed = Max(m->last_installed, t);
+		}
+	}
+	if (kind == GF_KIND_ASSIGNMENT)
+	{
+		int64		batch = DatumGetInt64(v[a->a_batch]);
+		int64		line = DatumGetInt64(v[a->a_line]);
+
+		if (!m->have_assigned || batch < m->assigned_batch ||
+			(batch == m->assigned_batch && line < m->assigned_line))
+		{
+			m->have_assigned = true;
+			m->assigned_batch = batch;
+			m->assigned_line = line;
+			id_keep(a, &m->assigned_sp, n[a->a_sp], v[a->a_sp]);
+		}
+	}
 	if (n[a->a_sp])
 		return;
+
+	/* a service point it did not name yet? */
 	sp = DatumGetTextPP(v[a->a_sp]);
-	resetStringInfo(&a->keybuf);
-	if (n[a->a_meter])
-		appendStringInfoChar(&a->keybuf, '\0');
+	found = false;
+	for (int i = 0; i < m->nsps && !found; i++)
+	{
+		const AccId *x = i == 0 ? &m->first_sp : &m->more_sps[i - 1];
+
+		found = (x->len == VARSIZE_ANY_EXHDR(sp) && memcmp(x->data, VARDATA_ANY(sp), x->len) == 0);
+	}
+	if (found)
+		return;
+	if (m->nsps == 0)
+		id_keep(a, &m->first_sp, false, v[a->a_sp]);
 	else
 	{
-		text	   *meter = DatumGetTextPP(v[a->a_meter]);
-
-		appendStringInfoChar(&a->keybuf, '\1');
-		appendBinaryStringInfo(&a->keybuf, VARDATA_ANY(meter), VARSIZE_ANY_EXHDR(meter));
+		if (m->nsps - 1 == m->maxsps)
+		{
+			m->maxsps = Max(2, m->maxsps * 2);
+			m->more_sps = m->more_sps == NULL ?
+				MemoryContextAlloc(a->cxt, sizeof(AccId) * m->maxsps) :
+				repalloc(m->more_sps, sizeof(AccId) * m->maxsps);
+		}
+		id_keep(a, &m->more_sps[m->nsps - 1], false, v[a->a_sp]);
 	}
-	m = gf_keytable_find(a->assigned, a->keybuf.data, (uint32) a->keybuf.len,
-						 gf_key_hash(a->keybuf.data, (uint32) a->keybuf.len), true, &found);
-	if (!found)
-	{
-		m->len = VARSIZE_ANY_EXHDR(sp);
-		m->sp = MemoryContextAlloc(a->cxt, m->len + 1);
-		memcpy(m->sp, VARDATA_ANY(sp), m->len);
-		m->multi = false;
-	}
-	else if (!m->multi && (m->len != VARSIZE_ANY_EXHDR(sp) || memcmp(m->sp, VARDATA_ANY(sp), m->len) != 0))
-	{
-		m->multi = true;
+	if (++m->nsps == 2)
 		a->assignment_figures[1]++;
-	}
 }
 
 /* A kept read (the standardized row, every column set). */
@@ -1064,6 +1186,7 @@ static const FigurePart parts[] = {
 	{"meters", 9, {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID}},
 	{"assignments", 2, {INT8OID, INT8OID}},
 	{"meter_link", GF_LINK_FIGURES, {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID}},
+	{"multi_premise_meters", 6, {TEXTOID, INT8OID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID}},
 };
 
 /* one row of int64 figures */
@@ -1296,6 +1419,36 @@ gridflow_dq_build_figures(PG_FUNCTION_ARGS)
 	}
 	else if (strcmp(part, "assignments") == 0)
 		put_figures(a->assignment_figures, 2, ts, desc);
+	else if (strcmp(part, "multi_premise_meters") == 0)
+	{
+		for (uint32 i = 0; i < a->assigned->nentries; i++)
+		{
+			AssignedMeter *m = gf_keytable_payload(a->assigned, i);
+			uint32		len;
+			const char *key = gf_keytable_key(a->assigned, i, &len);
+			Datum		v[6];
+			bool		nl[6] = {0};
+
+			CHECK_FOR_INTERRUPTS();
+			if (m->nsps < 2)
+				continue;
+			nl[0] = (key[0] == '\0');
+			v[0] = nl[0] ? (Datum) 0 : PointerGetDatum(cstring_to_text_with_len(key + 1, (int) len - 1));
+			v[1] = Int64GetDatum(m->nsps);
+			v[2] = Int64GetDatum(m->rows);
+			nl[3] = nl[4] = !m->any_installed;
+			v[3] = TimestampTzGetDatum(m->first_installed);
+			v[4] = TimestampTzGetDatum(m->last_installed);
+			/* coalesce(the meter file's, the first assignment-file row's) */
+			if (m->meter_known && m->meter_sp.data != NULL)
+				v[5] = id_datum(&m->meter_sp, &nl[5]);
+			else if (m->have_assigned)
+				v[5] = id_datum(&m->assigned_sp, &nl[5]);
+			else
+				nl[5] = true;
+			tuplestore_putvalues(ts, desc, v, nl);
+		}
+	}
 	else if (strcmp(part, "meter_link") == 0)
 	{
 		int64		counts[GF_LINK_FIGURES];

@@ -200,6 +200,19 @@ CREATE TABLE dq.meter_link_ambiguity_history (
 );
 COMMENT ON TABLE dq.meter_link_ambiguity_history IS 'Ambiguity of the meter to service point link per run and utility whose reads reach service points through meters (grain: one row per build_id, utility_id); dq.meter_link_ambiguity shows the current run''s';
 
+CREATE TABLE dq.multi_premise_meters_history (
+    build_id bigint NOT NULL,
+    utility_id text NOT NULL,
+    meter_id text,
+    service_points bigint NOT NULL,
+    assignment_rows bigint NOT NULL,
+    first_installed_at timestamptz,
+    last_installed_at timestamptz,
+    first_row_service_point text,
+    UNIQUE NULLS NOT DISTINCT (build_id, utility_id, meter_id)
+);
+COMMENT ON TABLE dq.multi_premise_meters_history IS 'Meters that the meter or assignment files put under more than one service point, per run and utility (grain: one row per build_id, utility_id, meter_id); dq.multi_premise_meters shows the current run''s';
+
 CREATE TABLE dq.batch_quality_history (
     build_id bigint NOT NULL,
     batch_id bigint NOT NULL,
@@ -243,6 +256,7 @@ SELECT pg_catalog.pg_extension_config_dump('dq.value_total', '');
 SELECT pg_catalog.pg_extension_config_dump('dq.experience_summary_history', '');
 SELECT pg_catalog.pg_extension_config_dump('dq.meter_link_ambiguity_history', '');
 SELECT pg_catalog.pg_extension_config_dump('dq.batch_quality_history', '');
+SELECT pg_catalog.pg_extension_config_dump('dq.multi_premise_meters_history', '');
 SELECT pg_catalog.pg_extension_config_dump('dq.experience_unit_history', '');
 
 DO $$
@@ -257,7 +271,7 @@ BEGIN
                               'dq.dedup_value_share_history'::regclass, 'dq.referential_integrity_history'::regclass,
                               'dq.completeness_history'::regclass, 'dq.value_profile_history'::regclass,
                               'dq.experience_summary_history'::regclass, 'dq.meter_link_ambiguity_history'::regclass,
-                              'dq.experience_unit_history'::regclass,
+                              'dq.experience_unit_history'::regclass, 'dq.multi_premise_meters_history'::regclass,
                               'dq.batch_quality_history'::regclass)
            AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
     LOOP
@@ -708,6 +722,35 @@ UNION ALL SELECT $1, $2, 'dq.conflicting_service_points', sp.conf_keys FROM sp
 UNION ALL SELECT $1, $2, 'dq.multi_premise_meters', a.multi_premise FROM a
 $q$, g_service_points, g_meters, g_assignments) USING build, utility;
 
+    -- the meters under several service points (dq.multi_premise_meters)
+    IF gathered THEN
+        INSERT INTO dq.multi_premise_meters_history
+        SELECT build, utility, f.*
+          FROM gridflow.dq_build_figures(utility, 'multi_premise_meters')
+            AS f(meter_id text, service_points bigint, assignment_rows bigint, first_installed_at timestamptz,
+                 last_installed_at timestamptz, first_row_service_point text);
+    ELSE
+        EXECUTE format($q$
+INSERT INTO dq.multi_premise_meters_history
+WITH first_assigned AS (
+    -- a meter's first row in an assignment file (its meter file names no service point)
+    SELECT DISTINCT ON (a.meter_id) a.meter_id, a.service_point_id
+      FROM %1$s a
+      JOIN gridflow.batch b ON b.batch_id = a.batch_id
+     WHERE a.utility_id = $2 AND b.file_kind = 'assignment'
+     ORDER BY a.meter_id, a.batch_id, a.line_no
+)
+SELECT $1, $2, a.meter_id, count(DISTINCT a.service_point_id), count(*), min(a.installed_at), max(a.installed_at),
+       coalesce(m.service_point_id, f.service_point_id)
+  FROM %1$s a
+  LEFT JOIN %2$s m ON m.utility_id = a.utility_id AND m.meter_id = a.meter_id
+  LEFT JOIN first_assigned f ON f.meter_id = a.meter_id
+ WHERE a.utility_id = $2
+ GROUP BY a.meter_id, m.service_point_id, f.service_point_id
+HAVING count(DISTINCT a.service_point_id) > 1
+$q$, r_assignments, r_meters) USING build, utility;
+    END IF;
+
     -- how ambiguous the link of reads to service points through meters is
     -- (gridflow.meter_link_figures(): one pass over reads and assignments)
     IF link = 'meter' AND gathered THEN
@@ -1127,29 +1170,12 @@ COMMENT ON COLUMN dq.conflicting_service_points.batch_id IS 'Lineage of the kept
 COMMENT ON COLUMN dq.conflicting_service_points.line_no IS 'Lineage of the kept record: line';
 
 CREATE VIEW dq.multi_premise_meters WITH (security_invoker = true) AS
-WITH first_assigned AS (
-    -- a meter's first row in an assignment file (its meter file names no service point)
-    SELECT DISTINCT ON (a.utility_id, a.meter_id) a.utility_id, a.meter_id, a.service_point_id
-      FROM standardized.meter_assignment a
-      JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) a.batch_id
-     WHERE b.file_kind OPERATOR(pg_catalog.=) 'assignment'
-     ORDER BY a.utility_id, a.meter_id, a.batch_id, a.line_no
-)
-SELECT a.utility_id,
-       a.meter_id,
-       pg_catalog.count(DISTINCT a.service_point_id) AS service_points,
-       pg_catalog.count(*) AS assignment_rows,
-       pg_catalog.min(a.installed_at) AS first_installed_at,
-       pg_catalog.max(a.installed_at) AS last_installed_at,
-       coalesce(m.service_point_id, f.service_point_id) AS first_row_service_point
-  FROM standardized.meter_assignment a
-  LEFT JOIN standardized.meter m
-    ON m.utility_id OPERATOR(pg_catalog.=) a.utility_id AND m.meter_id OPERATOR(pg_catalog.=) a.meter_id
-  LEFT JOIN first_assigned f
-    ON f.utility_id OPERATOR(pg_catalog.=) a.utility_id AND f.meter_id OPERATOR(pg_catalog.=) a.meter_id
- GROUP BY a.utility_id, a.meter_id, m.service_point_id, f.service_point_id
-HAVING pg_catalog.count(DISTINCT a.service_point_id) OPERATOR(pg_catalog.>) 1
- ORDER BY a.utility_id, a.meter_id;
+SELECT h.utility_id, h.meter_id, h.service_points, h.assignment_rows, h.first_installed_at, h.last_installed_at,
+       h.first_row_service_point
+  FROM dq.multi_premise_meters_history h
+  JOIN dq.current_run c
+    ON c.utility_id OPERATOR(pg_catalog.=) h.utility_id AND c.build_id OPERATOR(pg_catalog.=) h.build_id
+ ORDER BY h.utility_id, h.meter_id;
 COMMENT ON VIEW dq.multi_premise_meters IS 'Meters that the meter or assignment files put under more than one service point (grain: one row per utility_id, meter_id)';
 COMMENT ON COLUMN dq.multi_premise_meters.utility_id IS 'Utility';
 COMMENT ON COLUMN dq.multi_premise_meters.meter_id IS 'Meter';
