@@ -14,6 +14,12 @@
 # alternation when Node.js can install @duckdb/node-api from the npm registry
 # into BENCH_DIR; set DUCKDB=0 to leave it out.
 #
+# Every contender is timed the same way: the whole command (psql, the
+# competitor's script, node), process start-up included, with nothing else
+# running.  Peak memory is measured afterwards, in one more run of each
+# whose backend (or process) is sampled every 20 ms: the sampler would
+# otherwise take CPU from the timed runs on a small machine.
+#
 # Environment: SCALE (default 50), RUNS (default 5, 3 above scale 100),
 # BENCH_DIR (default /tmp/gridflow-bench: drops, cluster, logs),
 # COMPETITOR (default ../shared/bench beside the project), DUCKDB (1/0).
@@ -159,22 +165,30 @@ say "== scale $scale: $raw_rows raw utility2 reads, $bytes bytes in six files; $
 declare -a t_base t_grid t_floor t_duck m_base_anon m_base_hwm m_grid_anon m_grid_hwm m_duck
 cat "$drop"/utility1/*.csv "$drop"/utility2/*.csv > /dev/null   # warm the page cache
 for i in $(seq 1 "$runs"); do
-    run_sampled gridflow-bench-baseline baseline "$drop"
-    t_base+=("$run_s"); m_base_anon+=("$run_anon_kb"); m_base_hwm+=("$run_hwm_kb")
-    run_sampled gridflow-bench-floor floor_copy "$drop"
+    run_timed baseline "$drop"
+    t_base+=("$run_s")
+    run_timed floor_copy "$drop"
     t_floor+=("$run_s")
-    run_sampled gridflow-bench-gridflow gridflow_build "$drop"
-    t_grid+=("$run_s"); m_grid_anon+=("$run_anon_kb"); m_grid_hwm+=("$run_hwm_kb")
+    run_timed gridflow_build "$drop"
+    t_grid+=("$run_s")
     duck_note=""
     if [ "$use_duckdb" = 1 ]; then
-        # the pipeline's own clock (process start-up excluded), peak RSS from time -v
-        duck_out="$(/usr/bin/time -f 'maxrss %M' -o "$work/duck.time" node "$duck/duckdb_run.mjs" "$duck/duckdb_pipeline.sql" "$drop")"
-        t_duck+=("$(printf '%s\n' "$duck_out" | head -1)")
-        m_duck+=("$(awk '/^maxrss/ { print $2 }' "$work/duck.time")")
+        run_timed duckdb_pipeline "$drop"
+        t_duck+=("$run_s")
         duck_note=", DuckDB ${t_duck[-1]} s"
     fi
-    say "   run $i: competitor ${t_base[-1]} s, floor ${t_floor[-1]} s, gridflow ${t_grid[-1]} s (peak private ${m_grid_anon[-1]} kB)$duck_note"
+    say "   run $i: competitor ${t_base[-1]} s, floor ${t_floor[-1]} s, gridflow ${t_grid[-1]} s$duck_note"
 done
+# peak memory, in runs of their own
+run_sampled gridflow-bench-baseline baseline "$drop"
+m_base_anon+=("$run_anon_kb"); m_base_hwm+=("$run_hwm_kb")
+run_sampled gridflow-bench-gridflow gridflow_build "$drop"
+m_grid_anon+=("$run_anon_kb"); m_grid_hwm+=("$run_hwm_kb")
+if [ "$use_duckdb" = 1 ]; then
+    /usr/bin/time -f 'maxrss %M' -o "$work/duck.time" node "$duck/duckdb_run.mjs" "$duck/duckdb_pipeline.sql" "$drop" >>"$log"
+    m_duck+=("$(awk '/^maxrss/ { print $2 }' "$work/duck.time")")
+fi
+say "   peak memory (sampled runs): competitor ${m_base_anon[-1]} kB private, gridflow ${m_grid_anon[-1]} kB private"
 # the phases of the last gridflow build
 phases="$(gridflow_build "$drop")"
 
@@ -217,7 +231,7 @@ section="$(mktemp)"
     echo "<!-- scale $scale -->"
     echo "### Scale $scale: $raw_rows raw utility2 reads, $(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1e6 }') MB in six files"
     echo ""
-    echo "Measured $(date -u +%Y-%m-%d) on $machine, PostgreSQL $pgver, settings of the competitor's pg_bench.conf; $runs runs each, alternating."
+    echo "Measured $(date -u +%Y-%m-%d) on $machine, PostgreSQL $pgver, settings of the competitor's pg_bench.conf; $runs runs each, alternating, each timed whole (process start-up included) with nothing else running; peak memory from one more run of each, sampled every 20 ms."
     echo ""
     echo "| pipeline | median s | min s | max s | raw reads/s | backend peak memory |"
     echo "|---|---|---|---|---|---|"

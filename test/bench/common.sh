@@ -93,6 +93,18 @@ SQL
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 
+# Run a command and time it, whole (process start-up included), with
+# nothing else running: sets $run_s (wall).  The timed runs of every
+# contender go through here; memory is sampled in runs of their own
+# (run_sampled), whose sampler (psql and awk every 20 ms) would otherwise
+# share the cores with what it measures.
+run_timed() {
+    local t0
+    t0="$(now)"
+    "$@" >>"$log" 2>&1
+    run_s="$(elapsed "$t0")"
+}
+
 # Run a command whose database session is tagged APPNAME; sample its
 # backend's memory and CPU time while it runs.  Sets $run_s (wall),
 # $run_cpu_s (the backend's user + system time at the last sample, a lower
