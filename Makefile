@@ -65,6 +65,7 @@ OBJS = \
 	src/distribute.o \
 	src/dq.o \
 	src/dqacc.o \
+	src/monthly.o \
 	src/shard.o \
 	src/orphans.o src/pseudonym.o
 

@@ -130,7 +130,10 @@ SELECT (SELECT count(*) FROM (SELECT * FROM product.usage_interval EXCEPT ALL SE
        AS product_differences,
        (SELECT count(*) FROM (SELECT * FROM experience.daily_usage EXCEPT ALL SELECT * FROM gridflow.experience_source) a)
      + (SELECT count(*) FROM (SELECT * FROM gridflow.experience_source EXCEPT ALL SELECT * FROM experience.daily_usage) b)
-       AS experience_differences;
+       AS experience_differences,
+       (SELECT count(*) FROM (SELECT * FROM experience.monthly_usage EXCEPT ALL SELECT * FROM gridflow.monthly_source) a)
+     + (SELECT count(*) FROM (SELECT * FROM gridflow.monthly_source EXCEPT ALL SELECT * FROM experience.monthly_usage) b)
+       AS month_differences;
 -- lineage: each standardized row points at the landed record it came from
 SELECT r.utility_id, r.meter_id, r.line_no, l.record
   FROM standardized.interval_read r

@@ -314,6 +314,14 @@ SELECT r.statement, n.node_type, max(n.handled) AS handled, round(max(n.handled)
  ORDER BY r.ord, handled DESC, n.node_type;
 \o
 
+-- The months the build rolled up from the days as it wrote them
+-- (monthly.c) equal their SQL definition over the days.
+SELECT count(*) AS months,
+       (SELECT count(*) FROM (SELECT * FROM experience.monthly_usage EXCEPT ALL SELECT * FROM gridflow.monthly_source) a)
+     + (SELECT count(*) FROM (SELECT * FROM gridflow.monthly_source EXCEPT ALL SELECT * FROM experience.monthly_usage) b)
+       AS month_differences
+  FROM experience.monthly_usage;
+
 -- The DQ figures the build gathered while writing its layers (dqacc.c)
 -- equal those gridflow.dq_refresh() computes by scanning the layers (what
 -- ingests do): every stored row, exact-sum partials included, computed

@@ -208,6 +208,9 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 				t.interval = gf_store_writer(u, GF_STORE_READ, true);
 				t.product = gf_store_writer(u, GF_STORE_PRODUCT, true);
 				t.experience = gf_store_writer(u, GF_STORE_DAY, true);
+				/* the months, rolled up from the days as they are written */
+				t.month = gf_store_writer(u, GF_STORE_MONTH, true);
+				t.months = gf_month_writer_begin(t.month, u, CurrentMemoryContext);
 			}
 		}
 
@@ -295,17 +298,9 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 													 "product.usage_interval");
 				rows[GF_STORE_DAY] += end_writer(t.experience, &index_ms[GF_STORE_DAY],
 												 "experience.daily_usage");
-				/* the months, from the days (small: a rollup in SQL) */
-				{
-					TimestampTz m0 = GetCurrentTimestamp();
-
-					phase = psprintf("rolling the days of utility %s up into months", u->utility_id);
-					rows[GF_STORE_MONTH] += (int64)
-						gf_month_rollup(gf_store_partition(GF_STORE_DAY, u->utility_id, true, false),
-										gf_store_partition(GF_STORE_MONTH, u->utility_id, true, true),
-										(Datum) 0, (Datum) 0);
-					index_ms[GF_STORE_MONTH] += (double) (GetCurrentTimestamp() - m0) / 1000.0;
-				}
+				gf_month_writer_end(t.months);
+				rows[GF_STORE_MONTH] += end_writer(t.month, &index_ms[GF_STORE_MONTH],
+												   "experience.monthly_usage");
 			}
 			phase = NULL;
 			memset(&t, 0, sizeof(t));

@@ -295,9 +295,14 @@ flush_days(GfDayWriter *em)
 		MemoryContextSwitchTo(old);
 		if (em->t->dq != NULL)
 			gf_dq_acc_day(em->t->dq, slot);
+		if (em->t->months != NULL)
+			gf_month_add_day(em->t->months, slot);
 		gf_bulk_store(out, 128);
 		em->t->experience_rows++;
 	}
+	/* the service point's months are complete too */
+	if (em->t->months != NULL)
+		gf_month_flush(em->t->months);
 	MemoryContextReset(em->days_cxt);
 	em->days = gf_keytable_create(em->days_cxt, 64, sizeof(DayAgg));
 	em->have_sp = false;

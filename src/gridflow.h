@@ -249,6 +249,8 @@ typedef struct GfLoadTargets
 	uint64		experience_rows;
 	bool		incremental;	/* tables hold earlier batches (gridflow_ingest) */
 	struct GfDqAcc *dq;			/* a build's DQ figures of them (dqacc.c) */
+	GfBulk	   *month;			/* experience.monthly_usage, written by a build */
+	struct GfMonthWriter *months;	/* its rollup of the days (monthly.c) */
 } GfLoadTargets;
 
 /* the packing of landed records (landing.c) */
@@ -400,6 +402,13 @@ extern GfDayWriter *gf_day_writer_begin(GfLoadTargets *t, GfUtility *u, MemoryCo
 extern void gf_day_add(GfDayWriter *dw, text *sp, text *ch, text *unit, bool day_resolution,
 					   int32 local_date, TimestampTz start, bool value_null, double v);
 extern void gf_day_writer_end(GfDayWriter *dw);
+
+/* monthly.c: a build's months, rolled up from the days as they are written */
+typedef struct GfMonthWriter GfMonthWriter;
+extern GfMonthWriter *gf_month_writer_begin(GfBulk *out, GfUtility *u, MemoryContext parent);
+extern void gf_month_add_day(GfMonthWriter *mw, TupleTableSlot *day);
+extern void gf_month_flush(GfMonthWriter *mw);
+extern void gf_month_writer_end(GfMonthWriter *mw);
 extern const char *gf_month_rollup_sql(const char *days);
 extern uint64 gf_month_rollup(Oid days, Oid months, Datum sps, Datum months_start);
 
