@@ -210,6 +210,20 @@ RESET statement_timeout;
 SELECT statement, pg_temp.verdict(r, :reads) AS result
   FROM pg_temp.plan_result r WHERE kind = 'dq' ORDER BY ord;
 
+-- The privacy-screened aggregates read the monthly rollup and the service
+-- points once each: no node may handle more than twice their rows (with
+-- a join on the utility alone, or the months read again per group, they
+-- would).
+SELECT (SELECT count(*) FROM experience.monthly_usage) + (SELECT count(*) FROM standardized.service_point)
+       AS privacy_rows \gset
+SET statement_timeout = '300s';
+CALL pg_temp.plan_check('privacy', 'external.usage_by_zip', 'SELECT * FROM external.usage_by_zip', 2 * :privacy_rows);
+CALL pg_temp.plan_check('privacy', 'external.privacy_suppression', 'SELECT * FROM external.privacy_suppression',
+                        2 * :privacy_rows);
+RESET statement_timeout;
+SELECT statement, pg_temp.verdict(r, :reads) AS result
+  FROM pg_temp.plan_result r WHERE kind = 'privacy' ORDER BY ord;
+
 -- The dashboard: UTILITY2's service point with the most days in January,
 -- the meter with the most reads on 2025-01-24, channel 1 on 2025-01-23.
 SELECT service_point_id AS sp FROM experience.daily_usage
