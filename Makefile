@@ -77,12 +77,12 @@ SQL_SOURCES = $(sort $(wildcard $(srcdir)/src/sql/[0-9]*.sql))
 # the layers and everything over them, and the files new in 0.3.0 (frozen
 # into src/sql/versions/ when 0.3.0 is released).
 UPDATE_SOURCES = $(addprefix $(srcdir)/src/sql/,update/0.2.0--0.3.0.sql 20_layers.sql 35_layer_views.sql \
-	40_dq.sql 45_dq_snapshot.sql 55_pseudonyms.sql 56_external.sql 62_builds.sql 64_calendar.sql 65_layer_privileges.sql 66_privacy.sql \
+	40_dq.sql 45_dq_snapshot.sql 55_pseudonyms.sql 56_external.sql 62_builds.sql 64_calendar.sql 65_layer_privileges.sql 66_privacy.sql 67_green_button.sql \
 	72_shard_stage_read.sql 80_operations.sql 90_column_comments.sql)
 DATA_built = gridflow--$(EXTVERSION).sql gridflow--0.2.0--$(EXTVERSION).sql
 DATA = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/src/sql/versions/gridflow--*.sql))
 
-REGRESS = catalog upgrade reader aggregate build layers dq hostile ingest file_access privileges hijack hardening layouts edges onboard hostile_config calendar plans vee privacy
+REGRESS = catalog upgrade reader aggregate build layers dq hostile ingest file_access privileges hijack hardening layouts edges onboard hostile_config calendar plans vee privacy green_button
 
 # Isolation tests (PostgreSQL's isolation tester), run by installcheck after
 # the pg_regress suite: concurrent ingests, builds and readers.

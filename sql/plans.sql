@@ -309,6 +309,19 @@ SELECT format('CALL pg_temp.plan_check(%L, %L, %L, %s, %s)', 'dashboard',
                          ORDER BY month_start, channel$q$, :'sp'),
               :needed + :slack, :needed)
 \gexec
+-- the reads of a Green Button export (gridflow.green_button_reads, which
+-- the planner inlines) of one service point and month
+SELECT count(*) AS needed FROM product.usage_interval
+ WHERE utility_id = 'UTILITY2' AND service_point_id = :'sp'
+   AND interval_start_ts >= '2025-01-01 00:00 America/New_York'
+   AND interval_start_ts < '2025-02-01 00:00 America/New_York' \gset
+SELECT format('CALL pg_temp.plan_check(%L, %L, %L, %s, %s, %L)', 'dashboard',
+              'one service point''s Green Button reads of a month',
+              format($q$SELECT * FROM gridflow.green_button_reads('UTILITY2', %L,
+                                                                 '2025-01-01 00:00 America/New_York',
+                                                                 '2025-02-01 00:00 America/New_York')$q$, :'sp'),
+              :needed + :slack, :needed, '202501')
+\gexec
 RESET statement_timeout;
 SELECT statement, needed AS rows_needed, pg_temp.verdict(r, :reads) AS result
   FROM pg_temp.plan_result r WHERE kind = 'dashboard' ORDER BY ord;
