@@ -65,7 +65,7 @@ OBJS = \
 	src/distribute.o \
 	src/dq.o \
 	src/shard.o \
-	src/orphans.o src/pseudonym.o
+	src/orphans.o src/pseudonym.o src/espi.o
 
 # The install script of the current version is built from the editable
 # sources in src/sql/; the full script of the first release (the base of
@@ -96,6 +96,10 @@ REGRESS_PREP = stage-fixtures
 
 
 PG_CPPFLAGS = -I$(srcdir)/src -DGRIDFLOW_VERSION=\"$(EXTVERSION)\"
+# Green Button files are parsed by libxml2, which the server links too
+# (PostgreSQL configured --with-libxml, as Debian's is)
+PG_CPPFLAGS += $(shell xml2-config --cflags)
+SHLIB_LINK += $(shell xml2-config --libs)
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 # Warnings as errors on request (.ci/run asks), not whenever CI is set:
 # packagers' builds set CI too, with compilers this code has not met.

@@ -229,3 +229,153 @@ RESET ROLE;
 DELETE FROM gridflow.role_utility WHERE role_name = 'regress_gb_reader';
 DROP ROLE regress_gb_reader;
 DROP ROLE regress_gb_none;
+
+--
+-- Green Button import: a source file of layout espi.  The export of GBX's
+-- service point, ingested as utility GBI (the same time zone and
+-- validation rules), gives the same reads and the same days, the
+-- daylight-saving days included; a rebuild reads the file again.
+--
+\set feed_file :testdir '/scratch/green_button_feed.xml'
+COPY (SELECT gridflow.green_button('S1', '2025-01-01', '2025-12-31', 'GBX')) TO :'feed_file';
+-- espi is a layout of interval files only
+INSERT INTO gridflow.utility (utility_id) VALUES ('GBI');
+INSERT INTO gridflow.source_file (utility_id, file_kind, file_path, layout) VALUES ('GBI', 'meter', 'm.xml', 'espi');
+INSERT INTO gridflow.source_file (utility_id, file_kind, file_path, layout) VALUES ('GBI', 'interval', 'green_button_feed.xml', 'espi');
+-- the records' header, mapped like any file's
+INSERT INTO gridflow.column_map (utility_id, file_kind, target_column, source_column, format) VALUES
+    ('GBI', 'interval', 'service_point_id', 'usage_point', NULL),
+    ('GBI', 'interval', 'meter_id', 'meter_reading', NULL),
+    ('GBI', 'interval', 'channel', 'reading_type', NULL),
+    ('GBI', 'interval', 'interval_start_ts', 'start', 'epoch'),
+    ('GBI', 'interval', 'duration_seconds', 'duration', NULL),
+    ('GBI', 'interval', 'value', 'value', NULL),
+    ('GBI', 'interval', 'unit', 'unit', NULL),
+    ('GBI', 'interval', 'quality', 'quality', NULL);
+INSERT INTO gridflow.vee_rule (utility_id, rule) VALUES ('GBI', 'negative');
+SELECT utility, kind, outcome, records_read, rows_kept FROM gridflow_ingest(:'feed_file', 'GBI', 'interval');
+SELECT header, records_read, records_rejected, rows_invalid, file_bytes > 0 AS bytes_counted,
+       content_sha256 = sha256(pg_read_binary_file(:'feed_file')) AS checksum_of_the_xml
+  FROM gridflow.batch WHERE utility_id = 'GBI';
+SELECT line_no, record FROM landing.source_record WHERE utility_id = 'GBI' ORDER BY line_no LIMIT 2;
+-- the reads: equal, key, time, value, unit and quality code
+CREATE TEMP VIEW gb_reads AS
+SELECT utility_id, service_point_id, meter_id, channel, interval_start_ts, interval_end_ts, duration_seconds,
+       local_date, time_resolution, value, unit, quality_code
+  FROM product.usage_interval;
+SELECT (SELECT count(*) FROM (SELECT service_point_id, meter_id, channel, interval_start_ts, interval_end_ts, duration_seconds,
+                                     local_date, time_resolution, value, unit, quality_code
+                                FROM gb_reads WHERE utility_id = 'GBX'
+                              EXCEPT ALL
+                              SELECT service_point_id, meter_id, channel, interval_start_ts, interval_end_ts, duration_seconds,
+                                     local_date, time_resolution, value, unit, quality_code
+                                FROM gb_reads WHERE utility_id = 'GBI') a) AS missing_reads,
+       (SELECT count(*) FROM (SELECT service_point_id, meter_id, channel, interval_start_ts, interval_end_ts, duration_seconds,
+                                     local_date, time_resolution, value, unit, quality_code
+                                FROM gb_reads WHERE utility_id = 'GBI'
+                              EXCEPT ALL
+                              SELECT service_point_id, meter_id, channel, interval_start_ts, interval_end_ts, duration_seconds,
+                                     local_date, time_resolution, value, unit, quality_code
+                                FROM gb_reads WHERE utility_id = 'GBX') b) AS extra_reads,
+       (SELECT count(*) FROM gb_reads WHERE utility_id = 'GBI') AS reads;
+-- the days: equal, the 23- and 25-hour days included
+CREATE TEMP VIEW gb_days AS
+SELECT utility_id, service_point_id, local_date, channel, unit, time_resolution, bucket_start, bucket_end, total_usage,
+       interval_count, peak_usage_value, peak_usage_ts, pit_usage_value, pit_usage_ts
+  FROM experience.daily_usage;
+SELECT d.local_date, d.channel, d.interval_count, (d.bucket_end - d.bucket_start) AS length, d.total_usage,
+       EXISTS (SELECT FROM gb_days x
+                WHERE x.utility_id = 'GBX' AND (x.service_point_id, x.local_date, x.channel, x.unit, x.time_resolution,
+                                                x.bucket_start, x.bucket_end, x.total_usage, x.interval_count,
+                                                x.peak_usage_value, x.peak_usage_ts, x.pit_usage_value, x.pit_usage_ts)
+                    IS NOT DISTINCT FROM (d.service_point_id, d.local_date, d.channel, d.unit, d.time_resolution,
+                                          d.bucket_start, d.bucket_end, d.total_usage, d.interval_count,
+                                          d.peak_usage_value, d.peak_usage_ts, d.pit_usage_value, d.pit_usage_ts))
+           AS same_as_exported
+  FROM gb_days d WHERE d.utility_id = 'GBI' ORDER BY d.channel, d.local_date;
+SELECT (SELECT count(*) FROM gb_days WHERE utility_id = 'GBX') AS exported_days,
+       (SELECT count(*) FROM gb_days WHERE utility_id = 'GBI') AS imported_days;
+-- the ESPI quality is kept as the utility's quality flag
+SELECT quality, quality_code, value FROM product.usage_interval WHERE utility_id = 'GBI' AND quality <> '';
+-- a rebuild reads the Green Button file again, to the same reads
+SELECT count(*) > 0 AS rebuilt FROM gridflow_rebuild();
+SELECT count(*) AS reads, count(*) FILTER (WHERE g.interval_start_ts IS NULL) AS unmatched
+  FROM gb_reads i
+  LEFT JOIN gb_reads g ON g.utility_id = 'GBX' AND (g.service_point_id, g.meter_id, g.channel, g.interval_start_ts, g.value,
+                                                    g.unit, g.duration_seconds, g.quality_code)
+                                                 = (i.service_point_id, i.meter_id, i.channel, i.interval_start_ts, i.value,
+                                                    i.unit, i.duration_seconds, i.quality_code)
+ WHERE i.utility_id = 'GBI';
+
+--
+-- Malformed blocks are rejects, as a CSV file's bad records are: a
+-- reading whose value is not an integer, one without a start, a block
+-- whose MeterReading is not in the file, a block whose ReadingType has a
+-- multiplier that is not a number; the good readings of the file are
+-- kept (one of them with no value, one with a ReadingQuality).
+--
+\set bad_file :testdir '/scratch/green_button_bad.xml'
+-- (written one line per row: COPY writes each as it is)
+COPY (SELECT l FROM regexp_split_to_table($x$<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+<entry><title>P1</title><link rel="self" href="http://x/UsagePoint/1"/>
+ <content><UsagePoint xmlns="http://naesb.org/espi"/></content></entry>
+<entry><title>MR1</title><link rel="self" href="http://x/UsagePoint/1/MeterReading/1"/>
+ <link rel="up" href="http://x/UsagePoint/1/MeterReading"/>
+ <link rel="related" href="http://x/UsagePoint/1/MeterReading/1/IntervalBlock"/>
+ <link rel="related" href="http://x/ReadingType/1"/>
+ <content><MeterReading xmlns="http://naesb.org/espi"/></content></entry>
+<entry><title>KWH</title><link rel="self" href="http://x/ReadingType/1"/>
+ <content><ReadingType xmlns="http://naesb.org/espi"><powerOfTenMultiplier>-1</powerOfTenMultiplier><uom>72</uom></ReadingType></content></entry>
+<entry><title>MR2</title><link rel="self" href="http://x/UsagePoint/1/MeterReading/2"/>
+ <link rel="up" href="http://x/UsagePoint/1/MeterReading"/>
+ <link rel="related" href="http://x/ReadingType/2"/>
+ <content><MeterReading xmlns="http://naesb.org/espi"/></content></entry>
+<entry><title>BAD</title><link rel="self" href="http://x/ReadingType/2"/>
+ <content><ReadingType xmlns="http://naesb.org/espi"><powerOfTenMultiplier>abc</powerOfTenMultiplier><uom>72</uom></ReadingType></content></entry>
+<entry><link rel="up" href="http://x/UsagePoint/1/MeterReading/1/IntervalBlock"/>
+ <content><IntervalBlock xmlns="http://naesb.org/espi">
+  <IntervalReading><ReadingQuality><quality>8</quality></ReadingQuality><timePeriod><duration>900</duration><start>1735707600</start></timePeriod><value>2505</value></IntervalReading>
+  <IntervalReading><timePeriod><duration>900</duration><start>1735708500</start></timePeriod><value>12x</value></IntervalReading>
+  <IntervalReading><timePeriod><duration>900</duration></timePeriod><value>7</value></IntervalReading>
+  <IntervalReading><timePeriod><duration>900</duration><start>1735709400</start></timePeriod></IntervalReading>
+ </IntervalBlock></content></entry>
+<entry><link rel="up" href="http://x/UsagePoint/1/MeterReading/9/IntervalBlock"/>
+ <content><IntervalBlock xmlns="http://naesb.org/espi">
+  <IntervalReading><timePeriod><duration>900</duration><start>1735707600</start></timePeriod><value>1</value></IntervalReading>
+ </IntervalBlock></content></entry>
+<entry><link rel="up" href="http://x/UsagePoint/1/MeterReading/2/IntervalBlock"/>
+ <content><IntervalBlock xmlns="http://naesb.org/espi">
+  <IntervalReading><timePeriod><duration>900</duration><start>1735707600</start></timePeriod><value>1</value></IntervalReading>
+ </IntervalBlock></content></entry>
+</feed>$x$, E'\n') WITH ORDINALITY f(l, n) ORDER BY n) TO :'bad_file';
+INSERT INTO gridflow.utility (utility_id) VALUES ('GBR');
+INSERT INTO gridflow.source_file (utility_id, file_kind, file_path, layout) VALUES ('GBR', 'interval', 'green_button_bad.xml', 'espi');
+INSERT INTO gridflow.column_map (utility_id, file_kind, target_column, source_column, format)
+SELECT 'GBR', file_kind, target_column, source_column, format FROM gridflow.column_map WHERE utility_id = 'GBI';
+SELECT utility, outcome, records_read, rows_kept FROM gridflow_ingest(:'bad_file', 'GBR', 'interval');
+SELECT records_read, records_rejected, rows_invalid, rows_kept FROM gridflow.batch WHERE utility_id = 'GBR';
+SELECT line_no, stage, reason, target_column, detail, record FROM landing.reject WHERE utility_id = 'GBR' ORDER BY line_no;
+SELECT service_point_id, meter_id, channel, interval_start_ts, value, unit, quality
+  FROM standardized.interval_read WHERE utility_id = 'GBR' ORDER BY interval_start_ts;
+
+-- What is not a Green Button file is refused whole, never half read: XML
+-- that is not well-formed, a document type declaration (entities, an
+-- external entity), nesting past libxml2's limit, a root that is not a
+-- feed, an empty file
+\set hostile_file :testdir '/scratch/green_button_hostile.xml'
+UPDATE gridflow.source_file SET file_path = 'green_button_hostile.xml' WHERE utility_id = 'GBR';
+COPY (SELECT '<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>P1</entry></feed>') TO :'hostile_file';
+SELECT outcome FROM gridflow_ingest(:'hostile_file', 'GBR', 'interval');
+COPY (SELECT '<?xml version="1.0"?><!DOCTYPE feed [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><feed>&c;</feed>') TO :'hostile_file';
+SELECT outcome FROM gridflow_ingest(:'hostile_file', 'GBR', 'interval');
+COPY (SELECT '<?xml version="1.0"?><!DOCTYPE feed [<!ENTITY x SYSTEM "file:///etc/passwd">]><feed>&x;</feed>') TO :'hostile_file';
+SELECT outcome FROM gridflow_ingest(:'hostile_file', 'GBR', 'interval');
+COPY (SELECT '<feed>' || repeat('<a>', 5000) || repeat('</a>', 5000) || '</feed>') TO :'hostile_file';
+SELECT outcome FROM gridflow_ingest(:'hostile_file', 'GBR', 'interval');
+COPY (SELECT '<html><body>not a feed</body></html>') TO :'hostile_file';
+SELECT outcome FROM gridflow_ingest(:'hostile_file', 'GBR', 'interval');
+COPY (SELECT 1 WHERE false) TO :'hostile_file';
+SELECT outcome FROM gridflow_ingest(:'hostile_file', 'GBR', 'interval');
+-- none of them was kept (the batch is the file of malformed blocks)
+SELECT count(*) AS batches FROM gridflow.batch WHERE utility_id = 'GBR';
