@@ -149,6 +149,22 @@ SELECT count(*) AS groups FROM external.usage_by_zip;
 SELECT count(*) AS rows FROM external.privacy_suppression;
 RESET ROLE;
 
+-- the classes of service points are rows of their utility: an internal
+-- reader sees those of its utilities only
+CREATE ROLE regress_privacy_analyst;
+CREATE ROLE regress_privacy_stranger;
+GRANT gridflow_internal TO regress_privacy_analyst, regress_privacy_stranger;
+INSERT INTO gridflow.role_utility VALUES ('regress_privacy_analyst', 'PRIV');
+SET ROLE regress_privacy_analyst;
+SELECT count(*) AS classes_seen FROM gridflow.service_point_class;
+RESET ROLE;
+SET ROLE regress_privacy_stranger;
+SELECT count(*) AS classes_seen FROM gridflow.service_point_class;
+RESET ROLE;
+DELETE FROM gridflow.role_utility WHERE role_name = 'regress_privacy_analyst';
+DROP ROLE regress_privacy_analyst;
+DROP ROLE regress_privacy_stranger;
+
 -- the rules and classes are configuration: a dump keeps them
 SELECT jsonb_array_length(document -> 'privacy_rule') AS rules, jsonb_array_length(document -> 'service_point_class') AS classes,
        document -> 'privacy_setting' AS setting

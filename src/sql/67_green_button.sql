@@ -90,6 +90,7 @@ COMMENT ON FUNCTION gridflow.espi_unit(text) IS 'ESPI codes of a common unit of 
 -- The reads a Green Button export of one service point holds: every read
 -- of the service point whose start is in [lo, hi), through
 -- product.usage_interval (row-level security applies).  An SQL function
+-- (its body parsed when it is created, so no search_path applies) that
 -- the planner inlines, so that its plan is the plan of its query: the
 -- months of lo to hi, each by its index on (service_point_id,
 -- interval_start_ts).
@@ -97,14 +98,14 @@ CREATE FUNCTION gridflow.green_button_reads(utility_id text, service_point_id te
 RETURNS TABLE (meter_id text, channel text, unit text, interval_start_ts timestamptz, duration_seconds integer,
                local_date date, value double precision, quality_code smallint)
 LANGUAGE sql STABLE PARALLEL SAFE
-AS $$
+BEGIN ATOMIC
 SELECT p.meter_id, p.channel, p.unit, p.interval_start_ts, p.duration_seconds, p.local_date, p.value, p.quality_code
   FROM product.usage_interval p
  WHERE p.service_point_id OPERATOR(pg_catalog.=) green_button_reads.service_point_id
    AND p.utility_id OPERATOR(pg_catalog.=) green_button_reads.utility_id
    AND p.interval_start_ts OPERATOR(pg_catalog.>=) green_button_reads.lo
-   AND p.interval_start_ts OPERATOR(pg_catalog.<) green_button_reads.hi
-$$;
+   AND p.interval_start_ts OPERATOR(pg_catalog.<) green_button_reads.hi;
+END;
 COMMENT ON FUNCTION gridflow.green_button_reads(text, text, timestamptz, timestamptz) IS 'The reads of a service point of a utility starting in [lo, hi), as gridflow.green_button() exports them (product.usage_interval, under the caller''s row-level security)';
 
 CREATE FUNCTION gridflow.green_button(service_point_id text, "from" date, "to" date, utility_id text DEFAULT NULL)
