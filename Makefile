@@ -67,7 +67,7 @@ OBJS = \
 	src/dqacc.o \
 	src/monthly.o \
 	src/shard.o \
-	src/orphans.o src/pseudonym.o
+	src/orphans.o src/pseudonym.o src/espi.o
 
 # The install script of the current version is built from the editable
 # sources in src/sql/; the full script of the first release (the base of
@@ -79,12 +79,12 @@ SQL_SOURCES = $(sort $(wildcard $(srcdir)/src/sql/[0-9]*.sql))
 # the layers and everything over them, and the files new in 0.3.0 (frozen
 # into src/sql/versions/ when 0.3.0 is released).
 UPDATE_SOURCES = $(addprefix $(srcdir)/src/sql/,update/0.2.0--0.3.0.sql 20_layers.sql 35_layer_views.sql \
-	40_dq.sql 45_dq_snapshot.sql 55_pseudonyms.sql 56_external.sql 62_builds.sql 64_calendar.sql 65_layer_privileges.sql \
+	40_dq.sql 45_dq_snapshot.sql 55_pseudonyms.sql 56_external.sql 62_builds.sql 64_calendar.sql 65_layer_privileges.sql 66_privacy.sql 67_green_button.sql \
 	72_shard_stage_read.sql 80_operations.sql 90_column_comments.sql)
 DATA_built = gridflow--$(EXTVERSION).sql gridflow--0.2.0--$(EXTVERSION).sql
 DATA = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/src/sql/versions/gridflow--*.sql))
 
-REGRESS = catalog upgrade reader aggregate build layers dq hostile ingest file_access privileges hijack hardening layouts edges onboard hostile_config calendar plans vee
+REGRESS = catalog upgrade reader aggregate build layers dq hostile ingest file_access privileges hijack hardening layouts edges onboard hostile_config calendar plans vee privacy green_button
 
 # Isolation tests (PostgreSQL's isolation tester), run by installcheck after
 # the pg_regress suite: concurrent ingests, builds and readers.
@@ -98,6 +98,10 @@ REGRESS_PREP = stage-fixtures
 
 
 PG_CPPFLAGS = -I$(srcdir)/src -DGRIDFLOW_VERSION=\"$(EXTVERSION)\"
+# Green Button files are parsed by libxml2, which the server links too
+# (PostgreSQL configured --with-libxml, as Debian's is)
+PG_CPPFLAGS += $(shell xml2-config --cflags)
+SHLIB_LINK += $(shell xml2-config --libs)
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 # Warnings as errors on request (.ci/run asks), not whenever CI is set:
 # packagers' builds set CI too, with compilers this code has not met.

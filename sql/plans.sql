@@ -210,6 +210,20 @@ RESET statement_timeout;
 SELECT statement, pg_temp.verdict(r, :reads) AS result
   FROM pg_temp.plan_result r WHERE kind = 'dq' ORDER BY ord;
 
+-- The privacy-screened aggregates read the monthly rollup and the service
+-- points once each: no node may handle more than twice their rows (with
+-- a join on the utility alone, or the months read again per group, they
+-- would).
+SELECT (SELECT count(*) FROM experience.monthly_usage) + (SELECT count(*) FROM standardized.service_point)
+       AS privacy_rows \gset
+SET statement_timeout = '300s';
+CALL pg_temp.plan_check('privacy', 'external.usage_by_zip', 'SELECT * FROM external.usage_by_zip', 2 * :privacy_rows);
+CALL pg_temp.plan_check('privacy', 'external.privacy_suppression', 'SELECT * FROM external.privacy_suppression',
+                        2 * :privacy_rows);
+RESET statement_timeout;
+SELECT statement, pg_temp.verdict(r, :reads) AS result
+  FROM pg_temp.plan_result r WHERE kind = 'privacy' ORDER BY ord;
+
 -- The dashboard: UTILITY2's service point with the most days in January,
 -- the meter with the most reads on 2025-01-24, channel 1 on 2025-01-23.
 SELECT service_point_id AS sp FROM experience.daily_usage
@@ -294,6 +308,19 @@ SELECT format('CALL pg_temp.plan_check(%L, %L, %L, %s, %s)', 'dashboard',
                          WHERE utility_id = 'UTILITY2' AND service_point_id = %L
                          ORDER BY month_start, channel$q$, :'sp'),
               :needed + :slack, :needed)
+\gexec
+-- the reads of a Green Button export (gridflow.green_button_reads, which
+-- the planner inlines) of one service point and month
+SELECT count(*) AS needed FROM product.usage_interval
+ WHERE utility_id = 'UTILITY2' AND service_point_id = :'sp'
+   AND interval_start_ts >= '2025-01-01 00:00 America/New_York'
+   AND interval_start_ts < '2025-02-01 00:00 America/New_York' \gset
+SELECT format('CALL pg_temp.plan_check(%L, %L, %L, %s, %s, %L)', 'dashboard',
+              'one service point''s Green Button reads of a month',
+              format($q$SELECT * FROM gridflow.green_button_reads('UTILITY2', %L,
+                                                                 '2025-01-01 00:00 America/New_York',
+                                                                 '2025-02-01 00:00 America/New_York')$q$, :'sp'),
+              :needed + :slack, :needed, '202501')
 \gexec
 RESET statement_timeout;
 SELECT statement, needed AS rows_needed, pg_temp.verdict(r, :reads) AS result

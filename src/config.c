@@ -224,7 +224,7 @@ gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt)
 
 			args[0] = CStringGetTextDatum(u->utility_id);
 			args[1] = CStringGetTextDatum(kind_order[k]);
-			if (SPI_execute_with_args("SELECT file_path, delimiter, quote FROM gridflow.source_file "
+			if (SPI_execute_with_args("SELECT file_path, delimiter, quote, layout FROM gridflow.source_file "
 									  "WHERE utility_id = $1 AND file_kind = $2",
 									  2, types, args, NULL, false, 0) != SPI_OK_SELECT)
 				elog(ERROR, "gridflow: could not read gridflow.source_file");
@@ -247,6 +247,7 @@ gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt)
 													  "delimiter", kind_order[k], u->utility_id);
 			bf->file.quote = gf_file_dialect_byte(spi_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3),
 												  "quote", kind_order[k], u->utility_id);
+			bf->file.espi = strcmp(spi_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4), "espi") == 0;
 			if (bf->file.delimiter == bf->file.quote)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

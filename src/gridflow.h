@@ -66,6 +66,13 @@ typedef struct GfReader
 	ErrorContextCallback errcb;
 	struct pg_cryptohash_ctx *sha256;	/* of the bytes read so far */
 	uint8		sha256_digest[32];	/* set by gf_reader_close() */
+	/*
+	 * Where the tokenizer's bytes come from when they are not the file's
+	 * own (a Green Button file's readings, espi.c): source(source_ctx, buf,
+	 * size), which reads the file with gf_reader_read_raw()
+	 */
+	long		(*source) (void *ctx, char *buf, size_t size);
+	void	   *source_ctx;
 } GfReader;
 
 /* bulk heap writes (bulk.c) */
@@ -207,6 +214,7 @@ typedef struct GfSourceFile
 	char	   *path;
 	char		delimiter;
 	char		quote;
+	bool		espi;			/* layout espi: a Green Button file (espi.c) */
 	int			nmaps;
 	GfColumnMap *maps;
 	struct GfFileConform *conform;	/* conform.h */
@@ -361,11 +369,19 @@ extern bool gf_reader_read_header(GfReader *r);
 extern int	gf_reader_column(GfReader *r, const char *name);
 extern CsvStatus gf_reader_next(GfReader *r, CsvRecord *rec);
 extern void gf_reader_close(GfReader *r);
+extern long gf_reader_read_raw(GfReader *r, char *buf, size_t size);
 extern char *gf_reject_text(const char *raw, size_t len, size_t cap);
+
 extern char gf_single_char_arg(text *t, const char *what);
 extern char gf_file_dialect_byte(const char *s, const char *what, const char *kind,
 								 const char *utility_id);
 extern void gf_file_sha256(const char *path, uint8 *digest);
+
+/*
+ * espi.c: a Green Button (ESPI) file's IntervalReadings as the records of
+ * the reader's file
+ */
+extern void gf_espi_attach(GfReader *r);
 
 /* landing.c: landed records, packed; rejects */
 extern void gf_chunk_begin(GfChunkWriter *w, GfBulk *bulk, int64 batch_id, Datum utility);

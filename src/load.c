@@ -322,6 +322,8 @@ gf_load_file(GfLoad *l, const char *path, int64 batch_id, GfLoadStats *stats)
 	l->nbatches++;
 
 	r = gf_reader_open(path, f->delimiter, f->quote);
+	if (f->espi)
+		gf_espi_attach(r);		/* its readings as CSV records (espi.c) */
 	if (!gf_reader_read_header(r))
 		ereport(ERROR,
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),

@@ -49,39 +49,55 @@ gf_csv_free(void *ctx, void *ptr)
 	pfree(ptr);
 }
 
+/*
+ * Up to size bytes of the file, counted and added to its SHA-256: the
+ * number read, 0 at its end, or -1 (errno set) when it cannot be read.
+ * Raises no ERROR, so that a parser of another library may call it (a
+ * Green Button file's XML parser, espi.c).
+ */
+long
+gf_reader_read_raw(GfReader *r, char *buf, size_t size)
+{
+	ssize_t		n;
+
+	if (size > GF_READ_SIZE)
+		size = GF_READ_SIZE;
+	do
+	{
+		pgstat_report_wait_start(WAIT_EVENT_COPY_FILE_READ);
+		n = read(r->fd, buf, size);
+		pgstat_report_wait_end();
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	r->bytes_read += n;
+	if (n > 0 && pg_cryptohash_update(r->sha256, (const uint8 *) buf, (size_t) n) < 0)
+	{
+		errno = EIO;
+		return -1;
+	}
+	return (long) n;
+}
+
 /* Read callback of the tokenizer: the file, a chunk at a time. */
 static long
 gf_csv_read(void *ctx, char *buf, size_t size)
 {
 	GfReader   *r = (GfReader *) ctx;
-	ssize_t		n;
+	long		n;
 
 	/* errors from here on are about the record being scanned */
 	if (r->parser != NULL)
 		r->cur_line = gf_csv_record_line(r->parser);
 	CHECK_FOR_INTERRUPTS();
-	if (size > GF_READ_SIZE)
-		size = GF_READ_SIZE;
-	for (;;)
-	{
-		pgstat_report_wait_start(WAIT_EVENT_COPY_FILE_READ);
-		n = read(r->fd, buf, size);
-		pgstat_report_wait_end();
-		if (n < 0 && errno == EINTR)
-		{
-			CHECK_FOR_INTERRUPTS();
-			continue;
-		}
-		break;
-	}
+	if (r->source != NULL)
+		return r->source(r->source_ctx, buf, size);
+	n = gf_reader_read_raw(r, buf, size);
 	if (n < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not read file \"%s\": %m", r->path)));
-	r->bytes_read += n;
-	if (n > 0 && pg_cryptohash_update(r->sha256, (const uint8 *) buf, (size_t) n) < 0)
-		elog(ERROR, "gridflow: could not compute the SHA-256 of \"%s\"", r->path);
-	return (long) n;
+	return n;
 }
 
 /* Error context: which file and line was being read. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what building and testing gridflow needs, when it is missing
 # (Debian 12 with the PostgreSQL 15 server; run as root to install):
-# the server headers, make and gcc, pg_virtualenv, IPC::Run for the TAP
+# the server headers, libxml2's headers, make and gcc, pg_virtualenv, IPC::Run for the TAP
 # tests; with the argument "test", clang with libFuzzer for the fuzz
 # targets and what the BI client tests need too; with "bi", only the
 # latter: a JDK, Debian's PostgreSQL JDBC driver, Node.js and npm (which
@@ -10,6 +10,7 @@ set -euo pipefail
 PGVER="${PGVER:-15}"
 need=()
 [ -f "/usr/include/postgresql/$PGVER/server/postgres.h" ] || need+=("postgresql-server-dev-$PGVER")
+[ -f /usr/include/libxml2/libxml/xmlreader.h ] || need+=(libxml2-dev)
 command -v make >/dev/null || need+=(make)
 command -v gcc >/dev/null || need+=(gcc)
 command -v pg_virtualenv >/dev/null || need+=(postgresql-common)

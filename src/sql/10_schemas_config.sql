@@ -119,7 +119,7 @@ CREATE TABLE gridflow.source_file (
         CHECK (pg_catalog.octet_length(quote) OPERATOR(pg_catalog.=) 1
                AND pg_catalog.ascii(quote) OPERATOR(pg_catalog.<) 128
                AND quote OPERATOR(pg_catalog.<>) E'\n' AND quote OPERATOR(pg_catalog.<>) E'\r'),
-    layout text NOT NULL DEFAULT 'long' CHECK (layout IN ('long', 'wide')),
+    layout text NOT NULL DEFAULT 'long' CHECK (layout IN ('long', 'wide', 'espi')),
     wide_columns text[],
     wide_interval_seconds integer
         CHECK (wide_interval_seconds OPERATOR(pg_catalog.>) 0
@@ -136,7 +136,9 @@ CREATE TABLE gridflow.source_file (
                                      AND pg_catalog.cardinality(wide_columns) OPERATOR(pg_catalog.>) 0
                                      AND wide_interval_seconds IS NOT NULL AND wide_dst IS NOT NULL
                     ELSE wide_columns IS NULL AND wide_interval_seconds IS NULL AND wide_dst IS NULL
-               END)
+               END),
+    CONSTRAINT source_file_espi_layout
+        CHECK (layout OPERATOR(pg_catalog.<>) 'espi' OR file_kind OPERATOR(pg_catalog.=) 'interval')
 );
 COMMENT ON TABLE gridflow.source_file IS 'The files of a utility''s drop: one per kind, found at file_path below the drop directory';
 COMMENT ON COLUMN gridflow.source_file.utility_id IS 'Utility the file belongs to';
@@ -144,7 +146,7 @@ COMMENT ON COLUMN gridflow.source_file.file_kind IS 'service_point, meter, assig
 COMMENT ON COLUMN gridflow.source_file.file_path IS 'Path of the file relative to the drop directory (e.g. utility1/utility1_intervals.csv); it may not start with / or contain a .. component';
 COMMENT ON COLUMN gridflow.source_file.delimiter IS 'Field delimiter: one ASCII character other than a line break (records are split byte by byte, and a byte of 0x80 or above is never a whole UTF-8 character)';
 COMMENT ON COLUMN gridflow.source_file.quote IS 'Quote character: one ASCII character other than a line break, not the delimiter; a doubled quote inside quotes is a literal quote';
-COMMENT ON COLUMN gridflow.source_file.layout IS 'long: one read per record; wide (interval files only): one record per meter and day, with one column per interval (wide_columns), unpivoted into reads by the loader';
+COMMENT ON COLUMN gridflow.source_file.layout IS 'long: one read per record; wide (interval files only): one record per meter and day, with one column per interval (wide_columns), unpivoted into reads by the loader; espi (interval files only): a Green Button (NAESB ESPI) Atom feed, whose IntervalReadings are read as records of the header usage_point, meter_reading, reading_type, start, duration, value, unit, quality, xml_line, problem (value in the common unit of the ReadingType''s uom; delimiter and quote are not used)';
 COMMENT ON COLUMN gridflow.source_file.wide_columns IS 'Wide layout: header names of the interval columns, in time order (e.g. hr01 ... hr24, or 00:15 ... 24:00); an empty cell is no read';
 COMMENT ON COLUMN gridflow.source_file.wide_interval_seconds IS 'Wide layout: length of the interval of each column in seconds (3600, 1800, 900, ...; it divides an hour)';
 COMMENT ON COLUMN gridflow.source_file.wide_dst IS 'Wide layout, how daylight-saving days are written: elapsed (column n is the n-th interval after local midnight: a 23-hour day fills 92 quarter-hour columns, a 25-hour day 100; cells past the end of the day must be empty); wall_clock_* (columns are the wall-clock intervals of a 24-hour day: the spring-forward gap''s cells must be empty, and on the fall-back day each cell of the repeated hour is written once): _split takes it as both occurrences added together (a doubled value) and splits it into two reads of half the value, _earlier and _later as the first or the second occurrence only';
@@ -175,6 +177,7 @@ COMMENT ON COLUMN gridflow.column_map.unit IS 'For numeric targets: the unit the
 
 COMMENT ON CONSTRAINT source_file_path_in_drop ON gridflow.source_file IS 'A configured file stays inside the drop directory: whoever may edit the configuration cannot point a build at other server files';
 COMMENT ON CONSTRAINT source_file_wide_layout ON gridflow.source_file IS 'A wide layout is an interval file with its interval columns, their length and its daylight-saving convention; a long layout has none of them';
+COMMENT ON CONSTRAINT source_file_espi_layout ON gridflow.source_file IS 'A Green Button (espi) file is an interval file';
 
 CREATE TABLE gridflow.channel (
     utility_id text NOT NULL REFERENCES gridflow.utility ON UPDATE CASCADE ON DELETE CASCADE,

@@ -254,3 +254,11 @@ DROP TABLE landing.source_chunk, landing.reject, standardized.service_point, sta
 --
 -- What follows is appended from the sources by the build.
 --
+
+-- Green Button files: layout espi, for interval files.
+ALTER TABLE gridflow.source_file DROP CONSTRAINT source_file_layout_check;
+ALTER TABLE gridflow.source_file ADD CONSTRAINT source_file_layout_check CHECK (layout IN ('long', 'wide', 'espi'));
+ALTER TABLE gridflow.source_file ADD CONSTRAINT source_file_espi_layout
+    CHECK (layout OPERATOR(pg_catalog.<>) 'espi' OR file_kind OPERATOR(pg_catalog.=) 'interval');
+COMMENT ON CONSTRAINT source_file_espi_layout ON gridflow.source_file IS 'A Green Button (espi) file is an interval file';
+COMMENT ON COLUMN gridflow.source_file.layout IS 'long: one read per record; wide (interval files only): one record per meter and day, with one column per interval (wide_columns), unpivoted into reads by the loader; espi (interval files only): a Green Button (NAESB ESPI) Atom feed, whose IntervalReadings are read as records of the header usage_point, meter_reading, reading_type, start, duration, value, unit, quality, xml_line, problem (value in the common unit of the ReadingType''s uom; delimiter and quote are not used)';
