@@ -418,6 +418,8 @@ extern GfDayWriter *gf_day_writer_begin(GfLoadTargets *t, GfUtility *u, MemoryCo
 extern void gf_day_add(GfDayWriter *dw, text *sp, text *ch, text *unit, bool day_resolution,
 					   int32 local_date, TimestampTz start, bool value_null, double v);
 extern void gf_day_writer_end(GfDayWriter *dw);
+extern const char *gf_month_rollup_sql(const char *days);
+extern uint64 gf_month_rollup(Oid days, Oid months, Datum sps, Datum months_start);
 
 /* monthly.c: a build's months, rolled up from the days as they are written */
 typedef struct GfMonthWriter GfMonthWriter;
@@ -425,8 +427,6 @@ extern GfMonthWriter *gf_month_writer_begin(GfBulk *out, GfUtility *u, MemoryCon
 extern void gf_month_add_day(GfMonthWriter *mw, TupleTableSlot *day);
 extern void gf_month_flush(GfMonthWriter *mw);
 extern void gf_month_writer_end(GfMonthWriter *mw);
-extern const char *gf_month_rollup_sql(const char *days);
-extern uint64 gf_month_rollup(Oid days, Oid months, Datum sps, Datum months_start);
 
 /* dayset.c: the service-point days an incremental load refreshes */
 extern GfDays *gf_days_create(MemoryContext cxt);
