@@ -198,6 +198,18 @@ typedef struct GfUtility
 	bool		vee_negative;
 	bool		vee_ceiling;
 	double		vee_ceiling_max;	/* ceiling: flagged at or above */
+	/* the enabled series rules (0 or false: disabled) */
+	bool		vee_gap;
+	int32		vee_zero_run;	/* zero_run: min_intervals */
+	int32		vee_flat_line;	/* flat_line: min_intervals */
+	bool		vee_spike;
+	double		vee_spike_ratio;
+	double		vee_spike_floor;
+	bool		vee_high_low;
+	double		vee_high_low_low;
+	double		vee_high_low_high;
+	int32		vee_high_low_days;
+	int32		vee_high_low_min_days;
 } GfUtility;
 
 typedef struct GfSourceFile

@@ -268,6 +268,86 @@ refresh_months(IngestUtility *iu, GfDays *days)
 														   TYPALIGN_INT)));
 }
 
+/*
+ * With validation rules over a series (gap, zero_run, flat_line, high_low:
+ * gridflow.vee_rule), a changed read can change the flags of reads of its
+ * series on other days (a run it ends or joins, the read after it, the
+ * days whose median it is part of): every day of each service point (or
+ * of the reads without one) among days is added to them, from the product
+ * rows, so that the refresh computes the whole series again.
+ */
+static void
+series_days(IngestUtility *iu, GfDays *days)
+{
+	GfUtility  *u = iu->u;
+	uint32		n = gf_days_count(days);
+	Datum	   *sps;
+	int			nsp = 0;
+	bool		none = false;
+	GfKeyTable *seen;
+	Oid			types[2] = {TEXTARRAYOID, BOOLOID};
+	Datum		args[2];
+	const char *products;
+
+	if (!(u->vee_gap || u->vee_zero_run > 0 || u->vee_flat_line > 0 || u->vee_high_low) || n == 0)
+		return;
+	sps = palloc(sizeof(Datum) * n);
+	seen = gf_keytable_create(CurrentMemoryContext, 256, 0);
+	for (uint32 i = 0; i < n; i++)
+	{
+		Datum		sp;
+		bool		sp_null;
+		bool		found;
+		text	   *t;
+
+		CHECK_FOR_INTERRUPTS();
+		(void) gf_days_entry(days, i, &sp, &sp_null);
+		if (sp_null)
+		{
+			none = true;
+			continue;
+		}
+		t = DatumGetTextPP(sp);
+		(void) gf_keytable_find(seen, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
+								gf_key_hash(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)), true, &found);
+		if (!found)
+			sps[nsp++] = sp;
+	}
+	args[0] = PointerGetDatum(construct_array(sps, nsp, TEXTOID, -1, false, TYPALIGN_INT));
+	args[1] = BoolGetDatum(none);
+	products = gf_qualified_name(iu->products);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(psprintf("SELECT DISTINCT p.service_point_id, p.local_date FROM %s p "
+									   "WHERE p.service_point_id OPERATOR(pg_catalog.=) ANY ($1) "
+									   "OR ($2 AND p.service_point_id IS NULL)",
+									   products),
+							  2, types, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "gridflow: could not read the days of the product rows of utility \"%s\"",
+			 u->utility_id);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		bool		sp_null;
+		bool		date_null;
+		Datum		sp = SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &sp_null);
+		Datum		date = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &date_null);
+		text	   *t;
+
+		CHECK_FOR_INTERRUPTS();
+		if (date_null)
+			continue;
+		if (sp_null)
+			gf_days_add(days, NULL, 0, true, DatumGetDateADT(date));
+		else
+		{
+			t = DatumGetTextPP(sp);
+			gf_days_add(days, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), false, DatumGetDateADT(date));
+		}
+	}
+	SPI_finish();
+}
+
 /* Refresh the product rows and daily summaries of days. */
 static void
 refresh_days(IngestUtility *iu, GfDays *days)
@@ -277,6 +357,8 @@ refresh_days(IngestUtility *iu, GfDays *days)
 	if (n == 0)
 		return;
 	utility_partitions(iu, true);
+	series_days(iu, days);
+	n = gf_days_count(days);
 	/* the months of the days must have their partitions */
 	{
 		List	   *months = NIL;

@@ -254,8 +254,8 @@ COMMENT ON COLUMN gridflow_store.usage_interval.time_resolution IS 'interval: th
 COMMENT ON COLUMN gridflow_store.usage_interval.value IS 'Usage value, in unit';
 COMMENT ON COLUMN gridflow_store.usage_interval.unit IS 'Unit of value (kWh, kvarh, ...), from the utility''s configuration; NULL: the utility does not say (never add values across units)';
 COMMENT ON COLUMN gridflow_store.usage_interval.quality IS 'Quality flag';
-COMMENT ON COLUMN gridflow_store.usage_interval.quality_code IS 'ESPI QualityOfReading of the read (gridflow.quality_code): 0 valid (failed no enabled rule of gridflow.vee_rule applied so far: off_grid, negative, ceiling), 10 questionable (failed one; value kept as sent)';
-COMMENT ON COLUMN gridflow_store.usage_interval.vee_flags IS 'The validation rules the read failed, in the order off_grid, negative, ceiling; NULL when none';
+COMMENT ON COLUMN gridflow_store.usage_interval.quality_code IS 'ESPI QualityOfReading of the read (gridflow.quality_code): 0 valid (failed no enabled rule of gridflow.vee_rule), 10 questionable (failed one; value kept as sent)';
+COMMENT ON COLUMN gridflow_store.usage_interval.vee_flags IS 'The validation rules the read failed, in the order off_grid, negative, ceiling, gap, zero_run, flat_line, spike, high_low; NULL when none';
 COMMENT ON COLUMN gridflow_store.usage_interval.raw_value IS 'The value as the utility sent it (standardized.interval_read.value); equal to value, since no value is estimated or edited yet';
 COMMENT ON COLUMN gridflow_store.usage_interval.service_point_known IS 'The service point exists in standardized.service_point (false: orphan or unknown)';
 COMMENT ON COLUMN gridflow_store.usage_interval.meter_known IS 'The meter exists in standardized.meter';
