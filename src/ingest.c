@@ -110,7 +110,10 @@ utility_partitions(IngestUtility *iu, bool create)
  * before the day's local midnight and after the next one (computed here,
  * as the utility's time zone says), $5: the time zone, $6: the utility.
  * The reads of a day are looked up by service point and start time in
- * that range, then filtered on their local day.  Every product row of a
+ * that range, then filtered on their local day; the conditions on the
+ * utility and the service points reach the reads inside the windows of
+ * gridflow.product_source (its series rules see each service point's
+ * reads whole).  Every product row of a
  * refreshed day is written again, so the day's summary is the aggregate of
  * what the insert returns.
  */
@@ -175,13 +178,13 @@ refresh_chunk(IngestUtility *iu, GfDays *days, uint32 from, uint32 to)
 					  "SELECT %s FROM gridflow.product_source ps JOIN t "
 					  "ON ps.service_point_id = t.sp AND ps.interval_start_ts >= t.lo "
 					  "AND ps.interval_start_ts < t.hi AND ps.local_date = t.d "
-					  "WHERE ps.utility_id = $6 "
+					  "WHERE ps.utility_id = $6 AND ps.service_point_id = ANY ($1) "
 					  "UNION ALL "
 					  "SELECT %s FROM gridflow.product_source ps JOIN t "
 					  "ON t.sp IS NULL AND ps.service_point_id IS NULL "
 					  "AND ps.interval_start_ts >= t.lo AND ps.interval_start_ts < t.hi "
 					  "AND ps.local_date = t.d "
-					  "WHERE ps.utility_id = $6 "
+					  "WHERE ps.utility_id = $6 AND ps.service_point_id IS NULL "
 					  "RETURNING utility_id, service_point_id, local_date, channel, value, "
 					  "interval_start_ts, unit, time_resolution) "
 					  "INSERT INTO %s (utility_id, service_point_id, local_date, channel, unit, "

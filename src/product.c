@@ -538,6 +538,112 @@ float8_order(const void *a, const void *b)
 	return float8_cmp_internal(*(const double *) a, *(const double *) b);
 }
 
+/* The median of v[0..n) (n > 0; sorted in place), as percentile_cont(0.5) computes it. */
+static double
+vee_median(double *v, int n)
+{
+	double		lo;
+	double		hi;
+
+	qsort(v, n, sizeof(double), float8_order);
+	if (n % 2 == 1)
+		return v[n / 2];
+	lo = v[n / 2 - 1];
+	hi = v[n / 2];
+	return lo + (0.5 * (hi - lo));
+}
+
+/*
+ * gridflow.vee_prior_median(local_date, day_total, days, min_days), as a
+ * window aggregate over a series' reads in time order (the frame from the
+ * first read to the current one): the median of the totals of the days in
+ * the days days before the current read's day that have a total (the
+ * reads of a day all carry its total, or NULL when it has no value), when
+ * there are at least min_days of them; else NULL.  What high_low compares a
+ * day's total with.
+ */
+typedef struct PriorDays
+{
+	int			n;
+	int			cap;
+	DateADT		current;		/* the day of the latest read */
+	int32		days;
+	int32		min_days;
+	DateADT    *date;
+	double	   *total;
+	double	   *scratch;
+} PriorDays;
+
+PG_FUNCTION_INFO_V1(gridflow_vee_prior_median_transfn);
+PG_FUNCTION_INFO_V1(gridflow_vee_prior_median_finalfn);
+
+Datum
+gridflow_vee_prior_median_transfn(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	PriorDays  *st = PG_ARGISNULL(0) ? NULL : (PriorDays *) PG_GETARG_POINTER(0);
+	DateADT		day;
+	int			drop = 0;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "gridflow_vee_prior_median_transfn called in non-aggregate context");
+	if (st == NULL)
+	{
+		st = MemoryContextAllocZero(aggcxt, sizeof(PriorDays));
+		st->days = -1;
+	}
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(3) || PG_ARGISNULL(4))
+		PG_RETURN_POINTER(st);
+	day = PG_GETARG_DATEADT(1);
+	st->current = day;
+	st->days = Min(PG_GETARG_INT32(3), 36600);
+	st->min_days = PG_GETARG_INT32(4);
+	/* the days of the window: [day - days, day] */
+	while (drop < st->n && st->date[drop] < day - st->days)
+		drop++;
+	if (drop > 0)
+	{
+		memmove(st->date, st->date + drop, sizeof(DateADT) * (st->n - drop));
+		memmove(st->total, st->total + drop, sizeof(double) * (st->n - drop));
+		st->n -= drop;
+	}
+	if (!PG_ARGISNULL(2) && (st->n == 0 || st->date[st->n - 1] != day))
+	{
+		if (st->n == st->cap)
+		{
+			st->cap = Max(16, st->cap * 2);
+			st->date = st->date ? repalloc(st->date, sizeof(DateADT) * st->cap) :
+				MemoryContextAlloc(aggcxt, sizeof(DateADT) * st->cap);
+			st->total = st->total ? repalloc(st->total, sizeof(double) * st->cap) :
+				MemoryContextAlloc(aggcxt, sizeof(double) * st->cap);
+			st->scratch = st->scratch ? repalloc(st->scratch, sizeof(double) * st->cap) :
+				MemoryContextAlloc(aggcxt, sizeof(double) * st->cap);
+		}
+		st->date[st->n] = day;
+		st->total[st->n] = PG_GETARG_FLOAT8(2);
+		st->n++;
+	}
+	PG_RETURN_POINTER(st);
+}
+
+Datum
+gridflow_vee_prior_median_finalfn(PG_FUNCTION_ARGS)
+{
+	PriorDays  *st = PG_ARGISNULL(0) ? NULL : (PriorDays *) PG_GETARG_POINTER(0);
+	int			n;
+
+	if (st == NULL || st->days < 0)
+		PG_RETURN_NULL();
+	/* the days before the current one (the state itself is left as it is) */
+	n = st->n;
+	if (n > 0 && st->date[n - 1] == st->current)
+		n--;
+	if (n == 0 || n < st->min_days)
+		PG_RETURN_NULL();
+	memcpy(st->scratch, st->total, sizeof(double) * n);
+	PG_RETURN_FLOAT8(vee_median(st->scratch, n));
+}
+
 /*
  * The current day of series s is complete: spike (its reads against the
  * third-largest value of the day) and high_low (its total against the
@@ -607,17 +713,7 @@ finish_day(GfProductWriter *em, VeeSeries *s)
 					MemoryContextAlloc(em->cxt, sizeof(double) * em->median_cap);
 			}
 			memcpy(em->median_buf, s->hist_total, sizeof(double) * n);
-			qsort(em->median_buf, n, sizeof(double), float8_order);
-			/* as percentile_cont(0.5) computes it */
-			if (n % 2 == 1)
-				median = em->median_buf[n / 2];
-			else
-			{
-				double		lo = em->median_buf[n / 2 - 1];
-				double		hi = em->median_buf[n / 2];
-
-				median = lo + (0.5 * (hi - lo));
-			}
+			median = vee_median(em->median_buf, n);
 			if (vee_is_outside(total, median, u->vee_high_low_low, u->vee_high_low_high))
 				for (VeeRead *r = s->day_first; r != NULL; r = r->next)
 					r->failed |= VEE_HIGH_LOW;

@@ -66,64 +66,52 @@ WITH rules AS (
      WHERE vr.enabled
      GROUP BY vr.utility_id),
 -- a series: the reads of one service point (or none), meter and channel,
--- in time order; each read with the previous one's end and resolution, and
--- whether it starts a run of identical values (a NULL value is in none)
-ordered AS (
+-- in time order; each read with its utility's rules, the previous read's
+-- end and resolution, and whether it starts a run of identical values (a
+-- NULL value is in none).  Every window is partitioned by utility and
+-- service point, so a condition on those reaches the reads.
+ordered AS NOT MATERIALIZED (
     SELECT r.utility_id, r.service_point_id, r.meter_id, r.channel, r.interval_start_ts,
            r.interval_end_ts, r.duration_seconds, r.time_resolution, r.value, r.unit, r.quality,
            r.last_update_time, r.exported_at, r.batch_id, r.line_no, u.time_zone,
            (pg_catalog.timezone(u.time_zone, r.interval_start_ts))::date AS local_date,
+           v.off_grid, v.negative, v.ceiling_max, v.gap, v.zero_run_min, v.flat_line_min,
+           v.spike_ratio, v.spike_floor, v.high_low_low, v.high_low_high, v.high_low_days,
+           v.high_low_min_days,
            pg_catalog.lag(r.interval_end_ts) OVER series AS prev_end,
            pg_catalog.lag(r.time_resolution) OVER series AS prev_resolution,
            NOT coalesce(r.value OPERATOR(pg_catalog.=) pg_catalog.lag(r.value) OVER series, false) AS new_run
       FROM standardized.interval_read r
       JOIN gridflow.utility u
         ON u.utility_id OPERATOR(pg_catalog.=) r.utility_id
+      LEFT JOIN rules v
+        ON v.utility_id OPERATOR(pg_catalog.=) r.utility_id
     WINDOW series AS (PARTITION BY r.utility_id, r.service_point_id, r.meter_id, r.channel
                       ORDER BY r.interval_start_ts)),
-runs AS (
+runs AS NOT MATERIALIZED (
+    -- each read's run, and its local day's total (NULL when no read of the day has a value)
     SELECT o.*,
            pg_catalog.sum(CASE WHEN o.new_run THEN 1 ELSE 0 END)
                OVER (PARTITION BY o.utility_id, o.service_point_id, o.meter_id, o.channel
-                     ORDER BY o.interval_start_ts ROWS UNBOUNDED PRECEDING) AS run
-      FROM ordered o),
-series AS (
-    -- the length of each read's run; the third-largest value of its local day
+                     ORDER BY o.interval_start_ts ROWS UNBOUNDED PRECEDING) AS run,
+           CASE WHEN pg_catalog.count(o.value) OVER day OPERATOR(pg_catalog.>) 0
+                THEN gridflow.exact_sum(o.value) OVER day END AS day_total
+      FROM ordered o
+    WINDOW day AS (PARTITION BY o.utility_id, o.service_point_id, o.meter_id, o.channel, o.local_date)),
+series AS NOT MATERIALIZED (
+    -- the length of each read's run; the third-largest value of its local
+    -- day; the median total of the days before it (high_low)
     SELECT x.*,
            pg_catalog.count(*) OVER (PARTITION BY x.utility_id, x.service_point_id, x.meter_id, x.channel, x.run)
                AS run_length,
            pg_catalog.nth_value(x.value, 3)
                OVER (PARTITION BY x.utility_id, x.service_point_id, x.meter_id, x.channel, x.local_date
                      ORDER BY x.value DESC NULLS LAST
-                     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS third_largest
-      FROM runs x),
-day_totals AS (
-    -- the total of each local day of a series that has a value
-    SELECT x.utility_id, x.service_point_id, x.meter_id, x.channel, x.local_date,
-           gridflow.exact_sum(x.value) AS total
-      FROM ordered x
-     GROUP BY x.utility_id, x.service_point_id, x.meter_id, x.channel, x.local_date
-    HAVING pg_catalog.count(x.value) OPERATOR(pg_catalog.>) 0),
-high_low AS (
-    -- the days whose total is outside [low, high] times the median total
-    -- of the days of the previous days days (at least min_days of them)
-    SELECT d.utility_id, d.service_point_id, d.meter_id, d.channel, d.local_date
-      FROM day_totals d
-      JOIN rules v
-        ON v.utility_id OPERATOR(pg_catalog.=) d.utility_id
-      JOIN day_totals p
-        ON p.utility_id OPERATOR(pg_catalog.=) d.utility_id
-       AND ARRAY[p.service_point_id] OPERATOR(pg_catalog.=) ARRAY[d.service_point_id]
-       AND p.meter_id OPERATOR(pg_catalog.=) d.meter_id
-       AND p.channel OPERATOR(pg_catalog.=) d.channel
-       AND p.local_date OPERATOR(pg_catalog.>=) (d.local_date OPERATOR(pg_catalog.-) v.high_low_days)
-       AND p.local_date OPERATOR(pg_catalog.<) d.local_date
-     WHERE v.high_low_days IS NOT NULL
-     GROUP BY d.utility_id, d.service_point_id, d.meter_id, d.channel, d.local_date, d.total,
-              v.high_low_low, v.high_low_high, v.high_low_min_days
-    HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>=) v.high_low_min_days
-       AND gridflow.vee_outside(d.total, pg_catalog.percentile_cont(0.5::double precision) WITHIN GROUP (ORDER BY p.total),
-                                v.high_low_low, v.high_low_high))
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS third_largest,
+           gridflow.vee_prior_median(x.local_date, x.day_total, x.high_low_days, x.high_low_min_days)
+               OVER (PARTITION BY x.utility_id, x.service_point_id, x.meter_id, x.channel
+                     ORDER BY x.interval_start_ts ROWS UNBOUNDED PRECEDING) AS prior_median
+      FROM runs x)
 SELECT r.utility_id,
        r.service_point_id,
        r.meter_id,
@@ -164,14 +152,6 @@ SELECT r.utility_id,
   LEFT JOIN standardized.service_point sp
     ON sp.utility_id OPERATOR(pg_catalog.=) r.utility_id
    AND sp.service_point_id OPERATOR(pg_catalog.=) r.service_point_id
-  LEFT JOIN rules v
-    ON v.utility_id OPERATOR(pg_catalog.=) r.utility_id
-  LEFT JOIN high_low h
-    ON h.utility_id OPERATOR(pg_catalog.=) r.utility_id
-   AND ARRAY[h.service_point_id] OPERATOR(pg_catalog.=) ARRAY[r.service_point_id]
-   AND h.meter_id OPERATOR(pg_catalog.=) r.meter_id
-   AND h.channel OPERATOR(pg_catalog.=) r.channel
-   AND h.local_date OPERATOR(pg_catalog.=) r.local_date
   -- the rules the read fails: off_grid, a start that is not a multiple of
   -- its duration (one that divides a day) after the local midnight;
   -- negative, a value below zero; ceiling, a value at or above max; gap,
@@ -179,33 +159,34 @@ SELECT r.utility_id,
   -- day's resolution); zero_run and flat_line, a run of min_intervals or
   -- more identical values, zero or not; spike, a value above ratio times
   -- the third-largest of its day (gridflow.vee_spike); high_low, a day
-  -- whose total is outside its bounds (every read of the day)
+  -- whose total is outside [low, high] times the median total of the days
+  -- before (gridflow.vee_outside; every read of the day)
  CROSS JOIN LATERAL (
         SELECT CASE WHEN pg_catalog.cardinality(a.failed) OPERATOR(pg_catalog.>) 0 THEN a.failed END AS vee_flags
           FROM (SELECT pg_catalog.array_remove(ARRAY[
-                   CASE WHEN v.off_grid AND r.duration_seconds OPERATOR(pg_catalog.>) 0 THEN
+                   CASE WHEN r.off_grid AND r.duration_seconds OPERATOR(pg_catalog.>) 0 THEN
                         CASE WHEN pg_catalog.mod(86400, r.duration_seconds) OPERATOR(pg_catalog.=) 0
                               AND pg_catalog.mod(EXTRACT(epoch FROM pg_catalog.timezone(r.time_zone, r.interval_start_ts)::time),
                                                  r.duration_seconds::numeric) OPERATOR(pg_catalog.<>) 0
                              THEN 'off_grid' END
                    END,
-                   CASE WHEN v.negative AND r.value OPERATOR(pg_catalog.<) 0::double precision
+                   CASE WHEN r.negative AND r.value OPERATOR(pg_catalog.<) 0::double precision
                         THEN 'negative' END,
-                   CASE WHEN r.value OPERATOR(pg_catalog.>=) v.ceiling_max
+                   CASE WHEN r.value OPERATOR(pg_catalog.>=) r.ceiling_max
                         THEN 'ceiling' END,
-                   CASE WHEN v.gap AND r.prev_end OPERATOR(pg_catalog.<) r.interval_start_ts
+                   CASE WHEN r.gap AND r.prev_end OPERATOR(pg_catalog.<) r.interval_start_ts
                          AND r.prev_resolution IS DISTINCT FROM 'day'
                          AND r.time_resolution IS DISTINCT FROM 'day'
                         THEN 'gap' END,
                    CASE WHEN r.value OPERATOR(pg_catalog.=) 0::double precision
-                         AND r.run_length::double precision OPERATOR(pg_catalog.>=) v.zero_run_min
+                         AND r.run_length::double precision OPERATOR(pg_catalog.>=) r.zero_run_min
                         THEN 'zero_run' END,
                    CASE WHEN r.value OPERATOR(pg_catalog.<>) 0::double precision
-                         AND r.run_length::double precision OPERATOR(pg_catalog.>=) v.flat_line_min
+                         AND r.run_length::double precision OPERATOR(pg_catalog.>=) r.flat_line_min
                         THEN 'flat_line' END,
-                   CASE WHEN gridflow.vee_spike(r.value, r.third_largest, v.spike_ratio, v.spike_floor)
+                   CASE WHEN gridflow.vee_spike(r.value, r.third_largest, r.spike_ratio, r.spike_floor)
                         THEN 'spike' END,
-                   CASE WHEN h.utility_id IS NOT NULL
+                   CASE WHEN gridflow.vee_outside(r.day_total, r.prior_median, r.high_low_low, r.high_low_high)
                         THEN 'high_low' END]::text[], NULL) AS failed) a) f;
 COMMENT ON VIEW gridflow.product_source IS 'Definition of product.usage_interval: standardized reads left-joined to their meter and service point, with their quality code and the validation rules of gridflow.vee_rule they fail: those of one read alone, and those of its series (the reads of one service point, meter and channel in time order) and of the series'' local day (the build computes the same rows in C; the regression tests check they agree)';
 

@@ -178,6 +178,26 @@ AS 'MODULE_PATHNAME', 'gridflow_vee_outside'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION gridflow.vee_outside(double precision, double precision, double precision, double precision) IS 'The high_low rule of gridflow.vee_rule: is total below low times median or above high times median? Values compare as double precision does (NaN above all); the products are not checked for overflow (an infinite bound)';
 
+CREATE FUNCTION gridflow.vee_prior_median_transfn(internal, date, double precision, integer, integer)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'gridflow_vee_prior_median_transfn'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION gridflow.vee_prior_median_transfn(internal, date, double precision, integer, integer) IS 'Transition function of gridflow.vee_prior_median()';
+
+CREATE FUNCTION gridflow.vee_prior_median_finalfn(internal)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'gridflow_vee_prior_median_finalfn'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION gridflow.vee_prior_median_finalfn(internal) IS 'Final function of gridflow.vee_prior_median()';
+
+CREATE AGGREGATE gridflow.vee_prior_median(local_date date, day_total double precision,
+                                           days integer, min_days integer) (
+    SFUNC = gridflow.vee_prior_median_transfn,
+    STYPE = internal,
+    FINALFUNC = gridflow.vee_prior_median_finalfn
+);
+COMMENT ON AGGREGATE gridflow.vee_prior_median(date, double precision, integer, integer) IS 'The high_low rule''s reference, as a window aggregate over a series'' reads in time order (the frame from the first read to the current one; each read carries its local day and the day''s total, NULL when no read of the day has a value): the median of the totals of the days in the days days before the current read''s day that have a total, as percentile_cont(0.5) computes it, when there are at least min_days of them; else NULL';
+
 CREATE TABLE gridflow.vee_rule (
     utility_id text NOT NULL REFERENCES gridflow.utility ON UPDATE CASCADE ON DELETE CASCADE,
     rule text NOT NULL
