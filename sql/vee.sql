@@ -224,6 +224,26 @@ SELECT (SELECT count(*) FROM (SELECT * FROM product.usage_interval EXCEPT ALL SE
      + (SELECT count(*) FROM (SELECT * FROM gridflow.experience_source EXCEPT ALL SELECT * FROM experience.daily_usage) b)
        AS experience_differences;
 
+-- the days say how much of them is questionable, estimated (nothing yet)
+-- and covered by valid reads: their seconds over the day's, 23 hours on
+-- 03-09 and 25 on 11-02 (H 11-02: 22 valid of 25 hours; Q 11-02: 83 of
+-- 100 intervals); reads without a service point have no days
+SELECT channel, local_date, interval_count, questionable_count, estimated_count, estimated_usage,
+       round(coverage::numeric, 4) AS coverage
+  FROM experience.daily_usage
+ WHERE utility_id = 'VEES'
+   AND local_date IN ('2025-02-25', '2025-03-01', '2025-03-09', '2025-03-10', '2025-11-01', '2025-11-02')
+ ORDER BY channel, local_date;
+-- the utility's rollups add them up
+SELECT (SELECT array_agg(ARRAY[d.questionable_count, d.estimated_count] ORDER BY d.local_date, d.channel)
+          FROM experience.utility_daily_usage d WHERE d.utility_id = 'VEES')
+     = (SELECT array_agg(ARRAY[d.q, d.e] ORDER BY d.local_date, d.channel)
+          FROM (SELECT local_date, channel, sum(questionable_count) AS q, sum(estimated_count) AS e
+                  FROM experience.daily_usage WHERE utility_id = 'VEES' GROUP BY 1, 2) d) AS daily_rollup_adds_up,
+       (SELECT sum(questionable_count) FROM experience.utility_monthly_usage WHERE utility_id = 'VEES') AS questionable_in_months,
+       (SELECT count(*) FROM product.usage_interval WHERE utility_id = 'VEES' AND quality_code = 10
+           AND service_point_id IS NOT NULL) AS questionable_reads_with_a_service_point;
+
 -- late reads, ingested: the gap of H 03-03 filled (12:00 valid again); a
 -- zero of the ten-zero run corrected to 0.5 (on 02-26: the run's reads of
 -- 02-25 are valid again); H 02-27 00:00 corrected to 0 (the seven zeros

@@ -408,8 +408,15 @@ extern void gf_product_end(GfProductWriter *em);
 
 /* experience.c: their daily summaries (local_date: a DateADT) */
 extern GfDayWriter *gf_day_writer_begin(GfLoadTargets *t, GfUtility *u, MemoryContext cxt);
+/* ESPI QualityOfReading (gridflow.quality_code) */
+#define GF_QUALITY_VALID 0
+#define GF_QUALITY_ESTIMATED_REFERENCE 8
+#define GF_QUALITY_ESTIMATED_LINEAR 9
+#define GF_QUALITY_QUESTIONABLE 10
+
 extern void gf_day_add(GfDayWriter *dw, text *sp, text *ch, text *unit, bool day_resolution,
-					   int32 local_date, TimestampTz start, bool value_null, double v);
+					   int32 local_date, TimestampTz start, bool value_null, double v, int quality,
+					   int32 seconds);
 extern void gf_day_writer_end(GfDayWriter *dw);
 extern const char *gf_month_rollup_sql(const char *days);
 extern uint64 gf_month_rollup(Oid days, Oid months, Datum sps, Datum months_start);

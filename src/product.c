@@ -125,9 +125,6 @@ typedef struct VeeSeries
 	double	   *hist_total;
 } VeeSeries;
 
-/* ESPI QualityOfReading (gridflow.quality_code) */
-#define QUALITY_VALID			0
-#define QUALITY_QUESTIONABLE	10
 
 struct GfProductWriter
 {
@@ -469,7 +466,7 @@ write_read(GfProductWriter *em, Datum *rv, bool *rn, DateADT local_date, int fai
 				p->tts_isnull[i] = false;
 				break;
 			case PS_QUALITY_CODE:
-				p->tts_values[i] = Int16GetDatum(failed ? QUALITY_QUESTIONABLE : QUALITY_VALID);
+				p->tts_values[i] = Int16GetDatum(failed ? GF_QUALITY_QUESTIONABLE : GF_QUALITY_VALID);
 				p->tts_isnull[i] = false;
 				break;
 			case PS_VEE_FLAGS:
@@ -493,7 +490,9 @@ write_read(GfProductWriter *em, Datum *rv, bool *rn, DateADT local_date, int fai
 				   rn[em->r_unit] ? NULL : DatumGetTextPP(rv[em->r_unit]),
 				   !rn[em->r_resolution] && VARSIZE_ANY_EXHDR(DatumGetTextPP(rv[em->r_resolution])) == 3,
 				   local_date, start, rn[em->r_value],
-				   rn[em->r_value] ? 0 : DatumGetFloat8(rv[em->r_value]));
+				   rn[em->r_value] ? 0 : DatumGetFloat8(rv[em->r_value]),
+				   failed ? GF_QUALITY_QUESTIONABLE : GF_QUALITY_VALID,
+				   rn[em->r_duration] ? -1 : DatumGetInt32(rv[em->r_duration]));
 	gf_bulk_store(em->t->product, bytes);
 }
 

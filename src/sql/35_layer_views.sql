@@ -207,7 +207,11 @@ SELECT t.utility_id,
        pg_catalog.timezone(t.time_zone, t.peak_usage_ts) AS peak_local,
        t.pit_usage_value,
        t.pit_usage_ts,
-       pg_catalog.timezone(t.time_zone, t.pit_usage_ts) AS pit_local
+       pg_catalog.timezone(t.time_zone, t.pit_usage_ts) AS pit_local,
+       t.estimated_count,
+       t.questionable_count,
+       t.estimated_usage,
+       t.coverage
   FROM (SELECT s.utility_id,
                s.service_point_id,
                s.local_date,
@@ -224,7 +228,16 @@ SELECT t.utility_id,
                (s.pp).peak_value AS peak_usage_value,
                CASE WHEN s.day_reads OPERATOR(pg_catalog.=) 0 THEN (s.pp).peak_ts END AS peak_usage_ts,
                (s.pp).pit_value AS pit_usage_value,
-               CASE WHEN s.day_reads OPERATOR(pg_catalog.=) 0 THEN (s.pp).pit_ts END AS pit_usage_ts
+               CASE WHEN s.day_reads OPERATOR(pg_catalog.=) 0 THEN (s.pp).pit_ts END AS pit_usage_ts,
+               s.estimated_count,
+               s.questionable_count,
+               s.estimated_usage,
+               -- the valid reads' seconds over the day's (23, 24 or 25 hours)
+               CASE WHEN NOT s.no_duration
+                    THEN s.valid_seconds::double precision OPERATOR(pg_catalog./)
+                         EXTRACT(epoch FROM pg_catalog.timezone(s.time_zone, (s.local_date OPERATOR(pg_catalog.+) 1)::timestamp)
+                                     OPERATOR(pg_catalog.-) pg_catalog.timezone(s.time_zone, s.local_date::timestamp))::double precision
+               END AS coverage
           FROM (SELECT p.utility_id,
                        p.service_point_id,
                        p.local_date,
@@ -237,7 +250,20 @@ SELECT t.utility_id,
                        pg_catalog.count(*) FILTER (WHERE p.time_resolution OPERATOR(pg_catalog.=) 'day') AS day_reads,
                        gridflow.exact_sum(p.value) AS total_usage,
                        pg_catalog.count(p.value)::integer AS interval_count,
-                       gridflow.peak_pit(p.value, p.interval_start_ts) AS pp
+                       gridflow.peak_pit(p.value, p.interval_start_ts) AS pp,
+                       pg_catalog.count(*) FILTER (WHERE p.quality_code OPERATOR(pg_catalog.=) ANY (ARRAY[8, 9]::smallint[]))::integer
+                           AS estimated_count,
+                       pg_catalog.count(*) FILTER (WHERE p.quality_code OPERATOR(pg_catalog.=) 10::smallint)::integer
+                           AS questionable_count,
+                       coalesce(gridflow.exact_sum(p.value)
+                                    FILTER (WHERE p.quality_code OPERATOR(pg_catalog.=) ANY (ARRAY[8, 9]::smallint[])),
+                                0::double precision) AS estimated_usage,
+                       coalesce(pg_catalog.sum(p.duration_seconds)
+                                    FILTER (WHERE p.quality_code OPERATOR(pg_catalog.=) 0::smallint
+                                              AND p.value IS NOT NULL
+                                              AND p.duration_seconds OPERATOR(pg_catalog.>) 0), 0) AS valid_seconds,
+                       pg_catalog.bool_or(p.duration_seconds IS NULL OR p.duration_seconds OPERATOR(pg_catalog.<=) 0)
+                           AS no_duration
                   FROM product.usage_interval p
                   JOIN gridflow.utility u
                     ON u.utility_id OPERATOR(pg_catalog.=) p.utility_id

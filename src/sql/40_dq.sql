@@ -512,7 +512,8 @@ WITH t AS MATERIALIZED (
     INSERT INTO gridflow_store.utility_daily_usage
     SELECT $2, d.local_date, d.channel,
            CASE WHEN bool_and(d.unit IS NOT NULL) AND min(d.unit) = max(d.unit) THEN min(d.unit) END,
-           count(*), coalesce(sum(d.interval_count), 0), gridflow.exact_sum(d.total_usage), max(d.peak_usage_value)
+           count(*), coalesce(sum(d.interval_count), 0), gridflow.exact_sum(d.total_usage), max(d.peak_usage_value),
+           sum(d.estimated_count), sum(d.questionable_count), gridflow.exact_sum(d.estimated_usage)
       FROM %1$s d
      WHERE d.utility_id = $2 AND d.channel IS NOT NULL
      GROUP BY d.local_date, d.channel
@@ -520,11 +521,14 @@ WITH t AS MATERIALIZED (
     -- experience.utility_monthly_usage: the days of each month added up
     -- over service points (hash aggregates, no count(DISTINCT))
     INSERT INTO gridflow_store.utility_monthly_usage
-    SELECT $2, t.month_start, t.channel, t.unit, c.service_points, t.days, t.reads, t.total, t.peak
+    SELECT $2, t.month_start, t.channel, t.unit, c.service_points, t.days, t.reads, t.total, t.peak,
+           t.estimated, t.questionable, t.estimated_usage
       FROM (SELECT pg_catalog.date_trunc('month', d.local_date)::date AS month_start, d.channel,
                    CASE WHEN bool_and(d.unit IS NOT NULL) AND min(d.unit) = max(d.unit) THEN min(d.unit) END AS unit,
                    count(*) AS days, coalesce(sum(d.interval_count), 0) AS reads,
-                   gridflow.exact_sum(d.total_usage) AS total, max(d.peak_usage_value) AS peak
+                   gridflow.exact_sum(d.total_usage) AS total, max(d.peak_usage_value) AS peak,
+                   sum(d.estimated_count) AS estimated, sum(d.questionable_count) AS questionable,
+                   gridflow.exact_sum(d.estimated_usage) AS estimated_usage
               FROM %1$s d
              WHERE d.utility_id = $2 AND d.channel IS NOT NULL
              GROUP BY 1, 2) t
