@@ -244,6 +244,23 @@ SELECT (SELECT array_agg(ARRAY[d.questionable_count, d.estimated_count] ORDER BY
        (SELECT count(*) FROM product.usage_interval WHERE utility_id = 'VEES' AND quality_code = 10
            AND service_point_id IS NOT NULL) AS questionable_reads_with_a_service_point;
 
+-- the DQ figures the build stored: reads by quality; per rule, the reads
+-- and service-point days flagged (M9's run is a day without a service
+-- point); the series' days by their reads against the day's intervals: H
+-- has P1's 21 + 10 days, one of 23 hours (23 reads) and one of 25 (24
+-- reads: short), 03-03 short, and M9's day (short), Q its three days of
+-- 92, 96 (95 reads: short) and 100; the gaps,
+-- with the intervals and seconds missing (H: 2 hours on 03-03, 1 on 11-02
+-- and the months between the two parts; Q: 15 minutes on 03-10 and the
+-- months between 03-10 and 11-02)
+SELECT channel, reads, valid_reads, questionable_reads, estimated_reads, questionable_pct
+  FROM dq.vee_quality WHERE utility_id = 'VEES';
+SELECT channel, rule, reads_flagged, days_flagged FROM dq.vee_rules WHERE utility_id = 'VEES';
+SELECT channel, duration_seconds, day_hours, expected_intervals, days, days_complete, days_short, days_over, complete_pct
+  FROM dq.vee_interval_counts WHERE utility_id = 'VEES';
+SELECT channel, gaps, missing_intervals, missing_seconds, longest_gap_seconds, unestimated_gaps
+  FROM dq.vee_gaps WHERE utility_id = 'VEES';
+
 -- late reads, ingested: the gap of H 03-03 filled (12:00 valid again); a
 -- zero of the ten-zero run corrected to 0.5 (on 02-26: the run's reads of
 -- 02-25 are valid again); H 02-27 00:00 corrected to 0 (the seven zeros
@@ -262,21 +279,34 @@ SELECT (SELECT count(*) FROM (SELECT * FROM product.usage_interval EXCEPT ALL SE
        (SELECT count(*) FROM (SELECT * FROM experience.daily_usage EXCEPT ALL SELECT * FROM gridflow.experience_source) a)
      + (SELECT count(*) FROM (SELECT * FROM gridflow.experience_source EXCEPT ALL SELECT * FROM experience.daily_usage) b)
        AS experience_differences;
--- ... and a rebuild of the same files gives the same layers
+-- the ingest stored the figures again: the gaps of H 03-03 and Q 03-10
+-- are gone, zero_run moved from 02-25 and 02-26 to 02-27 and left M9
+SELECT channel, rule, reads_flagged, days_flagged FROM dq.vee_rules
+ WHERE utility_id = 'VEES' AND rule IN ('gap', 'zero_run');
+SELECT channel, gaps, missing_intervals FROM dq.vee_gaps WHERE utility_id = 'VEES';
+-- ... and a rebuild of the same files gives the same layers and DQ figures
 CREATE TEMP TABLE series_after_ingest AS
 SELECT (SELECT md5(string_agg(p::text, '|' ORDER BY p.service_point_id, p.meter_id, p.channel, p.interval_start_ts))
           FROM product.usage_interval p WHERE p.utility_id = 'VEES') AS products,
        (SELECT md5(string_agg(d::text, '|' ORDER BY d.service_point_id, d.local_date, d.channel))
           FROM experience.daily_usage d WHERE d.utility_id = 'VEES') AS days,
        (SELECT md5(string_agg(m::text, '|' ORDER BY m.service_point_id, m.month_start, m.channel))
-          FROM experience.monthly_usage m WHERE m.utility_id = 'VEES') AS months;
+          FROM experience.monthly_usage m WHERE m.utility_id = 'VEES') AS months,
+       (SELECT md5(string_agg(x::text, '|' ORDER BY x::text))
+          FROM (SELECT q::text AS x FROM dq.vee_quality q UNION ALL SELECT r::text FROM dq.vee_rules r
+                UNION ALL SELECT c::text FROM dq.vee_interval_counts c UNION ALL SELECT g::text FROM dq.vee_gaps g) v)
+           AS vee_dq;
 SELECT count(*) > 0 AS rebuilt FROM gridflow_rebuild();
 SELECT a.products = (SELECT md5(string_agg(p::text, '|' ORDER BY p.service_point_id, p.meter_id, p.channel, p.interval_start_ts))
                        FROM product.usage_interval p WHERE p.utility_id = 'VEES') AS products_equal,
        a.days = (SELECT md5(string_agg(d::text, '|' ORDER BY d.service_point_id, d.local_date, d.channel))
                    FROM experience.daily_usage d WHERE d.utility_id = 'VEES') AS days_equal,
        a.months = (SELECT md5(string_agg(m::text, '|' ORDER BY m.service_point_id, m.month_start, m.channel))
-                     FROM experience.monthly_usage m WHERE m.utility_id = 'VEES') AS months_equal
+                     FROM experience.monthly_usage m WHERE m.utility_id = 'VEES') AS months_equal,
+       a.vee_dq = (SELECT md5(string_agg(x::text, '|' ORDER BY x::text))
+                     FROM (SELECT q::text AS x FROM dq.vee_quality q UNION ALL SELECT r::text FROM dq.vee_rules r
+                           UNION ALL SELECT c::text FROM dq.vee_interval_counts c
+                           UNION ALL SELECT g::text FROM dq.vee_gaps g) v) AS vee_dq_equal
   FROM series_after_ingest a;
 
 -- parameters apply from the next build: zero_run at 4 (the runs of 4, 5

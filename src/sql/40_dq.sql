@@ -225,6 +225,58 @@ CREATE TABLE dq.batch_quality_history (
 );
 COMMENT ON TABLE dq.batch_quality_history IS 'The quality of the reads whose kept record came from each batch, per run (grain: one row per build_id, batch_id): dq.batch_quality, dq.readiness and dq.timestamp_range show the current run''s';
 
+-- validation (VEE): the reads by quality, the rules they failed, the days
+-- by their reads against the day's intervals, the gaps
+CREATE TABLE dq.vee_quality_history (
+    build_id bigint NOT NULL,
+    utility_id text NOT NULL,
+    channel text NOT NULL,
+    reads bigint NOT NULL,
+    valid_reads bigint NOT NULL,
+    questionable_reads bigint NOT NULL,
+    estimated_reads bigint NOT NULL,
+    PRIMARY KEY (build_id, utility_id, channel)
+);
+COMMENT ON TABLE dq.vee_quality_history IS 'Product reads by quality code per run, utility and channel (grain: one row per build_id, utility_id, channel); dq.vee_quality shows the current run''s';
+
+CREATE TABLE dq.vee_rule_history (
+    build_id bigint NOT NULL,
+    utility_id text NOT NULL,
+    channel text NOT NULL,
+    rule text NOT NULL,
+    reads_flagged bigint NOT NULL,
+    days_flagged bigint NOT NULL,
+    PRIMARY KEY (build_id, utility_id, channel, rule)
+);
+COMMENT ON TABLE dq.vee_rule_history IS 'Reads and service-point days that failed each enabled validation rule (gridflow.vee_rule, interval_count aside) per run, utility and channel (grain: one row per build_id, utility_id, channel, rule); dq.vee_rules shows the current run''s';
+
+CREATE TABLE dq.vee_interval_count_history (
+    build_id bigint NOT NULL,
+    utility_id text NOT NULL,
+    channel text NOT NULL,
+    duration_seconds integer NOT NULL,
+    day_hours integer NOT NULL,
+    expected_intervals integer NOT NULL,
+    days bigint NOT NULL,
+    days_complete bigint NOT NULL,
+    days_short bigint NOT NULL,
+    days_over bigint NOT NULL,
+    PRIMARY KEY (build_id, utility_id, channel, duration_seconds, day_hours)
+);
+COMMENT ON TABLE dq.vee_interval_count_history IS 'The interval_count rule of gridflow.vee_rule: the local days of each series (service point, meter, channel) by their reads against the intervals the day''s length and the reads'' duration imply, per run, utility, channel, duration and day length (grain: one row per build_id, utility_id, channel, duration_seconds, day_hours); dq.vee_interval_counts shows the current run''s';
+
+CREATE TABLE dq.vee_gap_history (
+    build_id bigint NOT NULL,
+    utility_id text NOT NULL,
+    channel text NOT NULL,
+    gaps bigint NOT NULL,
+    missing_intervals bigint NOT NULL,
+    missing_seconds numeric NOT NULL,
+    longest_gap_seconds numeric,
+    PRIMARY KEY (build_id, utility_id, channel)
+);
+COMMENT ON TABLE dq.vee_gap_history IS 'The gaps of the gap rule of gridflow.vee_rule (the reads it flagged, and the time since the end of the series'' read before each) per run, utility and channel (grain: one row per build_id, utility_id, channel); nothing is estimated, so every gap is left unestimated; dq.vee_gaps shows the current run''s';
+
 -- DQ over time is history: pg_dump keeps it (the layers it describes are
 -- made again by gridflow_rebuild() after a restore, which stores the
 -- figures of that run beside the older ones)
@@ -241,6 +293,10 @@ SELECT pg_catalog.pg_extension_config_dump('dq.experience_summary_history', '');
 SELECT pg_catalog.pg_extension_config_dump('dq.meter_link_ambiguity_history', '');
 SELECT pg_catalog.pg_extension_config_dump('dq.batch_quality_history', '');
 SELECT pg_catalog.pg_extension_config_dump('dq.experience_unit_history', '');
+SELECT pg_catalog.pg_extension_config_dump('dq.vee_quality_history', '');
+SELECT pg_catalog.pg_extension_config_dump('dq.vee_rule_history', '');
+SELECT pg_catalog.pg_extension_config_dump('dq.vee_interval_count_history', '');
+SELECT pg_catalog.pg_extension_config_dump('dq.vee_gap_history', '');
 
 DO $$
 DECLARE
@@ -255,7 +311,9 @@ BEGIN
                               'dq.completeness_history'::regclass, 'dq.value_profile_history'::regclass,
                               'dq.experience_summary_history'::regclass, 'dq.meter_link_ambiguity_history'::regclass,
                               'dq.experience_unit_history'::regclass,
-                              'dq.batch_quality_history'::regclass)
+                              'dq.batch_quality_history'::regclass, 'dq.vee_quality_history'::regclass,
+                              'dq.vee_rule_history'::regclass, 'dq.vee_interval_count_history'::regclass,
+                              'dq.vee_gap_history'::regclass)
            AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
     LOOP
         EXECUTE pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', c.rel, c.attname,
@@ -556,6 +614,79 @@ SELECT $1, $2, t.n,
        t.p, t.c, t.mx
   FROM t
 $q$, r_days) USING build, utility;
+
+    -- validation (VEE), from the product rows: per channel, the reads by
+    -- quality; per channel and enabled rule, the reads and service-point
+    -- days it flagged; the days of each series by their reads against the
+    -- day's intervals (interval_count, when enabled); the gaps (gap, when
+    -- enabled: the time since the end of the series' read before each
+    -- flagged read, found through the meter's index)
+    EXECUTE format($q$
+WITH q AS (
+    INSERT INTO dq.vee_quality_history
+    SELECT $1, $2, p.channel, count(*), count(*) FILTER (WHERE p.quality_code = 0),
+           count(*) FILTER (WHERE p.quality_code = 10), count(*) FILTER (WHERE p.quality_code IN (8, 9))
+      FROM %1$s p
+     WHERE p.utility_id = $2 AND p.channel IS NOT NULL
+     GROUP BY p.channel
+    RETURNING channel
+), enabled AS (
+    SELECT vr.rule FROM gridflow.vee_rule vr WHERE vr.utility_id = $2 AND vr.enabled
+), flagged AS (
+    SELECT p.channel, f.rule, count(*) AS n
+      FROM %1$s p CROSS JOIN LATERAL unnest(p.vee_flags) f(rule)
+     WHERE p.utility_id = $2 AND p.vee_flags IS NOT NULL
+     GROUP BY p.channel, f.rule, p.service_point_id, p.local_date
+), rules AS (
+    INSERT INTO dq.vee_rule_history
+    SELECT $1, $2, q.channel, e.rule, coalesce(sum(f.n), 0), count(f.n)
+      FROM q CROSS JOIN enabled e
+      LEFT JOIN flagged f ON f.channel = q.channel AND f.rule = e.rule
+     WHERE e.rule <> 'interval_count'
+     GROUP BY q.channel, e.rule
+), series_days AS (
+    SELECT p.channel, p.duration_seconds, p.local_date, count(*) AS n
+      FROM %1$s p
+     WHERE p.utility_id = $2 AND p.duration_seconds > 0 AND p.time_resolution IS DISTINCT FROM 'day'
+       AND p.channel IS NOT NULL
+       AND EXISTS (SELECT FROM enabled e WHERE e.rule = 'interval_count')
+     GROUP BY p.service_point_id, p.meter_id, p.channel, p.local_date, p.duration_seconds
+), counted AS (
+    SELECT d.channel, d.duration_seconds, d.n,
+           EXTRACT(epoch FROM timezone(u.time_zone, (d.local_date + 1)::timestamp)
+                              - timezone(u.time_zone, d.local_date::timestamp))::integer AS day_seconds
+      FROM series_days d
+      JOIN gridflow.utility u ON u.utility_id = $2
+), counts AS (
+    INSERT INTO dq.vee_interval_count_history
+    SELECT $1, $2, c.channel, c.duration_seconds, c.day_seconds / 3600, c.day_seconds / c.duration_seconds,
+           count(*), count(*) FILTER (WHERE c.n = c.day_seconds / c.duration_seconds),
+           count(*) FILTER (WHERE c.n < c.day_seconds / c.duration_seconds),
+           count(*) FILTER (WHERE c.n > c.day_seconds / c.duration_seconds)
+      FROM counted c
+     GROUP BY c.channel, c.duration_seconds, c.day_seconds
+), gap AS (
+    SELECT p.channel, EXTRACT(epoch FROM p.interval_start_ts - b.interval_end_ts) AS seconds, b.duration_seconds
+      FROM %1$s p
+      CROSS JOIN LATERAL (SELECT x.interval_end_ts, x.duration_seconds
+                            FROM %1$s x
+                           WHERE x.utility_id = $2 AND x.meter_id = p.meter_id
+                             AND x.interval_start_ts < p.interval_start_ts
+                             AND x.channel = p.channel
+                             AND x.service_point_id IS NOT DISTINCT FROM p.service_point_id
+                           ORDER BY x.interval_start_ts DESC
+                           LIMIT 1) b
+     WHERE p.utility_id = $2 AND 'gap' = ANY (p.vee_flags)
+)
+INSERT INTO dq.vee_gap_history
+SELECT $1, $2, q.channel, count(g.seconds),
+       coalesce(sum(floor(g.seconds / g.duration_seconds)), 0)::bigint,
+       trim_scale(coalesce(sum(g.seconds), 0)), trim_scale(max(g.seconds))
+  FROM q
+  LEFT JOIN gap g ON g.channel = q.channel
+ WHERE EXISTS (SELECT FROM enabled e WHERE e.rule = 'gap')
+ GROUP BY q.channel
+$q$, r_products) USING build, utility;
 
     -- the dimensions
     EXECUTE format($q$
@@ -1236,3 +1367,93 @@ COMMENT ON COLUMN dq.readiness.unknown_service_point_reads IS 'Rows whose servic
 COMMENT ON COLUMN dq.readiness.reads_without_service_point IS 'Rows with no service point at all (left out of experience)';
 COMMENT ON COLUMN dq.readiness.unknown_meter_reads IS 'Rows whose meter is not in standardized.meter';
 COMMENT ON COLUMN dq.readiness.is_total IS 'true on the row of all the reader''s utilities: leave it out before adding rows up';
+
+--
+-- Validation (VEE): the current run's figures of each utility the reader
+-- may see.
+--
+CREATE VIEW dq.vee_quality WITH (security_invoker = true) AS
+SELECT h.utility_id,
+       h.channel,
+       h.reads,
+       h.valid_reads,
+       h.questionable_reads,
+       h.estimated_reads,
+       pg_catalog.round(100 * h.questionable_reads / nullif(h.reads, 0)::numeric, 2)::numeric(6,2) AS questionable_pct
+  FROM dq.vee_quality_history h
+  JOIN dq.current_run r
+    ON r.utility_id OPERATOR(pg_catalog.=) h.utility_id AND r.build_id OPERATOR(pg_catalog.=) h.build_id
+ ORDER BY h.utility_id, h.channel;
+COMMENT ON VIEW dq.vee_quality IS 'Product reads by quality code (gridflow.quality_code) per utility and channel (grain: one row per utility_id, channel)';
+COMMENT ON COLUMN dq.vee_quality.utility_id IS 'Utility';
+COMMENT ON COLUMN dq.vee_quality.channel IS 'Channel';
+COMMENT ON COLUMN dq.vee_quality.reads IS 'Rows of product.usage_interval';
+COMMENT ON COLUMN dq.vee_quality.valid_reads IS 'Reads of quality code 0: passed every enabled rule';
+COMMENT ON COLUMN dq.vee_quality.questionable_reads IS 'Reads of quality code 10: failed a rule (dq.vee_rules says which)';
+COMMENT ON COLUMN dq.vee_quality.estimated_reads IS 'Estimated reads (quality codes 8 and 9): none while nothing is estimated';
+COMMENT ON COLUMN dq.vee_quality.questionable_pct IS 'questionable_reads as a percentage of reads';
+
+CREATE VIEW dq.vee_rules WITH (security_invoker = true) AS
+SELECT h.utility_id,
+       h.channel,
+       h.rule,
+       h.reads_flagged,
+       h.days_flagged
+  FROM dq.vee_rule_history h
+  JOIN dq.current_run r
+    ON r.utility_id OPERATOR(pg_catalog.=) h.utility_id AND r.build_id OPERATOR(pg_catalog.=) h.build_id
+ ORDER BY h.utility_id, h.channel, h.rule;
+COMMENT ON VIEW dq.vee_rules IS 'What each enabled validation rule of gridflow.vee_rule flagged, per utility, channel and rule (grain: one row per utility_id, channel, rule; interval_count, which flags no read, is in dq.vee_interval_counts)';
+COMMENT ON COLUMN dq.vee_rules.utility_id IS 'Utility';
+COMMENT ON COLUMN dq.vee_rules.channel IS 'Channel';
+COMMENT ON COLUMN dq.vee_rules.rule IS 'Validation rule';
+COMMENT ON COLUMN dq.vee_rules.reads_flagged IS 'Product reads that failed the rule (vee_flags holds it)';
+COMMENT ON COLUMN dq.vee_rules.days_flagged IS 'Service-point days (service point or none, local day) with such a read';
+
+CREATE VIEW dq.vee_interval_counts WITH (security_invoker = true) AS
+SELECT h.utility_id,
+       h.channel,
+       h.duration_seconds,
+       h.day_hours,
+       h.expected_intervals,
+       h.days,
+       h.days_complete,
+       h.days_short,
+       h.days_over,
+       pg_catalog.round(100 * h.days_complete / nullif(h.days, 0)::numeric, 1)::numeric(5,1) AS complete_pct
+  FROM dq.vee_interval_count_history h
+  JOIN dq.current_run r
+    ON r.utility_id OPERATOR(pg_catalog.=) h.utility_id AND r.build_id OPERATOR(pg_catalog.=) h.build_id
+ ORDER BY h.utility_id, h.channel, h.duration_seconds, h.day_hours;
+COMMENT ON VIEW dq.vee_interval_counts IS 'The interval_count rule of gridflow.vee_rule: the local days of each series (service point, meter and channel) by their reads against the intervals the day implies, per utility, channel, interval length and day length (grain: one row per utility_id, channel, duration_seconds, day_hours); reads of a day''s resolution or without a duration are not counted';
+COMMENT ON COLUMN dq.vee_interval_counts.utility_id IS 'Utility';
+COMMENT ON COLUMN dq.vee_interval_counts.channel IS 'Channel';
+COMMENT ON COLUMN dq.vee_interval_counts.duration_seconds IS 'Interval length of the reads';
+COMMENT ON COLUMN dq.vee_interval_counts.day_hours IS 'Length of the local day: 24, 23 on the spring-forward day, 25 on the fall-back day';
+COMMENT ON COLUMN dq.vee_interval_counts.expected_intervals IS 'Intervals of such a day: its seconds over duration_seconds, rounded down (96, 92 and 100 at 15 minutes; 24, 23 and 25 hourly)';
+COMMENT ON COLUMN dq.vee_interval_counts.days IS 'Series days with reads';
+COMMENT ON COLUMN dq.vee_interval_counts.days_complete IS 'Days with as many reads as expected_intervals';
+COMMENT ON COLUMN dq.vee_interval_counts.days_short IS 'Days with fewer reads';
+COMMENT ON COLUMN dq.vee_interval_counts.days_over IS 'Days with more reads (reads off the grid)';
+COMMENT ON COLUMN dq.vee_interval_counts.complete_pct IS 'days_complete as a percentage of days';
+
+CREATE VIEW dq.vee_gaps WITH (security_invoker = true) AS
+SELECT h.utility_id,
+       h.channel,
+       h.gaps,
+       h.missing_intervals,
+       h.missing_seconds,
+       h.longest_gap_seconds,
+       h.gaps AS unestimated_gaps
+  FROM dq.vee_gap_history h
+  JOIN dq.current_run r
+    ON r.utility_id OPERATOR(pg_catalog.=) h.utility_id AND r.build_id OPERATOR(pg_catalog.=) h.build_id
+ ORDER BY h.utility_id, h.channel;
+COMMENT ON VIEW dq.vee_gaps IS 'Gaps in the series (service point, meter and channel) per utility and channel (grain: one row per utility_id, channel), when the gap rule of gridflow.vee_rule is enabled: a gap is the time between the end of a read and the start of the series'' next read, which the rule flags';
+COMMENT ON COLUMN dq.vee_gaps.utility_id IS 'Utility';
+COMMENT ON COLUMN dq.vee_gaps.channel IS 'Channel';
+COMMENT ON COLUMN dq.vee_gaps.gaps IS 'Gaps (reads flagged gap)';
+COMMENT ON COLUMN dq.vee_gaps.missing_intervals IS 'Whole intervals missing in them (each gap''s seconds over the duration of the read before it, rounded down: a gap shorter than an interval, after a read off the grid, counts none)';
+COMMENT ON COLUMN dq.vee_gaps.missing_seconds IS 'Seconds missing in them';
+COMMENT ON COLUMN dq.vee_gaps.longest_gap_seconds IS 'Seconds of the longest gap (NULL: none)';
+COMMENT ON COLUMN dq.vee_gaps.unestimated_gaps IS 'Gaps left unestimated: all of them, as nothing is estimated';
