@@ -858,12 +858,13 @@ ingest_file(ReturnSetInfo *rsinfo, IngestFile *f, int64 build_id)
 		dimension_days(iu, kind, gf_load_new_ids(load), gf_load_seen_ids(load), days);
 		CommandCounterIncrement();
 	}
-	ndays = gf_days_count(days);
 	{
 		TimestampTz t0 = GetCurrentTimestamp();
 
 		ingest_phase = psprintf("refreshing the products and days of utility %s", u->utility_id);
 		refresh_days(iu, days);
+		/* the days refreshed: with series rules, every day of their service points */
+		ndays = gf_days_count(days);
 		gf_progress_notice(psprintf("ingest: refresh %s products and days (service-point days)", u->utility_id), ndays,
 						   (double) (GetCurrentTimestamp() - t0) / 1000.0);
 	}

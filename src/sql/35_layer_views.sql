@@ -89,13 +89,13 @@ ordered AS NOT MATERIALIZED (
     WINDOW series AS (PARTITION BY r.utility_id, r.service_point_id, r.meter_id, r.channel
                       ORDER BY r.interval_start_ts)),
 runs AS NOT MATERIALIZED (
-    -- each read's run, and its local day's total (NULL when no read of the day has a value)
+    -- each read's run, and, for high_low, its local day's total (NULL when
+    -- no read of the day has a value, or high_low is off)
     SELECT o.*,
            pg_catalog.sum(CASE WHEN o.new_run THEN 1 ELSE 0 END)
                OVER (PARTITION BY o.utility_id, o.service_point_id, o.meter_id, o.channel
                      ORDER BY o.interval_start_ts ROWS UNBOUNDED PRECEDING) AS run,
-           CASE WHEN pg_catalog.count(o.value) OVER day OPERATOR(pg_catalog.>) 0
-                THEN gridflow.exact_sum(o.value) OVER day END AS day_total
+           gridflow.exact_sum(o.value) FILTER (WHERE o.high_low_days IS NOT NULL) OVER day AS day_total
       FROM ordered o
     WINDOW day AS (PARTITION BY o.utility_id, o.service_point_id, o.meter_id, o.channel, o.local_date)),
 series AS NOT MATERIALIZED (

@@ -271,8 +271,8 @@ CREATE TABLE dq.vee_gap_history (
     channel text NOT NULL,
     gaps bigint NOT NULL,
     missing_intervals bigint NOT NULL,
-    missing_seconds numeric NOT NULL,
-    longest_gap_seconds numeric,
+    missing_seconds double precision NOT NULL,
+    longest_gap_seconds double precision,
     PRIMARY KEY (build_id, utility_id, channel)
 );
 COMMENT ON TABLE dq.vee_gap_history IS 'The gaps of the gap rule of gridflow.vee_rule (the reads it flagged, and the time since the end of the series'' read before each) per run, utility and channel (grain: one row per build_id, utility_id, channel); nothing is estimated, so every gap is left unestimated; dq.vee_gaps shows the current run''s';
@@ -666,7 +666,8 @@ WITH q AS (
       FROM counted c
      GROUP BY c.channel, c.duration_seconds, c.day_seconds
 ), gap AS (
-    SELECT p.channel, EXTRACT(epoch FROM p.interval_start_ts - b.interval_end_ts) AS seconds, b.duration_seconds
+    SELECT p.channel, EXTRACT(epoch FROM p.interval_start_ts - b.interval_end_ts)::double precision AS seconds,
+           b.duration_seconds
       FROM %1$s p
       CROSS JOIN LATERAL (SELECT x.interval_end_ts, x.duration_seconds
                             FROM %1$s x
@@ -681,7 +682,7 @@ WITH q AS (
 INSERT INTO dq.vee_gap_history
 SELECT $1, $2, q.channel, count(g.seconds),
        coalesce(sum(floor(g.seconds / g.duration_seconds)), 0)::bigint,
-       trim_scale(coalesce(sum(g.seconds), 0)), trim_scale(max(g.seconds))
+       coalesce(sum(g.seconds), 0), max(g.seconds)
   FROM q
   LEFT JOIN gap g ON g.channel = q.channel
  WHERE EXISTS (SELECT FROM enabled e WHERE e.rule = 'gap')
@@ -1379,7 +1380,7 @@ SELECT h.utility_id,
        h.valid_reads,
        h.questionable_reads,
        h.estimated_reads,
-       pg_catalog.round(100 * h.questionable_reads / nullif(h.reads, 0)::numeric, 2)::numeric(6,2) AS questionable_pct
+       pg_catalog.round(100 * h.questionable_reads / nullif(h.reads, 0)::numeric, 1)::numeric(5,1) AS questionable_pct
   FROM dq.vee_quality_history h
   JOIN dq.current_run r
     ON r.utility_id OPERATOR(pg_catalog.=) h.utility_id AND r.build_id OPERATOR(pg_catalog.=) h.build_id

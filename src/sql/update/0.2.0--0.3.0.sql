@@ -214,6 +214,10 @@ COMMENT ON COLUMN gridflow.vee_rule.rule IS 'Rule name: interval_count, gap, off
 COMMENT ON COLUMN gridflow.vee_rule.enabled IS 'Whether the rule is applied (false: kept with its parameters, not applied)';
 COMMENT ON COLUMN gridflow.vee_rule.parameters IS 'The rule''s parameters, every one of them (gridflow.vee_parameters_valid): zero_run and flat_line {"min_intervals": n >= 2}; spike {"ratio": >= 1, "floor": >= 0}; ceiling {"max": >= 0}; high_low {"low", "high" (low < high), "days", "min_days" (whole numbers, min_days <= days)}; the other rules {}';
 COMMENT ON CONSTRAINT vee_rule_parameters ON gridflow.vee_rule IS 'A rule has exactly its own parameters, each a number in range';
+
+-- An ingest into a utility with a validation rule over series refreshes every
+-- day of the service points it touches.
+COMMENT ON FUNCTION @extschema@.gridflow_ingest(text, text, text) IS 'Add files to what the layers hold, in the caller''s transaction: a drop directory (every configured file found in it, of one utility or of all enabled ones) or one file (utility_id required; file_kind when its name does not say it). Each file becomes a batch; a file whose content (SHA-256) was loaded before for the same utility and kind is skipped (outcome unchanged, same_as_batch). Records whose key an earlier batch loaded follow the utility''s interval_dedup_policy (keep_first: the original stays; keep_last: the correction wins; sum: added), and product rows and daily summaries are refreshed for the service points and local days that changed (with a validation rule over series enabled, gridflow.vee_rule, every day of those service points; days_refreshed counts them); the result equals gridflow_rebuild() of the same files. Ingests of one utility queue; of different utilities, they run side by side. Rights as for gridflow_build().';
 INSERT INTO gridflow.vee_rule (utility_id, rule, enabled, parameters)
 SELECT u.utility_id, r.rule, r.enabled, r.parameters::jsonb
   FROM gridflow.utility u
