@@ -760,6 +760,7 @@ series_read(GfProductWriter *em, VeeSeries *s, Datum *rv, bool *rn, DateADT loca
 	GfUtility  *u = em->u;
 	VeeRead    *r;
 	bool		day_res;
+	MemoryContext old;
 
 	if (s->day_first != NULL && local_date != s->day)
 	{
@@ -767,9 +768,12 @@ series_read(GfProductWriter *em, VeeSeries *s, Datum *rv, bool *rn, DateADT loca
 		release_decided(em, s);
 	}
 
-	r = MemoryContextAlloc(em->group_cxt, sizeof(VeeRead));
+	/* the read and its copy live as long as the service point's series */
+	old = MemoryContextSwitchTo(em->group_cxt);
+	r = palloc(sizeof(VeeRead));
 	r->next = NULL;
 	r->tuple = heap_form_minimal_tuple(em->rdesc, rv, rn);
+	MemoryContextSwitchTo(old);
 	r->local_date = local_date;
 	r->value_null = rn[em->r_value];
 	r->value = r->value_null ? 0 : DatumGetFloat8(rv[em->r_value]);
