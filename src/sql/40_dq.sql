@@ -615,28 +615,40 @@ SELECT $1, $2, t.n,
   FROM t
 $q$, r_days) USING build, utility;
 
-    -- validation (VEE), from the product rows: per channel, the reads by
-    -- quality; per channel and enabled rule, the reads and service-point
-    -- days it flagged; the days of each series by their reads against the
-    -- day's intervals (interval_count, when enabled); the gaps (gap, when
-    -- enabled: the time since the end of the series' read before each
-    -- flagged read, found through the meter's index)
+    -- validation (VEE), from the product rows, in two passes: the days of
+    -- each series by quality (per channel, the reads by quality; the days
+    -- of each series by their reads against the day's intervals, for
+    -- interval_count when enabled), and the flagged reads (per channel and
+    -- enabled rule, the reads and service-point days it flagged; the gaps,
+    -- when gap is enabled: the time since the end of the series' read
+    -- before each flagged read, found through the meter's index)
     EXECUTE format($q$
-WITH q AS (
-    INSERT INTO dq.vee_quality_history
-    SELECT $1, $2, p.channel, count(*), count(*) FILTER (WHERE p.quality_code = 0),
-           count(*) FILTER (WHERE p.quality_code = 10), count(*) FILTER (WHERE p.quality_code IN (8, 9))
+WITH series_days AS MATERIALIZED (
+    SELECT p.channel, p.duration_seconds, p.local_date,
+           p.time_resolution IS DISTINCT FROM 'day' AS intervals,
+           count(*) AS n, count(*) FILTER (WHERE p.quality_code = 0) AS valid,
+           count(*) FILTER (WHERE p.quality_code = 10) AS questionable,
+           count(*) FILTER (WHERE p.quality_code IN (8, 9)) AS estimated
       FROM %1$s p
      WHERE p.utility_id = $2 AND p.channel IS NOT NULL
-     GROUP BY p.channel
+     GROUP BY p.service_point_id, p.meter_id, p.channel, p.local_date, p.duration_seconds,
+              p.time_resolution IS DISTINCT FROM 'day'
+), flagged_reads AS MATERIALIZED (
+    SELECT p.service_point_id, p.meter_id, p.channel, p.interval_start_ts, p.local_date, p.vee_flags
+      FROM %1$s p
+     WHERE p.utility_id = $2 AND p.vee_flags IS NOT NULL
+), q AS (
+    INSERT INTO dq.vee_quality_history
+    SELECT $1, $2, d.channel, sum(d.n), sum(d.valid), sum(d.questionable), sum(d.estimated)
+      FROM series_days d
+     GROUP BY d.channel
     RETURNING channel
 ), enabled AS (
     SELECT vr.rule FROM gridflow.vee_rule vr WHERE vr.utility_id = $2 AND vr.enabled
 ), flagged AS (
-    SELECT p.channel, f.rule, count(*) AS n
-      FROM %1$s p CROSS JOIN LATERAL unnest(p.vee_flags) f(rule)
-     WHERE p.utility_id = $2 AND p.vee_flags IS NOT NULL
-     GROUP BY p.channel, f.rule, p.service_point_id, p.local_date
+    SELECT f.channel, r.rule, count(*) AS n
+      FROM flagged_reads f CROSS JOIN LATERAL unnest(f.vee_flags) r(rule)
+     GROUP BY f.channel, r.rule, f.service_point_id, f.local_date
 ), rules AS (
     INSERT INTO dq.vee_rule_history
     SELECT $1, $2, q.channel, e.rule, coalesce(sum(f.n), 0), count(f.n)
@@ -644,19 +656,14 @@ WITH q AS (
       LEFT JOIN flagged f ON f.channel = q.channel AND f.rule = e.rule
      WHERE e.rule <> 'interval_count'
      GROUP BY q.channel, e.rule
-), series_days AS (
-    SELECT p.channel, p.duration_seconds, p.local_date, count(*) AS n
-      FROM %1$s p
-     WHERE p.utility_id = $2 AND p.duration_seconds > 0 AND p.time_resolution IS DISTINCT FROM 'day'
-       AND p.channel IS NOT NULL
-       AND EXISTS (SELECT FROM enabled e WHERE e.rule = 'interval_count')
-     GROUP BY p.service_point_id, p.meter_id, p.channel, p.local_date, p.duration_seconds
 ), counted AS (
     SELECT d.channel, d.duration_seconds, d.n,
            EXTRACT(epoch FROM timezone(u.time_zone, (d.local_date + 1)::timestamp)
                               - timezone(u.time_zone, d.local_date::timestamp))::integer AS day_seconds
       FROM series_days d
       JOIN gridflow.utility u ON u.utility_id = $2
+     WHERE d.intervals AND d.duration_seconds > 0
+       AND EXISTS (SELECT FROM enabled e WHERE e.rule = 'interval_count')
 ), counts AS (
     INSERT INTO dq.vee_interval_count_history
     SELECT $1, $2, c.channel, c.duration_seconds, c.day_seconds / 3600, c.day_seconds / c.duration_seconds,
@@ -666,18 +673,18 @@ WITH q AS (
       FROM counted c
      GROUP BY c.channel, c.duration_seconds, c.day_seconds
 ), gap AS (
-    SELECT p.channel, EXTRACT(epoch FROM p.interval_start_ts - b.interval_end_ts)::double precision AS seconds,
+    SELECT f.channel, EXTRACT(epoch FROM f.interval_start_ts - b.interval_end_ts)::double precision AS seconds,
            b.duration_seconds
-      FROM %1$s p
+      FROM flagged_reads f
       CROSS JOIN LATERAL (SELECT x.interval_end_ts, x.duration_seconds
                             FROM %1$s x
-                           WHERE x.utility_id = $2 AND x.meter_id = p.meter_id
-                             AND x.interval_start_ts < p.interval_start_ts
-                             AND x.channel = p.channel
-                             AND x.service_point_id IS NOT DISTINCT FROM p.service_point_id
+                           WHERE x.utility_id = $2 AND x.meter_id = f.meter_id
+                             AND x.interval_start_ts < f.interval_start_ts
+                             AND x.channel = f.channel
+                             AND x.service_point_id IS NOT DISTINCT FROM f.service_point_id
                            ORDER BY x.interval_start_ts DESC
                            LIMIT 1) b
-     WHERE p.utility_id = $2 AND 'gap' = ANY (p.vee_flags)
+     WHERE 'gap' = ANY (f.vee_flags)
 )
 INSERT INTO dq.vee_gap_history
 SELECT $1, $2, q.channel, count(g.seconds),
