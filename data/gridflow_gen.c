@@ -55,13 +55,17 @@
  *                                       both occurrences added together; one missing
  *                                       quarter-hour
  *
- * usage: gridflow_gen [-s SCALE] [-S SEED] [-u LIST] OUTDIR
+ * usage: gridflow_gen [-s SCALE] [-S SEED] [-u LIST] [-v] OUTDIR
  *   SCALE  positive decimal (default 1; 1 ~ the real sample, ~43k utility2 reads;
  *          50 ~ 2.2M, 200 ~ 8.6M); every count scales linearly, the date windows
  *          (utilities 1 and 2: 2025-01-22 .. 2025-02-21) do not.
  *   SEED   unsigned 64-bit integer (default 1).
  *   LIST   the utilities to write, e.g. 1,2 (default 1,2,3,4); each utility draws
  *          from its own PRNG streams, so the files of one do not depend on the others.
+ *   -v     anomalies for the validation rules (VEE) in the quarter-hour series of
+ *          utilities 3 and 4: zero runs, flat lines, spikes and gaps (see
+ *          u34_anomaly()); off by default, so the drops (and the benchmark figures
+ *          made from them) stay as they were; with it, only those reads change.
  * Same SCALE + SEED => byte-identical output on any machine: integer-only arithmetic
  * (no floating point, no libm, no locale, no clock), splitmix64 PRNG, one PRNG draw
  * per full expression (argument evaluation order is unspecified in C).
@@ -1388,6 +1392,42 @@ static void write_u2_intervals(const u2_t *u, const char *dir, rng_t *r)
 #define U34_DAYS 7
 static const int U34_WIN[2][3] = { { 2025, 3, 6 }, { 2025, 10, 30 } };
 
+/* -v: anomalies in the quarter-hour series of utilities 3 and 4, for the validation
+ * rules (VEE) to find. Decided by meter, window, day and quarter-hour alone (no PRNG
+ * draw), so every other value is as without -v:
+ *   zero run   meters k % 7 == 3, third day of the March window, quarter-hours 8..17
+ *              (02:00-04:30 wall clock) read 0;
+ *   flat line  meters k % 7 == 4, the spring-forward day, quarter-hours 40..59
+ *              (10:00-15:00) read 0.5 kWh each;
+ *   spike      meters k % 5 == 0, the fifth day of each window: a busy day (every
+ *              quarter-hour 10 times its value, so that the day's third-largest
+ *              read is above the spike rule's floor of 1 kWh) whose quarter-hour
+ *              72 (18:00) reads 300 times its value;
+ *   gap        meters k % 6 == 5, third day of the November window, quarter-hours
+ *              20..27 (05:00-07:00) are missing. */
+static int g_vee;
+enum { VEE_NONE, VEE_ZERO, VEE_FLAT, VEE_BUSY, VEE_SPIKE, VEE_GAP };
+static int u34_anomaly(uint32_t k, int w, int di, int q)
+{
+    if (!g_vee) return VEE_NONE;
+    if (k % 6 == 5 && w == 1 && di == 2 && q >= 20 && q < 28) return VEE_GAP;
+    if (k % 7 == 3 && w == 0 && di == 2 && q >= 8 && q < 18) return VEE_ZERO;
+    if (k % 7 == 4 && w == 0 && di == 3 && q >= 40 && q < 60) return VEE_FLAT;
+    if (k % 5 == 0 && di == 4) return q == 72 ? VEE_SPIKE : VEE_BUSY;
+    return VEE_NONE;
+}
+
+static uint32_t u34_apply(int a, uint32_t wh)
+{
+    switch (a) {
+    case VEE_ZERO: return 0;
+    case VEE_FLAT: return 500;
+    case VEE_BUSY: return wh * 10;
+    case VEE_SPIKE: return wh * 300;
+    default: return wh;
+    }
+}
+
 /* day number of the n-th Sunday of a month */
 static int64_t nth_sunday(int y, int m, int n)
 {
@@ -1566,13 +1606,20 @@ static void write_u3(const u3_t *u, const char *dir, rng_t *r)
                         int64_t step = ch == 0 ? 900 : 3600, t;
                         for (t = m0; t < m1; t += step) {
                             int64_t wall = t + eastern_offset(t);
+                            int a = ch == 0 ? u34_anomaly(k, w, di, (int)((t - m0) / 900)) : VEE_NONE;
                             if (k == 1 && (part == 0) != (t < U3_SWAP_UTC))
                                 continue;
+                            if (a == VEE_GAP) {
+                                /* the draws of the read that never arrived */
+                                (void)u34_quarter_wh(r, 60 + 15 * (k % 4), wall % 86400);
+                                (void)rng_below(r, 20);
+                                continue;
+                            }
                             w_row_crlf(&o);
                             w_str(&o, "E"); w_pad(&o, id, 8); w_ch(&o, ',');
                             w_mdy_hm(&o, wall); w_ch(&o, ',');
                             if (ch == 0) {
-                                uint32_t wh = u34_quarter_wh(r, 60 + 15 * (k % 4), wall % 86400);
+                                uint32_t wh = u34_apply(a, u34_quarter_wh(r, 60 + 15 * (k % 4), wall % 86400));
                                 w_str(&o, "15,KWH-15,");
                                 if (k % 3 == 2) { w_u64(&o, wh); w_str(&o, ",Wh,"); }
                                 else { w_thousandths(&o, wh); w_str(&o, ",kWh,"); }
@@ -1689,11 +1736,14 @@ static void write_u4(const u4_t *u, const char *dir, rng_t *r)
                         int col = (int)(s / 900);
                         uint32_t wh;
                         if (flow == 0)
-                            wh = u34_quarter_wh(r, 70 + 10 * (k % 5), s);
+                            wh = u34_apply(u34_anomaly(k, w, di, (int)((t - m0) / 900)),
+                                           u34_quarter_wh(r, 70 + 10 * (k % 5), s));
                         else
                             wh = (s >= 7 * 3600 && s < 18 * 3600) ? 50 + rng_below(r, 200) : 0;
                         cell[col] += wh;
                         filled[col] = 1;
+                        if (flow == 0 && u34_anomaly(k, w, di, (int)((t - m0) / 900)) == VEE_GAP)
+                            filled[col] = 0;
                     }
                     /* one quarter-hour never arrived */
                     if (k == 0 && flow == 0 && w == 1 && di == 1) filled[41] = 0;
@@ -1725,6 +1775,8 @@ static void usage(void)
             "  -s SCALE  positive decimal, default 1 (1 ~ the real sample; max 5000)\n"
             "  -S SEED   unsigned 64-bit integer, default 1\n"
             "  -u LIST   utilities to write, e.g. 1,2 (default 1,2,3,4)\n"
+            "  -v        anomalies in utilities 3 and 4 for the validation rules (zero runs,\n"
+            "            flat lines, spikes, gaps); nothing else changes\n"
             "writes OUTDIR/utility1/utility1_{service_points,meters,intervals}.csv,\n"
             "       OUTDIR/utility2/utility2_{service_points,meters,intervals}.csv,\n"
             "       OUTDIR/utility3/{premises,meters,meter_premise,interval_reads}.csv and\n"
@@ -1776,6 +1828,8 @@ int main(int argc, char **argv)
                     usage();
                 }
             }
+        } else if (strcmp(argv[i], "-v") == 0) {
+            g_vee = 1;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             usage();
         } else if (!dir) {

@@ -33,7 +33,8 @@ BEGIN
                        'dq.row_counts', 'dq.source_duplicates', 'dq.dedup_value_share',
                        'dq.referential_integrity', 'dq.completeness', 'dq.value_profile',
                        'dq.timestamp_range', 'dq.experience_summary', 'dq.meter_link_ambiguity',
-                       'dq.batch_quality', 'dq.readiness', 'dq.snapshot']
+                       'dq.batch_quality', 'dq.readiness', 'dq.vee_quality', 'dq.vee_rules',
+                       'dq.vee_interval_counts', 'dq.vee_gaps', 'dq.snapshot']
     LOOP
         EXECUTE format('SELECT count(*), md5(coalesce(string_agg(t::text, ''|'' ORDER BY t::text), '''')) FROM %s t',
                        table_name) INTO row_count, digest;

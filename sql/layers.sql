@@ -219,12 +219,15 @@ SELECT m.t, m.h = p.h AS same_rows
 RESET gridflow.build_memory;
 
 -- experience.utility_daily_usage: the days added up over service points,
--- row for row (both ways), unit NULL when a day's channel mixes units
+-- row for row (both ways), unit NULL when a day's channel mixes units,
+-- with the days' estimated and questionable reads and estimated usage
 WITH agg AS (
     SELECT utility_id, local_date, channel,
            CASE WHEN bool_and(unit IS NOT NULL) AND min(unit) = max(unit) THEN min(unit) END AS unit,
            count(*) AS service_points, sum(interval_count) AS interval_count,
-           gridflow.exact_sum(total_usage) AS total_usage, max(peak_usage_value) AS peak_usage_value
+           gridflow.exact_sum(total_usage) AS total_usage, max(peak_usage_value) AS peak_usage_value,
+           sum(estimated_count) AS estimated_count, sum(questionable_count) AS questionable_count,
+           gridflow.exact_sum(estimated_usage) AS estimated_usage
       FROM experience.daily_usage GROUP BY utility_id, local_date, channel
 )
 SELECT (SELECT count(*) FROM experience.utility_daily_usage) AS rollup_rows,
@@ -239,7 +242,9 @@ WITH agg AS (
            CASE WHEN bool_and(unit IS NOT NULL) AND min(unit) = max(unit) THEN min(unit) END AS unit,
            count(DISTINCT service_point_id) AS service_points, count(*) AS service_point_days,
            sum(interval_count) AS interval_count, gridflow.exact_sum(total_usage) AS total_usage,
-           max(peak_usage_value) AS peak_usage_value
+           max(peak_usage_value) AS peak_usage_value,
+           sum(estimated_count) AS estimated_count, sum(questionable_count) AS questionable_count,
+           gridflow.exact_sum(estimated_usage) AS estimated_usage
       FROM experience.daily_usage GROUP BY 1, 2, 3
 ), monthly AS (
     SELECT utility_id, month_start, channel, count(*) AS service_points, sum(day_count) AS service_point_days,

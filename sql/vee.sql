@@ -2,8 +2,10 @@
 -- rules shipped for the sample utilities, the checks on the rules'
 -- parameters, the rules in the configuration a dump keeps; then the rules
 -- of one read (off_grid, negative, ceiling) on hand-made files
--- (data/drops/vee), daylight-saving days included, in a build, an ingest
--- and a rebuild.
+-- (data/drops/vee/a, b), daylight-saving days included, in a build, an
+-- ingest and a rebuild; then the rules over series (gap, zero_run,
+-- flat_line, spike, high_low) on hand-made files (data/drops/vee/c, d) in
+-- the same way.
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS gridflow CASCADE;
 CREATE EXTENSION gridflow;
@@ -104,9 +106,11 @@ INSERT INTO gridflow.column_map (utility_id, file_kind, target_column, source_co
     ('VEEX', 'interval', 'interval_start_ts', 'start', 'iso8601'),
     ('VEEX', 'interval', 'duration_seconds', 'seconds', NULL),
     ('VEEX', 'interval', 'value', 'kwh', NULL);
--- the defaults, with ceiling on at 100
+-- the defaults, with ceiling on at 100, the rules over series off (they
+-- are tested below, on files made for them)
 INSERT INTO gridflow.vee_rule (utility_id, rule, enabled, parameters)
-SELECT 'VEEX', rule, true, CASE WHEN rule = 'ceiling' THEN '{"max": 100}' ELSE parameters END
+SELECT 'VEEX', rule, rule IN ('off_grid', 'negative', 'ceiling'),
+       CASE WHEN rule = 'ceiling' THEN '{"max": 100}' ELSE parameters END
   FROM gridflow.vee_rule WHERE utility_id = 'UTILITY1';
 SELECT rule, enabled, parameters FROM gridflow.vee_rule WHERE utility_id = 'VEEX' AND rule IN ('off_grid', 'negative', 'ceiling') ORDER BY rule;
 SELECT count(*) > 0 AS built FROM gridflow_build(:'vee' || '/a');
@@ -160,6 +164,170 @@ DELETE FROM gridflow.vee_rule WHERE utility_id = 'VEEX';
 SELECT count(*) > 0 AS rebuilt FROM gridflow_rebuild();
 SELECT quality_code, vee_flags, count(*) AS reads, count(*) FILTER (WHERE raw_value IS NOT DISTINCT FROM value) AS raw_is_value
   FROM product.usage_interval WHERE utility_id = 'VEEX' GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT (SELECT count(*) FROM (SELECT * FROM product.usage_interval EXCEPT ALL SELECT * FROM gridflow.product_source) a)
+     + (SELECT count(*) FROM (SELECT * FROM gridflow.product_source EXCEPT ALL SELECT * FROM product.usage_interval) b)
+       AS product_differences;
+
+--
+-- The rules over series, on hand-made reads of utility VEES (America/New_York),
+-- with the shipped defaults: c, built, then d (late reads), ingested.
+-- Service point P1, meter M1: channel H, hourly, 2025-02-20 to 2025-03-12
+-- (spring forward on 03-09) and 2025-10-25 to 11-03 (fall back on 11-02);
+-- channel Q, 15 minutes, on 03-09 (92 intervals), 03-10 (96, one missing)
+-- and 11-02 (100); meter M9 without a service point, hourly on 03-05.
+--
+UPDATE gridflow.utility SET enabled = false WHERE utility_id = 'VEEX';
+INSERT INTO gridflow.utility (utility_id, service_point_link, interval_dedup_policy)
+VALUES ('VEES', 'read', 'keep_last');
+INSERT INTO gridflow.source_file (utility_id, file_kind, file_path) VALUES ('VEES', 'interval', 'series.csv');
+INSERT INTO gridflow.column_map (utility_id, file_kind, target_column, source_column, format)
+SELECT 'VEES', file_kind, target_column, source_column, format FROM gridflow.column_map WHERE utility_id = 'VEEX';
+INSERT INTO gridflow.vee_rule (utility_id, rule, enabled, parameters)
+SELECT 'VEES', rule, enabled, parameters FROM gridflow.vee_rule WHERE utility_id = 'UTILITY1';
+SELECT count(*) > 0 AS built FROM gridflow_build(:'vee' || '/c');
+SELECT count(*) AS reads, count(*) FILTER (WHERE service_point_id IS NULL) AS without_service_point
+  FROM product.usage_interval WHERE utility_id = 'VEES';
+
+-- every flagged read.  gap: the read after a missing interval (H 03-03
+-- 12:00 after 10:00 and 11:00; H 10-25 00:00 and Q 11-02 00:00 after
+-- months without reads; Q 03-09 04:30, the spring-forward day's 04:15
+-- missing; H 11-02 at 02:00, the fall-back day's second 01:00 (EST)
+-- missing; Q 03-10 10:15), never the hour that the spring-forward day
+-- skips.  zero_run: ten zeros from H 02-25 20:00 to 02-26 05:00 (over
+-- midnight), eight on Q 03-09 from 01:00 to 03:45 EDT (over the skipped
+-- hour), eight on Q 11-02 from 09:00, eight of M9 (no service point); not
+-- the seven of H 02-27.  flat_line: sixteen 2.5 on H 03-01, sixteen 0.7
+-- on Q 03-09 from 08:30, sixteen 3.3 on Q 11-02 from 00:30 EDT to 03:15
+-- EST (over the repeated hour); not the fifteen of H 03-02.  spike: 60 on
+-- H 03-04 (above 10 times the day's third-largest, 1.4), 100 on H 03-09
+-- (third-largest 5.6), 50 on Q 11-02 (third-largest 3.3); none on 03-10,
+-- whose reads are all large.  high_low (every read of the day): H 03-09,
+-- the spring-forward day, and 03-10 (totals above 5 times the median of
+-- the 28 days before), H 03-11 and 11-02, the fall-back day (below 0.2
+-- times it); not the first 7 days of each part (fewer than 7 days with a
+-- total in the 28 days before).
+SELECT coalesce(service_point_id, '-') AS sp, meter_id AS meter, channel, local_start, value,
+       quality_code, vee_flags
+  FROM product.usage_interval WHERE utility_id = 'VEES' AND vee_flags IS NOT NULL
+ ORDER BY service_point_id, meter_id, channel, interval_start_ts;
+-- reads per day and their flags: the days of the daylight-saving changes
+-- have 23 and 25 hourly intervals (one of the 25 missing), 92 and 100 of
+-- 15 minutes
+SELECT channel, local_date, count(*) AS reads, count(*) FILTER (WHERE quality_code = 10) AS questionable,
+       (SELECT string_agg(DISTINCT f, ',' ORDER BY f)
+          FROM unnest(string_to_array(string_agg(array_to_string(vee_flags, ','), ','), ',')) f) AS rules
+  FROM product.usage_interval
+ WHERE utility_id = 'VEES' AND service_point_id = 'P1'
+   AND local_date IN ('2025-03-08', '2025-03-09', '2025-03-10', '2025-03-11', '2025-11-01', '2025-11-02')
+ GROUP BY 1, 2 ORDER BY 1, 2;
+-- the build wrote what gridflow.product_source defines, and the days what
+-- gridflow.experience_source defines over them
+SELECT (SELECT count(*) FROM (SELECT * FROM product.usage_interval EXCEPT ALL SELECT * FROM gridflow.product_source) a)
+     + (SELECT count(*) FROM (SELECT * FROM gridflow.product_source EXCEPT ALL SELECT * FROM product.usage_interval) b)
+       AS product_differences,
+       (SELECT count(*) FROM (SELECT * FROM experience.daily_usage EXCEPT ALL SELECT * FROM gridflow.experience_source) a)
+     + (SELECT count(*) FROM (SELECT * FROM gridflow.experience_source EXCEPT ALL SELECT * FROM experience.daily_usage) b)
+       AS experience_differences;
+
+-- the days say how much of them is questionable, estimated (nothing yet)
+-- and covered by valid reads: their seconds over the day's, 23 hours on
+-- 03-09 and 25 on 11-02 (Q 03-09: 66 valid of 92 intervals; Q 11-02: 74 of
+-- 100; H 03-09 and 11-02: none, every read failed high_low); reads
+-- without a service point have no days
+SELECT channel, local_date, interval_count, questionable_count, estimated_count, estimated_usage,
+       round(coverage::numeric, 4) AS coverage
+  FROM experience.daily_usage
+ WHERE utility_id = 'VEES'
+   AND local_date IN ('2025-02-25', '2025-03-01', '2025-03-09', '2025-03-10', '2025-11-01', '2025-11-02')
+ ORDER BY channel, local_date;
+-- the utility's rollups add them up
+SELECT (SELECT array_agg(ARRAY[d.questionable_count, d.estimated_count] ORDER BY d.local_date, d.channel)
+          FROM experience.utility_daily_usage d WHERE d.utility_id = 'VEES')
+     = (SELECT array_agg(ARRAY[d.q, d.e] ORDER BY d.local_date, d.channel)
+          FROM (SELECT local_date, channel, sum(questionable_count) AS q, sum(estimated_count) AS e
+                  FROM experience.daily_usage WHERE utility_id = 'VEES' GROUP BY 1, 2) d) AS daily_rollup_adds_up,
+       (SELECT sum(questionable_count) FROM experience.utility_monthly_usage WHERE utility_id = 'VEES') AS questionable_in_months,
+       (SELECT count(*) FROM product.usage_interval WHERE utility_id = 'VEES' AND quality_code = 10
+           AND service_point_id IS NOT NULL) AS questionable_reads_with_a_service_point;
+
+-- the DQ figures the build stored: reads by quality; per rule, the reads
+-- and service-point days flagged (M9's run is a day without a service
+-- point); the series' days by their reads against the day's intervals: H
+-- has P1's 21 + 10 days, one of 23 hours (23 reads) and one of 25 (24
+-- reads: short), 03-03 short, and M9's day (short), Q its three days of
+-- 92 (91 reads: short), 96 (95 reads: short) and 100; the gaps, with the
+-- intervals and seconds missing (H: 2 hours on 03-03, 1 on 11-02 and the
+-- months between the two parts; Q: 15 minutes on 03-09 and on 03-10, and
+-- the months between 03-10 and 11-02)
+SELECT channel, reads, valid_reads, questionable_reads, estimated_reads, questionable_pct
+  FROM dq.vee_quality WHERE utility_id = 'VEES';
+SELECT channel, rule, reads_flagged, days_flagged FROM dq.vee_rules WHERE utility_id = 'VEES';
+SELECT channel, duration_seconds, day_hours, expected_intervals, days, days_complete, days_short, days_over, complete_pct
+  FROM dq.vee_interval_counts WHERE utility_id = 'VEES';
+SELECT channel, gaps, missing_intervals, missing_seconds, longest_gap_seconds, unestimated_gaps
+  FROM dq.vee_gaps WHERE utility_id = 'VEES';
+
+-- late reads, ingested: the gap of H 03-03 filled (12:00 valid again); a
+-- zero of the ten-zero run corrected to 0.5 (on 02-26: the run's reads of
+-- 02-25 are valid again); H 02-27 00:00 corrected to 0 (the seven zeros
+-- become eight); Q 03-10 10:00 (10:15 valid again); M9's run broken
+SELECT utility, kind, outcome, rows_kept, rows_replaced FROM gridflow_ingest(:'vee' || '/d');
+SELECT coalesce(service_point_id, '-') AS sp, meter_id AS meter, channel, local_date, count(*) AS reads,
+       count(*) FILTER (WHERE quality_code = 10) AS questionable,
+       (SELECT string_agg(DISTINCT f, ',' ORDER BY f)
+          FROM unnest(string_to_array(string_agg(array_to_string(vee_flags, ','), ','), ',')) f) AS rules
+  FROM product.usage_interval
+ WHERE utility_id = 'VEES'
+   AND local_date IN ('2025-02-25', '2025-02-26', '2025-02-27', '2025-03-03', '2025-03-05', '2025-03-10')
+ GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4;
+SELECT (SELECT count(*) FROM (SELECT * FROM product.usage_interval EXCEPT ALL SELECT * FROM gridflow.product_source) a)
+     + (SELECT count(*) FROM (SELECT * FROM gridflow.product_source EXCEPT ALL SELECT * FROM product.usage_interval) b)
+       AS product_differences,
+       (SELECT count(*) FROM (SELECT * FROM experience.daily_usage EXCEPT ALL SELECT * FROM gridflow.experience_source) a)
+     + (SELECT count(*) FROM (SELECT * FROM gridflow.experience_source EXCEPT ALL SELECT * FROM experience.daily_usage) b)
+       AS experience_differences;
+-- the ingest stored the figures again: the gaps of H 03-03 and Q 03-10
+-- are gone, zero_run of H moved from 02-25 and 02-26 to 02-27 and left
+-- M9
+SELECT channel, rule, reads_flagged, days_flagged FROM dq.vee_rules
+ WHERE utility_id = 'VEES' AND rule IN ('gap', 'zero_run');
+SELECT channel, gaps, missing_intervals FROM dq.vee_gaps WHERE utility_id = 'VEES';
+-- ... and a rebuild of the same files gives the same layers and DQ figures
+CREATE TEMP TABLE series_after_ingest AS
+SELECT (SELECT md5(string_agg(p::text, '|' ORDER BY p.service_point_id, p.meter_id, p.channel, p.interval_start_ts))
+          FROM product.usage_interval p WHERE p.utility_id = 'VEES') AS products,
+       (SELECT md5(string_agg(d::text, '|' ORDER BY d.service_point_id, d.local_date, d.channel))
+          FROM experience.daily_usage d WHERE d.utility_id = 'VEES') AS days,
+       (SELECT md5(string_agg(m::text, '|' ORDER BY m.service_point_id, m.month_start, m.channel))
+          FROM experience.monthly_usage m WHERE m.utility_id = 'VEES') AS months,
+       (SELECT md5(string_agg(x::text, '|' ORDER BY x::text))
+          FROM (SELECT q::text AS x FROM dq.vee_quality q UNION ALL SELECT r::text FROM dq.vee_rules r
+                UNION ALL SELECT c::text FROM dq.vee_interval_counts c UNION ALL SELECT g::text FROM dq.vee_gaps g) v)
+           AS vee_dq;
+SELECT count(*) > 0 AS rebuilt FROM gridflow_rebuild();
+SELECT a.products = (SELECT md5(string_agg(p::text, '|' ORDER BY p.service_point_id, p.meter_id, p.channel, p.interval_start_ts))
+                       FROM product.usage_interval p WHERE p.utility_id = 'VEES') AS products_equal,
+       a.days = (SELECT md5(string_agg(d::text, '|' ORDER BY d.service_point_id, d.local_date, d.channel))
+                   FROM experience.daily_usage d WHERE d.utility_id = 'VEES') AS days_equal,
+       a.months = (SELECT md5(string_agg(m::text, '|' ORDER BY m.service_point_id, m.month_start, m.channel))
+                     FROM experience.monthly_usage m WHERE m.utility_id = 'VEES') AS months_equal,
+       a.vee_dq = (SELECT md5(string_agg(x::text, '|' ORDER BY x::text))
+                     FROM (SELECT q::text AS x FROM dq.vee_quality q UNION ALL SELECT r::text FROM dq.vee_rules r
+                           UNION ALL SELECT c::text FROM dq.vee_interval_counts c
+                           UNION ALL SELECT g::text FROM dq.vee_gaps g) v) AS vee_dq_equal
+  FROM series_after_ingest a;
+
+-- parameters apply from the next build: zero_run at 4 (the runs of 4, 5
+-- and 8 zeros left of H 02-25 to 02-27, 8 and 8 on Q, M9's 4 but not its
+-- 3) and flat_line at 15 (the fifteen 2.5 of H 03-02 too), spike and
+-- high_low off
+UPDATE gridflow.vee_rule SET parameters = '{"min_intervals": 4}' WHERE utility_id = 'VEES' AND rule = 'zero_run';
+UPDATE gridflow.vee_rule SET parameters = '{"min_intervals": 15}' WHERE utility_id = 'VEES' AND rule = 'flat_line';
+UPDATE gridflow.vee_rule SET enabled = false WHERE utility_id = 'VEES' AND rule IN ('spike', 'high_low');
+SELECT count(*) > 0 AS rebuilt FROM gridflow_rebuild();
+SELECT f AS rule, count(*) AS reads
+  FROM product.usage_interval CROSS JOIN LATERAL unnest(vee_flags) f
+ WHERE utility_id = 'VEES' GROUP BY 1 ORDER BY 1;
 SELECT (SELECT count(*) FROM (SELECT * FROM product.usage_interval EXCEPT ALL SELECT * FROM gridflow.product_source) a)
      + (SELECT count(*) FROM (SELECT * FROM gridflow.product_source EXCEPT ALL SELECT * FROM product.usage_interval) b)
        AS product_differences;

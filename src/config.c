@@ -129,16 +129,26 @@ analyze_config_tables(void)
 }
 
 /*
- * The utility's enabled validation rules that product rows apply read by
- * read (product.c; gridflow.product_source says the same in SQL).
+ * The utility's enabled validation rules that product rows apply (product.c;
+ * gridflow.product_source says the same in SQL), with their parameters.
  */
 static void
 read_vee_rules(GfUtility *u)
 {
 	Datum		arg = CStringGetTextDatum(u->utility_id);
 	Oid			type = TEXTOID;
+	static const char *const params[] = {"max", "min_intervals", "ratio", "floor", "low", "high",
+	"days", "min_days"};
 
-	if (SPI_execute_with_args("SELECT rule, (parameters OPERATOR(pg_catalog.->>) 'max')::pg_catalog.float8 "
+	if (SPI_execute_with_args("SELECT rule, "
+							  "(parameters OPERATOR(pg_catalog.->>) 'max')::pg_catalog.float8, "
+							  "(parameters OPERATOR(pg_catalog.->>) 'min_intervals')::pg_catalog.float8, "
+							  "(parameters OPERATOR(pg_catalog.->>) 'ratio')::pg_catalog.float8, "
+							  "(parameters OPERATOR(pg_catalog.->>) 'floor')::pg_catalog.float8, "
+							  "(parameters OPERATOR(pg_catalog.->>) 'low')::pg_catalog.float8, "
+							  "(parameters OPERATOR(pg_catalog.->>) 'high')::pg_catalog.float8, "
+							  "(parameters OPERATOR(pg_catalog.->>) 'days')::pg_catalog.float8, "
+							  "(parameters OPERATOR(pg_catalog.->>) 'min_days')::pg_catalog.float8 "
 							  "FROM gridflow.vee_rule "
 							  "WHERE utility_id OPERATOR(pg_catalog.=) $1 AND enabled",
 							  1, &type, &arg, NULL, false, 0) != SPI_OK_SELECT)
@@ -148,17 +158,44 @@ read_vee_rules(GfUtility *u)
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		char	   *rule = spi_text(tup, desc, 1);
-		bool		isnull;
-		Datum		max = SPI_getbinval(tup, desc, 2, &isnull);
+		double		p[lengthof(params)];
+		bool		pnull[lengthof(params)];
 
+		for (int k = 0; k < lengthof(params); k++)
+		{
+			Datum		v = SPI_getbinval(tup, desc, k + 2, &pnull[k]);
+
+			p[k] = pnull[k] ? 0 : DatumGetFloat8(v);
+		}
+		/* the table's check (gridflow.vee_parameters_valid) holds every parameter */
 		if (strcmp(rule, "off_grid") == 0)
 			u->vee_off_grid = true;
 		else if (strcmp(rule, "negative") == 0)
 			u->vee_negative = true;
-		else if (strcmp(rule, "ceiling") == 0 && !isnull)
+		else if (strcmp(rule, "ceiling") == 0 && !pnull[0])
 		{
 			u->vee_ceiling = true;
-			u->vee_ceiling_max = DatumGetFloat8(max);
+			u->vee_ceiling_max = p[0];
+		}
+		else if (strcmp(rule, "gap") == 0)
+			u->vee_gap = true;
+		else if (strcmp(rule, "zero_run") == 0 && !pnull[1])
+			u->vee_zero_run = (int32) Min(p[1], (double) PG_INT32_MAX);
+		else if (strcmp(rule, "flat_line") == 0 && !pnull[1])
+			u->vee_flat_line = (int32) Min(p[1], (double) PG_INT32_MAX);
+		else if (strcmp(rule, "spike") == 0 && !pnull[2] && !pnull[3])
+		{
+			u->vee_spike = true;
+			u->vee_spike_ratio = p[2];
+			u->vee_spike_floor = p[3];
+		}
+		else if (strcmp(rule, "high_low") == 0 && !pnull[4] && !pnull[5] && !pnull[6] && !pnull[7])
+		{
+			u->vee_high_low = true;
+			u->vee_high_low_low = p[4];
+			u->vee_high_low_high = p[5];
+			u->vee_high_low_days = (int32) Min(p[6], 36600.0);
+			u->vee_high_low_min_days = (int32) Min(p[7], 36600.0);
 		}
 	}
 }

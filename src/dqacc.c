@@ -164,6 +164,9 @@ typedef struct DayGroup
 	int64		reads;
 	AccSum		total;
 	AccRange	peak;
+	int64		estimated;		/* estimated_count added up */
+	int64		questionable;	/* questionable_count added up */
+	AccSum		estimated_usage;
 } DayGroup;
 
 /* a text value kept by an accumulator: bytes and length (NULL: data NULL) */
@@ -242,7 +245,10 @@ typedef struct GfDqAcc
 				d_resolution,
 				d_total,
 				d_count,
-				d_peak;
+				d_peak,
+				d_estimated,
+				d_questionable,
+				d_estimated_usage;
 
 	TupleDesc	sp_desc;
 	int			s_source_rows,
@@ -1023,6 +1029,11 @@ day_group_add(GfDqAcc *a, DayGroup *g, TupleTableSlot *slot, bool month)
 		g->reads += DatumGetInt32(v[a->d_count]);
 	sum_add(a, &g->total, n[a->d_total], v[a->d_total]);
 	range_add(&g->peak, n[a->d_peak], v[a->d_peak]);
+	if (!n[a->d_estimated])
+		g->estimated += DatumGetInt32(v[a->d_estimated]);
+	if (!n[a->d_questionable])
+		g->questionable += DatumGetInt32(v[a->d_questionable]);
+	sum_add(a, &g->estimated_usage, n[a->d_estimated_usage], v[a->d_estimated_usage]);
 }
 
 /*
@@ -1054,6 +1065,9 @@ gf_dq_acc_day(GfDqAcc *a, TupleTableSlot *slot)
 		a->d_total = attnum_of(d, "total_usage");
 		a->d_count = attnum_of(d, "interval_count");
 		a->d_peak = attnum_of(d, "peak_usage_value");
+		a->d_estimated = attnum_of(d, "estimated_count");
+		a->d_questionable = attnum_of(d, "questionable_count");
+		a->d_estimated_usage = attnum_of(d, "estimated_usage");
 	}
 	/* the writer always sets these (the table's key) */
 	if (n[a->d_sp] || n[a->d_local_date])
@@ -1179,8 +1193,10 @@ static const FigurePart parts[] = {
 	FLOAT8OID, INT8OID, INT8OID, DATEOID, DATEOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, INT8OID}},
 	{"orphans", 2, {INT8OID, INT8OID}},
 	{"days", 7, {INT8OID, FLOAT8ARRAYOID, INT8OID, FLOAT8OID, INT8OID, INT8OID, TEXTARRAYOID}},
-	{"day_groups", 7, {DATEOID, TEXTOID, TEXTOID, INT8OID, INT8OID, FLOAT8OID, FLOAT8OID}},
-	{"month_groups", 8, {DATEOID, TEXTOID, TEXTOID, INT8OID, INT8OID, INT8OID, FLOAT8OID, FLOAT8OID}},
+	{"day_groups", 10, {DATEOID, TEXTOID, TEXTOID, INT8OID, INT8OID, FLOAT8OID, FLOAT8OID, INT8OID, INT8OID,
+	FLOAT8OID}},
+	{"month_groups", 11, {DATEOID, TEXTOID, TEXTOID, INT8OID, INT8OID, INT8OID, FLOAT8OID, FLOAT8OID, INT8OID,
+	INT8OID, FLOAT8OID}},
 	{"day_units", 5, {TEXTOID, INT8OID, FLOAT8ARRAYOID, INT8OID, INT8OID}},
 	{"service_points", 8, {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID}},
 	{"meters", 9, {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID}},
@@ -1210,8 +1226,8 @@ put_day_groups(GfDqAcc *a, GfKeyTable *t, bool month, Tuplestorestate *ts, Tuple
 		uint32		len;
 		const char *key = gf_keytable_key(t, i, &len);
 		DateADT		date;
-		Datum		v[8];
-		bool		nl[8] = {0};
+		Datum		v[11];
+		bool		nl[11] = {0};
 		int			c = 0;
 
 		CHECK_FOR_INTERRUPTS();
@@ -1228,6 +1244,10 @@ put_day_groups(GfDqAcc *a, GfKeyTable *t, bool month, Tuplestorestate *ts, Tuple
 		c++;
 		nl[c] = !g->peak.any;
 		v[c++] = Float8GetDatum(g->peak.max);
+		v[c++] = Int64GetDatum(g->estimated);
+		v[c++] = Int64GetDatum(g->questionable);
+		v[c] = sum_datum(&g->estimated_usage, &nl[c]);
+		c++;
 		tuplestore_putvalues(ts, desc, v, nl);
 	}
 }

@@ -49,13 +49,18 @@ typedef enum DayColumn
 	DC_PEAK_VALUE,
 	DC_PEAK_TS,
 	DC_PIT_VALUE,
-	DC_PIT_TS
+	DC_PIT_TS,
+	DC_ESTIMATED_COUNT,
+	DC_QUESTIONABLE_COUNT,
+	DC_ESTIMATED_USAGE,
+	DC_COVERAGE
 } DayColumn;
 
 static const char *const day_column_names[] = {
 	"utility_id", "service_point_id", "local_date", "channel", "unit", "time_resolution", "bucket_start",
 	"bucket_end", "total_usage", "interval_count", "peak_usage_value",
-	"peak_usage_ts", "pit_usage_value", "pit_usage_ts"
+	"peak_usage_ts", "pit_usage_value", "pit_usage_ts", "estimated_count", "questionable_count",
+	"estimated_usage", "coverage"
 };
 
 /* one daily summary being accumulated */
@@ -67,6 +72,11 @@ typedef struct DayAgg
 	text	   *unit;			/* of its reads, while they agree */
 	bool		unit_mixed;		/* reads of several units (or some of none) */
 	bool		day_resolution; /* a read without its time of day */
+	int64		estimated;		/* reads of quality codes 8 and 9 */
+	int64		questionable;	/* reads of quality code 10 */
+	FSum		estimated_sum;	/* their values (when estimated > 0) */
+	int64		valid_seconds;	/* duration of the valid reads with a value */
+	bool		no_duration;	/* a read without a duration */
 } DayAgg;
 
 struct GfDayWriter
@@ -122,12 +132,14 @@ gf_day_writer_begin(GfLoadTargets *t, GfUtility *u, MemoryContext cxt)
 
 /*
  * A read of service point sp on local_date, channel ch, in unit (NULL:
- * none), starting at start (only its day when day_resolution): its share
- * of the day (a NULL value is counted in no figure).
+ * none), starting at start (only its day when day_resolution), of quality
+ * code quality and duration seconds (not above 0: unknown): its share of the
+ * day (a NULL value is counted in no figure but questionable_count).
  */
 void
 gf_day_add(GfDayWriter *em, text *sp, text *ch, text *unit, bool day_resolution,
-		   int32 local_date, TimestampTz start, bool value_null, double v)
+		   int32 local_date, TimestampTz start, bool value_null, double v, int quality,
+		   int32 seconds)
 {
 	uint32		splen = VARSIZE_ANY_EXHDR(sp);
 	uint32		chlen = VARSIZE_ANY_EXHDR(ch);
@@ -162,6 +174,19 @@ gf_day_add(GfDayWriter *em, text *sp, text *ch, text *unit, bool day_resolution,
 		day->unit_mixed = true;
 	if (day_resolution)
 		day->day_resolution = true;
+	if (seconds <= 0)
+		day->no_duration = true;
+	if (quality == GF_QUALITY_QUESTIONABLE)
+		day->questionable++;
+	else if (quality == GF_QUALITY_ESTIMATED_REFERENCE || quality == GF_QUALITY_ESTIMATED_LINEAR)
+	{
+		if (day->estimated++ == 0)
+			gf_fsum_init(&day->estimated_sum);
+		if (!value_null)
+			gf_fsum_add(&day->estimated_sum, v, gf_fsum_grow, em->days_cxt);
+	}
+	else if (quality == GF_QUALITY_VALID && !value_null && seconds > 0)
+		day->valid_seconds += seconds;
 	if (!value_null)
 	{
 		gf_fsum_add(&day->sum, v, gf_fsum_grow, em->days_cxt);
@@ -287,6 +312,26 @@ flush_days(GfDayWriter *em)
 				case DC_PIT_TS:
 					v = TimestampTzGetDatum(day->pp.pit_ts);
 					isnull = !day->pp.has_value || day->pp.pit_ts_null || day->day_resolution;
+					break;
+				case DC_ESTIMATED_COUNT:
+					v = Int32GetDatum((int32) day->estimated);
+					break;
+				case DC_QUESTIONABLE_COUNT:
+					v = Int32GetDatum((int32) day->questionable);
+					break;
+				case DC_ESTIMATED_USAGE:
+					v = Float8GetDatum(day->estimated > 0 ? gf_fsum_result(&day->estimated_sum) : 0.0);
+					break;
+				case DC_COVERAGE:
+					{
+						/* the valid reads' seconds over the day's (23, 24 or 25 hours) */
+						int64		day_usecs = gf_local_to_timestamptz(u, midnight + USECS_PER_DAY) -
+							gf_local_to_timestamptz(u, midnight);
+
+						v = Float8GetDatum((double) day->valid_seconds /
+										   (double) (day_usecs / USECS_PER_SEC));
+						isnull = day->no_duration;
+					}
 					break;
 			}
 			slot->tts_values[c] = v;

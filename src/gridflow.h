@@ -205,6 +205,18 @@ typedef struct GfUtility
 	bool		vee_negative;
 	bool		vee_ceiling;
 	double		vee_ceiling_max;	/* ceiling: flagged at or above */
+	/* the enabled series rules (0 or false: disabled) */
+	bool		vee_gap;
+	int32		vee_zero_run;	/* zero_run: min_intervals */
+	int32		vee_flat_line;	/* flat_line: min_intervals */
+	bool		vee_spike;
+	double		vee_spike_ratio;
+	double		vee_spike_floor;
+	bool		vee_high_low;
+	double		vee_high_low_low;
+	double		vee_high_low_high;
+	int32		vee_high_low_days;
+	int32		vee_high_low_min_days;
 } GfUtility;
 
 typedef struct GfSourceFile
@@ -415,8 +427,15 @@ extern void gf_product_end(GfProductWriter *em);
 
 /* experience.c: their daily summaries (local_date: a DateADT) */
 extern GfDayWriter *gf_day_writer_begin(GfLoadTargets *t, GfUtility *u, MemoryContext cxt);
+/* ESPI QualityOfReading (gridflow.quality_code) */
+#define GF_QUALITY_VALID 0
+#define GF_QUALITY_ESTIMATED_REFERENCE 8
+#define GF_QUALITY_ESTIMATED_LINEAR 9
+#define GF_QUALITY_QUESTIONABLE 10
+
 extern void gf_day_add(GfDayWriter *dw, text *sp, text *ch, text *unit, bool day_resolution,
-					   int32 local_date, TimestampTz start, bool value_null, double v);
+					   int32 local_date, TimestampTz start, bool value_null, double v, int quality,
+					   int32 seconds);
 extern void gf_day_writer_end(GfDayWriter *dw);
 extern const char *gf_month_rollup_sql(const char *days);
 extern uint64 gf_month_rollup(Oid days, Oid months, Datum sps, Datum months_start);

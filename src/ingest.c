@@ -110,7 +110,10 @@ utility_partitions(IngestUtility *iu, bool create)
  * before the day's local midnight and after the next one (computed here,
  * as the utility's time zone says), $5: the time zone, $6: the utility.
  * The reads of a day are looked up by service point and start time in
- * that range, then filtered on their local day.  Every product row of a
+ * that range, then filtered on their local day; the conditions on the
+ * utility and the service points reach the reads inside the windows of
+ * gridflow.product_source (its series rules see each service point's
+ * reads whole).  Every product row of a
  * refreshed day is written again, so the day's summary is the aggregate of
  * what the insert returns.
  */
@@ -175,18 +178,19 @@ refresh_chunk(IngestUtility *iu, GfDays *days, uint32 from, uint32 to)
 					  "SELECT %s FROM gridflow.product_source ps JOIN t "
 					  "ON ps.service_point_id = t.sp AND ps.interval_start_ts >= t.lo "
 					  "AND ps.interval_start_ts < t.hi AND ps.local_date = t.d "
-					  "WHERE ps.utility_id = $6 "
+					  "WHERE ps.utility_id = $6 AND ps.service_point_id = ANY ($1) "
 					  "UNION ALL "
 					  "SELECT %s FROM gridflow.product_source ps JOIN t "
 					  "ON t.sp IS NULL AND ps.service_point_id IS NULL "
 					  "AND ps.interval_start_ts >= t.lo AND ps.interval_start_ts < t.hi "
 					  "AND ps.local_date = t.d "
-					  "WHERE ps.utility_id = $6 "
+					  "WHERE ps.utility_id = $6 AND ps.service_point_id IS NULL "
 					  "RETURNING utility_id, service_point_id, local_date, channel, value, "
-					  "interval_start_ts, unit, time_resolution) "
+					  "interval_start_ts, unit, time_resolution, quality_code, duration_seconds) "
 					  "INSERT INTO %s (utility_id, service_point_id, local_date, channel, unit, "
 					  "time_resolution, bucket_start, bucket_end, total_usage, interval_count, "
-					  "peak_usage_value, peak_usage_ts, pit_usage_value, pit_usage_ts) "
+					  "peak_usage_value, peak_usage_ts, pit_usage_value, pit_usage_ts, "
+					  "estimated_count, questionable_count, estimated_usage, coverage) "
 					  "SELECT s.utility_id, s.service_point_id, s.local_date, s.channel, "
 					  "CASE WHEN s.units = s.reads AND s.unit_min = s.unit_max THEN s.unit_min END, "
 					  "CASE WHEN s.day_reads > 0 THEN 'day' ELSE 'interval' END, "
@@ -194,14 +198,26 @@ refresh_chunk(IngestUtility *iu, GfDays *days, uint32 from, uint32 to)
 					  "pg_catalog.timezone($5, (s.local_date + 1)::timestamp), "
 					  "s.total_usage, s.interval_count, (s.pp).peak_value, "
 					  "CASE WHEN s.day_reads = 0 THEN (s.pp).peak_ts END, "
-					  "(s.pp).pit_value, CASE WHEN s.day_reads = 0 THEN (s.pp).pit_ts END "
+					  "(s.pp).pit_value, CASE WHEN s.day_reads = 0 THEN (s.pp).pit_ts END, "
+					  "s.estimated_count, s.questionable_count, s.estimated_usage, "
+					  "CASE WHEN NOT s.no_duration THEN s.valid_seconds::double precision / "
+					  "EXTRACT(epoch FROM pg_catalog.timezone($5, (s.local_date + 1)::timestamp) - "
+					  "pg_catalog.timezone($5, s.local_date::timestamp))::double precision END "
 					  "FROM (SELECT p.utility_id, p.service_point_id, p.local_date, p.channel, "
 					  "pg_catalog.count(*) AS reads, pg_catalog.count(p.unit) AS units, "
 					  "pg_catalog.min(p.unit) AS unit_min, pg_catalog.max(p.unit) AS unit_max, "
 					  "pg_catalog.count(*) FILTER (WHERE p.time_resolution = 'day') AS day_reads, "
 					  "gridflow.exact_sum(p.value) AS total_usage, "
 					  "pg_catalog.count(p.value)::integer AS interval_count, "
-					  "gridflow.peak_pit(p.value, p.interval_start_ts) AS pp "
+					  "gridflow.peak_pit(p.value, p.interval_start_ts) AS pp, "
+					  "pg_catalog.count(*) FILTER (WHERE p.quality_code = ANY (ARRAY[8, 9]::smallint[]))::integer "
+					  "AS estimated_count, "
+					  "pg_catalog.count(*) FILTER (WHERE p.quality_code = 10::smallint)::integer AS questionable_count, "
+					  "coalesce(gridflow.exact_sum(p.value) FILTER (WHERE p.quality_code = ANY (ARRAY[8, 9]::smallint[])), "
+					  "0::double precision) AS estimated_usage, "
+					  "coalesce(pg_catalog.sum(p.duration_seconds) FILTER (WHERE p.quality_code = 0::smallint "
+					  "AND p.value IS NOT NULL AND p.duration_seconds > 0), 0) AS valid_seconds, "
+					  "pg_catalog.bool_or(p.duration_seconds IS NULL OR p.duration_seconds <= 0) AS no_duration "
 					  "FROM p WHERE p.service_point_id IS NOT NULL "
 					  "GROUP BY p.utility_id, p.service_point_id, p.local_date, p.channel) s",
 					  days_sql, products, iu->product_columns, iu->product_columns,
@@ -268,6 +284,86 @@ refresh_months(IngestUtility *iu, GfDays *days)
 														   TYPALIGN_INT)));
 }
 
+/*
+ * With validation rules over a series (gap, zero_run, flat_line, high_low:
+ * gridflow.vee_rule), a changed read can change the flags of reads of its
+ * series on other days (a run it ends or joins, the read after it, the
+ * days whose median it is part of): every day of each service point (or
+ * of the reads without one) among days is added to them, from the product
+ * rows, so that the refresh computes the whole series again.
+ */
+static void
+series_days(IngestUtility *iu, GfDays *days)
+{
+	GfUtility  *u = iu->u;
+	uint32		n = gf_days_count(days);
+	Datum	   *sps;
+	int			nsp = 0;
+	bool		none = false;
+	GfKeyTable *seen;
+	Oid			types[2] = {TEXTARRAYOID, BOOLOID};
+	Datum		args[2];
+	const char *products;
+
+	if (!(u->vee_gap || u->vee_zero_run > 0 || u->vee_flat_line > 0 || u->vee_high_low) || n == 0)
+		return;
+	sps = palloc(sizeof(Datum) * n);
+	seen = gf_keytable_create(CurrentMemoryContext, 256, 0);
+	for (uint32 i = 0; i < n; i++)
+	{
+		Datum		sp;
+		bool		sp_null;
+		bool		found;
+		text	   *t;
+
+		CHECK_FOR_INTERRUPTS();
+		(void) gf_days_entry(days, i, &sp, &sp_null);
+		if (sp_null)
+		{
+			none = true;
+			continue;
+		}
+		t = DatumGetTextPP(sp);
+		(void) gf_keytable_find(seen, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
+								gf_key_hash(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)), true, &found);
+		if (!found)
+			sps[nsp++] = sp;
+	}
+	args[0] = PointerGetDatum(construct_array(sps, nsp, TEXTOID, -1, false, TYPALIGN_INT));
+	args[1] = BoolGetDatum(none);
+	products = gf_qualified_name(iu->products);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(psprintf("SELECT DISTINCT p.service_point_id, p.local_date FROM %s p "
+									   "WHERE p.service_point_id OPERATOR(pg_catalog.=) ANY ($1) "
+									   "OR ($2 AND p.service_point_id IS NULL)",
+									   products),
+							  2, types, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "gridflow: could not read the days of the product rows of utility \"%s\"",
+			 u->utility_id);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		bool		sp_null;
+		bool		date_null;
+		Datum		sp = SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &sp_null);
+		Datum		date = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &date_null);
+		text	   *t;
+
+		CHECK_FOR_INTERRUPTS();
+		if (date_null)
+			continue;
+		if (sp_null)
+			gf_days_add(days, NULL, 0, true, DatumGetDateADT(date));
+		else
+		{
+			t = DatumGetTextPP(sp);
+			gf_days_add(days, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), false, DatumGetDateADT(date));
+		}
+	}
+	SPI_finish();
+}
+
 /* Refresh the product rows and daily summaries of days. */
 static void
 refresh_days(IngestUtility *iu, GfDays *days)
@@ -277,6 +373,8 @@ refresh_days(IngestUtility *iu, GfDays *days)
 	if (n == 0)
 		return;
 	utility_partitions(iu, true);
+	series_days(iu, days);
+	n = gf_days_count(days);
 	/* the months of the days must have their partitions */
 	{
 		List	   *months = NIL;
@@ -760,12 +858,13 @@ ingest_file(ReturnSetInfo *rsinfo, IngestFile *f, int64 build_id)
 		dimension_days(iu, kind, gf_load_new_ids(load), gf_load_seen_ids(load), days);
 		CommandCounterIncrement();
 	}
-	ndays = gf_days_count(days);
 	{
 		TimestampTz t0 = GetCurrentTimestamp();
 
 		ingest_phase = psprintf("refreshing the products and days of utility %s", u->utility_id);
 		refresh_days(iu, days);
+		/* the days refreshed: with series rules, every day of their service points */
+		ndays = gf_days_count(days);
 		gf_progress_notice(psprintf("ingest: refresh %s products and days (service-point days)", u->utility_id), ndays,
 						   (double) (GetCurrentTimestamp() - t0) / 1000.0);
 	}

@@ -8,11 +8,18 @@
  * read, its meter's and its service point's attributes from the rows the
  * build keeps in memory, its local day, whether meter and service point
  * are known, and its quality code and the validation rules it failed)
- * and hands the read to the daily summaries (experience.c).  The rules
- * applied here are those of one read alone (off_grid, negative, ceiling,
- * as gridflow.vee_rule enables them for the utility).  The result is what
- * gridflow.product_source defines in SQL; the regression tests check that
- * both agree.  Which product column comes from where is decided by name,
+ * and hands the read to the daily summaries (experience.c).  The rules of
+ * one read alone (off_grid, negative, ceiling) are decided when the read
+ * comes; those of a series (gap, zero_run, flat_line, spike, high_low, as
+ * gridflow.vee_rule enables them for the utility) over the reads of one
+ * service point, meter and channel in time order.  Reads come grouped by
+ * service point and in time order within it, so each series is seen whole
+ * and in order: its reads are held back (copied) until their local day is
+ * complete and no open run of identical values can still flag them, then
+ * written.  Memory holds about one local day per series of the current
+ * service point, and the daily totals of the last high_low days.  The
+ * result is what gridflow.product_source defines in SQL; the regression
+ * tests check that both agree.  Which product column comes from where is decided by name,
  * once: from the read if it has the column, else from the meter, else
  * from the service point.
  *
@@ -20,8 +27,13 @@
  */
 #include "postgres.h"
 
+#include <float.h>
+#include <math.h>
+
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
+#include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -30,6 +42,8 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "aggregates.h"
+#include "fsum.h"
 #include "gridflow.h"
 #include "keytable.h"
 #include "localtime.h"
@@ -54,17 +68,63 @@ typedef enum ProductSource
 } ProductSource;
 
 /*
- * The validation rules a read can fail here, as bits, in the order
- * vee_flags lists them (the order of gridflow.product_source).
+ * The validation rules a read can fail, as bits, in the order vee_flags
+ * lists them (the order of gridflow.product_source).
  */
 #define VEE_OFF_GRID	0x01
 #define VEE_NEGATIVE	0x02
 #define VEE_CEILING		0x04
-#define VEE_COMBINATIONS 8
+#define VEE_GAP			0x08
+#define VEE_ZERO_RUN	0x10
+#define VEE_FLAT_LINE	0x20
+#define VEE_SPIKE		0x40
+#define VEE_HIGH_LOW	0x80
+#define VEE_COMBINATIONS 256
 
-/* ESPI QualityOfReading (gridflow.quality_code) */
-#define QUALITY_VALID			0
-#define QUALITY_QUESTIONABLE	10
+static const char *const vee_rule_names[] = {
+	"off_grid", "negative", "ceiling", "gap", "zero_run", "flat_line", "spike", "high_low"
+};
+
+/* a read held back until the rules of its series are decided */
+typedef struct VeeRead
+{
+	struct VeeRead *next;
+	MinimalTuple tuple;			/* the read, copied */
+	DateADT		local_date;
+	double		value;
+	bool		value_null;
+	uint8		failed;			/* VEE_* bits */
+} VeeRead;
+
+/* the reads of one service point, meter and channel, in time order */
+typedef struct VeeSeries
+{
+	VeeRead    *head;			/* held back, oldest first */
+	VeeRead    *tail;
+	VeeRead    *day_first;		/* first read of the current day (NULL: none yet) */
+	VeeRead    *held;			/* first read of the open run, while it may still be flagged */
+	DateADT		day;			/* the current local day */
+	FSum		day_sum;		/* its total */
+	bool		day_any;		/* some read of it has a value */
+	/* the previous read (gap) */
+	bool		has_prev;
+	bool		prev_end_null;
+	bool		prev_day_res;
+	TimestampTz prev_end;
+	/* the open run of identical values (zero_run, flat_line) */
+	bool		run_open;
+	bool		run_flagged;
+	double		run_value;
+	int64		run_len;
+	int32		run_min;		/* reads that make it fail (0: never) */
+	uint8		run_bit;
+	/* high_low: the totals of the latest days that have a value */
+	int			nhist;
+	int			hist_cap;
+	DateADT    *hist_date;
+	double	   *hist_total;
+} VeeSeries;
+
 
 struct GfProductWriter
 {
@@ -80,8 +140,22 @@ struct GfProductWriter
 	int			r_unit;
 	int			r_resolution;
 	int			r_duration;
-	/* vee_flags of each combination of failed rules (0: NULL) */
+	int			r_end;
+	/* vee_flags of each combination of failed rules (0: NULL; built when first needed) */
 	Datum		vee_flags[VEE_COMBINATIONS];
+	/* the series rules: the series of the current service point */
+	bool		series;			/* some series rule is enabled */
+	TupleDesc	rdesc;
+	Datum	   *rv;				/* a held read, deformed */
+	bool	   *rn;
+	MemoryContext group_cxt;	/* the current service point's series */
+	GfKeyTable *group;			/* (meter, channel) -> VeeSeries * */
+	bool		group_open;
+	bool		group_sp_null;
+	StringInfoData group_sp;
+	StringInfoData series_key;
+	double	   *median_buf;
+	int			median_cap;
 	/* product columns */
 	int			pnatts;
 	ProductSource *psrc;
@@ -132,6 +206,10 @@ gf_product_begin(GfLoadTargets *t, GfUtility *u, TupleDesc rdesc)
 	em->r_unit = gf_attnum(rdesc, "unit", false);
 	em->r_resolution = gf_attnum(rdesc, "time_resolution", false);
 	em->r_duration = gf_attnum(rdesc, "duration_seconds", false);
+	em->r_end = gf_attnum(rdesc, "interval_end_ts", false);
+	em->rdesc = rdesc;
+	em->series = (u->vee_gap || u->vee_zero_run > 0 || u->vee_flat_line > 0 || u->vee_spike ||
+				  u->vee_high_low);
 
 	em->pnatts = pdesc->natts;
 	em->psrc = MemoryContextAlloc(cxt, sizeof(ProductSource) * pdesc->natts);
@@ -182,20 +260,13 @@ gf_product_begin(GfLoadTargets *t, GfUtility *u, TupleDesc rdesc)
 			initStringInfo(&em->last_meter.way[w].id);
 			initStringInfo(&em->last_sp.way[w].id);
 		}
-		em->vee_flags[0] = (Datum) 0;
-		for (int c = 1; c < VEE_COMBINATIONS; c++)
+		initStringInfo(&em->group_sp);
+		initStringInfo(&em->series_key);
+		if (em->series)
 		{
-			Datum		names[3];
-			int			n = 0;
-
-			if (c & VEE_OFF_GRID)
-				names[n++] = CStringGetTextDatum("off_grid");
-			if (c & VEE_NEGATIVE)
-				names[n++] = CStringGetTextDatum("negative");
-			if (c & VEE_CEILING)
-				names[n++] = CStringGetTextDatum("ceiling");
-			em->vee_flags[c] = PointerGetDatum(construct_array(names, n, TEXTOID, -1, false,
-															   TYPALIGN_INT));
+			em->rv = palloc(sizeof(Datum) * rdesc->natts);
+			em->rn = palloc(sizeof(bool) * rdesc->natts);
+			em->group_cxt = AllocSetContextCreate(cxt, "gridflow series", ALLOCSET_DEFAULT_SIZES);
 		}
 		MemoryContextSwitchTo(old);
 	}
@@ -248,27 +319,76 @@ lookup_kept(GfProductWriter *em, GfKept *kept, text *id, TupleTableSlot *slot,
 	return true;
 }
 
+/* vee_flags of the combination of failed rules c (not 0) */
+static Datum
+vee_flags_of(GfProductWriter *em, int c)
+{
+	if (em->vee_flags[c] == (Datum) 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(em->cxt);
+		Datum		names[lengthof(vee_rule_names)];
+		int			n = 0;
+
+		for (int b = 0; b < lengthof(vee_rule_names); b++)
+			if (c & (1 << b))
+				names[n++] = CStringGetTextDatum(vee_rule_names[b]);
+		em->vee_flags[c] = PointerGetDatum(construct_array(names, n, TEXTOID, -1, false,
+														   TYPALIGN_INT));
+		MemoryContextSwitchTo(old);
+	}
+	return em->vee_flags[c];
+}
+
 /*
- * One standardized read (values set in the slot, valid until the product
- * writer is flushed): its product row and its share of the day.
+ * spike: value above ratio times third (the third-largest value of its
+ * day), when third is at least floor; as float8 compares (NaN largest),
+ * without an error where ratio times third overflows (then nothing is
+ * above it).
  */
-void
-gf_product_read(GfProductWriter *em, TupleTableSlot *read)
+static inline bool
+vee_is_spike(double value, double third, double ratio, double floor)
+{
+	if (!float8_ge(third, floor))
+		return false;
+	if (float8_gt(third, DBL_MAX / ratio))
+		return false;
+	return float8_gt(value, ratio * third);
+}
+
+/* high_low: total below low times median or above high times median */
+static inline bool
+vee_is_outside(double total, double median, double low, double high)
+{
+	return float8_lt(total, low * median) || float8_gt(total, high * median);
+}
+
+PG_FUNCTION_INFO_V1(gridflow_vee_spike);
+PG_FUNCTION_INFO_V1(gridflow_vee_outside);
+
+/* gridflow.vee_spike(value, third, ratio, floor): the spike rule's test */
+Datum
+gridflow_vee_spike(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(vee_is_spike(PG_GETARG_FLOAT8(0), PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2),
+								PG_GETARG_FLOAT8(3)));
+}
+
+/* gridflow.vee_outside(total, median, low, high): the high_low rule's test */
+Datum
+gridflow_vee_outside(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(vee_is_outside(PG_GETARG_FLOAT8(0), PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2),
+								  PG_GETARG_FLOAT8(3)));
+}
+
+/* The rules of the read alone that values rv/rn fail (VEE_* bits). */
+static int
+read_rules(GfProductWriter *em, Datum *rv, bool *rn, TimestampTz start, DateADT local_date)
 {
 	GfUtility  *u = em->u;
-	Datum	   *rv = read->tts_values;
-	bool	   *rn = read->tts_isnull;
-	TimestampTz start = DatumGetTimestampTz(rv[em->r_start]);
-	DateADT		local_date = gf_local_date(u, start);
-	bool		meter_known;
-	bool		sp_known;
 	int			failed = 0;
-	TupleTableSlot *p = gf_bulk_slot(em->t->product);
 
-	if (em->t->dq != NULL)
-		gf_dq_acc_read(em->t->dq, read);
-
-	/* the rules of the read alone (NaN compares as PostgreSQL's float8 does) */
+	/* NaN compares as PostgreSQL's float8 does */
 	if (!rn[em->r_value])
 	{
 		float8		value = DatumGetFloat8(rv[em->r_value]);
@@ -292,6 +412,22 @@ gf_product_read(GfProductWriter *em, TupleTableSlot *read)
 				failed |= VEE_OFF_GRID;
 		}
 	}
+	return failed;
+}
+
+/*
+ * The product row of a read (values rv/rn, valid until the product writer
+ * is flushed) that failed the rules of bits failed, and its share of the
+ * day.
+ */
+static void
+write_read(GfProductWriter *em, Datum *rv, bool *rn, DateADT local_date, int failed, Size bytes)
+{
+	GfUtility  *u = em->u;
+	TimestampTz start = DatumGetTimestampTz(rv[em->r_start]);
+	bool		meter_known;
+	bool		sp_known;
+	TupleTableSlot *p = gf_bulk_slot(em->t->product);
 
 	meter_known = lookup_kept(em, u->kept_meters, DatumGetTextPP(rv[em->r_meter]),
 							  em->meter_slot, &em->last_meter);
@@ -330,11 +466,11 @@ gf_product_read(GfProductWriter *em, TupleTableSlot *read)
 				p->tts_isnull[i] = false;
 				break;
 			case PS_QUALITY_CODE:
-				p->tts_values[i] = Int16GetDatum(failed ? QUALITY_QUESTIONABLE : QUALITY_VALID);
+				p->tts_values[i] = Int16GetDatum(failed ? GF_QUALITY_QUESTIONABLE : GF_QUALITY_VALID);
 				p->tts_isnull[i] = false;
 				break;
 			case PS_VEE_FLAGS:
-				p->tts_values[i] = em->vee_flags[failed];
+				p->tts_values[i] = failed ? vee_flags_of(em, failed) : (Datum) 0;
 				p->tts_isnull[i] = (failed == 0);
 				break;
 			case PS_RAW_VALUE:
@@ -343,17 +479,442 @@ gf_product_read(GfProductWriter *em, TupleTableSlot *read)
 				break;
 		}
 	}
-	if (em->t->dq != NULL)
-		gf_dq_acc_product(em->t->dq, p);
-	gf_bulk_store(em->t->product, 256);
 
-	/* the day: (service point, local day, channel); reads without a service point are not summarized */
+	/*
+	 * the day: (service point, local day, channel); reads without a service
+	 * point are not summarized.  Before the row is stored: storing may
+	 * flush the rows, and the memory of a held read's copy with them.
+	 */
 	if (!rn[em->r_sp])
 		gf_day_add(em->days, DatumGetTextPP(rv[em->r_sp]), DatumGetTextPP(rv[em->r_channel]),
 				   rn[em->r_unit] ? NULL : DatumGetTextPP(rv[em->r_unit]),
 				   !rn[em->r_resolution] && VARSIZE_ANY_EXHDR(DatumGetTextPP(rv[em->r_resolution])) == 3,
 				   local_date, start, rn[em->r_value],
-				   rn[em->r_value] ? 0 : DatumGetFloat8(rv[em->r_value]));
+				   rn[em->r_value] ? 0 : DatumGetFloat8(rv[em->r_value]),
+				   failed ? GF_QUALITY_QUESTIONABLE : GF_QUALITY_VALID,
+				   rn[em->r_duration] ? -1 : DatumGetInt32(rv[em->r_duration]));
+	if (em->t->dq != NULL)
+		gf_dq_acc_product(em->t->dq, p);
+	gf_bulk_store(em->t->product, bytes);
+}
+
+/* Write a held read (its copy goes to the product writer's memory); free it. */
+static void
+release_read(GfProductWriter *em, VeeRead *r)
+{
+	MemoryContext rows = gf_bulk_memory(em->t->product);
+	MinimalTuple copy = MemoryContextAlloc(rows, r->tuple->t_len);
+	HeapTupleData htup;
+
+	memcpy(copy, r->tuple, r->tuple->t_len);
+	htup.t_len = copy->t_len + MINIMAL_TUPLE_OFFSET;
+	htup.t_data = (HeapTupleHeader) ((char *) copy - MINIMAL_TUPLE_OFFSET);
+	ItemPointerSetInvalid(&htup.t_self);
+	htup.t_tableOid = InvalidOid;
+	heap_deform_tuple(&htup, em->rdesc, em->rv, em->rn);
+	write_read(em, em->rv, em->rn, r->local_date, r->failed, 256 + copy->t_len);
+	pfree(r->tuple);
+	pfree(r);
+}
+
+/* Write the reads of series s that no rule can flag any more. */
+static void
+release_decided(GfProductWriter *em, VeeSeries *s)
+{
+	while (s->head != NULL && s->head != s->day_first && s->head != s->held)
+	{
+		VeeRead    *r = s->head;
+
+		CHECK_FOR_INTERRUPTS();
+		s->head = r->next;
+		if (s->head == NULL)
+			s->tail = NULL;
+		release_read(em, r);
+	}
+}
+
+static int
+float8_order(const void *a, const void *b)
+{
+	return float8_cmp_internal(*(const double *) a, *(const double *) b);
+}
+
+/* The median of v[0..n) (n > 0; sorted in place), as percentile_cont(0.5) computes it. */
+static double
+vee_median(double *v, int n)
+{
+	double		lo;
+	double		hi;
+
+	qsort(v, n, sizeof(double), float8_order);
+	if (n % 2 == 1)
+		return v[n / 2];
+	lo = v[n / 2 - 1];
+	hi = v[n / 2];
+	return lo + (0.5 * (hi - lo));
+}
+
+/*
+ * gridflow.vee_prior_median(local_date, day_total, days, min_days), as a
+ * window aggregate over a series' reads in time order (the frame from the
+ * first read to the current one): the median of the totals of the days in
+ * the days days before the current read's day that have a total (the
+ * reads of a day all carry its total, or NULL when it has no value), when
+ * there are at least min_days of them; else NULL.  What high_low compares a
+ * day's total with.
+ */
+typedef struct PriorDays
+{
+	int			n;
+	int			cap;
+	DateADT		current;		/* the day of the latest read */
+	int32		days;
+	int32		min_days;
+	DateADT    *date;
+	double	   *total;
+	double	   *scratch;
+} PriorDays;
+
+PG_FUNCTION_INFO_V1(gridflow_vee_prior_median_transfn);
+PG_FUNCTION_INFO_V1(gridflow_vee_prior_median_finalfn);
+
+Datum
+gridflow_vee_prior_median_transfn(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	PriorDays  *st = PG_ARGISNULL(0) ? NULL : (PriorDays *) PG_GETARG_POINTER(0);
+	DateADT		day;
+	int			drop = 0;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "gridflow_vee_prior_median_transfn called in non-aggregate context");
+	if (st == NULL)
+	{
+		st = MemoryContextAllocZero(aggcxt, sizeof(PriorDays));
+		st->days = -1;
+	}
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(3) || PG_ARGISNULL(4))
+		PG_RETURN_POINTER(st);
+	day = PG_GETARG_DATEADT(1);
+	st->current = day;
+	st->days = Min(PG_GETARG_INT32(3), 36600);
+	st->min_days = PG_GETARG_INT32(4);
+	/* the days of the window: [day - days, day] */
+	while (drop < st->n && st->date[drop] < day - st->days)
+		drop++;
+	if (drop > 0)
+	{
+		memmove(st->date, st->date + drop, sizeof(DateADT) * (st->n - drop));
+		memmove(st->total, st->total + drop, sizeof(double) * (st->n - drop));
+		st->n -= drop;
+	}
+	if (!PG_ARGISNULL(2) && (st->n == 0 || st->date[st->n - 1] != day))
+	{
+		if (st->n == st->cap)
+		{
+			st->cap = Max(16, st->cap * 2);
+			st->date = st->date ? repalloc(st->date, sizeof(DateADT) * st->cap) :
+				MemoryContextAlloc(aggcxt, sizeof(DateADT) * st->cap);
+			st->total = st->total ? repalloc(st->total, sizeof(double) * st->cap) :
+				MemoryContextAlloc(aggcxt, sizeof(double) * st->cap);
+			st->scratch = st->scratch ? repalloc(st->scratch, sizeof(double) * st->cap) :
+				MemoryContextAlloc(aggcxt, sizeof(double) * st->cap);
+		}
+		st->date[st->n] = day;
+		st->total[st->n] = PG_GETARG_FLOAT8(2);
+		st->n++;
+	}
+	PG_RETURN_POINTER(st);
+}
+
+Datum
+gridflow_vee_prior_median_finalfn(PG_FUNCTION_ARGS)
+{
+	PriorDays  *st = PG_ARGISNULL(0) ? NULL : (PriorDays *) PG_GETARG_POINTER(0);
+	int			n;
+
+	if (st == NULL || st->days < 0)
+		PG_RETURN_NULL();
+	/* the days before the current one (the state itself is left as it is) */
+	n = st->n;
+	if (n > 0 && st->date[n - 1] == st->current)
+		n--;
+	if (n == 0 || n < st->min_days)
+		PG_RETURN_NULL();
+	memcpy(st->scratch, st->total, sizeof(double) * n);
+	PG_RETURN_FLOAT8(vee_median(st->scratch, n));
+}
+
+/*
+ * The current day of series s is complete: spike (its reads against the
+ * third-largest value of the day) and high_low (its total against the
+ * median total of the previous days).
+ */
+static void
+finish_day(GfProductWriter *em, VeeSeries *s)
+{
+	GfUtility  *u = em->u;
+	double		total;
+
+	if (s->day_first == NULL)
+		return;
+	if (u->vee_spike)
+	{
+		double		top[3] = {0, 0, 0};
+		int			n = 0;
+
+		/* the three largest values, as float8 orders them (NaN largest) */
+		for (VeeRead *r = s->day_first; r != NULL; r = r->next)
+		{
+			int			k;
+
+			if (r->value_null)
+				continue;
+			for (k = Min(n, 3); k > 0 && float8_gt(r->value, top[k - 1]); k--)
+				if (k < 3)
+					top[k] = top[k - 1];
+			if (k < 3)
+				top[k] = r->value;
+			if (n < 3)
+				n++;
+		}
+		if (n == 3)
+			for (VeeRead *r = s->day_first; r != NULL; r = r->next)
+				if (!r->value_null &&
+					vee_is_spike(r->value, top[2], u->vee_spike_ratio, u->vee_spike_floor))
+					r->failed |= VEE_SPIKE;
+	}
+	if (u->vee_high_low && s->day_any)
+	{
+		int			keep = 0;
+		DateADT		first = s->day - u->vee_high_low_days;
+
+		total = gf_fsum_result(&s->day_sum);
+		if (unlikely(!isfinite(total) && !s->day_sum.has_special))
+			gf_sum_overflow(psprintf("a day of a series (utility \"%s\")", u->utility_id));
+		/* the days of the window: [day - days, day) */
+		while (keep < s->nhist && s->hist_date[keep] < first)
+			keep++;
+		if (keep > 0)
+		{
+			memmove(s->hist_date, s->hist_date + keep, sizeof(DateADT) * (s->nhist - keep));
+			memmove(s->hist_total, s->hist_total + keep, sizeof(double) * (s->nhist - keep));
+			s->nhist -= keep;
+		}
+		if (s->nhist >= u->vee_high_low_min_days && s->nhist > 0)
+		{
+			double		median;
+			int			n = s->nhist;
+
+			if (em->median_cap < n)
+			{
+				em->median_cap = Max(n, 32);
+				em->median_buf = em->median_buf ?
+					repalloc(em->median_buf, sizeof(double) * em->median_cap) :
+					MemoryContextAlloc(em->cxt, sizeof(double) * em->median_cap);
+			}
+			memcpy(em->median_buf, s->hist_total, sizeof(double) * n);
+			median = vee_median(em->median_buf, n);
+			if (vee_is_outside(total, median, u->vee_high_low_low, u->vee_high_low_high))
+				for (VeeRead *r = s->day_first; r != NULL; r = r->next)
+					r->failed |= VEE_HIGH_LOW;
+		}
+		if (s->nhist == s->hist_cap)
+		{
+			s->hist_cap = Max(8, s->hist_cap * 2);
+			s->hist_date = s->hist_date ? repalloc(s->hist_date, sizeof(DateADT) * s->hist_cap) :
+				MemoryContextAlloc(em->group_cxt, sizeof(DateADT) * s->hist_cap);
+			s->hist_total = s->hist_total ? repalloc(s->hist_total, sizeof(double) * s->hist_cap) :
+				MemoryContextAlloc(em->group_cxt, sizeof(double) * s->hist_cap);
+		}
+		s->hist_date[s->nhist] = s->day;
+		s->hist_total[s->nhist] = total;
+		s->nhist++;
+	}
+	s->day_first = NULL;
+}
+
+/* The service point's series are complete: decide and write their reads. */
+static void
+finish_group(GfProductWriter *em)
+{
+	if (!em->group_open)
+		return;
+	for (uint32 e = 0; e < em->group->nentries; e++)
+	{
+		VeeSeries  *s = *(VeeSeries **) gf_keytable_payload(em->group, e);
+
+		CHECK_FOR_INTERRUPTS();
+		finish_day(em, s);
+		s->held = NULL;
+		release_decided(em, s);
+	}
+	MemoryContextReset(em->group_cxt);
+	em->group = NULL;
+	em->group_open = false;
+}
+
+/* A read of series s: hold it back, apply the rules it can decide. */
+static void
+series_read(GfProductWriter *em, VeeSeries *s, Datum *rv, bool *rn, DateADT local_date,
+			int failed)
+{
+	GfUtility  *u = em->u;
+	VeeRead    *r;
+	bool		day_res;
+	MemoryContext old;
+
+	if (s->day_first != NULL && local_date != s->day)
+	{
+		finish_day(em, s);
+		release_decided(em, s);
+	}
+
+	/* the read and its copy live as long as the service point's series */
+	old = MemoryContextSwitchTo(em->group_cxt);
+	r = palloc(sizeof(VeeRead));
+	r->next = NULL;
+	r->tuple = heap_form_minimal_tuple(em->rdesc, rv, rn);
+	MemoryContextSwitchTo(old);
+	r->local_date = local_date;
+	r->value_null = rn[em->r_value];
+	r->value = r->value_null ? 0 : DatumGetFloat8(rv[em->r_value]);
+	r->failed = (uint8) failed;
+	if (s->tail)
+		s->tail->next = r;
+	else
+		s->head = r;
+	s->tail = r;
+
+	if (s->day_first == NULL)
+	{
+		s->day_first = r;
+		s->day = local_date;
+		s->day_any = false;
+		gf_fsum_init(&s->day_sum);
+	}
+	if (!r->value_null)
+	{
+		s->day_any = true;
+		if (u->vee_high_low)
+			gf_fsum_add(&s->day_sum, r->value, gf_fsum_grow, em->group_cxt);
+	}
+
+	/* gap: an interval missing since the previous read ends (reads of a day's resolution aside) */
+	day_res = !rn[em->r_resolution] &&
+		VARSIZE_ANY_EXHDR(DatumGetTextPP(rv[em->r_resolution])) == 3 &&
+		memcmp(VARDATA_ANY(DatumGetTextPP(rv[em->r_resolution])), "day", 3) == 0;
+	if (u->vee_gap && s->has_prev && !s->prev_end_null && !s->prev_day_res && !day_res &&
+		s->prev_end < DatumGetTimestampTz(rv[em->r_start]))
+		r->failed |= VEE_GAP;
+	s->has_prev = true;
+	s->prev_end_null = rn[em->r_end];
+	s->prev_end = rn[em->r_end] ? 0 : DatumGetTimestampTz(rv[em->r_end]);
+	s->prev_day_res = day_res;
+
+	/* runs of identical values: zero_run (zeros), flat_line (others) */
+	if (!r->value_null && s->run_open && float8_eq(r->value, s->run_value))
+	{
+		s->run_len++;
+		if (s->run_flagged)
+			r->failed |= s->run_bit;
+		else if (s->run_min > 0 && s->run_len >= s->run_min)
+		{
+			for (VeeRead *x = s->held; x != NULL; x = x->next)
+				x->failed |= s->run_bit;
+			s->run_flagged = true;
+			s->held = NULL;
+		}
+	}
+	else
+	{
+		s->held = NULL;
+		s->run_flagged = false;
+		s->run_open = !r->value_null;
+		if (s->run_open)
+		{
+			bool		zero = float8_eq(r->value, 0.0);
+
+			s->run_value = r->value;
+			s->run_len = 1;
+			s->run_min = zero ? u->vee_zero_run : u->vee_flat_line;
+			s->run_bit = zero ? VEE_ZERO_RUN : VEE_FLAT_LINE;
+			if (s->run_min > 0)
+				s->held = r;
+		}
+	}
+	release_decided(em, s);
+}
+
+/*
+ * One standardized read (values set in the slot, valid until the product
+ * writer is flushed): its product row and its share of the day, now or,
+ * with series rules, once they are decided.
+ */
+void
+gf_product_read(GfProductWriter *em, TupleTableSlot *read)
+{
+	GfUtility  *u = em->u;
+	Datum	   *rv = read->tts_values;
+	bool	   *rn = read->tts_isnull;
+	TimestampTz start = DatumGetTimestampTz(rv[em->r_start]);
+	DateADT		local_date = gf_local_date(u, start);
+	int			failed = read_rules(em, rv, rn, start, local_date);
+	text	   *meter;
+	text	   *channel;
+	VeeSeries **sp;
+	bool		found;
+
+	/* the DQ figures of the read as it was kept */
+	if (em->t->dq != NULL)
+		gf_dq_acc_read(em->t->dq, read);
+	if (!em->series)
+	{
+		write_read(em, rv, rn, local_date, failed, 256);
+		return;
+	}
+
+	/* the service point's group: the reads of the last one are complete */
+	if (em->group_open)
+	{
+		bool		same = rn[em->r_sp] ? em->group_sp_null :
+			(!em->group_sp_null &&
+			 VARSIZE_ANY_EXHDR(DatumGetTextPP(rv[em->r_sp])) == (Size) em->group_sp.len &&
+			 memcmp(VARDATA_ANY(DatumGetTextPP(rv[em->r_sp])), em->group_sp.data,
+					em->group_sp.len) == 0);
+
+		if (!same)
+			finish_group(em);
+	}
+	if (!em->group_open)
+	{
+		em->group_open = true;
+		em->group_sp_null = rn[em->r_sp];
+		resetStringInfo(&em->group_sp);
+		if (!rn[em->r_sp])
+			appendBinaryStringInfo(&em->group_sp, VARDATA_ANY(DatumGetTextPP(rv[em->r_sp])),
+								   (int) VARSIZE_ANY_EXHDR(DatumGetTextPP(rv[em->r_sp])));
+		em->group = gf_keytable_create(em->group_cxt, 16, sizeof(VeeSeries *));
+	}
+
+	/* the series: (meter, channel) */
+	meter = DatumGetTextPP(rv[em->r_meter]);
+	channel = DatumGetTextPP(rv[em->r_channel]);
+	{
+		uint32		mlen = VARSIZE_ANY_EXHDR(meter);
+
+		resetStringInfo(&em->series_key);
+		appendBinaryStringInfo(&em->series_key, (char *) &mlen, sizeof(mlen));
+		appendBinaryStringInfo(&em->series_key, VARDATA_ANY(meter), (int) mlen);
+		appendBinaryStringInfo(&em->series_key, VARDATA_ANY(channel),
+							   (int) VARSIZE_ANY_EXHDR(channel));
+	}
+	sp = gf_keytable_find(em->group, em->series_key.data, (uint32) em->series_key.len,
+						  gf_key_hash(em->series_key.data, (uint32) em->series_key.len),
+						  true, &found);
+	if (!found)
+		*sp = MemoryContextAllocZero(em->group_cxt, sizeof(VeeSeries));
+	series_read(em, *sp, rv, rn, local_date, failed);
 }
 
 /*
@@ -366,10 +927,12 @@ gf_product_flush(GfProductWriter *em)
 	gf_bulk_flush(em->t->product);
 }
 
-/* Write what is left (the last days, buffered product rows); free. */
+/* Write what is left (held reads, the last days, buffered product rows); free. */
 void
 gf_product_end(GfProductWriter *em)
 {
+	if (em->series)
+		finish_group(em);
 	gf_day_writer_end(em->days);
 	gf_bulk_flush(em->t->product);
 	ExecDropSingleTupleTableSlot(em->meter_slot);

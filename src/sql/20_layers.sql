@@ -254,8 +254,8 @@ COMMENT ON COLUMN gridflow_store.usage_interval.time_resolution IS 'interval: th
 COMMENT ON COLUMN gridflow_store.usage_interval.value IS 'Usage value, in unit';
 COMMENT ON COLUMN gridflow_store.usage_interval.unit IS 'Unit of value (kWh, kvarh, ...), from the utility''s configuration; NULL: the utility does not say (never add values across units)';
 COMMENT ON COLUMN gridflow_store.usage_interval.quality IS 'Quality flag';
-COMMENT ON COLUMN gridflow_store.usage_interval.quality_code IS 'ESPI QualityOfReading of the read (gridflow.quality_code): 0 valid (failed no enabled rule of gridflow.vee_rule applied so far: off_grid, negative, ceiling), 10 questionable (failed one; value kept as sent)';
-COMMENT ON COLUMN gridflow_store.usage_interval.vee_flags IS 'The validation rules the read failed, in the order off_grid, negative, ceiling; NULL when none';
+COMMENT ON COLUMN gridflow_store.usage_interval.quality_code IS 'ESPI QualityOfReading of the read (gridflow.quality_code): 0 valid (failed no enabled rule of gridflow.vee_rule), 10 questionable (failed one; value kept as sent)';
+COMMENT ON COLUMN gridflow_store.usage_interval.vee_flags IS 'The validation rules the read failed, in the order off_grid, negative, ceiling, gap, zero_run, flat_line, spike, high_low; NULL when none';
 COMMENT ON COLUMN gridflow_store.usage_interval.raw_value IS 'The value as the utility sent it (standardized.interval_read.value); equal to value, since no value is estimated or edited yet';
 COMMENT ON COLUMN gridflow_store.usage_interval.service_point_known IS 'The service point exists in standardized.service_point (false: orphan or unknown)';
 COMMENT ON COLUMN gridflow_store.usage_interval.meter_known IS 'The meter exists in standardized.meter';
@@ -291,7 +291,11 @@ CREATE TABLE gridflow_store.daily_usage (
     peak_usage_value double precision,
     peak_usage_ts timestamptz,
     pit_usage_value double precision,
-    pit_usage_ts timestamptz
+    pit_usage_ts timestamptz,
+    estimated_count integer NOT NULL,
+    questionable_count integer NOT NULL,
+    estimated_usage double precision NOT NULL,
+    coverage double precision
 ) PARTITION BY LIST (utility_id);
 COMMENT ON TABLE gridflow_store.daily_usage IS 'Storage of experience.daily_usage (grain: one row per utility_id, service_point_id, local_date, channel), partitioned by utility, then by month of local_date; each month keyed on (service_point_id, local_date, utility_id, channel)';
 COMMENT ON COLUMN gridflow_store.daily_usage.utility_id IS 'Utility';
@@ -308,6 +312,10 @@ COMMENT ON COLUMN gridflow_store.daily_usage.peak_usage_value IS 'Largest value 
 COMMENT ON COLUMN gridflow_store.daily_usage.peak_usage_ts IS 'Start of the read holding the peak (earliest on ties); NULL when the day''s time_resolution is day';
 COMMENT ON COLUMN gridflow_store.daily_usage.pit_usage_value IS 'Smallest value of the day';
 COMMENT ON COLUMN gridflow_store.daily_usage.pit_usage_ts IS 'Start of the read holding the pit (earliest on ties); NULL when the day''s time_resolution is day';
+COMMENT ON COLUMN gridflow_store.daily_usage.estimated_count IS 'Estimated reads of the day (quality codes 8 and 9; none while nothing is estimated)';
+COMMENT ON COLUMN gridflow_store.daily_usage.questionable_count IS 'Reads of the day that failed a validation rule (quality code 10), with a value or not';
+COMMENT ON COLUMN gridflow_store.daily_usage.estimated_usage IS 'The part of total_usage that is estimated: the exact sum of the estimated reads'' values (0 while nothing is estimated)';
+COMMENT ON COLUMN gridflow_store.daily_usage.coverage IS 'Actual reads that passed validation (quality code 0, with a value) over the day''s expected intervals: their duration_seconds added up over the day''s length in seconds (82,800, 86,400 or 90,000), so 1 when every interval of the day is there and valid (more where valid reads overlap); NULL when some read of the day has no duration';
 
 --
 -- Experience: monthly rollup of the days.
@@ -499,7 +507,11 @@ SELECT d.utility_id,
        pg_catalog.timezone(u.time_zone, d.peak_usage_ts) AS peak_local,
        d.pit_usage_value,
        d.pit_usage_ts,
-       pg_catalog.timezone(u.time_zone, d.pit_usage_ts) AS pit_local
+       pg_catalog.timezone(u.time_zone, d.pit_usage_ts) AS pit_local,
+       d.estimated_count,
+       d.questionable_count,
+       d.estimated_usage,
+       d.coverage
   FROM gridflow_store.daily_usage d
   LEFT JOIN gridflow.utility u ON u.utility_id OPERATOR(pg_catalog.=) d.utility_id;
 COMMENT ON VIEW experience.daily_usage IS 'Daily usage (grain: one row per utility_id, service_point_id, local_date, channel): total, count, peak and pit of the day''s reads, in their unit; reads without a service point are not summarized (see dq.readiness)';
@@ -539,13 +551,16 @@ CREATE TABLE gridflow_store.utility_daily_usage (
     interval_count bigint NOT NULL,
     total_usage double precision,
     peak_usage_value double precision,
+    estimated_count bigint NOT NULL,
+    questionable_count bigint NOT NULL,
+    estimated_usage double precision NOT NULL,
     PRIMARY KEY (utility_id, local_date, channel)
 );
 COMMENT ON TABLE gridflow_store.utility_daily_usage IS 'Storage of experience.utility_daily_usage (grain: one row per utility_id, local_date, channel), computed from the days by every build and ingest';
 
 CREATE VIEW experience.utility_daily_usage WITH (security_invoker = true) AS
 SELECT d.utility_id, d.local_date, d.channel, d.unit, d.service_points, d.interval_count, d.total_usage,
-       d.peak_usage_value
+       d.peak_usage_value, d.estimated_count, d.questionable_count, d.estimated_usage
   FROM gridflow_store.utility_daily_usage d;
 COMMENT ON VIEW experience.utility_daily_usage IS 'Daily totals of a utility (grain: one row per utility_id, local_date, channel): the days of experience.daily_usage added up over the service points, kept by builds and ingests, so that a dashboard of a utility''s days need not add up every service point';
 COMMENT ON COLUMN experience.utility_daily_usage.utility_id IS 'Utility';
@@ -556,6 +571,9 @@ COMMENT ON COLUMN experience.utility_daily_usage.service_points IS 'Service poin
 COMMENT ON COLUMN experience.utility_daily_usage.interval_count IS 'Reads behind the day''s totals';
 COMMENT ON COLUMN experience.utility_daily_usage.total_usage IS 'Sum of the service points'' total_usage, exact and rounded once';
 COMMENT ON COLUMN experience.utility_daily_usage.peak_usage_value IS 'Largest peak of a service point that day';
+COMMENT ON COLUMN experience.utility_daily_usage.estimated_count IS 'Estimated reads behind the day''s totals (estimated_count of the service points'' days)';
+COMMENT ON COLUMN experience.utility_daily_usage.questionable_count IS 'Reads of the day that failed a validation rule (questionable_count of the service points'' days)';
+COMMENT ON COLUMN experience.utility_daily_usage.estimated_usage IS 'The part of total_usage that is estimated (the service points'' estimated_usage added up exactly)';
 CREATE TABLE gridflow_store.utility_monthly_usage (
     utility_id text NOT NULL,
     month_start date NOT NULL,
@@ -566,13 +584,16 @@ CREATE TABLE gridflow_store.utility_monthly_usage (
     interval_count bigint NOT NULL,
     total_usage double precision,
     peak_usage_value double precision,
+    estimated_count bigint NOT NULL,
+    questionable_count bigint NOT NULL,
+    estimated_usage double precision NOT NULL,
     PRIMARY KEY (utility_id, month_start, channel)
 );
 COMMENT ON TABLE gridflow_store.utility_monthly_usage IS 'Storage of experience.utility_monthly_usage (grain: one row per utility_id, month_start, channel), computed from the days by every build and ingest';
 
 CREATE VIEW experience.utility_monthly_usage WITH (security_invoker = true) AS
 SELECT m.utility_id, m.month_start, m.channel, m.unit, m.service_points, m.service_point_days, m.interval_count,
-       m.total_usage, m.peak_usage_value
+       m.total_usage, m.peak_usage_value, m.estimated_count, m.questionable_count, m.estimated_usage
   FROM gridflow_store.utility_monthly_usage m;
 COMMENT ON VIEW experience.utility_monthly_usage IS 'Monthly totals of a utility (grain: one row per utility_id, month_start, channel): the days of experience.daily_usage of each local month added up over the service points, kept by builds and ingests';
 COMMENT ON COLUMN experience.utility_monthly_usage.utility_id IS 'Utility';
@@ -584,6 +605,9 @@ COMMENT ON COLUMN experience.utility_monthly_usage.service_point_days IS 'Servic
 COMMENT ON COLUMN experience.utility_monthly_usage.interval_count IS 'Reads behind the month''s totals';
 COMMENT ON COLUMN experience.utility_monthly_usage.total_usage IS 'Sum of the days'' total_usage, exact and rounded once';
 COMMENT ON COLUMN experience.utility_monthly_usage.peak_usage_value IS 'Largest peak of a service point that month';
+COMMENT ON COLUMN experience.utility_monthly_usage.estimated_count IS 'Estimated reads behind the month''s totals';
+COMMENT ON COLUMN experience.utility_monthly_usage.questionable_count IS 'Reads of the month that failed a validation rule';
+COMMENT ON COLUMN experience.utility_monthly_usage.estimated_usage IS 'The part of total_usage that is estimated (the days'' estimated_usage added up exactly)';
 
 -- the storage's columns say what the view's say
 DO $$

@@ -241,6 +241,58 @@ CREATE TABLE dq.batch_quality_history (
 );
 COMMENT ON TABLE dq.batch_quality_history IS 'The quality of the reads whose kept record came from each batch, per run (grain: one row per build_id, batch_id): dq.batch_quality, dq.readiness and dq.timestamp_range show the current run''s';
 
+-- validation (VEE): the reads by quality, the rules they failed, the days
+-- by their reads against the day's intervals, the gaps
+CREATE TABLE dq.vee_quality_history (
+    build_id bigint NOT NULL,
+    utility_id text NOT NULL,
+    channel text NOT NULL,
+    reads bigint NOT NULL,
+    valid_reads bigint NOT NULL,
+    questionable_reads bigint NOT NULL,
+    estimated_reads bigint NOT NULL,
+    PRIMARY KEY (build_id, utility_id, channel)
+);
+COMMENT ON TABLE dq.vee_quality_history IS 'Product reads by quality code per run, utility and channel (grain: one row per build_id, utility_id, channel); dq.vee_quality shows the current run''s';
+
+CREATE TABLE dq.vee_rule_history (
+    build_id bigint NOT NULL,
+    utility_id text NOT NULL,
+    channel text NOT NULL,
+    rule text NOT NULL,
+    reads_flagged bigint NOT NULL,
+    days_flagged bigint NOT NULL,
+    PRIMARY KEY (build_id, utility_id, channel, rule)
+);
+COMMENT ON TABLE dq.vee_rule_history IS 'Reads and service-point days that failed each enabled validation rule (gridflow.vee_rule, interval_count aside) per run, utility and channel (grain: one row per build_id, utility_id, channel, rule); dq.vee_rules shows the current run''s';
+
+CREATE TABLE dq.vee_interval_count_history (
+    build_id bigint NOT NULL,
+    utility_id text NOT NULL,
+    channel text NOT NULL,
+    duration_seconds integer NOT NULL,
+    day_hours integer NOT NULL,
+    expected_intervals integer NOT NULL,
+    days bigint NOT NULL,
+    days_complete bigint NOT NULL,
+    days_short bigint NOT NULL,
+    days_over bigint NOT NULL,
+    PRIMARY KEY (build_id, utility_id, channel, duration_seconds, day_hours)
+);
+COMMENT ON TABLE dq.vee_interval_count_history IS 'The interval_count rule of gridflow.vee_rule: the local days of each series (service point, meter, channel) by their reads against the intervals the day''s length and the reads'' duration imply, per run, utility, channel, duration and day length (grain: one row per build_id, utility_id, channel, duration_seconds, day_hours); dq.vee_interval_counts shows the current run''s';
+
+CREATE TABLE dq.vee_gap_history (
+    build_id bigint NOT NULL,
+    utility_id text NOT NULL,
+    channel text NOT NULL,
+    gaps bigint NOT NULL,
+    missing_intervals bigint NOT NULL,
+    missing_seconds double precision NOT NULL,
+    longest_gap_seconds double precision,
+    PRIMARY KEY (build_id, utility_id, channel)
+);
+COMMENT ON TABLE dq.vee_gap_history IS 'The gaps of the gap rule of gridflow.vee_rule (the reads it flagged, and the time since the end of the series'' read before each) per run, utility and channel (grain: one row per build_id, utility_id, channel); nothing is estimated, so every gap is left unestimated; dq.vee_gaps shows the current run''s';
+
 -- DQ over time is history: pg_dump keeps it (the layers it describes are
 -- made again by gridflow_rebuild() after a restore, which stores the
 -- figures of that run beside the older ones)
@@ -258,6 +310,10 @@ SELECT pg_catalog.pg_extension_config_dump('dq.meter_link_ambiguity_history', ''
 SELECT pg_catalog.pg_extension_config_dump('dq.batch_quality_history', '');
 SELECT pg_catalog.pg_extension_config_dump('dq.multi_premise_meters_history', '');
 SELECT pg_catalog.pg_extension_config_dump('dq.experience_unit_history', '');
+SELECT pg_catalog.pg_extension_config_dump('dq.vee_quality_history', '');
+SELECT pg_catalog.pg_extension_config_dump('dq.vee_rule_history', '');
+SELECT pg_catalog.pg_extension_config_dump('dq.vee_interval_count_history', '');
+SELECT pg_catalog.pg_extension_config_dump('dq.vee_gap_history', '');
 
 DO $$
 DECLARE
@@ -272,7 +328,9 @@ BEGIN
                               'dq.completeness_history'::regclass, 'dq.value_profile_history'::regclass,
                               'dq.experience_summary_history'::regclass, 'dq.meter_link_ambiguity_history'::regclass,
                               'dq.experience_unit_history'::regclass, 'dq.multi_premise_meters_history'::regclass,
-                              'dq.batch_quality_history'::regclass)
+                              'dq.batch_quality_history'::regclass, 'dq.vee_quality_history'::regclass,
+                              'dq.vee_rule_history'::regclass, 'dq.vee_interval_count_history'::regclass,
+                              'dq.vee_gap_history'::regclass)
            AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
     LOOP
         EXECUTE pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', c.rel, c.attname,
@@ -567,16 +625,19 @@ WITH t AS MATERIALIZED (
     INSERT INTO dq.row_counts_history SELECT $1, $2, 'experience.daily_usage', t.n FROM t
 ), utility_days AS (
     INSERT INTO gridflow_store.utility_daily_usage
-    SELECT $2, f.local_date, f.channel, f.unit, f.days, f.reads, f.total, f.peak
+    SELECT $2, f.local_date, f.channel, f.unit, f.days, f.reads, f.total, f.peak, f.estimated,
+           f.questionable, f.estimated_usage
       FROM gridflow.dq_build_figures($2, 'day_groups')
         AS f(local_date date, channel text, unit text, days bigint, reads bigint, total double precision,
-             peak double precision)
+             peak double precision, estimated bigint, questionable bigint, estimated_usage double precision)
 ), utility_months AS (
     INSERT INTO gridflow_store.utility_monthly_usage
-    SELECT $2, f.month_start, f.channel, f.unit, f.service_points, f.days, f.reads, f.total, f.peak
+    SELECT $2, f.month_start, f.channel, f.unit, f.service_points, f.days, f.reads, f.total, f.peak,
+           f.estimated, f.questionable, f.estimated_usage
       FROM gridflow.dq_build_figures($2, 'month_groups')
         AS f(month_start date, channel text, unit text, service_points bigint, days bigint, reads bigint,
-             total double precision, peak double precision)
+             total double precision, peak double precision, estimated bigint, questionable bigint,
+             estimated_usage double precision)
 ), units AS (
     INSERT INTO dq.experience_unit_history
     SELECT $1, $2, f.unit, f.n, f.p, f.c, f.day_days
@@ -610,7 +671,8 @@ WITH t AS MATERIALIZED (
     INSERT INTO gridflow_store.utility_daily_usage
     SELECT $2, d.local_date, d.channel,
            CASE WHEN bool_and(d.unit IS NOT NULL) AND min(d.unit) = max(d.unit) THEN min(d.unit) END,
-           count(*), coalesce(sum(d.interval_count), 0), gridflow.exact_sum(d.total_usage), max(d.peak_usage_value)
+           count(*), coalesce(sum(d.interval_count), 0), gridflow.exact_sum(d.total_usage), max(d.peak_usage_value),
+           sum(d.estimated_count), sum(d.questionable_count), gridflow.exact_sum(d.estimated_usage)
       FROM %1$s d
      WHERE d.utility_id = $2 AND d.channel IS NOT NULL
      GROUP BY d.local_date, d.channel
@@ -618,11 +680,14 @@ WITH t AS MATERIALIZED (
     -- experience.utility_monthly_usage: the days of each month added up
     -- over service points (hash aggregates, no count(DISTINCT))
     INSERT INTO gridflow_store.utility_monthly_usage
-    SELECT $2, t.month_start, t.channel, t.unit, c.service_points, t.days, t.reads, t.total, t.peak
+    SELECT $2, t.month_start, t.channel, t.unit, c.service_points, t.days, t.reads, t.total, t.peak,
+           t.estimated, t.questionable, t.estimated_usage
       FROM (SELECT pg_catalog.date_trunc('month', d.local_date)::date AS month_start, d.channel,
                    CASE WHEN bool_and(d.unit IS NOT NULL) AND min(d.unit) = max(d.unit) THEN min(d.unit) END AS unit,
                    count(*) AS days, coalesce(sum(d.interval_count), 0) AS reads,
-                   gridflow.exact_sum(d.total_usage) AS total, max(d.peak_usage_value) AS peak
+                   gridflow.exact_sum(d.total_usage) AS total, max(d.peak_usage_value) AS peak,
+                   sum(d.estimated_count) AS estimated, sum(d.questionable_count) AS questionable,
+                   gridflow.exact_sum(d.estimated_usage) AS estimated_usage
               FROM %1$s d
              WHERE d.utility_id = $2 AND d.channel IS NOT NULL
              GROUP BY 1, 2) t
@@ -651,6 +716,87 @@ SELECT $1, $2, t.n,
   FROM t
 $q$, r_days) USING build, utility;
     END IF;
+
+    -- validation (VEE), from the product rows, in two passes: the days of
+    -- each series by quality (per channel, the reads by quality; the days
+    -- of each series by their reads against the day's intervals, for
+    -- interval_count when enabled), and the flagged reads (per channel and
+    -- enabled rule, the reads and service-point days it flagged; the gaps,
+    -- when gap is enabled: the time since the end of the series' read
+    -- before each flagged read, found through the meter's index)
+    EXECUTE format($q$
+WITH series_days AS MATERIALIZED (
+    SELECT p.channel, p.duration_seconds, p.local_date,
+           p.time_resolution IS DISTINCT FROM 'day' AS intervals,
+           count(*) AS n, count(*) FILTER (WHERE p.quality_code = 0) AS valid,
+           count(*) FILTER (WHERE p.quality_code = 10) AS questionable,
+           count(*) FILTER (WHERE p.quality_code IN (8, 9)) AS estimated
+      FROM %1$s p
+     WHERE p.utility_id = $2 AND p.channel IS NOT NULL
+     GROUP BY p.service_point_id, p.meter_id, p.channel, p.local_date, p.duration_seconds,
+              p.time_resolution IS DISTINCT FROM 'day'
+), flagged_reads AS MATERIALIZED (
+    SELECT p.service_point_id, p.meter_id, p.channel, p.interval_start_ts, p.local_date, p.vee_flags
+      FROM %1$s p
+     WHERE p.utility_id = $2 AND p.vee_flags IS NOT NULL
+), q AS (
+    INSERT INTO dq.vee_quality_history
+    SELECT $1, $2, d.channel, sum(d.n), sum(d.valid), sum(d.questionable), sum(d.estimated)
+      FROM series_days d
+     GROUP BY d.channel
+    RETURNING channel
+), enabled AS (
+    SELECT vr.rule FROM gridflow.vee_rule vr WHERE vr.utility_id = $2 AND vr.enabled
+), flagged AS (
+    SELECT f.channel, r.rule, count(*) AS n
+      FROM flagged_reads f CROSS JOIN LATERAL unnest(f.vee_flags) r(rule)
+     GROUP BY f.channel, r.rule, f.service_point_id, f.local_date
+), rules AS (
+    INSERT INTO dq.vee_rule_history
+    SELECT $1, $2, q.channel, e.rule, coalesce(sum(f.n), 0), count(f.n)
+      FROM q CROSS JOIN enabled e
+      LEFT JOIN flagged f ON f.channel = q.channel AND f.rule = e.rule
+     WHERE e.rule <> 'interval_count'
+     GROUP BY q.channel, e.rule
+), counted AS (
+    SELECT d.channel, d.duration_seconds, d.n,
+           EXTRACT(epoch FROM timezone(u.time_zone, (d.local_date + 1)::timestamp)
+                              - timezone(u.time_zone, d.local_date::timestamp))::integer AS day_seconds
+      FROM series_days d
+      JOIN gridflow.utility u ON u.utility_id = $2
+     WHERE d.intervals AND d.duration_seconds > 0
+       AND EXISTS (SELECT FROM enabled e WHERE e.rule = 'interval_count')
+), counts AS (
+    INSERT INTO dq.vee_interval_count_history
+    SELECT $1, $2, c.channel, c.duration_seconds, c.day_seconds / 3600, c.day_seconds / c.duration_seconds,
+           count(*), count(*) FILTER (WHERE c.n = c.day_seconds / c.duration_seconds),
+           count(*) FILTER (WHERE c.n < c.day_seconds / c.duration_seconds),
+           count(*) FILTER (WHERE c.n > c.day_seconds / c.duration_seconds)
+      FROM counted c
+     GROUP BY c.channel, c.duration_seconds, c.day_seconds
+), gap AS (
+    SELECT f.channel, EXTRACT(epoch FROM f.interval_start_ts - b.interval_end_ts)::double precision AS seconds,
+           b.duration_seconds
+      FROM flagged_reads f
+      CROSS JOIN LATERAL (SELECT x.interval_end_ts, x.duration_seconds
+                            FROM %1$s x
+                           WHERE x.utility_id = $2 AND x.meter_id = f.meter_id
+                             AND x.interval_start_ts < f.interval_start_ts
+                             AND x.channel = f.channel
+                             AND x.service_point_id IS NOT DISTINCT FROM f.service_point_id
+                           ORDER BY x.interval_start_ts DESC
+                           LIMIT 1) b
+     WHERE 'gap' = ANY (f.vee_flags)
+)
+INSERT INTO dq.vee_gap_history
+SELECT $1, $2, q.channel, count(g.seconds),
+       coalesce(sum(floor(g.seconds / g.duration_seconds)), 0)::bigint,
+       coalesce(sum(g.seconds), 0), max(g.seconds)
+  FROM q
+  LEFT JOIN gap g ON g.channel = q.channel
+ WHERE EXISTS (SELECT FROM enabled e WHERE e.rule = 'gap')
+ GROUP BY q.channel
+$q$, r_products) USING build, utility;
 
     -- the dimensions
     IF gathered THEN
@@ -1368,3 +1514,93 @@ COMMENT ON COLUMN dq.readiness.unknown_service_point_reads IS 'Rows whose servic
 COMMENT ON COLUMN dq.readiness.reads_without_service_point IS 'Rows with no service point at all (left out of experience)';
 COMMENT ON COLUMN dq.readiness.unknown_meter_reads IS 'Rows whose meter is not in standardized.meter';
 COMMENT ON COLUMN dq.readiness.is_total IS 'true on the row of all the reader''s utilities: leave it out before adding rows up';
+
+--
+-- Validation (VEE): the current run's figures of each utility the reader
+-- may see.
+--
+CREATE VIEW dq.vee_quality WITH (security_invoker = true) AS
+SELECT h.utility_id,
+       h.channel,
+       h.reads,
+       h.valid_reads,
+       h.questionable_reads,
+       h.estimated_reads,
+       pg_catalog.round(100 * h.questionable_reads / nullif(h.reads, 0)::numeric, 1)::numeric(5,1) AS questionable_pct
+  FROM dq.vee_quality_history h
+  JOIN dq.current_run r
+    ON r.utility_id OPERATOR(pg_catalog.=) h.utility_id AND r.build_id OPERATOR(pg_catalog.=) h.build_id
+ ORDER BY h.utility_id, h.channel;
+COMMENT ON VIEW dq.vee_quality IS 'Product reads by quality code (gridflow.quality_code) per utility and channel (grain: one row per utility_id, channel)';
+COMMENT ON COLUMN dq.vee_quality.utility_id IS 'Utility';
+COMMENT ON COLUMN dq.vee_quality.channel IS 'Channel';
+COMMENT ON COLUMN dq.vee_quality.reads IS 'Rows of product.usage_interval';
+COMMENT ON COLUMN dq.vee_quality.valid_reads IS 'Reads of quality code 0: passed every enabled rule';
+COMMENT ON COLUMN dq.vee_quality.questionable_reads IS 'Reads of quality code 10: failed a rule (dq.vee_rules says which)';
+COMMENT ON COLUMN dq.vee_quality.estimated_reads IS 'Estimated reads (quality codes 8 and 9): none while nothing is estimated';
+COMMENT ON COLUMN dq.vee_quality.questionable_pct IS 'questionable_reads as a percentage of reads';
+
+CREATE VIEW dq.vee_rules WITH (security_invoker = true) AS
+SELECT h.utility_id,
+       h.channel,
+       h.rule,
+       h.reads_flagged,
+       h.days_flagged
+  FROM dq.vee_rule_history h
+  JOIN dq.current_run r
+    ON r.utility_id OPERATOR(pg_catalog.=) h.utility_id AND r.build_id OPERATOR(pg_catalog.=) h.build_id
+ ORDER BY h.utility_id, h.channel, h.rule;
+COMMENT ON VIEW dq.vee_rules IS 'What each enabled validation rule of gridflow.vee_rule flagged, per utility, channel and rule (grain: one row per utility_id, channel, rule; interval_count, which flags no read, is in dq.vee_interval_counts)';
+COMMENT ON COLUMN dq.vee_rules.utility_id IS 'Utility';
+COMMENT ON COLUMN dq.vee_rules.channel IS 'Channel';
+COMMENT ON COLUMN dq.vee_rules.rule IS 'Validation rule';
+COMMENT ON COLUMN dq.vee_rules.reads_flagged IS 'Product reads that failed the rule (vee_flags holds it)';
+COMMENT ON COLUMN dq.vee_rules.days_flagged IS 'Service-point days (service point or none, local day) with such a read';
+
+CREATE VIEW dq.vee_interval_counts WITH (security_invoker = true) AS
+SELECT h.utility_id,
+       h.channel,
+       h.duration_seconds,
+       h.day_hours,
+       h.expected_intervals,
+       h.days,
+       h.days_complete,
+       h.days_short,
+       h.days_over,
+       pg_catalog.round(100 * h.days_complete / nullif(h.days, 0)::numeric, 1)::numeric(5,1) AS complete_pct
+  FROM dq.vee_interval_count_history h
+  JOIN dq.current_run r
+    ON r.utility_id OPERATOR(pg_catalog.=) h.utility_id AND r.build_id OPERATOR(pg_catalog.=) h.build_id
+ ORDER BY h.utility_id, h.channel, h.duration_seconds, h.day_hours;
+COMMENT ON VIEW dq.vee_interval_counts IS 'The interval_count rule of gridflow.vee_rule: the local days of each series (service point, meter and channel) by their reads against the intervals the day implies, per utility, channel, interval length and day length (grain: one row per utility_id, channel, duration_seconds, day_hours); reads of a day''s resolution or without a duration are not counted';
+COMMENT ON COLUMN dq.vee_interval_counts.utility_id IS 'Utility';
+COMMENT ON COLUMN dq.vee_interval_counts.channel IS 'Channel';
+COMMENT ON COLUMN dq.vee_interval_counts.duration_seconds IS 'Interval length of the reads';
+COMMENT ON COLUMN dq.vee_interval_counts.day_hours IS 'Length of the local day: 24, 23 on the spring-forward day, 25 on the fall-back day';
+COMMENT ON COLUMN dq.vee_interval_counts.expected_intervals IS 'Intervals of such a day: its seconds over duration_seconds, rounded down (96, 92 and 100 at 15 minutes; 24, 23 and 25 hourly)';
+COMMENT ON COLUMN dq.vee_interval_counts.days IS 'Series days with reads';
+COMMENT ON COLUMN dq.vee_interval_counts.days_complete IS 'Days with as many reads as expected_intervals';
+COMMENT ON COLUMN dq.vee_interval_counts.days_short IS 'Days with fewer reads';
+COMMENT ON COLUMN dq.vee_interval_counts.days_over IS 'Days with more reads (reads off the grid)';
+COMMENT ON COLUMN dq.vee_interval_counts.complete_pct IS 'days_complete as a percentage of days';
+
+CREATE VIEW dq.vee_gaps WITH (security_invoker = true) AS
+SELECT h.utility_id,
+       h.channel,
+       h.gaps,
+       h.missing_intervals,
+       h.missing_seconds,
+       h.longest_gap_seconds,
+       h.gaps AS unestimated_gaps
+  FROM dq.vee_gap_history h
+  JOIN dq.current_run r
+    ON r.utility_id OPERATOR(pg_catalog.=) h.utility_id AND r.build_id OPERATOR(pg_catalog.=) h.build_id
+ ORDER BY h.utility_id, h.channel;
+COMMENT ON VIEW dq.vee_gaps IS 'Gaps in the series (service point, meter and channel) per utility and channel (grain: one row per utility_id, channel), when the gap rule of gridflow.vee_rule is enabled: a gap is the time between the end of a read and the start of the series'' next read, which the rule flags';
+COMMENT ON COLUMN dq.vee_gaps.utility_id IS 'Utility';
+COMMENT ON COLUMN dq.vee_gaps.channel IS 'Channel';
+COMMENT ON COLUMN dq.vee_gaps.gaps IS 'Gaps (reads flagged gap)';
+COMMENT ON COLUMN dq.vee_gaps.missing_intervals IS 'Whole intervals missing in them (each gap''s seconds over the duration of the read before it, rounded down: a gap shorter than an interval, after a read off the grid, counts none)';
+COMMENT ON COLUMN dq.vee_gaps.missing_seconds IS 'Seconds missing in them';
+COMMENT ON COLUMN dq.vee_gaps.longest_gap_seconds IS 'Seconds of the longest gap (NULL: none)';
+COMMENT ON COLUMN dq.vee_gaps.unestimated_gaps IS 'Gaps left unestimated: all of them, as nothing is estimated';

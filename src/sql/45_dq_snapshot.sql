@@ -94,6 +94,30 @@ comp AS (
      WHERE c.utility_id IS NULL
      GROUP BY c.table_name
 ),
+-- validation: the reads by quality per utility, the rules over all
+-- utilities, the series days against their intervals, the gaps
+vq AS (
+    SELECT q.utility_id, u.pos, pg_catalog.sum(q.reads)::bigint AS reads,
+           pg_catalog.sum(q.questionable_reads)::bigint AS questionable,
+           pg_catalog.sum(q.estimated_reads)::bigint AS estimated
+      FROM dq.vee_quality q JOIN u USING (utility_id)
+     GROUP BY q.utility_id, u.pos
+),
+vr AS (
+    SELECT r.rule, pg_catalog.sum(r.reads_flagged)::bigint AS reads, pg_catalog.sum(r.days_flagged)::bigint AS days
+      FROM dq.vee_rules r
+     GROUP BY r.rule
+),
+vic AS (
+    SELECT pg_catalog.sum(c.days)::bigint AS days, pg_catalog.sum(c.days_short)::bigint AS short,
+           pg_catalog.sum(c.days_over)::bigint AS over
+      FROM dq.vee_interval_counts c
+),
+vg AS (
+    SELECT pg_catalog.sum(g.gaps)::bigint AS gaps, pg_catalog.sum(g.missing_intervals)::bigint AS missing,
+           pg_catalog.sum(g.unestimated_gaps)::bigint AS unestimated
+      FROM dq.vee_gaps g
+),
 lines(section, ord, line) AS (
     SELECT 0, 1, 'IEDR Data Quality Snapshot'
     UNION ALL
@@ -259,11 +283,41 @@ lines(section, ord, line) AS (
     HAVING pg_catalog.sum(eu.day_rows) OPERATOR(pg_catalog.>) 0
     UNION ALL
     SELECT 9, 40, pg_catalog.format('  Peak value seen: %s', gridflow.fmt_count(pg_catalog.round(ex.max_peak_value)::bigint)) FROM ex
+    -- VALIDATION AND ESTIMATION
+    UNION ALL
+    SELECT 10, 0, 'VALIDATION AND ESTIMATION'
+    UNION ALL
+    SELECT 10, 10 * vq.pos,
+           pg_catalog.format('  %s: %s of %s reads questionable (%s), %s estimated',
+                             vq.utility_id, gridflow.fmt_count(vq.questionable), gridflow.fmt_count(vq.reads),
+                             gridflow.fmt_pct(vq.questionable, vq.reads, 1), gridflow.fmt_count(vq.estimated))
+      FROM vq
+    UNION ALL
+    SELECT 10, 1000, '  Reads (service-point days) that failed each rule: ' OPERATOR(pg_catalog.||)
+           coalesce(pg_catalog.string_agg(pg_catalog.format('%s %s (%s)', vr.rule, gridflow.fmt_count(vr.reads),
+                                                            gridflow.fmt_count(vr.days)), ', ' ORDER BY vr.rule)
+                        FILTER (WHERE vr.reads OPERATOR(pg_catalog.>) 0), 'none')
+      FROM vr
+    HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0
+    UNION ALL
+    SELECT 10, 1001, pg_catalog.format('  Series days with fewer reads than the day has intervals: %s of %s (%s with more)',
+                                       gridflow.fmt_count(vic.short), gridflow.fmt_count(vic.days),
+                                       gridflow.fmt_count(vic.over))
+      FROM vic WHERE vic.days IS NOT NULL
+    UNION ALL
+    SELECT 10, 1002, pg_catalog.format('  Gaps: %s (%s whole intervals missing), %s left unestimated',
+                                       gridflow.fmt_count(vg.gaps), gridflow.fmt_count(vg.missing),
+                                       gridflow.fmt_count(vg.unestimated))
+      FROM vg WHERE vg.gaps IS NOT NULL
+    UNION ALL
+    SELECT 10, 1003, '  Estimation: off (no utility estimates; quality codes 8 and 9 are not used)'
+    UNION ALL
+    SELECT 10, 1, '  none' WHERE NOT EXISTS (SELECT 1 FROM vq)
     -- REJECTED RECORDS
     UNION ALL
-    SELECT 10, 0, 'REJECTED RECORDS'
+    SELECT 11, 0, 'REJECTED RECORDS'
     UNION ALL
-    SELECT 10, pg_catalog.row_number() OVER (ORDER BY j.utility_id, j.file_kind, j.stage, j.reason),
+    SELECT 11, pg_catalog.row_number() OVER (ORDER BY j.utility_id, j.file_kind, j.stage, j.reason),
            pg_catalog.format('  %s %s, %s: %s %s (lines %s to %s)', j.utility_id, j.file_kind, j.stage,
                              gridflow.fmt_count(j.records), j.reason, j.first_line, j.last_line)
       FROM (SELECT utility_id, file_kind, stage, reason, pg_catalog.sum(records)::bigint AS records,
@@ -271,61 +325,66 @@ lines(section, ord, line) AS (
               FROM dq.rejects
              GROUP BY utility_id, file_kind, stage, reason) j
     UNION ALL
-    SELECT 10, 1, '  none' WHERE NOT EXISTS (SELECT 1 FROM dq.rejects)
+    SELECT 11, 1, '  none' WHERE NOT EXISTS (SELECT 1 FROM dq.rejects)
     -- SUMMARY
     UNION ALL
-    SELECT 11, 0, pg_catalog.repeat('-', 72)
+    SELECT 12, 0, pg_catalog.repeat('-', 72)
     UNION ALL
-    SELECT 11, 1, 'SUMMARY'
+    SELECT 12, 1, 'SUMMARY'
     UNION ALL
-    SELECT 11, 2, pg_catalog.format('  Records ready for analysis: %s (%s / %s)',
+    SELECT 12, 2, pg_catalog.format('  Records ready for analysis: %s (%s / %s)',
                                     gridflow.fmt_pct(rd.ready_reads, rd.reads), gridflow.fmt_count(rd.ready_reads),
                                     gridflow.fmt_count(rd.reads)) FROM rd
     UNION ALL
-    SELECT 11, 3, '  Issues to address:'
+    SELECT 12, 3, '  Issues to address:'
      WHERE EXISTS (SELECT 1 FROM ri WHERE orphan_rows OPERATOR(pg_catalog.>) 0
                                       AND relationship OPERATOR(pg_catalog.<>) 'meter.service_point_id -> service_point')
         OR EXISTS (SELECT 1 FROM dup WHERE file_kind OPERATOR(pg_catalog.=) 'interval' AND duplicate_pct OPERATOR(pg_catalog.>) 50)
         OR EXISTS (SELECT 1 FROM share WHERE channel IS NULL AND warning IS NOT NULL)
         OR EXISTS (SELECT 1 FROM vp WHERE negatives OPERATOR(pg_catalog.>) 0)
         OR EXISTS (SELECT 1 FROM dq.rejects)
+        OR EXISTS (SELECT 1 FROM vq WHERE vq.questionable OPERATOR(pg_catalog.>) 0)
     UNION ALL
-    SELECT 11, 10 + ri.pos,
+    SELECT 12, 10 + ri.pos,
            pg_catalog.format('    - %s service point ids missing from %s (%s reads; source issue)',
                              gridflow.fmt_count(ri.orphan_ids), ri.utility_id, gridflow.fmt_count(ri.orphan_rows))
       FROM ri WHERE ri.relationship OPERATOR(pg_catalog.=) 'interval_read.service_point_id -> service_point'
                 AND ri.orphan_rows OPERATOR(pg_catalog.>) 0
     UNION ALL
-    SELECT 11, 30 + ri.pos,
+    SELECT 12, 30 + ri.pos,
            pg_catalog.format('    - %s meter ids missing from %s (%s reads)',
                              gridflow.fmt_count(ri.orphan_ids), ri.utility_id, gridflow.fmt_count(ri.orphan_rows))
       FROM ri WHERE ri.relationship OPERATOR(pg_catalog.=) 'interval_read.meter_id -> meter'
                 AND ri.orphan_rows OPERATOR(pg_catalog.>) 0
     UNION ALL
-    SELECT 11, 50 + d.pos,
+    SELECT 12, 50 + d.pos,
            pg_catalog.format('    - %s has %s%% duplicate interval readings (clarify with utility)',
                              d.utility_id, pg_catalog.round(d.duplicate_pct))
       FROM dup d WHERE d.file_kind OPERATOR(pg_catalog.=) 'interval' AND d.duplicate_pct OPERATOR(pg_catalog.>) 50
     UNION ALL
-    SELECT 11, 70 + s.pos,
+    SELECT 12, 70 + s.pos,
            pg_catalog.format('    - %s de-duplication (%s) keeps only %s%% of the raw interval value',
                              s.utility_id, s.policy, s.kept_share_pct)
       FROM share s WHERE s.channel IS NULL AND s.warning IS NOT NULL
     UNION ALL
-    SELECT 11, 90, '    - Negative usage values found' FROM vp WHERE vp.negatives OPERATOR(pg_catalog.>) 0
+    SELECT 12, 90, '    - Negative usage values found' FROM vp WHERE vp.negatives OPERATOR(pg_catalog.>) 0
     UNION ALL
-    SELECT 11, 91, pg_catalog.format('    - %s source records rejected (see dq.rejects)',
+    SELECT 12, 91, pg_catalog.format('    - %s source records rejected (see dq.rejects)',
                                      gridflow.fmt_count(pg_catalog.sum(records)::bigint))
       FROM dq.rejects HAVING pg_catalog.sum(records) OPERATOR(pg_catalog.>) 0
     UNION ALL
-    SELECT 11, 99, pg_catalog.repeat('-', 72)
+    SELECT 12, 92, pg_catalog.format('    - %s reads failed a validation rule (see dq.vee_rules)',
+                                     gridflow.fmt_count(pg_catalog.sum(vq.questionable)::bigint))
+      FROM vq HAVING pg_catalog.sum(vq.questionable) OPERATOR(pg_catalog.>) 0
+    UNION ALL
+    SELECT 12, 99, pg_catalog.repeat('-', 72)
 )
 SELECT pg_catalog.row_number() OVER (ORDER BY section, ord)::integer AS line_no,
        line
   FROM (SELECT section, ord, line FROM lines
         UNION ALL
-        SELECT s, -1, '' FROM pg_catalog.generate_series(1, 11) s) l
+        SELECT s, -1, '' FROM pg_catalog.generate_series(1, 12) s) l
  ORDER BY line_no;
-COMMENT ON VIEW dq.snapshot IS 'The data-quality report as text, one row per line, in order of line_no: row counts, duplicates, value kept by de-duplication, referential integrity, meter links, completeness, values, timestamps, experience, rejects and a summary';
+COMMENT ON VIEW dq.snapshot IS 'The data-quality report as text, one row per line, in order of line_no: row counts, duplicates, value kept by de-duplication, referential integrity, meter links, completeness, values, timestamps, experience, validation and estimation, rejects and a summary';
 COMMENT ON COLUMN dq.snapshot.line_no IS 'Line number';
 COMMENT ON COLUMN dq.snapshot.line IS 'Text of the line';

@@ -89,7 +89,11 @@ SELECT e.utility_id,
        pg_catalog.timezone(u.time_zone, e.peak_usage_ts) AS peak_local,
        e.pit_usage_value,
        e.pit_usage_ts,
-       pg_catalog.timezone(u.time_zone, e.pit_usage_ts) AS pit_local
+       pg_catalog.timezone(u.time_zone, e.pit_usage_ts) AS pit_local,
+       e.estimated_count,
+       e.questionable_count,
+       e.estimated_usage,
+       e.coverage
   FROM gridflow_store.daily_usage e
   LEFT JOIN gridflow.utility u ON u.utility_id OPERATOR(pg_catalog.=) e.utility_id
   LEFT JOIN gridflow.pseudonym_key k ON true

@@ -84,7 +84,9 @@ BEGIN
                                        'dq.completeness_history', 'dq.value_profile_history',
                                        'dq.value_distribution', 'dq.experience_summary_history',
                                        'dq.meter_link_ambiguity_history', 'dq.batch_quality_history',
-                                       'dq.experience_unit_history', 'dq.multi_premise_meters_history']) AS x(t)
+                                       'dq.experience_unit_history', 'dq.multi_premise_meters_history',
+                                       'dq.vee_quality_history', 'dq.vee_rule_history',
+                                       'dq.vee_interval_count_history', 'dq.vee_gap_history']) AS x(t)
     LOOP
         EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
         EXECUTE pg_catalog.format('DROP POLICY IF EXISTS pipeline_all_rows ON %s', t);

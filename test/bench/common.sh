@@ -9,7 +9,8 @@
 # GRIDFLOW_DESTDIR (as for "make test": install gridflow into that directory
 # instead of the server's, and point the bench cluster at it with
 # extension_destdir: install_gridflow, bench_install, bench_cluster and
-# destdir_conf honour it).
+# destdir_conf honour it), BENCH_VEE (set: drops made with gridflow_gen -v,
+# anomalies for the validation rules, in drop-SCALE-vee).
 
 work="${BENCH_DIR:-/tmp/gridflow-bench}"
 competitor="${COMPETITOR:-$top/../shared/bench}"
@@ -61,10 +62,12 @@ bench_install() {   # build and install gridflow and the generator
 }
 
 make_drop() {   # make_drop SCALE -> prints the directory of the generated drop
-    local s="$1" d="$work/drop-$1"
+    # BENCH_VEE=1: with the generator's anomalies for the validation rules (-v)
+    local s="$1" d="$work/drop-$1${BENCH_VEE:+-vee}" vee=""
+    [ -z "${BENCH_VEE:-}" ] || vee="-v"
     if [ ! -f "$d/.complete" ]; then
         rm -rf "$d"
-        "$top/data/gridflow_gen" -s "$s" -S 1 "$d" 2>>"$log"
+        "$top/data/gridflow_gen" -s "$s" -S 1 $vee "$d" 2>>"$log"
         touch "$d/.complete"
     fi
     chmod -R a+rX "$d"

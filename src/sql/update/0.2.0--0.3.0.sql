@@ -166,6 +166,38 @@ RETURN CASE
 END;
 COMMENT ON FUNCTION gridflow.vee_parameters_valid(text, jsonb) IS 'Are parameters the complete and valid parameters of a validation rule of gridflow.vee_rule (every key the rule has, no other, each a number in range)?';
 
+CREATE FUNCTION gridflow.vee_spike(value double precision, third_largest double precision,
+                                   ratio double precision, floor double precision) RETURNS boolean
+AS 'MODULE_PATHNAME', 'gridflow_vee_spike'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION gridflow.vee_spike(double precision, double precision, double precision, double precision) IS 'The spike rule of gridflow.vee_rule: is value above ratio times third_largest (the third-largest value of its local day and series), with third_largest at least floor? Values compare as double precision does (NaN above all); where ratio times third_largest exceeds double precision, nothing is above it';
+
+CREATE FUNCTION gridflow.vee_outside(total double precision, median double precision,
+                                     low double precision, high double precision) RETURNS boolean
+AS 'MODULE_PATHNAME', 'gridflow_vee_outside'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION gridflow.vee_outside(double precision, double precision, double precision, double precision) IS 'The high_low rule of gridflow.vee_rule: is total below low times median or above high times median? Values compare as double precision does (NaN above all); the products are not checked for overflow (an infinite bound)';
+
+CREATE FUNCTION gridflow.vee_prior_median_transfn(internal, date, double precision, integer, integer)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'gridflow_vee_prior_median_transfn'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION gridflow.vee_prior_median_transfn(internal, date, double precision, integer, integer) IS 'Transition function of gridflow.vee_prior_median()';
+
+CREATE FUNCTION gridflow.vee_prior_median_finalfn(internal)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'gridflow_vee_prior_median_finalfn'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION gridflow.vee_prior_median_finalfn(internal) IS 'Final function of gridflow.vee_prior_median()';
+
+CREATE AGGREGATE gridflow.vee_prior_median(local_date date, day_total double precision,
+                                           days integer, min_days integer) (
+    SFUNC = gridflow.vee_prior_median_transfn,
+    STYPE = internal,
+    FINALFUNC = gridflow.vee_prior_median_finalfn
+);
+COMMENT ON AGGREGATE gridflow.vee_prior_median(date, double precision, integer, integer) IS 'The high_low rule''s reference, as a window aggregate over a series'' reads in time order (the frame from the first read to the current one; each read carries its local day and the day''s total, NULL when no read of the day has a value): the median of the totals of the days in the days days before the current read''s day that have a total, as percentile_cont(0.5) computes it, when there are at least min_days of them; else NULL';
+
 CREATE TABLE gridflow.vee_rule (
     utility_id text NOT NULL REFERENCES gridflow.utility ON UPDATE CASCADE ON DELETE CASCADE,
     rule text NOT NULL
@@ -176,12 +208,16 @@ CREATE TABLE gridflow.vee_rule (
     PRIMARY KEY (utility_id, rule),
     CONSTRAINT vee_rule_parameters CHECK (gridflow.vee_parameters_valid(rule, parameters))
 );
-COMMENT ON TABLE gridflow.vee_rule IS 'Validation rules of a utility''s interval reads (VEE), one row per rule; a rule without a row, or disabled, is not applied. Shipped for UTILITY1 and UTILITY2 with the defaults. Rules: interval_count (reads of a local day and channel against the intervals the day''s length implies), gap (an expected interval missing between two reads of a meter and channel), off_grid (a start off the channel''s interval grid), negative (a value below zero), zero_run (min_intervals or more consecutive zero reads), spike (a read above ratio times the third-largest read of its local day and channel, when that is at least floor), flat_line (min_intervals or more consecutive identical non-zero values), ceiling (a value at or above max), high_low (a day''s total outside [low, high] times the median daily total of the previous days days, with at least min_days such days). Builds, ingests and rebuilds apply off_grid, negative and ceiling so far (product.usage_interval.quality_code and vee_flags; gridflow.product_source says how); the other rules are stored and checked, not applied yet';
+COMMENT ON TABLE gridflow.vee_rule IS 'Validation rules of a utility''s interval reads (VEE), one row per rule; a rule without a row, or disabled, is not applied. Shipped for UTILITY1 and UTILITY2 with the defaults. Rules: interval_count (reads of a local day and channel against the intervals the day''s length implies), gap (an expected interval missing between two reads of a meter and channel), off_grid (a start off the channel''s interval grid), negative (a value below zero), zero_run (min_intervals or more consecutive zero reads), spike (a read above ratio times the third-largest read of its local day and channel, when that is at least floor), flat_line (min_intervals or more consecutive identical non-zero values), ceiling (a value at or above max), high_low (a day''s total outside [low, high] times the median daily total of the previous days days, with at least min_days such days). A series is the reads of one service point (or none), meter and channel in time order; runs are of consecutive reads of a series; days are local days. Builds, ingests and rebuilds apply every rule but interval_count read by read (product.usage_interval.quality_code and vee_flags; gridflow.product_source says how): gap flags the read after the missing intervals; zero_run and flat_line every read of the run; spike the read; high_low every read of the day. interval_count flags no read: dq.vee_interval_counts counts the days off count';
 COMMENT ON COLUMN gridflow.vee_rule.utility_id IS 'Utility';
 COMMENT ON COLUMN gridflow.vee_rule.rule IS 'Rule name: interval_count, gap, off_grid, negative, zero_run, spike, flat_line, ceiling or high_low';
 COMMENT ON COLUMN gridflow.vee_rule.enabled IS 'Whether the rule is applied (false: kept with its parameters, not applied)';
 COMMENT ON COLUMN gridflow.vee_rule.parameters IS 'The rule''s parameters, every one of them (gridflow.vee_parameters_valid): zero_run and flat_line {"min_intervals": n >= 2}; spike {"ratio": >= 1, "floor": >= 0}; ceiling {"max": >= 0}; high_low {"low", "high" (low < high), "days", "min_days" (whole numbers, min_days <= days)}; the other rules {}';
 COMMENT ON CONSTRAINT vee_rule_parameters ON gridflow.vee_rule IS 'A rule has exactly its own parameters, each a number in range';
+
+-- An ingest into a utility with a validation rule over series refreshes every
+-- day of the service points it touches.
+COMMENT ON FUNCTION @extschema@.gridflow_ingest(text, text, text) IS 'Add files to what the layers hold, in the caller''s transaction: a drop directory (every configured file found in it, of one utility or of all enabled ones) or one file (utility_id required; file_kind when its name does not say it). Each file becomes a batch; a file whose content (SHA-256) was loaded before for the same utility and kind is skipped (outcome unchanged, same_as_batch). Records whose key an earlier batch loaded follow the utility''s interval_dedup_policy (keep_first: the original stays; keep_last: the correction wins; sum: added), and product rows and daily summaries are refreshed for the service points and local days that changed (with a validation rule over series enabled, gridflow.vee_rule, every day of those service points; days_refreshed counts them); the result equals gridflow_rebuild() of the same files. Ingests of one utility queue; of different utilities, they run side by side. Rights as for gridflow_build().';
 INSERT INTO gridflow.vee_rule (utility_id, rule, enabled, parameters)
 SELECT u.utility_id, r.rule, r.enabled, r.parameters::jsonb
   FROM gridflow.utility u
