@@ -204,7 +204,7 @@ gf_build_layers(List *files, int64 build_id, GfBuildScope scope, bool rebuild, L
 			{
 				local_reads = true;
 				/* the DQ figures of its reads, products and days, as they are written */
-				t.dq = gf_dq_acc_begin(u->utility_id, u->sp_via_meter);
+				t.dq = gf_dq_acc_begin(u);
 				t.interval = gf_store_writer(u, GF_STORE_READ, true);
 				t.product = gf_store_writer(u, GF_STORE_PRODUCT, true);
 				t.experience = gf_store_writer(u, GF_STORE_DAY, true);

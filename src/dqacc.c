@@ -15,7 +15,11 @@
  * meters; per batch, channel and unit of the reads; the number of reads
  * of each value of each unit; per batch of the products, with the
  * distinct unknown meters and service points; the days in total, per
- * local day and channel, per month and channel and per unit; and where
+ * local day and channel, per month and channel and per unit; the
+ * validation figures of the products (per channel, the reads by quality
+ * code, the reads and service-point days each rule flagged, the gaps; per
+ * channel, duration and day length, the series days by their reads),
+ * one service point at a time; and where
  * reads reach service points through meters, the meter-link figures
  * (dq.c's gf_link_figures_*(): a utility's meters and assignment rows are
  * written before its reads, so each read is matched as it passes).  The
@@ -58,6 +62,7 @@
 #include "aggregates.h"
 #include "gridflow.h"
 #include "keytable.h"
+#include "localtime.h"
 
 /* an exact sum with its count of values (NULL when there are none) */
 typedef struct AccSum
@@ -199,6 +204,50 @@ typedef struct AssignedMeter
 	AccId		assigned_sp;
 } AssignedMeter;
 
+/*
+ * Validation (VEE) of a channel: its product rows by quality code, the
+ * reads and service-point days each rule flagged, the gaps.
+ */
+#define VEE_MAX_RULES 16
+
+typedef struct VeeChannel
+{
+	AccText		channel;
+	int64		reads,
+				valid,
+				questionable,
+				estimated;
+	int			nrules;
+	char	   *rule[VEE_MAX_RULES];
+	int64		rule_reads[VEE_MAX_RULES];
+	int64		rule_days[VEE_MAX_RULES];
+	int64		gaps;
+	int64		gap_intervals;	/* floor(seconds / duration) added up */
+	double		gap_seconds;
+	bool		any_gap_seconds;
+	double		longest_gap;
+	struct VeeChannel *next;
+} VeeChannel;
+
+/* a series (meter, channel) of the current service point: its last read */
+typedef struct VeeSeriesLast
+{
+	bool		any;
+	bool		end_null;
+	TimestampTz end;
+	bool		duration_null;
+	int32		duration;
+} VeeSeriesLast;
+
+/* days of the series by their reads, per channel, duration and day length */
+typedef struct VeeCountGroup
+{
+	int64		days,
+				complete,
+				short_days,
+				over_days;
+} VeeCountGroup;
+
 /* days per unit */
 typedef struct DayUnit
 {
@@ -269,6 +318,29 @@ typedef struct GfDqAcc
 				a_batch,
 				a_line;
 	GfLinkFigures *link;		/* reads reach service points through meters */
+	GfUtility  *u;
+
+	/* validation figures of the products */
+	int			p_channel,
+				p_quality,
+				p_flags,
+				p_end,
+				p_duration,
+				p_resolution;
+	VeeChannel *vee_channels;
+	VeeChannel *last_vee;
+	Datum		last_flags;		/* the last vee_flags array seen, and its rules */
+	VeeChannel *last_flags_channel;
+	int			nflags;
+	int			flag_index[VEE_MAX_RULES];
+	bool		vee_have_sp;	/* the current service point of the products */
+	bool		vee_sp_null;
+	StringInfoData vee_sp;
+	MemoryContext vee_sp_cxt;	/* its series, series days and flagged days */
+	GfKeyTable *vee_series;		/* meter + channel -> VeeSeriesLast */
+	GfKeyTable *vee_series_days;	/* meter, channel, day, duration, intervals -> reads */
+	GfKeyTable *vee_flag_days;	/* channel, rule, day: no payload */
+	GfKeyTable *vee_counts;		/* channel, duration, day seconds -> VeeCountGroup */
 
 	/* service points, meters (as dq_refresh() reads them), assignment rows */
 	int64		sp_figures[8];	/* n, src, dup_keys, conf_keys, conf_rows, c_sp, c_city, c_zip */
@@ -342,8 +414,10 @@ gf_dq_acc_get(const char *utility_id)
  * transaction, and is forgotten when it ends.
  */
 GfDqAcc *
-gf_dq_acc_begin(const char *utility_id, bool meter_link)
+gf_dq_acc_begin(GfUtility *u)
 {
+	const char *utility_id = u->utility_id;
+	bool		meter_link = u->sp_via_meter;
 	GfDqAcc    *a = gf_dq_acc_get(utility_id);
 	MemoryContext old;
 
@@ -372,6 +446,13 @@ gf_dq_acc_begin(const char *utility_id, bool meter_link)
 	a->assigned = gf_keytable_create(acc_cxt, 1024, sizeof(AssignedMeter));
 	if (meter_link)
 		a->link = gf_link_figures_create(acc_cxt);
+	a->u = u;
+	initStringInfo(&a->vee_sp);
+	a->vee_sp_cxt = AllocSetContextCreate(acc_cxt, "gridflow DQ series", ALLOCSET_DEFAULT_SIZES);
+	a->vee_series = gf_keytable_create(a->vee_sp_cxt, 16, sizeof(VeeSeriesLast));
+	a->vee_series_days = gf_keytable_create(a->vee_sp_cxt, 64, sizeof(int64));
+	a->vee_flag_days = gf_keytable_create(a->vee_sp_cxt, 16, 0);
+	a->vee_counts = gf_keytable_create(acc_cxt, 16, sizeof(VeeCountGroup));
 	a->day_groups = gf_keytable_create(acc_cxt, 256, sizeof(DayGroup));
 	a->month_groups = gf_keytable_create(acc_cxt, 64, sizeof(DayGroup));
 	initStringInfo(&a->last_sp);
@@ -882,6 +963,269 @@ gf_dq_acc_read(GfDqAcc *a, TupleTableSlot *slot)
 	}
 }
 
+/* the validation figures of a channel (non-NULL) */
+static VeeChannel *
+vee_channel(GfDqAcc *a, Datum channel)
+{
+	VeeChannel *c = a->last_vee;
+
+	if (c != NULL && text_equals(&c->channel, false, channel))
+		return c;
+	for (c = a->vee_channels; c != NULL; c = c->next)
+		if (text_equals(&c->channel, false, channel))
+			break;
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(a->cxt, sizeof(VeeChannel));
+		text_keep(a, &c->channel, false, channel);
+		c->next = a->vee_channels;
+		a->vee_channels = c;
+	}
+	a->last_vee = c;
+	return c;
+}
+
+/* the index of rule (a C string) among the channel's */
+static int
+vee_rule_index(GfDqAcc *a, VeeChannel *c, const char *rule)
+{
+	for (int i = 0; i < c->nrules; i++)
+		if (strcmp(c->rule[i], rule) == 0)
+			return i;
+	if (c->nrules == VEE_MAX_RULES)
+		elog(ERROR, "gridflow: more than %d validation rules in the DQ figures", VEE_MAX_RULES);
+	c->rule[c->nrules] = MemoryContextStrdup(a->cxt, rule);
+	return c->nrules++;
+}
+
+/* the length in seconds of a local day of the utility (82,800, 86,400 or 90,000) */
+static int32
+vee_day_seconds(GfDqAcc *a, DateADT d)
+{
+	int64		midnight = (int64) (d + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)) * USECS_PER_DAY;
+
+	return (int32) ((gf_local_to_timestamptz(a->u, midnight + USECS_PER_DAY) -
+					 gf_local_to_timestamptz(a->u, midnight)) / USECS_PER_SEC);
+}
+
+/*
+ * The rows of the current service point are all there: fold its series
+ * days into the interval counts and its flagged days into the rules'.
+ */
+static void
+vee_flush_sp(GfDqAcc *a)
+{
+	if (!a->vee_have_sp)
+		return;
+	for (uint32 i = 0; i < a->vee_series_days->nentries; i++)
+	{
+		uint32		len;
+		const char *key = gf_keytable_key(a->vee_series_days, i, &len);
+		int64		reads = *(int64 *) gf_keytable_payload(a->vee_series_days, i);
+		const char *p = key;
+		uint32		meter_len;
+		DateADT		date;
+		bool		duration_null;
+		int32		duration;
+		bool		intervals;
+		int32		day_seconds;
+		int32		expected;
+		VeeCountGroup *g;
+		bool		found;
+
+		CHECK_FOR_INTERRUPTS();
+		/* [meter NULL][meter length][meter][day][duration NULL][duration][intervals][channel] */
+		p += 1;
+		memcpy(&meter_len, p, sizeof(meter_len));
+		p += sizeof(meter_len) + meter_len;
+		memcpy(&date, p, sizeof(date));
+		p += sizeof(date);
+		duration_null = (*p++ != 0);
+		memcpy(&duration, p, sizeof(duration));
+		p += sizeof(duration);
+		intervals = (*p++ != 0);
+		if (!intervals || duration_null || duration <= 0)
+			continue;
+		day_seconds = vee_day_seconds(a, date);
+		expected = day_seconds / duration;
+		resetStringInfo(&a->keybuf);
+		appendBinaryStringInfo(&a->keybuf, (char *) &duration, sizeof(duration));
+		appendBinaryStringInfo(&a->keybuf, (char *) &day_seconds, sizeof(day_seconds));
+		appendBinaryStringInfo(&a->keybuf, p, (int) (len - (p - key)));
+		g = gf_keytable_find(a->vee_counts, a->keybuf.data, (uint32) a->keybuf.len,
+							 gf_key_hash(a->keybuf.data, (uint32) a->keybuf.len), true, &found);
+		if (!found)
+			memset(g, 0, sizeof(VeeCountGroup));
+		g->days++;
+		if (reads == expected)
+			g->complete++;
+		else if (reads < expected)
+			g->short_days++;
+		else
+			g->over_days++;
+	}
+	for (uint32 i = 0; i < a->vee_flag_days->nentries; i++)
+	{
+		uint32		len;
+		const char *key = gf_keytable_key(a->vee_flag_days, i, &len);
+		VeeChannel *c;
+		int			rule;
+
+		/* [channel's figures][rule index][day] */
+		memcpy(&c, key, sizeof(c));
+		memcpy(&rule, key + sizeof(c), sizeof(rule));
+		c->rule_days[rule]++;
+	}
+	MemoryContextReset(a->vee_sp_cxt);
+	a->vee_series = gf_keytable_create(a->vee_sp_cxt, 16, sizeof(VeeSeriesLast));
+	a->vee_series_days = gf_keytable_create(a->vee_sp_cxt, 64, sizeof(int64));
+	a->vee_flag_days = gf_keytable_create(a->vee_sp_cxt, 16, 0);
+	a->vee_have_sp = false;
+}
+
+/*
+ * The validation figures of a product row (what dq_refresh()'s SQL finds
+ * in the products): a utility's rows come grouped by service point, and
+ * the rows of a series (service point, meter, channel) in time order, so
+ * the series days, the flagged days and each read's previous read (for
+ * the length of a gap) are known one service point at a time.
+ */
+static void
+vee_product(GfDqAcc *a, TupleTableSlot *slot)
+{
+	Datum	   *v = slot->tts_values;
+	bool	   *n = slot->tts_isnull;
+	bool		sp_null = n[a->p_sp];
+	text	   *sp = sp_null ? NULL : DatumGetTextPP(v[a->p_sp]);
+	VeeChannel *c;
+	int16		quality;
+	text	   *channel;
+	bool		meter_null = n[a->p_meter];
+	text	   *meter = meter_null ? NULL : DatumGetTextPP(v[a->p_meter]);
+	uint32		meter_len = meter_null ? 0 : VARSIZE_ANY_EXHDR(meter);
+	DateADT		date = n[a->p_local_date] ? 0 : DatumGetDateADT(v[a->p_local_date]);
+	bool		duration_null = n[a->p_duration];
+	int32		duration = duration_null ? 0 : DatumGetInt32(v[a->p_duration]);
+	bool		intervals;
+	char		flag;
+	bool		found;
+	int64	   *reads;
+	VeeSeriesLast *last;
+	bool		gap = false;
+	int			series_len;
+
+	/* the next service point: the last one's rows are all there */
+	if (!a->vee_have_sp || a->vee_sp_null != sp_null ||
+		(!sp_null && ((uint32) a->vee_sp.len != VARSIZE_ANY_EXHDR(sp) ||
+					  memcmp(a->vee_sp.data, VARDATA_ANY(sp), a->vee_sp.len) != 0)))
+	{
+		vee_flush_sp(a);
+		a->vee_have_sp = true;
+		a->vee_sp_null = sp_null;
+		resetStringInfo(&a->vee_sp);
+		if (!sp_null)
+			appendBinaryStringInfo(&a->vee_sp, VARDATA_ANY(sp), VARSIZE_ANY_EXHDR(sp));
+	}
+	/* rows without a channel are in no channel's figures (nor series) */
+	if (n[a->p_channel])
+		return;
+	channel = DatumGetTextPP(v[a->p_channel]);
+	c = vee_channel(a, v[a->p_channel]);
+	quality = DatumGetInt16(v[a->p_quality]);
+	c->reads++;
+	if (quality == GF_QUALITY_VALID)
+		c->valid++;
+	else if (quality == GF_QUALITY_QUESTIONABLE)
+		c->questionable++;
+	else if (quality == GF_QUALITY_ESTIMATED_REFERENCE || quality == GF_QUALITY_ESTIMATED_LINEAR)
+		c->estimated++;
+
+	/* its series (meter, channel), and its series day */
+	intervals = n[a->p_resolution] ||
+		!(VARSIZE_ANY_EXHDR(DatumGetTextPP(v[a->p_resolution])) == 3 &&
+		  memcmp(VARDATA_ANY(DatumGetTextPP(v[a->p_resolution])), "day", 3) == 0);
+	resetStringInfo(&a->keybuf);
+	flag = meter_null ? 1 : 0;
+	appendBinaryStringInfo(&a->keybuf, &flag, 1);
+	appendBinaryStringInfo(&a->keybuf, (char *) &meter_len, sizeof(meter_len));
+	if (!meter_null)
+		appendBinaryStringInfo(&a->keybuf, VARDATA_ANY(meter), meter_len);
+	series_len = a->keybuf.len;
+	appendBinaryStringInfo(&a->keybuf, VARDATA_ANY(channel), VARSIZE_ANY_EXHDR(channel));
+	last = gf_keytable_find(a->vee_series, a->keybuf.data, (uint32) a->keybuf.len,
+							gf_key_hash(a->keybuf.data, (uint32) a->keybuf.len), true, &found);
+	if (!found)
+		memset(last, 0, sizeof(VeeSeriesLast));
+	a->keybuf.len = series_len;
+	appendBinaryStringInfo(&a->keybuf, (char *) &date, sizeof(date));
+	flag = duration_null ? 1 : 0;
+	appendBinaryStringInfo(&a->keybuf, &flag, 1);
+	appendBinaryStringInfo(&a->keybuf, (char *) &duration, sizeof(duration));
+	flag = intervals ? 1 : 0;
+	appendBinaryStringInfo(&a->keybuf, &flag, 1);
+	appendBinaryStringInfo(&a->keybuf, VARDATA_ANY(channel), VARSIZE_ANY_EXHDR(channel));
+	reads = gf_keytable_find(a->vee_series_days, a->keybuf.data, (uint32) a->keybuf.len,
+							 gf_key_hash(a->keybuf.data, (uint32) a->keybuf.len), true, &found);
+	if (!found)
+		*reads = 0;
+	(*reads)++;
+
+	/* the rules it failed: their reads, and (per service point) their days */
+	if (!n[a->p_flags])
+	{
+		/* the writer hands over one array per combination of rules: decode each once per channel */
+		if (v[a->p_flags] != a->last_flags || c != a->last_flags_channel)
+		{
+			Datum	   *elems;
+			bool	   *nulls;
+			int			nelems;
+
+			deconstruct_array(DatumGetArrayTypeP(v[a->p_flags]), TEXTOID, -1, false, TYPALIGN_INT,
+							  &elems, &nulls, &nelems);
+			a->nflags = 0;
+			for (int i = 0; i < nelems && a->nflags < VEE_MAX_RULES; i++)
+				if (!nulls[i])
+					a->flag_index[a->nflags++] = vee_rule_index(a, c, TextDatumGetCString(elems[i]));
+			a->last_flags = v[a->p_flags];
+			a->last_flags_channel = c;
+		}
+		for (int i = 0; i < a->nflags; i++)
+		{
+			int			rule = a->flag_index[i];
+			char		key[sizeof(VeeChannel *) + sizeof(int) + sizeof(DateADT)];
+
+			c->rule_reads[rule]++;
+			memcpy(key, &c, sizeof(c));
+			memcpy(key + sizeof(c), &rule, sizeof(rule));
+			memcpy(key + sizeof(c) + sizeof(rule), &date, sizeof(date));
+			(void) gf_keytable_find(a->vee_flag_days, key, sizeof(key), gf_key_hash(key, sizeof(key)), true,
+									&found);
+			if (strcmp(c->rule[rule], "gap") == 0)
+				gap = true;
+		}
+	}
+
+	/* a gap: the time since the end of the series' read before (of the same meter) */
+	if (gap && !meter_null && last->any && !last->end_null)
+	{
+		TimestampTz start = DatumGetTimestampTz(v[a->p_start]);
+		double		seconds = (double) (start - last->end) / USECS_PER_SEC;
+
+		c->gaps++;
+		c->gap_seconds += seconds;
+		if (!c->any_gap_seconds || seconds > c->longest_gap)
+			c->longest_gap = seconds;
+		c->any_gap_seconds = true;
+		if (!last->duration_null && last->duration != 0)
+			c->gap_intervals += (int64) floor(seconds / (double) last->duration);
+	}
+	last->any = true;
+	last->end_null = n[a->p_end];
+	last->end = n[a->p_end] ? 0 : DatumGetTimestampTz(v[a->p_end]);
+	last->duration_null = duration_null;
+	last->duration = duration;
+}
+
 /* A product row. */
 void
 gf_dq_acc_product(GfDqAcc *a, TupleTableSlot *slot)
@@ -906,6 +1250,13 @@ gf_dq_acc_product(GfDqAcc *a, TupleTableSlot *slot)
 		a->p_value = attnum_of(d, "value");
 		a->p_local_date = attnum_of(d, "local_date");
 		a->p_start = attnum_of(d, "interval_start_ts");
+		a->p_channel = attnum_of(d, "channel");
+		a->p_quality = attnum_of(d, "quality_code");
+		a->p_flags = attnum_of(d, "vee_flags");
+		a->p_end = attnum_of(d, "interval_end_ts");
+		a->p_duration = attnum_of(d, "duration_seconds");
+		a->p_resolution = attnum_of(d, "time_resolution");
+		a->last_flags = (Datum) 0;
 	}
 	batch_id = DatumGetInt64(v[a->p_batch]);
 	if (g == NULL || g->batch_id != batch_id)
@@ -988,6 +1339,7 @@ gf_dq_acc_product(GfDqAcc *a, TupleTableSlot *slot)
 		if (ts < (TimestampTz) (date2j(2020, 1, 1) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY)
 			g->before_2020++;
 	}
+	vee_product(a, slot);
 }
 
 /* the group of a day or month and channel */
@@ -1203,6 +1555,10 @@ static const FigurePart parts[] = {
 	{"assignments", 2, {INT8OID, INT8OID}},
 	{"meter_link", GF_LINK_FIGURES, {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID}},
 	{"multi_premise_meters", 6, {TEXTOID, INT8OID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID}},
+	{"vee_quality", 5, {TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID}},
+	{"vee_flags", 4, {TEXTOID, TEXTOID, INT8OID, INT8OID}},
+	{"vee_interval_counts", 7, {TEXTOID, INT4OID, INT4OID, INT8OID, INT8OID, INT8OID, INT8OID}},
+	{"vee_gaps", 5, {TEXTOID, INT8OID, INT8OID, FLOAT8OID, FLOAT8OID}},
 };
 
 /* one row of int64 figures */
@@ -1439,6 +1795,70 @@ gridflow_dq_build_figures(PG_FUNCTION_ARGS)
 	}
 	else if (strcmp(part, "assignments") == 0)
 		put_figures(a->assignment_figures, 2, ts, desc);
+	else if (strncmp(part, "vee_", 4) == 0)
+	{
+		vee_flush_sp(a);
+		if (strcmp(part, "vee_interval_counts") == 0)
+		{
+			for (uint32 i = 0; i < a->vee_counts->nentries; i++)
+			{
+				uint32		len;
+				const char *key = gf_keytable_key(a->vee_counts, i, &len);
+				VeeCountGroup *g = gf_keytable_payload(a->vee_counts, i);
+				int32		duration;
+				int32		day_seconds;
+				Datum		v[7];
+				bool		nl[7] = {0};
+
+				/* [duration][day seconds][channel] */
+				memcpy(&duration, key, sizeof(duration));
+				memcpy(&day_seconds, key + sizeof(duration), sizeof(day_seconds));
+				v[0] = PointerGetDatum(cstring_to_text_with_len(key + 2 * sizeof(int32),
+																(int) (len - 2 * sizeof(int32))));
+				v[1] = Int32GetDatum(duration);
+				v[2] = Int32GetDatum(day_seconds);
+				v[3] = Int64GetDatum(g->days);
+				v[4] = Int64GetDatum(g->complete);
+				v[5] = Int64GetDatum(g->short_days);
+				v[6] = Int64GetDatum(g->over_days);
+				tuplestore_putvalues(ts, desc, v, nl);
+			}
+		}
+		else
+			for (VeeChannel *c = a->vee_channels; c != NULL; c = c->next)
+			{
+				Datum		v[5];
+				bool		nl[5] = {0};
+				bool		isnull;
+
+				v[0] = text_datum(&c->channel, &isnull);
+				if (strcmp(part, "vee_quality") == 0)
+				{
+					v[1] = Int64GetDatum(c->reads);
+					v[2] = Int64GetDatum(c->valid);
+					v[3] = Int64GetDatum(c->questionable);
+					v[4] = Int64GetDatum(c->estimated);
+					tuplestore_putvalues(ts, desc, v, nl);
+				}
+				else if (strcmp(part, "vee_flags") == 0)
+					for (int r = 0; r < c->nrules; r++)
+					{
+						v[1] = CStringGetTextDatum(c->rule[r]);
+						v[2] = Int64GetDatum(c->rule_reads[r]);
+						v[3] = Int64GetDatum(c->rule_days[r]);
+						tuplestore_putvalues(ts, desc, v, nl);
+					}
+				else
+				{
+					v[1] = Int64GetDatum(c->gaps);
+					v[2] = Int64GetDatum(c->gap_intervals);
+					v[3] = Float8GetDatum(c->gap_seconds);
+					nl[4] = !c->any_gap_seconds;
+					v[4] = Float8GetDatum(c->longest_gap);
+					tuplestore_putvalues(ts, desc, v, nl);
+				}
+			}
+	}
 	else if (strcmp(part, "multi_premise_meters") == 0)
 	{
 		for (uint32 i = 0; i < a->assigned->nentries; i++)

@@ -549,7 +549,7 @@ extern void gf_link_figures_end(GfLinkFigures *lf);
 
 /* dqacc.c: a build's DQ figures, gathered as its writers write */
 typedef struct GfDqAcc GfDqAcc;
-extern GfDqAcc *gf_dq_acc_begin(const char *utility_id, bool meter_link);
+extern GfDqAcc *gf_dq_acc_begin(GfUtility *u);
 extern GfDqAcc *gf_dq_acc_get(const char *utility_id);
 extern void gf_dq_acc_reset(void);
 extern void gf_dq_acc_read(GfDqAcc *a, TupleTableSlot *slot);

@@ -724,6 +724,45 @@ $q$, r_days) USING build, utility;
     -- enabled rule, the reads and service-point days it flagged; the gaps,
     -- when gap is enabled: the time since the end of the series' read
     -- before each flagged read, found through the meter's index)
+    IF gathered THEN
+        -- gathered by the build as it wrote the products (dqacc.c)
+        EXECUTE $q$
+WITH q AS (
+    INSERT INTO dq.vee_quality_history
+    SELECT $1, $2, f.channel, f.reads, f.valid, f.questionable, f.estimated
+      FROM gridflow.dq_build_figures($2, 'vee_quality')
+        AS f(channel text, reads bigint, valid bigint, questionable bigint, estimated bigint)
+    RETURNING channel
+), enabled AS (
+    SELECT vr.rule FROM gridflow.vee_rule vr WHERE vr.utility_id = $2 AND vr.enabled
+), flagged AS (
+    SELECT * FROM gridflow.dq_build_figures($2, 'vee_flags')
+        AS f(channel text, rule text, reads bigint, days bigint)
+), rules AS (
+    INSERT INTO dq.vee_rule_history
+    SELECT $1, $2, q.channel, e.rule, coalesce(f.reads, 0), coalesce(f.days, 0)
+      FROM q CROSS JOIN enabled e
+      LEFT JOIN flagged f ON f.channel = q.channel AND f.rule = e.rule
+     WHERE e.rule <> 'interval_count'
+), counts AS (
+    INSERT INTO dq.vee_interval_count_history
+    SELECT $1, $2, f.channel, f.duration_seconds, f.day_seconds / 3600, f.day_seconds / f.duration_seconds,
+           f.days, f.complete, f.short_days, f.over_days
+      FROM gridflow.dq_build_figures($2, 'vee_interval_counts')
+        AS f(channel text, duration_seconds integer, day_seconds integer, days bigint, complete bigint,
+             short_days bigint, over_days bigint)
+     WHERE EXISTS (SELECT FROM enabled e WHERE e.rule = 'interval_count')
+)
+INSERT INTO dq.vee_gap_history
+SELECT $1, $2, q.channel, coalesce(g.gaps, 0), coalesce(g.missing_intervals, 0), coalesce(g.missing_seconds, 0),
+       g.longest
+  FROM q
+  LEFT JOIN gridflow.dq_build_figures($2, 'vee_gaps')
+         AS g(channel text, gaps bigint, missing_intervals bigint, missing_seconds double precision,
+              longest double precision) ON g.channel = q.channel
+ WHERE EXISTS (SELECT FROM enabled e WHERE e.rule = 'gap')
+$q$ USING build, utility;
+    ELSE
     EXECUTE format($q$
 WITH series_days AS MATERIALIZED (
     SELECT p.channel, p.duration_seconds, p.local_date,
@@ -797,6 +836,7 @@ SELECT $1, $2, q.channel, count(g.seconds),
  WHERE EXISTS (SELECT FROM enabled e WHERE e.rule = 'gap')
  GROUP BY q.channel
 $q$, r_products) USING build, utility;
+    END IF;
 
     -- the dimensions
     IF gathered THEN
