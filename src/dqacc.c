@@ -79,6 +79,14 @@ typedef struct AccRange
 	double		max;
 } AccRange;
 
+/* the least and greatest of int64 values: timestamps, dates (none: !any) */
+typedef struct AccBounds
+{
+	bool		any;
+	int64		min;
+	int64		max;
+} AccBounds;
+
 /* a text value of a group: its bytes, or NULL */
 typedef struct AccText
 {
@@ -150,12 +158,8 @@ typedef struct ProductGroup
 				before_2020;
 	AccSum		value;
 	AccRange	range;
-	bool		any_day;
-	DateADT		first_day,
-				last_day;
-	bool		any_ts;
-	TimestampTz first_ts,
-				last_ts;
+	AccBounds	days;			/* local days */
+	AccBounds	starts;			/* start timestamps */
 	struct ProductGroup *next;
 } ProductGroup;
 
@@ -174,13 +178,6 @@ typedef struct DayGroup
 	AccSum		estimated_usage;
 } DayGroup;
 
-/* a text value kept by an accumulator: bytes and length (NULL: data NULL) */
-typedef struct AccId
-{
-	char	   *data;
-	uint32		len;
-} AccId;
-
 /*
  * A meter of the assignment rows (dq.multi_premise_meters): its rows, the
  * distinct service points they name, their installations, its service
@@ -191,17 +188,15 @@ typedef struct AssignedMeter
 	int64		rows;
 	int			nsps;
 	int			maxsps;
-	AccId		first_sp;		/* the first distinct service point */
-	AccId	   *more_sps;		/* the others */
-	bool		any_installed;
-	TimestampTz first_installed;
-	TimestampTz last_installed;
+	AccText		first_sp;		/* the first distinct service point */
+	AccText	   *more_sps;		/* the others */
+	AccBounds	installed;
 	bool		meter_known;	/* its kept meter row, and that row's service point */
-	AccId		meter_sp;
+	AccText		meter_sp;
 	bool		have_assigned;	/* its first assignment-file row (batch, line) */
 	int64		assigned_batch;
 	int64		assigned_line;
-	AccId		assigned_sp;
+	AccText		assigned_sp;
 } AssignedMeter;
 
 /*
@@ -468,20 +463,6 @@ gf_dq_acc_begin(GfUtility *u)
  * ---------------------------------------------------------------------
  */
 
-static int
-attnum_of(TupleDesc desc, const char *name)
-{
-	for (int i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute a = TupleDescAttr(desc, i);
-
-		if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0)
-			return i;
-	}
-	elog(ERROR, "gridflow: column \"%s\" not found for the DQ figures", name);
-	return -1;					/* keep the compiler quiet */
-}
-
 static inline void
 sum_add(GfDqAcc *a, AccSum *s, bool isnull, Datum d)
 {
@@ -511,6 +492,21 @@ range_add(AccRange *r, bool isnull, Datum d)
 		r->min = v;
 	if (float8_gt(v, r->max))
 		r->max = v;
+}
+
+static inline void
+bounds_add(AccBounds *b, int64 x)
+{
+	if (!b->any)
+	{
+		b->any = true;
+		b->min = b->max = x;
+	}
+	else
+	{
+		b->min = Min(b->min, x);
+		b->max = Max(b->max, x);
+	}
 }
 
 static inline bool
@@ -592,33 +588,6 @@ set_add(GfKeyTable *t, Datum d)
  * ---------------------------------------------------------------------
  */
 
-/* keep a copy of a text datum (isnull: NULL) */
-static void
-id_keep(GfDqAcc *a, AccId *id, bool isnull, Datum d)
-{
-	if (isnull)
-	{
-		id->data = NULL;
-		id->len = 0;
-		return;
-	}
-	{
-		text	   *t = DatumGetTextPP(d);
-
-		id->len = VARSIZE_ANY_EXHDR(t);
-		id->data = MemoryContextAlloc(a->cxt, id->len + 1);
-		memcpy(id->data, VARDATA_ANY(t), id->len);
-		id->data[id->len] = '\0';
-	}
-}
-
-static Datum
-id_datum(const AccId *id, bool *isnull)
-{
-	*isnull = (id->data == NULL);
-	return id->data == NULL ? (Datum) 0 : PointerGetDatum(cstring_to_text_with_len(id->data, (int) id->len));
-}
-
 /* the entry of a meter of the assignment rows (NULL: one entry of its own) */
 static AssignedMeter *
 assigned_meter(GfDqAcc *a, bool isnull, Datum meter, bool insert)
@@ -684,11 +653,11 @@ gf_dq_acc_dimension(GfDqAcc *a, GfFileKind kind, TupleTableSlot *slot)
 			TupleDesc	d = slot->tts_tupleDescriptor;
 
 			a->sp_desc = d;
-			a->s_source_rows = attnum_of(d, "source_rows");
-			a->s_conflicting = attnum_of(d, "conflicting_rows");
-			a->s_sp = attnum_of(d, "service_point_id");
-			a->s_city = attnum_of(d, "city");
-			a->s_zip = attnum_of(d, "zip");
+			a->s_source_rows = gf_attnum(d, "source_rows", false);
+			a->s_conflicting = gf_attnum(d, "conflicting_rows", false);
+			a->s_sp = gf_attnum(d, "service_point_id", false);
+			a->s_city = gf_attnum(d, "city", false);
+			a->s_zip = gf_attnum(d, "zip", false);
 		}
 		dimension_keys(a->sp_figures, slot, a->s_source_rows, a->s_conflicting);
 		a->sp_figures[5] += !n[a->s_sp];
@@ -704,10 +673,10 @@ gf_dq_acc_dimension(GfDqAcc *a, GfFileKind kind, TupleTableSlot *slot)
 			TupleDesc	d = slot->tts_tupleDescriptor;
 
 			a->meter_desc = d;
-			a->m_source_rows = attnum_of(d, "source_rows");
-			a->m_conflicting = attnum_of(d, "conflicting_rows");
-			a->m_meter = attnum_of(d, "meter_id");
-			a->m_sp = attnum_of(d, "service_point_id");
+			a->m_source_rows = gf_attnum(d, "source_rows", false);
+			a->m_conflicting = gf_attnum(d, "conflicting_rows", false);
+			a->m_meter = gf_attnum(d, "meter_id", false);
+			a->m_sp = gf_attnum(d, "service_point_id", false);
 		}
 		dimension_keys(a->meter_figures, slot, a->m_source_rows, a->m_conflicting);
 		a->meter_figures[5] += !n[a->m_meter];
@@ -726,7 +695,7 @@ gf_dq_acc_dimension(GfDqAcc *a, GfFileKind kind, TupleTableSlot *slot)
 			if (m != NULL)
 			{
 				m->meter_known = true;
-				id_keep(a, &m->meter_sp, n[a->m_sp], v[a->m_sp]);
+				text_keep(a, &m->meter_sp, n[a->m_sp], v[a->m_sp]);
 			}
 		}
 		if (!n[a->m_sp])
@@ -764,12 +733,12 @@ gf_dq_acc_assignment(GfDqAcc *a, GfFileKind kind, TupleTableSlot *slot)
 		TupleDesc	d = slot->tts_tupleDescriptor;
 
 		a->assignment_desc = d;
-		a->a_meter = attnum_of(d, "meter_id");
-		a->a_sp = attnum_of(d, "service_point_id");
-		a->a_installed = attnum_of(d, "installed_at");
-		a->a_removed = attnum_of(d, "removed_at");
-		a->a_batch = attnum_of(d, "batch_id");
-		a->a_line = attnum_of(d, "line_no");
+		a->a_meter = gf_attnum(d, "meter_id", false);
+		a->a_sp = gf_attnum(d, "service_point_id", false);
+		a->a_installed = gf_attnum(d, "installed_at", false);
+		a->a_removed = gf_attnum(d, "removed_at", false);
+		a->a_batch = gf_attnum(d, "batch_id", false);
+		a->a_line = gf_attnum(d, "line_no", false);
 	}
 	a->assignment_figures[0]++;
 	if (a->link != NULL && !n[a->a_meter])
@@ -783,20 +752,7 @@ gf_dq_acc_assignment(GfDqAcc *a, GfFileKind kind, TupleTableSlot *slot)
 	m = assigned_meter(a, n[a->a_meter], v[a->a_meter], true);
 	m->rows++;
 	if (!n[a->a_installed])
-	{
-		TimestampTz t = DatumGetTimestampTz(v[a->a_installed]);
-
-		if (!m->any_installed)
-		{
-			m->any_installed = true;
-			m->first_installed = m->last_installed = t;
-		}
-		else
-		{
-			m->first_installed = Min(m->first_installed, t);
-			m->last_installed = Max(m->last_installed, t);
-		}
-	}
+		bounds_add(&m->installed, DatumGetTimestampTz(v[a->a_installed]));
 	if (kind == GF_KIND_ASSIGNMENT)
 	{
 		int64		batch = DatumGetInt64(v[a->a_batch]);
@@ -808,7 +764,7 @@ gf_dq_acc_assignment(GfDqAcc *a, GfFileKind kind, TupleTableSlot *slot)
 			m->have_assigned = true;
 			m->assigned_batch = batch;
 			m->assigned_line = line;
-			id_keep(a, &m->assigned_sp, n[a->a_sp], v[a->a_sp]);
+			text_keep(a, &m->assigned_sp, n[a->a_sp], v[a->a_sp]);
 		}
 	}
 	if (n[a->a_sp])
@@ -819,24 +775,24 @@ gf_dq_acc_assignment(GfDqAcc *a, GfFileKind kind, TupleTableSlot *slot)
 	found = false;
 	for (int i = 0; i < m->nsps && !found; i++)
 	{
-		const AccId *x = i == 0 ? &m->first_sp : &m->more_sps[i - 1];
+		const AccText *x = i == 0 ? &m->first_sp : &m->more_sps[i - 1];
 
 		found = (x->len == VARSIZE_ANY_EXHDR(sp) && memcmp(x->data, VARDATA_ANY(sp), x->len) == 0);
 	}
 	if (found)
 		return;
 	if (m->nsps == 0)
-		id_keep(a, &m->first_sp, false, v[a->a_sp]);
+		text_keep(a, &m->first_sp, false, v[a->a_sp]);
 	else
 	{
 		if (m->nsps - 1 == m->maxsps)
 		{
 			m->maxsps = Max(2, m->maxsps * 2);
 			m->more_sps = m->more_sps == NULL ?
-				MemoryContextAlloc(a->cxt, sizeof(AccId) * m->maxsps) :
-				repalloc(m->more_sps, sizeof(AccId) * m->maxsps);
+				MemoryContextAlloc(a->cxt, sizeof(AccText) * m->maxsps) :
+				repalloc(m->more_sps, sizeof(AccText) * m->maxsps);
 		}
-		id_keep(a, &m->more_sps[m->nsps - 1], false, v[a->a_sp]);
+		text_keep(a, &m->more_sps[m->nsps - 1], false, v[a->a_sp]);
 	}
 	if (++m->nsps == 2)
 		a->assignment_figures[1]++;
@@ -856,17 +812,17 @@ gf_dq_acc_read(GfDqAcc *a, TupleTableSlot *slot)
 		TupleDesc	d = slot->tts_tupleDescriptor;
 
 		a->read_desc = d;
-		a->r_batch = attnum_of(d, "batch_id");
-		a->r_channel = attnum_of(d, "channel");
-		a->r_unit = attnum_of(d, "unit");
-		a->r_source_rows = attnum_of(d, "source_rows");
-		a->r_conflicting = attnum_of(d, "conflicting_rows");
-		a->r_last_batch = attnum_of(d, "last_batch_id");
-		a->r_value = attnum_of(d, "value");
-		a->r_value_sum = attnum_of(d, "source_value_sum");
-		a->r_sp = attnum_of(d, "service_point_id");
-		a->r_meter = attnum_of(d, "meter_id");
-		a->r_start = attnum_of(d, "interval_start_ts");
+		a->r_batch = gf_attnum(d, "batch_id", false);
+		a->r_channel = gf_attnum(d, "channel", false);
+		a->r_unit = gf_attnum(d, "unit", false);
+		a->r_source_rows = gf_attnum(d, "source_rows", false);
+		a->r_conflicting = gf_attnum(d, "conflicting_rows", false);
+		a->r_last_batch = gf_attnum(d, "last_batch_id", false);
+		a->r_value = gf_attnum(d, "value", false);
+		a->r_value_sum = gf_attnum(d, "source_value_sum", false);
+		a->r_sp = gf_attnum(d, "service_point_id", false);
+		a->r_meter = gf_attnum(d, "meter_id", false);
+		a->r_start = gf_attnum(d, "interval_start_ts", false);
 	}
 	batch_id = DatumGetInt64(v[a->r_batch]);
 
@@ -1242,20 +1198,20 @@ gf_dq_acc_product(GfDqAcc *a, TupleTableSlot *slot)
 		TupleDesc	d = slot->tts_tupleDescriptor;
 
 		a->product_desc = d;
-		a->p_batch = attnum_of(d, "batch_id");
-		a->p_sp_known = attnum_of(d, "service_point_known");
-		a->p_meter_known = attnum_of(d, "meter_known");
-		a->p_sp = attnum_of(d, "service_point_id");
-		a->p_meter = attnum_of(d, "meter_id");
-		a->p_value = attnum_of(d, "value");
-		a->p_local_date = attnum_of(d, "local_date");
-		a->p_start = attnum_of(d, "interval_start_ts");
-		a->p_channel = attnum_of(d, "channel");
-		a->p_quality = attnum_of(d, "quality_code");
-		a->p_flags = attnum_of(d, "vee_flags");
-		a->p_end = attnum_of(d, "interval_end_ts");
-		a->p_duration = attnum_of(d, "duration_seconds");
-		a->p_resolution = attnum_of(d, "time_resolution");
+		a->p_batch = gf_attnum(d, "batch_id", false);
+		a->p_sp_known = gf_attnum(d, "service_point_known", false);
+		a->p_meter_known = gf_attnum(d, "meter_known", false);
+		a->p_sp = gf_attnum(d, "service_point_id", false);
+		a->p_meter = gf_attnum(d, "meter_id", false);
+		a->p_value = gf_attnum(d, "value", false);
+		a->p_local_date = gf_attnum(d, "local_date", false);
+		a->p_start = gf_attnum(d, "interval_start_ts", false);
+		a->p_channel = gf_attnum(d, "channel", false);
+		a->p_quality = gf_attnum(d, "quality_code", false);
+		a->p_flags = gf_attnum(d, "vee_flags", false);
+		a->p_end = gf_attnum(d, "interval_end_ts", false);
+		a->p_duration = gf_attnum(d, "duration_seconds", false);
+		a->p_resolution = gf_attnum(d, "time_resolution", false);
 		a->last_flags = (Datum) 0;
 	}
 	batch_id = DatumGetInt64(v[a->p_batch]);
@@ -1305,36 +1261,14 @@ gf_dq_acc_product(GfDqAcc *a, TupleTableSlot *slot)
 			g->negatives++;
 	}
 	if (!n[a->p_local_date])
-	{
-		DateADT		d = DatumGetDateADT(v[a->p_local_date]);
-
-		if (!g->any_day)
-		{
-			g->any_day = true;
-			g->first_day = g->last_day = d;
-		}
-		else
-		{
-			g->first_day = Min(g->first_day, d);
-			g->last_day = Max(g->last_day, d);
-		}
-	}
+		bounds_add(&g->days, DatumGetDateADT(v[a->p_local_date]));
 	if (n[a->p_start])
 		g->null_ts++;
 	else
 	{
 		TimestampTz ts = DatumGetTimestampTz(v[a->p_start]);
 
-		if (!g->any_ts)
-		{
-			g->any_ts = true;
-			g->first_ts = g->last_ts = ts;
-		}
-		else
-		{
-			g->first_ts = Min(g->first_ts, ts);
-			g->last_ts = Max(g->last_ts, ts);
-		}
+		bounds_add(&g->starts, ts);
 		/* 2020-01-01 00:00:00+00 */
 		if (ts < (TimestampTz) (date2j(2020, 1, 1) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY)
 			g->before_2020++;
@@ -1409,17 +1343,17 @@ gf_dq_acc_day(GfDqAcc *a, TupleTableSlot *slot)
 		TupleDesc	d = slot->tts_tupleDescriptor;
 
 		a->day_desc = d;
-		a->d_sp = attnum_of(d, "service_point_id");
-		a->d_local_date = attnum_of(d, "local_date");
-		a->d_channel = attnum_of(d, "channel");
-		a->d_unit = attnum_of(d, "unit");
-		a->d_resolution = attnum_of(d, "time_resolution");
-		a->d_total = attnum_of(d, "total_usage");
-		a->d_count = attnum_of(d, "interval_count");
-		a->d_peak = attnum_of(d, "peak_usage_value");
-		a->d_estimated = attnum_of(d, "estimated_count");
-		a->d_questionable = attnum_of(d, "questionable_count");
-		a->d_estimated_usage = attnum_of(d, "estimated_usage");
+		a->d_sp = gf_attnum(d, "service_point_id", false);
+		a->d_local_date = gf_attnum(d, "local_date", false);
+		a->d_channel = gf_attnum(d, "channel", false);
+		a->d_unit = gf_attnum(d, "unit", false);
+		a->d_resolution = gf_attnum(d, "time_resolution", false);
+		a->d_total = gf_attnum(d, "total_usage", false);
+		a->d_count = gf_attnum(d, "interval_count", false);
+		a->d_peak = gf_attnum(d, "peak_usage_value", false);
+		a->d_estimated = gf_attnum(d, "estimated_count", false);
+		a->d_questionable = gf_attnum(d, "questionable_count", false);
+		a->d_estimated_usage = gf_attnum(d, "estimated_usage", false);
 	}
 	/* the writer always sets these (the table's key) */
 	if (n[a->d_sp] || n[a->d_local_date])
@@ -1454,22 +1388,10 @@ gf_dq_acc_day(GfDqAcc *a, TupleTableSlot *slot)
 	if (!n[a->d_channel])
 	{
 		text	   *ch = DatumGetTextPP(v[a->d_channel]);
-		DateADT		month = date;
 
 		set_add(a->channels, v[a->d_channel]);
 		day_group_add(a, day_group(a, a->day_groups, date, ch), slot, false);
-		if (DATE_NOT_FINITE(date))
-			month = date;
-		else
-		{
-			int			y,
-						m,
-						d;
-
-			j2date(date + POSTGRES_EPOCH_JDATE, &y, &m, &d);
-			month = date2j(y, m, 1) - POSTGRES_EPOCH_JDATE;
-		}
-		day_group_add(a, day_group(a, a->month_groups, month, ch), slot, true);
+		day_group_add(a, day_group(a, a->month_groups, gf_month_start(date), ch), slot, true);
 	}
 
 	if (du == NULL || !text_equals(&du->unit, n[a->d_unit], v[a->d_unit]))
@@ -1736,14 +1658,14 @@ gridflow_dq_build_figures(PG_FUNCTION_ARGS)
 			v[c++] = Float8GetDatum(g->range.max);
 			v[c++] = Int64GetDatum(g->zeros);
 			v[c++] = Int64GetDatum(g->negatives);
-			nl[c] = !g->any_day;
-			v[c++] = DateADTGetDatum(g->first_day);
-			nl[c] = !g->any_day;
-			v[c++] = DateADTGetDatum(g->last_day);
-			nl[c] = !g->any_ts;
-			v[c++] = TimestampTzGetDatum(g->first_ts);
-			nl[c] = !g->any_ts;
-			v[c++] = TimestampTzGetDatum(g->last_ts);
+			nl[c] = !g->days.any;
+			v[c++] = DateADTGetDatum((DateADT) g->days.min);
+			nl[c] = !g->days.any;
+			v[c++] = DateADTGetDatum((DateADT) g->days.max);
+			nl[c] = !g->starts.any;
+			v[c++] = TimestampTzGetDatum(g->starts.min);
+			nl[c] = !g->starts.any;
+			v[c++] = TimestampTzGetDatum(g->starts.max);
 			v[c++] = Int64GetDatum(g->null_ts);
 			v[c++] = Int64GetDatum(g->before_2020);
 			tuplestore_putvalues(ts, desc, v, nl);
@@ -1876,14 +1798,14 @@ gridflow_dq_build_figures(PG_FUNCTION_ARGS)
 			v[0] = nl[0] ? (Datum) 0 : PointerGetDatum(cstring_to_text_with_len(key + 1, (int) len - 1));
 			v[1] = Int64GetDatum(m->nsps);
 			v[2] = Int64GetDatum(m->rows);
-			nl[3] = nl[4] = !m->any_installed;
-			v[3] = TimestampTzGetDatum(m->first_installed);
-			v[4] = TimestampTzGetDatum(m->last_installed);
+			nl[3] = nl[4] = !m->installed.any;
+			v[3] = TimestampTzGetDatum(m->installed.min);
+			v[4] = TimestampTzGetDatum(m->installed.max);
 			/* coalesce(the meter file's, the first assignment-file row's) */
-			if (m->meter_known && m->meter_sp.data != NULL)
-				v[5] = id_datum(&m->meter_sp, &nl[5]);
+			if (m->meter_known && !m->meter_sp.isnull)
+				v[5] = text_datum(&m->meter_sp, &nl[5]);
 			else if (m->have_assigned)
-				v[5] = id_datum(&m->assigned_sp, &nl[5]);
+				v[5] = text_datum(&m->assigned_sp, &nl[5]);
 			else
 				nl[5] = true;
 			tuplestore_putvalues(ts, desc, v, nl);

@@ -446,6 +446,7 @@ extern GfMonthWriter *gf_month_writer_begin(GfBulk *out, GfUtility *u, MemoryCon
 extern void gf_month_add_day(GfMonthWriter *mw, TupleTableSlot *day);
 extern void gf_month_flush(GfMonthWriter *mw);
 extern void gf_month_writer_end(GfMonthWriter *mw);
+extern int32 gf_month_start(int32 d);	/* a DateADT */
 
 /* dayset.c: the service-point days an incremental load refreshes */
 extern GfDays *gf_days_create(MemoryContext cxt);

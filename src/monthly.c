@@ -101,16 +101,6 @@ struct GfMonthWriter
 	int			last;			/* the month of the last day */
 };
 
-static int
-day_attnum(TupleDesc desc, const char *name)
-{
-	for (int i = 0; i < desc->natts; i++)
-		if (!TupleDescAttr(desc, i)->attisdropped && strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
-			return i;
-	elog(ERROR, "gridflow: column \"%s\" of experience.daily_usage not found for the months", name);
-	return -1;					/* keep the compiler quiet */
-}
-
 /* Start the months of utility u's days, written into out, in memory context parent. */
 GfMonthWriter *
 gf_month_writer_begin(GfBulk *out, GfUtility *u, MemoryContext parent)
@@ -139,9 +129,9 @@ gf_month_writer_begin(GfBulk *out, GfUtility *u, MemoryContext parent)
 	return mw;
 }
 
-/* the first day of the month of a local day (infinite days stay as they are) */
-static DateADT
-month_of(DateADT d)
+/* The first day of the month of a local day (infinite days stay as they are). */
+DateADT
+gf_month_start(DateADT d)
 {
 	int			y,
 				m,
@@ -193,15 +183,15 @@ gf_month_add_day(GfMonthWriter *mw, TupleTableSlot *day)
 		TupleDesc	d = day->tts_tupleDescriptor;
 
 		mw->day_desc = d;
-		mw->d_sp = day_attnum(d, "service_point_id");
-		mw->d_local_date = day_attnum(d, "local_date");
-		mw->d_channel = day_attnum(d, "channel");
-		mw->d_unit = day_attnum(d, "unit");
-		mw->d_resolution = day_attnum(d, "time_resolution");
-		mw->d_total = day_attnum(d, "total_usage");
-		mw->d_count = day_attnum(d, "interval_count");
-		mw->d_peak = day_attnum(d, "peak_usage_value");
-		mw->d_peak_ts = day_attnum(d, "peak_usage_ts");
+		mw->d_sp = gf_attnum(d, "service_point_id", false);
+		mw->d_local_date = gf_attnum(d, "local_date", false);
+		mw->d_channel = gf_attnum(d, "channel", false);
+		mw->d_unit = gf_attnum(d, "unit", false);
+		mw->d_resolution = gf_attnum(d, "time_resolution", false);
+		mw->d_total = gf_attnum(d, "total_usage", false);
+		mw->d_count = gf_attnum(d, "interval_count", false);
+		mw->d_peak = gf_attnum(d, "peak_usage_value", false);
+		mw->d_peak_ts = gf_attnum(d, "peak_usage_ts", false);
 	}
 	/* the writer always sets the key */
 	if (n[mw->d_sp] || n[mw->d_local_date] || n[mw->d_channel])
@@ -214,7 +204,7 @@ gf_month_add_day(GfMonthWriter *mw, TupleTableSlot *day)
 		MemoryContextSwitchTo(old);
 	}
 	date = DatumGetDateADT(v[mw->d_local_date]);
-	month = month_of(date);
+	month = gf_month_start(date);
 	ch = DatumGetTextPP(v[mw->d_channel]);
 
 	/* its month: most often the last one, or one of the few channels' */
