@@ -52,6 +52,7 @@ OBJS = \
 	src/spill.o \
 	src/standardized.o \
 	src/product.o \
+	src/refresh.o \
 	src/experience.o \
 	src/aggregates.o \
 	src/dayset.o \

@@ -317,10 +317,58 @@ SELECT a.products = (SELECT md5(string_agg(p::text, '|' ORDER BY p.service_point
                            UNION ALL SELECT g::text FROM dq.vee_gaps g) v) AS vee_dq_equal
   FROM series_after_ingest a;
 
+-- An ingest computes again the products and days of each service point it
+-- changes from its earliest changed day on, with the reads of the days
+-- before it that the rules need (high_low's 28 days and two more) as
+-- context; a read's flags are right only if its series began in that
+-- context.  e: M2, a second meter of P1, forty days of zeros (one run),
+-- and M3, fifteen reads of 2 five days apart from 03-01; f: two more
+-- reads of M2 on 05-11, a zero that continues the run (which began before
+-- the context, long enough there to fail zero_run) and 1.5 after a
+-- missing hour (a gap), and a sixteenth 2 of M3 on 05-15 (its run, six
+-- reads in the context, now fails flat_line: P1 is done again from its
+-- first read, the earlier reads of the run flagged too); g: a
+-- read of Q on 10-20, whose previous read (03-10) is before the context
+-- (a gap).  Each time, a rebuild gives the same products and days.
+CREATE TEMP TABLE late_states (step text, products text, days text, months text);
+CREATE FUNCTION pg_temp.vees_state(step text) RETURNS void LANGUAGE sql AS $$
+INSERT INTO late_states
+SELECT step,
+       (SELECT md5(string_agg(p::text, '|' ORDER BY p.service_point_id, p.meter_id, p.channel, p.interval_start_ts))
+          FROM product.usage_interval p WHERE p.utility_id = 'VEES'),
+       (SELECT md5(string_agg(d::text, '|' ORDER BY d.service_point_id, d.local_date, d.channel))
+          FROM experience.daily_usage d WHERE d.utility_id = 'VEES'),
+       (SELECT md5(string_agg(m::text, '|' ORDER BY m.service_point_id, m.month_start, m.channel))
+          FROM experience.monthly_usage m WHERE m.utility_id = 'VEES')
+$$;
+SELECT utility, outcome, rows_kept, days_refreshed FROM gridflow_ingest(:'vee' || '/e');
+SELECT pg_temp.vees_state('e');
+SELECT utility, outcome, rows_kept, days_refreshed FROM gridflow_ingest(:'vee' || '/f');
+SELECT pg_temp.vees_state('f');
+SELECT utility, outcome, rows_kept, days_refreshed FROM gridflow_ingest(:'vee' || '/g');
+SELECT pg_temp.vees_state('g');
+-- the run of M2 is 961 zeros long, every one flagged, the sixteen reads of
+-- M3 all fail flat_line; the 1.5 of 05-11 and Q's read of 10-20 follow
+-- missing intervals
+SELECT meter_id AS meter, channel, vee_flags, count(*) AS reads, min(local_start), max(local_start)
+  FROM product.usage_interval
+ WHERE utility_id = 'VEES' AND (meter_id IN ('M2', 'M3') OR local_date = '2025-10-20')
+ GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
+SELECT count(*) > 0 AS rebuilt FROM gridflow_rebuild();
+SELECT pg_temp.vees_state('rebuild');
+SELECT l.step, l.products = r.products AS products_equal, l.days = r.days AS days_equal,
+       l.months = r.months AS months_equal
+  FROM late_states l, late_states r WHERE l.step = 'g' AND r.step = 'rebuild';
+-- the product rows of M2 are those gridflow.product_source defines
+SELECT (SELECT count(*) FROM (SELECT * FROM product.usage_interval EXCEPT ALL SELECT * FROM gridflow.product_source) a)
+     + (SELECT count(*) FROM (SELECT * FROM gridflow.product_source EXCEPT ALL SELECT * FROM product.usage_interval) b)
+       AS product_differences;
+
 -- parameters apply from the next build: zero_run at 4 (the runs of 4, 5
 -- and 8 zeros left of H 02-25 to 02-27, 8 and 8 on Q, M9's 4 but not its
--- 3) and flat_line at 15 (the fifteen 2.5 of H 03-02 too), spike and
--- high_low off
+-- 3, M2's 961) and flat_line at 15 (the fifteen 2.5 of H 03-02 too, M3's
+-- sixteen 2), spike and high_low off; gap: the four of the hand-made
+-- reads, M3's fifteen, M2's and Q's of 10-20
 UPDATE gridflow.vee_rule SET parameters = '{"min_intervals": 4}' WHERE utility_id = 'VEES' AND rule = 'zero_run';
 UPDATE gridflow.vee_rule SET parameters = '{"min_intervals": 15}' WHERE utility_id = 'VEES' AND rule = 'flat_line';
 UPDATE gridflow.vee_rule SET enabled = false WHERE utility_id = 'VEES' AND rule IN ('spike', 'high_low');

@@ -348,6 +348,9 @@ flush_days(GfDayWriter *em)
 	/* the service point's months are complete too */
 	if (em->t->months != NULL)
 		gf_month_flush(em->t->months);
+	/* an ingest's rows point into the days' memory until they are written */
+	if (em->t->incremental)
+		gf_bulk_flush(out);
 	MemoryContextReset(em->days_cxt);
 	em->days = gf_keytable_create(em->days_cxt, 64, sizeof(DayAgg));
 	em->have_sp = false;

@@ -423,6 +423,17 @@ extern List *gf_load_seen_ids(GfLoad *l);
 extern GfProductWriter *gf_product_begin(GfLoadTargets *t, GfUtility *u, TupleDesc interval_desc);
 extern void gf_product_read(GfProductWriter *em, TupleTableSlot *read);
 extern void gf_product_flush(GfProductWriter *em);
+/* a read before the window (local_date: a DateADT), its quality decided */
+typedef void (*GfProductBeforeFn) (void *arg, Datum *rv, bool *rn, int32 local_date,
+								   int quality_code, Datum vee_flags, bool vee_flags_null);
+extern void gf_product_set_window(GfProductWriter *em, int32 from_day,
+								  GfProductBeforeFn before, void *arg);
+extern void gf_product_finish_group(GfProductWriter *em);
+
+/* refresh.c: an ingest's product rows and days, computed again */
+extern void gf_refresh_products(GfUtility *u, Oid reads, Oid products, Oid days,
+								GfRoute *products_route, GfRoute *days_route, GfDays *changed,
+								GfDays *written);
 extern void gf_product_end(GfProductWriter *em);
 
 /* experience.c: their daily summaries (local_date: a DateADT) */
@@ -529,6 +540,8 @@ extern bool gf_partition_is_distributed(Oid relid);
 extern void gf_add_to_extension(const char *qname);
 extern void gf_partition_release(Oid relid);
 extern void gf_partition_drop(Oid relid);
+extern GfKept *gf_kept_from_table(GfUtility *u, GfStore t, const char *id_column, bool staged,
+								  MemoryContext cxt);
 
 /* dq.c: the stored data-quality figures of a run */
 extern void gf_dq_refresh(const char *utility_id, int64 build_id, const Oid *rels, bool gathered);

@@ -15,13 +15,13 @@
  * insert, indexes maintained).
  *
  * Product rows and daily summaries are then refreshed for the service
- * points and local days whose reads changed: new or replaced reads, reads
- * of service points or meters that a dimension batch added, and reads
- * that a meter batch links to another service point.  The refresh deletes
- * those days' rows and computes them again with SQL over the standardized
- * layer (gridflow.product_source, and the aggregates of
- * gridflow.experience_source), so an ingest ends where gridflow_rebuild()
- * of the same files ends; the regression tests compare the two.
+ * points whose reads changed: new or replaced reads, reads of service
+ * points or meters that a dimension batch added, and reads that a meter
+ * batch links to another service point.  Each service point's rows from
+ * its earliest changed day on are written again from the stored reads by
+ * the product writer a build uses (refresh.c), and the months of the days
+ * written rolled up again, so an ingest ends where gridflow_rebuild() of
+ * the same files ends; the regression tests compare the two.
  *
  * Ingests of one utility queue on its configuration row (FOR NO KEY
  * UPDATE); ingests of different utilities run side by side; builds and
@@ -73,7 +73,6 @@ typedef struct IngestUtility
 	GfRoute    *reads_route;	/* their months */
 	GfRoute    *products_route;
 	GfRoute    *days_route;
-	char	   *product_columns;	/* column list of product.usage_interval */
 	MemoryContext cxt;			/* of the whole ingest */
 } IngestUtility;
 
@@ -96,144 +95,6 @@ utility_partitions(IngestUtility *iu, bool create)
 		iu->days_route = gf_month_route(iu->u, GF_STORE_DAY, iu->days);
 		MemoryContextSwitchTo(old);
 	}
-}
-
-#define REFRESH_CHUNK 10000
-
-/* margin around a local day's midnights: more than any clock change */
-#define DAY_MARGIN_USECS (INT64CONST(3) * USECS_PER_HOUR)
-
-/*
- * Product rows and daily summaries of days[from, to), computed again from
- * the standardized layer.  $1: service points (NULL elements: reads
- * without one), $2: their local days, $3 and $4: instants a few hours
- * before the day's local midnight and after the next one (computed here,
- * as the utility's time zone says), $5: the time zone, $6: the utility.
- * The reads of a day are looked up by service point and start time in
- * that range, then filtered on their local day; the conditions on the
- * utility and the service points reach the reads inside the windows of
- * gridflow.product_source (its series rules see each service point's
- * reads whole).  Every product row of a
- * refreshed day is written again, so the day's summary is the aggregate of
- * what the insert returns.
- */
-static void
-refresh_chunk(IngestUtility *iu, GfDays *days, uint32 from, uint32 to)
-{
-	int			n = (int) (to - from);
-	Datum	   *sps = palloc(sizeof(Datum) * n);
-	bool	   *sp_nulls = palloc(sizeof(bool) * n);
-	Datum	   *dates = palloc(sizeof(Datum) * n);
-	Datum	   *los = palloc(sizeof(Datum) * n);
-	Datum	   *his = palloc(sizeof(Datum) * n);
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
-	Datum		args[6];
-	Oid			types[6] = {TEXTARRAYOID, DATEARRAYOID, TIMESTAMPTZARRAYOID,
-	TIMESTAMPTZARRAYOID, TEXTOID, TEXTOID};
-	const char *products = gf_qualified_name(iu->products);
-	const char *daily = gf_qualified_name(iu->days);
-	const char *days_sql =
-		"SELECT x.sp, x.d, x.lo, x.hi FROM ROWS FROM (pg_catalog.unnest($1::text[]), "
-		"pg_catalog.unnest($2::date[]), pg_catalog.unnest($3::timestamptz[]), "
-		"pg_catalog.unnest($4::timestamptz[])) AS x(sp, d, lo, hi)";
-	char	   *sql[4];
-
-	for (int i = 0; i < n; i++)
-	{
-		int32		date = gf_days_entry(days, from + (uint32) i, &sps[i], &sp_nulls[i]);
-		int64		midnight = ((int64) date + POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) *
-			USECS_PER_DAY;		/* local wall clock, Unix epoch */
-
-		dates[i] = DateADTGetDatum(date);
-		los[i] = TimestampTzGetDatum(gf_local_to_timestamptz(iu->u, midnight) - DAY_MARGIN_USECS);
-		his[i] = TimestampTzGetDatum(gf_local_to_timestamptz(iu->u, midnight + USECS_PER_DAY) +
-									 DAY_MARGIN_USECS);
-	}
-	args[0] = PointerGetDatum(construct_md_array(sps, sp_nulls, 1, dims, lbs,
-												 TEXTOID, -1, false, TYPALIGN_INT));
-	args[1] = PointerGetDatum(construct_array(dates, n, DATEOID, sizeof(DateADT), true,
-											  TYPALIGN_INT));
-	args[2] = PointerGetDatum(construct_array(los, n, TIMESTAMPTZOID, sizeof(TimestampTz),
-											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	args[3] = PointerGetDatum(construct_array(his, n, TIMESTAMPTZOID, sizeof(TimestampTz),
-											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	args[4] = CStringGetTextDatum(iu->u->time_zone);
-	args[5] = iu->u->utility_datum;
-
-	sql[0] = psprintf("DELETE FROM %s p USING (%s) t WHERE t.sp IS NOT NULL "
-					  "AND p.service_point_id = t.sp AND p.interval_start_ts >= t.lo "
-					  "AND p.interval_start_ts < t.hi AND p.local_date = t.d",
-					  products, days_sql);
-	sql[1] = psprintf("DELETE FROM %s p USING (%s) t WHERE t.sp IS NULL "
-					  "AND p.service_point_id IS NULL AND p.interval_start_ts >= t.lo "
-					  "AND p.interval_start_ts < t.hi AND p.local_date = t.d",
-					  products, days_sql);
-	sql[2] = psprintf("DELETE FROM %s e USING (%s) t "
-					  "WHERE e.service_point_id = t.sp AND e.local_date = t.d",
-					  daily, days_sql);
-	/* the product rows (gridflow.product_source), then the day summaries */
-	sql[3] = psprintf("WITH t AS MATERIALIZED (%s), "
-					  "p AS (INSERT INTO %s (%s) "
-					  "SELECT %s FROM gridflow.product_source ps JOIN t "
-					  "ON ps.service_point_id = t.sp AND ps.interval_start_ts >= t.lo "
-					  "AND ps.interval_start_ts < t.hi AND ps.local_date = t.d "
-					  "WHERE ps.utility_id = $6 AND ps.service_point_id = ANY ($1) "
-					  "UNION ALL "
-					  "SELECT %s FROM gridflow.product_source ps JOIN t "
-					  "ON t.sp IS NULL AND ps.service_point_id IS NULL "
-					  "AND ps.interval_start_ts >= t.lo AND ps.interval_start_ts < t.hi "
-					  "AND ps.local_date = t.d "
-					  "WHERE ps.utility_id = $6 AND ps.service_point_id IS NULL "
-					  "RETURNING utility_id, service_point_id, local_date, channel, value, "
-					  "interval_start_ts, unit, time_resolution, quality_code, duration_seconds) "
-					  "INSERT INTO %s (utility_id, service_point_id, local_date, channel, unit, "
-					  "time_resolution, bucket_start, bucket_end, total_usage, interval_count, "
-					  "peak_usage_value, peak_usage_ts, pit_usage_value, pit_usage_ts, "
-					  "estimated_count, questionable_count, estimated_usage, coverage) "
-					  "SELECT s.utility_id, s.service_point_id, s.local_date, s.channel, "
-					  "CASE WHEN s.units = s.reads AND s.unit_min = s.unit_max THEN s.unit_min END, "
-					  "CASE WHEN s.day_reads > 0 THEN 'day' ELSE 'interval' END, "
-					  "pg_catalog.timezone($5, s.local_date::timestamp), "
-					  "pg_catalog.timezone($5, (s.local_date + 1)::timestamp), "
-					  "s.total_usage, s.interval_count, (s.pp).peak_value, "
-					  "CASE WHEN s.day_reads = 0 THEN (s.pp).peak_ts END, "
-					  "(s.pp).pit_value, CASE WHEN s.day_reads = 0 THEN (s.pp).pit_ts END, "
-					  "s.estimated_count, s.questionable_count, s.estimated_usage, "
-					  "CASE WHEN NOT s.no_duration THEN s.valid_seconds::double precision / "
-					  "EXTRACT(epoch FROM pg_catalog.timezone($5, (s.local_date + 1)::timestamp) - "
-					  "pg_catalog.timezone($5, s.local_date::timestamp))::double precision END "
-					  "FROM (SELECT p.utility_id, p.service_point_id, p.local_date, p.channel, "
-					  "pg_catalog.count(*) AS reads, pg_catalog.count(p.unit) AS units, "
-					  "pg_catalog.min(p.unit) AS unit_min, pg_catalog.max(p.unit) AS unit_max, "
-					  "pg_catalog.count(*) FILTER (WHERE p.time_resolution = 'day') AS day_reads, "
-					  "gridflow.exact_sum(p.value) AS total_usage, "
-					  "pg_catalog.count(p.value)::integer AS interval_count, "
-					  "gridflow.peak_pit(p.value, p.interval_start_ts) AS pp, "
-					  "pg_catalog.count(*) FILTER (WHERE p.quality_code = ANY (ARRAY[8, 9]::smallint[]))::integer "
-					  "AS estimated_count, "
-					  "pg_catalog.count(*) FILTER (WHERE p.quality_code = 10::smallint)::integer AS questionable_count, "
-					  "coalesce(gridflow.exact_sum(p.value) FILTER (WHERE p.quality_code = ANY (ARRAY[8, 9]::smallint[])), "
-					  "0::double precision) AS estimated_usage, "
-					  "coalesce(pg_catalog.sum(p.duration_seconds) FILTER (WHERE p.quality_code = 0::smallint "
-					  "AND p.value IS NOT NULL AND p.duration_seconds > 0), 0) AS valid_seconds, "
-					  "pg_catalog.bool_or(p.duration_seconds IS NULL OR p.duration_seconds <= 0) AS no_duration "
-					  "FROM p WHERE p.service_point_id IS NOT NULL "
-					  "GROUP BY p.utility_id, p.service_point_id, p.local_date, p.channel) s",
-					  days_sql, products, iu->product_columns, iu->product_columns,
-					  iu->product_columns, daily);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	for (int i = 0; i < lengthof(sql); i++)
-	{
-		int			rc = SPI_execute_with_args(sql[i], 6, types, args, NULL, false, 0);
-
-		if (rc != SPI_OK_DELETE && rc != SPI_OK_INSERT)
-			elog(ERROR, "gridflow: could not refresh the products of utility \"%s\": %s",
-				 iu->u->utility_id, SPI_result_code_string(rc));
-	}
-	SPI_finish();
 }
 
 /*
@@ -285,129 +146,34 @@ refresh_months(IngestUtility *iu, GfDays *days)
 }
 
 /*
- * With validation rules over a series (gap, zero_run, flat_line, high_low:
- * gridflow.vee_rule), a changed read can change the flags of reads of its
- * series on other days (a run it ends or joins, the read after it, the
- * days whose median it is part of): every day of each service point (or
- * of the reads without one) among days is added to them, from the product
- * rows, so that the refresh computes the whole series again.
+ * Refresh the product rows and daily summaries of the service points of
+ * days, from their earliest day in it on (refresh.c); the days written
+ * go into days too.
  */
-static void
-series_days(IngestUtility *iu, GfDays *days)
-{
-	GfUtility  *u = iu->u;
-	uint32		n = gf_days_count(days);
-	Datum	   *sps;
-	int			nsp = 0;
-	bool		none = false;
-	GfKeyTable *seen;
-	Oid			types[2] = {TEXTARRAYOID, BOOLOID};
-	Datum		args[2];
-	const char *products;
-
-	if (!(u->vee_gap || u->vee_zero_run > 0 || u->vee_flat_line > 0 || u->vee_high_low) || n == 0)
-		return;
-	sps = palloc(sizeof(Datum) * n);
-	seen = gf_keytable_create(CurrentMemoryContext, 256, 0);
-	for (uint32 i = 0; i < n; i++)
-	{
-		Datum		sp;
-		bool		sp_null;
-		bool		found;
-		text	   *t;
-
-		CHECK_FOR_INTERRUPTS();
-		(void) gf_days_entry(days, i, &sp, &sp_null);
-		if (sp_null)
-		{
-			none = true;
-			continue;
-		}
-		t = DatumGetTextPP(sp);
-		(void) gf_keytable_find(seen, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
-								gf_key_hash(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)), true, &found);
-		if (!found)
-			sps[nsp++] = sp;
-	}
-	args[0] = PointerGetDatum(construct_array(sps, nsp, TEXTOID, -1, false, TYPALIGN_INT));
-	args[1] = BoolGetDatum(none);
-	products = gf_qualified_name(iu->products);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(psprintf("SELECT DISTINCT p.service_point_id, p.local_date FROM %s p "
-									   "WHERE p.service_point_id OPERATOR(pg_catalog.=) ANY ($1) "
-									   "OR ($2 AND p.service_point_id IS NULL)",
-									   products),
-							  2, types, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "gridflow: could not read the days of the product rows of utility \"%s\"",
-			 u->utility_id);
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		bool		sp_null;
-		bool		date_null;
-		Datum		sp = SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &sp_null);
-		Datum		date = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &date_null);
-		text	   *t;
-
-		CHECK_FOR_INTERRUPTS();
-		if (date_null)
-			continue;
-		if (sp_null)
-			gf_days_add(days, NULL, 0, true, DatumGetDateADT(date));
-		else
-		{
-			t = DatumGetTextPP(sp);
-			gf_days_add(days, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), false, DatumGetDateADT(date));
-		}
-	}
-	SPI_finish();
-}
-
-/* Refresh the product rows and daily summaries of days. */
 static void
 refresh_days(IngestUtility *iu, GfDays *days)
 {
-	uint32		n = gf_days_count(days);
+	GfDays	   *written;
 
-	if (n == 0)
+	if (gf_days_count(days) == 0)
 		return;
 	utility_partitions(iu, true);
-	series_days(iu, days);
-	n = gf_days_count(days);
-	/* the months of the days must have their partitions */
+	written = gf_days_create(CurrentMemoryContext);
+	gf_refresh_products(iu->u, iu->reads, iu->products, iu->days, iu->products_route,
+						iu->days_route, days, written);
+	refresh_months(iu, written);
+	for (uint32 i = 0; i < gf_days_count(written); i++)
 	{
-		List	   *months = NIL;
+		Datum		sp;
+		bool		sp_null;
+		int32		d = gf_days_entry(written, i, &sp, &sp_null);
 
-		for (uint32 i = 0; i < n; i++)
-		{
-			Datum		sp;
-			bool		sp_null;
-			int32		day = gf_days_entry(days, i, &sp, &sp_null);
-			int32		month = gf_month_of_date(day);
-
-			CHECK_FOR_INTERRUPTS();
-			if (list_member_int(months, month))
-				continue;
-			months = lappend_int(months, month);
-			(void) gf_month_leaf_of_date(iu->products_route, day);
-			(void) gf_month_leaf_of_date(iu->days_route, day);
-		}
-		list_free(months);
+		if (sp_null)
+			gf_days_add(days, NULL, 0, true, d);
+		else
+			gf_days_add(days, VARDATA_ANY(DatumGetTextPP(sp)), VARSIZE_ANY_EXHDR(DatumGetTextPP(sp)),
+						false, d);
 	}
-	if (iu->product_columns == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(iu->cxt);
-
-		iu->product_columns = gf_column_list(iu->products);
-		MemoryContextSwitchTo(old);
-	}
-	for (uint32 from = 0; from < n; from += REFRESH_CHUNK)
-	{
-		CHECK_FOR_INTERRUPTS();
-		refresh_chunk(iu, days, from, Min(n, from + REFRESH_CHUNK));
-	}
-	refresh_months(iu, days);
 }
 
 /*
@@ -863,7 +629,7 @@ ingest_file(ReturnSetInfo *rsinfo, IngestFile *f, int64 build_id)
 
 		ingest_phase = psprintf("refreshing the products and days of utility %s", u->utility_id);
 		refresh_days(iu, days);
-		/* the days refreshed: with series rules, every day of their service points */
+		/* the service-point days written again */
 		ndays = gf_days_count(days);
 		gf_progress_notice(psprintf("ingest: refresh %s products and days (service-point days)", u->utility_id), ndays,
 						   (double) (GetCurrentTimestamp() - t0) / 1000.0);

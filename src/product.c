@@ -32,6 +32,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -177,6 +178,10 @@ struct GfProductWriter
 	}			last_meter, last_sp;
 	StringInfoData key;
 	GfDayWriter *days;			/* the daily summaries (experience.c) */
+	/* gf_product_set_window(): reads before from_day go to before() */
+	DateADT		from_day;
+	GfProductBeforeFn before;
+	void	   *before_arg;
 };
 
 /* Start the product and daily rows of utility u's reads. */
@@ -208,6 +213,7 @@ gf_product_begin(GfLoadTargets *t, GfUtility *u, TupleDesc rdesc)
 	em->r_duration = gf_attnum(rdesc, "duration_seconds", false);
 	em->r_end = gf_attnum(rdesc, "interval_end_ts", false);
 	em->rdesc = rdesc;
+	em->from_day = DATEVAL_NOBEGIN;
 	em->series = (u->vee_gap || u->vee_zero_run > 0 || u->vee_flat_line > 0 || u->vee_spike ||
 				  u->vee_high_low);
 
@@ -272,6 +278,74 @@ gf_product_begin(GfLoadTargets *t, GfUtility *u, TupleDesc rdesc)
 	}
 	em->days = gf_day_writer_begin(t, u, cxt);
 	return em;
+}
+
+/*
+ * The rows of a dimension of a utility (its staged partition if staged, a
+ * shard's build; else its partition, an ingest's refresh), in memory as a
+ * build keeps them (GfKept: by id, for the product rows), in cxt.
+ */
+GfKept *
+gf_kept_from_table(GfUtility *u, GfStore t, const char *id_column, bool staged,
+				   MemoryContext cxt)
+{
+	GfKept	   *k;
+	Portal		portal;
+	StringInfoData key;
+	int			id_att;
+	Oid			rel = gf_store_partition(t, u->utility_id, staged, false);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+
+	k = palloc(sizeof(GfKept));
+	k->desc = gf_relation_desc("gridflow_store", gf_store[t].table);
+	k->keys = gf_keytable_create(cxt, 1024, sizeof(GfDedupRow));
+	initStringInfo(&key);
+	MemoryContextSwitchTo(old);
+	id_att = gf_attnum(k->desc, id_column, false);
+	if (!OidIsValid(rel))
+		return k;				/* none yet */
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	portal = SPI_cursor_open(NULL,
+							 SPI_prepare(psprintf("SELECT * FROM %s", gf_qualified_name(rel)),
+										 0, NULL),
+							 NULL, NULL, false);
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, 10000);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			bool		isnull;
+			Datum		id = heap_getattr(tup, id_att + 1, SPI_tuptable->tupdesc, &isnull);
+			text	   *txt;
+			GfDedupRow *d;
+			bool		found;
+
+			CHECK_FOR_INTERRUPTS();
+			if (isnull)
+				continue;
+			txt = DatumGetTextPP(id);
+			resetStringInfo(&key);
+			gf_encode_text_key(&key, VARDATA_ANY(txt), VARSIZE_ANY_EXHDR(txt));
+			d = gf_keytable_find(k->keys, key.data, (uint32) key.len,
+								 gf_key_hash(key.data, (uint32) key.len), true, &found);
+			if (!found)
+			{
+				old = MemoryContextSwitchTo(cxt);
+				d->tuple = minimal_tuple_from_heap_tuple(tup);
+				d->tuple_cap = d->tuple->t_len;
+				MemoryContextSwitchTo(old);
+			}
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+	return k;
 }
 
 /*
@@ -427,8 +501,17 @@ write_read(GfProductWriter *em, Datum *rv, bool *rn, DateADT local_date, int fai
 	TimestampTz start = DatumGetTimestampTz(rv[em->r_start]);
 	bool		meter_known;
 	bool		sp_known;
-	TupleTableSlot *p = gf_bulk_slot(em->t->product);
+	TupleTableSlot *p;
 
+	if (local_date < em->from_day)
+	{
+		if (em->before != NULL)
+			em->before(em->before_arg, rv, rn, local_date,
+					   failed ? GF_QUALITY_QUESTIONABLE : GF_QUALITY_VALID,
+					   failed ? vee_flags_of(em, failed) : (Datum) 0, failed == 0);
+		return;
+	}
+	p = gf_bulk_slot(em->t->product);
 	meter_known = lookup_kept(em, u->kept_meters, DatumGetTextPP(rv[em->r_meter]),
 							  em->meter_slot, &em->last_meter);
 	sp_known = !rn[em->r_sp] &&
@@ -915,6 +998,33 @@ gf_product_read(GfProductWriter *em, TupleTableSlot *read)
 	if (!found)
 		*sp = MemoryContextAllocZero(em->group_cxt, sizeof(VeeSeries));
 	series_read(em, *sp, rv, rn, local_date, failed);
+}
+
+/*
+ * From now on, reads whose local day is before from_day are not written:
+ * each is handed to before() (if not NULL) with the quality code and the
+ * vee_flags the rules give it, once they are decided.  Call between
+ * service points (after gf_product_finish_group()).  A refresh uses it to
+ * compute the rules of a series from earlier reads it does not write again.
+ */
+void
+gf_product_set_window(GfProductWriter *em, DateADT from_day, GfProductBeforeFn before,
+					  void *arg)
+{
+	em->from_day = from_day;
+	em->before = before;
+	em->before_arg = arg;
+}
+
+/*
+ * The reads of the current service point are complete: decide and write
+ * (or hand to before()) every read still held back.
+ */
+void
+gf_product_finish_group(GfProductWriter *em)
+{
+	if (em->series)
+		finish_group(em);
 }
 
 /*

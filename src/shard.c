@@ -318,71 +318,6 @@ build_utility(ShardTask *t, MemoryContext cxt)
 }
 
 /*
- * The rows of a dimension of a utility that this task staged (its new
- * partition), in memory as a build keeps them (GfKept: by id, for the
- * product rows).
- */
-static GfKept *
-kept_from_table(GfUtility *u, GfStore t, const char *id_column)
-{
-	GfKept	   *k;
-	Portal		portal;
-	StringInfoData key;
-	int			id_att;
-	MemoryContext old = MemoryContextSwitchTo(u->cxt);
-
-	k = palloc(sizeof(GfKept));
-	k->desc = gf_relation_desc("gridflow_store", gf_store[t].table);
-	k->keys = gf_keytable_create(u->cxt, 1024, sizeof(GfDedupRow));
-	initStringInfo(&key);
-	MemoryContextSwitchTo(old);
-	id_att = gf_attnum(k->desc, id_column, false);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	portal = SPI_cursor_open(NULL,
-							 SPI_prepare(psprintf("SELECT * FROM %s",
-												  gf_qualified_name(gf_store_partition(t, u->utility_id, true, false))),
-										 0, NULL),
-							 NULL, NULL, false);
-	for (;;)
-	{
-		SPI_cursor_fetch(portal, true, 10000);
-		if (SPI_processed == 0)
-			break;
-		for (uint64 i = 0; i < SPI_processed; i++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			bool		isnull;
-			Datum		id = heap_getattr(tup, id_att + 1, SPI_tuptable->tupdesc, &isnull);
-			text	   *t;
-			GfDedupRow *d;
-			bool		found;
-
-			CHECK_FOR_INTERRUPTS();
-			if (isnull)
-				continue;
-			t = DatumGetTextPP(id);
-			resetStringInfo(&key);
-			gf_encode_text_key(&key, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-			d = gf_keytable_find(k->keys, key.data, (uint32) key.len,
-								 gf_key_hash(key.data, (uint32) key.len), true, &found);
-			if (!found)
-			{
-				old = MemoryContextSwitchTo(u->cxt);
-				d->tuple = minimal_tuple_from_heap_tuple(tup);
-				d->tuple_cap = d->tuple->t_len;
-				MemoryContextSwitchTo(old);
-			}
-		}
-		SPI_freetuptable(SPI_tuptable);
-	}
-	SPI_cursor_close(portal);
-	SPI_finish();
-	return k;
-}
-
-/*
  * A hash part of a utility: the staged dimensions replace the utility's,
  * then the staged reads go, in service point order, into the utility's
  * month partitions here with their product rows and daily summaries.
@@ -436,8 +371,8 @@ build_hash_part(ShardTask *t, MemoryContext cxt)
 	/* the reads, their products and days */
 	t0 = GetCurrentTimestamp();
 	CommandCounterIncrement();
-	u->kept_service_points = kept_from_table(u, GF_STORE_SERVICE_POINT, "service_point_id");
-	u->kept_meters = kept_from_table(u, GF_STORE_METER, "meter_id");
+	u->kept_service_points = gf_kept_from_table(u, GF_STORE_SERVICE_POINT, "service_point_id", true, u->cxt);
+	u->kept_meters = gf_kept_from_table(u, GF_STORE_METER, "meter_id", true, u->cxt);
 	memset(&targets, 0, sizeof(targets));
 	targets.interval = gf_store_writer(u, GF_STORE_READ, true);
 	targets.product = gf_store_writer(u, GF_STORE_PRODUCT, true);
