@@ -74,6 +74,7 @@ typedef struct IngestUtility
 	GfRoute    *products_route;
 	GfRoute    *days_route;
 	MemoryContext cxt;			/* of the whole ingest */
+	bool		loaded;			/* a file of it was loaded (not unchanged) */
 } IngestUtility;
 
 /* The utility's partitions, created if create, else looked up. */
@@ -556,6 +557,7 @@ ingest_file(ReturnSetInfo *rsinfo, IngestFile *f, int64 build_id)
 	 * be loading the same content (which the utility's lock prevents under
 	 * READ COMMITTED), the unique constraint stops one of them.
 	 */
+	iu->loaded = true;
 	batch_id = gf_batch_begin(build_id, u->utility_id, kind, f->path, digest);
 	CommandCounterIncrement();
 
@@ -836,11 +838,26 @@ gridflow_ingest(PG_FUNCTION_ARGS)
 		ReThrowError(edata);
 	}
 	PG_END_TRY();
-	/* the data-quality figures of the utilities ingested */
+	/*
+	 * the data-quality figures of the utilities a file was loaded for (those
+	 * of the others stay as their last run left them: dq.current_run)
+	 */
 	ingest_phase = "computing the data-quality figures";
-	foreach(lc, utilities)
-		gf_dq_refresh_current(((IngestUtility *) lfirst(lc))->u->utility_id, build_id);
-	gf_dq_refresh_total(false);
+	{
+		bool		any = false;
+
+		foreach(lc, utilities)
+		{
+			IngestUtility *iu = lfirst(lc);
+
+			if (!iu->loaded)
+				continue;
+			gf_dq_refresh_current(iu->u->utility_id, build_id);
+			any = true;
+		}
+		if (any)
+			gf_dq_refresh_total(false);
+	}
 	ingest_phase = NULL;
 	gf_build_end(build_id);
 

@@ -66,16 +66,17 @@ build "$month/whole"
 q "DROP TABLE IF EXISTS bench_whole_products, bench_whole_days;
    CREATE UNLOGGED TABLE bench_whole_products AS
    SELECT utility_id, service_point_id, meter_id, channel, interval_start_ts, local_date, value,
-          service_point_known, meter_known FROM product.usage_interval;
+          service_point_known, meter_known, quality_code, vee_flags FROM product.usage_interval;
    CREATE UNLOGGED TABLE bench_whole_days AS SELECT * FROM experience.daily_usage;"
 build "$month/base"
 say "   increment: $(ingest "$month/increment")"
 check="$(q "SELECT (SELECT count(*) FROM (SELECT utility_id, service_point_id, meter_id, channel,
-                       interval_start_ts, local_date, value, service_point_known, meter_known
+                       interval_start_ts, local_date, value, service_point_known, meter_known,
+                       quality_code, vee_flags
                   FROM product.usage_interval EXCEPT ALL SELECT * FROM bench_whole_products) a)
               + (SELECT count(*) FROM (SELECT * FROM bench_whole_products EXCEPT ALL
                   SELECT utility_id, service_point_id, meter_id, channel, interval_start_ts,
-                         local_date, value, service_point_known, meter_known
+                         local_date, value, service_point_known, meter_known, quality_code, vee_flags
                     FROM product.usage_interval) b)
               + (SELECT count(*) FROM (SELECT * FROM experience.daily_usage EXCEPT ALL
                                        SELECT * FROM bench_whole_days) c)
