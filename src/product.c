@@ -19,7 +19,11 @@
  * written.  Memory holds about one local day per series of the current
  * service point, and the daily totals of the last high_low days.  The
  * result is what gridflow.product_source defines in SQL; the regression
- * tests check that both agree.  Which product column comes from where is decided by name,
+ * tests check that both agree.  With estimation (gridflow.vee_estimation),
+ * the gap before each read is filled, when the read is written, by rows of
+ * quality code 9 (linear) or 8 (reference days, estimate.c keeps the
+ * series' recent weeks): estimate_gap(); product_source has no such rows.
+ * Which product column comes from where is decided by name,
  * once: from the read if it has the column, else from the meter, else
  * from the service point.
  *
