@@ -334,10 +334,11 @@ SELECT (SELECT count(*) FROM (SELECT * FROM product.usage_interval EXCEPT ALL SE
 
 --
 -- Estimation (gridflow.vee_estimation), on hand-made hourly reads of
--- utility VEEE (America/New_York), file e: value = local hour + day of the
--- month / 100, with gaps.  P1/M1 from 2025-02-01 to 03-12 (spring forward
--- on Sunday 03-09) and 10-01 to 11-05 (fall back on Sunday 11-02); P1/M2
--- and P2/M3 in the fall.  Rules: gap (to count the gaps) and negative.
+-- utility VEEE (America/New_York), file estimation/series.csv: value =
+-- local hour + day of the month / 100, with gaps.  P1/M1 from 2025-02-01
+-- to 03-12 (spring forward on Sunday 03-09) and 10-01 to 11-05 (fall back
+-- on Sunday 11-02); P1/M2 and P2/M3 in the fall.  Rules: gap (to count the
+-- gaps) and negative.
 --
 UPDATE gridflow.utility SET enabled = false WHERE utility_id = 'VEES';
 INSERT INTO gridflow.utility (utility_id, service_point_link, interval_dedup_policy)
@@ -362,7 +363,7 @@ SELECT r.role, p.priv, has_table_privilege(r.role, 'gridflow.vee_estimation', p.
   FROM (VALUES ('gridflow_pipeline'), ('gridflow_internal'), ('gridflow_external')) r(role)
  CROSS JOIN (VALUES ('SELECT'), ('UPDATE')) p(priv)
  ORDER BY 1, 2;
-SELECT count(*) > 0 AS built FROM gridflow_build(:'vee' || '/e');
+SELECT count(*) > 0 AS built FROM gridflow_build(:'vee' || '/estimation');
 
 -- every estimated row, by gap:
 --  02-20 10:00-11:00, 2 hours (the interpolation limit): linear between
