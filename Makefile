@@ -51,6 +51,7 @@ OBJS = \
 	src/dedup.o \
 	src/spill.o \
 	src/standardized.o \
+	src/estimate.o \
 	src/product.o \
 	src/refresh.o \
 	src/experience.o \

@@ -379,3 +379,195 @@ SELECT f AS rule, count(*) AS reads
 SELECT (SELECT count(*) FROM (SELECT * FROM product.usage_interval EXCEPT ALL SELECT * FROM gridflow.product_source) a)
      + (SELECT count(*) FROM (SELECT * FROM gridflow.product_source EXCEPT ALL SELECT * FROM product.usage_interval) b)
        AS product_differences;
+
+--
+-- Estimation (gridflow.vee_estimation), on hand-made hourly reads of
+-- utility VEEE (America/New_York), file estimation/series.csv: value =
+-- local hour + day of the month / 100, with gaps.  P1/M1 from 2025-02-01
+-- to 03-12 (spring forward on Sunday 03-09) and 10-01 to 11-05 (fall back
+-- on Sunday 11-02); P1/M2 and P2/M3 in the fall.  Rules: gap (to count the
+-- gaps) and negative.
+--
+UPDATE gridflow.utility SET enabled = false WHERE utility_id = 'VEES';
+INSERT INTO gridflow.utility (utility_id, service_point_link, interval_dedup_policy)
+VALUES ('VEEE', 'read', 'keep_last');
+INSERT INTO gridflow.source_file (utility_id, file_kind, file_path) VALUES ('VEEE', 'interval', 'series.csv');
+INSERT INTO gridflow.column_map (utility_id, file_kind, target_column, source_column, format)
+SELECT 'VEEE', file_kind, target_column, source_column, format FROM gridflow.column_map WHERE utility_id = 'VEEX';
+INSERT INTO gridflow.vee_rule (utility_id, rule) VALUES ('VEEE', 'gap'), ('VEEE', 'negative');
+-- off by default: no row for the shipped utilities; a row takes the defaults
+SELECT count(*) AS shipped_rows FROM gridflow.vee_estimation;
+INSERT INTO gridflow.vee_estimation (utility_id) VALUES ('VEEE');
+SELECT * FROM gridflow.vee_estimation;
+-- the checks: limits from 0 to 31 days, 1 <= reference_days <= reference_weeks <= 53
+INSERT INTO gridflow.vee_estimation (utility_id, max_interpolation_seconds) VALUES ('VEEX', -1);
+INSERT INTO gridflow.vee_estimation (utility_id, max_reference_seconds) VALUES ('VEEX', 2678401);
+INSERT INTO gridflow.vee_estimation (utility_id, reference_days, reference_weeks) VALUES ('VEEX', 5, 4);
+INSERT INTO gridflow.vee_estimation (utility_id, reference_days) VALUES ('VEEX', 0);
+INSERT INTO gridflow.vee_estimation (utility_id, reference_weeks, reference_days) VALUES ('VEEX', 54, 3);
+-- in the configuration a dump keeps; who may edit and read it
+SELECT pg_catalog.jsonb_array_length(document -> 'vee_estimation') AS estimation_rows_in_dump FROM gridflow.configuration_dump;
+SELECT r.role, p.priv, has_table_privilege(r.role, 'gridflow.vee_estimation', p.priv) AS granted
+  FROM (VALUES ('gridflow_pipeline'), ('gridflow_internal'), ('gridflow_external')) r(role)
+ CROSS JOIN (VALUES ('SELECT'), ('UPDATE')) p(priv)
+ ORDER BY 1, 2;
+SELECT count(*) > 0 AS built FROM gridflow_build(:'vee' || '/estimation');
+
+-- every estimated row, by gap:
+--  02-20 10:00-11:00, 2 hours (the interpolation limit): linear between
+--    9.20 and 12.20;
+--  02-21 10:00-12:00, 3 hours (one more than the limit): from the Fridays
+--    02-14 and 02-07 (no third one in the four weeks before: the reads
+--    start on 02-01), hour + 0.105;
+--  02-27 13:00-16:00: from 02-13 and 02-06, not 02-20 (estimated);
+--  03-03 00:00-04:00: from 02-17, 02-10 and 02-03, not 02-24 (a
+--    questionable read), hour + 0.10;
+--  03-05, the whole day (24 hours, the reference limit): from 02-26,
+--    02-19 and 02-12, hour + 0.19;
+--  03-09, the spring-forward day: 01:00 EST and 03:00 EDT (two intervals
+--    of absolute time, the skipped hour is none) linear between 0.09 and
+--    4.09; 10:00-13:00 EDT from 03-02, 02-23 and 02-16 (hour + 0.1367);
+--  11-02, the fall-back day: M1's two 01:00 (EDT, then EST) linear between
+--    0.02 and 2.02; M2's 00:00 EDT to 02:00 EST from 10-26, 10-19 and 10-12
+--    (both 01:00 take the same wall-clock reference, 1.19);
+--  11-09 of M3 00:00-02:00: from 11-02 (a fall-back day: its first 01:00,
+--    1.02, not the second, 1.52), 10-26 and 10-19.
+-- Columns: those of the read before the gap, raw_value, vee_flags and the
+-- lineage NULL.
+SELECT service_point_id AS sp, meter_id AS meter, local_date, local_start, interval_end_ts AT TIME ZONE 'UTC' AS end_utc,
+       round(value::numeric, 4) AS value, quality_code AS q, raw_value, vee_flags,
+       batch_id, line_no, quality, duration_seconds, time_resolution, unit, meter_known, service_point_known
+  FROM product.usage_interval WHERE utility_id = 'VEEE' AND quality_code IN (8, 9)
+ ORDER BY service_point_id, meter_id, interval_start_ts;
+-- not estimated: 02-24 10:00 (the read after it, 11:00, is negative:
+-- questionable), 03-07 00:00 to 03-08 00:00 (25 hours, one more than the
+-- reference limit), the months between the parts, nothing before a
+-- series' first read or after its last
+SELECT local_date, count(*) FILTER (WHERE quality_code IN (8, 9)) AS estimated, count(*) AS rows_of_day
+  FROM product.usage_interval
+ WHERE utility_id = 'VEEE' AND meter_id = 'M1' AND local_date IN ('2025-02-24', '2025-03-07', '2025-03-08')
+ GROUP BY 1 ORDER BY 1;
+SELECT service_point_id AS sp, meter_id AS meter,
+       (SELECT quality_code FROM product.usage_interval f WHERE f.utility_id = 'VEEE' AND f.meter_id = p.meter_id
+         ORDER BY f.interval_start_ts LIMIT 1) AS first_row_quality,
+       (SELECT quality_code FROM product.usage_interval f WHERE f.utility_id = 'VEEE' AND f.meter_id = p.meter_id
+         ORDER BY f.interval_start_ts DESC LIMIT 1) AS last_row_quality,
+       count(*) FILTER (WHERE local_date BETWEEN '2025-03-13' AND '2025-09-30') AS rows_between_parts
+  FROM product.usage_interval p WHERE utility_id = 'VEEE' GROUP BY 1, 2 ORDER BY 1, 2;
+-- the actual reads are what gridflow.product_source defines (it has no
+-- estimated rows: only the writer estimates), and the days what
+-- gridflow.experience_source defines over the products, estimates included
+SELECT (SELECT count(*) FROM (SELECT * FROM product.usage_interval WHERE quality_code NOT IN (8, 9)
+                              EXCEPT ALL SELECT * FROM gridflow.product_source) a)
+     + (SELECT count(*) FROM (SELECT * FROM gridflow.product_source
+                              EXCEPT ALL SELECT * FROM product.usage_interval WHERE quality_code NOT IN (8, 9)) b)
+       AS actual_read_differences,
+       (SELECT count(*) FROM gridflow.product_source WHERE quality_code IN (8, 9)) AS estimates_in_product_source,
+       (SELECT count(*) FROM (SELECT * FROM experience.daily_usage EXCEPT ALL SELECT * FROM gridflow.experience_source) a)
+     + (SELECT count(*) FROM (SELECT * FROM gridflow.experience_source EXCEPT ALL SELECT * FROM experience.daily_usage) b)
+       AS experience_differences;
+-- the days: the estimated rows and their usage, coverage by the valid
+-- actual reads only; the read after a gap stays flagged gap (questionable),
+-- estimated or not (02-20: 21 valid of 24 hours; 02-24: 22, 10:00 missing
+-- and 11:00 questionable; 03-05: none; 03-09: 15 of 23; 11-02 of P1, two
+-- meters: 22 + 20 valid hours over the day's 25; 11-09 of P2: 20 of 24)
+SELECT service_point_id AS sp, local_date, interval_count, estimated_count, questionable_count,
+       round(estimated_usage::numeric, 4) AS estimated_usage, round(total_usage::numeric, 4) AS total_usage,
+       round(coverage::numeric, 4) AS coverage
+  FROM experience.daily_usage
+ WHERE utility_id = 'VEEE'
+   AND local_date IN ('2025-02-20', '2025-02-24', '2025-03-05', '2025-03-09', '2025-11-02', '2025-11-09')
+ ORDER BY 1, 2;
+-- the DQ figures: rows by quality, per method the gaps and intervals
+-- estimated, and the gaps (flagged by the gap rule) with those left
+-- unestimated: 02-24 (1 hour), 03-07 (25 hours) and the months between
+-- M1's parts
+SELECT channel, reads, valid_reads, questionable_reads, estimated_reads FROM dq.vee_quality WHERE utility_id = 'VEEE';
+SELECT channel, method, quality_code, gaps_estimated, intervals_estimated FROM dq.vee_estimates WHERE utility_id = 'VEEE';
+SELECT channel, gaps, missing_intervals, unestimated_gaps, unestimated_intervals FROM dq.vee_gaps WHERE utility_id = 'VEEE';
+SELECT line FROM dq.snapshot WHERE line LIKE '  Estimat%' OR line LIKE '  Gaps%' OR line LIKE '  VEEE%';
+
+-- a rebuild gives the same layers and figures
+CREATE TEMP TABLE estimation_built AS
+SELECT (SELECT md5(string_agg(p::text, '|' ORDER BY p.service_point_id, p.meter_id, p.channel, p.interval_start_ts))
+          FROM product.usage_interval p WHERE p.utility_id = 'VEEE') AS products,
+       (SELECT md5(string_agg(d::text, '|' ORDER BY d.service_point_id, d.local_date, d.channel))
+          FROM experience.daily_usage d WHERE d.utility_id = 'VEEE') AS days,
+       (SELECT md5(string_agg(x::text, '|' ORDER BY x::text))
+          FROM (SELECT q::text AS x FROM dq.vee_quality q WHERE q.utility_id = 'VEEE'
+                UNION ALL SELECT g::text FROM dq.vee_gaps g WHERE g.utility_id = 'VEEE'
+                UNION ALL SELECT e::text FROM dq.vee_estimates e WHERE e.utility_id = 'VEEE') v) AS vee_dq;
+SELECT count(*) > 0 AS rebuilt FROM gridflow_rebuild();
+SELECT a.products = (SELECT md5(string_agg(p::text, '|' ORDER BY p.service_point_id, p.meter_id, p.channel, p.interval_start_ts))
+                       FROM product.usage_interval p WHERE p.utility_id = 'VEEE') AS products_equal,
+       a.days = (SELECT md5(string_agg(d::text, '|' ORDER BY d.service_point_id, d.local_date, d.channel))
+                   FROM experience.daily_usage d WHERE d.utility_id = 'VEEE') AS days_equal,
+       a.vee_dq = (SELECT md5(string_agg(x::text, '|' ORDER BY x::text))
+                     FROM (SELECT q::text AS x FROM dq.vee_quality q WHERE q.utility_id = 'VEEE'
+                           UNION ALL SELECT g::text FROM dq.vee_gaps g WHERE g.utility_id = 'VEEE'
+                           UNION ALL SELECT e::text FROM dq.vee_estimates e WHERE e.utility_id = 'VEEE') v) AS vee_dq_equal
+  FROM estimation_built a;
+-- the DQ refresh's SQL path (as ingests use it) on the built products
+-- finds the same validation figures as the build gathered
+SELECT gridflow.dq_refresh(r.build_id, 'VEEE', 'standardized.interval_read', 'product.usage_interval',
+                           'experience.daily_usage', 'standardized.service_point', 'standardized.meter',
+                           'standardized.meter_assignment', false)
+  FROM dq.current_run r WHERE r.utility_id = 'VEEE';
+SELECT a.vee_dq = (SELECT md5(string_agg(x::text, '|' ORDER BY x::text))
+                     FROM (SELECT q::text AS x FROM dq.vee_quality q WHERE q.utility_id = 'VEEE'
+                           UNION ALL SELECT g::text FROM dq.vee_gaps g WHERE g.utility_id = 'VEEE'
+                           UNION ALL SELECT e::text FROM dq.vee_estimates e WHERE e.utility_id = 'VEEE') v) AS sql_dq_equal
+  FROM estimation_built a;
+
+-- the limits apply from the next build: without reference days
+-- (max_reference_seconds 0), the 3-hour gap of 02-21, one interval longer
+-- than the interpolation limit, is not estimated; the 2-hour ones still are
+UPDATE gridflow.vee_estimation SET max_reference_seconds = 0 WHERE utility_id = 'VEEE';
+SELECT count(*) > 0 AS rebuilt FROM gridflow_rebuild();
+SELECT local_date, quality_code, count(*) AS rows
+  FROM product.usage_interval WHERE utility_id = 'VEEE' AND quality_code IN (8, 9) GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT count(*) AS rows_of_0221 FROM product.usage_interval WHERE utility_id = 'VEEE' AND local_date = '2025-02-21';
+SELECT channel, method, gaps_estimated, intervals_estimated FROM dq.vee_estimates WHERE utility_id = 'VEEE';
+SELECT channel, gaps, unestimated_gaps, unestimated_intervals FROM dq.vee_gaps WHERE utility_id = 'VEEE';
+-- without the row: nothing estimated, no estimation figures
+DELETE FROM gridflow.vee_estimation WHERE utility_id = 'VEEE';
+SELECT count(*) > 0 AS rebuilt FROM gridflow_rebuild();
+SELECT count(*) FILTER (WHERE quality_code IN (8, 9)) AS estimated, count(*) AS rows
+  FROM product.usage_interval WHERE utility_id = 'VEEE';
+SELECT count(*) AS estimate_figures FROM dq.vee_estimates WHERE utility_id = 'VEEE';
+SELECT channel, gaps, unestimated_gaps FROM dq.vee_gaps WHERE utility_id = 'VEEE';
+
+-- late actual reads, ingested (estimation-late), with the default limits
+-- again: 02-21 11:00 splits the
+-- 3-hour gap into two hours interpolated (10:00 and 12:00, code 9, no
+-- longer from reference days); 03-05 12:00 splits the whole-day gap (its
+-- estimates computed again from reference days); M1's first 01:00 of
+-- 11-02 replaces its estimate, the second 01:00 interpolated between it
+-- and 02:00.  The ingest writes those service points again from the
+-- longest estimated gap before the earliest changed day, with the
+-- reference weeks before as context: the result equals a rebuild.
+INSERT INTO gridflow.vee_estimation (utility_id) VALUES ('VEEE');
+SELECT count(*) > 0 AS rebuilt FROM gridflow_rebuild();
+SELECT utility, outcome, rows_kept FROM gridflow_ingest(:'vee' || '/estimation-late');
+SELECT meter_id AS meter, local_start, round(value::numeric, 4) AS value, quality_code AS q
+  FROM product.usage_interval
+ WHERE utility_id = 'VEEE' AND meter_id = 'M1'
+   AND ((local_date = '2025-02-21' AND local_start::time BETWEEN '09:00' AND '13:00')
+     OR (local_date = '2025-03-05' AND local_start::time BETWEEN '10:00' AND '14:00')
+     OR (local_date = '2025-11-02' AND local_start::time < '03:00'))
+ ORDER BY interval_start_ts;
+CREATE TEMP TABLE estimation_ingested AS
+SELECT (SELECT md5(string_agg(p::text, '|' ORDER BY p.service_point_id, p.meter_id, p.channel, p.interval_start_ts))
+          FROM product.usage_interval p WHERE p.utility_id = 'VEEE') AS products,
+       (SELECT md5(string_agg(d::text, '|' ORDER BY d.service_point_id, d.local_date, d.channel))
+          FROM experience.daily_usage d WHERE d.utility_id = 'VEEE') AS days,
+       (SELECT md5(string_agg(m::text, '|' ORDER BY m.service_point_id, m.month_start, m.channel))
+          FROM experience.monthly_usage m WHERE m.utility_id = 'VEEE') AS months;
+SELECT count(*) > 0 AS rebuilt FROM gridflow_rebuild();
+SELECT a.products = (SELECT md5(string_agg(p::text, '|' ORDER BY p.service_point_id, p.meter_id, p.channel, p.interval_start_ts))
+                       FROM product.usage_interval p WHERE p.utility_id = 'VEEE') AS products_equal,
+       a.days = (SELECT md5(string_agg(d::text, '|' ORDER BY d.service_point_id, d.local_date, d.channel))
+                   FROM experience.daily_usage d WHERE d.utility_id = 'VEEE') AS days_equal,
+       a.months = (SELECT md5(string_agg(m::text, '|' ORDER BY m.service_point_id, m.month_start, m.channel))
+                     FROM experience.monthly_usage m WHERE m.utility_id = 'VEEE') AS months_equal
+  FROM estimation_ingested a;

@@ -201,6 +201,41 @@ read_vee_rules(GfUtility *u)
 }
 
 /*
+ * The utility's estimation (gridflow.vee_estimation; no row: off), which
+ * the product writer applies (product.c).
+ */
+static void
+read_vee_estimation(GfUtility *u)
+{
+	Datum		arg = CStringGetTextDatum(u->utility_id);
+	Oid			type = TEXTOID;
+
+	if (SPI_execute_with_args("SELECT max_interpolation_seconds, max_reference_seconds, "
+							  "reference_days, reference_weeks "
+							  "FROM gridflow.vee_estimation "
+							  "WHERE utility_id OPERATOR(pg_catalog.=) $1",
+							  1, &type, &arg, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "gridflow: could not read gridflow.vee_estimation");
+	u->est_enabled = false;
+	u->est_longest_gap_seconds = 0;
+	if (SPI_processed == 1)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+		/* the table's checks hold every value in range, none NULL */
+		u->est_enabled = true;
+		u->est_max_interpolation_seconds = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+		u->est_max_reference_seconds = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
+		u->est_reference_days = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
+		u->est_reference_weeks = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
+		u->est_longest_gap_seconds = Max(u->est_max_interpolation_seconds,
+										 u->est_max_reference_seconds);
+	}
+}
+
+/*
  * Read the configuration: enabled utilities (all of them if all_utilities)
  * in build order, and for each its files in kind order with their column
  * maps, their paths below drop_dir (if given).  Everything is copied into
@@ -252,6 +287,7 @@ gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt)
 		gf_utility_init(u, cxt);
 		gf_conform_read_utility(u, cxt);
 		read_vee_rules(u);
+		read_vee_estimation(u);
 		for (int k = 0; k < lengthof(kind_order); k++)
 		{
 			Datum		args[2];

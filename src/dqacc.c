@@ -221,6 +221,11 @@ typedef struct VeeChannel
 	double		gap_seconds;
 	bool		any_gap_seconds;
 	double		longest_gap;
+	int64		unestimated_gaps;	/* of the gaps, those not estimated */
+	int64		unestimated_intervals;
+	/* estimated rows and the gaps they fill: [0] linear (9), [1] reference (8) */
+	int64		est_intervals[2];
+	int64		est_gaps[2];
 	struct VeeChannel *next;
 } VeeChannel;
 
@@ -232,6 +237,7 @@ typedef struct VeeSeriesLast
 	TimestampTz end;
 	bool		duration_null;
 	int32		duration;
+	bool		estimated;		/* the series' last row is an estimate */
 } VeeSeriesLast;
 
 /* days of the series by their reads, per channel, duration and day length */
@@ -1112,6 +1118,20 @@ vee_product(GfDqAcc *a, TupleTableSlot *slot)
 							gf_key_hash(a->keybuf.data, (uint32) a->keybuf.len), true, &found);
 	if (!found)
 		memset(last, 0, sizeof(VeeSeriesLast));
+	/*
+	 * an estimated row: counted per method, with the gap it fills (its first
+	 * row); not a read of its series day, nor the read a gap is measured from
+	 */
+	if (quality == GF_QUALITY_ESTIMATED_REFERENCE || quality == GF_QUALITY_ESTIMATED_LINEAR)
+	{
+		int			m = quality == GF_QUALITY_ESTIMATED_LINEAR ? 0 : 1;
+
+		c->est_intervals[m]++;
+		if (!last->estimated)
+			c->est_gaps[m]++;
+		last->estimated = true;
+		return;
+	}
 	a->keybuf.len = series_len;
 	appendBinaryStringInfo(&a->keybuf, (char *) &date, sizeof(date));
 	flag = duration_null ? 1 : 0;
@@ -1174,7 +1194,15 @@ vee_product(GfDqAcc *a, TupleTableSlot *slot)
 		c->any_gap_seconds = true;
 		if (!last->duration_null && last->duration != 0)
 			c->gap_intervals += (int64) floor(seconds / (double) last->duration);
+		/* not filled by estimates: the row before is the read */
+		if (!last->estimated)
+		{
+			c->unestimated_gaps++;
+			if (!last->duration_null && last->duration != 0)
+				c->unestimated_intervals += (int64) floor(seconds / (double) last->duration);
+		}
 	}
+	last->estimated = false;
 	last->any = true;
 	last->end_null = n[a->p_end];
 	last->end = n[a->p_end] ? 0 : DatumGetTimestampTz(v[a->p_end]);
@@ -1213,6 +1241,12 @@ gf_dq_acc_product(GfDqAcc *a, TupleTableSlot *slot)
 		a->p_duration = gf_attnum(d, "duration_seconds", false);
 		a->p_resolution = gf_attnum(d, "time_resolution", false);
 		a->last_flags = (Datum) 0;
+	}
+	/* an estimated row (no batch): only in the validation figures */
+	if (n[a->p_batch])
+	{
+		vee_product(a, slot);
+		return;
 	}
 	batch_id = DatumGetInt64(v[a->p_batch]);
 	if (g == NULL || g->batch_id != batch_id)
@@ -1480,7 +1514,8 @@ static const FigurePart parts[] = {
 	{"vee_quality", 5, {TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID}},
 	{"vee_flags", 4, {TEXTOID, TEXTOID, INT8OID, INT8OID}},
 	{"vee_interval_counts", 7, {TEXTOID, INT4OID, INT4OID, INT8OID, INT8OID, INT8OID, INT8OID}},
-	{"vee_gaps", 5, {TEXTOID, INT8OID, INT8OID, FLOAT8OID, FLOAT8OID}},
+	{"vee_gaps", 7, {TEXTOID, INT8OID, INT8OID, FLOAT8OID, FLOAT8OID, INT8OID, INT8OID}},
+	{"vee_estimates", 4, {TEXTOID, INT4OID, INT8OID, INT8OID}},
 };
 
 /* one row of int64 figures */
@@ -1749,8 +1784,8 @@ gridflow_dq_build_figures(PG_FUNCTION_ARGS)
 		else
 			for (VeeChannel *c = a->vee_channels; c != NULL; c = c->next)
 			{
-				Datum		v[5];
-				bool		nl[5] = {0};
+				Datum		v[7];
+				bool		nl[7] = {0};
 				bool		isnull;
 
 				v[0] = text_datum(&c->channel, &isnull);
@@ -1770,6 +1805,15 @@ gridflow_dq_build_figures(PG_FUNCTION_ARGS)
 						v[3] = Int64GetDatum(c->rule_days[r]);
 						tuplestore_putvalues(ts, desc, v, nl);
 					}
+				else if (strcmp(part, "vee_estimates") == 0)
+					for (int m = 0; m < 2; m++)
+					{
+						v[1] = Int32GetDatum(m == 0 ? GF_QUALITY_ESTIMATED_LINEAR :
+											 GF_QUALITY_ESTIMATED_REFERENCE);
+						v[2] = Int64GetDatum(c->est_gaps[m]);
+						v[3] = Int64GetDatum(c->est_intervals[m]);
+						tuplestore_putvalues(ts, desc, v, nl);
+					}
 				else
 				{
 					v[1] = Int64GetDatum(c->gaps);
@@ -1777,6 +1821,8 @@ gridflow_dq_build_figures(PG_FUNCTION_ARGS)
 					v[3] = Float8GetDatum(c->gap_seconds);
 					nl[4] = !c->any_gap_seconds;
 					v[4] = Float8GetDatum(c->longest_gap);
+					v[5] = Int64GetDatum(c->unestimated_gaps);
+					v[6] = Int64GetDatum(c->unestimated_intervals);
 					tuplestore_putvalues(ts, desc, v, nl);
 				}
 			}

@@ -217,6 +217,13 @@ typedef struct GfUtility
 	double		vee_high_low_high;
 	int32		vee_high_low_days;
 	int32		vee_high_low_min_days;
+	/* estimation (gridflow.vee_estimation; est_enabled false: none) */
+	bool		est_enabled;
+	int32		est_max_interpolation_seconds;	/* linear (code 9) up to this gap */
+	int32		est_max_reference_seconds;	/* reference days (code 8) up to this */
+	int32		est_reference_days;
+	int32		est_reference_weeks;
+	int64		est_longest_gap_seconds;	/* the longest gap estimated (0: off) */
 } GfUtility;
 
 typedef struct GfSourceFile

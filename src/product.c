@@ -19,7 +19,11 @@
  * written.  Memory holds about one local day per series of the current
  * service point, and the daily totals of the last high_low days.  The
  * result is what gridflow.product_source defines in SQL; the regression
- * tests check that both agree.  Which product column comes from where is decided by name,
+ * tests check that both agree.  With estimation (gridflow.vee_estimation),
+ * the gap before each read is filled, when the read is written, by rows of
+ * quality code 9 (linear) or 8 (reference days, estimate.c keeps the
+ * series' recent weeks): estimate_gap(); product_source has no such rows.
+ * Which product column comes from where is decided by name,
  * once: from the read if it has the column, else from the meter, else
  * from the service point.
  *
@@ -44,6 +48,7 @@
 #include "utils/timestamp.h"
 
 #include "aggregates.h"
+#include "estimate.h"
 #include "fsum.h"
 #include "gridflow.h"
 #include "keytable.h"
@@ -95,6 +100,13 @@ typedef struct VeeRead
 	double		value;
 	bool		value_null;
 	uint8		failed;			/* VEE_* bits */
+	/* for estimation: where the read is on its series' grid */
+	bool		end_null;
+	bool		duration_null;
+	bool		day_res;		/* a read of a day's resolution */
+	int32		duration;
+	TimestampTz start;
+	TimestampTz end;
 } VeeRead;
 
 /* the reads of one service point, meter and channel, in time order */
@@ -124,6 +136,9 @@ typedef struct VeeSeries
 	int			hist_cap;
 	DateADT    *hist_date;
 	double	   *hist_total;
+	/* estimation: the last read written, and the reference days */
+	VeeRead    *last;
+	GfEstHistory *est;
 } VeeSeries;
 
 
@@ -157,6 +172,10 @@ struct GfProductWriter
 	StringInfoData series_key;
 	double	   *median_buf;
 	int			median_cap;
+	/* estimation: the read's columns an estimated row keeps (the others are NULL) */
+	bool	   *est_keep;
+	double	   *est_values;
+	int64		est_values_cap;
 	/* product columns */
 	int			pnatts;
 	ProductSource *psrc;
@@ -214,8 +233,9 @@ gf_product_begin(GfLoadTargets *t, GfUtility *u, TupleDesc rdesc)
 	em->r_end = gf_attnum(rdesc, "interval_end_ts", false);
 	em->rdesc = rdesc;
 	em->from_day = DATEVAL_NOBEGIN;
+	/* estimation, too, sees the reads of each series in order (when decided) */
 	em->series = (u->vee_gap || u->vee_zero_run > 0 || u->vee_flat_line > 0 || u->vee_spike ||
-				  u->vee_high_low);
+				  u->vee_high_low || u->est_enabled);
 
 	em->pnatts = pdesc->natts;
 	em->psrc = MemoryContextAlloc(cxt, sizeof(ProductSource) * pdesc->natts);
@@ -273,6 +293,21 @@ gf_product_begin(GfLoadTargets *t, GfUtility *u, TupleDesc rdesc)
 			em->rv = palloc(sizeof(Datum) * rdesc->natts);
 			em->rn = palloc(sizeof(bool) * rdesc->natts);
 			em->group_cxt = AllocSetContextCreate(cxt, "gridflow series", ALLOCSET_DEFAULT_SIZES);
+		}
+		if (u->est_enabled)
+		{
+			static const char *const keep[] = {"utility_id", "service_point_id", "meter_id",
+				"channel", "interval_start_ts", "interval_end_ts", "duration_seconds",
+			"time_resolution", "value", "unit"};
+
+			em->est_keep = palloc0(sizeof(bool) * rdesc->natts);
+			for (int k = 0; k < lengthof(keep); k++)
+			{
+				int			a = gf_attnum(rdesc, keep[k], true);
+
+				if (a >= 0)
+					em->est_keep[a] = true;
+			}
 		}
 		MemoryContextSwitchTo(old);
 	}
@@ -492,11 +527,15 @@ read_rules(GfProductWriter *em, Datum *rv, bool *rn, TimestampTz start, DateADT 
 /*
  * The product row of a read (values rv/rn, valid until the product writer
  * is flushed) that failed the rules of bits failed, and its share of the
- * day.
+ * day.  estimated: 0 for a read; for an estimated row (estimate_gap()), its
+ * quality code (8 or 9): raw_value and vee_flags NULL.
  */
 static void
-write_read(GfProductWriter *em, Datum *rv, bool *rn, DateADT local_date, int failed, Size bytes)
+write_read(GfProductWriter *em, Datum *rv, bool *rn, DateADT local_date, int failed, Size bytes,
+		   int estimated)
 {
+	int			quality = estimated ? estimated :
+		failed ? GF_QUALITY_QUESTIONABLE : GF_QUALITY_VALID;
 	GfUtility  *u = em->u;
 	TimestampTz start = DatumGetTimestampTz(rv[em->r_start]);
 	bool		meter_known;
@@ -506,9 +545,9 @@ write_read(GfProductWriter *em, Datum *rv, bool *rn, DateADT local_date, int fai
 	if (local_date < em->from_day)
 	{
 		if (em->before != NULL)
-			em->before(em->before_arg, rv, rn, local_date,
-					   failed ? GF_QUALITY_QUESTIONABLE : GF_QUALITY_VALID,
-					   failed ? vee_flags_of(em, failed) : (Datum) 0, failed == 0);
+			em->before(em->before_arg, rv, rn, local_date, quality,
+					   (failed && !estimated) ? vee_flags_of(em, failed) : (Datum) 0,
+					   !(failed && !estimated));
 		return;
 	}
 	p = gf_bulk_slot(em->t->product);
@@ -549,7 +588,7 @@ write_read(GfProductWriter *em, Datum *rv, bool *rn, DateADT local_date, int fai
 				p->tts_isnull[i] = false;
 				break;
 			case PS_QUALITY_CODE:
-				p->tts_values[i] = Int16GetDatum(failed ? GF_QUALITY_QUESTIONABLE : GF_QUALITY_VALID);
+				p->tts_values[i] = Int16GetDatum((int16) quality);
 				p->tts_isnull[i] = false;
 				break;
 			case PS_VEE_FLAGS:
@@ -557,8 +596,8 @@ write_read(GfProductWriter *em, Datum *rv, bool *rn, DateADT local_date, int fai
 				p->tts_isnull[i] = (failed == 0);
 				break;
 			case PS_RAW_VALUE:
-				p->tts_values[i] = rv[src];
-				p->tts_isnull[i] = rn[src];
+				p->tts_values[i] = estimated ? (Datum) 0 : rv[src];
+				p->tts_isnull[i] = estimated || rn[src];
 				break;
 		}
 	}
@@ -574,16 +613,19 @@ write_read(GfProductWriter *em, Datum *rv, bool *rn, DateADT local_date, int fai
 				   !rn[em->r_resolution] && VARSIZE_ANY_EXHDR(DatumGetTextPP(rv[em->r_resolution])) == 3,
 				   local_date, start, rn[em->r_value],
 				   rn[em->r_value] ? 0 : DatumGetFloat8(rv[em->r_value]),
-				   failed ? GF_QUALITY_QUESTIONABLE : GF_QUALITY_VALID,
+				   quality,
 				   rn[em->r_duration] ? -1 : DatumGetInt32(rv[em->r_duration]));
 	if (em->t->dq != NULL)
 		gf_dq_acc_product(em->t->dq, p);
 	gf_bulk_store(em->t->product, bytes);
 }
 
-/* Write a held read (its copy goes to the product writer's memory); free it. */
-static void
-release_read(GfProductWriter *em, VeeRead *r)
+/*
+ * A copy of held read r in the product writer's memory (which lives until
+ * it is flushed), deformed into em->rv/em->rn; its size.
+ */
+static Size
+deform_copy(GfProductWriter *em, VeeRead *r)
 {
 	MemoryContext rows = gf_bulk_memory(em->t->product);
 	MinimalTuple copy = MemoryContextAlloc(rows, r->tuple->t_len);
@@ -595,7 +637,156 @@ release_read(GfProductWriter *em, VeeRead *r)
 	ItemPointerSetInvalid(&htup.t_self);
 	htup.t_tableOid = InvalidOid;
 	heap_deform_tuple(&htup, em->rdesc, em->rv, em->rn);
-	write_read(em, em->rv, em->rn, r->local_date, r->failed, 256 + copy->t_len);
+	return 256 + copy->t_len;
+}
+
+/*
+ * Estimation: a row of series s written (a read, or an estimate of quality
+ * code estimated), for the reference days.
+ */
+static void
+est_note(GfProductWriter *em, VeeSeries *s, TimestampTz start, DateADT local_date, int32 duration,
+		 bool duration_null, bool value_null, double value, bool valid)
+{
+	int64		wall;
+
+	/* no gap is long enough for the reference days */
+	if (em->u->est_max_reference_seconds <= em->u->est_max_interpolation_seconds)
+		return;
+	wall = gf_local_timestamp(em->u, start) - (int64) local_date * USECS_PER_DAY;
+	if (s->est == NULL)
+		s->est = gf_est_history_create(em->group_cxt, em->u->est_reference_weeks);
+	gf_est_history_add(s->est, local_date, wall, duration_null ? -1 : duration, value_null, value,
+					   valid);
+}
+
+/*
+ * Estimation: fill the gap between the series' last written read a and
+ * read b (whose rules are decided), if it is one the utility estimates
+ * (gridflow.vee_estimation): a and b of the same duration, neither of a
+ * day's resolution, b starting a whole number n >= 1 of intervals after a
+ * ends.  Up to max_interpolation_seconds by linear interpolation (code 9),
+ * when a and b have values and fail no rule but gap; longer, up to
+ * max_reference_seconds, from the reference days (code 8), when every
+ * missing interval has one.  The estimated rows take a's columns but the
+ * interval and the value; their lineage is NULL.  Written before b, in
+ * time order, through write_read() like the reads.
+ */
+static void
+estimate_gap(GfProductWriter *em, VeeSeries *s, VeeRead *b)
+{
+	GfUtility  *u = em->u;
+	VeeRead    *a = s->last;
+	int64		step;
+	int64		gap;
+	int64		n;
+	int64		seconds;
+	int			quality;
+
+	if (a == NULL || a->end_null || a->duration_null || a->duration <= 0 || a->day_res ||
+		b->day_res || b->duration_null || b->duration != a->duration || b->start <= a->end)
+		return;
+	step = (int64) a->duration * USECS_PER_SEC;
+	gap = b->start - a->end;
+	if (gap % step != 0)
+		return;
+	n = gap / step;
+	seconds = gap / USECS_PER_SEC;
+	if (seconds <= u->est_max_interpolation_seconds)
+	{
+		/* a neighbour that failed a rule (the gap it follows aside) blocks it */
+		if (a->value_null || b->value_null || (a->failed & ~VEE_GAP) != 0 ||
+			(b->failed & ~VEE_GAP) != 0)
+			return;
+		quality = GF_QUALITY_ESTIMATED_LINEAR;
+	}
+	else if (seconds <= u->est_max_reference_seconds)
+		quality = GF_QUALITY_ESTIMATED_REFERENCE;
+	else
+		return;
+
+	if (em->est_values_cap < n)
+	{
+		em->est_values_cap = Max(n, 96);
+		if (em->est_values)
+			pfree(em->est_values);
+		em->est_values = MemoryContextAlloc(em->cxt, sizeof(double) * em->est_values_cap);
+	}
+	if (quality == GF_QUALITY_ESTIMATED_LINEAR)
+	{
+		for (int64 k = 1; k <= n; k++)
+			em->est_values[k - 1] = gf_est_linear(a->value, b->value, k, n);
+	}
+	else
+	{
+		DateADT		first_day = gf_local_date(u, a->end);
+
+		/* every interval from the days before the gap's first, or none */
+		if (s->est == NULL)
+			return;
+		for (int64 k = 1; k <= n; k++)
+		{
+			TimestampTz t = a->end + (k - 1) * step;
+			DateADT		day = gf_local_date(u, t);
+			int64		wall = gf_local_timestamp(u, t) - (int64) day * USECS_PER_DAY;
+
+			CHECK_FOR_INTERRUPTS();
+			if (!gf_est_reference(s->est, day, wall, a->duration, first_day, u->est_reference_days,
+								  &em->est_values[k - 1]))
+				return;
+		}
+	}
+
+	for (int64 k = 1; k <= n; k++)
+	{
+		TimestampTz t = a->end + (k - 1) * step;
+		DateADT		day = gf_local_date(u, t);
+		Size		bytes;
+
+		CHECK_FOR_INTERRUPTS();
+		bytes = deform_copy(em, a);
+		for (int i = 0; i < em->rdesc->natts; i++)
+			if (!em->est_keep[i])
+				em->rn[i] = true;
+		em->rv[em->r_start] = TimestampTzGetDatum(t);
+		em->rn[em->r_start] = false;
+		em->rv[em->r_end] = TimestampTzGetDatum(t + step);
+		em->rn[em->r_end] = false;
+		em->rv[em->r_value] = Float8GetDatum(em->est_values[k - 1]);
+		em->rn[em->r_value] = false;
+		est_note(em, s, t, day, a->duration, false, false, em->est_values[k - 1], false);
+		write_read(em, em->rv, em->rn, day, 0, bytes, quality);
+	}
+}
+
+/*
+ * Write a held read of series s (its copy goes to the product writer's
+ * memory), after the estimates of the gap before it; free it (with
+ * estimation, the series' last read is kept until the next one).
+ */
+static void
+release_read(GfProductWriter *em, VeeSeries *s, VeeRead *r)
+{
+	Size		bytes;
+
+	if (em->u->est_enabled)
+		estimate_gap(em, s, r);
+	bytes = deform_copy(em, r);
+	if (em->u->est_enabled)
+		est_note(em, s, r->start, r->local_date, r->duration, r->duration_null, r->value_null,
+				 r->value, r->failed == 0);
+	write_read(em, em->rv, em->rn, r->local_date, r->failed, bytes, 0);
+	if (em->u->est_enabled)
+	{
+		if (s->last != NULL)
+		{
+			pfree(s->last->tuple);
+			pfree(s->last);
+		}
+		r->next = NULL;
+		s->last = r;
+		return;
+	}
 	pfree(r->tuple);
 	pfree(r);
 }
@@ -612,7 +803,7 @@ release_decided(GfProductWriter *em, VeeSeries *s)
 		s->head = r->next;
 		if (s->head == NULL)
 			s->tail = NULL;
-		release_read(em, r);
+		release_read(em, s, r);
 	}
 }
 
@@ -863,6 +1054,11 @@ series_read(GfProductWriter *em, VeeSeries *s, Datum *rv, bool *rn, DateADT loca
 	r->value_null = rn[em->r_value];
 	r->value = r->value_null ? 0 : DatumGetFloat8(rv[em->r_value]);
 	r->failed = (uint8) failed;
+	r->start = DatumGetTimestampTz(rv[em->r_start]);
+	r->end_null = rn[em->r_end];
+	r->end = rn[em->r_end] ? 0 : DatumGetTimestampTz(rv[em->r_end]);
+	r->duration_null = rn[em->r_duration];
+	r->duration = rn[em->r_duration] ? 0 : DatumGetInt32(rv[em->r_duration]);
 	if (s->tail)
 		s->tail->next = r;
 	else
@@ -890,6 +1086,7 @@ series_read(GfProductWriter *em, VeeSeries *s, Datum *rv, bool *rn, DateADT loca
 	if (u->vee_gap && s->has_prev && !s->prev_end_null && !s->prev_day_res && !day_res &&
 		s->prev_end < DatumGetTimestampTz(rv[em->r_start]))
 		r->failed |= VEE_GAP;
+	r->day_res = day_res;
 	s->has_prev = true;
 	s->prev_end_null = rn[em->r_end];
 	s->prev_end = rn[em->r_end] ? 0 : DatumGetTimestampTz(rv[em->r_end]);
@@ -953,7 +1150,7 @@ gf_product_read(GfProductWriter *em, TupleTableSlot *read)
 		gf_dq_acc_read(em->t->dq, read);
 	if (!em->series)
 	{
-		write_read(em, rv, rn, local_date, failed, 256);
+		write_read(em, rv, rn, local_date, failed, 256, 0);
 		return;
 	}
 

@@ -9,11 +9,13 @@
  * For each service point (and for the reads without one) the ingest knows
  * the earliest local day it changed, d.  Every product row and daily
  * summary of its days from d on is deleted and written again from its
- * reads.  The validation rules over a series (gap, zero_run, flat_line,
- * high_low) need what comes before d: the previous read, the run of
- * identical values open at d's midnight, the daily totals of the high_low
- * days before d.  So the reads are read from a context start some days
- * before d (high_low's days and two more) and fed to the writer, which
+ * reads (with estimation, from the longest gap estimated before d: the
+ * estimates of a gap that ends on d come before it).  The validation
+ * rules over a series (gap, zero_run, flat_line, high_low) and estimation
+ * need what comes before: the previous read, the run of identical values
+ * open at d's midnight, the daily totals of the high_low days before d,
+ * the reference weeks before a gap.  So the reads are read from a context
+ * start that many days before d (and two more) and fed to the writer, which
  * decides their rules but does not write those before d
  * (gf_product_set_window()).  Of those, only the reads of the run open at
  * d's midnight can change (the reads after it may make it longer or
@@ -800,9 +802,27 @@ gf_refresh_products(GfUtility *u, Oid reads, Oid products, Oid days,
 	rf->resummarize = gf_days_create(cxt);
 	rf->gap = u->vee_gap;
 	rf->runs = (u->vee_zero_run > 0 || u->vee_flat_line > 0);
-	/* high_low's days before the first changed one, and two more */
-	rf->ctx_days = (rf->gap || rf->runs || u->vee_high_low) ?
-		(u->vee_high_low ? u->vee_high_low_days : 0) + 2 : 0;
+
+	/*
+	 * With estimation, the estimates of a gap that ends on a changed day
+	 * begin up to the longest gap estimated before it: from there on.  The
+	 * context: high_low's days, or the reference weeks before the earliest
+	 * gap (and the gap itself), and two more.
+	 */
+	if (u->est_enabled)
+	{
+		int			est_days = (int) ((u->est_longest_gap_seconds + SECS_PER_DAY - 1) / SECS_PER_DAY) + 1;
+
+		for (int i = 0; i < nsp; i++)
+			sps[i]->from -= est_days;
+		if (none != NULL)
+			none->from -= est_days;
+		rf->ctx_days = 7 * u->est_reference_weeks + est_days;
+	}
+	if (u->vee_high_low)
+		rf->ctx_days = Max(rf->ctx_days, u->vee_high_low_days);
+	if (rf->gap || rf->runs || u->vee_high_low || u->est_enabled)
+		rf->ctx_days += 2;
 	rf->group_cxt = AllocSetContextCreate(cxt, "gridflow refresh service point",
 										  ALLOCSET_DEFAULT_SIZES);
 	rf->redo = palloc(sizeof(RefreshSp *) * REFRESH_BATCH);

@@ -303,6 +303,28 @@ COMMENT ON COLUMN gridflow.vee_rule.enabled IS 'Whether the rule is applied (fal
 COMMENT ON COLUMN gridflow.vee_rule.parameters IS 'The rule''s parameters, every one of them (gridflow.vee_parameters_valid): zero_run and flat_line {"min_intervals": n >= 2}; spike {"ratio": >= 1, "floor": >= 0}; ceiling {"max": >= 0}; high_low {"low", "high" (low < high), "days", "min_days" (whole numbers, min_days <= days)}; the other rules {}';
 COMMENT ON CONSTRAINT vee_rule_parameters ON gridflow.vee_rule IS 'A rule has exactly its own parameters, each a number in range';
 
+CREATE TABLE gridflow.vee_estimation (
+    utility_id text PRIMARY KEY REFERENCES gridflow.utility ON UPDATE CASCADE ON DELETE CASCADE,
+    max_interpolation_seconds integer NOT NULL DEFAULT 7200
+        CHECK (max_interpolation_seconds OPERATOR(pg_catalog.>=) 0
+               AND max_interpolation_seconds OPERATOR(pg_catalog.<=) 2678400),
+    max_reference_seconds integer NOT NULL DEFAULT 86400
+        CHECK (max_reference_seconds OPERATOR(pg_catalog.>=) 0
+               AND max_reference_seconds OPERATOR(pg_catalog.<=) 2678400),
+    reference_days integer NOT NULL DEFAULT 3
+        CHECK (reference_days OPERATOR(pg_catalog.>=) 1),
+    reference_weeks integer NOT NULL DEFAULT 4
+        CHECK (reference_weeks OPERATOR(pg_catalog.>=) 1 AND reference_weeks OPERATOR(pg_catalog.<=) 53),
+    CONSTRAINT vee_estimation_reference_days CHECK (reference_days OPERATOR(pg_catalog.<=) reference_weeks)
+);
+COMMENT ON TABLE gridflow.vee_estimation IS 'Estimation of missing intervals (VEE), one row per utility: a row enables it (none shipped: off for UTILITY1 and UTILITY2). Builds, ingests and rebuilds write the estimates as product rows (product.usage_interval, quality_code 9 linear interpolation, 8 reference days) between two reads of a series (service point, meter and channel) of the same duration, over a gap that is a whole number of intervals: up to max_interpolation_seconds, when neither read fails a rule other than gap and both have a value, the k-th of n missing intervals gets a + (b - a) * k / (n + 1); longer, up to max_reference_seconds, each interval gets the mean of the reads at the same local wall-clock time and duration on the reference_days most recent days of the same weekday within reference_weeks weeks before the gap whose reads are all valid and not estimated (as many as there are, at least one; when an interval has none, the gap is not estimated). A gap is estimated whole or not at all; nothing before a series'' first read or after its last. The spring-forward day''s skipped hour is no gap; in the fall-back day''s repeated hour both sets of intervals are estimated, each from the reference days'' one read at that wall-clock time (a fall-back reference day offers its first, daylight-time, read)';
+COMMENT ON COLUMN gridflow.vee_estimation.utility_id IS 'Utility';
+COMMENT ON COLUMN gridflow.vee_estimation.max_interpolation_seconds IS 'Longest gap filled by linear interpolation (code 9), in seconds (0 to 31 days; 0: none)';
+COMMENT ON COLUMN gridflow.vee_estimation.max_reference_seconds IS 'Longest gap filled from reference days (code 8), in seconds (0 to 31 days); gaps up to max_interpolation_seconds are interpolated, longer ones up to this from reference days';
+COMMENT ON COLUMN gridflow.vee_estimation.reference_days IS 'Reference days averaged per missing interval, at most (1 to reference_weeks)';
+COMMENT ON COLUMN gridflow.vee_estimation.reference_weeks IS 'Weeks before the gap in which reference days are looked for: the same weekday 1 to reference_weeks weeks before each missing interval (1 to 53)';
+COMMENT ON CONSTRAINT vee_estimation_reference_days ON gridflow.vee_estimation IS 'There is one candidate reference day per week: reference_days is at most reference_weeks';
+
 CREATE TABLE gridflow.role_utility (
     role_name name NOT NULL,
     utility_id text NOT NULL REFERENCES gridflow.utility ON UPDATE CASCADE ON DELETE CASCADE,

@@ -238,10 +238,10 @@ CREATE TABLE gridflow_store.usage_interval (
     state text,
     last_update_time timestamptz,
     exported_at timestamptz,
-    batch_id bigint NOT NULL,
-    line_no bigint NOT NULL
+    batch_id bigint,
+    line_no bigint
 ) PARTITION BY LIST (utility_id);
-COMMENT ON TABLE gridflow_store.usage_interval IS 'Storage of product.usage_interval (grain: one row per utility_id, service_point_id, meter_id, interval_start_ts, channel), partitioned by utility, then by month of the utility''s local days on interval_start_ts (the bounds of standardized.interval_read''s months); each month keyed on (service_point_id, interval_start_ts, utility_id, meter_id, channel) for look-ups by service point and time';
+COMMENT ON TABLE gridflow_store.usage_interval IS 'Storage of product.usage_interval, the validated series (grain: one row per utility_id, service_point_id, meter_id, interval_start_ts, channel: every read with its quality code, and where gridflow.vee_estimation enables it the estimated rows of missing intervals), partitioned by utility, then by month of the utility''s local days on interval_start_ts (the bounds of standardized.interval_read''s months); each month keyed on (service_point_id, interval_start_ts, utility_id, meter_id, channel) for look-ups by service point and time';
 COMMENT ON COLUMN gridflow_store.usage_interval.utility_id IS 'Utility';
 COMMENT ON COLUMN gridflow_store.usage_interval.service_point_id IS 'Service point (NULL when unknown)';
 COMMENT ON COLUMN gridflow_store.usage_interval.meter_id IS 'Meter';
@@ -251,12 +251,12 @@ COMMENT ON COLUMN gridflow_store.usage_interval.interval_end_ts IS 'End of the i
 COMMENT ON COLUMN gridflow_store.usage_interval.local_date IS 'Day of interval_start_ts in the utility''s time zone';
 COMMENT ON COLUMN gridflow_store.usage_interval.duration_seconds IS 'Interval length in seconds (NULL: unknown)';
 COMMENT ON COLUMN gridflow_store.usage_interval.time_resolution IS 'interval: the start''s time of day is known; day: only its day is (interval_start_ts is the local midnight)';
-COMMENT ON COLUMN gridflow_store.usage_interval.value IS 'Usage value, in unit';
+COMMENT ON COLUMN gridflow_store.usage_interval.value IS 'Usage value, in unit: the read''s, or on an estimated row (quality_code 8 or 9) the estimate';
 COMMENT ON COLUMN gridflow_store.usage_interval.unit IS 'Unit of value (kWh, kvarh, ...), from the utility''s configuration; NULL: the utility does not say (never add values across units)';
-COMMENT ON COLUMN gridflow_store.usage_interval.quality IS 'Quality flag';
-COMMENT ON COLUMN gridflow_store.usage_interval.quality_code IS 'ESPI QualityOfReading of the read (gridflow.quality_code): 0 valid (failed no enabled rule of gridflow.vee_rule), 10 questionable (failed one; value kept as sent)';
-COMMENT ON COLUMN gridflow_store.usage_interval.vee_flags IS 'The validation rules the read failed, in the order off_grid, negative, ceiling, gap, zero_run, flat_line, spike, high_low; NULL when none';
-COMMENT ON COLUMN gridflow_store.usage_interval.raw_value IS 'The value as the utility sent it (standardized.interval_read.value); equal to value, since no value is estimated or edited yet';
+COMMENT ON COLUMN gridflow_store.usage_interval.quality IS 'Quality flag as the utility gives it (NULL on estimated rows)';
+COMMENT ON COLUMN gridflow_store.usage_interval.quality_code IS 'ESPI QualityOfReading of the row (gridflow.quality_code): a read is 0 valid (failed no enabled rule of gridflow.vee_rule) or 10 questionable (failed one; value kept as sent); an estimated row of a missing interval (gridflow.vee_estimation) is 9 (linear interpolation) or 8 (reference days)';
+COMMENT ON COLUMN gridflow_store.usage_interval.vee_flags IS 'The validation rules the read failed, in the order off_grid, negative, ceiling, gap, zero_run, flat_line, spike, high_low; NULL when none, and on estimated rows';
+COMMENT ON COLUMN gridflow_store.usage_interval.raw_value IS 'The value as the utility sent it (standardized.interval_read.value): equal to value on a read (no read is edited); NULL on an estimated row (quality_code 8 or 9), which no read sent';
 COMMENT ON COLUMN gridflow_store.usage_interval.service_point_known IS 'The service point exists in standardized.service_point (false: orphan or unknown)';
 COMMENT ON COLUMN gridflow_store.usage_interval.meter_known IS 'The meter exists in standardized.meter';
 COMMENT ON COLUMN gridflow_store.usage_interval.serial_number IS 'Meter serial number';
@@ -269,10 +269,10 @@ COMMENT ON COLUMN gridflow_store.usage_interval.house_supp IS 'House supplement 
 COMMENT ON COLUMN gridflow_store.usage_interval.city IS 'City';
 COMMENT ON COLUMN gridflow_store.usage_interval.zip IS 'ZIP code (quasi-PII)';
 COMMENT ON COLUMN gridflow_store.usage_interval.state IS 'State';
-COMMENT ON COLUMN gridflow_store.usage_interval.last_update_time IS 'When the utility last updated the read';
-COMMENT ON COLUMN gridflow_store.usage_interval.exported_at IS 'When the utility exported the read';
-COMMENT ON COLUMN gridflow_store.usage_interval.batch_id IS 'Lineage: batch of the source record';
-COMMENT ON COLUMN gridflow_store.usage_interval.line_no IS 'Lineage: line of the source record';
+COMMENT ON COLUMN gridflow_store.usage_interval.last_update_time IS 'When the utility last updated the read (NULL on estimated rows)';
+COMMENT ON COLUMN gridflow_store.usage_interval.exported_at IS 'When the utility exported the read (NULL on estimated rows)';
+COMMENT ON COLUMN gridflow_store.usage_interval.batch_id IS 'Lineage: batch of the source record (NULL on estimated rows, which have none)';
+COMMENT ON COLUMN gridflow_store.usage_interval.line_no IS 'Lineage: line of the source record (NULL on estimated rows)';
 
 --
 -- Experience: daily summaries.
@@ -486,7 +486,7 @@ SELECT p.utility_id,
        p.line_no
   FROM gridflow_store.usage_interval p
   LEFT JOIN gridflow.utility u ON u.utility_id OPERATOR(pg_catalog.=) p.utility_id;
-COMMENT ON VIEW product.usage_interval IS 'The usage fact table (grain: one row per standardized interval read: utility_id, service_point_id, meter_id, interval_start_ts, channel), with its meter and service point attributes (left joins: reads of unknown service points stay, flagged)';
+COMMENT ON VIEW product.usage_interval IS 'The usage fact table, the validated series (grain: one row per standardized interval read: utility_id, service_point_id, meter_id, interval_start_ts, channel; plus, where gridflow.vee_estimation enables it, one estimated row per missing interval filled, quality_code 8 or 9, without lineage), with its meter and service point attributes (left joins: reads of unknown service points stay, flagged)';
 COMMENT ON COLUMN product.usage_interval.time_zone IS 'Time zone of the utility (gridflow.utility.time_zone): local_date and local_start are in it';
 COMMENT ON COLUMN product.usage_interval.local_start IS 'interval_start_ts as the local wall-clock time of the utility (for day resolution: the local midnight of the day)';
 

@@ -188,7 +188,7 @@ SELECT r.utility_id,
                         THEN 'spike' END,
                    CASE WHEN gridflow.vee_outside(r.day_total, r.prior_median, r.high_low_low, r.high_low_high)
                         THEN 'high_low' END]::text[], NULL) AS failed) a) f;
-COMMENT ON VIEW gridflow.product_source IS 'Definition of product.usage_interval: standardized reads left-joined to their meter and service point, with their quality code and the validation rules of gridflow.vee_rule they fail: those of one read alone, and those of its series (the reads of one service point, meter and channel in time order) and of the series'' local day (the build computes the same rows in C; the regression tests check they agree)';
+COMMENT ON VIEW gridflow.product_source IS 'Definition of product.usage_interval: standardized reads left-joined to their meter and service point, with their quality code and the validation rules of gridflow.vee_rule they fail: those of one read alone, and those of its series (the reads of one service point, meter and channel in time order) and of the series'' local day (the build computes the same rows in C; the regression tests check they agree). Validation only: the estimated rows of missing intervals (quality_code 8 and 9, gridflow.vee_estimation) are written by the build''s product writer and are not here';
 
 CREATE VIEW gridflow.experience_source WITH (security_invoker = true) AS
 SELECT t.utility_id,

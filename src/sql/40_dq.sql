@@ -289,9 +289,23 @@ CREATE TABLE dq.vee_gap_history (
     missing_intervals bigint NOT NULL,
     missing_seconds double precision NOT NULL,
     longest_gap_seconds double precision,
+    unestimated_gaps bigint NOT NULL,
+    unestimated_intervals bigint NOT NULL,
     PRIMARY KEY (build_id, utility_id, channel)
 );
-COMMENT ON TABLE dq.vee_gap_history IS 'The gaps of the gap rule of gridflow.vee_rule (the reads it flagged, and the time since the end of the series'' read before each) per run, utility and channel (grain: one row per build_id, utility_id, channel); nothing is estimated, so every gap is left unestimated; dq.vee_gaps shows the current run''s';
+COMMENT ON TABLE dq.vee_gap_history IS 'The gaps of the gap rule of gridflow.vee_rule (the reads it flagged, and the time since the end of the series'' read before each) per run, utility and channel, and those of them left unestimated (grain: one row per build_id, utility_id, channel); dq.vee_gaps shows the current run''s';
+
+CREATE TABLE dq.vee_estimate_history (
+    build_id bigint NOT NULL,
+    utility_id text NOT NULL,
+    channel text NOT NULL,
+    quality_code smallint NOT NULL,
+    method text NOT NULL,
+    gaps_estimated bigint NOT NULL,
+    intervals_estimated bigint NOT NULL,
+    PRIMARY KEY (build_id, utility_id, channel, quality_code)
+);
+COMMENT ON TABLE dq.vee_estimate_history IS 'The estimated product rows (gridflow.vee_estimation) per run, utility, channel and method, with the gaps they fill (grain: one row per build_id, utility_id, channel, quality_code; rows only for utilities with estimation); dq.vee_estimates shows the current run''s';
 
 -- DQ over time is history: pg_dump keeps it (the layers it describes are
 -- made again by gridflow_rebuild() after a restore, which stores the
@@ -314,6 +328,7 @@ SELECT pg_catalog.pg_extension_config_dump('dq.vee_quality_history', '');
 SELECT pg_catalog.pg_extension_config_dump('dq.vee_rule_history', '');
 SELECT pg_catalog.pg_extension_config_dump('dq.vee_interval_count_history', '');
 SELECT pg_catalog.pg_extension_config_dump('dq.vee_gap_history', '');
+SELECT pg_catalog.pg_extension_config_dump('dq.vee_estimate_history', '');
 
 DO $$
 DECLARE
@@ -330,7 +345,7 @@ BEGIN
                               'dq.experience_unit_history'::regclass, 'dq.multi_premise_meters_history'::regclass,
                               'dq.batch_quality_history'::regclass, 'dq.vee_quality_history'::regclass,
                               'dq.vee_rule_history'::regclass, 'dq.vee_interval_count_history'::regclass,
-                              'dq.vee_gap_history'::regclass)
+                              'dq.vee_gap_history'::regclass, 'dq.vee_estimate_history'::regclass)
            AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
     LOOP
         EXECUTE pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', c.rel, c.attname,
@@ -353,6 +368,7 @@ BEGIN
                 WHEN 'channel_list' THEN 'The distinct channels'
                 WHEN 'with_value' THEN 'Reads with a value'
                 WHEN 'daily_rows' THEN 'Rows of experience.daily_usage'
+                WHEN 'unestimated_intervals' THEN 'Whole intervals missing in the gaps left unestimated'
                 WHEN 'day_resolution_rows' THEN 'Daily rows of reads given as dates without a time of day (time_resolution day): their peak and pit times are unknown'
                 ELSE 'As the column of the same name of the dq view'
             END);
@@ -574,7 +590,7 @@ $q$, r_reads) USING utility;
            array_agg(DISTINCT p.meter_id) FILTER (WHERE NOT p.meter_known) AS orphan_meters,
            array_agg(DISTINCT p.service_point_id) FILTER (WHERE NOT p.service_point_known) AS orphan_sps
       FROM %1$s p
-     WHERE p.utility_id = $2
+     WHERE p.utility_id = $2 AND p.batch_id IS NOT NULL
      GROUP BY p.batch_id$g$, r_products);
         g_orphans := $g$
     SELECT (SELECT count(DISTINCT x) FROM g, unnest(g.orphan_meters) x) AS meters,
@@ -752,15 +768,24 @@ WITH q AS (
         AS f(channel text, duration_seconds integer, day_seconds integer, days bigint, complete bigint,
              short_days bigint, over_days bigint)
      WHERE EXISTS (SELECT FROM enabled e WHERE e.rule = 'interval_count')
+), gaps AS (
+    INSERT INTO dq.vee_gap_history
+    SELECT $1, $2, q.channel, coalesce(g.gaps, 0), coalesce(g.missing_intervals, 0), coalesce(g.missing_seconds, 0),
+           g.longest, coalesce(g.unestimated, 0), coalesce(g.unestimated_intervals, 0)
+      FROM q
+      LEFT JOIN gridflow.dq_build_figures($2, 'vee_gaps')
+             AS g(channel text, gaps bigint, missing_intervals bigint, missing_seconds double precision,
+                  longest double precision, unestimated bigint, unestimated_intervals bigint) ON g.channel = q.channel
+     WHERE EXISTS (SELECT FROM enabled e WHERE e.rule = 'gap')
 )
-INSERT INTO dq.vee_gap_history
-SELECT $1, $2, q.channel, coalesce(g.gaps, 0), coalesce(g.missing_intervals, 0), coalesce(g.missing_seconds, 0),
-       g.longest
+INSERT INTO dq.vee_estimate_history
+SELECT $1, $2, q.channel, m.code, m.method, coalesce(f.gaps, 0), coalesce(f.intervals, 0)
   FROM q
-  LEFT JOIN gridflow.dq_build_figures($2, 'vee_gaps')
-         AS g(channel text, gaps bigint, missing_intervals bigint, missing_seconds double precision,
-              longest double precision) ON g.channel = q.channel
- WHERE EXISTS (SELECT FROM enabled e WHERE e.rule = 'gap')
+ CROSS JOIN (VALUES (9::smallint, 'linear'), (8::smallint, 'reference')) m(code, method)
+  LEFT JOIN gridflow.dq_build_figures($2, 'vee_estimates')
+         AS f(channel text, code integer, gaps bigint, intervals bigint)
+    ON f.channel = q.channel AND f.code = m.code
+ WHERE EXISTS (SELECT FROM gridflow.vee_estimation ve WHERE ve.utility_id = $2)
 $q$ USING build, utility;
     ELSE
     EXECUTE format($q$
@@ -769,7 +794,8 @@ WITH series_days AS MATERIALIZED (
            p.time_resolution IS DISTINCT FROM 'day' AS intervals,
            count(*) AS n, count(*) FILTER (WHERE p.quality_code = 0) AS valid,
            count(*) FILTER (WHERE p.quality_code = 10) AS questionable,
-           count(*) FILTER (WHERE p.quality_code IN (8, 9)) AS estimated
+           count(*) FILTER (WHERE p.quality_code IN (8, 9)) AS estimated,
+           count(*) FILTER (WHERE p.quality_code NOT IN (8, 9)) AS actual
       FROM %1$s p
      WHERE p.utility_id = $2 AND p.channel IS NOT NULL
      GROUP BY p.service_point_id, p.meter_id, p.channel, p.local_date, p.duration_seconds,
@@ -798,12 +824,12 @@ WITH series_days AS MATERIALIZED (
      WHERE e.rule <> 'interval_count'
      GROUP BY q.channel, e.rule
 ), counted AS (
-    SELECT d.channel, d.duration_seconds, d.n,
+    SELECT d.channel, d.duration_seconds, d.actual AS n,
            EXTRACT(epoch FROM timezone(u.time_zone, (d.local_date + 1)::timestamp)
                               - timezone(u.time_zone, d.local_date::timestamp))::integer AS day_seconds
       FROM series_days d
       JOIN gridflow.utility u ON u.utility_id = $2
-     WHERE d.intervals AND d.duration_seconds > 0
+     WHERE d.intervals AND d.duration_seconds > 0 AND d.actual > 0
        AND EXISTS (SELECT FROM enabled e WHERE e.rule = 'interval_count')
 ), counts AS (
     INSERT INTO dq.vee_interval_count_history
@@ -814,8 +840,9 @@ WITH series_days AS MATERIALIZED (
       FROM counted c
      GROUP BY c.channel, c.duration_seconds, c.day_seconds
 ), gap AS (
+    -- measured from the read before; estimated when the row before is an estimate
     SELECT f.channel, EXTRACT(epoch FROM f.interval_start_ts - b.interval_end_ts)::double precision AS seconds,
-           b.duration_seconds
+           b.duration_seconds, e.quality_code IN (8, 9) AS estimated
       FROM flagged_reads f
       CROSS JOIN LATERAL (SELECT x.interval_end_ts, x.duration_seconds
                             FROM %1$s x
@@ -823,18 +850,47 @@ WITH series_days AS MATERIALIZED (
                              AND x.interval_start_ts < f.interval_start_ts
                              AND x.channel = f.channel
                              AND x.service_point_id IS NOT DISTINCT FROM f.service_point_id
+                             AND x.quality_code NOT IN (8, 9)
                            ORDER BY x.interval_start_ts DESC
                            LIMIT 1) b
+      CROSS JOIN LATERAL (SELECT x.quality_code
+                            FROM %1$s x
+                           WHERE x.utility_id = $2 AND x.meter_id = f.meter_id
+                             AND x.interval_start_ts < f.interval_start_ts
+                             AND x.channel = f.channel
+                             AND x.service_point_id IS NOT DISTINCT FROM f.service_point_id
+                           ORDER BY x.interval_start_ts DESC
+                           LIMIT 1) e
      WHERE 'gap' = ANY (f.vee_flags)
+), gaps AS (
+    INSERT INTO dq.vee_gap_history
+    SELECT $1, $2, q.channel, count(g.seconds),
+           coalesce(sum(floor(g.seconds / g.duration_seconds)), 0)::bigint,
+           coalesce(sum(g.seconds), 0), max(g.seconds),
+           count(g.seconds) FILTER (WHERE NOT g.estimated),
+           coalesce(sum(floor(g.seconds / g.duration_seconds)) FILTER (WHERE NOT g.estimated), 0)::bigint
+      FROM q
+      LEFT JOIN gap g ON g.channel = q.channel
+     WHERE EXISTS (SELECT FROM enabled e WHERE e.rule = 'gap')
+     GROUP BY q.channel
+), estimates AS (
+    -- the estimated rows of each series in time order: a gap's first one
+    -- does not start where the one before ends
+    SELECT x.channel, x.quality_code,
+           x.interval_start_ts IS DISTINCT FROM
+               lag(x.interval_end_ts) OVER (PARTITION BY x.service_point_id, x.meter_id, x.channel
+                                            ORDER BY x.interval_start_ts) AS first_of_gap
+      FROM %1$s x
+     WHERE x.utility_id = $2 AND x.quality_code IN (8, 9)
 )
-INSERT INTO dq.vee_gap_history
-SELECT $1, $2, q.channel, count(g.seconds),
-       coalesce(sum(floor(g.seconds / g.duration_seconds)), 0)::bigint,
-       coalesce(sum(g.seconds), 0), max(g.seconds)
+INSERT INTO dq.vee_estimate_history
+SELECT $1, $2, q.channel, m.code, m.method,
+       count(*) FILTER (WHERE e.first_of_gap), count(e.quality_code)
   FROM q
-  LEFT JOIN gap g ON g.channel = q.channel
- WHERE EXISTS (SELECT FROM enabled e WHERE e.rule = 'gap')
- GROUP BY q.channel
+ CROSS JOIN (VALUES (9::smallint, 'linear'), (8::smallint, 'reference')) m(code, method)
+  LEFT JOIN estimates e ON e.channel = q.channel AND e.quality_code = m.code
+ WHERE EXISTS (SELECT FROM gridflow.vee_estimation ve WHERE ve.utility_id = $2)
+ GROUP BY q.channel, m.code, m.method
 $q$, r_products) USING build, utility;
     END IF;
 
@@ -1577,7 +1633,7 @@ COMMENT ON COLUMN dq.vee_quality.channel IS 'Channel';
 COMMENT ON COLUMN dq.vee_quality.reads IS 'Rows of product.usage_interval';
 COMMENT ON COLUMN dq.vee_quality.valid_reads IS 'Reads of quality code 0: passed every enabled rule';
 COMMENT ON COLUMN dq.vee_quality.questionable_reads IS 'Reads of quality code 10: failed a rule (dq.vee_rules says which)';
-COMMENT ON COLUMN dq.vee_quality.estimated_reads IS 'Estimated reads (quality codes 8 and 9): none while nothing is estimated';
+COMMENT ON COLUMN dq.vee_quality.estimated_reads IS 'Estimated rows (quality codes 8 and 9; gridflow.vee_estimation, dq.vee_estimates)';
 COMMENT ON COLUMN dq.vee_quality.questionable_pct IS 'questionable_reads as a percentage of reads';
 
 CREATE VIEW dq.vee_rules WITH (security_invoker = true) AS
@@ -1631,7 +1687,8 @@ SELECT h.utility_id,
        h.missing_intervals,
        h.missing_seconds,
        h.longest_gap_seconds,
-       h.gaps AS unestimated_gaps
+       h.unestimated_gaps,
+       h.unestimated_intervals
   FROM dq.vee_gap_history h
   JOIN dq.current_run r
     ON r.utility_id OPERATOR(pg_catalog.=) h.utility_id AND r.build_id OPERATOR(pg_catalog.=) h.build_id
@@ -1643,4 +1700,24 @@ COMMENT ON COLUMN dq.vee_gaps.gaps IS 'Gaps (reads flagged gap)';
 COMMENT ON COLUMN dq.vee_gaps.missing_intervals IS 'Whole intervals missing in them (each gap''s seconds over the duration of the read before it, rounded down: a gap shorter than an interval, after a read off the grid, counts none)';
 COMMENT ON COLUMN dq.vee_gaps.missing_seconds IS 'Seconds missing in them';
 COMMENT ON COLUMN dq.vee_gaps.longest_gap_seconds IS 'Seconds of the longest gap (NULL: none)';
-COMMENT ON COLUMN dq.vee_gaps.unestimated_gaps IS 'Gaps left unestimated: all of them, as nothing is estimated';
+COMMENT ON COLUMN dq.vee_gaps.unestimated_gaps IS 'Gaps left unestimated (all of them for a utility without estimation, gridflow.vee_estimation): too long for its limits, a neighbour questionable or without a value, no reference day for one of its intervals, or not a whole number of intervals; dq.vee_estimates counts the others';
+COMMENT ON COLUMN dq.vee_gaps.unestimated_intervals IS 'Whole intervals missing in the gaps left unestimated (as missing_intervals counts them)';
+
+CREATE VIEW dq.vee_estimates WITH (security_invoker = true) AS
+SELECT h.utility_id,
+       h.channel,
+       h.method,
+       h.quality_code,
+       h.gaps_estimated,
+       h.intervals_estimated
+  FROM dq.vee_estimate_history h
+  JOIN dq.current_run r
+    ON r.utility_id OPERATOR(pg_catalog.=) h.utility_id AND r.build_id OPERATOR(pg_catalog.=) h.build_id
+ ORDER BY h.utility_id, h.channel, h.quality_code DESC;
+COMMENT ON VIEW dq.vee_estimates IS 'Estimation (gridflow.vee_estimation) per utility, channel and method: the gaps filled and the intervals estimated (grain: one row per utility_id, channel, method; only utilities with estimation). The gaps left unestimated are in dq.vee_gaps (with the gap rule enabled)';
+COMMENT ON COLUMN dq.vee_estimates.utility_id IS 'Utility';
+COMMENT ON COLUMN dq.vee_estimates.channel IS 'Channel';
+COMMENT ON COLUMN dq.vee_estimates.method IS 'linear (interpolation between the reads around a gap) or reference (the mean of reference days)';
+COMMENT ON COLUMN dq.vee_estimates.quality_code IS 'The estimated rows'' quality code: 9 linear, 8 reference';
+COMMENT ON COLUMN dq.vee_estimates.gaps_estimated IS 'Gaps filled by the method (each gap whole)';
+COMMENT ON COLUMN dq.vee_estimates.intervals_estimated IS 'Estimated product rows of the method';

@@ -95,7 +95,8 @@ comp AS (
      GROUP BY c.table_name
 ),
 -- validation: the reads by quality per utility, the rules over all
--- utilities, the series days against their intervals, the gaps
+-- utilities, the series days against their intervals, the gaps, the
+-- estimates per method
 vq AS (
     SELECT q.utility_id, u.pos, pg_catalog.sum(q.reads)::bigint AS reads,
            pg_catalog.sum(q.questionable_reads)::bigint AS questionable,
@@ -117,6 +118,12 @@ vg AS (
     SELECT pg_catalog.sum(g.gaps)::bigint AS gaps, pg_catalog.sum(g.missing_intervals)::bigint AS missing,
            pg_catalog.sum(g.unestimated_gaps)::bigint AS unestimated
       FROM dq.vee_gaps g
+),
+ve AS (
+    SELECT e.method, e.quality_code, pg_catalog.sum(e.gaps_estimated)::bigint AS gaps,
+           pg_catalog.sum(e.intervals_estimated)::bigint AS intervals
+      FROM dq.vee_estimates e
+     GROUP BY e.method, e.quality_code
 ),
 lines(section, ord, line) AS (
     SELECT 0, 1, 'IEDR Data Quality Snapshot'
@@ -311,6 +318,12 @@ lines(section, ord, line) AS (
       FROM vg WHERE vg.gaps IS NOT NULL
     UNION ALL
     SELECT 10, 1003, '  Estimation: off (no utility estimates; quality codes 8 and 9 are not used)'
+     WHERE NOT EXISTS (SELECT 1 FROM ve)
+    UNION ALL
+    SELECT 10, 1003, '  Estimated intervals (gaps filled): ' OPERATOR(pg_catalog.||)
+           pg_catalog.string_agg(pg_catalog.format('%s %s (%s)', ve.method, gridflow.fmt_count(ve.intervals),
+                                                   gridflow.fmt_count(ve.gaps)), ', ' ORDER BY ve.quality_code DESC)
+      FROM ve HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0
     UNION ALL
     SELECT 10, 1, '  none' WHERE NOT EXISTS (SELECT 1 FROM vq)
     -- REJECTED RECORDS

@@ -61,7 +61,7 @@ GRANT SELECT ON ALL TABLES IN SCHEMA external TO gridflow_external;
 -- role whose privileges it has); gridflow_pipeline sees every row.  The
 -- policies are for SELECT only: nobody but the owner writes the layers, and
 -- the owner (the build) is not subject to them; the pipeline also edits
--- gridflow.utility and gridflow.vee_rule.
+-- gridflow.utility, gridflow.vee_rule and gridflow.vee_estimation.
 --
 DO $$
 DECLARE
@@ -72,7 +72,7 @@ DECLARE
 BEGIN
     FOR t IN
         SELECT x.t::regclass
-          FROM pg_catalog.unnest(ARRAY['gridflow.utility', 'gridflow.vee_rule', 'gridflow.batch',
+          FROM pg_catalog.unnest(ARRAY['gridflow.utility', 'gridflow.vee_rule', 'gridflow.vee_estimation', 'gridflow.batch',
                                        'gridflow_store.source_chunk', 'gridflow_store.reject',
                                        'gridflow_store.service_point', 'gridflow_store.meter',
                                        'gridflow_store.meter_assignment', 'gridflow_store.interval_read',
@@ -86,12 +86,14 @@ BEGIN
                                        'dq.meter_link_ambiguity_history', 'dq.batch_quality_history',
                                        'dq.experience_unit_history', 'dq.multi_premise_meters_history',
                                        'dq.vee_quality_history', 'dq.vee_rule_history',
-                                       'dq.vee_interval_count_history', 'dq.vee_gap_history']) AS x(t)
+                                       'dq.vee_interval_count_history', 'dq.vee_gap_history',
+                                       'dq.vee_estimate_history']) AS x(t)
     LOOP
         EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
         EXECUTE pg_catalog.format('DROP POLICY IF EXISTS pipeline_all_rows ON %s', t);
         EXECUTE pg_catalog.format('DROP POLICY IF EXISTS mapped_utility_rows ON %s', t);
-        IF t OPERATOR(pg_catalog.=) ANY (ARRAY['gridflow.utility'::regclass, 'gridflow.vee_rule'::regclass]) THEN
+        IF t OPERATOR(pg_catalog.=) ANY (ARRAY['gridflow.utility'::regclass, 'gridflow.vee_rule'::regclass,
+                                                      'gridflow.vee_estimation'::regclass]) THEN
             EXECUTE pg_catalog.format('CREATE POLICY pipeline_all_rows ON %s TO gridflow_pipeline '
                                       'USING (true) WITH CHECK (true)', t);
             EXECUTE pg_catalog.format('COMMENT ON POLICY pipeline_all_rows ON %s IS %L', t,

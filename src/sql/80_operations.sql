@@ -38,7 +38,7 @@ REVOKE EXECUTE ON FUNCTION gridflow.orphan_relation_files(), gridflow.remove_orp
 --
 CREATE FUNCTION gridflow.configuration_tables() RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN ARRAY['unit', 'utility', 'source_file', 'column_map', 'channel', 'role_utility', 'shard', 'vee_rule',
+RETURN ARRAY['unit', 'utility', 'source_file', 'column_map', 'channel', 'role_utility', 'shard', 'vee_rule', 'vee_estimation',
              'privacy_rule', 'privacy_setting', 'service_point_class'];
 COMMENT ON FUNCTION gridflow.configuration_tables() IS 'The configuration tables of schema gridflow that gridflow.configuration_dump holds, each after the tables it refers to';
 
