@@ -21,6 +21,7 @@
 #                        bench-readers too
 #   make bench-dq SCALE=N  the DQ views and a dashboard's queries, timed
 #                        against a build of the same drop
+#   make bench-vee SCALE=N  builds with validation and estimation off and on
 #   make unitcheck       the C without a server, and metacheck (META.json,
 #                        gridflow.control, Makefile and CHANGELOG.md agree)
 #   make depcheck        no two C modules call each other; the headers' blocks
@@ -242,10 +243,13 @@ bench-readers:
 bench-dq:
 	bash test/bench/dq.sh
 
+bench-vee:
+	bash test/bench/vee.sh
+
 test:
 	bash test/test.sh
 
 .PHONY: install-sample uninstall-sample sample unitcheck metacheck depcheck isolationcheck dist \
-	fuzz fuzz-long tapcheck jdbccheck nodecheck valgrindcheck run test bench bench-incremental bench-shards bench-readers bench-dq stage-fixtures
+	fuzz fuzz-long tapcheck jdbccheck nodecheck valgrindcheck run test bench bench-incremental bench-shards bench-readers bench-dq bench-vee stage-fixtures
 stage-fixtures:
 	bash test/stage.sh '$(GRIDFLOW_TEST_DIR)'

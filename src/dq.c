@@ -90,17 +90,6 @@ gf_dq_refresh(const char *utility_id, int64 build_id, const Oid *rels, bool gath
 	AtEOXact_GUC(true, nest);
 }
 
-/* The same, from the utility's partitions in gridflow_store (ingests). */
-void
-gf_dq_refresh_current(const char *utility_id, int64 build_id)
-{
-	Oid			rels[GF_STORE_TABLES];
-
-	for (int t = 0; t < GF_STORE_TABLES; t++)
-		rels[t] = gf_store_partition((GfStore) t, utility_id, false, false);
-	gf_dq_refresh(utility_id, build_id, rels, false);
-}
-
 /*
  * After the utilities of a run: the figures of all together; clear (a
  * build of every utility): those of earlier runs are forgotten.

@@ -45,6 +45,7 @@
 
 #include "access/tupdesc.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -1885,4 +1886,125 @@ gridflow_dq_build_figures(PG_FUNCTION_ARGS)
 		}
 	}
 	return (Datum) 0;
+}
+
+/* ---------------------------------------------------------------------
+ * An ingest's figures, gathered from the layers
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * Feed hook with the rows of query (a cursor over one of the utility's
+ * relations, in the order the build writes them); kind_att (>= 0) is the
+ * column of the file kind that made each row, for assignment rows.
+ */
+static void
+gather_rows(GfDqAcc *a, const char *query, int hook)
+{
+	Portal		portal = SPI_cursor_open_with_args(NULL, query, 1, (Oid[]) {TEXTOID},
+												   &a->u->utility_datum, NULL, false, 0);
+	TupleTableSlot *slot = NULL;
+	TupleDesc	desc = NULL;
+	int			kind_att = -1;
+
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, 10000);
+		if (SPI_processed == 0)
+			break;
+		if (slot == NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(a->cxt);
+
+			desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
+			slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+			MemoryContextSwitchTo(old);
+			kind_att = gf_attnum(desc, "gridflow_file_kind", true);
+		}
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			ExecStoreHeapTuple(SPI_tuptable->vals[i], slot, false);
+			slot_getallattrs(slot);
+			switch (hook)
+			{
+				case 0:
+					gf_dq_acc_dimension(a, GF_KIND_SERVICE_POINT, slot);
+					break;
+				case 1:
+					gf_dq_acc_dimension(a, GF_KIND_METER, slot);
+					break;
+				case 2:
+					{
+						bool		assignment_file = !slot->tts_isnull[kind_att] &&
+							strcmp(TextDatumGetCString(slot->tts_values[kind_att]), "assignment") == 0;
+
+						gf_dq_acc_assignment(a, assignment_file ? GF_KIND_ASSIGNMENT : GF_KIND_METER,
+											 slot);
+					}
+					break;
+				case 3:
+					gf_dq_acc_read(a, slot);
+					break;
+				case 4:
+					gf_dq_acc_product(a, slot);
+					break;
+				case 5:
+					gf_dq_acc_day(a, slot);
+					break;
+			}
+			ExecClearTuple(slot);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	if (slot != NULL)
+		ExecDropSingleTupleTableSlot(slot);
+}
+
+/*
+ * The DQ figures of utility u (its partitions rels, by GfStore; InvalidOid:
+ * none) gathered from what its layers hold, as a build gathers them while
+ * writing: each relation read once, in the order the build writes it
+ * (dimensions, assignment rows, reads and products by service point and
+ * time, days).  An ingest's figures, stored by gf_dq_refresh(..., true).
+ */
+void
+gf_dq_acc_gather(GfUtility *u, const Oid *rels)
+{
+	GfDqAcc    *a;
+	static const struct
+	{
+		GfStore		store;
+		int			hook;
+		const char *order;
+	}			steps[] = {
+		{GF_STORE_SERVICE_POINT, 0, "r.service_point_id"},
+		{GF_STORE_METER, 1, "r.meter_id"},
+		{GF_STORE_ASSIGNMENT, 2, "r.batch_id, r.line_no"},
+		{GF_STORE_READ, 3, "r.service_point_id, r.interval_start_ts, r.utility_id, r.meter_id, r.channel"},
+		{GF_STORE_PRODUCT, 4, "r.service_point_id, r.interval_start_ts, r.utility_id, r.meter_id, r.channel"},
+		{GF_STORE_DAY, 5, "r.service_point_id, r.local_date, r.channel"},
+	};
+
+	a = gf_dq_acc_begin(u);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	for (int i = 0; i < lengthof(steps); i++)
+	{
+		const char *rel;
+
+		if (!OidIsValid(rels[steps[i].store]))
+			continue;
+		rel = gf_qualified_name(rels[steps[i].store]);
+		gather_rows(a,
+					steps[i].hook == 2 ?
+					psprintf("SELECT r.*, b.file_kind AS gridflow_file_kind FROM %s r "
+							 "LEFT JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) r.batch_id "
+							 "WHERE r.utility_id OPERATOR(pg_catalog.=) $1 ORDER BY %s", rel, steps[i].order) :
+					psprintf("SELECT r.* FROM %s r WHERE r.utility_id OPERATOR(pg_catalog.=) $1 ORDER BY %s",
+							 rel, steps[i].order),
+					steps[i].hook);
+	}
+	SPI_finish();
 }

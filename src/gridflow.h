@@ -436,12 +436,12 @@ typedef void (*GfProductBeforeFn) (void *arg, Datum *rv, bool *rn, int32 local_d
 extern void gf_product_set_window(GfProductWriter *em, int32 from_day,
 								  GfProductBeforeFn before, void *arg);
 extern void gf_product_finish_group(GfProductWriter *em);
+extern void gf_product_end(GfProductWriter *em);
 
 /* refresh.c: an ingest's product rows and days, computed again */
 extern void gf_refresh_products(GfUtility *u, Oid reads, Oid products, Oid days,
 								GfRoute *products_route, GfRoute *days_route, GfDays *changed,
 								GfDays *written);
-extern void gf_product_end(GfProductWriter *em);
 
 /* experience.c: their daily summaries (local_date: a DateADT) */
 extern GfDayWriter *gf_day_writer_begin(GfLoadTargets *t, GfUtility *u, MemoryContext cxt);
@@ -547,12 +547,13 @@ extern bool gf_partition_is_distributed(Oid relid);
 extern void gf_add_to_extension(const char *qname);
 extern void gf_partition_release(Oid relid);
 extern void gf_partition_drop(Oid relid);
+
+/* product.c: a dimension's rows in memory, as a build keeps them, from its table */
 extern GfKept *gf_kept_from_table(GfUtility *u, GfStore t, const char *id_column, bool staged,
 								  MemoryContext cxt);
 
 /* dq.c: the stored data-quality figures of a run */
 extern void gf_dq_refresh(const char *utility_id, int64 build_id, const Oid *rels, bool gathered);
-extern void gf_dq_refresh_current(const char *utility_id, int64 build_id);
 extern void gf_dq_forget_others(List *utilities);
 extern void gf_dq_refresh_total(bool clear);
 
@@ -578,6 +579,7 @@ extern void gf_dq_acc_product(GfDqAcc *a, TupleTableSlot *slot);
 extern void gf_dq_acc_day(GfDqAcc *a, TupleTableSlot *slot);
 extern void gf_dq_acc_dimension(GfDqAcc *a, GfFileKind kind, TupleTableSlot *slot);
 extern void gf_dq_acc_assignment(GfDqAcc *a, GfFileKind kind, TupleTableSlot *slot);
+extern void gf_dq_acc_gather(GfUtility *u, const Oid *rels);
 
 /* history.c: gridflow.build and gridflow.batch rows, steps, the build lock */
 extern int64 gf_build_begin(const char *operation, const char *drop_dir);

@@ -646,6 +646,24 @@ ingest_file(ReturnSetInfo *rsinfo, IngestFile *f, int64 build_id)
 }
 
 /*
+ * The DQ figures of what utility u's partitions hold after an ingest,
+ * gathered by reading each once in C (dqacc.c), as a build gathers them
+ * while writing.
+ */
+static void
+dq_refresh_current(GfUtility *u, int64 build_id)
+{
+	Oid			rels[GF_STORE_TABLES];
+
+	for (int t = 0; t < GF_STORE_TABLES; t++)
+		rels[t] = gf_store_partition((GfStore) t, u->utility_id, false, false);
+	gf_dq_acc_reset();
+	gf_dq_acc_gather(u, rels);
+	gf_dq_refresh(u->utility_id, build_id, rels, true);
+	gf_dq_acc_reset();
+}
+
+/*
  * SQL: gridflow_ingest(path text, utility_id text DEFAULT NULL,
  * file_kind text DEFAULT NULL) RETURNS SETOF record
  */
@@ -852,7 +870,7 @@ gridflow_ingest(PG_FUNCTION_ARGS)
 
 			if (!iu->loaded)
 				continue;
-			gf_dq_refresh_current(iu->u->utility_id, build_id);
+			dq_refresh_current(iu->u, build_id);
 			any = true;
 		}
 		if (any)
