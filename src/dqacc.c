@@ -24,9 +24,11 @@
  * (dq.c's gf_link_figures_*(): a utility's meters and assignment rows are
  * written before its reads, so each read is matched as it passes).  The
  * figures are handed to SQL by gridflow.dq_build_figures(), and from there
- * on stored by the same statements as an ingest's (which still scan the
- * partitions they changed): the regression tests compare an ingest's
- * figures with those a rebuild gathers here.  Exact sums are Shewchuk
+ * on stored by the same statements as those gridflow.dq_refresh() computes
+ * by scanning in SQL.  An ingest gathers them here too, reading the
+ * utility's partitions once each in the build's order
+ * (gf_dq_acc_gather()): the regression tests compare an ingest's figures
+ * with a rebuild's, and the SQL computation with the build's.  Exact sums are Shewchuk
  * partials (fsum.c) added in the order the rows are written, the order a
  * scan of the new partition reads them in.
  *
