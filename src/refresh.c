@@ -204,6 +204,14 @@ before_read(void *arg, Datum *rv, bool *rn, int32 local_date, int quality_code,
 	(void) local_date;
 	if (s == NULL)
 		elog(ERROR, "gridflow: refresh: a read of an unknown series");
+
+	/*
+	 * Only the reads of the run open at from's midnight may be updated:
+	 * runs only move forward, so a read before the series' current run
+	 * (the reads fed so far) is in none of them.
+	 */
+	if (!rf->runs || !s->run_open || DatumGetTimestampTz(rv[rf->r_start]) < s->run_start)
+		return;
 	old = MemoryContextSwitchTo(rf->group_cxt);
 	if (rf->nbefore == rf->before_cap)
 	{
