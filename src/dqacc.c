@@ -1968,8 +1968,9 @@ gather_rows(GfDqAcc *a, const char *query, int hook)
  * The DQ figures of utility u (its partitions rels, by GfStore; InvalidOid:
  * none) gathered from what its layers hold, as a build gathers them while
  * writing: each relation read once, in the order the build writes it
- * (dimensions, assignment rows, reads and products by service point and
- * time, days).  An ingest's figures, stored by gf_dq_refresh(..., true).
+ * (dimensions, assignment rows, reads, products by service point and
+ * time, days by service point).  An ingest's figures, stored by
+ * gf_dq_refresh(..., true).
  */
 void
 gf_dq_acc_gather(GfUtility *u, const Oid *rels)
@@ -1984,7 +1985,7 @@ gf_dq_acc_gather(GfUtility *u, const Oid *rels)
 		{GF_STORE_SERVICE_POINT, 0, "r.service_point_id"},
 		{GF_STORE_METER, 1, "r.meter_id"},
 		{GF_STORE_ASSIGNMENT, 2, "r.batch_id, r.line_no"},
-		{GF_STORE_READ, 3, "r.service_point_id, r.interval_start_ts, r.utility_id, r.meter_id, r.channel"},
+		{GF_STORE_READ, 3, NULL},	/* in any order */
 		{GF_STORE_PRODUCT, 4, "r.service_point_id, r.interval_start_ts, r.utility_id, r.meter_id, r.channel"},
 		{GF_STORE_DAY, 5, "r.service_point_id, r.local_date, r.channel"},
 	};
@@ -2004,8 +2005,9 @@ gf_dq_acc_gather(GfUtility *u, const Oid *rels)
 					psprintf("SELECT r.*, b.file_kind AS gridflow_file_kind FROM %s r "
 							 "LEFT JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) r.batch_id "
 							 "WHERE r.utility_id OPERATOR(pg_catalog.=) $1 ORDER BY %s", rel, steps[i].order) :
-					psprintf("SELECT r.* FROM %s r WHERE r.utility_id OPERATOR(pg_catalog.=) $1 ORDER BY %s",
-							 rel, steps[i].order),
+					psprintf("SELECT r.* FROM %s r WHERE r.utility_id OPERATOR(pg_catalog.=) $1%s%s",
+							 rel, steps[i].order ? " ORDER BY " : "",
+							 steps[i].order ? steps[i].order : ""),
 					steps[i].hook);
 	}
 	SPI_finish();
