@@ -217,6 +217,14 @@ typedef struct GfUtility
 	double		vee_high_low_high;
 	int32		vee_high_low_days;
 	int32		vee_high_low_min_days;
+	/*
+	 * the reads' quality holds ESPI QualityOfReading codes (quality_scheme
+	 * espi): the codes of gridflow.quality_code that product rows carry
+	 * (gf_quality_code)
+	 */
+	bool		quality_espi;
+	int			nquality_codes;
+	int16	   *quality_codes;
 } GfUtility;
 
 typedef struct GfSourceFile
@@ -432,6 +440,8 @@ extern GfDayWriter *gf_day_writer_begin(GfLoadTargets *t, GfUtility *u, MemoryCo
 #define GF_QUALITY_ESTIMATED_REFERENCE 8
 #define GF_QUALITY_ESTIMATED_LINEAR 9
 #define GF_QUALITY_QUESTIONABLE 10
+
+extern int16 gf_quality_code(const GfUtility *u, const text *quality, bool failed);
 
 extern void gf_day_add(GfDayWriter *dw, text *sp, text *ch, text *unit, bool day_resolution,
 					   int32 local_date, TimestampTz start, bool value_null, double v, int quality,

@@ -139,6 +139,7 @@ struct GfProductWriter
 	int			r_value;
 	int			r_unit;
 	int			r_resolution;
+	int			r_quality;		/* the sender's quality (gf_quality_code) */
 	int			r_duration;
 	int			r_end;
 	/* vee_flags of each combination of failed rules (0: NULL; built when first needed) */
@@ -207,6 +208,7 @@ gf_product_begin(GfLoadTargets *t, GfUtility *u, TupleDesc rdesc)
 	em->r_resolution = gf_attnum(rdesc, "time_resolution", false);
 	em->r_duration = gf_attnum(rdesc, "duration_seconds", false);
 	em->r_end = gf_attnum(rdesc, "interval_end_ts", false);
+	em->r_quality = gf_attnum(rdesc, "quality", false);
 	em->rdesc = rdesc;
 	em->series = (u->vee_gap || u->vee_zero_run > 0 || u->vee_flat_line > 0 || u->vee_spike ||
 				  u->vee_high_low);
@@ -427,7 +429,12 @@ write_read(GfProductWriter *em, Datum *rv, bool *rn, DateADT local_date, int fai
 	TimestampTz start = DatumGetTimestampTz(rv[em->r_start]);
 	bool		meter_known;
 	bool		sp_known;
+	int16		quality_code;
 	TupleTableSlot *p = gf_bulk_slot(em->t->product);
+
+	/* the sender's code, or what the rules say (gridflow.product_source) */
+	quality_code = gf_quality_code(u, rn[em->r_quality] ? NULL : DatumGetTextPP(rv[em->r_quality]),
+								   failed != 0);
 
 	meter_known = lookup_kept(em, u->kept_meters, DatumGetTextPP(rv[em->r_meter]),
 							  em->meter_slot, &em->last_meter);
@@ -466,7 +473,7 @@ write_read(GfProductWriter *em, Datum *rv, bool *rn, DateADT local_date, int fai
 				p->tts_isnull[i] = false;
 				break;
 			case PS_QUALITY_CODE:
-				p->tts_values[i] = Int16GetDatum(failed ? GF_QUALITY_QUESTIONABLE : GF_QUALITY_VALID);
+				p->tts_values[i] = Int16GetDatum(quality_code);
 				p->tts_isnull[i] = false;
 				break;
 			case PS_VEE_FLAGS:
@@ -491,7 +498,7 @@ write_read(GfProductWriter *em, Datum *rv, bool *rn, DateADT local_date, int fai
 				   !rn[em->r_resolution] && VARSIZE_ANY_EXHDR(DatumGetTextPP(rv[em->r_resolution])) == 3,
 				   local_date, start, rn[em->r_value],
 				   rn[em->r_value] ? 0 : DatumGetFloat8(rv[em->r_value]),
-				   failed ? GF_QUALITY_QUESTIONABLE : GF_QUALITY_VALID,
+				   quality_code,
 				   rn[em->r_duration] ? -1 : DatumGetInt32(rv[em->r_duration]));
 	if (em->t->dq != NULL)
 		gf_dq_acc_product(em->t->dq, p);

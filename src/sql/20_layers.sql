@@ -193,7 +193,7 @@ COMMENT ON COLUMN gridflow_store.interval_read.interval_end_ts IS 'interval_star
 COMMENT ON COLUMN gridflow_store.interval_read.duration_seconds IS 'Interval length in seconds as given by the utility (converted from column_map.unit, implied by gridflow.channel, or the column length of a wide layout); NULL when unknown (a duration of 0 is read as unknown)';
 COMMENT ON COLUMN gridflow_store.interval_read.time_resolution IS 'interval: the file gives the start''s time of day; day: it gives a date alone (UTILITY2''s integer dates), so when in the day the read was taken is unknown and interval_start_ts is only the local midnight of its day';
 COMMENT ON COLUMN gridflow_store.interval_read.value IS 'Usage value of the kept read (sum of the duplicates under the sum policy), in unit';
-COMMENT ON COLUMN gridflow_store.interval_read.quality IS 'Quality flag as the utility gives it';
+COMMENT ON COLUMN gridflow_store.interval_read.quality IS 'Quality flag as the utility gives it, kept as text: for a utility whose quality_scheme is espi (Green Button files), the sender''s ESPI QualityOfReading code, which product.usage_interval.quality_code carries (gridflow.utility.quality_scheme says how)';
 COMMENT ON COLUMN gridflow_store.interval_read.last_update_time IS 'When the utility last updated the read';
 COMMENT ON COLUMN gridflow_store.interval_read.exported_at IS 'When the utility exported it (the string null means NULL)';
 COMMENT ON COLUMN gridflow_store.interval_read.batch_id IS 'Lineage: batch of the kept source record';
@@ -254,7 +254,7 @@ COMMENT ON COLUMN gridflow_store.usage_interval.time_resolution IS 'interval: th
 COMMENT ON COLUMN gridflow_store.usage_interval.value IS 'Usage value, in unit';
 COMMENT ON COLUMN gridflow_store.usage_interval.unit IS 'Unit of value (kWh, kvarh, ...), from the utility''s configuration; NULL: the utility does not say (never add values across units)';
 COMMENT ON COLUMN gridflow_store.usage_interval.quality IS 'Quality flag';
-COMMENT ON COLUMN gridflow_store.usage_interval.quality_code IS 'ESPI QualityOfReading of the read (gridflow.quality_code): 0 valid (failed no enabled rule of gridflow.vee_rule), 10 questionable (failed one; value kept as sent)';
+COMMENT ON COLUMN gridflow_store.usage_interval.quality_code IS 'ESPI QualityOfReading of the read (gridflow.quality_code): 0 valid (failed no enabled rule of gridflow.vee_rule), 10 questionable (failed one; value kept as sent); for a utility whose quality_scheme is espi, the sender''s code when it is 8, 9 or 10 (whatever the rules say; vee_flags lists the rules it fails), 10 when the sender''s quality is not a code of gridflow.quality_code, the rules'' 0 or 10 when it is 0 or missing';
 COMMENT ON COLUMN gridflow_store.usage_interval.vee_flags IS 'The validation rules the read failed, in the order off_grid, negative, ceiling, gap, zero_run, flat_line, spike, high_low; NULL when none';
 COMMENT ON COLUMN gridflow_store.usage_interval.raw_value IS 'The value as the utility sent it (standardized.interval_read.value); equal to value, since no value is estimated or edited yet';
 COMMENT ON COLUMN gridflow_store.usage_interval.service_point_known IS 'The service point exists in standardized.service_point (false: orphan or unknown)';

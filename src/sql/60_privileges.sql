@@ -63,7 +63,8 @@ GRANT EXECUTE ON FUNCTION gridflow.read_csv(text, text[], text, text),
 GRANT SELECT, INSERT, UPDATE, DELETE ON gridflow.utility, gridflow.source_file, gridflow.column_map,
                                         gridflow.channel, gridflow.unit, gridflow.vee_rule
     TO gridflow_pipeline;
-GRANT SELECT ON gridflow.batch, gridflow.build, gridflow.role_utility, gridflow.quality_code TO gridflow_pipeline;
+GRANT SELECT ON gridflow.batch, gridflow.build, gridflow.role_utility, gridflow.quality_code, gridflow.flow_direction
+    TO gridflow_pipeline;
 
 --
 -- Internal readers: every column of the layers after landing, and data
@@ -73,7 +74,7 @@ GRANT SELECT ON gridflow.batch, gridflow.build, gridflow.role_utility, gridflow.
 --
 GRANT USAGE ON SCHEMA gridflow, standardized, product, experience, dq TO gridflow_internal;
 GRANT SELECT ON gridflow.utility, gridflow.batch, gridflow.build, gridflow.role_utility,
-                gridflow.quality_code, gridflow.vee_rule
+                gridflow.quality_code, gridflow.flow_direction, gridflow.vee_rule
     TO gridflow_internal;
 
 --
