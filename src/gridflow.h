@@ -376,6 +376,8 @@ extern void gf_build_leave(GfBuildSecurity *s);
 extern void gf_utility_init(GfUtility *u, MemoryContext cxt);
 extern void gf_utility_done(GfUtility *u);
 extern List *gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt);
+/* the quality code of a product row (the sender's ESPI code, or the rules') */
+extern int16 gf_quality_code(const GfUtility *u, const text *quality, bool failed);
 extern void gf_require_config_files(List *files);
 extern void gf_drop_dir_arg(FunctionCallInfo fcinfo, char *drop_dir, const char *function);
 extern void gf_refuse_distributed(const char *utility_id, const char *what);
@@ -440,8 +442,6 @@ extern GfDayWriter *gf_day_writer_begin(GfLoadTargets *t, GfUtility *u, MemoryCo
 #define GF_QUALITY_ESTIMATED_REFERENCE 8
 #define GF_QUALITY_ESTIMATED_LINEAR 9
 #define GF_QUALITY_QUESTIONABLE 10
-
-extern int16 gf_quality_code(const GfUtility *u, const text *quality, bool failed);
 
 extern void gf_day_add(GfDayWriter *dw, text *sp, text *ch, text *unit, bool day_resolution,
 					   int32 local_date, TimestampTz start, bool value_null, double v, int quality,
