@@ -3,8 +3,9 @@
 -- feed's entries, the LocalTimeParameters of the utility's zone, a
 -- ReadingType per meter and channel, one IntervalBlock per local day (92
 -- quarter-hours on the spring-forward day, 100 on the fall-back day),
--- every IntervalReading equal to its read, quality codes, and row-level
--- security.
+-- every IntervalReading equal to its read, quality codes (the utility's
+-- own ESPI codes carried through), flow directions, row-level security;
+-- the import of the export, to the same reads, qualities and directions.
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS gridflow CASCADE;
 CREATE EXTENSION gridflow;
@@ -37,19 +38,38 @@ SELECT u.unit, e.* FROM (VALUES ('kWh'), ('kvarh'), ('kW'), ('kvar'), ('therm'),
 -- The reads: service point S1, meter M1, quarter-hours of kWh on four
 -- local days (2025-03-08, the spring-forward 2025-03-09, 2025-11-01, the
 -- fall-back 2025-11-02), values of up to four decimals (so that whole
--- tenths of Wh keep them: powerOfTenMultiplier -1), one of them negative;
--- and hours of kvarh on the same days, in whole varh.
+-- tenths of Wh keep them: powerOfTenMultiplier -1), two of them negative;
+-- the same quarter-hours received from the customer (KWH-R-15, a reverse
+-- channel); and hours of kvarh on the same days, in whole varh.  The
+-- utility sends ESPI quality codes (quality_scheme espi): 0 valid, 8 and
+-- 9 estimated, 10 questionable, on both daylight-saving days (the hour
+-- after the spring-forward gap, both 01:15 of the fall-back day); one
+-- negative read is sent as valid (0) and another as an estimate (9).
 --
 CREATE TEMP TABLE gb_read AS
 SELECT 'S1' AS sp, 'M1' AS meter, 'KWH-15' AS channel, t AS start, 900 AS seconds,
        CASE WHEN t = '2025-11-02 05:30+00' THEN -0.25
-            ELSE round((0.1 + (extract(epoch FROM t)::bigint / 900 % 97) * 0.0125)::numeric, 4) END AS value
+            WHEN t = '2025-03-09 07:00+00' THEN -0.5
+            ELSE round((0.1 + (extract(epoch FROM t)::bigint / 900 % 97) * 0.0125)::numeric, 4) END AS value,
+       CASE t WHEN '2025-03-08 12:00+00' THEN '0'
+              WHEN '2025-03-09 06:45+00' THEN '8'
+              WHEN '2025-03-09 07:00+00' THEN '9'
+              WHEN '2025-11-02 05:15+00' THEN '10'
+              WHEN '2025-11-02 06:15+00' THEN '8'
+              WHEN '2025-11-02 05:30+00' THEN '0' END AS quality
   FROM (VALUES ('2025-03-08'::date), ('2025-03-09'), ('2025-11-01'), ('2025-11-02')) d(day)
  CROSS JOIN LATERAL generate_series(d.day::timestamp AT TIME ZONE 'America/New_York',
                                     (d.day + 1)::timestamp AT TIME ZONE 'America/New_York' - interval '15 minutes',
                                     interval '15 minutes') t
 UNION ALL
-SELECT 'S1', 'M1', 'KVARH-60', t, 3600, (extract(hour FROM t) + 2)::numeric
+SELECT 'S1', 'M1', 'KWH-R-15', t, 900, round((extract(epoch FROM t)::bigint / 900 % 13) * 0.01, 2),
+       CASE t WHEN '2025-11-02 06:00+00' THEN '9' WHEN '2025-03-09 08:00+00' THEN '10' END
+  FROM (VALUES ('2025-03-09'::date), ('2025-11-02')) d(day)
+ CROSS JOIN LATERAL generate_series(d.day::timestamp AT TIME ZONE 'America/New_York',
+                                    (d.day + 1)::timestamp AT TIME ZONE 'America/New_York' - interval '15 minutes',
+                                    interval '15 minutes') t
+UNION ALL
+SELECT 'S1', 'M1', 'KVARH-60', t, 3600, (extract(hour FROM t) + 2)::numeric, NULL
   FROM (VALUES ('2025-03-08'::date), ('2025-03-09'), ('2025-11-01'), ('2025-11-02')) d(day)
  CROSS JOIN LATERAL generate_series(d.day::timestamp AT TIME ZONE 'America/New_York',
                                     (d.day + 1)::timestamp AT TIME ZONE 'America/New_York' - interval '1 hour',
@@ -60,11 +80,11 @@ SELECT channel, (start AT TIME ZONE 'America/New_York')::date AS local_day, coun
 \getenv testdir GRIDFLOW_TEST_DIR
 \set read_file :testdir '/scratch/green_button_reads.csv'
 COPY (SELECT sp, meter, channel, to_char(start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS start, seconds,
-             value, CASE WHEN channel = 'KWH-15' THEN 'kWh' ELSE 'kvarh' END AS unit
+             value, CASE WHEN channel LIKE 'KWH%' THEN 'kWh' ELSE 'kvarh' END AS unit, quality
         FROM gb_read ORDER BY channel, start)
   TO :'read_file' WITH (FORMAT csv, HEADER);
 UPDATE gridflow.utility SET enabled = false WHERE utility_id IN ('UTILITY1', 'UTILITY2');
-INSERT INTO gridflow.utility (utility_id) VALUES ('GBX');
+INSERT INTO gridflow.utility (utility_id, quality_scheme) VALUES ('GBX', 'espi');
 INSERT INTO gridflow.source_file (utility_id, file_kind, file_path) VALUES ('GBX', 'interval', 'green_button_reads.csv');
 INSERT INTO gridflow.column_map (utility_id, file_kind, target_column, source_column, format) VALUES
     ('GBX', 'interval', 'service_point_id', 'sp', NULL),
@@ -73,11 +93,28 @@ INSERT INTO gridflow.column_map (utility_id, file_kind, target_column, source_co
     ('GBX', 'interval', 'interval_start_ts', 'start', 'iso8601'),
     ('GBX', 'interval', 'duration_seconds', 'seconds', NULL),
     ('GBX', 'interval', 'value', 'value', NULL),
-    ('GBX', 'interval', 'unit', 'unit', NULL);
+    ('GBX', 'interval', 'unit', 'unit', NULL),
+    ('GBX', 'interval', 'quality', 'quality', NULL);
 INSERT INTO gridflow.vee_rule (utility_id, rule) VALUES ('GBX', 'negative');
+-- the received channel flows in reverse (ESPI FlowDirectionKind 19)
+INSERT INTO gridflow.channel (utility_id, channel, flow_direction) VALUES ('GBX', 'KWH-R-15', 19);
 SELECT count(*) > 0 AS built FROM gridflow_build(:'testdir' || '/scratch');
 SELECT channel, unit, count(*) AS reads, count(*) FILTER (WHERE quality_code = 10) AS questionable
   FROM product.usage_interval WHERE utility_id = 'GBX' GROUP BY 1, 2 ORDER BY 1;
+-- the sender's codes: kept, but for the valid (0) read that fails a rule;
+-- the negative estimate stays an estimate, its failed rule listed
+SELECT channel, interval_start_ts AT TIME ZONE 'America/New_York' AS local_start, value, quality, quality_code, vee_flags
+  FROM product.usage_interval WHERE utility_id = 'GBX' AND (quality IS NOT NULL OR quality_code <> 0)
+ ORDER BY interval_start_ts, channel;
+-- the days count the estimates and the questionable reads
+SELECT local_date, channel, estimated_count, estimated_usage, questionable_count
+  FROM experience.daily_usage WHERE utility_id = 'GBX' AND (estimated_count > 0 OR questionable_count > 0)
+ ORDER BY 1, 2;
+-- the build wrote what gridflow.product_source says
+SELECT (SELECT count(*) FROM (SELECT * FROM product.usage_interval WHERE utility_id = 'GBX'
+                              EXCEPT ALL SELECT * FROM gridflow.product_source WHERE utility_id = 'GBX') a)
+     + (SELECT count(*) FROM (SELECT * FROM gridflow.product_source WHERE utility_id = 'GBX'
+                              EXCEPT ALL SELECT * FROM product.usage_interval WHERE utility_id = 'GBX') b) AS product_source_differences;
 
 -- The export of the whole year, kept for the checks below
 CREATE TEMP TABLE feed AS SELECT gridflow.green_button('S1', '2025-01-01', '2025-12-31') AS x;
@@ -103,7 +140,8 @@ SELECT (xpath('local-name(/*)', p, n))[1]::text AS element, (xpath('/*/text()', 
   FROM feed, ns, unnest(xpath('/a:feed/a:entry/a:content/e:LocalTimeParameters/*', x, n)) p;
 -- the reading types: the channel as title, each in its ESPI unit and the
 -- multiplier that keeps its values exact (kWh to a tenth of a Wh: -1;
--- whole kvarh: 0)
+-- whole kvarh: 0), and the flow direction of the channel's configuration
+-- (19 reverse for KWH-R-15, 1 forward for channels without one)
 SELECT (xpath('/a:entry/a:title/text()', e, n))[1]::text AS channel,
        (xpath('/a:entry/a:content/e:ReadingType/e:uom/text()', e, n))[1]::text AS uom,
        (xpath('/a:entry/a:content/e:ReadingType/e:powerOfTenMultiplier/text()', e, n))[1]::text AS multiplier,
@@ -178,7 +216,8 @@ SELECT count(*) AS reads,
                               IS DISTINCT FROM p.value::numeric * 1000) AS wrong_value,
        count(*) FILTER (WHERE r.duration IS DISTINCT FROM p.duration_seconds) AS wrong_duration,
        count(*) FILTER (WHERE coalesce(r.quality, 0) IS DISTINCT FROM p.quality_code::int) AS wrong_quality,
-       count(*) FILTER (WHERE r.quality = 10) AS questionable
+       count(*) FILTER (WHERE r.quality = 10) AS questionable,
+       count(*) FILTER (WHERE r.quality IN (8, 9)) AS estimated
   FROM product.usage_interval p
   LEFT JOIN reading r ON r.channel = p.channel AND r.start = extract(epoch FROM p.interval_start_ts)
  WHERE p.utility_id = 'GBX';
@@ -239,7 +278,7 @@ DROP ROLE regress_gb_none;
 \set feed_file :testdir '/scratch/green_button_feed.xml'
 COPY (SELECT gridflow.green_button('S1', '2025-01-01', '2025-12-31', 'GBX')) TO :'feed_file';
 -- espi is a layout of interval files only
-INSERT INTO gridflow.utility (utility_id) VALUES ('GBI');
+INSERT INTO gridflow.utility (utility_id, quality_scheme) VALUES ('GBI', 'espi');
 INSERT INTO gridflow.source_file (utility_id, file_kind, file_path, layout) VALUES ('GBI', 'meter', 'm.xml', 'espi');
 INSERT INTO gridflow.source_file (utility_id, file_kind, file_path, layout) VALUES ('GBI', 'interval', 'green_button_feed.xml', 'espi');
 -- the records' header, mapped like any file's
@@ -295,8 +334,43 @@ SELECT d.local_date, d.channel, d.interval_count, (d.bucket_end - d.bucket_start
   FROM gb_days d WHERE d.utility_id = 'GBI' ORDER BY d.channel, d.local_date;
 SELECT (SELECT count(*) FROM gb_days WHERE utility_id = 'GBX') AS exported_days,
        (SELECT count(*) FROM gb_days WHERE utility_id = 'GBI') AS imported_days;
--- the ESPI quality is kept as the utility's quality flag
-SELECT quality, quality_code, value FROM product.usage_interval WHERE utility_id = 'GBI' AND quality <> '';
+-- the ESPI quality is kept as the utility's quality flag, and carried
+-- into the quality code: the estimates stay estimates, the days count
+-- them as the exported days do
+SELECT channel, interval_start_ts AT TIME ZONE 'America/New_York' AS local_start, quality, quality_code, vee_flags, value
+  FROM product.usage_interval WHERE utility_id = 'GBI' AND quality <> '' ORDER BY interval_start_ts, channel;
+SELECT count(*) AS days,
+       count(*) FILTER (WHERE (i.estimated_count, i.estimated_usage, i.questionable_count, i.coverage)
+                              IS NOT DISTINCT FROM (x.estimated_count, x.estimated_usage, x.questionable_count, x.coverage))
+           AS same_counts
+  FROM experience.daily_usage i
+  JOIN experience.daily_usage x ON x.utility_id = 'GBX' AND (x.service_point_id, x.local_date, x.channel)
+                                                          = (i.service_point_id, i.local_date, i.channel)
+ WHERE i.utility_id = 'GBI';
+-- the flow direction: each record lands its ReadingType's flowDirection;
+-- configured as the importing utility's channels, a new export of the
+-- imported reads writes the directions the first export wrote
+SELECT f[3] AS reading_type, f[9] AS flow_direction, count(*) AS records
+  FROM landing.source_record r CROSS JOIN LATERAL gridflow.csv_fields(r.record) f
+ WHERE r.utility_id = 'GBI' GROUP BY 1, 2 ORDER BY 1;
+INSERT INTO gridflow.channel (utility_id, channel, flow_direction)
+SELECT DISTINCT 'GBI', f[3], f[9]::smallint
+  FROM landing.source_record r CROSS JOIN LATERAL gridflow.csv_fields(r.record) f
+ WHERE r.utility_id = 'GBI' AND f[9] <> '1';
+SELECT (xpath('/a:entry/a:title/text()', e, n))[1]::text AS channel,
+       (xpath('/a:entry/a:content/e:ReadingType/e:flowDirection/text()', e, n))[1]::text AS flow
+  FROM (SELECT gridflow.green_button('S1', '2025-01-01', '2025-12-31', 'GBI') AS x) f, ns,
+       unnest(xpath('/a:feed/a:entry[a:content/e:ReadingType]', x, n)) e
+EXCEPT
+SELECT (xpath('/a:entry/a:title/text()', e, n))[1]::text,
+       (xpath('/a:entry/a:content/e:ReadingType/e:flowDirection/text()', e, n))[1]::text
+  FROM feed, ns, unnest(xpath('/a:feed/a:entry[a:content/e:ReadingType]', x, n)) e;
+-- the second export is the first, reading for reading, quality included
+SELECT (xpath('count(//e:IntervalReading)', y, n))[1]::text AS readings,
+       (SELECT count(*) FROM unnest(xpath('//e:IntervalReading', x, n)) a(r)) AS first_readings,
+       (SELECT count(*) FROM (SELECT r::text FROM unnest(xpath('//e:IntervalReading', y, n)) a(r)
+                              EXCEPT ALL SELECT r::text FROM unnest(xpath('//e:IntervalReading', x, n)) b(r)) d) AS different
+  FROM feed, ns, (SELECT gridflow.green_button('S1', '2025-01-01', '2025-12-31', 'GBI') AS y) g;
 -- a rebuild reads the Green Button file again, to the same reads
 SELECT count(*) > 0 AS rebuilt FROM gridflow_rebuild();
 SELECT count(*) AS reads, count(*) FILTER (WHERE g.interval_start_ts IS NULL) AS unmatched
@@ -359,7 +433,47 @@ SELECT line_no, stage, reason, target_column, detail, record FROM landing.reject
 SELECT service_point_id, meter_id, channel, interval_start_ts, value, unit, quality
   FROM standardized.interval_read WHERE utility_id = 'GBR' ORDER BY interval_start_ts;
 
--- What is not a Green Button file is refused whole, never half read: XML
+-- Quality values gridflow.quality_code does not have, in a utility that
+-- sends ESPI codes (here in a CSV file): other ESPI codes (7 manually
+-- edited, 19 revenue-quality), a code outside ESPI, numbers too long or
+-- signed, text; each read is kept with its quality as sent and is
+-- questionable (10).  No quality, or 0, leaves the code to the rules (the
+-- negative read); 08 is the code 8.  An ingest (gridflow.product_source)
+-- and a rebuild (the build in C) agree.
+\set quality_file :testdir '/scratch/green_button_quality.csv'
+COPY (SELECT 'Q1' AS sp, 'MQ' AS meter, 'KWH-15' AS channel,
+             to_char(timestamptz '2025-06-01 04:00+00' + (n - 1) * interval '15 minutes', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS start,
+             900 AS seconds, CASE WHEN n = 12 THEN -1 ELSE n END AS value, 'kWh' AS unit, q AS quality
+        FROM unnest(ARRAY['0', '8', '9', '10', '7', '19', '20', '99999', '123456', '-1', 'abc', '08', ' 8', NULL, '0'])
+             WITH ORDINALITY u(q, n))
+  TO :'quality_file' WITH (FORMAT csv, HEADER);
+INSERT INTO gridflow.utility (utility_id, quality_scheme) VALUES ('GBQ', 'espi');
+INSERT INTO gridflow.source_file (utility_id, file_kind, file_path) VALUES ('GBQ', 'interval', 'green_button_quality.csv');
+INSERT INTO gridflow.column_map (utility_id, file_kind, target_column, source_column, format)
+SELECT 'GBQ', file_kind, target_column, source_column, format FROM gridflow.column_map WHERE utility_id = 'GBX';
+INSERT INTO gridflow.vee_rule (utility_id, rule) VALUES ('GBQ', 'negative');
+SELECT utility, outcome, records_read, rows_kept FROM gridflow_ingest(:'quality_file', 'GBQ', 'interval');
+CREATE TEMP TABLE gbq_ingested AS
+SELECT interval_start_ts, value, quality, quality_code, vee_flags FROM product.usage_interval WHERE utility_id = 'GBQ';
+SELECT value, quote_nullable(quality) AS quality, quality_code, vee_flags FROM gbq_ingested ORDER BY interval_start_ts;
+SELECT count(*) > 0 AS rebuilt FROM gridflow_rebuild();
+SELECT (SELECT count(*) FROM (SELECT interval_start_ts, value, quality, quality_code, vee_flags
+                                FROM product.usage_interval WHERE utility_id = 'GBQ'
+                              EXCEPT ALL SELECT * FROM gbq_ingested) a) AS rebuild_differs,
+       (SELECT count(*) FROM (SELECT * FROM product.usage_interval EXCEPT ALL SELECT * FROM gridflow.product_source) a)
+     + (SELECT count(*) FROM (SELECT * FROM gridflow.product_source EXCEPT ALL SELECT * FROM product.usage_interval) b)
+           AS product_source_differences,
+       (SELECT count(*) FROM product.usage_interval WHERE utility_id LIKE 'GB%') AS reads;
+-- without quality_scheme, the same file's qualities are flags gridflow
+-- does not read: the rules alone decide
+UPDATE gridflow.utility SET quality_scheme = NULL WHERE utility_id = 'GBQ';
+SELECT quality_code, count(*) AS reads, string_agg(quote_nullable(quality), ' ' ORDER BY interval_start_ts) AS qualities
+  FROM gridflow.product_source WHERE utility_id = 'GBQ' GROUP BY 1 ORDER BY 1;
+UPDATE gridflow.utility SET quality_scheme = 'espi' WHERE utility_id = 'GBQ';
+-- a scheme gridflow does not know is refused
+UPDATE gridflow.utility SET quality_scheme = 'other' WHERE utility_id = 'GBQ';
+
+
 -- that is not well-formed, a document type declaration (entities, an
 -- external entity), nesting past libxml2's limit, a root that is not a
 -- feed, an empty file

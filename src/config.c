@@ -129,6 +129,77 @@ analyze_config_tables(void)
 }
 
 /*
+ * Does the utility's quality column hold ESPI QualityOfReading codes
+ * (gridflow.utility.quality_scheme espi)?  Then the codes of
+ * gridflow.quality_code, which product rows may carry (gf_quality_code;
+ * gridflow.product_source says the same in SQL).
+ */
+static void
+read_quality_scheme(GfUtility *u, MemoryContext cxt)
+{
+	Datum		arg = CStringGetTextDatum(u->utility_id);
+	Oid			type = TEXTOID;
+
+	u->quality_espi = false;
+	u->nquality_codes = 0;
+	u->quality_codes = NULL;
+	if (SPI_execute_with_args("SELECT c.code FROM gridflow.quality_code c "
+							  "WHERE EXISTS (SELECT FROM gridflow.utility u "
+							  "WHERE u.utility_id OPERATOR(pg_catalog.=) $1 "
+							  "AND u.quality_scheme OPERATOR(pg_catalog.=) 'espi')",
+							  1, &type, &arg, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "gridflow: could not read gridflow.quality_code");
+	if (SPI_processed == 0)
+		return;
+	u->quality_espi = true;
+	u->quality_codes = MemoryContextAlloc(cxt, sizeof(int16) * SPI_processed);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		v = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			u->quality_codes[u->nquality_codes++] = DatumGetInt16(v);
+	}
+}
+
+/*
+ * The quality code of a product row: the sender's ESPI QualityOfReading
+ * (quality, NULL: none) when the utility writes them and gridflow.quality_code
+ * has it, unless it is 0 (valid); else what the utility's own rules say (failed:
+ * the read failed one).  A sender's code that gridflow.quality_code does not
+ * have, or that is not a code at all, is questionable: gridflow cannot vouch
+ * for the read (its text stays in the read's quality).  Without a quality, or
+ * with 0, the rules decide: 10 if the read failed one, else 0.
+ */
+int16
+gf_quality_code(const GfUtility *u, const text *quality, bool failed)
+{
+	int16		rules = failed ? GF_QUALITY_QUESTIONABLE : GF_QUALITY_VALID;
+	const char *q;
+	int			len;
+	int32		code = 0;
+
+	if (!u->quality_espi || quality == NULL || VARSIZE_ANY_EXHDR(quality) == 0)
+		return rules;
+	q = VARDATA_ANY(quality);
+	len = VARSIZE_ANY_EXHDR(quality);
+	/* a code: 1 to 5 decimal digits, nothing else (as the SQL's pattern) */
+	if (len > 5)
+		return GF_QUALITY_QUESTIONABLE;
+	for (int i = 0; i < len; i++)
+	{
+		if (q[i] < '0' || q[i] > '9')
+			return GF_QUALITY_QUESTIONABLE;
+		code = code * 10 + (q[i] - '0');
+	}
+	for (int i = 0; i < u->nquality_codes; i++)
+		if (u->quality_codes[i] == code)
+			return code == GF_QUALITY_VALID ? rules : (int16) code;
+	return GF_QUALITY_QUESTIONABLE;
+}
+
+/*
  * The utility's enabled validation rules that product rows apply (product.c;
  * gridflow.product_source says the same in SQL), with their parameters.
  */
@@ -288,6 +359,7 @@ gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt)
 		gf_conform_read_utility(u, cxt);
 		read_vee_rules(u);
 		read_vee_estimation(u);
+		read_quality_scheme(u, cxt);
 		for (int k = 0; k < lengthof(kind_order); k++)
 		{
 			Datum		args[2];

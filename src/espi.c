@@ -11,7 +11,7 @@
  * are remembered by their self links, and each IntervalBlock's readings
  * come out as records of the header
  *
- *	usage_point,meter_reading,reading_type,start,duration,value,unit,quality,xml_line,problem
+ *	usage_point,meter_reading,reading_type,start,duration,value,unit,quality,flow_direction,xml_line,problem
  *
  * usage_point, meter_reading and reading_type are the titles of the
  * entries (their self links when they have no title); start and duration
@@ -20,7 +20,9 @@
  * unit of the ReadingType's uom (Wh, VArh, W and VAr become kWh, kvarh, kW
  * and kvar by moving the decimal point, so that the value is exact: 1234
  * at -1 Wh is 1234E-4 kWh), or as written when it is not an integer;
- * quality the ReadingQuality's quality; xml_line the line of the
+ * quality the ReadingQuality's quality (an ESPI QualityOfReading code, as
+ * written); flow_direction the ReadingType's flowDirection (ESPI
+ * FlowDirectionKind, as written); xml_line the line of the
  * IntervalReading in the file; problem why the reading's resource links
  * could not be followed.  The utility's column_map maps these names as it
  * maps any file's header, so a reading whose block cannot be tied to its
@@ -67,7 +69,7 @@
 #define ESPI_MAX_BLOCK_READINGS 100000
 #define ESPI_MAX_DEPTH 64
 
-#define ESPI_HEADER "usage_point,meter_reading,reading_type,start,duration,value,unit,quality,xml_line,problem\n"
+#define ESPI_HEADER "usage_point,meter_reading,reading_type,start,duration,value,unit,quality,flow_direction,xml_line,problem\n"
 
 typedef enum EspiKind
 {
@@ -89,6 +91,7 @@ typedef struct EspiResource
 	int			multiplier;
 	bool		uom_ok;
 	bool		multiplier_ok;
+	char	   *flow;			/* ReadingType: flowDirection as written (NULL: none) */
 } EspiResource;
 
 /* a meter reading by one of its blocks' links */
@@ -134,6 +137,7 @@ typedef struct EspiState
 	StringInfoData title;
 	StringInfoData uom;
 	StringInfoData multiplier;
+	StringInfoData flow;
 	char	   *self;
 	char	   *up;
 	List	   *related;
@@ -286,6 +290,8 @@ remember(EspiState *s, HTAB *t, const char *href)
 			pfree(res->title);
 		if (res->up)
 			pfree(res->up);
+		if (res->flow)
+			pfree(res->flow);
 		list_free_deep(res->related);
 	}
 	memset(((char *) res) + ESPI_HREF_MAX, 0, sizeof(EspiResource) - ESPI_HREF_MAX);
@@ -420,6 +426,7 @@ emit_block(EspiState *s)
 		put_field(&s->out, value, false);
 		put_field(&s->out, unit, false);
 		put_field(&s->out, rd->quality, false);
+		put_field(&s->out, rt ? rt->flow : NULL, false);
 		put_field(&s->out, psprintf("%d", rd->line), false);
 		put_field(&s->out, problem, true);
 	}
@@ -496,6 +503,14 @@ end_entry(EspiState *s)
 				v = 0;
 				res->multiplier_ok = mult[0] == '\0' || (parse_integer(mult, 3, &v) && v >= -12 && v <= 12);
 				res->multiplier = res->multiplier_ok ? (int) v : 0;
+				/* as written: the utility's gridflow.channel rows say what it means */
+				if (s->flow.len > 0)
+				{
+					char	   *flow = trimmed(s->flow.data);
+
+					if (flow[0] != '\0')
+						res->flow = MemoryContextStrdup(s->cxt, flow);
+				}
 			}
 			break;
 		case ESPI_INTERVAL_BLOCK:
@@ -527,6 +542,7 @@ begin_entry(EspiState *s, int depth)
 	initStringInfo(&s->title);
 	initStringInfo(&s->uom);
 	initStringInfo(&s->multiplier);
+	initStringInfo(&s->flow);
 	initStringInfo(&s->rstart);
 	initStringInfo(&s->rduration);
 	initStringInfo(&s->rvalue);
@@ -594,6 +610,8 @@ start_element(EspiState *s, int d, const char *local, bool empty)
 		s->text = &s->uom;
 	else if (s->kind == ESPI_READING_TYPE && d == e + 3 && strcmp(local, "powerOfTenMultiplier") == 0)
 		s->text = &s->multiplier;
+	else if (s->kind == ESPI_READING_TYPE && d == e + 3 && strcmp(local, "flowDirection") == 0)
+		s->text = &s->flow;
 	else if (s->kind == ESPI_INTERVAL_BLOCK && d == e + 3 && strcmp(local, "IntervalReading") == 0)
 	{
 		resetStringInfo(&s->rstart);

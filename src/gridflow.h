@@ -224,6 +224,14 @@ typedef struct GfUtility
 	int32		est_reference_days;
 	int32		est_reference_weeks;
 	int64		est_longest_gap_seconds;	/* the longest gap estimated (0: off) */
+	/*
+	 * the reads' quality holds ESPI QualityOfReading codes (quality_scheme
+	 * espi): the codes of gridflow.quality_code that product rows carry
+	 * (gf_quality_code)
+	 */
+	bool		quality_espi;
+	int			nquality_codes;
+	int16	   *quality_codes;
 } GfUtility;
 
 typedef struct GfSourceFile
@@ -375,6 +383,8 @@ extern void gf_build_leave(GfBuildSecurity *s);
 extern void gf_utility_init(GfUtility *u, MemoryContext cxt);
 extern void gf_utility_done(GfUtility *u);
 extern List *gf_read_config(const char *drop_dir, bool all_utilities, MemoryContext cxt);
+/* the quality code of a product row (the sender's ESPI code, or the rules') */
+extern int16 gf_quality_code(const GfUtility *u, const text *quality, bool failed);
 extern void gf_require_config_files(List *files);
 extern void gf_drop_dir_arg(FunctionCallInfo fcinfo, char *drop_dir, const char *function);
 extern void gf_refuse_distributed(const char *utility_id, const char *what);

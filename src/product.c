@@ -155,6 +155,7 @@ struct GfProductWriter
 	int			r_value;
 	int			r_unit;
 	int			r_resolution;
+	int			r_quality;		/* the sender's quality (gf_quality_code) */
 	int			r_duration;
 	int			r_end;
 	/* vee_flags of each combination of failed rules (0: NULL; built when first needed) */
@@ -231,6 +232,7 @@ gf_product_begin(GfLoadTargets *t, GfUtility *u, TupleDesc rdesc)
 	em->r_resolution = gf_attnum(rdesc, "time_resolution", false);
 	em->r_duration = gf_attnum(rdesc, "duration_seconds", false);
 	em->r_end = gf_attnum(rdesc, "interval_end_ts", false);
+	em->r_quality = gf_attnum(rdesc, "quality", false);
 	em->rdesc = rdesc;
 	em->from_day = DATEVAL_NOBEGIN;
 	/* estimation, too, sees the reads of each series in order (when decided) */
@@ -534,9 +536,15 @@ static void
 write_read(GfProductWriter *em, Datum *rv, bool *rn, DateADT local_date, int failed, Size bytes,
 		   int estimated)
 {
-	int			quality = estimated ? estimated :
-		failed ? GF_QUALITY_QUESTIONABLE : GF_QUALITY_VALID;
 	GfUtility  *u = em->u;
+
+	/*
+	 * an estimate's code; else the sender's code, or what the rules say
+	 * (gridflow.product_source)
+	 */
+	int			quality = estimated ? estimated :
+		gf_quality_code(u, rn[em->r_quality] ? NULL : DatumGetTextPP(rv[em->r_quality]),
+						failed != 0);
 	TimestampTz start = DatumGetTimestampTz(rv[em->r_start]);
 	bool		meter_known;
 	bool		sp_known;

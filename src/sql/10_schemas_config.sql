@@ -57,7 +57,9 @@ CREATE TABLE gridflow.utility (
         CHECK (interval_dedup_policy IN ('keep_first', 'keep_last', 'sum')),
     enabled boolean NOT NULL DEFAULT true,
     ambiguous_local_time text NOT NULL DEFAULT 'later'
-        CHECK (ambiguous_local_time IN ('later', 'earlier', 'in_order', 'reject'))
+        CHECK (ambiguous_local_time IN ('later', 'earlier', 'in_order', 'reject')),
+    quality_scheme text
+        CONSTRAINT utility_quality_scheme CHECK (quality_scheme IN ('espi'))
 );
 CREATE UNIQUE INDEX utility_id_lower_key ON gridflow.utility (pg_catalog.lower(utility_id));
 ALTER TABLE gridflow.utility ADD CONSTRAINT utility_id_length
@@ -74,6 +76,9 @@ COMMENT ON COLUMN gridflow.utility.meter_link_policy IS 'For service_point_link 
 COMMENT ON COLUMN gridflow.utility.interval_dedup_policy IS 'Reads with the same key (utility, service point, meter, start, channel): keep_first keeps the first in file order, keep_last the last, sum adds their values (lineage of the first)';
 COMMENT ON COLUMN gridflow.utility.enabled IS 'Disabled utilities are skipped by builds';
 COMMENT ON COLUMN gridflow.utility.ambiguous_local_time IS 'How a local time without offset in the hour repeated when daylight saving time ends is read: later (PostgreSQL''s rule: the second occurrence, standard time), earlier (the first, daylight time), in_order (interval starts: the first record of a series (meter, service point, channel) at that time is the earlier instant and a repeat of it the later one; other columns: later), reject (the record is rejected); dq.timestamp_range counts these times either way';
+
+COMMENT ON COLUMN gridflow.utility.quality_scheme IS 'What the quality column of the utility''s reads holds: NULL, flags of the utility''s own that gridflow keeps in quality and does not read (quality_code is what gridflow.vee_rule says); espi, NAESB ESPI QualityOfReading codes (as Green Button files write them): a code of gridflow.quality_code other than 0 is carried into product.usage_interval.quality_code whatever the validation rules say (they still list the rules the read fails in vee_flags), 0 or no quality leaves the code to the rules (0 or 10), and any other quality (an ESPI code gridflow.quality_code does not have, such as 7 manually edited or 19 revenue-quality, or text that is not a code) makes the read 10 questionable; the text stays in quality either way';
+COMMENT ON CONSTRAINT utility_quality_scheme ON gridflow.utility IS 'The quality schemes gridflow reads: espi';
 
 --
 -- Units: what a unit written in a file means in gridflow's common units.
@@ -146,7 +151,7 @@ COMMENT ON COLUMN gridflow.source_file.file_kind IS 'service_point, meter, assig
 COMMENT ON COLUMN gridflow.source_file.file_path IS 'Path of the file relative to the drop directory (e.g. utility1/utility1_intervals.csv); it may not start with / or contain a .. component';
 COMMENT ON COLUMN gridflow.source_file.delimiter IS 'Field delimiter: one ASCII character other than a line break (records are split byte by byte, and a byte of 0x80 or above is never a whole UTF-8 character)';
 COMMENT ON COLUMN gridflow.source_file.quote IS 'Quote character: one ASCII character other than a line break, not the delimiter; a doubled quote inside quotes is a literal quote';
-COMMENT ON COLUMN gridflow.source_file.layout IS 'long: one read per record; wide (interval files only): one record per meter and day, with one column per interval (wide_columns), unpivoted into reads by the loader; espi (interval files only): a Green Button (NAESB ESPI) Atom feed, whose IntervalReadings are read as records of the header usage_point, meter_reading, reading_type, start, duration, value, unit, quality, xml_line, problem (value in the common unit of the ReadingType''s uom; delimiter and quote are not used)';
+COMMENT ON COLUMN gridflow.source_file.layout IS 'long: one read per record; wide (interval files only): one record per meter and day, with one column per interval (wide_columns), unpivoted into reads by the loader; espi (interval files only): a Green Button (NAESB ESPI) Atom feed, whose IntervalReadings are read as records of the header usage_point, meter_reading, reading_type, start, duration, value, unit, quality, flow_direction, xml_line, problem (value in the common unit of the ReadingType''s uom; delimiter and quote are not used)';
 COMMENT ON COLUMN gridflow.source_file.wide_columns IS 'Wide layout: header names of the interval columns, in time order (e.g. hr01 ... hr24, or 00:15 ... 24:00); an empty cell is no read';
 COMMENT ON COLUMN gridflow.source_file.wide_interval_seconds IS 'Wide layout: length of the interval of each column in seconds (3600, 1800, 900, ...; it divides an hour)';
 COMMENT ON COLUMN gridflow.source_file.wide_dst IS 'Wide layout, how daylight-saving days are written: elapsed (column n is the n-th interval after local midnight: a 23-hour day fills 92 quarter-hour columns, a 25-hour day 100; cells past the end of the day must be empty); wall_clock_* (columns are the wall-clock intervals of a 24-hour day: the spring-forward gap''s cells must be empty, and on the fall-back day each cell of the repeated hour is written once): _split takes it as both occurrences added together (a doubled value) and splits it into two reads of half the value, _earlier and _later as the first or the second occurrence only';
@@ -179,12 +184,47 @@ COMMENT ON CONSTRAINT source_file_path_in_drop ON gridflow.source_file IS 'A con
 COMMENT ON CONSTRAINT source_file_wide_layout ON gridflow.source_file IS 'A wide layout is an interval file with its interval columns, their length and its daylight-saving convention; a long layout has none of them';
 COMMENT ON CONSTRAINT source_file_espi_layout ON gridflow.source_file IS 'A Green Button (espi) file is an interval file';
 
+-- ESPI FlowDirectionKind: which way the energy of a channel's reads flows,
+-- as the NAESB REQ.21 ESPI schema (usage.xsd, version 3.3) enumerates it.
+CREATE TABLE gridflow.flow_direction (
+    code smallint PRIMARY KEY,
+    espi_name text NOT NULL UNIQUE,
+    description text NOT NULL
+);
+COMMENT ON TABLE gridflow.flow_direction IS 'NAESB ESPI FlowDirectionKind values, with their ESPI names: what gridflow.channel.flow_direction may say and Green Button ReadingType flowDirection carries; shipped with the extension';
+COMMENT ON COLUMN gridflow.flow_direction.code IS 'FlowDirectionKind value';
+COMMENT ON COLUMN gridflow.flow_direction.espi_name IS 'Name of the value in the ESPI FlowDirectionKind enumeration';
+COMMENT ON COLUMN gridflow.flow_direction.description IS 'What the direction means';
+INSERT INTO gridflow.flow_direction (code, espi_name, description) VALUES
+    (0, 'none', 'Not applicable'),
+    (1, 'forward', 'Delivered to the customer (imported from the grid): the energy a customer consumes'),
+    (2, 'lagging', 'Lagging power factor'),
+    (3, 'leading', 'Leading power factor'),
+    (4, 'net', 'Net: forward less reverse (may be negative)'),
+    (5, 'q1plusQ2', 'Reactive positive quadrants (Q1 plus Q2)'),
+    (7, 'q1plusQ3', 'Quadrants 1 and 3'),
+    (8, 'q1plusQ4', 'Quadrants 1 and 4 (usually forward active energy)'),
+    (9, 'q1minusQ4', 'Q1 minus Q4'),
+    (10, 'q2plusQ3', 'Quadrants 2 and 3 (usually reverse active energy)'),
+    (11, 'q2plusQ4', 'Quadrants 2 and 4'),
+    (12, 'q2minusQ3', 'Q2 minus Q3'),
+    (13, 'q3plusQ4', 'Reactive negative quadrants (Q3 plus Q4)'),
+    (14, 'q3minusQ2', 'Q3 minus Q2'),
+    (15, 'quadrant1', 'Q1 only'),
+    (16, 'quadrant2', 'Q2 only'),
+    (17, 'quadrant3', 'Q3 only'),
+    (18, 'quadrant4', 'Q4 only'),
+    (19, 'reverse', 'Received from the customer (exported to the grid), e.g. by solar panels'),
+    (20, 'total', 'Total: forward plus reverse'),
+    (21, 'totalByPhase', 'Total by phase');
+
 CREATE TABLE gridflow.channel (
     utility_id text NOT NULL REFERENCES gridflow.utility ON UPDATE CASCADE ON DELETE CASCADE,
     channel text NOT NULL,
     duration_seconds integer CHECK (duration_seconds OPERATOR(pg_catalog.>) 0),
     unit text REFERENCES gridflow.unit ON UPDATE CASCADE,
     description text,
+    flow_direction smallint REFERENCES gridflow.flow_direction,
     PRIMARY KEY (utility_id, channel)
 );
 COMMENT ON TABLE gridflow.channel IS 'What a utility''s channel implies for its reads: the interval length of reads that give none, and the unit of their values when neither the read nor the column map gives one';
@@ -193,6 +233,7 @@ COMMENT ON COLUMN gridflow.channel.channel IS 'Channel exactly as the interval f
 COMMENT ON COLUMN gridflow.channel.duration_seconds IS 'Interval length of the channel''s reads, used when a read has no duration of its own';
 COMMENT ON COLUMN gridflow.channel.unit IS 'Unit of the channel''s values (gridflow.unit), used when the read has no unit column value and column_map gives no unit for value';
 COMMENT ON COLUMN gridflow.channel.description IS 'Free text';
+COMMENT ON COLUMN gridflow.channel.flow_direction IS 'ESPI FlowDirectionKind of the channel''s reads (gridflow.flow_direction): 1 forward (delivered to the customer), 19 reverse (received from the customer), 4 net, ...; the Green Button export writes it as the ReadingType''s flowDirection (NULL, or no row: 1 forward), and a Green Button import lands each ReadingType''s flowDirection in its records'' flow_direction, to be configured here for the importing utility''s channel';
 
 --
 -- Validation of interval reads (VEE: validation, estimation, editing).

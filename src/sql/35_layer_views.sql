@@ -73,7 +73,7 @@ WITH rules AS (
 ordered AS NOT MATERIALIZED (
     SELECT r.utility_id, r.service_point_id, r.meter_id, r.channel, r.interval_start_ts,
            r.interval_end_ts, r.duration_seconds, r.time_resolution, r.value, r.unit, r.quality,
-           r.last_update_time, r.exported_at, r.batch_id, r.line_no, u.time_zone,
+           r.last_update_time, r.exported_at, r.batch_id, r.line_no, u.time_zone, u.quality_scheme,
            (pg_catalog.timezone(u.time_zone, r.interval_start_ts))::date AS local_date,
            v.off_grid, v.negative, v.ceiling_max, v.gap, v.zero_run_min, v.flat_line_min,
            v.spike_ratio, v.spike_floor, v.high_low_low, v.high_low_high, v.high_low_days,
@@ -126,7 +126,15 @@ SELECT r.utility_id,
        r.value,
        r.unit,
        r.quality,
-       (CASE WHEN f.vee_flags IS NULL THEN 0 ELSE 10 END)::smallint AS quality_code,
+       -- the sender's ESPI code when the utility writes them (quality_scheme
+       -- espi) and gridflow.quality_code has it, but 0; no quality, or 0:
+       -- the rules decide; any other quality: 10 (gridflow.gf_quality_code
+       -- in C says the same)
+       (CASE WHEN r.quality_scheme IS DISTINCT FROM 'espi' OR r.quality IS NULL
+                  OR r.quality OPERATOR(pg_catalog.=) '' OR q.code OPERATOR(pg_catalog.=) 0
+             THEN CASE WHEN f.vee_flags IS NULL THEN 0 ELSE 10 END
+             WHEN q.code IS NOT NULL THEN q.code
+             ELSE 10 END)::smallint AS quality_code,
        f.vee_flags,
        r.value AS raw_value,
        sp.service_point_id IS NOT NULL AS service_point_known,
@@ -152,6 +160,11 @@ SELECT r.utility_id,
   LEFT JOIN standardized.service_point sp
     ON sp.utility_id OPERATOR(pg_catalog.=) r.utility_id
    AND sp.service_point_id OPERATOR(pg_catalog.=) r.service_point_id
+  -- the sender's quality as a code of gridflow.quality_code: 1 to 5 digits
+  LEFT JOIN gridflow.quality_code q
+    ON r.quality_scheme OPERATOR(pg_catalog.=) 'espi'
+   AND q.code::integer OPERATOR(pg_catalog.=)
+       (CASE WHEN r.quality OPERATOR(pg_catalog.~) '^[0-9]{1,5}$' THEN r.quality::integer END)
   -- the rules the read fails: off_grid, a start that is not a multiple of
   -- its duration (one that divides a day) after the local midnight;
   -- negative, a value below zero; ceiling, a value at or above max; gap,
@@ -188,7 +201,7 @@ SELECT r.utility_id,
                         THEN 'spike' END,
                    CASE WHEN gridflow.vee_outside(r.day_total, r.prior_median, r.high_low_low, r.high_low_high)
                         THEN 'high_low' END]::text[], NULL) AS failed) a) f;
-COMMENT ON VIEW gridflow.product_source IS 'Definition of product.usage_interval: standardized reads left-joined to their meter and service point, with their quality code and the validation rules of gridflow.vee_rule they fail: those of one read alone, and those of its series (the reads of one service point, meter and channel in time order) and of the series'' local day (the build computes the same rows in C; the regression tests check they agree). Validation only: the estimated rows of missing intervals (quality_code 8 and 9, gridflow.vee_estimation) are written by the build''s product writer and are not here';
+COMMENT ON VIEW gridflow.product_source IS 'Definition of product.usage_interval: standardized reads left-joined to their meter and service point, with their quality code (the sender''s ESPI QualityOfReading code when the utility''s quality_scheme is espi, see gridflow.utility.quality_scheme; else 10 if the read fails a rule, 0 if not) and the validation rules of gridflow.vee_rule they fail: those of one read alone, and those of its series (the reads of one service point, meter and channel in time order) and of the series'' local day (the build computes the same rows in C; the regression tests check they agree). Validation only: the estimated rows of missing intervals (quality_code 8 and 9, gridflow.vee_estimation) are written by the build''s product writer and are not here';
 
 CREATE VIEW gridflow.experience_source WITH (security_invoker = true) AS
 SELECT t.utility_id,

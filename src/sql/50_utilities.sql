@@ -74,15 +74,17 @@ VALUES
     ('UTILITY2', 'interval', 'quality', 'quality', NULL, '{}'),
     ('UTILITY2', 'interval', 'interval_start_ts', 'timestamp', 'YYYYMMDD', '{}');
 
--- UTILITY1's channels, as their names say: unit and interval length.
+-- UTILITY1's channels, as their names say: unit, interval length and the
+-- ESPI flow direction (delivered: 1 forward, received: 19 reverse, net: 4;
+-- the reactive channel's name does not say).
 -- UTILITY2's numeric channel codes are not documented: no rows, its values
 -- keep unit NULL.
-INSERT INTO gridflow.channel (utility_id, channel, duration_seconds, unit, description) VALUES
-    ('UTILITY1', 'KWH 15 Minute Interval Read Interval', 900, 'kWh', 'Energy, 15-minute intervals'),
-    ('UTILITY1', 'KWH 5 Minute Interval Read Interval', 300, 'kWh', 'Energy, 5-minute intervals'),
-    ('UTILITY1', 'KWH Net 15 Minute Interval Read Interval', 900, 'kWh', 'Net energy (delivered less received), 15-minute intervals'),
-    ('UTILITY1', 'KWH Received 5 Minute Interval Read Interval', 300, 'kWh', 'Energy received from the customer (exported to the grid), 5-minute intervals'),
-    ('UTILITY1', 'KVARH 5 Minute Interval Read Interval', 300, 'kvarh', 'Reactive energy, 5-minute intervals');
+INSERT INTO gridflow.channel (utility_id, channel, duration_seconds, unit, description, flow_direction) VALUES
+    ('UTILITY1', 'KWH 15 Minute Interval Read Interval', 900, 'kWh', 'Energy, 15-minute intervals', 1),
+    ('UTILITY1', 'KWH 5 Minute Interval Read Interval', 300, 'kWh', 'Energy, 5-minute intervals', 1),
+    ('UTILITY1', 'KWH Net 15 Minute Interval Read Interval', 900, 'kWh', 'Net energy (delivered less received), 15-minute intervals', 4),
+    ('UTILITY1', 'KWH Received 5 Minute Interval Read Interval', 300, 'kWh', 'Energy received from the customer (exported to the grid), 5-minute intervals', 19),
+    ('UTILITY1', 'KVARH 5 Minute Interval Read Interval', 300, 'kvarh', 'Reactive energy, 5-minute intervals', NULL);
 
 -- Validation rules (gridflow.vee_rule), the defaults for both utilities:
 -- every rule on but ceiling, whose max (just under a million: the largest

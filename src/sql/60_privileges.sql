@@ -64,7 +64,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON gridflow.utility, gridflow.source_file, 
                                         gridflow.channel, gridflow.unit, gridflow.vee_rule,
                                         gridflow.vee_estimation
     TO gridflow_pipeline;
-GRANT SELECT ON gridflow.batch, gridflow.build, gridflow.role_utility, gridflow.quality_code TO gridflow_pipeline;
+GRANT SELECT ON gridflow.batch, gridflow.build, gridflow.role_utility, gridflow.quality_code, gridflow.flow_direction
+    TO gridflow_pipeline;
 
 --
 -- Internal readers: every column of the layers after landing, and data
@@ -74,7 +75,7 @@ GRANT SELECT ON gridflow.batch, gridflow.build, gridflow.role_utility, gridflow.
 --
 GRANT USAGE ON SCHEMA gridflow, standardized, product, experience, dq TO gridflow_internal;
 GRANT SELECT ON gridflow.utility, gridflow.batch, gridflow.build, gridflow.role_utility,
-                gridflow.quality_code, gridflow.vee_rule, gridflow.vee_estimation
+                gridflow.quality_code, gridflow.flow_direction, gridflow.vee_rule, gridflow.vee_estimation
     TO gridflow_internal;
 
 --

@@ -94,6 +94,15 @@ COMMENT ON FUNCTION gridflow.espi_unit(text) IS 'ESPI codes of a common unit of 
 -- the planner inlines, so that its plan is the plan of its query: the
 -- months of lo to hi, each by its index on (service_point_id,
 -- interval_start_ts).
+CREATE FUNCTION gridflow.espi_flow_direction(utility_id text, channel text) RETURNS smallint
+LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN COALESCE((SELECT c.flow_direction
+                   FROM gridflow.channel c
+                  WHERE c.utility_id OPERATOR(pg_catalog.=) espi_flow_direction.utility_id
+                    AND c.channel OPERATOR(pg_catalog.=) espi_flow_direction.channel), 1::smallint);
+COMMENT ON FUNCTION gridflow.espi_flow_direction(text, text) IS 'ESPI FlowDirectionKind of a utility''s channel, as gridflow.green_button() writes it in the ReadingType''s flowDirection: gridflow.channel.flow_direction, 1 (forward) when the channel has no row or no direction. Runs with its owner''s rights, so that readers who may not read gridflow.channel may export';
+
 CREATE FUNCTION gridflow.green_button_reads(utility_id text, service_point_id text, lo timestamptz, hi timestamptz)
 RETURNS TABLE (meter_id text, channel text, unit text, interval_start_ts timestamptz, duration_seconds integer,
                local_date date, value double precision, quality_code smallint)
@@ -168,6 +177,7 @@ BEGIN
           FROM gridflow.green_button_reads(utility, sp, lo, hi) g
     ), series AS (
         SELECT r.k, r.meter_id, r.channel, r.unit, e.uom, e.factor, e.kind, e.accumulation,
+               gridflow.espi_flow_direction(utility, r.channel) AS flow,
                pg_catalog.mode() WITHIN GROUP (ORDER BY r.duration_seconds) AS interval_length,
                -- decimals of the values in uom, and the largest
                pg_catalog.max(pg_catalog.scale(pg_catalog.trim_scale(
@@ -279,7 +289,7 @@ BEGIN
                          xmlelement(name commodity, 1),
                          xmlelement(name "dataQualifier", 12),
                          xmlelement(name "defaultQuality", 0),
-                         xmlelement(name "flowDirection", 1),
+                         xmlelement(name "flowDirection", s.flow),
                          CASE WHEN s.interval_length IS NOT NULL THEN
                              xmlelement(name "intervalLength", s.interval_length)
                          END,
@@ -322,4 +332,4 @@ BEGIN
     RETURN feed;
 END
 $$;
-COMMENT ON FUNCTION gridflow.green_button(text, date, date, text) IS 'A service point''s reads of the local days "from" to "to" (both included) as a Green Button (NAESB ESPI) Atom feed: a UsagePoint (title: the service point), LocalTimeParameters of the utility''s time zone (its rules in the year of "from"), per meter, channel and unit a MeterReading (title: the meter) and its ReadingType (title: the channel; uom, powerOfTenMultiplier, accumulationBehaviour, intervalLength, flowDirection 1), and one IntervalBlock per local day of IntervalReadings (timePeriod start in UTC epoch seconds and duration, 0 when unknown; value an integer in uom times 10^powerOfTenMultiplier, exact; ReadingQuality when the quality code is not 0). Reads through product.usage_interval with the caller''s rights: row-level security applies. utility_id is needed only when the service point id exists in several utilities the caller may read';
+COMMENT ON FUNCTION gridflow.green_button(text, date, date, text) IS 'A service point''s reads of the local days "from" to "to" (both included) as a Green Button (NAESB ESPI) Atom feed: a UsagePoint (title: the service point), LocalTimeParameters of the utility''s time zone (its rules in the year of "from"), per meter, channel and unit a MeterReading (title: the meter) and its ReadingType (title: the channel; uom, powerOfTenMultiplier, accumulationBehaviour, intervalLength, flowDirection: gridflow.channel.flow_direction, 1 forward when not configured), and one IntervalBlock per local day of IntervalReadings (timePeriod start in UTC epoch seconds and duration, 0 when unknown; value an integer in uom times 10^powerOfTenMultiplier, exact; ReadingQuality with the quality code when it is not 0). Reads through product.usage_interval with the caller''s rights: row-level security applies. utility_id is needed only when the service point id exists in several utilities the caller may read';

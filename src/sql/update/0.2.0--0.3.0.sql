@@ -294,6 +294,62 @@ SELECT v.utility_id, v.channel, v.duration_seconds, v.unit, v.description
  WHERE EXISTS (SELECT FROM gridflow.utility u WHERE u.utility_id OPERATOR(pg_catalog.=) 'UTILITY1')
    AND NOT EXISTS (SELECT FROM gridflow.channel c WHERE c.utility_id OPERATOR(pg_catalog.=) 'UTILITY1');
 
+-- Quality: a utility whose reads' quality holds ESPI QualityOfReading codes
+-- (quality_scheme espi) has them carried into the product's quality code.
+ALTER TABLE gridflow.utility ADD COLUMN quality_scheme text
+    CONSTRAINT utility_quality_scheme CHECK (quality_scheme IN ('espi'));
+COMMENT ON COLUMN gridflow.utility.quality_scheme IS 'What the quality column of the utility''s reads holds: NULL, flags of the utility''s own that gridflow keeps in quality and does not read (quality_code is what gridflow.vee_rule says); espi, NAESB ESPI QualityOfReading codes (as Green Button files write them): a code of gridflow.quality_code other than 0 is carried into product.usage_interval.quality_code whatever the validation rules say (they still list the rules the read fails in vee_flags), 0 or no quality leaves the code to the rules (0 or 10), and any other quality (an ESPI code gridflow.quality_code does not have, such as 7 manually edited or 19 revenue-quality, or text that is not a code) makes the read 10 questionable; the text stays in quality either way';
+COMMENT ON CONSTRAINT utility_quality_scheme ON gridflow.utility IS 'The quality schemes gridflow reads: espi';
+
+-- ESPI FlowDirectionKind: which way the energy of a channel's reads flows,
+-- as the NAESB REQ.21 ESPI schema (usage.xsd, version 3.3) enumerates it.
+CREATE TABLE gridflow.flow_direction (
+    code smallint PRIMARY KEY,
+    espi_name text NOT NULL UNIQUE,
+    description text NOT NULL
+);
+COMMENT ON TABLE gridflow.flow_direction IS 'NAESB ESPI FlowDirectionKind values, with their ESPI names: what gridflow.channel.flow_direction may say and Green Button ReadingType flowDirection carries; shipped with the extension';
+COMMENT ON COLUMN gridflow.flow_direction.code IS 'FlowDirectionKind value';
+COMMENT ON COLUMN gridflow.flow_direction.espi_name IS 'Name of the value in the ESPI FlowDirectionKind enumeration';
+COMMENT ON COLUMN gridflow.flow_direction.description IS 'What the direction means';
+INSERT INTO gridflow.flow_direction (code, espi_name, description) VALUES
+    (0, 'none', 'Not applicable'),
+    (1, 'forward', 'Delivered to the customer (imported from the grid): the energy a customer consumes'),
+    (2, 'lagging', 'Lagging power factor'),
+    (3, 'leading', 'Leading power factor'),
+    (4, 'net', 'Net: forward less reverse (may be negative)'),
+    (5, 'q1plusQ2', 'Reactive positive quadrants (Q1 plus Q2)'),
+    (7, 'q1plusQ3', 'Quadrants 1 and 3'),
+    (8, 'q1plusQ4', 'Quadrants 1 and 4 (usually forward active energy)'),
+    (9, 'q1minusQ4', 'Q1 minus Q4'),
+    (10, 'q2plusQ3', 'Quadrants 2 and 3 (usually reverse active energy)'),
+    (11, 'q2plusQ4', 'Quadrants 2 and 4'),
+    (12, 'q2minusQ3', 'Q2 minus Q3'),
+    (13, 'q3plusQ4', 'Reactive negative quadrants (Q3 plus Q4)'),
+    (14, 'q3minusQ2', 'Q3 minus Q2'),
+    (15, 'quadrant1', 'Q1 only'),
+    (16, 'quadrant2', 'Q2 only'),
+    (17, 'quadrant3', 'Q3 only'),
+    (18, 'quadrant4', 'Q4 only'),
+    (19, 'reverse', 'Received from the customer (exported to the grid), e.g. by solar panels'),
+    (20, 'total', 'Total: forward plus reverse'),
+    (21, 'totalByPhase', 'Total by phase');
+
+ALTER TABLE gridflow.channel ADD COLUMN flow_direction smallint REFERENCES gridflow.flow_direction;
+COMMENT ON COLUMN gridflow.channel.flow_direction IS 'ESPI FlowDirectionKind of the channel''s reads (gridflow.flow_direction): 1 forward (delivered to the customer), 19 reverse (received from the customer), 4 net, ...; the Green Button export writes it as the ReadingType''s flowDirection (NULL, or no row: 1 forward), and a Green Button import lands each ReadingType''s flowDirection in its records'' flow_direction, to be configured here for the importing utility''s channel';
+GRANT SELECT ON gridflow.flow_direction TO gridflow_pipeline, gridflow_internal;
+-- the shipped channels of UTILITY1, as their names say; a direction of the
+-- user's stays
+UPDATE gridflow.channel c
+   SET flow_direction = v.flow_direction
+  FROM (VALUES ('KWH 15 Minute Interval Read Interval', 1),
+               ('KWH 5 Minute Interval Read Interval', 1),
+               ('KWH Net 15 Minute Interval Read Interval', 4),
+               ('KWH Received 5 Minute Interval Read Interval', 19)) AS v(channel, flow_direction)
+ WHERE c.utility_id OPERATOR(pg_catalog.=) 'UTILITY1'
+   AND c.channel OPERATOR(pg_catalog.=) v.channel
+   AND c.flow_direction IS NULL;
+
 --
 -- The layers and every object over them go: their sources, appended below,
 -- make them anew.  Nothing outside the extension may depend on them (the
@@ -322,4 +378,4 @@ ALTER TABLE gridflow.source_file ADD CONSTRAINT source_file_layout_check CHECK (
 ALTER TABLE gridflow.source_file ADD CONSTRAINT source_file_espi_layout
     CHECK (layout OPERATOR(pg_catalog.<>) 'espi' OR file_kind OPERATOR(pg_catalog.=) 'interval');
 COMMENT ON CONSTRAINT source_file_espi_layout ON gridflow.source_file IS 'A Green Button (espi) file is an interval file';
-COMMENT ON COLUMN gridflow.source_file.layout IS 'long: one read per record; wide (interval files only): one record per meter and day, with one column per interval (wide_columns), unpivoted into reads by the loader; espi (interval files only): a Green Button (NAESB ESPI) Atom feed, whose IntervalReadings are read as records of the header usage_point, meter_reading, reading_type, start, duration, value, unit, quality, xml_line, problem (value in the common unit of the ReadingType''s uom; delimiter and quote are not used)';
+COMMENT ON COLUMN gridflow.source_file.layout IS 'long: one read per record; wide (interval files only): one record per meter and day, with one column per interval (wide_columns), unpivoted into reads by the loader; espi (interval files only): a Green Button (NAESB ESPI) Atom feed, whose IntervalReadings are read as records of the header usage_point, meter_reading, reading_type, start, duration, value, unit, quality, flow_direction, xml_line, problem (value in the common unit of the ReadingType''s uom; delimiter and quote are not used)';
