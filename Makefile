@@ -39,6 +39,7 @@ OBJS = \
 	src/keytable.o \
 	src/gridflow.o \
 	src/access.o \
+	src/rowsecurity.o \
 	src/config.o \
 	src/reader.o \
 	src/read_csv.o \
@@ -81,8 +82,8 @@ SQL_SOURCES = $(sort $(wildcard $(srcdir)/src/sql/[0-9]*.sql))
 # (src/sql/update/) followed by the sources of the objects it makes anew:
 # the layers and everything over them, and the files new in 0.3.0 (frozen
 # into src/sql/versions/ when 0.3.0 is released).
-UPDATE_SOURCES = $(addprefix $(srcdir)/src/sql/,update/0.2.0--0.3.0.sql 20_layers.sql 35_layer_views.sql \
-	40_dq.sql 45_dq_snapshot.sql 55_pseudonyms.sql 56_external.sql 62_builds.sql 64_calendar.sql 65_layer_privileges.sql 66_privacy.sql 67_green_button.sql \
+UPDATE_SOURCES = $(addprefix $(srcdir)/src/sql/,update/0.2.0--0.3.0.sql 20_layers.sql 33_aggregates.sql 35_layer_views.sql \
+	40_dq.sql 45_dq_snapshot.sql 55_pseudonyms.sql 56_external.sql 58_row_security.sql 62_builds.sql 64_calendar.sql 65_layer_privileges.sql 66_privacy.sql 67_green_button.sql \
 	72_shard_stage_read.sql 80_operations.sql 90_column_comments.sql)
 DATA_built = gridflow--$(EXTVERSION).sql gridflow--0.2.0--$(EXTVERSION).sql
 DATA = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/src/sql/versions/gridflow--*.sql))

@@ -42,3 +42,22 @@ SELECT pg_describe_object(classid, objid, objsubid) AS config_table, x.cond
   JOIN pg_depend d ON d.objid = x.rel AND d.classid = 'pg_class'::regclass AND d.objsubid = 0 AND d.deptype = 'e'
  WHERE e.extname = 'gridflow'
  ORDER BY 1;
+
+-- No view or SQL function of the extension runs GROUPING SETS, ROLLUP or
+-- CUBE (Citus cannot run them over distributed tables): totals are a
+-- UNION ALL of plain GROUP BYs, or read from the stored DQ figures.
+WITH members AS (
+    SELECT d.classid, d.objid FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+     WHERE d.refclassid = 'pg_extension'::regclass AND e.extname = 'gridflow' AND d.deptype = 'e'
+), defs AS (
+    SELECT 'view ' || c.oid::regclass AS object, pg_get_viewdef(c.oid) AS def
+      FROM pg_class c JOIN members m ON m.classid = 'pg_class'::regclass AND m.objid = c.oid
+     WHERE c.relkind IN ('v', 'm')
+    UNION ALL
+    SELECT 'function ' || p.oid::regprocedure, pg_get_functiondef(p.oid)
+      FROM pg_proc p JOIN members m ON m.classid = 'pg_proc'::regclass AND m.objid = p.oid
+     WHERE p.prokind IN ('f', 'p') AND p.prolang IN (SELECT oid FROM pg_language WHERE lanname IN ('sql', 'plpgsql'))
+)
+SELECT count(*) FILTER (WHERE object LIKE 'view dq.%') > 20 AS dq_views_checked,
+       count(*) FILTER (WHERE def ~* '\mgrouping\s+sets\M|\mrollup\s*\(|\mcube\s*\(') AS with_grouping_sets
+  FROM defs;

@@ -231,6 +231,104 @@ SELECT * FROM pg_temp.foreign_rows('none') WHERE visible_rows > 0;
 SELECT * FROM dq.readiness;
 RESET ROLE;
 
+-- The policies are calls of functions, with no subquery in them (Citus
+-- refuses subqueries in the policies of its tables): what each role's
+-- policies see is gridflow.caller_utilities(), the utilities mapped to the
+-- roles whose privileges it has (through a group too; the mapping of a role
+-- that does not exist maps nothing), and its own mappings only.
+SELECT count(*) AS policies,
+       count(*) FILTER (WHERE p.polqual::text ~ 'SUBLINK' OR coalesce(p.polwithcheck::text, '') ~ 'SUBLINK')
+           AS with_subquery,
+       count(*) FILTER (WHERE pg_get_expr(p.polqual, p.polrelid) ~ 'caller_utilities\(\)|caller_has_privileges_of\(')
+           AS calling_functions
+  FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname IN ('gridflow', 'gridflow_store', 'landing', 'standardized', 'product', 'experience', 'dq')
+   AND p.polname IN ('mapped_utility_rows', 'own_mappings');
+SET ROLE regress_u1;
+SELECT gridflow.caller_utilities() AS utilities, array_agg(role_name || ':' || utility_id) AS mappings_seen
+  FROM gridflow.role_utility;
+SET ROLE regress_u2;
+SELECT gridflow.caller_utilities() AS utilities, array_agg(role_name || ':' || utility_id) AS mappings_seen
+  FROM gridflow.role_utility;
+SET ROLE regress_member;
+SELECT gridflow.caller_utilities() AS utilities, array_agg(role_name || ':' || utility_id) AS mappings_seen
+  FROM gridflow.role_utility;
+SET ROLE regress_unmapped;
+SELECT gridflow.caller_utilities() AS utilities, array_agg(role_name || ':' || utility_id) AS mappings_seen
+  FROM gridflow.role_utility;
+RESET ROLE;
+-- a role sees what its policies let it see, never more, whatever it does:
+-- a cursor opened by regress_u1 and fetched as regress_u2 shows no row of
+-- regress_u1's utility (the utilities are asked for again when the role
+-- changes), parallel workers apply the same policies
+BEGIN;
+SET LOCAL ROLE regress_u1;
+DECLARE c CURSOR FOR SELECT utility_id FROM product.usage_interval;
+FETCH 1 FROM c;
+SET LOCAL ROLE regress_u2;
+CREATE TEMP TABLE fetched_as_u2 (utility_id text);
+DO $$
+DECLARE
+    cur refcursor := 'c';
+    u text;
+BEGIN
+    LOOP
+        FETCH cur INTO u;
+        EXIT WHEN NOT FOUND;
+        INSERT INTO fetched_as_u2 VALUES (u);
+    END LOOP;
+END
+$$;
+SELECT count(*) AS rows_fetched, count(*) FILTER (WHERE utility_id <> 'UTILITY2') AS rows_not_of_u2
+  FROM fetched_as_u2;
+ROLLBACK;
+-- (as regress_u1 all along, the same cursor goes on with UTILITY1's rows)
+BEGIN;
+SET LOCAL ROLE regress_u1;
+DECLARE c CURSOR FOR SELECT utility_id FROM product.usage_interval;
+FETCH 1 FROM c;
+CREATE TEMP TABLE fetched_as_u1 (utility_id text);
+DO $$
+DECLARE
+    cur refcursor := 'c';
+    u text;
+BEGIN
+    LOOP
+        FETCH cur INTO u;
+        EXIT WHEN NOT FOUND;
+        INSERT INTO fetched_as_u1 VALUES (u);
+    END LOOP;
+END
+$$;
+SELECT count(*) > 0 AS more_rows, count(*) FILTER (WHERE utility_id <> 'UTILITY1') AS rows_not_of_u1
+  FROM fetched_as_u1;
+ROLLBACK;
+SET ROLE regress_u1;
+CREATE TEMP TABLE serial_counts AS
+SELECT utility_id, count(*) AS n FROM gridflow_store.usage_interval GROUP BY 1;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_leader_participation = off;
+CREATE FUNCTION pg_temp.explain_analyze(query text) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query;
+END $$;
+SELECT bool_or(l ~ 'Workers Launched: [1-9]') AS workers_ran
+  FROM pg_temp.explain_analyze($$CREATE TEMP TABLE parallel_counts AS
+                                 SELECT utility_id, count(*) AS n FROM gridflow_store.usage_interval GROUP BY 1$$) l;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+RESET parallel_leader_participation;
+SELECT s.utility_id, s.n > 0 AS has_rows, s.n = p.n AS parallel_same
+  FROM serial_counts s FULL JOIN parallel_counts p USING (utility_id) ORDER BY 1;
+DROP TABLE serial_counts, parallel_counts;
+RESET ROLE;
+
 --
 -- The external reader: masked views of its utility, nothing else.
 --

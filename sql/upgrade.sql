@@ -95,6 +95,42 @@ DROP EXTENSION gridflow CASCADE;
 -- differently, among them)
 CREATE EXTENSION gridflow VERSION '0.2.0';
 \getenv testdir GRIDFLOW_TEST_DIR
+-- until the update, the aggregates are those of 0.2.0 (internal state, with
+-- serialization functions) over the new library, serial and parallel
+SELECT aggfnoid::regprocedure, aggtranstype::regtype, aggserialfn <> 0 AS serialized
+  FROM pg_aggregate WHERE aggfnoid::regproc::text IN ('gridflow.exact_sum', 'gridflow.peak_pit') ORDER BY 1;
+CREATE TABLE agg_old AS
+SELECT g % 7 AS grp, CASE g % 3 WHEN 0 THEN 1e16 WHEN 1 THEN -1e16 ELSE (g % 1000) * 0.25 END::float8 AS v,
+       '2025-01-01'::timestamptz + (g * 37 % 100000) * interval '1 minute' AS ts
+  FROM generate_series(1, 60000) g;
+ANALYZE agg_old;
+CREATE TEMP TABLE agg_old_reference AS
+SELECT grp, sum(v::numeric)::float8 AS total, max(v) AS peak, min(v) AS pit FROM agg_old GROUP BY grp;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+CREATE FUNCTION pg_temp.explain_analyze(query text) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query;
+END $$;
+SELECT bool_or(l ~ 'Partial') AS partial_aggregate, bool_or(l ~ 'Workers Launched: [1-9]') AS workers_ran
+  FROM pg_temp.explain_analyze('SELECT grp, gridflow.exact_sum(v), gridflow.peak_pit(v, ts) FROM agg_old GROUP BY grp') l;
+SELECT count(*) AS groups,
+       count(*) FILTER (WHERE a.total IS DISTINCT FROM r.total OR (a.pp).peak_value IS DISTINCT FROM r.peak
+                         OR (a.pp).pit_value IS DISTINCT FROM r.pit) AS mismatches
+  FROM agg_old_reference r
+  JOIN (SELECT grp, gridflow.exact_sum(v) AS total, gridflow.peak_pit(v, ts) AS pp FROM agg_old GROUP BY grp) a USING (grp);
+RESET max_parallel_workers_per_gather;
+SELECT count(*) AS groups,
+       count(*) FILTER (WHERE a.total IS DISTINCT FROM r.total OR (a.pp).peak_value IS DISTINCT FROM r.peak
+                         OR (a.pp).pit_value IS DISTINCT FROM r.pit) AS mismatches
+  FROM agg_old_reference r
+  JOIN (SELECT grp, gridflow.exact_sum(v) AS total, gridflow.peak_pit(v, ts) AS pp FROM agg_old GROUP BY grp) a USING (grp);
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
 UPDATE gridflow.utility SET enabled = false;
 INSERT INTO gridflow.utility (utility_id, service_point_link) VALUES ('U_ONE', 'read');
 INSERT INTO gridflow.source_file (utility_id, file_kind, file_path)
@@ -117,6 +153,15 @@ SELECT b.build_id, 'U_ONE', f.file_kind, :'testdir' || '/sample/' || f.file_path
 SELECT gridflow_rebuild();
 ALTER EXTENSION gridflow UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'gridflow';
+-- the update made the aggregates anew, of bytea state, with the same answers
+SELECT aggfnoid::regprocedure, aggtranstype::regtype, aggserialfn <> 0 AS serialized
+  FROM pg_aggregate WHERE aggfnoid::regproc::text IN ('gridflow.exact_sum', 'gridflow.peak_pit') ORDER BY 1;
+SELECT count(*) AS groups,
+       count(*) FILTER (WHERE a.total IS DISTINCT FROM r.total OR (a.pp).peak_value IS DISTINCT FROM r.peak
+                         OR (a.pp).pit_value IS DISTINCT FROM r.pit) AS mismatches
+  FROM agg_old_reference r
+  JOIN (SELECT grp, gridflow.exact_sum(v) AS total, gridflow.peak_pit(v, ts) AS pp FROM agg_old GROUP BY grp) a USING (grp);
+DROP TABLE agg_old;
 SELECT count(*) AS reads_after_update FROM standardized.interval_read;
 SELECT count(*) AS batches_kept FROM gridflow.batch;
 SELECT count(*) > 0 AS rebuilt FROM gridflow_rebuild();

@@ -22,25 +22,6 @@
 -- them out before adding rows up.
 --
 
--- exact sums that can be stored and combined later without a second rounding
-CREATE FUNCTION gridflow.exact_sum_partials_finalfn(internal)
-RETURNS double precision[]
-AS 'MODULE_PATHNAME', 'gridflow_exact_sum_partials_finalfn'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION gridflow.exact_sum_partials_finalfn(internal) IS 'Final function of gridflow.exact_sum_partials()';
-
-CREATE AGGREGATE gridflow.exact_sum_partials(double precision) (
-    SFUNC = gridflow.exact_sum_transfn,
-    STYPE = internal,
-    SSPACE = 80,
-    COMBINEFUNC = gridflow.exact_sum_combinefn,
-    SERIALFUNC = gridflow.exact_sum_serialfn,
-    DESERIALFUNC = gridflow.exact_sum_deserialfn,
-    FINALFUNC = gridflow.exact_sum_partials_finalfn,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE gridflow.exact_sum_partials(double precision) IS 'The exact sum of double precision values as non-overlapping partial sums (an array whose exact sum is the exact sum of the values): stored, such arrays combine later without a second rounding, gridflow.exact_sum() over the elements of several arrays being the correctly rounded sum of all their values; NULL when there is no value';
-
 CREATE TABLE dq.current_run (
     utility_id text PRIMARY KEY,
     build_id bigint NOT NULL,

@@ -79,16 +79,6 @@ GRANT SELECT ON gridflow.utility, gridflow.batch, gridflow.build, gridflow.role_
     TO gridflow_internal;
 
 --
--- Row-level security.  Every table with rows of a utility shows a role the
--- rows of the utilities mapped to it in gridflow.role_utility (through any
--- role whose privileges it has); gridflow_pipeline sees every row.  The
--- policies are for SELECT only: nobody but the owner writes the layers, and
--- the owner (the build) is not subject to them; the pipeline also edits
--- gridflow.utility.  The landing tables are filtered through their batch.
+-- Row-level security: 65_layer_privileges.sql (gridflow.role_utility's
+-- policy too).
 --
-ALTER TABLE gridflow.role_utility ENABLE ROW LEVEL SECURITY;
-CREATE POLICY own_mappings ON gridflow.role_utility FOR SELECT TO PUBLIC
-    USING (EXISTS (SELECT FROM pg_catalog.pg_roles r
-                    WHERE r.rolname OPERATOR(pg_catalog.=) role_utility.role_name
-                      AND pg_catalog.pg_has_role(r.oid, 'USAGE')));
-COMMENT ON POLICY own_mappings ON gridflow.role_utility IS 'A role sees the mappings of the roles whose privileges it has';

@@ -61,14 +61,21 @@ GRANT SELECT ON ALL TABLES IN SCHEMA external TO gridflow_external;
 -- role whose privileges it has); gridflow_pipeline sees every row.  The
 -- policies are for SELECT only: nobody but the owner writes the layers, and
 -- the owner (the build) is not subject to them; the pipeline also edits
--- gridflow.utility, gridflow.vee_rule and gridflow.vee_estimation.
+-- gridflow.utility, gridflow.vee_rule and gridflow.vee_estimation.  The
+-- landing tables are filtered through their batch.  The policies call
+-- functions (58_row_security.sql) and hold no subquery, as Citus requires
+-- of the policies of its tables.
 --
+-- A role sees the mappings of the roles whose privileges it has.
+ALTER TABLE gridflow.role_utility ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS own_mappings ON gridflow.role_utility;
+CREATE POLICY own_mappings ON gridflow.role_utility FOR SELECT TO PUBLIC
+    USING (gridflow.caller_has_privileges_of(role_name));
+COMMENT ON POLICY own_mappings ON gridflow.role_utility IS 'A role sees the mappings of the roles whose privileges it has';
+
 DO $$
 DECLARE
     t regclass;
-    mapped text := 'SELECT m.utility_id FROM gridflow.role_utility m '
-                   'JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) m.role_name '
-                   'WHERE pg_catalog.pg_has_role(r.oid, ''USAGE'')';
 BEGIN
     FOR t IN
         SELECT x.t::regclass
@@ -104,7 +111,7 @@ BEGIN
                                       'gridflow_pipeline sees the rows of every utility');
         END IF;
         EXECUTE pg_catalog.format('CREATE POLICY mapped_utility_rows ON %s FOR SELECT TO PUBLIC USING ('
-                                  'utility_id OPERATOR(pg_catalog.=) ANY (%s))', t, mapped);
+                                  'utility_id OPERATOR(pg_catalog.=) ANY (gridflow.caller_utilities()))', t);
         EXECUTE pg_catalog.format('COMMENT ON POLICY mapped_utility_rows ON %s IS %L', t,
                                   'A role sees the rows of the utilities mapped to it in gridflow.role_utility');
     END LOOP;
@@ -114,8 +121,8 @@ BEGIN
     DROP POLICY IF EXISTS mapped_utility_rows ON dq.value_total;
     CREATE POLICY pipeline_all_rows ON dq.value_total FOR SELECT TO gridflow_pipeline USING (true);
     COMMENT ON POLICY pipeline_all_rows ON dq.value_total IS 'gridflow_pipeline sees the rows of every utility';
-    EXECUTE pg_catalog.format('CREATE POLICY mapped_utility_rows ON dq.value_total FOR SELECT TO PUBLIC USING ('
-                              'utilities OPERATOR(pg_catalog.<@) ARRAY(%s))', mapped);
+    CREATE POLICY mapped_utility_rows ON dq.value_total FOR SELECT TO PUBLIC
+        USING (utilities OPERATOR(pg_catalog.<@) gridflow.caller_utilities());
     COMMENT ON POLICY mapped_utility_rows ON dq.value_total IS 'A role sees the figures of all utilities together only when every one of them is mapped to it';
 END
 $$;

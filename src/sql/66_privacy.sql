@@ -214,10 +214,7 @@ ALTER TABLE gridflow.service_point_class ENABLE ROW LEVEL SECURITY;
 CREATE POLICY pipeline_all_rows ON gridflow.service_point_class TO gridflow_pipeline USING (true) WITH CHECK (true);
 COMMENT ON POLICY pipeline_all_rows ON gridflow.service_point_class IS 'gridflow_pipeline sees and edits the configuration of every utility';
 CREATE POLICY mapped_utility_rows ON gridflow.service_point_class FOR SELECT TO PUBLIC
-    USING (utility_id OPERATOR(pg_catalog.=) ANY (
-               SELECT m.utility_id FROM gridflow.role_utility m
-                 JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) m.role_name
-                WHERE pg_catalog.pg_has_role(r.oid, 'USAGE')));
+    USING (utility_id OPERATOR(pg_catalog.=) ANY (gridflow.caller_utilities()));
 COMMENT ON POLICY mapped_utility_rows ON gridflow.service_point_class IS 'A role sees the rows of the utilities mapped to it in gridflow.role_utility';
 
 REVOKE ALL ON gridflow.privacy_group, gridflow.privacy_screen FROM PUBLIC;

@@ -368,6 +368,17 @@ DROP TABLE landing.source_chunk, landing.reject, standardized.service_point, sta
     standardized.meter_assignment, standardized.interval_read, product.usage_interval,
     experience.daily_usage;
 
+-- The aggregates' states are bytea now, not internal (which Citus does not
+-- combine): they are made anew (33_aggregates.sql, appended), once the
+-- views over them are gone.
+DROP AGGREGATE gridflow.exact_sum(double precision), gridflow.peak_pit(double precision, timestamptz);
+DROP FUNCTION gridflow.exact_sum_transfn(internal, double precision), gridflow.exact_sum_combinefn(internal, internal),
+    gridflow.exact_sum_serialfn(internal), gridflow.exact_sum_deserialfn(bytea, internal),
+    gridflow.exact_sum_finalfn(internal),
+    gridflow.peak_pit_transfn(internal, double precision, timestamptz), gridflow.peak_pit_combinefn(internal, internal),
+    gridflow.peak_pit_serialfn(internal), gridflow.peak_pit_deserialfn(bytea, internal),
+    gridflow.peak_pit_finalfn(internal);
+
 --
 -- What follows is appended from the sources by the build.
 --
