@@ -2,15 +2,17 @@
 # What validation and estimation cost: "make bench-vee SCALE=50 [RUNS=3]".
 #
 # The generated drop of the scale with the generator's anomalies for the
-# validation rules (gridflow_gen -v: gaps, spikes, zero runs, flat lines,
-# out-of-grid starts) is built RUNS times in each of three settings, in
-# turn (off, validation, estimation, off, ...):
+# validation rules (gridflow_gen -v: zero runs, flat lines, busy days with
+# a spike and two-hour gaps in the quarter-hour series of utilities 3 and
+# 4, which are onboarded first by the configuration statements of
+# sql/onboard.sql, with UTILITY1's validation rules) is built RUNS times in
+# each of three settings, in turn (off, validation, estimation, off, ...):
 #   - off: every gridflow.vee_rule row disabled, no gridflow.vee_estimation
 #     row (the product rows are the reads, quality 0);
 #   - validation: the shipped rules (gap, off_grid, negative, zero_run,
 #     spike, flat_line, high_low; ceiling off);
 #   - estimation: the shipped rules and a gridflow.vee_estimation row with
-#     the defaults for UTILITY1 and UTILITY2 (interpolation up to 2 hours,
+#     the defaults for each utility (interpolation up to 2 hours,
 #     reference days up to a day).
 # Each build is timed whole (run_timed: the psql process, nothing else
 # running).  Reported: the median build of each setting, what validation
@@ -33,6 +35,14 @@ drop="$(make_drop "$scale")"
 bench_cluster
 
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -c "$1"; }
+# utilities 3 and 4 as the onboard test configures them, with UTILITY1's rules
+sed -n '/^INSERT INTO gridflow.utility/,/^-- 5\. Build/p' "$top/sql/onboard.sql" | grep -v '^-- 5' |
+    psql -X -q -v ON_ERROR_STOP=1 >>"$log" 2>&1
+q "INSERT INTO gridflow.vee_rule (utility_id, rule, enabled, parameters)
+   SELECT u.utility_id, r.rule, r.enabled, r.parameters
+     FROM gridflow.vee_rule r CROSS JOIN (VALUES ('UTILITY3'), ('UTILITY4')) u(utility_id)
+    WHERE r.utility_id = 'UTILITY1'
+   ON CONFLICT DO NOTHING"
 setting() {
     case "$1" in
         off)
@@ -43,14 +53,14 @@ setting() {
                DELETE FROM gridflow.vee_estimation;" ;;
         estimation)
             q "UPDATE gridflow.vee_rule SET enabled = (rule <> 'ceiling');
-               INSERT INTO gridflow.vee_estimation (utility_id) VALUES ('UTILITY1'), ('UTILITY2')
+               INSERT INTO gridflow.vee_estimation (utility_id) SELECT utility_id FROM gridflow.utility
                ON CONFLICT DO NOTHING;" ;;
     esac
 }
 build() { psql -X -q -At -v ON_ERROR_STOP=1 -c "SELECT count(*) FROM gridflow_build('$drop')" >/dev/null; }
 
 raw="$(awk 'END { print NR - 1 }' "$drop/utility2/utility2_intervals.csv")"
-say "== scale $scale with anomalies (-v): $raw raw utility2 reads; $runs runs of each setting"
+say "== scale $scale with anomalies (-v): $raw raw utility2 reads, utilities 1 to 4; $runs runs of each setting"
 setting validation
 build   # untimed: caches warm, partitions made once
 declare -A times
@@ -80,7 +90,7 @@ commit="$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 section="$work/vee-$scale.md"
 {
     echo "<!-- vee scale $scale -->"
-    echo "### Validation and estimation, scale $scale (drop with anomalies, $raw raw utility2 reads), gridflow $commit"
+    echo "### Validation and estimation, scale $scale (drop with anomalies, utilities 1 to 4, $raw raw utility2 reads), gridflow $commit"
     echo
     echo "Measured $(date -u +%Y-%m-%d) on $(machine_line), PostgreSQL $(q 'SHOW server_version'), settings of the competitor's pg_bench.conf; $runs runs of each setting, in turn; each \`gridflow_build\` timed whole."
     echo
