@@ -1897,8 +1897,9 @@ gridflow_dq_build_figures(PG_FUNCTION_ARGS)
 
 /*
  * Feed hook with the rows of query (a cursor over one of the utility's
- * relations, in the order the build writes them); kind_att (>= 0) is the
- * column of the file kind that made each row, for assignment rows.
+ * relations, in the order the build writes them); assignment rows come
+ * with a column saying whether an assignment file (not a meter file) made
+ * each.
  */
 static void
 gather_rows(GfDqAcc *a, const char *query, int hook)
@@ -1907,7 +1908,7 @@ gather_rows(GfDqAcc *a, const char *query, int hook)
 												   &a->u->utility_datum, NULL, false, 0);
 	TupleTableSlot *slot = NULL;
 	TupleDesc	desc = NULL;
-	int			kind_att = -1;
+	int			file_att = -1;
 
 	for (;;)
 	{
@@ -1921,7 +1922,7 @@ gather_rows(GfDqAcc *a, const char *query, int hook)
 			desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
 			slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
 			MemoryContextSwitchTo(old);
-			kind_att = gf_attnum(desc, "gridflow_file_kind", true);
+			file_att = gf_attnum(desc, "gridflow_assignment_file", true);
 		}
 		for (uint64 i = 0; i < SPI_processed; i++)
 		{
@@ -1937,13 +1938,8 @@ gather_rows(GfDqAcc *a, const char *query, int hook)
 					gf_dq_acc_dimension(a, GF_KIND_METER, slot);
 					break;
 				case 2:
-					{
-						bool		assignment_file = !slot->tts_isnull[kind_att] &&
-							strcmp(TextDatumGetCString(slot->tts_values[kind_att]), "assignment") == 0;
-
-						gf_dq_acc_assignment(a, assignment_file ? GF_KIND_ASSIGNMENT : GF_KIND_METER,
-											 slot);
-					}
+					gf_dq_acc_assignment(a, DatumGetBool(slot->tts_values[file_att]) ?
+										 GF_KIND_ASSIGNMENT : GF_KIND_METER, slot);
 					break;
 				case 3:
 					gf_dq_acc_read(a, slot);
@@ -2002,7 +1998,8 @@ gf_dq_acc_gather(GfUtility *u, const Oid *rels)
 		rel = gf_qualified_name(rels[steps[i].store]);
 		gather_rows(a,
 					steps[i].hook == 2 ?
-					psprintf("SELECT r.*, b.file_kind AS gridflow_file_kind FROM %s r "
+					psprintf("SELECT r.*, coalesce(b.file_kind OPERATOR(pg_catalog.=) 'assignment', false) "
+							 "AS gridflow_assignment_file FROM %s r "
 							 "LEFT JOIN gridflow.batch b ON b.batch_id OPERATOR(pg_catalog.=) r.batch_id "
 							 "WHERE r.utility_id OPERATOR(pg_catalog.=) $1 ORDER BY %s", rel, steps[i].order) :
 					psprintf("SELECT r.* FROM %s r WHERE r.utility_id OPERATOR(pg_catalog.=) $1%s%s",

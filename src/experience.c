@@ -272,7 +272,9 @@ flush_days(GfDayWriter *em)
 					v = PointerGetDatum(cstring_to_text_with_len(keys[i].ch, (int) keys[i].chlen));
 					break;
 				case DC_UNIT:
-					v = day->unit_mixed ? (Datum) 0 : PointerGetDatum(day->unit);
+					/* a copy: the day's memory goes before a writer that buffers rows flushes */
+					v = day->unit_mixed ? (Datum) 0 :
+						PointerGetDatum(pg_detoast_datum_copy((struct varlena *) day->unit));
 					isnull = day->unit_mixed;
 					break;
 				case DC_RESOLUTION:
@@ -348,9 +350,6 @@ flush_days(GfDayWriter *em)
 	/* the service point's months are complete too */
 	if (em->t->months != NULL)
 		gf_month_flush(em->t->months);
-	/* an ingest's rows point into the days' memory until they are written */
-	if (em->t->incremental)
-		gf_bulk_flush(out);
 	MemoryContextReset(em->days_cxt);
 	em->days = gf_keytable_create(em->days_cxt, 64, sizeof(DayAgg));
 	em->have_sp = false;

@@ -135,6 +135,7 @@ typedef struct Refresh
 	/* service points to do again from their first read (this batch) */
 	RefreshSp **redo;
 	int			nredo;
+	SPIPlanPtr	earlier_plan[2];	/* read_before_context()'s, without and with a service point */
 } Refresh;
 
 static int64
@@ -282,22 +283,32 @@ read_before_context(Refresh *rf, SeriesTrack *s, TimestampTz context)
 	Oid			types[4] = {TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID};
 	Datum		args[4];
 	char		nulls[4] = {' ', ' ', ' ', ' '};
+	bool		none = rf->cur->sp_null;
 	bool		found;
 	int			rc;
 
-	args[0] = rf->cur->sp_null ? (Datum) 0 : PointerGetDatum(rf->cur->sp);
-	nulls[0] = rf->cur->sp_null ? 'n' : ' ';
+	/* prepared once per refresh: it runs for each series new to the context */
+	if (rf->earlier_plan[none] == NULL)
+	{
+		rf->earlier_plan[none] =
+			SPI_prepare(psprintf("SELECT 1 FROM %s r WHERE %s "
+								 "AND r.interval_start_ts OPERATOR(pg_catalog.<) $2 "
+								 "AND r.meter_id OPERATOR(pg_catalog.=) $3 "
+								 "AND r.channel OPERATOR(pg_catalog.=) $4 LIMIT 1",
+								 gf_qualified_name(rf->reads),
+								 none ? "r.service_point_id IS NULL AND $1::text IS NULL" :
+								 "r.service_point_id OPERATOR(pg_catalog.=) $1"),
+						4, types);
+		if (rf->earlier_plan[none] == NULL)
+			elog(ERROR, "gridflow: refresh look-up could not be prepared: %s",
+				 SPI_result_code_string(SPI_result));
+	}
+	args[0] = none ? (Datum) 0 : PointerGetDatum(rf->cur->sp);
+	nulls[0] = none ? 'n' : ' ';
 	args[1] = TimestampTzGetDatum(context);
 	args[2] = PointerGetDatum(s->meter);
 	args[3] = PointerGetDatum(s->channel);
-	rc = SPI_execute_with_args(psprintf("SELECT 1 FROM %s r WHERE %s "
-										"AND r.interval_start_ts OPERATOR(pg_catalog.<) $2 "
-										"AND r.meter_id OPERATOR(pg_catalog.=) $3 "
-										"AND r.channel OPERATOR(pg_catalog.=) $4 LIMIT 1",
-										gf_qualified_name(rf->reads),
-										rf->cur->sp_null ? "r.service_point_id IS NULL AND $1 IS NULL" :
-										"r.service_point_id OPERATOR(pg_catalog.=) $1"),
-							   4, types, args, nulls, false, 1);
+	rc = SPI_execute_plan(rf->earlier_plan[none], args, nulls, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "gridflow: refresh look-up failed: %s", SPI_result_code_string(rc));
 	found = (SPI_processed > 0);
