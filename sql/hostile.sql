@@ -179,3 +179,13 @@ SELECT b.utility_id, j.line_no, j.reason, j.detail, j.source_column, j.target_co
 SELECT utility_id, line_no, interval_start_ts, value
   FROM standardized.interval_read ORDER BY utility_id, line_no;
 SELECT 1 AS server_up;
+
+-- One meter named with 100,000 premises and another on 100,000 rows of
+-- the same premise: the first is listed with every premise counted, the
+-- second is not shared; the reads of the first are on a multi-premise
+-- meter.
+SELECT count(*) AS steps FROM gridflow_build(:'h' || 'meter_many_premises');
+SELECT meter_id, service_points, assignment_rows
+  FROM dq.multi_premise_meters WHERE utility_id = 'UTILITY2' ORDER BY meter_id;
+SELECT reads_on_multi_premise_meters FROM dq.meter_link_ambiguity WHERE utility_id = 'UTILITY2';
+SELECT 1 AS server_up;

@@ -440,6 +440,7 @@ static void
 link_meter_ready(LinkMeter *m)
 {
 	bool		have_assigned = false;
+	const char *first_sp = NULL;
 
 	if (m->ready)
 		return;
@@ -449,18 +450,19 @@ link_meter_ready(LinkMeter *m)
 	{
 		const LinkRow *lr = &m->rows[k];
 
+		CHECK_FOR_INTERRUPTS();
 		if (lr->assignment_file && !have_assigned)
 		{
 			m->assigned_sp = lr->sp;
 			have_assigned = true;
 		}
-		if (lr->sp != NULL && !m->multi)
-			for (int j = 0; j < k; j++)
-				if (m->rows[j].sp != NULL && strcmp(m->rows[j].sp, lr->sp) != 0)
-				{
-					m->multi = true;
-					break;
-				}
+		/* shared: a service point other than the first (all before it are that one) */
+		if (lr->sp == NULL)
+			continue;
+		if (first_sp == NULL)
+			first_sp = lr->sp;
+		else if (strcmp(first_sp, lr->sp) != 0)
+			m->multi = true;
 	}
 	m->ready = true;
 }

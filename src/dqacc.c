@@ -186,6 +186,9 @@ typedef struct DayGroup
  * distinct service points they name, their installations, its service
  * point in the meter file and its first row of an assignment file.
  */
+/* distinct service points of a meter listed in its AssignedMeter */
+#define ACC_SPS_LISTED 8
+
 typedef struct AssignedMeter
 {
 	int64		rows;
@@ -354,6 +357,8 @@ typedef struct GfDqAcc
 	GfKeyTable *sp_ids;			/* the service points: no payload */
 	GfKeyTable *meter_orphans;	/* service points of meters not among them */
 	GfKeyTable *assigned;		/* '\1' meter ('\0': NULL) -> AssignedMeter */
+	GfKeyTable *assigned_pairs; /* (meter, service point) of meters naming
+								 * many (assigned_pair()) */
 
 	ReadGroup  *reads;
 	ReadGroup  *last_read;
@@ -621,6 +626,32 @@ assigned_meter(GfDqAcc *a, bool isnull, Datum meter, bool insert)
 	return m;
 }
 
+/*
+ * Is (meter, service point) a pair seen before?  Records it if not.  Only
+ * meters naming more than ACC_SPS_LISTED - 1 service points use the table,
+ * so that a meter named with millions of them costs a look-up per row.
+ */
+static bool
+assigned_pair(GfDqAcc *a, bool meter_null, Datum meter, const char *sp, uint32 sp_len)
+{
+	uint32		meter_len = 0;
+	bool		found;
+
+	if (a->assigned_pairs == NULL)
+		a->assigned_pairs = gf_keytable_create(a->cxt, 64, 0);
+	resetStringInfo(&a->keybuf);
+	appendStringInfoChar(&a->keybuf, meter_null ? '\0' : '\1');
+	if (!meter_null)
+		meter_len = VARSIZE_ANY_EXHDR(DatumGetTextPP(meter));
+	appendBinaryStringInfo(&a->keybuf, (char *) &meter_len, sizeof(meter_len));
+	if (!meter_null)
+		appendBinaryStringInfo(&a->keybuf, VARDATA_ANY(DatumGetTextPP(meter)), meter_len);
+	appendBinaryStringInfo(&a->keybuf, sp, sp_len);
+	(void) gf_keytable_find(a->assigned_pairs, a->keybuf.data, (uint32) a->keybuf.len,
+							gf_key_hash(a->keybuf.data, (uint32) a->keybuf.len), true, &found);
+	return found;
+}
+
 /* the keyed figures of a kept service point or meter row */
 static void
 dimension_keys(int64 *f, TupleTableSlot *slot, int source_rows, int conflicting)
@@ -781,6 +812,13 @@ gf_dq_acc_assignment(GfDqAcc *a, GfFileKind kind, TupleTableSlot *slot)
 
 	/* a service point it did not name yet? */
 	sp = DatumGetTextPP(v[a->a_sp]);
+	if (m->nsps >= ACC_SPS_LISTED)
+	{
+		/* past a few, (meter, service point) pairs are looked up in a table */
+		if (!assigned_pair(a, n[a->a_meter], v[a->a_meter], VARDATA_ANY(sp), VARSIZE_ANY_EXHDR(sp)))
+			m->nsps++;
+		return;
+	}
 	found = false;
 	for (int i = 0; i < m->nsps && !found; i++)
 	{
@@ -790,6 +828,16 @@ gf_dq_acc_assignment(GfDqAcc *a, GfFileKind kind, TupleTableSlot *slot)
 	}
 	if (found)
 		return;
+	if (m->nsps == ACC_SPS_LISTED - 1)
+	{
+		/* the list is full: its service points, and this one, go to the table */
+		(void) assigned_pair(a, n[a->a_meter], v[a->a_meter], m->first_sp.data, m->first_sp.len);
+		for (int i = 0; i < m->nsps - 1; i++)
+			(void) assigned_pair(a, n[a->a_meter], v[a->a_meter], m->more_sps[i].data, m->more_sps[i].len);
+		(void) assigned_pair(a, n[a->a_meter], v[a->a_meter], VARDATA_ANY(sp), VARSIZE_ANY_EXHDR(sp));
+		m->nsps++;
+		return;
+	}
 	if (m->nsps == 0)
 		text_keep(a, &m->first_sp, false, v[a->a_sp]);
 	else

@@ -72,6 +72,17 @@ printf '%s\n' \
     'SP-1,MTR-1,KWH,900,1e400,VAL,2025-01-30T06:50:00-05:00,null,null' \
     'SP-1,MTR-1,KWH,900,1,VAL,20251345,null,null' \
     > "$tmp/unparseable/utility1/utility1_intervals.csv"
+# one meter named with 100,000 premises, another on 100,000 rows of one
+# premise (what the meter-to-premise figures must count without comparing
+# every row with every other)
+u2 meter_many_premises "$U2_HEADER\n1,0,100,1,20250123,100\n1,0,200,1,20250124,7\n"
+awk 'BEGIN {
+    print "premise_id,meter_id,meter_number,meter_type,meter_status,meter_channel,installed_at,removed_at,created,updated"
+    for (i = 1; i <= 100000; i++) {
+        printf "PREM-%d,100,100,KWH,Customer,MT,2020-01-01T00:00:00Z,,2025-03-04T09:30:42Z,2025-03-04T09:30:42Z\n", i
+        print "PREM-1,200,200,KWH,Customer,MT,2020-01-01T00:00:00Z,,2025-03-04T09:30:42Z,2025-03-04T09:30:42Z"
+    }
+}' > "$tmp/meter_many_premises/utility2/utility2_meters.csv"
 # big cases: the valid files here, the interval file below
 base field_20mb
 base fields_200k
