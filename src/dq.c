@@ -290,12 +290,12 @@ gridflow_value_quantiles(PG_FUNCTION_ARGS)
 typedef struct LinkRow
 {
 	char	   *sp;				/* NULL: the row names no service point */
-	bool		has_installed;
 	TimestampTz installed;
-	bool		has_removed;
 	TimestampTz removed;
 	int64		batch_id;
 	int64		line_no;
+	bool		has_installed;
+	bool		has_removed;
 	bool		assignment_file;	/* from an assignment file (else a meter file) */
 } LinkRow;
 
@@ -420,12 +420,19 @@ gf_link_figures_assignment(GfLinkFigures *lf, text *meter, text *sp, bool has_in
 
 	if (m->nrows == m->maxrows)
 	{
-		m->maxrows = Max(4, m->maxrows * 2);
+		/* most meters have one row: no room for more until a second comes */
+		m->maxrows = Max(1, m->maxrows * 2);
 		m->rows = m->rows == NULL ? MemoryContextAlloc(lf->cxt, sizeof(LinkRow) * m->maxrows) :
 			repalloc(m->rows, sizeof(LinkRow) * m->maxrows);
 	}
 	lr = &m->rows[m->nrows++];
-	lr->sp = link_text(lf, sp);
+	/* the meter file's service point is usually the row's: one copy */
+	if (sp != NULL && m->meter_sp != NULL &&
+		strlen(m->meter_sp) == VARSIZE_ANY_EXHDR(sp) &&
+		memcmp(m->meter_sp, VARDATA_ANY(sp), VARSIZE_ANY_EXHDR(sp)) == 0)
+		lr->sp = m->meter_sp;
+	else
+		lr->sp = link_text(lf, sp);
 	lr->has_installed = has_installed;
 	lr->installed = has_installed ? installed : 0;
 	lr->has_removed = has_removed;
@@ -473,7 +480,8 @@ gf_link_figures_read(GfLinkFigures *lf, text *meter, TimestampTz ts)
 {
 	LinkMeter  *m = NULL;
 	const LinkRow *best = NULL;
-	int			candidates = 0;
+	const char *candidate = NULL;	/* the first service point in force */
+	bool		several = false;	/* and another one */
 	const char *first_row_sp = NULL;
 
 	if (meter != NULL)
@@ -511,20 +519,13 @@ gf_link_figures_read(GfLinkFigures *lf, text *meter, TimestampTz ts)
 				continue;
 			if (best == NULL || link_row_before(lr, best))
 				best = lr;
-			if (lr->sp != NULL)
+			/* several distinct service points in force? */
+			if (lr->sp != NULL && !several)
 			{
-				bool		known = false;
-
-				/* distinct service points: one seen in an earlier row in force? */
-				for (int j = 0; j < k && !known; j++)
-				{
-					const LinkRow *o = &m->rows[j];
-
-					if (o->sp != NULL && strcmp(o->sp, lr->sp) == 0 && link_row_in_force(o, ts))
-						known = true;
-				}
-				if (!known)
-					candidates++;
+				if (candidate == NULL)
+					candidate = lr->sp;
+				else if (candidate != lr->sp && strcmp(candidate, lr->sp) != 0)
+					several = true;
 			}
 		}
 		first_row_sp = m->meter_sp != NULL ? m->meter_sp : m->assigned_sp;
@@ -532,7 +533,7 @@ gf_link_figures_read(GfLinkFigures *lf, text *meter, TimestampTz ts)
 	lf->counts[0]++;
 	if (m != NULL && m->multi)
 		lf->counts[1]++;
-	if (candidates > 1)
+	if (several)
 		lf->counts[2]++;
 	if (best == NULL || best->sp == NULL)
 		lf->counts[3]++;

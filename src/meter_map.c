@@ -100,7 +100,8 @@ meter_map_add_row(GfUtility *u, const char *meter, uint32 len, Datum sp, bool sp
 
 		if (l->nassign == l->cap)
 		{
-			l->cap = l->cap ? l->cap * 2 : 4;
+			/* most meters have one assignment */
+			l->cap = l->cap ? l->cap * 2 : 1;
 			l->assign = l->assign ? repalloc(l->assign, sizeof(GfAssign) * l->cap) :
 				palloc(sizeof(GfAssign) * l->cap);
 		}
