@@ -314,6 +314,7 @@ typedef struct LinkMeter
 struct GfLinkFigures
 {
 	MemoryContext cxt;
+	GfArena		texts;			/* link_text()'s strings */
 	GfKeyTable *meters;			/* meter id -> LinkMeter */
 	LinkMeter  *last;			/* the meter of the last read, and its id */
 	StringInfoData last_id;
@@ -367,6 +368,7 @@ gf_link_figures_create(MemoryContext parent)
 	GfLinkFigures *lf = MemoryContextAllocZero(cxt, sizeof(GfLinkFigures));
 
 	lf->cxt = cxt;
+	gf_arena_init(&lf->texts, cxt);
 	lf->meters = gf_keytable_create(cxt, 1024, sizeof(LinkMeter));
 	lf->last_id.data = NULL;
 	return lf;
@@ -394,7 +396,7 @@ link_text(GfLinkFigures *lf, text *t)
 	if (t == NULL)
 		return NULL;
 	len = VARSIZE_ANY_EXHDR(t);
-	s = MemoryContextAlloc(lf->cxt, len + 1);
+	s = gf_arena_alloc(&lf->texts, len + 1);
 	memcpy(s, VARDATA_ANY(t), len);
 	s[len] = '\0';
 	return s;

@@ -357,6 +357,7 @@ typedef struct GfDqAcc
 	GfKeyTable *sp_ids;			/* the service points: no payload */
 	GfKeyTable *meter_orphans;	/* service points of meters not among them */
 	GfKeyTable *assigned;		/* '\1' meter ('\0': NULL) -> AssignedMeter */
+	GfArena		texts;			/* the AccText strings */
 	GfKeyTable *assigned_pairs; /* (meter, service point) of meters naming
 								 * many (assigned_pair()) */
 
@@ -447,6 +448,7 @@ gf_dq_acc_begin(GfUtility *u)
 	a = palloc0(sizeof(GfDqAcc));
 	a->utility_id = pstrdup(utility_id);
 	a->cxt = acc_cxt;
+	gf_arena_init(&a->texts, acc_cxt);
 	a->orphan_meters = gf_keytable_create(acc_cxt, 64, 0);
 	a->orphan_sps = gf_keytable_create(acc_cxt, 64, 0);
 	a->channels = gf_keytable_create(acc_cxt, 8, 0);
@@ -543,7 +545,8 @@ text_keep(GfDqAcc *a, AccText *t, bool isnull, Datum d)
 		text	   *x = DatumGetTextPP(d);
 
 		t->len = VARSIZE_ANY_EXHDR(x);
-		t->data = MemoryContextAlloc(a->cxt, t->len + 1);
+		/* kept as long as the figures: no chunk header per string */
+		t->data = gf_arena_alloc(&a->texts, t->len + 1);
 		memcpy(t->data, VARDATA_ANY(x), t->len);
 		t->data[t->len] = '\0';
 	}
