@@ -207,7 +207,8 @@ fuzz-long:
 # TAP tests (test/tap/t), in clusters of their own: crash recovery,
 # cancellation, a file changing while it is read, bounded memory, a
 # coordinator and two shards, a directory swapped for a link while files
-# in it are opened.  They need the extension installed
+# in it are opened, a Citus coordinator and two workers (skipped without
+# Citus).  They need the extension installed
 # (GRIDFLOW_DESTDIR: where; see test/tap.sh).
 tapcheck:
 	bash test/tap.sh

@@ -104,6 +104,17 @@ like(
 	$coord->safe_psql('postgres', "SELECT document->'role_utility' FROM gridflow.configuration_dump"),
 	qr/"reader3".*"UTILITY3"/, 'coordinator: the configuration dump follows the configuration');
 
+# a dump's document inserted (as pg_restore does) replaces the configuration, on every node
+$coord->safe_psql(
+	'postgres', q{
+	CREATE TABLE public.saved AS SELECT document FROM gridflow.configuration_dump;
+	DELETE FROM gridflow.role_utility;
+	INSERT INTO gridflow.configuration_dump (document) SELECT document FROM public.saved;
+	DROP TABLE public.saved});
+is($_->safe_psql('postgres', q{SELECT string_agg(role_name || '=' || utility_id, ',' ORDER BY 1) FROM gridflow.role_utility}),
+	'reader1=UTILITY1,reader3=UTILITY3', $_->name . ': the restored document\'s mappings')
+  for @workers;
+
 # the foreign keys work on every copy: a cascade, a refusal
 $coord->safe_psql('postgres', "DELETE FROM gridflow.utility WHERE utility_id = 'UTILITY3'");
 is($_->safe_psql('postgres', "SELECT count(*) FROM gridflow.role_utility WHERE utility_id = 'UTILITY3'"),
