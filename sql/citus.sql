@@ -3,7 +3,8 @@
 -- for Citus' catalog, and the tables the setup makes reference tables are
 -- closed under foreign keys, in an order Citus accepts.
 SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS gridflow;
+DROP EXTENSION IF EXISTS gridflow CASCADE;
+CREATE EXTENSION gridflow;
 RESET client_min_messages;
 
 -- no Citus here: a clear error, nothing changed
