@@ -62,6 +62,7 @@ OBJS = \
 	src/bulk.o \
 	src/partition.o \
 	src/history.o \
+	src/citus.o \
 	src/swap.o \
 	src/load.o \
 	src/build.o \
@@ -84,11 +85,11 @@ SQL_SOURCES = $(sort $(wildcard $(srcdir)/src/sql/[0-9]*.sql))
 # into src/sql/versions/ when 0.3.0 is released).
 UPDATE_SOURCES = $(addprefix $(srcdir)/src/sql/,update/0.2.0--0.3.0.sql 20_layers.sql 33_aggregates.sql 35_layer_views.sql \
 	40_dq.sql 45_dq_snapshot.sql 55_pseudonyms.sql 56_external.sql 58_row_security.sql 62_builds.sql 64_calendar.sql 65_layer_privileges.sql 66_privacy.sql 67_green_button.sql \
-	72_shard_stage_read.sql 80_operations.sql 90_column_comments.sql)
+	72_shard_stage_read.sql 80_operations.sql 85_citus.sql 90_column_comments.sql)
 DATA_built = gridflow--$(EXTVERSION).sql gridflow--0.2.0--$(EXTVERSION).sql
 DATA = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/src/sql/versions/gridflow--*.sql))
 
-REGRESS = catalog upgrade reader aggregate build layers dq hostile ingest file_access privileges hijack hardening layouts edges onboard hostile_config calendar plans vee privacy green_button
+REGRESS = catalog upgrade reader aggregate build layers dq hostile ingest file_access privileges hijack hardening layouts edges onboard hostile_config calendar plans vee privacy green_button citus
 
 # Isolation tests (PostgreSQL's isolation tester), run by installcheck after
 # the pg_regress suite: concurrent ingests, builds and readers.
@@ -206,7 +207,8 @@ fuzz-long:
 # TAP tests (test/tap/t), in clusters of their own: crash recovery,
 # cancellation, a file changing while it is read, bounded memory, a
 # coordinator and two shards, a directory swapped for a link while files
-# in it are opened.  They need the extension installed
+# in it are opened, a Citus coordinator and two workers (skipped without
+# Citus).  They need the extension installed
 # (GRIDFLOW_DESTDIR: where; see test/tap.sh).
 tapcheck:
 	bash test/tap.sh

@@ -96,17 +96,27 @@ analyze_config_tables(void)
 	StringInfoData sql;
 	bool		any = false;
 
-	if (SPI_execute("SELECT c.oid, pg_catalog.quote_ident(c.relname) FROM pg_catalog.pg_class c "
-					"WHERE c.relnamespace OPERATOR(pg_catalog.=) 'gridflow'::pg_catalog.regnamespace "
-					"AND c.relname OPERATOR(pg_catalog.=) ANY ('{utility,source_file,column_map,channel,"
-					"unit,role_utility,shard}'::pg_catalog.name[]) "
-					"AND c.relkind OPERATOR(pg_catalog.=) 'r' "
-					"AND pg_catalog.pg_has_role(c.relowner, 'USAGE') "
-					"AND (c.reltuples OPERATOR(pg_catalog.<) 0 "
-					"OR pg_catalog.pg_stat_get_mod_since_analyze(c.oid) OPERATOR(pg_catalog.>) 0 "
-					"OR (pg_catalog.pg_stat_get_last_analyze_time(c.oid) IS NULL "
-					"AND pg_catalog.pg_stat_get_last_autoanalyze_time(c.oid) IS NULL)) "
-					"ORDER BY c.relname", true, 0) != SPI_OK_SELECT)
+	/*
+	 * Citus' reference tables are left out: their rows are in their shards,
+	 * which are analyzed where they are (ANALYZE of one would be sent to
+	 * every node, which Citus refuses once this transaction has read a
+	 * shard here).
+	 */
+	if (SPI_execute(psprintf("SELECT c.oid, pg_catalog.quote_ident(c.relname) FROM pg_catalog.pg_class c "
+							 "WHERE c.relnamespace OPERATOR(pg_catalog.=) 'gridflow'::pg_catalog.regnamespace "
+							 "AND c.relname OPERATOR(pg_catalog.=) ANY ('{utility,source_file,column_map,channel,"
+							 "unit,role_utility,shard}'::pg_catalog.name[]) "
+							 "AND c.relkind OPERATOR(pg_catalog.=) 'r' "
+							 "AND pg_catalog.pg_has_role(c.relowner, 'USAGE') "
+							 "AND (c.reltuples OPERATOR(pg_catalog.<) 0 "
+							 "OR pg_catalog.pg_stat_get_mod_since_analyze(c.oid) OPERATOR(pg_catalog.>) 0 "
+							 "OR (pg_catalog.pg_stat_get_last_analyze_time(c.oid) IS NULL "
+							 "AND pg_catalog.pg_stat_get_last_autoanalyze_time(c.oid) IS NULL)) %s"
+							 "ORDER BY c.relname",
+							 gf_citus_installed() ?
+							 "AND NOT EXISTS (SELECT FROM pg_catalog.pg_dist_partition d "
+							 "WHERE d.logicalrelid OPERATOR(pg_catalog.=) c.oid) " : ""),
+					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "gridflow: could not read the statistics of the configuration tables");
 
 	initStringInfo(&sql);

@@ -591,6 +591,10 @@ extern void gf_dq_acc_dimension(GfDqAcc *a, GfFileKind kind, TupleTableSlot *slo
 extern void gf_dq_acc_assignment(GfDqAcc *a, GfFileKind kind, TupleTableSlot *slot);
 extern void gf_dq_acc_gather(GfUtility *u, const Oid *rels);
 
+/* citus.c: the tables Citus manages, which runs that write refuse */
+extern bool gf_citus_installed(void);
+extern void gf_refuse_citus_tables(void);
+
 /* history.c: gridflow.build and gridflow.batch rows, steps, the build lock */
 extern int64 gf_build_begin(const char *operation, const char *drop_dir);
 extern void gf_build_end(int64 build_id);

@@ -206,11 +206,14 @@ gf_build_return_steps(ReturnSetInfo *rsinfo, List *steps)
  * Builds, rebuilds and ingests exclude one another on gridflow.batch:
  * builds and rebuilds take it in EXCLUSIVE mode (readers go on), ingests
  * in ROW EXCLUSIVE mode (so that ingests of different utilities run side
- * by side; ingests of one utility queue on its configuration row).
+ * by side; ingests of one utility queue on its configuration row).  Every
+ * run that writes takes it before it writes anything: then it refuses the
+ * tables Citus manages (citus.c).
  */
 void
 gf_lock_history(bool exclusive)
 {
 	LockRelationOid(gf_relation_oid("gridflow", "batch"),
 					exclusive ? ExclusiveLock : RowExclusiveLock);
+	gf_refuse_citus_tables();
 }

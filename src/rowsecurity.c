@@ -43,6 +43,8 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
+#include "gridflow.h"
+
 PG_FUNCTION_INFO_V1(gridflow_caller_utilities);
 PG_FUNCTION_INFO_V1(gridflow_caller_has_privileges_of);
 
@@ -100,6 +102,17 @@ read_caller_utilities(MemoryContext cxt)
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 							 true, 0, false);
+
+	/*
+	 * On Citus, gridflow.role_utility is a reference table: on a worker, a
+	 * policy calls this within Citus' query of a shard, where Citus refuses
+	 * a query of one of its tables unless told it may (it reads the node's
+	 * own copy of the table).
+	 */
+	if (gf_citus_installed())
+		(void) set_config_option("citus.allow_nested_distributed_execution", "on",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
 	rc = SPI_execute("SELECT m.role_name, m.utility_id FROM gridflow.role_utility m", true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "gridflow: reading gridflow.role_utility failed: %s", SPI_result_code_string(rc));

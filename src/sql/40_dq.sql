@@ -766,7 +766,7 @@ SELECT $1, $2, q.channel, m.code, m.method, coalesce(f.gaps, 0), coalesce(f.inte
   LEFT JOIN gridflow.dq_build_figures($2, 'vee_estimates')
          AS f(channel text, code integer, gaps bigint, intervals bigint)
     ON f.channel = q.channel AND f.code = m.code
- WHERE EXISTS (SELECT FROM gridflow.vee_estimation ve WHERE ve.utility_id = $2)
+ WHERE EXISTS (SELECT 1 FROM gridflow.vee_estimation ve WHERE ve.utility_id = $2)
 $q$ USING build, utility;
     ELSE
     EXECUTE format($q$
@@ -870,7 +870,7 @@ SELECT $1, $2, q.channel, m.code, m.method,
   FROM q
  CROSS JOIN (VALUES (9::smallint, 'linear'), (8::smallint, 'reference')) m(code, method)
   LEFT JOIN estimates e ON e.channel = q.channel AND e.quality_code = m.code
- WHERE EXISTS (SELECT FROM gridflow.vee_estimation ve WHERE ve.utility_id = $2)
+ WHERE EXISTS (SELECT 1 FROM gridflow.vee_estimation ve WHERE ve.utility_id = $2)
  GROUP BY q.channel, m.code, m.method
 $q$, r_products) USING build, utility;
     END IF;

@@ -1,0 +1,85 @@
+/*-------------------------------------------------------------------------
+ *
+ * citus.c
+ *	  Tables that Citus manages, which builds, rebuilds and ingests refuse to
+ *	  write.
+ *
+ * gridflow writes the heap of its tables on this node directly (bulk.c)
+ * and swaps partitions in its catalog (swap.c).  A table that Citus manages
+ * (a row of pg_dist_partition: distributed, reference or Citus local) is,
+ * on the coordinator, a stand-in whose rows Citus neither reads nor sends
+ * to the workers: rows written there would be lost without a word.  So
+ * every run that writes checks, once it holds the build lock and before it
+ * writes anything, that none of the tables it may write is one.  The
+ * configuration tables are exempt: builds only read them, and through SQL,
+ * which Citus plans (gridflow_citus_setup() makes them reference tables).
+ *
+ * Citus' catalog is looked up only where Citus is installed in the
+ * database: elsewhere this costs one catalog cache look-up.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
+#include "executor/spi.h"
+#include "utils/lsyscache.h"
+
+#include "gridflow.h"
+
+/* Is Citus installed in this database (is its catalog of tables here)? */
+bool
+gf_citus_installed(void)
+{
+	return OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE));
+}
+
+/*
+ * Refuse to write when Citus manages a table that builds, rebuilds and
+ * ingests write: any table of the storage of the layers (gridflow_store,
+ * gridflow_next, partitions included), of the stored data-quality figures
+ * (dq), or of schema gridflow but the configuration tables
+ * (gridflow.citus_reference_tables()): batches, builds, pseudonym keys,
+ * the stage tables of shards.
+ */
+void
+gf_refuse_citus_tables(void)
+{
+	char	   *table = NULL;
+	char	   *kind = NULL;
+
+	if (!gf_citus_installed())
+		return;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT n.nspname OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) c.relname, "
+					"CASE WHEN d.partmethod OPERATOR(pg_catalog.<>) 'n' THEN 'a distributed table' "
+					"WHEN d.repmodel OPERATOR(pg_catalog.=) 't' THEN 'a reference table' "
+					"ELSE 'a Citus local table' END "
+					"FROM pg_catalog.pg_dist_partition d "
+					"JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) d.logicalrelid "
+					"JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
+					"WHERE n.nspname OPERATOR(pg_catalog.=) ANY ('{gridflow_store,gridflow_next,dq}'::pg_catalog.name[]) "
+					"OR (n.nspname OPERATOR(pg_catalog.=) 'gridflow' "
+					"AND c.relname::pg_catalog.text OPERATOR(pg_catalog.<>) ALL (gridflow.citus_reference_tables())) "
+					"OR EXISTS (SELECT FROM pg_catalog.pg_partition_ancestors(d.logicalrelid) a "
+					"JOIN pg_catalog.pg_class ac ON ac.oid OPERATOR(pg_catalog.=) a.relid "
+					"WHERE ac.relnamespace OPERATOR(pg_catalog.=) ANY (ARRAY['gridflow_store'::pg_catalog.regnamespace, "
+					"'gridflow_next'::pg_catalog.regnamespace, 'dq'::pg_catalog.regnamespace]::pg_catalog.oid[])) "
+					"ORDER BY 1 LIMIT 1", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "gridflow: could not read pg_dist_partition");
+	if (SPI_processed > 0)
+	{
+		/* copied out of SPI's memory, which SPI_finish() frees */
+		table = pstrdup(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+		kind = pstrdup(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
+	}
+	SPI_finish();
+	if (table != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("gridflow cannot write table \"%s\", which Citus manages as %s", table, kind),
+				 errdetail("gridflow writes the tables of its layers, batches and data-quality figures on this node directly; rows written into the coordinator's local stand-in of a Citus table would be lost. Nothing was written."),
+				 errhint("Only the configuration tables may be Citus tables (gridflow_citus_setup() makes them reference tables); see \"The same tables on Citus\" in docs/distributed.md.")));
+}
