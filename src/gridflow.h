@@ -473,6 +473,7 @@ typedef struct GfMonthWriter GfMonthWriter;
 extern GfMonthWriter *gf_month_writer_begin(GfBulk *out, GfUtility *u, MemoryContext parent);
 extern void gf_month_add_day(GfMonthWriter *mw, TupleTableSlot *day);
 extern void gf_month_flush(GfMonthWriter *mw);
+extern uint64 gf_month_refresh(GfUtility *u, GfRoute *days_route, Oid months, GfDays *written);
 extern void gf_month_writer_end(GfMonthWriter *mw);
 extern int32 gf_month_start(int32 d);	/* a DateADT */
 
