@@ -68,6 +68,7 @@ typedef struct RefreshSp
 	bool		sp_null;
 	text	   *sp;
 	DateADT		from;			/* the earliest day it changed */
+	bool		replaced;		/* it had product rows from from on */
 } RefreshSp;
 
 /* what the refresh knows of one series (meter, channel) of the service point */
@@ -91,6 +92,7 @@ typedef struct BeforeRead
 	TimestampTz start;
 	int16		quality_code;
 	char	   *flags;			/* comma-separated; NULL: none */
+	bool		run_flagged;	/* flags has zero_run or flat_line */
 } BeforeRead;
 
 typedef struct Refresh
@@ -225,6 +227,7 @@ before_read(void *arg, Datum *rv, bool *rn, int32 local_date, int quality_code,
 	b->start = DatumGetTimestampTz(rv[rf->r_start]);
 	b->quality_code = (int16) quality_code;
 	b->flags = NULL;
+	b->run_flagged = false;
 	if (!vee_flags_null)
 	{
 		Datum	   *elems;
@@ -236,9 +239,13 @@ before_read(void *arg, Datum *rv, bool *rn, int32 local_date, int quality_code,
 		initStringInfo(&buf);
 		for (int i = 0; i < n; i++)
 		{
+			char	   *f = TextDatumGetCString(elems[i]);
+
 			if (i > 0)
 				appendStringInfoChar(&buf, ',');
-			appendStringInfoString(&buf, TextDatumGetCString(elems[i]));
+			appendStringInfoString(&buf, f);
+			if (strcmp(f, "zero_run") == 0 || strcmp(f, "flat_line") == 0)
+				b->run_flagged = true;
 		}
 		b->flags = buf.data;
 	}
@@ -348,9 +355,26 @@ end_group(Refresh *rf, GfProductWriter *em, TimestampTz context)
 		for (int i = 0; i < rf->nbefore; i++)
 		{
 			BeforeRead *b = &rf->before[i];
+			SeriesTrack *s = b->track;
+			int32		min;
 
-			if (b->track->run_open && b->start >= b->track->run_start)
-				add_update(rf, b);
+			if (!s->run_open || b->start < s->run_start)
+				continue;
+
+			/*
+			 * The run's flag changes only if the run before from is too
+			 * short to fail its rule by itself (its reads before the
+			 * context are counted: else it was done again from its first
+			 * read).  Without product rows from from on before this
+			 * refresh (reads appended), the run was not flagged: only
+			 * the reads it now flags change.
+			 */
+			min = float8_eq(s->run_value, 0.0) ? u->vee_zero_run : u->vee_flat_line;
+			if (min <= 0 || s->run_len >= min)
+				continue;
+			if (!rf->cur->replaced && !b->run_flagged)
+				continue;
+			add_update(rf, b);
 		}
 	rf->cur = NULL;
 	rf->nbefore = 0;
@@ -470,14 +494,28 @@ refresh_batch(Refresh *rf, RefreshSp **sps, int n, bool full)
 		"pg_catalog.unnest($3::timestamptz[]), pg_catalog.unnest($4::timestamptz[])) "
 		"WITH ORDINALITY AS t(sp, d, lo, ctx, n)";
 
-	/* the rows from the earliest changed day on go */
+	/*
+	 * The rows from the earliest changed day on go; which service points
+	 * had any is remembered (the runs before it may change).
+	 */
 	run_sql(psprintf("DELETE FROM %s p USING %s WHERE %s "
 					 "AND p.interval_start_ts OPERATOR(pg_catalog.>=) t.lo "
-					 "AND p.local_date OPERATOR(pg_catalog.>=) t.d",
+					 "AND p.local_date OPERATOR(pg_catalog.>=) t.d RETURNING t.n",
 					 products, list,
 					 none ? "p.service_point_id IS NULL" :
 					 "p.service_point_id OPERATOR(pg_catalog.=) t.sp"),
-			4, types, args, SPI_OK_DELETE);
+			4, types, args, SPI_OK_DELETE_RETURNING);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int64		k = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
+													SPI_tuptable->tupdesc, 1, &isnull));
+
+		if (isnull || k < 1 || k > n)
+			elog(ERROR, "gridflow: refresh: a deleted product row of a service point not asked for");
+		sps[k - 1]->replaced = true;
+	}
+	SPI_freetuptable(SPI_tuptable);
 	if (!none)
 	{
 		/* their months are rolled up again, even if no read is left in a day */
