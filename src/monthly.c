@@ -9,11 +9,14 @@
  * they are written then, in the order of the table's key, and memory holds
  * one service point's months at a time.  The result is what
  * gridflow.monthly_source defines in SQL over experience.daily_usage (and
- * gf_month_rollup_sql() runs for ingests and shards): per service point,
+ * gf_month_rollup_sql() runs for shards): per service point,
  * local month and channel, the days with data, the reads, the exact total
  * and the mean per day, the peak day and the peak read, the earliest on
- * ties (gf_peak_pit_add(), as the aggregate gridflow.peak_pit does).  The
- * regression tests compare a rebuild's months with an ingest's.
+ * ties (gf_peak_pit_add(), as the aggregate gridflow.peak_pit does).  An
+ * ingest's months (gf_month_refresh()) are rolled up by the same writer
+ * from the stored days of each (service point, month) whose days it
+ * wrote.  The regression tests compare a rebuild's months with an
+ * ingest's.
  *
  *-------------------------------------------------------------------------
  */

@@ -20,7 +20,10 @@
  * (gf_product_set_window()).  Of those, only the reads of the run open at
  * d's midnight can change (the reads after it may make it longer or
  * shorter): their quality code and flags are updated where they differ,
- * and the summaries of their days computed again.
+ * and the summaries of their days computed again.  Only a run too short
+ * before d to fail its rule can change, and when the service point had no
+ * product row from d on (reads appended) it was not flagged: then only the
+ * reads it now flags are updated.
  *
  * The context is enough unless the run open at d's midnight began with
  * the first read of the context and is too short there to fail zero_run
