@@ -19,14 +19,17 @@
 
 #include <sys/types.h>
 
+#include "access/skey.h"
 #include "access/tupdesc.h"
 #include "executor/tuptable.h"
 #include "lib/stringinfo.h"
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
 #include "pgtime.h"
+#include "storage/lockdefs.h"
 #include "tcop/dest.h"
 #include "utils/guc.h"
+#include "utils/relcache.h"
 
 #include "csv.h"
 
@@ -507,6 +510,10 @@ extern TupleTableSlot *gf_bulk_lookup(GfBulk *b, const int *atts, int natts,
 									  ItemPointer tid);
 extern void gf_bulk_delete(GfBulk *b, ItemPointer tid);
 extern bool gf_bulk_table_empty(GfBulk *b);
+extern Relation gf_leading_index(Relation rel, const char *first, const char *second,
+								 LOCKMODE lock);
+extern void gf_index_key(ScanKey key, Relation idx, int attno, StrategyNumber strategy,
+						 Datum value);
 
 /*
  * partition.c: the storage of the layers (gridflow_store), partitioned by

@@ -473,59 +473,6 @@ month_first_day(int32 m)
 	return date2j(m / 12, m % 12 + 1, 1) - POSTGRES_EPOCH_JDATE;
 }
 
-/*
- * An index of rel whose first key columns are the columns named first and
- * second (with the default operator class of their type), opened; error if
- * there is none.
- */
-static Relation
-leading_index(Relation rel, const char *first, const char *second, LOCKMODE lock)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-	int			a1 = gf_attnum(desc, first, false) + 1;
-	int			a2 = gf_attnum(desc, second, false) + 1;
-	List	   *indexes = RelationGetIndexList(rel);
-	ListCell   *lc;
-	Relation	found = NULL;
-
-	foreach(lc, indexes)
-	{
-		Relation	idx = index_open(lfirst_oid(lc), lock);
-		Form_pg_index form = idx->rd_index;
-
-		if (form->indisvalid && form->indnkeyatts >= 2 && idx->rd_rel->relam == BTREE_AM_OID &&
-			form->indkey.values[0] == a1 && form->indkey.values[1] == a2 &&
-			RelationGetIndexExpressions(idx) == NIL && RelationGetIndexPredicate(idx) == NIL)
-		{
-			found = idx;
-			break;
-		}
-		index_close(idx, lock);
-	}
-	list_free(indexes);
-	if (found == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table \"%s\" has no index on (%s, %s)",
-						RelationGetRelationName(rel), first, second),
-				 errhint("Reinstall the gridflow extension's tables.")));
-	return found;
-}
-
-/* scan key attno (1-based) of index idx: the column op (strategy) value */
-static void
-index_key(ScanKey key, Relation idx, int attno, StrategyNumber strategy, Datum value)
-{
-	Oid			type = idx->rd_opcintype[attno - 1];
-	Oid			op = get_opfamily_member(idx->rd_opfamily[attno - 1], type, type, strategy);
-
-	if (!OidIsValid(op))
-		elog(ERROR, "gridflow: no operator of strategy %d for column %d of index \"%s\"",
-			 strategy, attno, RelationGetRelationName(idx));
-	ScanKeyEntryInitialize(key, 0, attno, strategy, type, idx->rd_indcollation[attno - 1],
-						   get_opcode(op), value);
-}
-
 /* the days of one month partition, read by service point and day */
 typedef struct DayLeaf
 {
@@ -605,14 +552,14 @@ gf_month_refresh(GfUtility *u, GfRoute *days_route, Oid months, GfDays *written)
 
 	/* the months' rows go */
 	mrel = table_open(months, RowExclusiveLock);
-	midx = leading_index(mrel, "service_point_id", "month_start", RowExclusiveLock);
+	midx = gf_leading_index(mrel, "service_point_id", "month_start", RowExclusiveLock);
 	mslot = table_slot_create(mrel, NULL);
 	mscan = index_beginscan(mrel, midx, snapshot, 2, 0);
 	for (int i = 0; i < nkeys; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		index_key(&sk[0], midx, 1, BTEqualStrategyNumber, PointerGetDatum(keys[i].sp));
-		index_key(&sk[1], midx, 2, BTEqualStrategyNumber,
+		gf_index_key(&sk[0], midx, 1, BTEqualStrategyNumber, PointerGetDatum(keys[i].sp));
+		gf_index_key(&sk[1], midx, 2, BTEqualStrategyNumber,
 				  DateADTGetDatum(month_first_day(keys[i].month)));
 		index_rescan(mscan, sk, 2, NULL, 0);
 		while (index_getnext_slot(mscan, ForwardScanDirection, mslot))
@@ -649,16 +596,16 @@ gf_month_refresh(GfUtility *u, GfRoute *days_route, Oid months, GfDays *written)
 			if (OidIsValid(relid))
 			{
 				leaf->rel = table_open(relid, AccessShareLock);
-				leaf->idx = leading_index(leaf->rel, "service_point_id", "local_date", AccessShareLock);
+				leaf->idx = gf_leading_index(leaf->rel, "service_point_id", "local_date", AccessShareLock);
 				leaf->slot = table_slot_create(leaf->rel, NULL);
 				leaf->scan = index_beginscan(leaf->rel, leaf->idx, snapshot, 3, 0);
 			}
 		}
 		if (leaf->rel == NULL)
 			continue;			/* no day of that month anywhere */
-		index_key(&sk[0], leaf->idx, 1, BTEqualStrategyNumber, PointerGetDatum(keys[i].sp));
-		index_key(&sk[1], leaf->idx, 2, BTGreaterEqualStrategyNumber, DateADTGetDatum(first));
-		index_key(&sk[2], leaf->idx, 2, BTLessStrategyNumber,
+		gf_index_key(&sk[0], leaf->idx, 1, BTEqualStrategyNumber, PointerGetDatum(keys[i].sp));
+		gf_index_key(&sk[1], leaf->idx, 2, BTGreaterEqualStrategyNumber, DateADTGetDatum(first));
+		gf_index_key(&sk[2], leaf->idx, 2, BTLessStrategyNumber,
 				  DateADTGetDatum(month_first_day(keys[i].month + 1)));
 		index_rescan(leaf->scan, sk, 3, NULL, 0);
 		while (index_getnext_slot(leaf->scan, ForwardScanDirection, leaf->slot))
