@@ -571,3 +571,45 @@ SELECT a.products = (SELECT md5(string_agg(p::text, '|' ORDER BY p.service_point
        a.months = (SELECT md5(string_agg(m::text, '|' ORDER BY m.service_point_id, m.month_start, m.channel))
                      FROM experience.monthly_usage m WHERE m.utility_id = 'VEEE') AS months_equal
   FROM estimation_ingested a;
+
+--
+-- Runs of identical values open at the midnight where an ingest's reads
+-- begin, on hand-made hourly reads of utility VEER (America/New_York),
+-- the shipped rules (zero_run at 8, flat_line at 16): runs, built, reads
+-- of 06-01 to 06-10; runs-late, ingested, the reads of 06-11 appended.
+-- P1/M1 ends 06-10 with ten 3.0, which six more on 06-11 make sixteen: the
+-- ten of 06-10 now fail flat_line (their rows are updated, their day
+-- summarized again); P1/M2 ends with five zeros, two more make seven (not
+-- flagged, nothing updated); P2/M3 ends with nine zeros (flagged by the
+-- build), one more makes ten (flagged, the nine unchanged).
+--
+UPDATE gridflow.utility SET enabled = false WHERE utility_id = 'VEEE';
+INSERT INTO gridflow.utility (utility_id, service_point_link, interval_dedup_policy)
+VALUES ('VEER', 'read', 'keep_last');
+INSERT INTO gridflow.source_file (utility_id, file_kind, file_path) VALUES ('VEER', 'interval', 'series.csv');
+INSERT INTO gridflow.column_map (utility_id, file_kind, target_column, source_column, format)
+SELECT 'VEER', file_kind, target_column, source_column, format FROM gridflow.column_map WHERE utility_id = 'VEEX';
+INSERT INTO gridflow.vee_rule (utility_id, rule, enabled, parameters)
+SELECT 'VEER', rule, enabled, parameters FROM gridflow.vee_rule WHERE utility_id = 'UTILITY1';
+CREATE FUNCTION pg_temp.veer_state(OUT products text, OUT days text, OUT months text) LANGUAGE sql AS $$
+SELECT (SELECT md5(string_agg(p::text, '|' ORDER BY p.service_point_id, p.meter_id, p.channel, p.interval_start_ts))
+          FROM product.usage_interval p WHERE p.utility_id = 'VEER'),
+       (SELECT md5(string_agg(d::text, '|' ORDER BY d.service_point_id, d.local_date, d.channel))
+          FROM experience.daily_usage d WHERE d.utility_id = 'VEER'),
+       (SELECT md5(string_agg(m::text, '|' ORDER BY m.service_point_id, m.month_start, m.channel))
+          FROM experience.monthly_usage m WHERE m.utility_id = 'VEER')
+$$;
+SELECT count(*) > 0 AS built FROM gridflow_build(:'vee' || '/runs');
+SELECT meter_id AS meter, vee_flags, count(*) AS reads, min(local_start), max(local_start)
+  FROM product.usage_interval WHERE utility_id = 'VEER' GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT utility, outcome, rows_kept, days_refreshed FROM gridflow_ingest(:'vee' || '/runs-late');
+SELECT meter_id AS meter, vee_flags, count(*) AS reads, min(local_start), max(local_start)
+  FROM product.usage_interval WHERE utility_id = 'VEER' GROUP BY 1, 2 ORDER BY 1, 2;
+-- the days of 06-10 count the reads the ingest flagged
+SELECT service_point_id AS sp, local_date, interval_count, questionable_count, round(total_usage::numeric, 2) AS total
+  FROM experience.daily_usage WHERE utility_id = 'VEER' AND local_date >= '2025-06-10' ORDER BY 1, 2;
+CREATE TEMP TABLE runs_ingested AS SELECT * FROM pg_temp.veer_state();
+SELECT count(*) > 0 AS rebuilt FROM gridflow_rebuild();
+SELECT l.products = r.products AS products_equal, l.days = r.days AS days_equal,
+       l.months = r.months AS months_equal
+  FROM runs_ingested l, pg_temp.veer_state() r;

@@ -956,6 +956,58 @@ gf_bulk_delete(GfBulk *b, ItemPointer tid)
 	simple_table_tuple_delete(b->rel, tid, b->snapshot);
 }
 
+/*
+ * A valid btree index of rel whose first two key columns are the columns
+ * named first and second, opened with lock; error if there is none.
+ */
+Relation
+gf_leading_index(Relation rel, const char *first, const char *second, LOCKMODE lock)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			a1 = gf_attnum(desc, first, false) + 1;
+	int			a2 = gf_attnum(desc, second, false) + 1;
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	Relation	found = NULL;
+
+	foreach(lc, indexes)
+	{
+		Relation	idx = index_open(lfirst_oid(lc), lock);
+		Form_pg_index form = idx->rd_index;
+
+		if (form->indisvalid && form->indnkeyatts >= 2 && idx->rd_rel->relam == BTREE_AM_OID &&
+			form->indkey.values[0] == a1 && form->indkey.values[1] == a2 &&
+			RelationGetIndexExpressions(idx) == NIL && RelationGetIndexPredicate(idx) == NIL)
+		{
+			found = idx;
+			break;
+		}
+		index_close(idx, lock);
+	}
+	list_free(indexes);
+	if (found == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" has no index on (%s, %s)",
+						RelationGetRelationName(rel), first, second),
+				 errhint("Reinstall the gridflow extension's tables.")));
+	return found;
+}
+
+/* Scan key attno (1-based) of index idx: the column op (strategy) value. */
+void
+gf_index_key(ScanKey key, Relation idx, int attno, StrategyNumber strategy, Datum value)
+{
+	Oid			type = idx->rd_opcintype[attno - 1];
+	Oid			op = get_opfamily_member(idx->rd_opfamily[attno - 1], type, type, strategy);
+
+	if (!OidIsValid(op))
+		elog(ERROR, "gridflow: no operator of strategy %d for column %d of index \"%s\"",
+			 strategy, attno, RelationGetRelationName(idx));
+	ScanKeyEntryInitialize(key, 0, attno, strategy, type, idx->rd_indcollation[attno - 1],
+						   get_opcode(op), value);
+}
+
 /* Is the table empty (no pages)?  Look-ups can be skipped then. */
 bool
 gf_bulk_table_empty(GfBulk *b)

@@ -19,14 +19,17 @@
 
 #include <sys/types.h>
 
+#include "access/skey.h"
 #include "access/tupdesc.h"
 #include "executor/tuptable.h"
 #include "lib/stringinfo.h"
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
 #include "pgtime.h"
+#include "storage/lockdefs.h"
 #include "tcop/dest.h"
 #include "utils/guc.h"
+#include "utils/relcache.h"
 
 #include "csv.h"
 
@@ -473,6 +476,7 @@ typedef struct GfMonthWriter GfMonthWriter;
 extern GfMonthWriter *gf_month_writer_begin(GfBulk *out, GfUtility *u, MemoryContext parent);
 extern void gf_month_add_day(GfMonthWriter *mw, TupleTableSlot *day);
 extern void gf_month_flush(GfMonthWriter *mw);
+extern uint64 gf_month_refresh(GfUtility *u, GfRoute *days_route, Oid months, GfDays *written);
 extern void gf_month_writer_end(GfMonthWriter *mw);
 extern int32 gf_month_start(int32 d);	/* a DateADT */
 
@@ -506,6 +510,10 @@ extern TupleTableSlot *gf_bulk_lookup(GfBulk *b, const int *atts, int natts,
 									  ItemPointer tid);
 extern void gf_bulk_delete(GfBulk *b, ItemPointer tid);
 extern bool gf_bulk_table_empty(GfBulk *b);
+extern Relation gf_leading_index(Relation rel, const char *first, const char *second,
+								 LOCKMODE lock);
+extern void gf_index_key(ScanKey key, Relation idx, int attno, StrategyNumber strategy,
+						 Datum value);
 
 /*
  * partition.c: the storage of the layers (gridflow_store), partitioned by

@@ -99,54 +99,6 @@ utility_partitions(IngestUtility *iu, bool create)
 }
 
 /*
- * The months of the refreshed days rolled up again (experience.monthly_usage):
- * each (service point, month) once.
- */
-static void
-refresh_months(IngestUtility *iu, GfDays *days)
-{
-	uint32		n = gf_days_count(days);
-	GfKeyTable *seen = gf_keytable_create(CurrentMemoryContext, 256, 0);
-	Datum	   *sps = palloc(sizeof(Datum) * Max(n, 1));
-	Datum	   *months = palloc(sizeof(Datum) * Max(n, 1));
-	int			m = 0;
-	StringInfoData key;
-
-	initStringInfo(&key);
-	for (uint32 i = 0; i < n; i++)
-	{
-		Datum		sp;
-		bool		sp_null;
-		int32		day = gf_days_entry(days, i, &sp, &sp_null);
-		int32		month = gf_month_of_date(day);
-		DateADT		first = date2j(month / 12, month % 12 + 1, 1) - POSTGRES_EPOCH_JDATE;
-		text	   *t;
-		bool		found;
-
-		CHECK_FOR_INTERRUPTS();
-		if (sp_null)
-			continue;			/* reads without a service point have no days */
-		t = DatumGetTextPP(sp);
-		resetStringInfo(&key);
-		appendBinaryStringInfo(&key, (char *) &first, sizeof(first));
-		appendBinaryStringInfo(&key, VARDATA_ANY(t), (int) VARSIZE_ANY_EXHDR(t));
-		(void) gf_keytable_find(seen, key.data, (uint32) key.len,
-								gf_key_hash(key.data, (uint32) key.len), true, &found);
-		if (found)
-			continue;
-		sps[m] = sp;
-		months[m] = DateADTGetDatum(first);
-		m++;
-	}
-	if (m == 0)
-		return;
-	(void) gf_month_rollup(iu->days, gf_store_partition(GF_STORE_MONTH, iu->u->utility_id, false, true),
-						   PointerGetDatum(construct_array(sps, m, TEXTOID, -1, false, TYPALIGN_INT)),
-						   PointerGetDatum(construct_array(months, m, DATEOID, sizeof(DateADT), true,
-														   TYPALIGN_INT)));
-}
-
-/*
  * Refresh the product rows and daily summaries of the service points of
  * days, from their earliest day in it on (refresh.c); the days written
  * go into days too.
@@ -155,14 +107,25 @@ static void
 refresh_days(IngestUtility *iu, GfDays *days)
 {
 	GfDays	   *written;
+	TimestampTz t0;
 
 	if (gf_days_count(days) == 0)
 		return;
 	utility_partitions(iu, true);
 	written = gf_days_create(CurrentMemoryContext);
+	t0 = GetCurrentTimestamp();
 	gf_refresh_products(iu->u, iu->reads, iu->products, iu->days, iu->products_route,
 						iu->days_route, days, written);
-	refresh_months(iu, written);
+	gf_progress_notice(psprintf("ingest: refresh %s products and days (service-point days written)",
+								iu->u->utility_id), gf_days_count(written),
+					   (double) (GetCurrentTimestamp() - t0) / 1000.0);
+	t0 = GetCurrentTimestamp();
+	/* the months of the days written, rolled up again from their days */
+	(void) gf_month_refresh(iu->u, iu->days_route,
+							gf_store_partition(GF_STORE_MONTH, iu->u->utility_id, false, true),
+							written);
+	gf_progress_notice(psprintf("ingest: roll %s months up", iu->u->utility_id), -1,
+					   (double) (GetCurrentTimestamp() - t0) / 1000.0);
 	for (uint32 i = 0; i < gf_days_count(written); i++)
 	{
 		Datum		sp;
@@ -654,13 +617,19 @@ static void
 dq_refresh_current(GfUtility *u, int64 build_id)
 {
 	Oid			rels[GF_STORE_TABLES];
+	TimestampTz t0 = GetCurrentTimestamp();
 
 	for (int t = 0; t < GF_STORE_TABLES; t++)
 		rels[t] = gf_store_partition((GfStore) t, u->utility_id, false, false);
 	gf_dq_acc_reset();
 	gf_dq_acc_gather(u, rels);
+	gf_progress_notice(psprintf("ingest: gather %s data-quality figures", u->utility_id), -1,
+					   (double) (GetCurrentTimestamp() - t0) / 1000.0);
+	t0 = GetCurrentTimestamp();
 	gf_dq_refresh(u->utility_id, build_id, rels, true);
 	gf_dq_acc_reset();
+	gf_progress_notice(psprintf("ingest: store %s data-quality figures", u->utility_id), -1,
+					   (double) (GetCurrentTimestamp() - t0) / 1000.0);
 }
 
 /*

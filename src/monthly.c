@@ -9,11 +9,14 @@
  * they are written then, in the order of the table's key, and memory holds
  * one service point's months at a time.  The result is what
  * gridflow.monthly_source defines in SQL over experience.daily_usage (and
- * gf_month_rollup_sql() runs for ingests and shards): per service point,
+ * gf_month_rollup_sql() runs for shards): per service point,
  * local month and channel, the days with data, the reads, the exact total
  * and the mean per day, the peak day and the peak read, the earliest on
- * ties (gf_peak_pit_add(), as the aggregate gridflow.peak_pit does).  The
- * regression tests compare a rebuild's months with an ingest's.
+ * ties (gf_peak_pit_add(), as the aggregate gridflow.peak_pit does).  An
+ * ingest's months (gf_month_refresh()) are rolled up by the same writer
+ * from the stored days of each (service point, month) whose days it
+ * wrote.  The regression tests compare a rebuild's months with an
+ * ingest's.
  *
  *-------------------------------------------------------------------------
  */
@@ -21,12 +24,23 @@
 
 #include <math.h>
 
+#include "access/genam.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_index.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "aggregates.h"
@@ -418,4 +432,201 @@ gf_month_writer_end(GfMonthWriter *mw)
 {
 	gf_month_flush(mw);
 	MemoryContextDelete(mw->cxt);
+}
+
+/* ---------------------------------------------------------------------
+ * An ingest's months
+ * ---------------------------------------------------------------------
+ */
+
+/* a (service point, month) to roll up again */
+typedef struct MonthKey
+{
+	text	   *sp;
+	int32		month;			/* gf_month_of_date() */
+} MonthKey;
+
+static int
+month_key_cmp(const void *x, const void *y)
+{
+	const MonthKey *a = x;
+	const MonthKey *b = y;
+	int			c = gf_bytes_cmp(VARDATA_ANY(a->sp), VARSIZE_ANY_EXHDR(a->sp),
+								 VARDATA_ANY(b->sp), VARSIZE_ANY_EXHDR(b->sp));
+
+	if (c != 0)
+		return c;
+	return a->month < b->month ? -1 : (a->month > b->month ? 1 : 0);
+}
+
+static bool
+same_text(text *a, text *b)
+{
+	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+}
+
+/* the first day of month m (gf_month_of_date()) */
+static DateADT
+month_first_day(int32 m)
+{
+	return date2j(m / 12, m % 12 + 1, 1) - POSTGRES_EPOCH_JDATE;
+}
+
+/* the days of one month partition, read by service point and day */
+typedef struct DayLeaf
+{
+	int32		month;
+	Relation	rel;
+	Relation	idx;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+} DayLeaf;
+
+/*
+ * An ingest's months: those of the (service point, month)s of the days in
+ * written (the service-point days an ingest wrote or emptied), rolled up
+ * again from the days stored in the utility's partition of
+ * experience.daily_usage (days_route: its months) into months (its
+ * partition of experience.monthly_usage), whose rows of those months are
+ * replaced.  The days are read through the index on (service_point_id,
+ * local_date) of their month, in order, and rolled up by the month writer
+ * a build uses.  Returns the rows written.
+ */
+uint64
+gf_month_refresh(GfUtility *u, GfRoute *days_route, Oid months, GfDays *written)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow month refresh",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	uint32		n = gf_days_count(written);
+	GfKeyTable *seen = gf_keytable_create(cxt, 256, 0);
+	MonthKey   *keys = palloc(sizeof(MonthKey) * Max(n, 1));
+	int			nkeys = 0;
+	StringInfoData k;
+	Snapshot	snapshot;
+	Relation	mrel;
+	Relation	midx;
+	IndexScanDesc mscan;
+	TupleTableSlot *mslot;
+	ScanKeyData sk[3];
+	DayLeaf    *leaves = NULL;
+	int			nleaves = 0;
+	GfBulk	   *out;
+	GfMonthWriter *mw;
+	uint64		rows;
+
+	initStringInfo(&k);
+	for (uint32 i = 0; i < n; i++)
+	{
+		Datum		sp;
+		bool		sp_null;
+		int32		month = gf_month_of_date(gf_days_entry(written, i, &sp, &sp_null));
+		bool		found;
+
+		CHECK_FOR_INTERRUPTS();
+		if (sp_null)
+			continue;			/* reads without a service point have no days */
+		resetStringInfo(&k);
+		appendBinaryStringInfo(&k, (char *) &month, sizeof(month));
+		appendBinaryStringInfo(&k, VARDATA_ANY(DatumGetTextPP(sp)),
+							   (int) VARSIZE_ANY_EXHDR(DatumGetTextPP(sp)));
+		(void) gf_keytable_find(seen, k.data, (uint32) k.len,
+								gf_key_hash(k.data, (uint32) k.len), true, &found);
+		if (found)
+			continue;
+		keys[nkeys].sp = DatumGetTextPP(sp);
+		keys[nkeys].month = month;
+		nkeys++;
+	}
+	if (nkeys == 0)
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(cxt);
+		return 0;
+	}
+	qsort(keys, nkeys, sizeof(MonthKey), month_key_cmp);
+
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+
+	/* the months' rows go */
+	mrel = table_open(months, RowExclusiveLock);
+	midx = gf_leading_index(mrel, "service_point_id", "month_start", RowExclusiveLock);
+	mslot = table_slot_create(mrel, NULL);
+	mscan = index_beginscan(mrel, midx, snapshot, 2, 0);
+	for (int i = 0; i < nkeys; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		gf_index_key(&sk[0], midx, 1, BTEqualStrategyNumber, PointerGetDatum(keys[i].sp));
+		gf_index_key(&sk[1], midx, 2, BTEqualStrategyNumber,
+				  DateADTGetDatum(month_first_day(keys[i].month)));
+		index_rescan(mscan, sk, 2, NULL, 0);
+		while (index_getnext_slot(mscan, ForwardScanDirection, mslot))
+			simple_table_tuple_delete(mrel, &mslot->tts_tid, snapshot);
+	}
+	index_endscan(mscan);
+	ExecDropSingleTupleTableSlot(mslot);
+	index_close(midx, RowExclusiveLock);
+	table_close(mrel, NoLock);
+
+	/* and are written again from their days */
+	out = gf_bulk_begin_indexed(months);
+	mw = gf_month_writer_begin(out, u, cxt);
+	for (int i = 0; i < nkeys; i++)
+	{
+		DayLeaf    *leaf = NULL;
+		DateADT		first = month_first_day(keys[i].month);
+
+		CHECK_FOR_INTERRUPTS();
+		if (i > 0 && !same_text(keys[i].sp, keys[i - 1].sp))
+			gf_month_flush(mw);
+		for (int l = 0; l < nleaves; l++)
+			if (leaves[l].month == keys[i].month)
+				leaf = &leaves[l];
+		if (leaf == NULL)
+		{
+			Oid			relid = days_route->leaf(days_route->arg, keys[i].month, false);
+
+			leaves = leaves ? repalloc(leaves, sizeof(DayLeaf) * (nleaves + 1)) :
+				palloc(sizeof(DayLeaf));
+			leaf = &leaves[nleaves++];
+			memset(leaf, 0, sizeof(DayLeaf));
+			leaf->month = keys[i].month;
+			if (OidIsValid(relid))
+			{
+				leaf->rel = table_open(relid, AccessShareLock);
+				leaf->idx = gf_leading_index(leaf->rel, "service_point_id", "local_date", AccessShareLock);
+				leaf->slot = table_slot_create(leaf->rel, NULL);
+				leaf->scan = index_beginscan(leaf->rel, leaf->idx, snapshot, 3, 0);
+			}
+		}
+		if (leaf->rel == NULL)
+			continue;			/* no day of that month anywhere */
+		gf_index_key(&sk[0], leaf->idx, 1, BTEqualStrategyNumber, PointerGetDatum(keys[i].sp));
+		gf_index_key(&sk[1], leaf->idx, 2, BTGreaterEqualStrategyNumber, DateADTGetDatum(first));
+		gf_index_key(&sk[2], leaf->idx, 2, BTLessStrategyNumber,
+				  DateADTGetDatum(month_first_day(keys[i].month + 1)));
+		index_rescan(leaf->scan, sk, 3, NULL, 0);
+		while (index_getnext_slot(leaf->scan, ForwardScanDirection, leaf->slot))
+		{
+			slot_getallattrs(leaf->slot);
+			gf_month_add_day(mw, leaf->slot);
+		}
+	}
+	gf_month_writer_end(mw);
+	rows = gf_bulk_end(out);
+	for (int l = 0; l < nleaves; l++)
+	{
+		if (leaves[l].rel == NULL)
+			continue;
+		index_endscan(leaves[l].scan);
+		ExecDropSingleTupleTableSlot(leaves[l].slot);
+		index_close(leaves[l].idx, AccessShareLock);
+		table_close(leaves[l].rel, NoLock);
+	}
+	UnregisterSnapshot(snapshot);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	return rows;
 }

@@ -20,7 +20,10 @@
  * (gf_product_set_window()).  Of those, only the reads of the run open at
  * d's midnight can change (the reads after it may make it longer or
  * shorter): their quality code and flags are updated where they differ,
- * and the summaries of their days computed again.
+ * and the summaries of their days computed again.  Only a run too short
+ * before d to fail its rule can change, and when the service point had no
+ * product row from d on (reads appended) it was not flagged: then only the
+ * reads it now flags are updated.
  *
  * The context is enough unless the run open at d's midnight began with
  * the first read of the context and is too short there to fail zero_run
@@ -34,12 +37,21 @@
  */
 #include "postgres.h"
 
+#include "access/attmap.h"
+#include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/tableam.h"
+#include "access/tupconvert.h"
+#include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "catalog/partition.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "partitioning/partbounds.h"
+#include "partitioning/partdesc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -47,7 +59,9 @@
 #include "utils/float.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/portal.h"
+#include "utils/partcache.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -68,6 +82,7 @@ typedef struct RefreshSp
 	bool		sp_null;
 	text	   *sp;
 	DateADT		from;			/* the earliest day it changed */
+	bool		replaced;		/* it had product rows from from on */
 } RefreshSp;
 
 /* what the refresh knows of one series (meter, channel) of the service point */
@@ -84,6 +99,18 @@ typedef struct SeriesTrack
 	text	   *channel;
 } SeriesTrack;
 
+/* a month of the utility's reads, read by service point and time */
+typedef struct ReadLeaf
+{
+	Relation	rel;
+	Relation	idx;			/* on (service_point_id, interval_start_ts, ...) */
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	AttrMap    *map;			/* its columns to the reads' (NULL: the same) */
+	bool		has_upper;		/* its reads start before upper */
+	TimestampTz upper;
+} ReadLeaf;
+
 /* a read before from, its rules decided */
 typedef struct BeforeRead
 {
@@ -91,6 +118,7 @@ typedef struct BeforeRead
 	TimestampTz start;
 	int16		quality_code;
 	char	   *flags;			/* comma-separated; NULL: none */
+	bool		run_flagged;	/* flags has zero_run or flat_line */
 } BeforeRead;
 
 typedef struct Refresh
@@ -136,6 +164,13 @@ typedef struct Refresh
 	RefreshSp **redo;
 	int			nredo;
 	SPIPlanPtr	earlier_plan[2];	/* read_before_context()'s, without and with a service point */
+	/* the utility's reads, month by month */
+	TupleDesc	rdesc;
+	ReadLeaf   *leaves;
+	int			nleaves;
+	TupleTableSlot *conv;		/* a read of a leaf with other columns */
+	Snapshot	snapshot;
+	MemoryContext batch_cxt;	/* the reads fed since the last flush */
 } Refresh;
 
 static int64
@@ -225,6 +260,7 @@ before_read(void *arg, Datum *rv, bool *rn, int32 local_date, int quality_code,
 	b->start = DatumGetTimestampTz(rv[rf->r_start]);
 	b->quality_code = (int16) quality_code;
 	b->flags = NULL;
+	b->run_flagged = false;
 	if (!vee_flags_null)
 	{
 		Datum	   *elems;
@@ -236,9 +272,13 @@ before_read(void *arg, Datum *rv, bool *rn, int32 local_date, int quality_code,
 		initStringInfo(&buf);
 		for (int i = 0; i < n; i++)
 		{
+			char	   *f = TextDatumGetCString(elems[i]);
+
 			if (i > 0)
 				appendStringInfoChar(&buf, ',');
-			appendStringInfoString(&buf, TextDatumGetCString(elems[i]));
+			appendStringInfoString(&buf, f);
+			if (strcmp(f, "zero_run") == 0 || strcmp(f, "flat_line") == 0)
+				b->run_flagged = true;
 		}
 		b->flags = buf.data;
 	}
@@ -348,9 +388,26 @@ end_group(Refresh *rf, GfProductWriter *em, TimestampTz context)
 		for (int i = 0; i < rf->nbefore; i++)
 		{
 			BeforeRead *b = &rf->before[i];
+			SeriesTrack *s = b->track;
+			int32		min;
 
-			if (b->track->run_open && b->start >= b->track->run_start)
-				add_update(rf, b);
+			if (!s->run_open || b->start < s->run_start)
+				continue;
+
+			/*
+			 * The run's flag changes only if the run before from is too
+			 * short to fail its rule by itself (its reads before the
+			 * context are counted: else it was done again from its first
+			 * read).  Without product rows from from on before this
+			 * refresh (reads appended), the run was not flagged: only
+			 * the reads it now flags change.
+			 */
+			min = float8_eq(s->run_value, 0.0) ? u->vee_zero_run : u->vee_flat_line;
+			if (min <= 0 || s->run_len >= min)
+				continue;
+			if (!rf->cur->replaced && !b->run_flagged)
+				continue;
+			add_update(rf, b);
 		}
 	rf->cur = NULL;
 	rf->nbefore = 0;
@@ -413,16 +470,100 @@ feed(Refresh *rf, GfProductWriter *em, TupleTableSlot *slot)
 	gf_product_read(em, slot);
 }
 
+/* The upper bound of a month leaf of the reads, if it is a timestamp. */
 static bool
-same_sp(RefreshSp *sp, bool isnull, Datum v)
+leaf_upper(Oid leaf, TimestampTz *upper)
 {
-	text	   *t;
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(leaf));
+	PartitionBoundSpec *spec;
+	PartitionRangeDatum *h;
+	Datum		d;
+	bool		isnull;
 
-	if (isnull || sp->sp_null)
-		return isnull && sp->sp_null;
-	t = DatumGetTextPP(v);
-	return VARSIZE_ANY_EXHDR(t) == VARSIZE_ANY_EXHDR(sp->sp) &&
-		memcmp(VARDATA_ANY(t), VARDATA_ANY(sp->sp), VARSIZE_ANY_EXHDR(t)) == 0;
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", leaf);
+	d = SysCacheGetAttr(RELOID, tup, Anum_pg_class_relpartbound, &isnull);
+	if (isnull)
+	{
+		ReleaseSysCache(tup);
+		return false;
+	}
+	spec = castNode(PartitionBoundSpec, stringToNode(TextDatumGetCString(d)));
+	ReleaseSysCache(tup);
+	if (spec->strategy != PARTITION_STRATEGY_RANGE || list_length(spec->upperdatums) != 1)
+		return false;
+	h = castNode(PartitionRangeDatum, linitial(spec->upperdatums));
+	if (h->kind != PARTITION_RANGE_DATUM_VALUE || !IsA(h->value, Const) ||
+		((Const *) h->value)->constisnull || ((Const *) h->value)->consttype != TIMESTAMPTZOID)
+		return false;
+	*upper = DatumGetTimestampTz(((Const *) h->value)->constvalue);
+	return true;
+}
+
+/*
+ * Open the months of the utility's reads (rf->reads), in the order of
+ * their bounds, for reading by service point and time.
+ */
+static void
+open_reads(Refresh *rf)
+{
+	Relation	parent = table_open(rf->reads, AccessShareLock);
+	PartitionDesc pd;
+
+	rf->rdesc = CreateTupleDescCopy(RelationGetDescr(parent));
+	rf->r_sp = gf_attnum(rf->rdesc, "service_point_id", false);
+	rf->r_meter = gf_attnum(rf->rdesc, "meter_id", false);
+	rf->r_channel = gf_attnum(rf->rdesc, "channel", false);
+	rf->r_start = gf_attnum(rf->rdesc, "interval_start_ts", false);
+	rf->r_value = gf_attnum(rf->rdesc, "value", false);
+	rf->conv = MakeSingleTupleTableSlot(rf->rdesc, &TTSOpsVirtual);
+	rf->batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow refresh reads",
+										  ALLOCSET_DEFAULT_SIZES);
+	CommandCounterIncrement();
+	rf->snapshot = RegisterSnapshot(GetLatestSnapshot());
+	if (parent->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
+		elog(ERROR, "gridflow: the reads of utility \"%s\" are not partitioned by month",
+			 rf->u->utility_id);
+	/* the leaves of a range-partitioned table come in the order of their bounds */
+	pd = RelationGetPartitionDesc(parent, true);
+	if (RelationGetPartitionKey(parent)->strategy != PARTITION_STRATEGY_RANGE ||
+		partition_bound_has_default(pd->boundinfo))
+		elog(ERROR, "gridflow: the reads of utility \"%s\" are not partitioned by month",
+			 rf->u->utility_id);
+	rf->leaves = palloc0(sizeof(ReadLeaf) * Max(pd->nparts, 1));
+	for (int i = 0; i < pd->nparts; i++)
+	{
+		ReadLeaf   *leaf = &rf->leaves[rf->nleaves++];
+
+		if (get_rel_relkind(pd->oids[i]) != RELKIND_RELATION)
+			elog(ERROR, "gridflow: a month of the reads of utility \"%s\" is not a table",
+				 rf->u->utility_id);
+		leaf->rel = table_open(pd->oids[i], AccessShareLock);
+		leaf->idx = gf_leading_index(leaf->rel, "service_point_id", "interval_start_ts",
+									 AccessShareLock);
+		leaf->slot = table_slot_create(leaf->rel, NULL);
+		leaf->scan = index_beginscan(leaf->rel, leaf->idx, rf->snapshot, 2, 0);
+		leaf->map = build_attrmap_by_name_if_req(RelationGetDescr(leaf->rel), rf->rdesc);
+		leaf->has_upper = leaf_upper(pd->oids[i], &leaf->upper);
+	}
+	table_close(parent, NoLock);
+}
+
+static void
+close_reads(Refresh *rf)
+{
+	for (int i = 0; i < rf->nleaves; i++)
+	{
+		ReadLeaf   *leaf = &rf->leaves[i];
+
+		index_endscan(leaf->scan);
+		ExecDropSingleTupleTableSlot(leaf->slot);
+		index_close(leaf->idx, AccessShareLock);
+		table_close(leaf->rel, NoLock);
+	}
+	rf->nleaves = 0;
+	ExecDropSingleTupleTableSlot(rf->conv);
+	UnregisterSnapshot(rf->snapshot);
 }
 
 /*
@@ -442,12 +583,10 @@ refresh_batch(Refresh *rf, RefreshSp **sps, int n, bool full)
 	Datum		args[4];
 	const char *products = gf_qualified_name(rf->products);
 	const char *daily = gf_qualified_name(rf->days);
-	const char *reads = gf_qualified_name(rf->reads);
 	const char *list;
-	Portal		portal;
-	GfProductWriter *em = NULL;
-	TupleTableSlot *slot = NULL;
-	int			next = 0;
+	GfProductWriter *em;
+	TupleTableSlot *slot;
+	int			pending = 0;
 	TimestampTz context = 0;
 
 	Assert(!none || n == 1);
@@ -470,14 +609,28 @@ refresh_batch(Refresh *rf, RefreshSp **sps, int n, bool full)
 		"pg_catalog.unnest($3::timestamptz[]), pg_catalog.unnest($4::timestamptz[])) "
 		"WITH ORDINALITY AS t(sp, d, lo, ctx, n)";
 
-	/* the rows from the earliest changed day on go */
+	/*
+	 * The rows from the earliest changed day on go; which service points
+	 * had any is remembered (the runs before it may change).
+	 */
 	run_sql(psprintf("DELETE FROM %s p USING %s WHERE %s "
 					 "AND p.interval_start_ts OPERATOR(pg_catalog.>=) t.lo "
-					 "AND p.local_date OPERATOR(pg_catalog.>=) t.d",
+					 "AND p.local_date OPERATOR(pg_catalog.>=) t.d RETURNING t.n",
 					 products, list,
 					 none ? "p.service_point_id IS NULL" :
 					 "p.service_point_id OPERATOR(pg_catalog.=) t.sp"),
-			4, types, args, SPI_OK_DELETE);
+			4, types, args, SPI_OK_DELETE_RETURNING);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int64		k = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
+													SPI_tuptable->tupdesc, 1, &isnull));
+
+		if (isnull || k < 1 || k > n)
+			elog(ERROR, "gridflow: refresh: a deleted product row of a service point not asked for");
+		sps[k - 1]->replaced = true;
+	}
+	SPI_freetuptable(SPI_tuptable);
 	if (!none)
 	{
 		/* their months are rolled up again, even if no read is left in a day */
@@ -500,71 +653,76 @@ refresh_batch(Refresh *rf, RefreshSp **sps, int n, bool full)
 		SPI_freetuptable(SPI_tuptable);
 	}
 
-	/* the reads from the context start on, by service point and time */
-	portal = SPI_cursor_open_with_args(NULL,
-									   psprintf("SELECT r.* FROM %s CROSS JOIN LATERAL "
-												"(SELECT * FROM %s r WHERE %s "
-												"AND r.interval_start_ts OPERATOR(pg_catalog.>=) t.ctx "
-												"ORDER BY r.interval_start_ts) r ORDER BY t.n",
-												list, reads,
-												none ? "r.service_point_id IS NULL" :
-												"r.service_point_id OPERATOR(pg_catalog.=) t.sp"),
-									   4, types, args, NULL, false, 0);
+	/*
+	 * The reads from the context start on, by service point and time:
+	 * through the index on (service_point_id, interval_start_ts) of each
+	 * month, in the months' order, copied (the buffered product rows point
+	 * into them until they are flushed).
+	 */
 	rf->full = full;
 	rf->nredo = 0;
-	for (;;)
+	em = gf_product_begin(&rf->t, u, rf->rdesc);
+	slot = MakeSingleTupleTableSlot(rf->rdesc, &TTSOpsHeapTuple);
+	for (int i = 0; i < n; i++)
 	{
-		SPITupleTable *batch;
-		uint64		nrows;
+		TimestampTz ctx = DatumGetTimestampTz(ctx_d[i]);
+		bool		begun = false;
 
-		CHECK_FOR_INTERRUPTS();
-		SPI_cursor_fetch(portal, true, REFRESH_FETCH);
-		batch = SPI_tuptable;
-		nrows = SPI_processed;
-		if (em == NULL)
+		for (int l = 0; l < rf->nleaves; l++)
 		{
-			TupleDesc	rdesc = CreateTupleDescCopy(batch->tupdesc);
+			ReadLeaf   *leaf = &rf->leaves[l];
+			ScanKeyData sk[2];
+			int			nk = 0;
 
-			rf->r_sp = gf_attnum(rdesc, "service_point_id", false);
-			rf->r_meter = gf_attnum(rdesc, "meter_id", false);
-			rf->r_channel = gf_attnum(rdesc, "channel", false);
-			rf->r_start = gf_attnum(rdesc, "interval_start_ts", false);
-			rf->r_value = gf_attnum(rdesc, "value", false);
-			em = gf_product_begin(&rf->t, u, rdesc);
-			slot = MakeSingleTupleTableSlot(rdesc, &TTSOpsHeapTuple);
-		}
-		if (nrows == 0)
-		{
-			SPI_freetuptable(batch);
-			break;
-		}
-		for (uint64 i = 0; i < nrows; i++)
-		{
-			ExecStoreHeapTuple(batch->vals[i], slot, false);
-			slot_getallattrs(slot);
-			if (rf->cur == NULL || !same_sp(rf->cur, slot->tts_isnull[rf->r_sp],
-											slot->tts_values[rf->r_sp]))
+			if (!full && leaf->has_upper && leaf->upper <= ctx)
+				continue;		/* the month ends before the context */
+			if (none)
+				ScanKeyEntryInitialize(&sk[nk++], SK_ISNULL | SK_SEARCHNULL, 1, InvalidStrategy,
+									   InvalidOid, InvalidOid, InvalidOid, (Datum) 0);
+			else
+				gf_index_key(&sk[nk++], leaf->idx, 1, BTEqualStrategyNumber,
+							 PointerGetDatum(sps[i]->sp));
+			/* (-infinity when full: the scan has two keys) */
+			gf_index_key(&sk[nk++], leaf->idx, 2, BTGreaterEqualStrategyNumber,
+						 TimestampTzGetDatum(ctx));
+			index_rescan(leaf->scan, sk, nk, NULL, 0);
+			while (index_getnext_slot(leaf->scan, ForwardScanDirection, leaf->slot))
 			{
-				end_group(rf, em, context);
-				while (next < n && !same_sp(sps[next], slot->tts_isnull[rf->r_sp],
-											slot->tts_values[rf->r_sp]))
-					next++;
-				if (next == n)
-					elog(ERROR, "gridflow: refresh: a read of a service point not asked for");
-				context = DatumGetTimestampTz(ctx_d[next]);
-				begin_group(rf, em, sps[next++]);
+				TupleTableSlot *src = leaf->slot;
+				HeapTuple	tup;
+				MemoryContext old;
+
+				CHECK_FOR_INTERRUPTS();
+				if (leaf->map != NULL)
+					src = execute_attr_map_slot(leaf->map, leaf->slot, rf->conv);
+				old = MemoryContextSwitchTo(rf->batch_cxt);
+				tup = ExecCopySlotHeapTuple(src);
+				MemoryContextSwitchTo(old);
+				if (!begun)
+				{
+					end_group(rf, em, context);
+					context = ctx;
+					begin_group(rf, em, sps[i]);
+					begun = true;
+				}
+				ExecStoreHeapTuple(tup, slot, false);
+				slot_getallattrs(slot);
+				feed(rf, em, slot);
+				if (++pending >= REFRESH_FETCH)
+				{
+					/* the buffered rows point into the copied reads */
+					gf_product_flush(em);
+					ExecClearTuple(slot);
+					MemoryContextReset(rf->batch_cxt);
+					pending = 0;
+				}
 			}
-			feed(rf, em, slot);
 		}
-		/* the buffered rows point into the fetched reads */
-		gf_product_flush(em);
-		ExecClearTuple(slot);
-		SPI_freetuptable(batch);
 	}
 	end_group(rf, em, context);
-	SPI_cursor_close(portal);
 	gf_product_end(em);
 	ExecDropSingleTupleTableSlot(slot);
+	MemoryContextReset(rf->batch_cxt);
 	gf_bulk_flush(rf->t.experience);
 
 	/* the reads before the changed days whose run changed */
@@ -855,6 +1013,7 @@ gf_refresh_products(GfUtility *u, Oid reads, Oid products, Oid days,
 												false, cxt);
 	u->kept_meters = gf_kept_from_table(u, GF_STORE_METER, "meter_id", false, cxt);
 
+	open_reads(rf);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	for (int from = 0; from < nsp; from += REFRESH_BATCH)
@@ -866,6 +1025,7 @@ gf_refresh_products(GfUtility *u, Oid reads, Oid products, Oid days,
 	CommandCounterIncrement();
 	resummarize(rf);
 	SPI_finish();
+	close_reads(rf);
 
 	u->kept_service_points = kept_sp;
 	u->kept_meters = kept_meter;
