@@ -27,6 +27,7 @@
 #include "pgtime.h"
 #include "tcop/dest.h"
 #include "utils/guc.h"
+#include "utils/relcache.h"
 
 #include "csv.h"
 
@@ -354,6 +355,7 @@ typedef struct GfLoad GfLoad;
 extern int	gf_max_record_bytes;
 extern int	gf_reject_record_bytes;
 extern bool gf_progress;
+extern bool gf_stream_index_builds;
 extern int	gf_statistics_target;
 extern int	gf_build_memory_kb;
 
@@ -506,6 +508,14 @@ extern TupleTableSlot *gf_bulk_lookup(GfBulk *b, const int *atts, int natts,
 									  ItemPointer tid);
 extern void gf_bulk_delete(GfBulk *b, ItemPointer tid);
 extern bool gf_bulk_table_empty(GfBulk *b);
+
+/* btbuild.c: unique btrees written as a direct writer places its rows */
+typedef struct GfBtStream GfBtStream;
+extern GfBtStream *gf_btstream_begin(Relation heap, Relation idx);
+extern bool gf_btstream_add(GfBtStream *s, const Datum *values, const bool *isnull,
+							ItemPointer tid);
+extern void gf_btstream_finish(GfBtStream *s);
+extern void gf_btstream_abandon(GfBtStream *s);
 
 /*
  * partition.c: the storage of the layers (gridflow_store), partitioned by
