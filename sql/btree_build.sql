@@ -7,16 +7,26 @@
 -- of scale 5 (indexes of three levels), the setting on and off, and a
 -- database whose collation orders the keys otherwise (numbers by value: the
 -- streams give up and REINDEX builds those indexes).
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS gridflow;
-CREATE EXTENSION IF NOT EXISTS amcheck;
-CREATE EXTENSION IF NOT EXISTS pageinspect;
-RESET client_min_messages;
-SET timezone = 'America/New_York';
-SET datestyle = 'ISO, YMD';
+--
+-- Each in a database of its own, with gridflow's configuration as installed
+-- (the other tests leave theirs): first one whose text sorts by its bytes.
 \getenv testdir GRIDFLOW_TEST_DIR
 \set unknown_meters :testdir '/drops/unknown_meters'
 \set scale5 :testdir '/drops/scale5'
+SELECT current_database() AS regress_db \gset
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS gridflow_btree_bytes;
+DROP DATABASE IF EXISTS gridflow_btree_numeric;
+RESET client_min_messages;
+CREATE DATABASE gridflow_btree_bytes TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C';
+\c gridflow_btree_bytes
+SET client_min_messages = warning;
+CREATE EXTENSION gridflow;
+CREATE EXTENSION amcheck;
+CREATE EXTENSION pageinspect;
+RESET client_min_messages;
+SET timezone = 'America/New_York';
+SET datestyle = 'ISO, YMD';
 
 SHOW gridflow.stream_index_builds;
 
@@ -86,10 +96,8 @@ RESET gridflow.stream_index_builds;
 -- A database that sorts digits by their numeric value ("3" before "10"):
 -- the rows come in the bytes' order, so streams give up where that differs
 -- and REINDEX builds those indexes.
-SELECT current_database() AS regress_db \gset
-SET client_min_messages = warning;
-DROP DATABASE IF EXISTS gridflow_btree_numeric;
-RESET client_min_messages;
+\c :regress_db
+DROP DATABASE gridflow_btree_bytes;
 CREATE DATABASE gridflow_btree_numeric LOCALE_PROVIDER icu ICU_LOCALE 'en-US-u-kn-true' TEMPLATE template0;
 \c gridflow_btree_numeric
 SET client_min_messages = warning;

@@ -234,8 +234,8 @@ stream_add(GfBtStream *s, GfBtLevel *l, IndexTuple itup)
 		((PageHeader) opage)->pd_lower -= sizeof(ItemIdData);
 		if (leaf)
 		{
-			IndexTuple	left = (IndexTuple) PageGetItem(opage,
-														PageGetItemId(opage, OffsetNumberPrev(l->lastoff)));
+			ItemId		lii = PageGetItemId(opage, OffsetNumberPrev(l->lastoff));
+			IndexTuple	left = (IndexTuple) PageGetItem(opage, lii);
 			IndexTuple	trunc = _bt_truncate(s->index, left, last, s->inskey);
 
 			if (!PageIndexTupleOverwrite(opage, P_HIKEY, (Item) trunc,
