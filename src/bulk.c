@@ -885,12 +885,15 @@ gf_bulk_end(GfBulk *b)
 		BlockNumber heap_pages = b->blkno;
 		List	   *indexes = RelationGetIndexList(b->rel);
 		ListCell   *lc;
+		bool	   *finished = palloc0(sizeof(bool) * b->nstreams);
 
 		/* the streamed indexes are complete; the others are rebuilt */
 		for (int i = 0; i < b->nstreams; i++)
 			if (b->streams[i] != NULL)
 			{
 				gf_btstream_finish(b->streams[i]);
+				b->streams[i] = NULL;
+				finished[i] = true;
 				elog(DEBUG1, "gridflow: index \"%s\" written as its rows came",
 					 RelationGetRelationName(b->stream_index[i]));
 			}
@@ -899,8 +902,7 @@ gf_bulk_end(GfBulk *b)
 			bool		streamed = false;
 
 			for (int i = 0; i < b->nstreams; i++)
-				if (b->streams[i] != NULL &&
-					RelationGetRelid(b->stream_index[i]) == lfirst_oid(lc))
+				if (finished[i] && RelationGetRelid(b->stream_index[i]) == lfirst_oid(lc))
 					streamed = true;
 			if (!streamed)
 				rebuild = lappend_oid(rebuild, lfirst_oid(lc));
@@ -925,6 +927,7 @@ gf_bulk_end(GfBulk *b)
 			gf_reindex_index(lfirst_oid(lc));
 		list_free(rebuild);
 		list_free(indexes);
+		pfree(finished);
 		return rows;
 	}
 	table_close(b->rel, NoLock);
