@@ -59,6 +59,7 @@ OBJS = \
 	src/experience.o \
 	src/aggregates.o \
 	src/dayset.o \
+	src/btbuild.o \
 	src/bulk.o \
 	src/partition.o \
 	src/history.o \
@@ -89,7 +90,7 @@ UPDATE_SOURCES = $(addprefix $(srcdir)/src/sql/,update/0.2.0--0.3.0.sql 20_layer
 DATA_built = gridflow--$(EXTVERSION).sql gridflow--0.2.0--$(EXTVERSION).sql
 DATA = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/src/sql/versions/gridflow--*.sql))
 
-REGRESS = catalog upgrade reader aggregate build layers dq hostile ingest file_access privileges hijack hardening layouts edges onboard hostile_config calendar plans vee privacy green_button citus
+REGRESS = catalog upgrade reader aggregate build layers dq hostile ingest file_access privileges hijack hardening layouts edges onboard hostile_config calendar plans vee privacy green_button citus btree_build
 
 # Isolation tests (PostgreSQL's isolation tester), run by installcheck after
 # the pg_regress suite: concurrent ingests, builds and readers.

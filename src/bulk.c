@@ -6,7 +6,11 @@
  * Rows are buffered in slots and written with table_multi_insert() through
  * a BulkInsertState.  Index entries are not written row by row: when the
  * writer ends, the table's indexes are rebuilt (REINDEX), which sorts once
- * instead of descending the btree for every row.  The build truncates every
+ * instead of descending the btree for every row.  A direct writer (below)
+ * writes the unique btrees of its table as it places the rows, when they
+ * come in the index's order (btbuild.c, gridflow.stream_index_builds); only
+ * the other indexes, and one whose rows turn out not to be in order, are
+ * rebuilt then.  The build truncates every
  * table it writes first, in the same transaction, so under wal_level =
  * minimal none of this is WAL-logged and a failure rolls all of it back.
  *
@@ -49,6 +53,7 @@
 #include "access/heapam.h"
 #include "access/heaptoast.h"
 #include "access/hio.h"
+#include "access/multixact.h"
 #include "access/nbtree.h"
 #include "access/table.h"
 #include "access/tableam.h"
@@ -58,6 +63,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "commands/trigger.h"
+#include "commands/vacuum.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -121,6 +127,10 @@ struct GfBulk
 		bool		packable;	/* varlena that may get a short header */
 	}		   *attrs;
 	BlockNumber blocks;			/* blocks of the table seen so far */
+	/* direct writers: unique indexes written as the rows come in their order */
+	int			nstreams;
+	GfBtStream **streams;		/* NULL once abandoned */
+	Relation   *stream_index;	/* the index of each stream */
 	MemoryContext cxt;			/* owns the writer and its slots */
 	MemoryContext batch_cxt;
 	uint64		rows;
@@ -261,9 +271,44 @@ gf_attnum(TupleDesc desc, const char *name, bool missing_ok)
 	return -1;
 }
 
-/* Open relid for bulk loading. */
-GfBulk *
-gf_bulk_begin(Oid relid)
+/*
+ * Start the streams of a direct writer: one for each unique btree of the
+ * table that can be written as the rows come (gridflow.stream_index_builds).
+ */
+static void
+begin_streams(GfBulk *b)
+{
+	List	   *indexes;
+	ListCell   *lc;
+	int			n = 0;
+
+	if (!gf_stream_index_builds || !b->rel->rd_rel->relhasindex)
+		return;
+	indexes = RelationGetIndexList(b->rel);
+	b->streams = palloc0(sizeof(GfBtStream *) * Max(list_length(indexes), 1));
+	b->stream_index = palloc0(sizeof(Relation) * Max(list_length(indexes), 1));
+	foreach(lc, indexes)
+	{
+		/* REINDEX would lock the index so */
+		Relation	idx = index_open(lfirst_oid(lc), AccessExclusiveLock);
+		GfBtStream *s = gf_btstream_begin(b->rel, idx);
+
+		if (s == NULL)
+		{
+			index_close(idx, NoLock);
+			continue;
+		}
+		b->streams[n] = s;
+		b->stream_index[n] = idx;
+		n++;
+	}
+	b->nstreams = n;
+	list_free(indexes);
+}
+
+/* Open relid for bulk loading (with index streams if streams). */
+static GfBulk *
+bulk_begin(Oid relid, bool streams)
 {
 	GfBulk	   *b = palloc0(sizeof(GfBulk));
 	Relation	rel;
@@ -341,9 +386,18 @@ gf_bulk_begin(Oid relid)
 				b->simple = false;
 		}
 	}
+	if (b->direct && streams)
+		begin_streams(b);
 	b->batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "gridflow bulk batch",
 										 ALLOCSET_DEFAULT_SIZES);
 	return b;
+}
+
+/* Open relid for bulk loading. */
+GfBulk *
+gf_bulk_begin(Oid relid)
+{
+	return bulk_begin(relid, true);
 }
 
 TupleDesc
@@ -524,9 +578,12 @@ simple_fill(GfBulk *b, int natts, Datum *values, bool *isnull, char *data,
 	}
 }
 
-/* Form the slot's row on the page (through the toaster if it needs it). */
-static void
-direct_store(GfBulk *b, TupleTableSlot *slot)
+/*
+ * Form the slot's row on the page (through the toaster if it needs it);
+ * returns its offset on the page.
+ */
+static OffsetNumber
+direct_place(GfBulk *b, TupleTableSlot *slot)
 {
 	TupleDesc	desc = slot->tts_tupleDescriptor;
 	Datum	   *values = slot->tts_values;
@@ -557,7 +614,7 @@ direct_store(GfBulk *b, TupleTableSlot *slot)
 			simple_fill(b, natts, values, isnull, (char *) td + hoff, &td->t_infomask,
 						hasnull ? td->t_bits : NULL);
 			direct_set_header(b, td, off);
-			return;
+			return off;
 		}
 		hasnull = false;
 	}
@@ -587,7 +644,7 @@ direct_store(GfBulk *b, TupleTableSlot *slot)
 		if (!(td->t_infomask & HEAP_HASEXTERNAL))
 		{
 			direct_set_header(b, td, off);
-			return;
+			return off;
 		}
 		/* a toasted value: take the row back, toast it as heap_insert() would */
 		memset((char *) td, 0, MAXALIGN(len));
@@ -606,6 +663,35 @@ direct_store(GfBulk *b, TupleTableSlot *slot)
 	if (toasted != tup)
 		heap_freetuple(toasted);
 	heap_freetuple(tup);
+	return off;
+}
+
+/*
+ * Place the slot's row; add its tuple to the index streams (a stream that
+ * the row does not come in order for is abandoned: REINDEX builds it).
+ */
+static void
+direct_store(GfBulk *b, TupleTableSlot *slot)
+{
+	OffsetNumber off = direct_place(b, slot);
+	ItemPointerData tid;
+
+	if (b->nstreams == 0)
+		return;
+	ItemPointerSet(&tid, b->blkno, off);
+	for (int i = 0; i < b->nstreams; i++)
+	{
+		if (b->streams[i] == NULL)
+			continue;
+		if (!gf_btstream_add(b->streams[i], slot->tts_values, slot->tts_isnull, &tid))
+		{
+			elog(DEBUG1, "gridflow: row " UINT64_FORMAT " of \"%s\" is not after the previous one in index \"%s\", which is rebuilt",
+				 b->rows + 1, RelationGetRelationName(b->rel),
+				 RelationGetRelationName(b->stream_index[i]));
+			gf_btstream_abandon(b->streams[i]);
+			b->streams[i] = NULL;
+		}
+	}
 }
 
 /* Write the buffered rows now (before memory they point to goes away). */
@@ -730,6 +816,21 @@ gf_reindex(Oid relid)
 	SPI_finish();
 }
 
+/* Rebuild index indexid (one the writer did not stream). */
+static void
+gf_reindex_index(Oid indexid)
+{
+	char	   *sql;
+
+	sql = psprintf("REINDEX INDEX %s", gf_qualified_name(indexid));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not run %s", sql);
+	SPI_finish();
+	CommandCounterIncrement();
+}
+
 /* Flush, close, rebuild the indexes; returns the rows written. */
 uint64
 gf_bulk_end(GfBulk *b)
@@ -778,6 +879,57 @@ gf_bulk_end(GfBulk *b)
 		FreeExecutorState(b->estate);
 		UnregisterSnapshot(b->snapshot);
 	}
+	if (b->nstreams > 0)
+	{
+		List	   *rebuild = NIL;
+		BlockNumber heap_pages = b->blkno;
+		List	   *indexes = RelationGetIndexList(b->rel);
+		ListCell   *lc;
+		bool	   *finished = palloc0(sizeof(bool) * b->nstreams);
+
+		/* the streamed indexes are complete; the others are rebuilt */
+		for (int i = 0; i < b->nstreams; i++)
+			if (b->streams[i] != NULL)
+			{
+				gf_btstream_finish(b->streams[i]);
+				b->streams[i] = NULL;
+				finished[i] = true;
+				elog(DEBUG1, "gridflow: index \"%s\" written as its rows came",
+					 RelationGetRelationName(b->stream_index[i]));
+			}
+		foreach(lc, indexes)
+		{
+			bool		streamed = false;
+
+			for (int i = 0; i < b->nstreams; i++)
+				if (finished[i] && RelationGetRelid(b->stream_index[i]) == lfirst_oid(lc))
+					streamed = true;
+			if (!streamed)
+				rebuild = lappend_oid(rebuild, lfirst_oid(lc));
+		}
+		if (rebuild == NIL)
+		{
+			/* the statistics REINDEX would have set on the table */
+			vac_update_relstats(b->rel, heap_pages,
+								(b->rows == 0 && b->rel->rd_rel->reltuples < 0) ? -1 : (double) b->rows,
+								0, true,
+								InvalidTransactionId, InvalidMultiXactId,
+								NULL, NULL, true);
+		}
+		for (int i = 0; i < b->nstreams; i++)
+			index_close(b->stream_index[i], NoLock);
+		table_close(b->rel, NoLock);
+		MemoryContextDelete(b->batch_cxt);
+		rows = b->rows;
+		pfree(b);
+		CommandCounterIncrement();
+		foreach(lc, rebuild)
+			gf_reindex_index(lfirst_oid(lc));
+		list_free(rebuild);
+		list_free(indexes);
+		pfree(finished);
+		return rows;
+	}
 	table_close(b->rel, NoLock);
 	MemoryContextDelete(b->batch_cxt);
 	rows = b->rows;
@@ -800,7 +952,7 @@ gf_bulk_end(GfBulk *b)
 GfBulk *
 gf_bulk_begin_indexed(Oid relid)
 {
-	GfBulk	   *b = gf_bulk_begin(relid);
+	GfBulk	   *b = bulk_begin(relid, false);
 	MemoryContext old;
 
 	if (b->rel->trigdesc != NULL &&

@@ -25,6 +25,7 @@ PG_MODULE_MAGIC;
 int			gf_max_record_bytes = 64 * 1024 * 1024;
 int			gf_reject_record_bytes = 4096;
 bool		gf_progress = false;
+bool		gf_stream_index_builds = true;
 int			gf_statistics_target = 10;
 int			gf_build_memory_kb = 256 * 1024;
 
@@ -61,6 +62,15 @@ _PG_init(void)
 							 NULL,
 							 &gf_progress,
 							 false,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("gridflow.stream_index_builds",
+							 "Write a new layer table's unique btree indexes as its rows are written in their order.",
+							 "Off: every index of such a table is rebuilt by REINDEX after the rows are written.",
+							 &gf_stream_index_builds,
+							 true,
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);

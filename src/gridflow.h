@@ -357,6 +357,7 @@ typedef struct GfLoad GfLoad;
 extern int	gf_max_record_bytes;
 extern int	gf_reject_record_bytes;
 extern bool gf_progress;
+extern bool gf_stream_index_builds;
 extern int	gf_statistics_target;
 extern int	gf_build_memory_kb;
 
@@ -514,6 +515,14 @@ extern Relation gf_leading_index(Relation rel, const char *first, const char *se
 								 LOCKMODE lock);
 extern void gf_index_key(ScanKey key, Relation idx, int attno, StrategyNumber strategy,
 						 Datum value);
+
+/* btbuild.c: unique btrees written as a direct writer places its rows */
+typedef struct GfBtStream GfBtStream;
+extern GfBtStream *gf_btstream_begin(Relation heap, Relation idx);
+extern bool gf_btstream_add(GfBtStream *s, const Datum *values, const bool *isnull,
+							ItemPointer tid);
+extern void gf_btstream_finish(GfBtStream *s);
+extern void gf_btstream_abandon(GfBtStream *s);
 
 /*
  * partition.c: the storage of the layers (gridflow_store), partitioned by

@@ -99,6 +99,16 @@ done
 sync_tree "$split_tmp" "$dir/split"
 rm -rf "$split_tmp"
 
+# The drop of the btree_build test (DIR/drops/unknown_meters): the shipped
+# sample with every third row of utility2's meter file left out, so that
+# the reads of some meters have no service point.
+unknown_tmp="$(mktemp -d)"
+cp -r "$top/data/sample/utility1" "$top/data/sample/utility2" "$unknown_tmp/"
+awk 'NR == 1 || NR % 3 != 0' "$top/data/sample/utility2/utility2_meters.csv" \
+    > "$unknown_tmp/utility2/utility2_meters.csv"
+sync_tree "$unknown_tmp" "$dir/drops/unknown_meters"
+rm -rf "$unknown_tmp"
+
 # The onboarding drop (DIR/drops/onboard): the generator's four utilities at
 # the sample's scale and seed.  Utilities 1 and 2 are the shipped sample, byte
 # for byte (checked here, so that a generator change cannot leave the sample

@@ -143,7 +143,7 @@ cancel_at(
 		  && $watch->query_safe(
 			"SELECT count(*) > 0 FROM pg_stat_progress_create_index WHERE pid = $pid") eq 't';
 	},
-	qr/CONTEXT:  SQL statement "REINDEX TABLE gridflow_next\.\w+"\n.*gridflow build: indexing the new partitions of utility/);
+	qr/CONTEXT:  SQL statement "REINDEX (?:TABLE|INDEX) gridflow_next\.\w+"\n.*gridflow build: indexing the new partitions of utility/);
 cancel_at(
 	'analyzing',
 	$build,
