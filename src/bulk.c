@@ -1160,6 +1160,34 @@ gf_index_key(ScanKey key, Relation idx, int attno, StrategyNumber strategy, Datu
 						   get_opcode(op), value);
 }
 
+/*
+ * Open table relid and an index scan of nkeys keys on its btree led by
+ * first and second (gf_leading_index()), under snapshot; rescan it with
+ * index_rescan() per key.
+ */
+void
+gf_index_cursor_open(GfIndexCursor *c, Oid relid, const char *first, const char *second,
+					 Snapshot snapshot, int nkeys)
+{
+	c->rel = table_open(relid, AccessShareLock);
+	c->idx = gf_leading_index(c->rel, first, second, AccessShareLock);
+	c->slot = table_slot_create(c->rel, NULL);
+	c->scan = index_beginscan(c->rel, c->idx, snapshot, nkeys, 0);
+}
+
+/* Close what gf_index_cursor_open() opened (the locks stay). */
+void
+gf_index_cursor_close(GfIndexCursor *c)
+{
+	if (c->rel == NULL)
+		return;
+	index_endscan(c->scan);
+	ExecDropSingleTupleTableSlot(c->slot);
+	index_close(c->idx, AccessShareLock);
+	table_close(c->rel, NoLock);
+	c->rel = NULL;
+}
+
 /* Is the table empty (no pages)?  Look-ups can be skipped then. */
 bool
 gf_bulk_table_empty(GfBulk *b)

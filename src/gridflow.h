@@ -30,6 +30,7 @@
 #include "tcop/dest.h"
 #include "utils/guc.h"
 #include "utils/relcache.h"
+#include "utils/snapshot.h"
 
 #include "csv.h"
 
@@ -516,6 +517,18 @@ extern Relation gf_leading_index(Relation rel, const char *first, const char *se
 extern void gf_index_key(ScanKey key, Relation idx, int attno, StrategyNumber strategy,
 						 Datum value);
 
+/* a table read through its btree led by two columns, rescanned per key */
+typedef struct GfIndexCursor
+{
+	Relation	rel;			/* NULL: not open */
+	Relation	idx;
+	struct IndexScanDescData *scan;
+	TupleTableSlot *slot;
+} GfIndexCursor;
+extern void gf_index_cursor_open(GfIndexCursor *c, Oid relid, const char *first,
+								 const char *second, Snapshot snapshot, int nkeys);
+extern void gf_index_cursor_close(GfIndexCursor *c);
+
 /* btbuild.c: unique btrees written as a direct writer places its rows */
 typedef struct GfBtStream GfBtStream;
 extern GfBtStream *gf_btstream_begin(Relation heap, Relation idx);
@@ -564,6 +577,7 @@ extern const GfStoreTable gf_store[GF_STORE_TABLES];
 extern Oid	gf_store_oid(GfStore t);
 extern char *gf_partition_name(const char *table, const char *utility_id, const char *suffix);
 extern char *gf_partition_utility(Oid relid);
+extern bool gf_leaf_range(Oid leaf, Datum *lo, Datum *hi, Oid *type);
 extern Oid	gf_store_partition(GfStore t, const char *utility_id, bool staged, bool create);
 extern List *gf_store_partitions(GfStore t, bool local_only);
 extern GfBulk *gf_store_writer(GfUtility *u, GfStore t, bool staged);

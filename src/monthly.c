@@ -477,10 +477,7 @@ month_first_day(int32 m)
 typedef struct DayLeaf
 {
 	int32		month;
-	Relation	rel;
-	Relation	idx;
-	IndexScanDesc scan;
-	TupleTableSlot *slot;
+	GfIndexCursor c;			/* c.rel NULL: no leaf of that month */
 } DayLeaf;
 
 /*
@@ -594,37 +591,25 @@ gf_month_refresh(GfUtility *u, GfRoute *days_route, Oid months, GfDays *written)
 			memset(leaf, 0, sizeof(DayLeaf));
 			leaf->month = keys[i].month;
 			if (OidIsValid(relid))
-			{
-				leaf->rel = table_open(relid, AccessShareLock);
-				leaf->idx = gf_leading_index(leaf->rel, "service_point_id", "local_date", AccessShareLock);
-				leaf->slot = table_slot_create(leaf->rel, NULL);
-				leaf->scan = index_beginscan(leaf->rel, leaf->idx, snapshot, 3, 0);
-			}
+				gf_index_cursor_open(&leaf->c, relid, "service_point_id", "local_date", snapshot, 3);
 		}
-		if (leaf->rel == NULL)
+		if (leaf->c.rel == NULL)
 			continue;			/* no day of that month anywhere */
-		gf_index_key(&sk[0], leaf->idx, 1, BTEqualStrategyNumber, PointerGetDatum(keys[i].sp));
-		gf_index_key(&sk[1], leaf->idx, 2, BTGreaterEqualStrategyNumber, DateADTGetDatum(first));
-		gf_index_key(&sk[2], leaf->idx, 2, BTLessStrategyNumber,
+		gf_index_key(&sk[0], leaf->c.idx, 1, BTEqualStrategyNumber, PointerGetDatum(keys[i].sp));
+		gf_index_key(&sk[1], leaf->c.idx, 2, BTGreaterEqualStrategyNumber, DateADTGetDatum(first));
+		gf_index_key(&sk[2], leaf->c.idx, 2, BTLessStrategyNumber,
 				  DateADTGetDatum(month_first_day(keys[i].month + 1)));
-		index_rescan(leaf->scan, sk, 3, NULL, 0);
-		while (index_getnext_slot(leaf->scan, ForwardScanDirection, leaf->slot))
+		index_rescan(leaf->c.scan, sk, 3, NULL, 0);
+		while (index_getnext_slot(leaf->c.scan, ForwardScanDirection, leaf->c.slot))
 		{
-			slot_getallattrs(leaf->slot);
-			gf_month_add_day(mw, leaf->slot);
+			slot_getallattrs(leaf->c.slot);
+			gf_month_add_day(mw, leaf->c.slot);
 		}
 	}
 	gf_month_writer_end(mw);
 	rows = gf_bulk_end(out);
 	for (int l = 0; l < nleaves; l++)
-	{
-		if (leaves[l].rel == NULL)
-			continue;
-		index_endscan(leaves[l].scan);
-		ExecDropSingleTupleTableSlot(leaves[l].slot);
-		index_close(leaves[l].idx, AccessShareLock);
-		table_close(leaves[l].rel, NoLock);
-	}
+		gf_index_cursor_close(&leaves[l].c);
 	UnregisterSnapshot(snapshot);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);

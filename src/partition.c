@@ -426,38 +426,63 @@ month_bounds(MonthRoute *r, int32 month, Datum *lo, Datum *hi)
 	}
 }
 
-/* Are the bounds of leaf lo..hi? */
-static bool
-leaf_has_bounds(Oid leaf, Datum lo, Datum hi)
+/* The bound of partition relid (NULL: not a partition). */
+static PartitionBoundSpec *
+partition_bound(Oid relid)
 {
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(leaf));
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	bool		isnull;
 	Datum		d;
 	PartitionBoundSpec *spec;
-	PartitionRangeDatum *l,
-			   *h;
-	bool		ok;
 
 	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", leaf);
+		elog(ERROR, "cache lookup failed for relation %u", relid);
 	d = SysCacheGetAttr(RELOID, tup, Anum_pg_class_relpartbound, &isnull);
-	if (isnull)
-	{
-		ReleaseSysCache(tup);
-		return false;
-	}
-	spec = castNode(PartitionBoundSpec, stringToNode(TextDatumGetCString(d)));
+	spec = isnull ? NULL : castNode(PartitionBoundSpec, stringToNode(TextDatumGetCString(d)));
 	ReleaseSysCache(tup);
-	if (spec->strategy != PARTITION_STRATEGY_RANGE ||
+	return spec;
+}
+
+/*
+ * The bounds lo..hi of a range partition on one column, and their type;
+ * false when leaf is not one or a bound is not a value.
+ */
+bool
+gf_leaf_range(Oid leaf, Datum *lo, Datum *hi, Oid *type)
+{
+	PartitionBoundSpec *spec = partition_bound(leaf);
+	PartitionRangeDatum *l,
+			   *h;
+	Const	   *lc,
+			   *hc;
+
+	if (spec == NULL || spec->strategy != PARTITION_STRATEGY_RANGE ||
 		list_length(spec->lowerdatums) != 1 || list_length(spec->upperdatums) != 1)
 		return false;
 	l = castNode(PartitionRangeDatum, linitial(spec->lowerdatums));
 	h = castNode(PartitionRangeDatum, linitial(spec->upperdatums));
-	ok = l->kind == PARTITION_RANGE_DATUM_VALUE && h->kind == PARTITION_RANGE_DATUM_VALUE &&
-		IsA(l->value, Const) && IsA(h->value, Const) &&
-		!((Const *) l->value)->constisnull && !((Const *) h->value)->constisnull &&
-		((Const *) l->value)->constvalue == lo && ((Const *) h->value)->constvalue == hi;
-	return ok;
+	if (l->kind != PARTITION_RANGE_DATUM_VALUE || h->kind != PARTITION_RANGE_DATUM_VALUE ||
+		!IsA(l->value, Const) || !IsA(h->value, Const))
+		return false;
+	lc = (Const *) l->value;
+	hc = (Const *) h->value;
+	if (lc->constisnull || hc->constisnull)
+		return false;
+	*lo = lc->constvalue;
+	*hi = hc->constvalue;
+	*type = hc->consttype;
+	return true;
+}
+
+/* Are the bounds of leaf lo..hi? */
+static bool
+leaf_has_bounds(Oid leaf, Datum lo, Datum hi)
+{
+	Datum		l,
+				h;
+	Oid			type;
+
+	return gf_leaf_range(leaf, &l, &h, &type) && l == lo && h == hi;
 }
 
 /* The leaf of a month: found, checked, or created. */
@@ -609,17 +634,9 @@ gf_store_partitions(GfStore t, bool local_only)
 char *
 gf_partition_utility(Oid relid)
 {
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	bool		isnull;
-	Datum		d;
-	PartitionBoundSpec *spec;
+	PartitionBoundSpec *spec = partition_bound(relid);
 	Const	   *c;
 
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	d = SysCacheGetAttr(RELOID, tup, Anum_pg_class_relpartbound, &isnull);
-	spec = isnull ? NULL : castNode(PartitionBoundSpec, stringToNode(TextDatumGetCString(d)));
-	ReleaseSysCache(tup);
 	if (spec == NULL || spec->strategy != PARTITION_STRATEGY_LIST ||
 		list_length(spec->listdatums) != 1 || !IsA(linitial(spec->listdatums), Const))
 		return NULL;

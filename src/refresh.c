@@ -61,7 +61,6 @@
 #include "utils/memutils.h"
 #include "utils/partcache.h"
 #include "utils/snapmgr.h"
-#include "utils/syscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -102,10 +101,7 @@ typedef struct SeriesTrack
 /* a month of the utility's reads, read by service point and time */
 typedef struct ReadLeaf
 {
-	Relation	rel;
-	Relation	idx;			/* on (service_point_id, interval_start_ts, ...) */
-	IndexScanDesc scan;
-	TupleTableSlot *slot;
+	GfIndexCursor c;			/* on (service_point_id, interval_start_ts, ...) */
 	AttrMap    *map;			/* its columns to the reads' (NULL: the same) */
 	bool		has_upper;		/* its reads start before upper */
 	TimestampTz upper;
@@ -474,29 +470,13 @@ feed(Refresh *rf, GfProductWriter *em, TupleTableSlot *slot)
 static bool
 leaf_upper(Oid leaf, TimestampTz *upper)
 {
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(leaf));
-	PartitionBoundSpec *spec;
-	PartitionRangeDatum *h;
-	Datum		d;
-	bool		isnull;
+	Datum		lo,
+				hi;
+	Oid			type;
 
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", leaf);
-	d = SysCacheGetAttr(RELOID, tup, Anum_pg_class_relpartbound, &isnull);
-	if (isnull)
-	{
-		ReleaseSysCache(tup);
+	if (!gf_leaf_range(leaf, &lo, &hi, &type) || type != TIMESTAMPTZOID)
 		return false;
-	}
-	spec = castNode(PartitionBoundSpec, stringToNode(TextDatumGetCString(d)));
-	ReleaseSysCache(tup);
-	if (spec->strategy != PARTITION_STRATEGY_RANGE || list_length(spec->upperdatums) != 1)
-		return false;
-	h = castNode(PartitionRangeDatum, linitial(spec->upperdatums));
-	if (h->kind != PARTITION_RANGE_DATUM_VALUE || !IsA(h->value, Const) ||
-		((Const *) h->value)->constisnull || ((Const *) h->value)->consttype != TIMESTAMPTZOID)
-		return false;
-	*upper = DatumGetTimestampTz(((Const *) h->value)->constvalue);
+	*upper = DatumGetTimestampTz(hi);
 	return true;
 }
 
@@ -538,12 +518,9 @@ open_reads(Refresh *rf)
 		if (get_rel_relkind(pd->oids[i]) != RELKIND_RELATION)
 			elog(ERROR, "gridflow: a month of the reads of utility \"%s\" is not a table",
 				 rf->u->utility_id);
-		leaf->rel = table_open(pd->oids[i], AccessShareLock);
-		leaf->idx = gf_leading_index(leaf->rel, "service_point_id", "interval_start_ts",
-									 AccessShareLock);
-		leaf->slot = table_slot_create(leaf->rel, NULL);
-		leaf->scan = index_beginscan(leaf->rel, leaf->idx, rf->snapshot, 2, 0);
-		leaf->map = build_attrmap_by_name_if_req(RelationGetDescr(leaf->rel), rf->rdesc);
+		gf_index_cursor_open(&leaf->c, pd->oids[i], "service_point_id", "interval_start_ts",
+							 rf->snapshot, 2);
+		leaf->map = build_attrmap_by_name_if_req(RelationGetDescr(leaf->c.rel), rf->rdesc);
 		leaf->has_upper = leaf_upper(pd->oids[i], &leaf->upper);
 	}
 	table_close(parent, NoLock);
@@ -553,14 +530,7 @@ static void
 close_reads(Refresh *rf)
 {
 	for (int i = 0; i < rf->nleaves; i++)
-	{
-		ReadLeaf   *leaf = &rf->leaves[i];
-
-		index_endscan(leaf->scan);
-		ExecDropSingleTupleTableSlot(leaf->slot);
-		index_close(leaf->idx, AccessShareLock);
-		table_close(leaf->rel, NoLock);
-	}
+		gf_index_cursor_close(&rf->leaves[i].c);
 	rf->nleaves = 0;
 	ExecDropSingleTupleTableSlot(rf->conv);
 	UnregisterSnapshot(rf->snapshot);
@@ -680,21 +650,21 @@ refresh_batch(Refresh *rf, RefreshSp **sps, int n, bool full)
 				ScanKeyEntryInitialize(&sk[nk++], SK_ISNULL | SK_SEARCHNULL, 1, InvalidStrategy,
 									   InvalidOid, InvalidOid, InvalidOid, (Datum) 0);
 			else
-				gf_index_key(&sk[nk++], leaf->idx, 1, BTEqualStrategyNumber,
+				gf_index_key(&sk[nk++], leaf->c.idx, 1, BTEqualStrategyNumber,
 							 PointerGetDatum(sps[i]->sp));
 			/* (-infinity when full: the scan has two keys) */
-			gf_index_key(&sk[nk++], leaf->idx, 2, BTGreaterEqualStrategyNumber,
+			gf_index_key(&sk[nk++], leaf->c.idx, 2, BTGreaterEqualStrategyNumber,
 						 TimestampTzGetDatum(ctx));
-			index_rescan(leaf->scan, sk, nk, NULL, 0);
-			while (index_getnext_slot(leaf->scan, ForwardScanDirection, leaf->slot))
+			index_rescan(leaf->c.scan, sk, nk, NULL, 0);
+			while (index_getnext_slot(leaf->c.scan, ForwardScanDirection, leaf->c.slot))
 			{
-				TupleTableSlot *src = leaf->slot;
+				TupleTableSlot *src = leaf->c.slot;
 				HeapTuple	tup;
 				MemoryContext old;
 
 				CHECK_FOR_INTERRUPTS();
 				if (leaf->map != NULL)
-					src = execute_attr_map_slot(leaf->map, leaf->slot, rf->conv);
+					src = execute_attr_map_slot(leaf->map, leaf->c.slot, rf->conv);
 				old = MemoryContextSwitchTo(rf->batch_cxt);
 				tup = ExecCopySlotHeapTuple(src);
 				MemoryContextSwitchTo(old);
