@@ -86,7 +86,7 @@ SQL_SOURCES = $(sort $(wildcard $(srcdir)/src/sql/[0-9]*.sql))
 # into src/sql/versions/ when 0.3.0 is released).
 UPDATE_SOURCES = $(addprefix $(srcdir)/src/sql/,update/0.2.0--0.3.0.sql 20_layers.sql 33_aggregates.sql 35_layer_views.sql \
 	40_dq.sql 45_dq_snapshot.sql 55_pseudonyms.sql 56_external.sql 58_row_security.sql 62_builds.sql 64_calendar.sql 65_layer_privileges.sql 66_privacy.sql 67_green_button.sql \
-	72_shard_stage_read.sql 80_operations.sql 85_citus.sql 90_column_comments.sql)
+	72_shard_stage_read.sql 80_operations.sql 85_citus.sql 86_citus_layers.sql 90_column_comments.sql)
 DATA_built = gridflow--$(EXTVERSION).sql gridflow--0.2.0--$(EXTVERSION).sql
 DATA = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/src/sql/versions/gridflow--*.sql))
 

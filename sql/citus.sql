@@ -1,4 +1,4 @@
--- Citus mode, without Citus (the TAP test 011_citus.pl runs it with Citus
+-- Citus mode, without Citus (the TAP tests 011_citus.pl and 012_citus_layers.pl run it with Citus
 -- where Citus is installed): the setup refuses to run, builds do not look
 -- for Citus' catalog, and the tables the setup makes reference tables are
 -- closed under foreign keys, in an order Citus accepts.
@@ -48,3 +48,84 @@ SELECT has_function_privilege('gridflow_pipeline', 'gridflow_citus_setup()', 'EX
 -- without Citus, a build writes as before
 SELECT step, table_name, row_count FROM gridflow_build(gridflow.sample_dir())
  WHERE step IN ('landing', 'product') ORDER BY step, table_name;
+SELECT gridflow.citus_layers() AS layers_distributed;
+
+-- the layers the setup distributes: their month column and key are the
+-- storage's (the unique index of each utility's partitions)
+SELECT l.table_name, l.month_column,
+       l.key_columns = (SELECT string_agg(a.attname, ', ' ORDER BY k.ord)
+                          FROM pg_partition_tree(format('gridflow_store.%I', l.table_name)::regclass) p
+                          JOIN pg_index i ON i.indrelid = p.relid AND i.indisunique
+                          CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, ord)
+                          JOIN pg_attribute a ON a.attrelid = p.relid AND a.attnum = k.attnum
+                         WHERE p.isleaf
+                           AND p.relid = (SELECT min(x.relid::oid)::regclass FROM pg_partition_tree(format('gridflow_store.%I', l.table_name)::regclass) x
+                                           WHERE x.isleaf)) AS key_of_the_storage,
+       EXISTS (SELECT FROM pg_attribute a
+                WHERE a.attrelid = format('gridflow_store.%I', l.table_name)::regclass
+                  AND a.attname = l.month_column) AS month_column_exists
+  FROM gridflow.citus_layer_tables() l;
+
+-- What builds do on Citus, on plain tables: the months a build's partition
+-- needs made as one level of partitions, and its rows moved there, a read
+-- without a service point with service_point_id '' (a drop with reads of
+-- unknown meters); the partition emptied.  Rolled back.
+\getenv testdir GRIDFLOW_TEST_DIR
+SELECT count(*) > 0 AS built FROM gridflow_build(:'testdir' || '/drops/unknown_meters');
+BEGIN;
+CREATE SCHEMA gridflow_citus;
+CREATE TABLE gridflow_citus.layout (time_zone text NOT NULL);
+INSERT INTO gridflow_citus.layout VALUES ('America/New_York');
+CREATE TABLE gridflow_citus.interval_read (LIKE gridflow_store.interval_read) PARTITION BY RANGE (interval_start_ts);
+CREATE TABLE gridflow_citus.daily_usage (LIKE gridflow_store.daily_usage) PARTITION BY RANGE (local_date);
+CREATE TABLE gridflow_citus.monthly_usage (LIKE gridflow_store.monthly_usage) PARTITION BY RANGE (month_start);
+CREATE TEMP TABLE before AS
+SELECT 'interval_read' AS t, utility_id, count(*) AS n, count(*) FILTER (WHERE service_point_id IS NULL) AS no_sp
+  FROM gridflow_store.interval_read GROUP BY utility_id
+UNION ALL
+SELECT 'daily_usage', utility_id, count(*), 0 FROM gridflow_store.daily_usage GROUP BY utility_id
+UNION ALL
+SELECT 'monthly_usage', utility_id, count(*), 0 FROM gridflow_store.monthly_usage GROUP BY utility_id;
+SELECT t, utility_id, n, no_sp FROM before ORDER BY 1, 2;
+SET LOCAL timezone = 'UTC';
+SELECT t AS table_name, p.inhrelid::regclass AS utility_partition,
+       gridflow.citus_load_layer(t, p.inhrelid::regclass) AS moved
+  FROM unnest(ARRAY['interval_read', 'daily_usage', 'monthly_usage']) t
+  JOIN pg_inherits p ON p.inhparent = format('gridflow_store.%I', t)::regclass
+ ORDER BY 1, 2;
+-- one level of months, in New York's months (a month of reads starts at its local midnight)
+SELECT c.oid::regclass AS month, pg_get_expr(c.relpartbound, c.oid) AS bounds
+  FROM pg_partition_tree('gridflow_citus.interval_read') t JOIN pg_class c ON c.oid = t.relid
+ WHERE t.level > 0
+UNION ALL
+SELECT c.oid::regclass, pg_get_expr(c.relpartbound, c.oid)
+  FROM pg_partition_tree('gridflow_citus.daily_usage') t JOIN pg_class c ON c.oid = t.relid
+ WHERE t.level > 0
+UNION ALL
+SELECT c.oid::regclass, pg_get_expr(c.relpartbound, c.oid)
+  FROM pg_partition_tree('gridflow_citus.monthly_usage') t JOIN pg_class c ON c.oid = t.relid
+ WHERE t.level > 0
+ ORDER BY 1;
+SELECT count(*) FILTER (WHERE level > 1) AS second_level
+  FROM pg_partition_tree('gridflow_citus.interval_read');
+-- every row moved, none left behind; reads without a service point have ''
+SELECT b.t, b.utility_id, b.n = m.n AS all_moved, b.no_sp = m.no_sp AS no_service_point_as_empty
+  FROM before b
+  JOIN (SELECT 'interval_read' AS t, utility_id, count(*) AS n, count(*) FILTER (WHERE service_point_id = '') AS no_sp
+          FROM gridflow_citus.interval_read GROUP BY utility_id
+        UNION ALL
+        SELECT 'daily_usage', utility_id, count(*), 0 FROM gridflow_citus.daily_usage GROUP BY utility_id
+        UNION ALL
+        SELECT 'monthly_usage', utility_id, count(*), 0 FROM gridflow_citus.monthly_usage GROUP BY utility_id) m
+    USING (t, utility_id)
+ ORDER BY 1, 2;
+SELECT (SELECT count(*) FROM gridflow_store.interval_read) + (SELECT count(*) FROM gridflow_store.daily_usage)
+     + (SELECT count(*) FROM gridflow_store.monthly_usage) AS left_in_storage;
+-- a second move of the same months makes no partition again
+SELECT gridflow.citus_months('gridflow_citus.daily_usage', 'local_date', 'gridflow_citus.daily_usage') AS made_again;
+-- the functions builds call are the owner's
+SELECT p.oid::regprocedure AS function, has_function_privilege('gridflow_pipeline', p.oid, 'EXECUTE') AS pipeline
+  FROM pg_proc p
+ WHERE p.proname IN ('citus_months', 'citus_load_layer', 'citus_clear_layers', 'citus_setup_layers')
+ ORDER BY 1;
+ROLLBACK;

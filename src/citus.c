@@ -23,7 +23,10 @@
 
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
 #include "gridflow.h"
@@ -82,4 +85,84 @@ gf_refuse_citus_tables(void)
 				 errmsg("gridflow cannot write table \"%s\", which Citus manages as %s", table, kind),
 				 errdetail("gridflow writes the tables of its layers, batches and data-quality figures on this node directly; rows written into the coordinator's local stand-in of a Citus table would be lost. Nothing was written."),
 				 errhint("Only the configuration tables may be Citus tables (gridflow_citus_setup() makes them reference tables); see \"The same tables on Citus\" in docs/distributed.md.")));
+}
+
+/*
+ * Are the layers of reads distributed with Citus (has gridflow_citus_setup()
+ * made schema gridflow_citus)?  Builds then move the rows of those layers
+ * into the distributed tables (86_citus_layers.sql) instead of swapping
+ * them in.
+ */
+bool
+gf_citus_layers(void)
+{
+	Oid			ns;
+
+	if (!gf_citus_installed())
+		return false;
+	ns = get_namespace_oid("gridflow_citus", true);
+	return OidIsValid(ns) && OidIsValid(get_relname_relid("interval_read", ns));
+}
+
+/* Refuse a run that would write the layers of reads in place (an ingest). */
+void
+gf_refuse_citus_layers(const char *what)
+{
+	if (gf_citus_layers())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s cannot run where the layers are distributed with Citus", what),
+				 errdetail("It updates the reads, products and days of this node in place; on Citus they are distributed tables, which only builds and rebuilds write. Nothing was written."),
+				 errhint("Load the new files with a build (gridflow_build()) or rebuild (gridflow_rebuild()); see \"The same tables on Citus\" in docs/distributed.md.")));
+}
+
+/*
+ * Before a build's rows of the layers of reads are moved: delete the rows
+ * of the utilities it built (with every_utility, every row) from the
+ * distributed tables.
+ */
+void
+gf_citus_clear_layers(List *utilities, bool every_utility)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(utilities), 1));
+	int			n = 0;
+	ListCell   *lc;
+	Oid			argtypes[2] = {TEXTARRAYOID, BOOLOID};
+	Datum		args[2];
+
+	foreach(lc, utilities)
+		elems[n++] = CStringGetTextDatum((const char *) lfirst(lc));
+	args[0] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+	args[1] = BoolGetDatum(every_utility);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT gridflow.citus_clear_layers($1, $2)", 2, argtypes, args, NULL,
+							  false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "gridflow: could not clear the distributed layers");
+	SPI_finish();
+}
+
+/*
+ * Move the rows of staged, a utility's partition of layer t that a build
+ * made, into its distributed table; staged is left empty.  Returns the rows
+ * moved.
+ */
+int64
+gf_citus_load_layer(GfStore t, Oid staged)
+{
+	Oid			argtypes[2] = {TEXTOID, REGCLASSOID};
+	Datum		args[2];
+	bool		isnull;
+	int64		moved;
+
+	args[0] = CStringGetTextDatum(gf_store[t].table);
+	args[1] = ObjectIdGetDatum(staged);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT gridflow.citus_load_layer($1, $2)", 2, argtypes, args, NULL,
+							  false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "gridflow: could not move rows into the distributed layers");
+	moved = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return isnull ? 0 : moved;
 }

@@ -476,6 +476,7 @@ gridflow_distribute(PG_FUNCTION_ARGS)
 
 	/* no build runs meanwhile */
 	gf_lock_history(true);
+	gf_refuse_citus_layers("gridflow_distribute()");
 	places = read_placements(cxt);
 	servers = placement_servers(places);
 
@@ -1096,6 +1097,7 @@ gridflow_build_distributed(PG_FUNCTION_ARGS)
 									  ALLOCSET_DEFAULT_SIZES);
 
 	gf_lock_history(true);
+	gf_refuse_citus_layers("gridflow_build_distributed()");
 	places = read_placements(build_cxt);
 	servers = placement_servers(places);
 	files = gf_read_config(drop_dir, false, build_cxt);

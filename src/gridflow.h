@@ -625,6 +625,10 @@ extern void gf_dq_acc_gather(GfUtility *u, const Oid *rels);
 /* citus.c: the tables Citus manages, which runs that write refuse */
 extern bool gf_citus_installed(void);
 extern void gf_refuse_citus_tables(void);
+extern bool gf_citus_layers(void);
+extern void gf_refuse_citus_layers(const char *what);
+extern void gf_citus_clear_layers(List *utilities, bool every_utility);
+extern int64 gf_citus_load_layer(GfStore t, Oid staged);
 
 /* history.c: gridflow.build and gridflow.batch rows, steps, the build lock */
 extern int64 gf_build_begin(const char *operation, const char *drop_dir);

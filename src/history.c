@@ -216,4 +216,7 @@ gf_lock_history(bool exclusive)
 	LockRelationOid(gf_relation_oid("gridflow", "batch"),
 					exclusive ? ExclusiveLock : RowExclusiveLock);
 	gf_refuse_citus_tables();
+	/* ingests write the layers in place, which on Citus only builds do */
+	if (!exclusive)
+		gf_refuse_citus_layers("gridflow_ingest()");
 }

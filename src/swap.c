@@ -365,6 +365,42 @@ swap_phase_callback(void *arg)
 }
 
 /*
+ * Where the layers of reads are distributed with Citus (citus.c): the rows
+ * of the utilities built are deleted from the distributed tables (with
+ * drop_others every row), and the new partitions' rows moved there; the
+ * partitions, emptied, are swapped in as every other (readers read the
+ * distributed tables through the views).  Citus commits the workers' part
+ * with the build's transaction (two-phase), so readers see the previous
+ * build until then.  steps gets a "citus" step per table.
+ */
+static void
+move_to_citus(List *plan, List *utilities, bool drop_others, List **steps)
+{
+	int64		rows[GF_STORE_TABLES] = {0};
+	double		ms[GF_STORE_TABLES] = {0};
+	TimestampTz t0 = GetCurrentTimestamp();
+	ListCell   *lc;
+
+	gf_citus_clear_layers(utilities, drop_others);
+	gf_build_add_step(steps, "citus", "previous rows deleted", -1,
+					  (double) (GetCurrentTimestamp() - t0) / 1000.0);
+	foreach(lc, plan)
+	{
+		SwapItem   *item = lfirst(lc);
+
+		CHECK_FOR_INTERRUPTS();
+		if (item->t >= GF_STORE_FIRST_MONTHLY && OidIsValid(item->staged))
+		{
+			t0 = GetCurrentTimestamp();
+			rows[item->t] += gf_citus_load_layer(item->t, item->staged);
+			ms[item->t] += (double) (GetCurrentTimestamp() - t0) / 1000.0;
+		}
+	}
+	for (int t = GF_STORE_FIRST_MONTHLY; t < GF_STORE_TABLES; t++)
+		gf_build_add_step(steps, "citus", gf_store[t].view, rows[t], ms[t]);
+}
+
+/*
  * Swap in the partitions a build made for utilities, and with drop_others
  * drop those of the utilities it did not build; steps gets an "analyze"
  * step (the new partitions) and a "swap" step (from the first attempt to
@@ -425,6 +461,13 @@ gf_swap_layers(List *utilities, bool drop_others, int64 build_id, List **steps)
 	/* the data-quality figures of the new partitions, before readers wait */
 	phase = "computing the data-quality figures";
 	refresh_dq(utilities, drop_others, build_id, plan, steps);
+
+	/* on Citus, the new rows of the layers of reads go to the workers */
+	if (gf_citus_layers())
+	{
+		phase = "moving the layers of reads into the distributed tables";
+		move_to_citus(plan, utilities, drop_others, steps);
+	}
 
 	locked = GetCurrentTimestamp();
 	phase = "swapping in the new partitions";

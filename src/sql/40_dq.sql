@@ -1022,8 +1022,10 @@ REVOKE ALL ON FUNCTION gridflow.dq_refresh_total(boolean) FROM PUBLIC;
 CREATE VIEW dq.row_counts WITH (security_invoker = true) AS
 WITH u AS (
     SELECT DISTINCT b.utility_id FROM gridflow.batch b
-), c(table_name, utility_id, row_count) AS (
-    SELECT 'landing.source_record', b.utility_id, pg_catalog.sum(b.records_read)::bigint
+), c AS (
+    -- (the columns named here, not in a column list, which Citus loses when
+    -- it inlines a CTE of a query it sends)
+    SELECT 'landing.source_record' AS table_name, b.utility_id, pg_catalog.sum(b.records_read)::bigint AS row_count
       FROM gridflow.batch b
      GROUP BY b.utility_id
     UNION ALL

@@ -9,18 +9,20 @@ u AS (
      WHERE u.utility_id IN (SELECT b.utility_id FROM gridflow.batch b)
 ),
 -- ROW COUNTS: one line per metric, one column per utility, then the total
-metric(ord, label, utility_id, n) AS (
+-- (the CTEs name their columns in their first SELECT, not in a column
+-- list, which Citus loses when it inlines a CTE of a query it sends)
+metric AS (
     SELECT CASE r.table_name
                 WHEN 'landing.source_record' THEN 1 WHEN 'landing.reject' THEN 2
                 WHEN 'standardized.service_point' THEN 3 WHEN 'standardized.meter' THEN 4
                 WHEN 'standardized.interval_read' THEN 5 WHEN 'product.usage_interval' THEN 6
-                WHEN 'experience.daily_usage' THEN 7 END,
+                WHEN 'experience.daily_usage' THEN 7 END AS ord,
            CASE r.table_name
                 WHEN 'landing.source_record' THEN 'Landing Records' WHEN 'landing.reject' THEN 'Rejected Records'
                 WHEN 'standardized.service_point' THEN 'Service Points' WHEN 'standardized.meter' THEN 'Meters'
                 WHEN 'standardized.interval_read' THEN 'Interval Reads' WHEN 'product.usage_interval' THEN 'Product Rows'
-                WHEN 'experience.daily_usage' THEN 'Daily Usage Rows' END,
-           r.utility_id, r.row_count
+                WHEN 'experience.daily_usage' THEN 'Daily Usage Rows' END AS label,
+           r.utility_id, r.row_count AS n
       FROM dq.row_counts r
      WHERE r.table_name OPERATOR(pg_catalog.<>) 'standardized.meter_assignment'
     UNION ALL
@@ -125,8 +127,8 @@ ve AS (
       FROM dq.vee_estimates e
      GROUP BY e.method, e.quality_code
 ),
-lines(section, ord, line) AS (
-    SELECT 0, 1, 'IEDR Data Quality Snapshot'
+lines AS (
+    SELECT 0 AS section, 1 AS ord, 'IEDR Data Quality Snapshot' AS line
     UNION ALL
     SELECT 0, 2, coalesce((SELECT 'Build ' OPERATOR(pg_catalog.||) b.build_id::text
                                              OPERATOR(pg_catalog.||) ' of ' OPERATOR(pg_catalog.||) b.drop_dir

@@ -113,6 +113,8 @@ BEGIN
     FOREACH t IN ARRAY adds LOOP
         EXECUTE t;
     END LOOP;
+    -- then the layers of reads, distributed (86_citus_layers.sql)
+    RETURN QUERY SELECT * FROM gridflow.citus_setup_layers();
 END
 $$;
 COMMENT ON FUNCTION @extschema@.gridflow_citus_setup() IS 'On a Citus coordinator (Citus installed, the coordinator in its metadata, the workers added): make the configuration tables of gridflow (gridflow.citus_reference_tables(), gridflow.role_utility included) Citus reference tables, so that the configuration and the readers'' mappings written on the coordinator reach every worker. Their foreign keys are made again between the reference tables; each node''s gridflow.configuration_dump follows its copy. Running it again changes nothing. For the owner of the extension only';
