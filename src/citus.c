@@ -56,6 +56,21 @@ gf_refuse_citus_tables(void)
 		return;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+
+	/*
+	 * A worker (a node of a group other than the coordinator's) builds
+	 * nothing: a build delegated to it (create_distributed_function() on
+	 * gridflow_build) would wait for the coordinator, which waits for it.
+	 */
+	if (SPI_execute("SELECT 1 FROM pg_catalog.pg_dist_local_group WHERE groupid OPERATOR(pg_catalog.<>) 0",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "gridflow: could not read pg_dist_local_group");
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("gridflow builds, rebuilds and ingests run on the Citus coordinator, not on a worker"),
+				 errdetail("This node is a Citus worker; nothing was written."),
+				 errhint("Call the function on the coordinator, and do not distribute gridflow's functions with create_distributed_function().")));
 	if (SPI_execute("SELECT n.nspname OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) c.relname, "
 					"CASE WHEN d.partmethod OPERATOR(pg_catalog.<>) 'n' THEN 'a distributed table' "
 					"WHEN d.repmodel OPERATOR(pg_catalog.=) 't' THEN 'a reference table' "

@@ -94,13 +94,18 @@ COMMENT ON FUNCTION gridflow.espi_unit(text) IS 'ESPI codes of a common unit of 
 -- the planner inlines, so that its plan is the plan of its query: the
 -- months of lo to hi, each by its index on (service_point_id,
 -- interval_start_ts).
+-- (a body in a string, not RETURN: Citus 13.2 fails to run an SQL function
+-- whose body is parsed at creation and reads one of its tables, and
+-- gridflow.channel is a reference table on Citus)
 CREATE FUNCTION gridflow.espi_flow_direction(utility_id text, channel text) RETURNS smallint
 LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-RETURN COALESCE((SELECT c.flow_direction
+AS $$
+SELECT COALESCE((SELECT c.flow_direction
                    FROM gridflow.channel c
                   WHERE c.utility_id OPERATOR(pg_catalog.=) espi_flow_direction.utility_id
-                    AND c.channel OPERATOR(pg_catalog.=) espi_flow_direction.channel), 1::smallint);
+                    AND c.channel OPERATOR(pg_catalog.=) espi_flow_direction.channel), 1::smallint)
+$$;
 COMMENT ON FUNCTION gridflow.espi_flow_direction(text, text) IS 'ESPI FlowDirectionKind of a utility''s channel, as gridflow.green_button() writes it in the ReadingType''s flowDirection: gridflow.channel.flow_direction, 1 (forward) when the channel has no row or no direction. Runs with its owner''s rights, so that readers who may not read gridflow.channel may export';
 
 CREATE FUNCTION gridflow.green_button_reads(utility_id text, service_point_id text, lo timestamptz, hi timestamptz)

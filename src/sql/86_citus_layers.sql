@@ -102,12 +102,16 @@ BEGIN
         part := pg_catalog.format('%s_%s', (SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) target),
                                   pg_catalog.to_char(m, 'YYYYMM'));
         IF pg_catalog.to_regclass(pg_catalog.format('gridflow_citus.%I', part)) IS NULL THEN
+            -- made apart and attached, which takes SHARE UPDATE EXCLUSIVE on
+            -- the table (CREATE TABLE ... PARTITION OF takes ACCESS
+            -- EXCLUSIVE, and readers would wait until the build commits)
+            EXECUTE pg_catalog.format('CREATE TABLE gridflow_citus.%I (LIKE %s INCLUDING ALL)', part, target);
             IF is_date THEN
-                EXECUTE pg_catalog.format('CREATE TABLE gridflow_citus.%I PARTITION OF %s FOR VALUES FROM (%L) TO (%L)',
-                                          part, target, m::date, (m OPERATOR(pg_catalog.+) '1 month'::interval)::date);
+                EXECUTE pg_catalog.format('ALTER TABLE %s ATTACH PARTITION gridflow_citus.%I FOR VALUES FROM (%L) TO (%L)',
+                                          target, part, m::date, (m OPERATOR(pg_catalog.+) '1 month'::interval)::date);
             ELSE
-                EXECUTE pg_catalog.format('CREATE TABLE gridflow_citus.%I PARTITION OF %s FOR VALUES FROM (%L) TO (%L)',
-                                          part, target, pg_catalog.timezone(zone, m),
+                EXECUTE pg_catalog.format('ALTER TABLE %s ATTACH PARTITION gridflow_citus.%I FOR VALUES FROM (%L) TO (%L)',
+                                          target, part, pg_catalog.timezone(zone, m),
                                           pg_catalog.timezone(zone, m OPERATOR(pg_catalog.+) '1 month'::interval));
             END IF;
             made := made OPERATOR(pg_catalog.+) 1;
@@ -203,98 +207,119 @@ DECLARE
     zones text[];
     u record;
     col record;
+    res record;
+    worker_views text := '';
+    green_button_reads text := $gb$
+CREATE OR REPLACE FUNCTION gridflow.green_button_reads(utility_id text, service_point_id text, lo timestamptz, hi timestamptz)
+RETURNS TABLE (meter_id text, channel text, unit text, interval_start_ts timestamptz, duration_seconds integer,
+               local_date date, value double precision, quality_code smallint)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $body$
 BEGIN
+    RETURN QUERY
+    SELECT p.meter_id, p.channel, p.unit, p.interval_start_ts, p.duration_seconds, p.local_date, p.value, p.quality_code
+      FROM product.usage_interval p
+     WHERE p.service_point_id OPERATOR(pg_catalog.=) green_button_reads.service_point_id
+       AND p.utility_id OPERATOR(pg_catalog.=) green_button_reads.utility_id
+       AND p.interval_start_ts OPERATOR(pg_catalog.>=) green_button_reads.lo
+       AND p.interval_start_ts OPERATOR(pg_catalog.<) green_button_reads.hi;
+END
+$body$
+$gb$;
+BEGIN
+    -- made once; what follows (the rows moved, the views pointed at them) is
+    -- done again by every run, as after an update that made the views anew
     IF gridflow.citus_layers() THEN
         FOR layer IN SELECT * FROM gridflow.citus_layer_tables() LOOP
             table_name := 'gridflow_citus.' OPERATOR(pg_catalog.||) layer.table_name;
             action := 'already distributed';
             RETURN NEXT;
         END LOOP;
-        RETURN;
-    END IF;
+    ELSE
+        CREATE SCHEMA gridflow_citus;
+        COMMENT ON SCHEMA gridflow_citus IS 'gridflow on Citus: the layers of reads, products, days and months as distributed tables (on service_point_id, co-located, by month), read through the views of the layers; made by gridflow_citus_setup() (machinery: read the views)';
+        CREATE SCHEMA gridflow_citus_layer;
+        COMMENT ON SCHEMA gridflow_citus_layer IS 'gridflow on Citus: the distributed tables of gridflow_citus as the views of the layers read them (a read without a service point, stored with service_point_id '''', shown with NULL)';
+        GRANT USAGE ON SCHEMA gridflow_citus, gridflow_citus_layer TO gridflow_pipeline, gridflow_internal;
 
-    CREATE SCHEMA gridflow_citus;
-    COMMENT ON SCHEMA gridflow_citus IS 'gridflow on Citus: the layers of reads, products, days and months as distributed tables (on service_point_id, co-located, by month), read through the views of the layers; made by gridflow_citus_setup() (machinery: read the views)';
-    CREATE SCHEMA gridflow_citus_layer;
-    COMMENT ON SCHEMA gridflow_citus_layer IS 'gridflow on Citus: the distributed tables of gridflow_citus as the views of the layers read them (a read without a service point, stored with service_point_id '''', shown with NULL)';
-    GRANT USAGE ON SCHEMA gridflow_citus, gridflow_citus_layer TO gridflow_pipeline, gridflow_internal;
+        -- the months of one time zone: the utilities', when they share one
+        SELECT pg_catalog.array_agg(DISTINCT x.time_zone) INTO zones FROM gridflow.utility x;
+        CREATE TABLE gridflow_citus.layout (time_zone text NOT NULL);
+        INSERT INTO gridflow_citus.layout
+        VALUES (CASE WHEN pg_catalog.cardinality(zones) OPERATOR(pg_catalog.=) 1 THEN zones[1] ELSE 'UTC' END);
+        COMMENT ON TABLE gridflow_citus.layout IS 'The time zone whose months partition the distributed layers (the utilities'' when they shared one at setup, else UTC); on the coordinator only';
+        COMMENT ON COLUMN gridflow_citus.layout.time_zone IS 'Time zone of the months';
 
-    -- the months of one time zone: the utilities', when they share one
-    SELECT pg_catalog.array_agg(DISTINCT x.time_zone) INTO zones FROM gridflow.utility x;
-    CREATE TABLE gridflow_citus.layout (time_zone text NOT NULL);
-    INSERT INTO gridflow_citus.layout
-    VALUES (CASE WHEN pg_catalog.cardinality(zones) OPERATOR(pg_catalog.=) 1 THEN zones[1] ELSE 'UTC' END);
-    COMMENT ON TABLE gridflow_citus.layout IS 'The time zone whose months partition the distributed layers (the utilities'' when they shared one at setup, else UTC); on the coordinator only';
-    COMMENT ON COLUMN gridflow_citus.layout.time_zone IS 'Time zone of the months';
+        FOR layer IN SELECT * FROM gridflow.citus_layer_tables() LOOP
+            t := pg_catalog.format('gridflow_citus.%I', layer.table_name);
+            EXECUTE pg_catalog.format('CREATE TABLE %s (LIKE gridflow_store.%I INCLUDING DEFAULTS INCLUDING CONSTRAINTS) '
+                                      'PARTITION BY RANGE (%I)', t, layer.table_name, layer.month_column);
+            EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN service_point_id SET NOT NULL', t);
+            EXECUTE pg_catalog.format('CREATE UNIQUE INDEX %I ON %s (%s)', layer.table_name OPERATOR(pg_catalog.||) '_key', t,
+                                      layer.key_columns);
+            IF layer.lookup_columns IS NOT NULL THEN
+                EXECUTE pg_catalog.format('CREATE INDEX %I ON %s (%s)', layer.table_name OPERATOR(pg_catalog.||) '_lookup', t,
+                                          layer.lookup_columns);
+            END IF;
+            EXECUTE pg_catalog.format('COMMENT ON TABLE %s IS %L', t,
+                                      pg_catalog.format('Distributed storage of %s on Citus (grain and columns as gridflow_store.%s, '
+                                                        'whose rows builds move here), partitioned by month of %s, distributed on '
+                                                        'service_point_id and co-located with gridflow_citus.interval_read; a read '
+                                                        'without a service point has service_point_id ''''',
+                                                        (SELECT pg_catalog.obj_description(pg_catalog.format('gridflow_store.%I', layer.table_name)::pg_catalog.regclass, 'pg_class')),
+                                                        layer.table_name, layer.month_column));
+            FOR col IN
+                SELECT a.attname, pg_catalog.col_description(a.attrelid, a.attnum) AS d
+                  FROM pg_catalog.pg_attribute a
+                 WHERE a.attrelid OPERATOR(pg_catalog.=) pg_catalog.format('gridflow_store.%I', layer.table_name)::pg_catalog.regclass
+                   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+            LOOP
+                EXECUTE pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', t, col.attname,
+                                          CASE WHEN col.attname OPERATOR(pg_catalog.=) 'service_point_id'
+                                               THEN col.d OPERATOR(pg_catalog.||) ' ('''' for none: the distribution column)'
+                                               ELSE col.d END);
+            END LOOP;
+            IF first IS NULL THEN
+                PERFORM pg_catalog.create_distributed_table(t::pg_catalog.regclass, 'service_point_id');
+                first := t;
+            ELSE
+                PERFORM pg_catalog.create_distributed_table(t::pg_catalog.regclass, 'service_point_id', colocate_with => first);
+            END IF;
+            -- who reads it, and which rows (the policies of the storage, 65_layer_privileges.sql)
+            EXECUTE pg_catalog.format('GRANT SELECT ON %s TO gridflow_pipeline, gridflow_internal', t);
+            EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
+            EXECUTE pg_catalog.format('CREATE POLICY pipeline_all_rows ON %s FOR SELECT TO gridflow_pipeline USING (true)', t);
+            EXECUTE pg_catalog.format('COMMENT ON POLICY pipeline_all_rows ON %s IS %L', t,
+                                      'gridflow_pipeline sees the rows of every utility');
+            EXECUTE pg_catalog.format('CREATE POLICY mapped_utility_rows ON %s FOR SELECT TO PUBLIC USING ('
+                                      'utility_id OPERATOR(pg_catalog.=) ANY (gridflow.caller_utilities()))', t);
+            EXECUTE pg_catalog.format('COMMENT ON POLICY mapped_utility_rows ON %s IS %L', t,
+                                      'A role sees the rows of the utilities mapped to it in gridflow.role_utility');
 
-    FOR layer IN SELECT * FROM gridflow.citus_layer_tables() LOOP
-        t := pg_catalog.format('gridflow_citus.%I', layer.table_name);
-        EXECUTE pg_catalog.format('CREATE TABLE %s (LIKE gridflow_store.%I INCLUDING DEFAULTS INCLUDING CONSTRAINTS) '
-                                  'PARTITION BY RANGE (%I)', t, layer.table_name, layer.month_column);
-        EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN service_point_id SET NOT NULL', t);
-        EXECUTE pg_catalog.format('CREATE UNIQUE INDEX %I ON %s (%s)', layer.table_name OPERATOR(pg_catalog.||) '_key', t,
-                                  layer.key_columns);
-        IF layer.lookup_columns IS NOT NULL THEN
-            EXECUTE pg_catalog.format('CREATE INDEX %I ON %s (%s)', layer.table_name OPERATOR(pg_catalog.||) '_lookup', t,
-                                      layer.lookup_columns);
-        END IF;
-        EXECUTE pg_catalog.format('COMMENT ON TABLE %s IS %L', t,
-                                  pg_catalog.format('Distributed storage of %s on Citus (grain and columns as gridflow_store.%s, '
-                                                    'whose rows builds move here), partitioned by month of %s, distributed on '
-                                                    'service_point_id and co-located with gridflow_citus.interval_read; a read '
-                                                    'without a service point has service_point_id ''''',
-                                                    (SELECT pg_catalog.obj_description(pg_catalog.format('gridflow_store.%I', layer.table_name)::pg_catalog.regclass, 'pg_class')),
-                                                    layer.table_name, layer.month_column));
-        FOR col IN
-            SELECT a.attname, pg_catalog.col_description(a.attrelid, a.attnum) AS d
-              FROM pg_catalog.pg_attribute a
-             WHERE a.attrelid OPERATOR(pg_catalog.=) pg_catalog.format('gridflow_store.%I', layer.table_name)::pg_catalog.regclass
-               AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
-        LOOP
-            EXECUTE pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', t, col.attname,
-                                      CASE WHEN col.attname OPERATOR(pg_catalog.=) 'service_point_id'
-                                           THEN col.d OPERATOR(pg_catalog.||) ' ('''' for none: the distribution column)'
-                                           ELSE col.d END);
+            -- the same rows as the storage, a read without a service point with NULL
+            EXECUTE pg_catalog.format('CREATE VIEW gridflow_citus_layer.%I WITH (security_invoker = true) AS SELECT %s FROM %s',
+                                      layer.table_name,
+                                      (SELECT pg_catalog.string_agg(CASE WHEN a.attname OPERATOR(pg_catalog.=) 'service_point_id'
+                                                                              AND NOT s.attnotnull
+                                                                         THEN 'NULLIF(service_point_id, '''') AS service_point_id'
+                                                                         ELSE pg_catalog.quote_ident(a.attname) END, ', ' ORDER BY a.attnum)
+                                         FROM pg_catalog.pg_attribute a
+                                         JOIN pg_catalog.pg_attribute s
+                                           ON s.attrelid OPERATOR(pg_catalog.=) pg_catalog.format('gridflow_store.%I', layer.table_name)::pg_catalog.regclass
+                                          AND s.attname OPERATOR(pg_catalog.=) a.attname
+                                        WHERE a.attrelid OPERATOR(pg_catalog.=) t::pg_catalog.regclass
+                                          AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped),
+                                      t);
+            EXECUTE pg_catalog.format('COMMENT ON VIEW gridflow_citus_layer.%I IS %L', layer.table_name,
+                                      pg_catalog.format('The rows of %s with the columns of gridflow_store.%s (service_point_id NULL for none), '
+                                                        'which the views of the layers read on Citus', t, layer.table_name));
+            EXECUTE pg_catalog.format('GRANT SELECT ON gridflow_citus_layer.%I TO gridflow_pipeline, gridflow_internal', layer.table_name);
+            table_name := t;
+            action := 'made a distributed table';
+            RETURN NEXT;
         END LOOP;
-        IF first IS NULL THEN
-            PERFORM pg_catalog.create_distributed_table(t::pg_catalog.regclass, 'service_point_id');
-            first := t;
-        ELSE
-            PERFORM pg_catalog.create_distributed_table(t::pg_catalog.regclass, 'service_point_id', colocate_with => first);
-        END IF;
-        -- who reads it, and which rows (the policies of the storage, 65_layer_privileges.sql)
-        EXECUTE pg_catalog.format('GRANT SELECT ON %s TO gridflow_pipeline, gridflow_internal', t);
-        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE pg_catalog.format('CREATE POLICY pipeline_all_rows ON %s FOR SELECT TO gridflow_pipeline USING (true)', t);
-        EXECUTE pg_catalog.format('COMMENT ON POLICY pipeline_all_rows ON %s IS %L', t,
-                                  'gridflow_pipeline sees the rows of every utility');
-        EXECUTE pg_catalog.format('CREATE POLICY mapped_utility_rows ON %s FOR SELECT TO PUBLIC USING ('
-                                  'utility_id OPERATOR(pg_catalog.=) ANY (gridflow.caller_utilities()))', t);
-        EXECUTE pg_catalog.format('COMMENT ON POLICY mapped_utility_rows ON %s IS %L', t,
-                                  'A role sees the rows of the utilities mapped to it in gridflow.role_utility');
-
-        -- the same rows as the storage, a read without a service point with NULL
-        EXECUTE pg_catalog.format('CREATE VIEW gridflow_citus_layer.%I WITH (security_invoker = true) AS SELECT %s FROM %s',
-                                  layer.table_name,
-                                  (SELECT pg_catalog.string_agg(CASE WHEN a.attname OPERATOR(pg_catalog.=) 'service_point_id'
-                                                                          AND NOT s.attnotnull
-                                                                     THEN 'NULLIF(service_point_id, '''') AS service_point_id'
-                                                                     ELSE pg_catalog.quote_ident(a.attname) END, ', ' ORDER BY a.attnum)
-                                     FROM pg_catalog.pg_attribute a
-                                     JOIN pg_catalog.pg_attribute s
-                                       ON s.attrelid OPERATOR(pg_catalog.=) pg_catalog.format('gridflow_store.%I', layer.table_name)::pg_catalog.regclass
-                                      AND s.attname OPERATOR(pg_catalog.=) a.attname
-                                    WHERE a.attrelid OPERATOR(pg_catalog.=) t::pg_catalog.regclass
-                                      AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped),
-                                  t);
-        EXECUTE pg_catalog.format('COMMENT ON VIEW gridflow_citus_layer.%I IS %L', layer.table_name,
-                                  pg_catalog.format('The rows of %s with the columns of gridflow_store.%s (service_point_id NULL for none), '
-                                                    'which the views of the layers read on Citus', t, layer.table_name));
-        EXECUTE pg_catalog.format('GRANT SELECT ON gridflow_citus_layer.%I TO gridflow_pipeline, gridflow_internal', layer.table_name);
-        table_name := t;
-        action := 'made a distributed table';
-        RETURN NEXT;
-    END LOOP;
+    END IF;
 
     -- the rows of the last build, moved (each utility's partition emptied)
     FOR layer IN SELECT * FROM gridflow.citus_layer_tables() LOOP
@@ -330,6 +355,53 @@ BEGIN
         table_name := v.view::pg_catalog.text;
         action := 'reads the distributed tables';
         RETURN NEXT;
+    END LOOP;
+
+    -- A Green Button export's reads: Citus plans no SQL function over its
+    -- tables called with parameters (an error, or within a materialized
+    -- CTE no rows at all), so gridflow.green_button_reads(), an SQL
+    -- function on one server for its plan, becomes a PL/pgSQL one.
+    IF (SELECT l.lanname FROM pg_catalog.pg_proc f JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) f.prolang
+         WHERE f.oid OPERATOR(pg_catalog.=) 'gridflow.green_button_reads(text, text, timestamptz, timestamptz)'::pg_catalog.regprocedure)
+       OPERATOR(pg_catalog.=) 'sql' THEN
+        EXECUTE green_button_reads;
+        table_name := 'gridflow.green_button_reads(text, text, timestamptz, timestamptz)';
+        action := 'made PL/pgSQL';
+        RETURN NEXT;
+    END IF;
+    worker_views := green_button_reads OPERATOR(pg_catalog.||) '; ';
+
+    -- and so do the workers' (Citus made gridflow_citus_layer there; the
+    -- extension's views it leaves as the extension made them), so that a
+    -- reader on a worker reads the same rows
+    FOR v IN
+        SELECT DISTINCT r.ev_class::pg_catalog.regclass AS view, c.reloptions
+          FROM pg_catalog.pg_depend d
+          JOIN pg_catalog.pg_rewrite r ON r.oid OPERATOR(pg_catalog.=) d.objid
+          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.ev_class
+         WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+           AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+           AND d.refobjid OPERATOR(pg_catalog.=) ANY (SELECT pg_catalog.format('gridflow_citus_layer.%I', l.table_name)::pg_catalog.regclass
+                                                        FROM gridflow.citus_layer_tables() l)
+           AND c.relnamespace OPERATOR(pg_catalog.<>) 'gridflow_citus_layer'::pg_catalog.regnamespace
+         ORDER BY 1
+    LOOP
+        opts := pg_catalog.array_to_string(v.reloptions, ', ');
+        worker_views := worker_views OPERATOR(pg_catalog.||)
+                        pg_catalog.format('CREATE OR REPLACE VIEW %s %s AS %s ', v.view,
+                                          CASE WHEN opts IS NULL THEN '' ELSE 'WITH (' OPERATOR(pg_catalog.||) opts OPERATOR(pg_catalog.||) ')' END,
+                                          pg_catalog.pg_get_viewdef(v.view));
+    END LOOP;
+    -- (a view over Citus' objects is made from the coordinator, unless
+    -- Citus is told not to propagate it: these are the node's own)
+    FOR res IN SELECT * FROM pg_catalog.run_command_on_workers('SET LOCAL citus.enable_ddl_propagation = off; '
+                                                                OPERATOR(pg_catalog.||) worker_views) LOOP
+        IF NOT res.success THEN
+            RAISE EXCEPTION 'could not make the views of the layers on worker %:% read the distributed tables: %',
+                            res.nodename, res.nodeport, res.result
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      HINT = 'Fix the worker, then run gridflow_citus_setup() again.';
+        END IF;
     END LOOP;
 END
 $$;

@@ -191,6 +191,11 @@ is( $coord->safe_psql(
 	 WHERE s.logicalrelid = 'gridflow_citus.usage_interval'::regclass}),
 	'2 0', 'the products are on both workers, none on the coordinator');
 
+# the views of the layers read the distributed tables on a worker too
+is($workers[0]->safe_psql('postgres', 'SELECT count(*) FROM product.usage_interval'),
+	$coord->safe_psql('postgres', 'SELECT count(*) FROM product.usage_interval'),
+	'worker1: product.usage_interval reads every worker\'s rows');
+
 # aggregates by utility: partial on the workers, combined on the coordinator
 my $plan = $coord->safe_psql('postgres',
 	'EXPLAIN (VERBOSE, COSTS OFF) SELECT utility_id, gridflow.exact_sum(value), gridflow.peak_pit(value, interval_start_ts) '
@@ -214,6 +219,17 @@ like($plan, qr/Task Count: 1\b/, 'a service point\'s days: one task');
 my @scans = $plan =~ /Scan[^\n]* on (daily_usage_\d+_\d+)/g;
 is(scalar(@scans), 1, "of one month's shard (@scans)");
 
+# a Green Button export reads the distributed products (its read function
+# made PL/pgSQL by the setup: Citus plans no SQL function called with
+# parameters over its tables); the same feed as on one server, but the
+# time it was made
+my $gb = "SELECT md5(regexp_replace(gridflow.green_button('$sp', '2025-01-01', '2025-02-28')::text, "
+  . "'<(updated|published)>[^<]*</(updated|published)>', '', 'g')) || ' ' "
+  . "|| (xpath('count(//*[local-name()=\"IntervalReading\"])', gridflow.green_button('$sp', '2025-01-01', '2025-02-28')))[1]";
+my $gb_citus = $coord->safe_psql('postgres', $gb);
+is($gb_citus, $coord->safe_psql('single', $gb), "a Green Button export equal to the single-node one ($gb_citus)");
+unlike($gb_citus, qr/ 0$/, 'and it has readings');
+
 # readers see their utilities' rows, filtered on the workers
 $coord->safe_psql(
 	'postgres', q{
@@ -235,6 +251,11 @@ my ($ret, $out, $err) = $coord->psql('postgres', "SELECT * FROM gridflow_ingest(
 like($err,
 	qr/ERROR:  gridflow_ingest\(\) cannot run where the layers are distributed with Citus\n.*DETAIL:  .*Nothing was written/s,
 	'an ingest is refused');
+
+# a worker builds nothing (a build delegated to it would wait for the coordinator)
+($ret, $out, $err) = $workers[0]->psql('postgres', "SELECT * FROM gridflow_build('$drops[0][1]')");
+like($err, qr/ERROR:  gridflow builds, rebuilds and ingests run on the Citus coordinator, not on a worker/,
+	'a build on a worker is refused');
 
 # a worker lost during a build: the error names it, nothing changes
 $workers[1]->stop('fast');
