@@ -17,8 +17,8 @@
 #                        a running server (part of make test)
 #   make valgrindcheck   the pg_regress suite under valgrind
 #   make bench SCALE=N   benchmarks against plain PostgreSQL, the COPY floor
-#                        and DuckDB; bench-incremental, bench-shards and
-#                        bench-readers too
+#                        and DuckDB; bench-incremental, bench-shards,
+#                        bench-citus and bench-readers too
 #   make bench-dq SCALE=N  the DQ views and a dashboard's queries, timed
 #                        against a build of the same drop
 #   make bench-vee SCALE=N  builds with validation and estimation off and on
@@ -241,6 +241,9 @@ bench-incremental:
 bench-shards:
 	bash test/bench/shards.sh
 
+bench-citus:
+	bash test/bench/citus.sh
+
 bench-readers:
 	bash test/bench/readers.sh
 
@@ -254,6 +257,6 @@ test:
 	bash test/test.sh
 
 .PHONY: install-sample uninstall-sample sample unitcheck metacheck depcheck isolationcheck dist \
-	fuzz fuzz-long tapcheck jdbccheck nodecheck valgrindcheck run test bench bench-incremental bench-shards bench-readers bench-dq bench-vee stage-fixtures
+	fuzz fuzz-long tapcheck jdbccheck nodecheck valgrindcheck run test bench bench-incremental bench-shards bench-citus bench-readers bench-dq bench-vee stage-fixtures
 stage-fixtures:
 	bash test/stage.sh '$(GRIDFLOW_TEST_DIR)'
