@@ -50,8 +50,10 @@ SELECT step, table_name, row_count FROM gridflow_build(gridflow.sample_dir())
  WHERE step IN ('landing', 'product') ORDER BY step, table_name;
 SELECT gridflow.citus_layers() AS layers_distributed;
 
--- the layers the setup distributes: their month column and key are the
--- storage's (the unique index of each utility's partitions)
+-- the tables the setup gives to Citus (the layers of reads distributed, by
+-- month; the dimensions reference tables, month_column NULL): their month
+-- column and key are the storage's (the unique index of each utility's
+-- partitions)
 SELECT l.table_name, l.month_column,
        l.key_columns = (SELECT string_agg(a.attname, ', ' ORDER BY k.ord)
                           FROM pg_partition_tree(format('gridflow_store.%I', l.table_name)::regclass) p
@@ -61,9 +63,9 @@ SELECT l.table_name, l.month_column,
                          WHERE p.isleaf
                            AND p.relid = (SELECT min(x.relid::oid)::regclass FROM pg_partition_tree(format('gridflow_store.%I', l.table_name)::regclass) x
                                            WHERE x.isleaf)) AS key_of_the_storage,
-       EXISTS (SELECT FROM pg_attribute a
-                WHERE a.attrelid = format('gridflow_store.%I', l.table_name)::regclass
-                  AND a.attname = l.month_column) AS month_column_exists
+       l.month_column IS NULL OR EXISTS (SELECT FROM pg_attribute a
+                                          WHERE a.attrelid = format('gridflow_store.%I', l.table_name)::regclass
+                                            AND a.attname = l.month_column) AS month_column_exists
   FROM gridflow.citus_layer_tables() l;
 
 -- What builds do on Citus, on plain tables: the months a build's partition
@@ -79,18 +81,23 @@ INSERT INTO gridflow_citus.layout VALUES ('America/New_York');
 CREATE TABLE gridflow_citus.interval_read (LIKE gridflow_store.interval_read) PARTITION BY RANGE (interval_start_ts);
 CREATE TABLE gridflow_citus.daily_usage (LIKE gridflow_store.daily_usage) PARTITION BY RANGE (local_date);
 CREATE TABLE gridflow_citus.monthly_usage (LIKE gridflow_store.monthly_usage) PARTITION BY RANGE (month_start);
+-- a dimension (a reference table on Citus): not partitioned, a meter without
+-- a service point keeps NULL
+CREATE TABLE gridflow_citus.meter (LIKE gridflow_store.meter);
 CREATE TEMP TABLE before AS
 SELECT 'interval_read' AS t, utility_id, count(*) AS n, count(*) FILTER (WHERE service_point_id IS NULL) AS no_sp
   FROM gridflow_store.interval_read GROUP BY utility_id
 UNION ALL
 SELECT 'daily_usage', utility_id, count(*), 0 FROM gridflow_store.daily_usage GROUP BY utility_id
 UNION ALL
-SELECT 'monthly_usage', utility_id, count(*), 0 FROM gridflow_store.monthly_usage GROUP BY utility_id;
+SELECT 'monthly_usage', utility_id, count(*), 0 FROM gridflow_store.monthly_usage GROUP BY utility_id
+UNION ALL
+SELECT 'meter', utility_id, count(*), count(*) FILTER (WHERE service_point_id IS NULL) FROM gridflow_store.meter GROUP BY utility_id;
 SELECT t, utility_id, n, no_sp FROM before ORDER BY 1, 2;
 SET LOCAL timezone = 'UTC';
 SELECT t AS table_name, p.inhrelid::regclass AS utility_partition,
        gridflow.citus_load_layer(t, p.inhrelid::regclass) AS moved
-  FROM unnest(ARRAY['interval_read', 'daily_usage', 'monthly_usage']) t
+  FROM unnest(ARRAY['interval_read', 'daily_usage', 'monthly_usage', 'meter']) t
   JOIN pg_inherits p ON p.inhparent = format('gridflow_store.%I', t)::regclass
  ORDER BY 1, 2;
 -- one level of months, in New York's months (a month of reads starts at its local midnight)
@@ -108,7 +115,8 @@ SELECT c.oid::regclass, pg_get_expr(c.relpartbound, c.oid)
  ORDER BY 1;
 SELECT count(*) FILTER (WHERE level > 1) AS second_level
   FROM pg_partition_tree('gridflow_citus.interval_read');
--- every row moved, none left behind; reads without a service point have ''
+-- every row moved, none left behind; reads without a service point have '',
+-- meters without one NULL
 SELECT b.t, b.utility_id, b.n = m.n AS all_moved, b.no_sp = m.no_sp AS no_service_point_as_empty
   FROM before b
   JOIN (SELECT 'interval_read' AS t, utility_id, count(*) AS n, count(*) FILTER (WHERE service_point_id = '') AS no_sp
@@ -116,11 +124,14 @@ SELECT b.t, b.utility_id, b.n = m.n AS all_moved, b.no_sp = m.no_sp AS no_servic
         UNION ALL
         SELECT 'daily_usage', utility_id, count(*), 0 FROM gridflow_citus.daily_usage GROUP BY utility_id
         UNION ALL
-        SELECT 'monthly_usage', utility_id, count(*), 0 FROM gridflow_citus.monthly_usage GROUP BY utility_id) m
+        SELECT 'monthly_usage', utility_id, count(*), 0 FROM gridflow_citus.monthly_usage GROUP BY utility_id
+        UNION ALL
+        SELECT 'meter', utility_id, count(*), count(*) FILTER (WHERE service_point_id IS NULL)
+          FROM gridflow_citus.meter GROUP BY utility_id) m
     USING (t, utility_id)
  ORDER BY 1, 2;
 SELECT (SELECT count(*) FROM gridflow_store.interval_read) + (SELECT count(*) FROM gridflow_store.daily_usage)
-     + (SELECT count(*) FROM gridflow_store.monthly_usage) AS left_in_storage;
+     + (SELECT count(*) FROM gridflow_store.monthly_usage) + (SELECT count(*) FROM gridflow_store.meter) AS left_in_storage;
 -- a second move of the same months makes no partition again
 SELECT gridflow.citus_months('gridflow_citus.daily_usage', 'local_date', 'gridflow_citus.daily_usage') AS made_again;
 -- the functions builds call are the owner's

@@ -119,6 +119,18 @@ gf_citus_layers(void)
 	return OidIsValid(ns) && OidIsValid(get_relname_relid("interval_read", ns));
 }
 
+/*
+ * Is table t of the storage given to Citus where the layers are distributed
+ * (gridflow.citus_layer_tables()): the layers of reads, and the dimensions
+ * as reference tables?  Landing stays the coordinator's.
+ */
+bool
+gf_citus_store(GfStore t)
+{
+	return t == GF_STORE_SERVICE_POINT || t == GF_STORE_METER || t == GF_STORE_ASSIGNMENT ||
+		t >= GF_STORE_FIRST_MONTHLY;
+}
+
 /* Refuse a run that would write the layers of reads in place (an ingest). */
 void
 gf_refuse_citus_layers(const char *what)

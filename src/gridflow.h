@@ -626,6 +626,7 @@ extern void gf_dq_acc_gather(GfUtility *u, const Oid *rels);
 extern bool gf_citus_installed(void);
 extern void gf_refuse_citus_tables(void);
 extern bool gf_citus_layers(void);
+extern bool gf_citus_store(GfStore t);
 extern void gf_refuse_citus_layers(const char *what);
 extern void gf_citus_clear_layers(List *utilities, bool every_utility);
 extern int64 gf_citus_load_layer(GfStore t, Oid staged);

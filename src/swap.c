@@ -366,8 +366,9 @@ swap_phase_callback(void *arg)
 
 /*
  * Where the layers of reads are distributed with Citus (citus.c): the rows
- * of the utilities built are deleted from the distributed tables (with
- * drop_others every row), and the new partitions' rows moved there; the
+ * of the utilities built are deleted from the Citus tables (the layers of
+ * reads, and the dimensions as reference tables; with drop_others every
+ * row), and the new partitions' rows moved there; the
  * partitions, emptied, are swapped in as every other (readers read the
  * distributed tables through the views).  Citus commits the workers' part
  * with the build's transaction (two-phase), so readers see the previous
@@ -389,15 +390,16 @@ move_to_citus(List *plan, List *utilities, bool drop_others, List **steps)
 		SwapItem   *item = lfirst(lc);
 
 		CHECK_FOR_INTERRUPTS();
-		if (item->t >= GF_STORE_FIRST_MONTHLY && OidIsValid(item->staged))
+		if (gf_citus_store(item->t) && OidIsValid(item->staged))
 		{
 			t0 = GetCurrentTimestamp();
 			rows[item->t] += gf_citus_load_layer(item->t, item->staged);
 			ms[item->t] += (double) (GetCurrentTimestamp() - t0) / 1000.0;
 		}
 	}
-	for (int t = GF_STORE_FIRST_MONTHLY; t < GF_STORE_TABLES; t++)
-		gf_build_add_step(steps, "citus", gf_store[t].view, rows[t], ms[t]);
+	for (int t = 0; t < GF_STORE_TABLES; t++)
+		if (gf_citus_store(t))
+			gf_build_add_step(steps, "citus", gf_store[t].view, rows[t], ms[t]);
 }
 
 /*

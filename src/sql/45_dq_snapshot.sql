@@ -137,9 +137,12 @@ lines AS (
                                      'No build yet: run SELECT * FROM gridflow_build();')
     UNION ALL
     -- batches recorded, but no partition of the layers: a restored dump, or
-    -- an update that stored the layers anew
+    -- an update that stored the layers anew (on Citus the layers are the
+    -- distributed tables, and Citus may ask this of a worker, whose storage
+    -- has no partitions)
     SELECT 0, 3, 'The layers are not built in this database (restored from a dump, or updated): run SELECT * FROM gridflow_rebuild();'
      WHERE EXISTS (SELECT FROM gridflow.batch)
+       AND pg_catalog.to_regclass('gridflow_citus.interval_read') IS NULL
        AND NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i
                         WHERE i.inhparent OPERATOR(pg_catalog.=) 'gridflow_store.service_point'::pg_catalog.regclass)
     UNION ALL

@@ -5,7 +5,9 @@
 -- reference tables: the tables of reads, products, days and months get a
 -- copy in schema gridflow_citus, one partition level (RANGE by month,
 -- which Citus accepts, where the single-node storage has two) distributed
--- on service_point_id and co-located; the views of the layers read them.
+-- on service_point_id and co-located; the dimensions (service points,
+-- meters, assignments) a copy as reference tables, on every node, so that
+-- a layer joined to them runs on the workers; the views read them.
 -- Builds and rebuilds still read, de-duplicate and compute every layer on
 -- the coordinator, with the same code as on one server, in new local
 -- partitions; before those would be swapped in, gridflow.citus_load_layer()
@@ -30,9 +32,12 @@ AS $$
             'meter_id, interval_start_ts'),
            ('daily_usage', 'local_date', 'service_point_id, local_date, utility_id, channel',
             'local_date, channel, peak_usage_value DESC, service_point_id'),
-           ('monthly_usage', 'month_start', 'service_point_id, month_start, utility_id, channel', NULL)
+           ('monthly_usage', 'month_start', 'service_point_id, month_start, utility_id, channel', NULL),
+           ('service_point', NULL, 'utility_id, service_point_id', NULL),
+           ('meter', NULL, 'utility_id, meter_id', NULL),
+           ('meter_assignment', NULL, 'utility_id, batch_id, line_no', 'utility_id, meter_id')
 $$;
-COMMENT ON FUNCTION gridflow.citus_layer_tables() IS 'The tables of gridflow_store that gridflow_citus_setup() distributes with Citus (in schema gridflow_citus, the same names): each with the column its months partition, its key and the index of dashboards'' look-ups (as on one server)';
+COMMENT ON FUNCTION gridflow.citus_layer_tables() IS 'The tables of gridflow_store that gridflow_citus_setup() gives to Citus (in schema gridflow_citus, the same names): the layers of reads distributed on service_point_id, each with the column its months partition; the dimensions (month_column NULL) reference tables; each with its key and the index of look-ups';
 
 CREATE FUNCTION gridflow.citus_layers()
 RETURNS boolean
@@ -145,9 +150,12 @@ BEGIN
         RAISE EXCEPTION 'gridflow: % is not a distributed layer', table_name;
     END IF;
     target := pg_catalog.format('gridflow_citus.%I', table_name)::pg_catalog.regclass;
-    PERFORM gridflow.citus_months(target, layer.month_column, staged);
+    IF layer.month_column IS NOT NULL THEN
+        PERFORM gridflow.citus_months(target, layer.month_column, staged);
+    END IF;
     SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum),
            pg_catalog.string_agg(CASE WHEN a.attname OPERATOR(pg_catalog.=) 'service_point_id'
+                                       AND layer.month_column IS NOT NULL
                                       THEN 'COALESCE(service_point_id, '''')'
                                       ELSE pg_catalog.quote_ident(a.attname) END, ', ' ORDER BY a.attnum)
       INTO cols, vals
@@ -233,7 +241,7 @@ BEGIN
     IF gridflow.citus_layers() THEN
         FOR layer IN SELECT * FROM gridflow.citus_layer_tables() LOOP
             table_name := 'gridflow_citus.' OPERATOR(pg_catalog.||) layer.table_name;
-            action := 'already distributed';
+            action := CASE WHEN layer.month_column IS NULL THEN 'already a reference table' ELSE 'already distributed' END;
             RETURN NEXT;
         END LOOP;
     ELSE
@@ -253,9 +261,14 @@ BEGIN
 
         FOR layer IN SELECT * FROM gridflow.citus_layer_tables() LOOP
             t := pg_catalog.format('gridflow_citus.%I', layer.table_name);
-            EXECUTE pg_catalog.format('CREATE TABLE %s (LIKE gridflow_store.%I INCLUDING DEFAULTS INCLUDING CONSTRAINTS) '
-                                      'PARTITION BY RANGE (%I)', t, layer.table_name, layer.month_column);
-            EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN service_point_id SET NOT NULL', t);
+            IF layer.month_column IS NULL THEN
+                EXECUTE pg_catalog.format('CREATE TABLE %s (LIKE gridflow_store.%I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
+                                          t, layer.table_name);
+            ELSE
+                EXECUTE pg_catalog.format('CREATE TABLE %s (LIKE gridflow_store.%I INCLUDING DEFAULTS INCLUDING CONSTRAINTS) '
+                                          'PARTITION BY RANGE (%I)', t, layer.table_name, layer.month_column);
+                EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN service_point_id SET NOT NULL', t);
+            END IF;
             EXECUTE pg_catalog.format('CREATE UNIQUE INDEX %I ON %s (%s)', layer.table_name OPERATOR(pg_catalog.||) '_key', t,
                                       layer.key_columns);
             IF layer.lookup_columns IS NOT NULL THEN
@@ -263,12 +276,24 @@ BEGIN
                                           layer.lookup_columns);
             END IF;
             EXECUTE pg_catalog.format('COMMENT ON TABLE %s IS %L', t,
-                                      pg_catalog.format('Distributed storage of %s on Citus (grain and columns as gridflow_store.%s, '
-                                                        'whose rows builds move here), partitioned by month of %s, distributed on '
-                                                        'service_point_id and co-located with gridflow_citus.interval_read; a read '
-                                                        'without a service point has service_point_id ''''',
-                                                        (SELECT pg_catalog.obj_description(pg_catalog.format('gridflow_store.%I', layer.table_name)::pg_catalog.regclass, 'pg_class')),
-                                                        layer.table_name, layer.month_column));
+                                      CASE WHEN layer.month_column IS NULL
+                                      THEN pg_catalog.format('Storage of %s on Citus, a reference table (a copy on every node; grain '
+                                                             'and columns as gridflow_store.%s, whose rows builds move here)',
+                                                             (SELECT x.layer_view FROM (VALUES ('service_point', 'standardized.service_point'),
+                                                                                         ('meter', 'standardized.meter'),
+                                                                                         ('meter_assignment', 'standardized.meter_assignment')) x(t, layer_view)
+                                                               WHERE x.t OPERATOR(pg_catalog.=) layer.table_name),
+                                                             layer.table_name)
+                                      ELSE pg_catalog.format('Distributed storage of %s on Citus (grain and columns as gridflow_store.%s, '
+                                                             'whose rows builds move here), partitioned by month of %s, distributed on '
+                                                             'service_point_id and co-located with gridflow_citus.interval_read; a read '
+                                                             'without a service point has service_point_id ''''',
+                                                             (SELECT x.layer_view FROM (VALUES ('interval_read', 'standardized.interval_read'),
+                                                                                         ('usage_interval', 'product.usage_interval'),
+                                                                                         ('daily_usage', 'experience.daily_usage'),
+                                                                                         ('monthly_usage', 'experience.monthly_usage')) x(t, layer_view)
+                                                               WHERE x.t OPERATOR(pg_catalog.=) layer.table_name),
+                                                             layer.table_name, layer.month_column) END);
             FOR col IN
                 SELECT a.attname, pg_catalog.col_description(a.attrelid, a.attnum) AS d
                   FROM pg_catalog.pg_attribute a
@@ -277,10 +302,13 @@ BEGIN
             LOOP
                 EXECUTE pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', t, col.attname,
                                           CASE WHEN col.attname OPERATOR(pg_catalog.=) 'service_point_id'
+                                                AND layer.month_column IS NOT NULL
                                                THEN col.d OPERATOR(pg_catalog.||) ' ('''' for none: the distribution column)'
                                                ELSE col.d END);
             END LOOP;
-            IF first IS NULL THEN
+            IF layer.month_column IS NULL THEN
+                PERFORM pg_catalog.create_reference_table(t::pg_catalog.regclass);
+            ELSIF first IS NULL THEN
                 PERFORM pg_catalog.create_distributed_table(t::pg_catalog.regclass, 'service_point_id');
                 first := t;
             ELSE
@@ -302,6 +330,7 @@ BEGIN
                                       layer.table_name,
                                       (SELECT pg_catalog.string_agg(CASE WHEN a.attname OPERATOR(pg_catalog.=) 'service_point_id'
                                                                               AND NOT s.attnotnull
+                                                                              AND layer.month_column IS NOT NULL
                                                                          THEN 'NULLIF(service_point_id, '''') AS service_point_id'
                                                                          ELSE pg_catalog.quote_ident(a.attname) END, ', ' ORDER BY a.attnum)
                                          FROM pg_catalog.pg_attribute a
@@ -316,7 +345,7 @@ BEGIN
                                                         'which the views of the layers read on Citus', t, layer.table_name));
             EXECUTE pg_catalog.format('GRANT SELECT ON gridflow_citus_layer.%I TO gridflow_pipeline, gridflow_internal', layer.table_name);
             table_name := t;
-            action := 'made a distributed table';
+            action := CASE WHEN layer.month_column IS NULL THEN 'made a reference table' ELSE 'made a distributed table' END;
             RETURN NEXT;
         END LOOP;
     END IF;
@@ -346,7 +375,7 @@ BEGIN
          ORDER BY 1
     LOOP
         def := pg_catalog.regexp_replace(pg_catalog.pg_get_viewdef(v.view),
-                                         '\mgridflow_store\.(interval_read|usage_interval|daily_usage|monthly_usage)\M',
+                                         '\mgridflow_store\.(interval_read|usage_interval|daily_usage|monthly_usage|service_point|meter|meter_assignment)\M',
                                          'gridflow_citus_layer.\1', 'g');
         opts := pg_catalog.array_to_string(v.reloptions, ', ');
         EXECUTE pg_catalog.format('CREATE OR REPLACE VIEW %s %s AS %s', v.view,

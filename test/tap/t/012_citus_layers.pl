@@ -141,7 +141,9 @@ is(layers('postgres'), $before, 'setup: the rows of the last build moved, none l
 is( $coord->safe_psql(
 		'postgres', q{
 	SELECT (SELECT count(*) FROM gridflow_store.interval_read) + (SELECT count(*) FROM gridflow_store.usage_interval)
-	     + (SELECT count(*) FROM gridflow_store.daily_usage) + (SELECT count(*) FROM gridflow_store.monthly_usage)}),
+	     + (SELECT count(*) FROM gridflow_store.daily_usage) + (SELECT count(*) FROM gridflow_store.monthly_usage)
+	     + (SELECT count(*) FROM gridflow_store.service_point) + (SELECT count(*) FROM gridflow_store.meter)
+	     + (SELECT count(*) FROM gridflow_store.meter_assignment)}),
 	'0', 'setup: nothing of them left on the coordinator');
 is( $coord->safe_psql(
 		'postgres', q{
@@ -154,8 +156,14 @@ is( $coord->safe_psql(
 		'postgres', q{
 	SELECT count(*) FROM pg_partition_tree('gridflow_citus.interval_read') WHERE level > 1}),
 	'0', 'one partition level (by month)');
+is( $coord->safe_psql(
+		'postgres', q{
+	SELECT string_agg(logicalrelid::text, ' ' ORDER BY logicalrelid::text) FROM pg_dist_partition
+	 WHERE logicalrelid::text LIKE 'gridflow_citus.%' AND partmethod = 'n' AND repmodel = 't'}),
+	'gridflow_citus.meter gridflow_citus.meter_assignment gridflow_citus.service_point',
+	'the dimensions are reference tables');
 is($coord->safe_psql('postgres', 'SELECT count(*) FROM gridflow_citus_setup() WHERE action LIKE \'already%\''),
-	'18', 'setup again: nothing changed');
+	'21', 'setup again: nothing changed');
 
 # every drop: a build on Citus and one on a single node give the same views
 $coord->safe_psql('single',
@@ -218,6 +226,15 @@ $plan = $coord->safe_psql('postgres',
 like($plan, qr/Task Count: 1\b/, 'a service point\'s days: one task');
 my @scans = $plan =~ /Scan[^\n]* on (daily_usage_\d+_\d+)/g;
 is(scalar(@scans), 1, "of one month's shard (@scans)");
+
+# a service point's days joined to its service point (a dashboard's query):
+# one task on one worker, with the reference table there; nothing shipped
+$plan = $coord->safe_psql('postgres',
+	"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT d.local_date, d.total_usage, s.city "
+	  . "FROM experience.daily_usage d JOIN standardized.service_point s "
+	  . "ON s.utility_id = d.utility_id AND s.service_point_id = d.service_point_id WHERE d.service_point_id = '$sp'");
+like($plan, qr/Task Count: 1\b/, 'days joined to their service point: one task');
+unlike($plan, qr/Distributed Subplan|intermediate_result/, 'no table sent to the workers');
 
 # a Green Button export reads the distributed products (its read function
 # made PL/pgSQL by the setup: Citus plans no SQL function called with
