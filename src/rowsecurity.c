@@ -32,6 +32,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -110,9 +111,27 @@ read_caller_utilities(MemoryContext cxt)
 	 * own copy of the table).
 	 */
 	if (gf_citus_installed())
+	{
+		/*
+		 * A role that may not use schema gridflow (an external reader)
+		 * reaches this only on Citus: Citus runs the part of a query that
+		 * reads its tables with the privileges of the role running it, not
+		 * those of a view's owner, so the external views (which run with
+		 * their owner's) meet the policies of the distributed tables as
+		 * their reader.  Say so, rather than that the schema is out of
+		 * reach.
+		 */
+		if (pg_namespace_aclcheck(get_namespace_oid("gridflow", false), GetUserId(),
+								  ACL_USAGE) != ACLCHECK_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("role \"%s\" cannot read gridflow's layers on Citus", GetUserNameFromId(GetUserId(), false)),
+					 errdetail("Citus reads its tables with the privileges of the role that runs the query, not those of a view's owner; the external views, which run with their owner's, cannot be read by a role without privileges on the layers."),
+					 errhint("Read the external views on a gridflow database without Citus, or as a member of gridflow_internal; see \"The same tables on Citus\" in docs/distributed.md.")));
 		(void) set_config_option("citus.allow_nested_distributed_execution", "on",
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 								 true, 0, false);
+	}
 	rc = SPI_execute("SELECT m.role_name, m.utility_id FROM gridflow.role_utility m", true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "gridflow: reading gridflow.role_utility failed: %s", SPI_result_code_string(rc));

@@ -258,13 +258,28 @@ is( $coord->safe_psql(
 	'UTILITY1 ' . $coord->safe_psql('postgres', q{SELECT count(*) FROM product.usage_interval WHERE utility_id = 'UTILITY1'}),
 	'reader1 sees the products of its utility only');
 
+my ($ret, $out, $err);
+
+# external readers: Citus reads its tables with the reader's privileges,
+# not the external views' owner's, so their views cannot be read; the
+# error says so
+$coord->safe_psql(
+	'postgres', q{
+	CREATE ROLE external1 LOGIN;
+	GRANT gridflow_external TO external1;
+	INSERT INTO gridflow.role_utility VALUES ('external1', 'UTILITY1')});
+($ret, $out, $err) = $coord->psql('postgres', 'SET ROLE external1; SELECT count(*) FROM external.usage_interval');
+like($err,
+	qr/ERROR:  role "external1" cannot read gridflow's layers on Citus\n.*DETAIL:  Citus reads its tables with the privileges of the role that runs the query/s,
+	'an external reader is told why the external views cannot be read on Citus');
+
 # a rebuild on Citus: the same rows again
 $before = layers('postgres');
 $coord->safe_psql('postgres', 'SELECT count(*) FROM gridflow_rebuild()');
 is(layers('postgres'), $before, 'a rebuild gives the same rows');
 
 # an ingest would update the layers in place: refused
-my ($ret, $out, $err) = $coord->psql('postgres', "SELECT * FROM gridflow_ingest('$drops[0][1]')");
+($ret, $out, $err) = $coord->psql('postgres', "SELECT * FROM gridflow_ingest('$drops[0][1]')");
 like($err,
 	qr/ERROR:  gridflow_ingest\(\) cannot run where the layers are distributed with Citus\n.*DETAIL:  .*Nothing was written/s,
 	'an ingest is refused');
