@@ -216,6 +216,8 @@ DECLARE
     u record;
     col record;
     res record;
+    stmt text;
+    changed boolean;
     worker_views text := '';
     green_button_reads text := $gb$
 CREATE OR REPLACE FUNCTION gridflow.green_button_reads(utility_id text, service_point_id text, lo timestamptz, hi timestamptz)
@@ -361,35 +363,11 @@ BEGIN
         END LOOP;
     END LOOP;
 
-    -- every view over the storage of these tables reads the distributed ones
-    FOR v IN
-        SELECT DISTINCT r.ev_class::pg_catalog.regclass AS view, c.reloptions
-          FROM pg_catalog.pg_depend d
-          JOIN pg_catalog.pg_rewrite r ON r.oid OPERATOR(pg_catalog.=) d.objid
-          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.ev_class
-         WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
-           AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-           AND d.refobjid OPERATOR(pg_catalog.=) ANY (SELECT pg_catalog.format('gridflow_store.%I', l.table_name)::pg_catalog.regclass
-                                                        FROM gridflow.citus_layer_tables() l)
-           AND c.relnamespace OPERATOR(pg_catalog.<>) 'gridflow_citus_layer'::pg_catalog.regnamespace
-         ORDER BY 1
-    LOOP
-        def := pg_catalog.regexp_replace(pg_catalog.pg_get_viewdef(v.view),
-                                         '\mgridflow_store\.(interval_read|usage_interval|daily_usage|monthly_usage|service_point|meter|meter_assignment)\M',
-                                         'gridflow_citus_layer.\1', 'g');
-        opts := pg_catalog.array_to_string(v.reloptions, ', ');
-        EXECUTE pg_catalog.format('CREATE OR REPLACE VIEW %s %s AS %s', v.view,
-                                  CASE WHEN opts IS NULL THEN '' ELSE 'WITH (' OPERATOR(pg_catalog.||) opts OPERATOR(pg_catalog.||) ')' END,
-                                  def);
-        table_name := v.view::pg_catalog.text;
-        action := 'reads the distributed tables';
-        RETURN NEXT;
-    END LOOP;
-
     -- A Green Button export's reads: Citus plans no SQL function over its
     -- tables called with parameters (an error, or within a materialized
     -- CTE no rows at all), so gridflow.green_button_reads(), an SQL
-    -- function on one server for its plan, becomes a PL/pgSQL one.
+    -- function on one server for its plan, becomes a PL/pgSQL one, here
+    -- and on the workers.
     IF (SELECT l.lanname FROM pg_catalog.pg_proc f JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) f.prolang
          WHERE f.oid OPERATOR(pg_catalog.=) 'gridflow.green_button_reads(text, text, timestamptz, timestamptz)'::pg_catalog.regprocedure)
        OPERATOR(pg_catalog.=) 'sql' THEN
@@ -400,9 +378,11 @@ BEGIN
     END IF;
     worker_views := green_button_reads OPERATOR(pg_catalog.||) '; ';
 
-    -- and so do the workers' (Citus made gridflow_citus_layer there; the
-    -- extension's views it leaves as the extension made them), so that a
-    -- reader on a worker reads the same rows
+    -- Every view over the storage of these tables reads the Citus ones
+    -- (those that still read the storage are made again here), and so do
+    -- the workers' views, each made as the coordinator's now is (Citus made
+    -- gridflow_citus_layer there; the extension's views it leaves as the
+    -- extension made them), so that a reader on a worker reads the same rows.
     FOR v IN
         SELECT DISTINCT r.ev_class::pg_catalog.regclass AS view, c.reloptions
           FROM pg_catalog.pg_depend d
@@ -410,16 +390,28 @@ BEGIN
           JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.ev_class
          WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
            AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-           AND d.refobjid OPERATOR(pg_catalog.=) ANY (SELECT pg_catalog.format('gridflow_citus_layer.%I', l.table_name)::pg_catalog.regclass
-                                                        FROM gridflow.citus_layer_tables() l)
+           AND d.refobjid OPERATOR(pg_catalog.=) ANY (SELECT pg_catalog.format('%s.%I', n, l.table_name)::pg_catalog.regclass
+                                                        FROM gridflow.citus_layer_tables() l,
+                                                             pg_catalog.unnest(ARRAY['gridflow_store', 'gridflow_citus_layer']) n)
            AND c.relnamespace OPERATOR(pg_catalog.<>) 'gridflow_citus_layer'::pg_catalog.regnamespace
          ORDER BY 1
     LOOP
         opts := pg_catalog.array_to_string(v.reloptions, ', ');
-        worker_views := worker_views OPERATOR(pg_catalog.||)
-                        pg_catalog.format('CREATE OR REPLACE VIEW %s %s AS %s ', v.view,
-                                          CASE WHEN opts IS NULL THEN '' ELSE 'WITH (' OPERATOR(pg_catalog.||) opts OPERATOR(pg_catalog.||) ')' END,
-                                          pg_catalog.pg_get_viewdef(v.view));
+        def := pg_catalog.pg_get_viewdef(v.view);
+        stmt := pg_catalog.regexp_replace(def,
+                    '\mgridflow_store\.(interval_read|usage_interval|daily_usage|monthly_usage|service_point|meter|meter_assignment)\M',
+                    'gridflow_citus_layer.\1', 'g');
+        changed := stmt OPERATOR(pg_catalog.<>) def;
+        stmt := pg_catalog.format('CREATE OR REPLACE VIEW %s %s AS %s', v.view,
+                                  CASE WHEN opts IS NULL THEN '' ELSE 'WITH (' OPERATOR(pg_catalog.||) opts OPERATOR(pg_catalog.||) ')' END,
+                                  stmt);
+        IF changed THEN
+            EXECUTE stmt;
+            table_name := v.view::pg_catalog.text;
+            action := 'reads the distributed tables';
+            RETURN NEXT;
+        END IF;
+        worker_views := worker_views OPERATOR(pg_catalog.||) stmt OPERATOR(pg_catalog.||) ' ';
     END LOOP;
     -- (a view over Citus' objects is made from the coordinator, unless
     -- Citus is told not to propagate it: these are the node's own)

@@ -22,40 +22,10 @@ use Test::More;
 
 use GridflowTest;
 
-my $libdir = $ENV{GRIDFLOW_CITUS_LIBDIR};
-if (!defined $libdir || $libdir eq '')
-{
-	$libdir = `pg_config --pkglibdir`;
-	chomp $libdir;
-}
-plan skip_all => "Citus not installed (no citus.so in $libdir)"
-  unless -f "$libdir/citus.so";
+plan skip_all => citus_missing() if citus_missing();
 
 my $testdir = $ENV{GRIDFLOW_TEST_DIR} // '/tmp/gridflow-regress';
-my $destdir = $ENV{GRIDFLOW_DESTDIR};
-
-sub start_node
-{
-	my ($name) = @_;
-	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init(extra => [ '--encoding=UTF8', '--locale=C' ]);
-	$node->append_conf('postgresql.conf', "extension_destdir = '$destdir'")
-	  if defined $destdir && $destdir ne '';
-	$node->append_conf('postgresql.conf',
-		"shared_preload_libraries = 'citus'\nmax_worker_processes = 8\nlog_statement = none");
-	$node->start;
-	$node->safe_psql('postgres', 'CREATE EXTENSION citus');
-	return $node;
-}
-
-my $coord = start_node('coordinator');
-my @workers = (start_node('worker1'), start_node('worker2'));
-$coord->safe_psql('postgres',
-	sprintf("SELECT citus_set_coordinator_host('%s', %d)", $coord->host, $coord->port));
-$coord->safe_psql('postgres',
-	sprintf("SELECT citus_add_node('%s', %d)", $_->host, $_->port))
-  for @workers;
-$coord->safe_psql('postgres', 'CREATE EXTENSION gridflow');
+my ($coord, @workers) = start_citus_cluster();
 is($_->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'gridflow'"),
 	'0.3.0', $_->name . ': gridflow created by the coordinator')
   for @workers;

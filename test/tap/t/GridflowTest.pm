@@ -14,7 +14,7 @@ use Time::HiRes qw(time usleep);
 use Exporter 'import';
 our @EXPORT = qw(new_gridflow_node make_drop layers_fingerprint backend_fds file_offset
   wait_until temp_files start_in_background finish_background table_locks
-  background_session);
+  background_session citus_missing start_citus_cluster);
 
 # A started node with the extension created in database "postgres".
 sub new_gridflow_node
@@ -28,6 +28,49 @@ sub new_gridflow_node
 	$node->start;
 	$node->safe_psql('postgres', 'CREATE EXTENSION gridflow');
 	return $node;
+}
+
+# Why the Citus tests cannot run here (no citus.so in the server's library
+# directory, or in GRIDFLOW_CITUS_LIBDIR), or undef when they can.
+sub citus_missing
+{
+	my $libdir = $ENV{GRIDFLOW_CITUS_LIBDIR};
+	if (!defined $libdir || $libdir eq '')
+	{
+		$libdir = `pg_config --pkglibdir`;
+		chomp $libdir;
+	}
+	return -f "$libdir/citus.so" ? undef : "Citus not installed (no citus.so in $libdir)";
+}
+
+# A Citus coordinator and two workers, started (UTF8, Citus preloaded and
+# created in database "postgres", gridflow from GRIDFLOW_DESTDIR when set),
+# the coordinator and the workers in Citus' metadata, and gridflow created
+# on the coordinator (Citus creates it on the workers).
+sub start_citus_cluster
+{
+	my $destdir = $ENV{GRIDFLOW_DESTDIR};
+	my @nodes;
+	for my $name (qw(coordinator worker1 worker2))
+	{
+		my $node = PostgreSQL::Test::Cluster->new($name);
+		$node->init(extra => [ '--encoding=UTF8', '--locale=C' ]);
+		$node->append_conf('postgresql.conf', "extension_destdir = '$destdir'")
+		  if defined $destdir && $destdir ne '';
+		$node->append_conf('postgresql.conf',
+			"shared_preload_libraries = 'citus'\nmax_worker_processes = 8\nlog_statement = none");
+		$node->start;
+		$node->safe_psql('postgres', 'CREATE EXTENSION citus');
+		push @nodes, $node;
+	}
+	my ($coord, @workers) = @nodes;
+	$coord->safe_psql('postgres',
+		sprintf("SELECT citus_set_coordinator_host('%s', %d)", $coord->host, $coord->port));
+	$coord->safe_psql('postgres',
+		sprintf("SELECT citus_add_node('%s', %d)", $_->host, $_->port))
+	  for @workers;
+	$coord->safe_psql('postgres', 'CREATE EXTENSION gridflow');
+	return ($coord, @workers);
 }
 
 # A generated drop of the given scale (data/gridflow_gen), in a temporary
